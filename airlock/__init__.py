@@ -1,0 +1,61 @@
+"""airlock: express side effects anywhere; the top of the program decides when and whether they run.
+
+Scopes decide *when* (``airlock.scope()``, ``airlock.tick_scope()``), policies decide *whether*
+(``airlock.policy()``, ``AllowAll``, ``DropAll``...), executors decide *how* (plain callables).
+"""
+
+from ._batch import Batch, batch
+from ._config import configure
+from ._context import get_current_scope, policy
+from ._enqueue import enqueue, scope, scoped
+from ._errors import (
+    AirlockError,
+    NoScopeError,
+    PolicyEnqueueError,
+    PolicyViolation,
+    ScopeStateError,
+    UsageError,
+)
+from ._greenlet import check_greenlet as _check_greenlet
+from ._intent import Intent
+from ._observe import Observer
+from ._ordering import by_phase, phase
+from ._policies import AllowAll, AssertNoEffects, BlockTasks, DropAll, LogOnFlush, Policy
+from ._scope import Executor, FlushStats, Scope
+from ._tick import TickScope, tick_scope
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AirlockError",
+    "AllowAll",
+    "AssertNoEffects",
+    "Batch",
+    "BlockTasks",
+    "DropAll",
+    "Executor",
+    "FlushStats",
+    "Intent",
+    "LogOnFlush",
+    "NoScopeError",
+    "Observer",
+    "Policy",
+    "PolicyEnqueueError",
+    "PolicyViolation",
+    "Scope",
+    "ScopeStateError",
+    "TickScope",
+    "UsageError",
+    "batch",
+    "by_phase",
+    "configure",
+    "enqueue",
+    "get_current_scope",
+    "phase",
+    "policy",
+    "scope",
+    "scoped",
+    "tick_scope",
+]
+
+_check_greenlet()

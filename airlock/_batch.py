@@ -1,0 +1,83 @@
+"""Batch effects: every enqueue of one batch in a flush reaches its handler as ONE call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ._intent import Intent, task_name
+
+__all__ = ["Batch", "batch", "merge_batches"]
+
+
+class Batch:
+    """A batch effect. ``airlock.enqueue(b, payload)`` N times -> ``handler([p1, ..., pN])`` once.
+
+    A payload is the single positional argument of the enqueue, or the tuple of them when
+    there are several. The merged call runs where the *last* enqueue of the batch stood, under
+    the ``_dispatch_options`` of that last enqueue; each enqueue is filtered by policies on
+    its own before merging. Called directly (outside a flush), it runs the handler on one payload.
+    """
+
+    __slots__ = ("__name__", "__qualname__", "airlock_phase", "handler")
+
+    def __init__(self, handler: Callable[[list[Any]], Any], *, phase: str | None = None) -> None:
+        if not callable(handler):
+            raise TypeError(f"batch handler must be callable, got {handler!r}")
+        self.handler = handler
+        self.airlock_phase = phase
+        self.__name__ = task_name(handler)
+        self.__qualname__ = self.__name__
+
+    def check_payload(self, intent: Intent) -> None:
+        if intent.kwargs:
+            raise TypeError(
+                f"batch effect {self.__name__} takes positional payloads only, got keywords "
+                f"{sorted(intent.kwargs)}; pass them as one positional value (e.g. a tuple)"
+            )
+
+    def __call__(self, *args: Any) -> Any:
+        return self.handler([payload_of(args)])
+
+    def __repr__(self) -> str:
+        return f"<batch {self.__name__}>"
+
+
+def payload_of(args: tuple[Any, ...]) -> Any:
+    return args[0] if len(args) == 1 else args
+
+
+def batch(
+    handler: Callable[[list[Any]], Any] | None = None, *, phase: str | None = None
+) -> Any:
+    """Declare a batch effect: ``@airlock.batch`` or ``@airlock.batch(phase="network")``."""
+    if handler is None:
+        return lambda fn: Batch(fn, phase=phase)
+    return Batch(handler, phase=phase)
+
+
+def merge_batches(intents: list[Intent]) -> tuple[list[Intent], int]:
+    """Fold each batch's intents into one, at the position of its last one. Returns (list, folded)."""
+    payloads: dict[Batch, list[Any]] = {}
+    last: dict[Batch, Intent] = {}
+    for intent in intents:
+        task = intent.task
+        if type(task) is Batch:
+            payloads.setdefault(task, []).append(payload_of(intent.args))
+            last[task] = intent
+    if not payloads:
+        return intents, 0
+    merged: list[Intent] = []
+    for intent in intents:
+        task = intent.task
+        if type(task) is not Batch:
+            merged.append(intent)
+        elif last[task] is intent:
+            merged.append(
+                Intent(
+                    task.handler, (payloads[task],), {}, name=task.__name__,
+                    dispatch_options=intent._dispatch_options, origin=intent.origin,
+                    scope=intent.scope,
+                )
+            )
+    return merged, len(intents) - len(merged)

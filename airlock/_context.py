@@ -1,0 +1,79 @@
+"""Where the current scope lives: one ContextVar, plus local policy views over it.
+
+The ContextVar holds an *enqueue target*: a ``Scope``, a ``PolicyView`` (a scope seen through
+``airlock.policy(...)``), or ``POLICY_GUARD`` while policy code runs at flush. Every target has
+``_accepting``: True only when an ``enqueue()`` may take the plain fast path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from ._errors import NoScopeError
+from ._policies import Policy, check_policy
+
+if TYPE_CHECKING:
+    from ._scope import Scope
+
+__all__ = ["POLICY_GUARD", "PolicyView", "current_target", "get_current_scope", "policy"]
+
+current_target: ContextVar[Any] = ContextVar("airlock_current_target", default=None)
+
+
+class PolicyView:
+    """A scope as seen inside ``airlock.policy(...)``: enqueues carry these local policies."""
+
+    __slots__ = ("policies", "scope")
+    _accepting = False
+
+    def __init__(self, scope: Scope, policies: tuple[Policy, ...]) -> None:
+        self.scope = scope
+        self.policies = policies  # innermost first
+
+
+class _PolicyGuard:
+    """Stands as the current target while policies run at flush, so enqueue() refuses."""
+
+    __slots__ = ()
+    _accepting = False
+
+
+POLICY_GUARD = _PolicyGuard()
+
+
+def resolve(target: Any) -> tuple[Scope | None, tuple[Policy, ...]]:
+    """The scope behind a target and the local policies it adds."""
+    if type(target) is PolicyView:
+        return target.scope, target.policies
+    if target is None or target is POLICY_GUARD:
+        return None, ()
+    return target, ()
+
+
+def get_current_scope() -> Scope | None:
+    """The innermost scope open in this context, or None."""
+    return resolve(current_target.get())[0]
+
+
+@contextmanager
+def policy(p: Policy) -> Iterator[None]:
+    """Apply ``p`` (as well as the scope's policy) to intents enqueued inside this block.
+
+    Local policies share the scope's buffer; at flush the innermost runs first.
+    """
+    check_policy(p)
+    target = current_target.get()
+    scope, outer = resolve(target)
+    if scope is None:
+        raise NoScopeError(
+            f"airlock.policy({p!r}) needs an open scope; wrap it in `with airlock.scope():`"
+        )
+    ambient = getattr(scope, "_ambient_policies", ())
+    token = current_target.set(PolicyView(scope, (p, *(outer or ambient))))
+    try:
+        yield
+    finally:
+        current_target.reset(token)

@@ -1,0 +1,147 @@
+"""The public entry points: ``enqueue()``, ``scope()`` and ``scoped()``.
+
+``enqueue`` is the hot path. Inside an open scope with nothing to observe it does one
+``ContextVar.get``, a handful of identity checks and one ``list.append``; every other case
+(no scope, hooks, local policies, metadata, non-function callables) takes ``_enqueue_slow``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from types import FunctionType, MethodType
+from typing import Any, TypeVar, overload
+
+from ._config import defaults
+from ._context import POLICY_GUARD, current_target, resolve
+from ._errors import NoScopeError, PolicyEnqueueError
+from ._policies import Policy
+from ._scope import Executor, Scope
+
+__all__ = ["enqueue", "scope", "scoped"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_get_target = current_target.get
+
+
+def enqueue(
+    task: Callable[..., Any],
+    /,
+    *args: Any,
+    _name: str | None = None,
+    _origin: str | None = None,
+    _dispatch_options: dict[str, Any] | None = None,
+    _key: object = None,
+    **kwargs: Any,
+) -> None:
+    """Ask for ``task(*args, **kwargs)`` to run when the current scope flushes.
+
+    ``_name`` names the intent (default: the task's name), ``_origin`` says where it came from,
+    ``_dispatch_options`` go to the executor, and a non-None ``_key`` coalesces: of the intents
+    with one key in a flush, only the last enqueued survives.
+    """
+    target = _get_target()
+    if (
+        target is not None
+        and target._accepting
+        and (type(task) is FunctionType or type(task) is MethodType)
+        and _name is None
+        and _origin is None
+        and _dispatch_options is None
+        and _key is None
+    ):
+        target._append((task, args, kwargs))
+        return
+    _enqueue_slow(target, task, args, kwargs, _name, _origin, _dispatch_options, _key)
+
+
+def _enqueue_slow(
+    target: Any,
+    task: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    name: str | None,
+    origin: str | None,
+    dispatch_options: dict[str, Any] | None,
+    key: object,
+) -> None:
+    label = name or getattr(task, "__qualname__", None) or repr(task)
+    if not callable(task):
+        raise TypeError(
+            f"airlock.enqueue() needs a callable task, got {task!r} "
+            f"({type(task).__qualname__}); pass the function itself, not its result"
+        )
+    if target is POLICY_GUARD:
+        raise PolicyEnqueueError(
+            f"a policy tried to enqueue {label}; policies only observe and filter — "
+            "enqueue from domain code instead"
+        )
+    scope, local_policies = resolve(target)
+    if scope is None:
+        raise NoScopeError(
+            f"airlock.enqueue({label}) was called with no scope open; wrap the calling code in "
+            "`with airlock.scope():` (or the frame in `with tick:`), or call the task directly "
+            "if it should run now"
+        )
+    if dispatch_options is not None and not isinstance(dispatch_options, dict):
+        raise TypeError(f"_dispatch_options must be a dict, got {dispatch_options!r}")
+    scope._enqueue_intent(task, args, kwargs, name, origin, dispatch_options, key, local_policies)
+
+
+def scope(
+    policy: Policy | None = None,
+    *,
+    executor: Executor | None = None,
+    _cls: type[Scope] | None = None,
+    **scope_kwargs: Any,
+) -> Scope:
+    """Create a scope (use it as ``with airlock.scope(...) as s:``).
+
+    ``_cls`` picks the Scope class (default: ``airlock.configure(scope_cls=...)`` or ``Scope``);
+    other keyword arguments go to its constructor.
+    """
+    cls = _cls or defaults.scope_cls or Scope
+    return cls(policy, executor=executor, **scope_kwargs)
+
+
+@overload
+def scoped(func: F, /) -> F: ...
+@overload
+def scoped(
+    policy: Policy | None = None,
+    *,
+    executor: Executor | None = None,
+    _cls: type[Scope] | None = None,
+    **scope_kwargs: Any,
+) -> Callable[[F], F]: ...
+def scoped(*args: Any, **kwargs: Any) -> Any:
+    """Run each call of the decorated function (sync or async) in a fresh scope.
+
+    ``@airlock.scoped`` or ``@airlock.scoped(policy=..., executor=...)``.
+    """
+    if len(args) == 1 and not kwargs and callable(args[0]) and not hasattr(args[0], "allows"):
+        return _scoped_decorator((), {})(args[0])
+    return _scoped_decorator(args, kwargs)
+
+
+def _scoped_decorator(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def run_async(*a: Any, **kw: Any) -> Any:
+                with scope(*args, **kwargs):
+                    return await func(*a, **kw)
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def run(*a: Any, **kw: Any) -> Any:
+            with scope(*args, **kwargs):
+                return func(*a, **kw)
+
+        return run  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,36 @@
+"""The exception tree: everything airlock raises on purpose derives from AirlockError."""
+
+from __future__ import annotations
+
+__all__ = [
+    "AirlockError",
+    "NoScopeError",
+    "PolicyEnqueueError",
+    "PolicyViolation",
+    "ScopeStateError",
+    "UsageError",
+]
+
+
+class AirlockError(Exception):
+    """Base of every error airlock raises on purpose."""
+
+
+class UsageError(AirlockError):
+    """airlock was called in a way its rules forbid."""
+
+
+class NoScopeError(UsageError):
+    """``enqueue()`` was called with no scope open in this context (airlock fails closed)."""
+
+
+class PolicyEnqueueError(UsageError):
+    """A policy tried to enqueue; policies observe and filter, they never produce effects."""
+
+
+class ScopeStateError(AirlockError):
+    """A scope was asked to do something its lifecycle state does not allow."""
+
+
+class PolicyViolation(AirlockError):
+    """A policy refused an intent loudly (``AssertNoEffects``, ``BlockTasks(raise_on_enqueue=True)``)."""

@@ -1,0 +1,53 @@
+"""Observers: optional per-intent hooks for overlays, inspectors and audit logs.
+
+A scope with no observers never calls into this module, so unused hooks cost nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._intent import Intent
+
+if TYPE_CHECKING:
+    from ._scope import Scope
+
+__all__ = ["Observer", "check_observer"]
+
+
+class Observer:
+    """Subclass and override what you need; every hook defaults to doing nothing."""
+
+    def enqueued(self, intent: Intent) -> None:
+        """An intent entered a scope with this observer."""
+
+    def coalesced(self, intent: Intent) -> None:
+        """An intent was replaced by a later one with the same ``_key``."""
+
+    def dropped(self, intent: Intent) -> None:
+        """A policy refused an intent at flush."""
+
+    def dispatched(self, intent: Intent) -> None:
+        """The executor took an intent without raising."""
+
+    def failed(self, intent: Intent, error: BaseException) -> None:
+        """The executor raised for an intent."""
+
+    def discarded(self, intent: Intent) -> None:
+        """An intent was thrown away with its scope (the scope exited with an error)."""
+
+    def flushed(self, scope: Scope) -> None:
+        """A scope (for a tick: a frame) finished; ``scope.stats`` has its numbers."""
+
+
+_HOOKS = ("enqueued", "coalesced", "dropped", "dispatched", "failed", "discarded", "flushed")
+
+
+def check_observer(observer: Any) -> Observer:
+    missing = [h for h in _HOOKS if not callable(getattr(observer, h, None))]
+    if missing:
+        raise TypeError(
+            f"{observer!r} is not an airlock observer: missing {', '.join(missing)} "
+            "(subclass airlock.Observer to get do-nothing defaults)"
+        )
+    return observer  # type: ignore[no-any-return]

@@ -1,0 +1,128 @@
+"""Policies decide *whether* an intent escapes. They observe and filter; they never enqueue."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any, Protocol, runtime_checkable
+
+from ._errors import PolicyViolation
+from ._intent import Intent
+
+__all__ = [
+    "AllowAll",
+    "AssertNoEffects",
+    "BlockTasks",
+    "DropAll",
+    "LogOnFlush",
+    "Policy",
+    "check_policy",
+    "has_enqueue_hook",
+    "is_allow_all",
+]
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """The policy interface. Subclass it to inherit do-nothing defaults.
+
+    ``on_enqueue(intent)`` runs when an intent is enqueued (it may raise to refuse loudly);
+    ``allows(intent)`` runs at flush and returns whether the intent escapes.
+    """
+
+    def on_enqueue(self, intent: Intent) -> None:
+        """Observe an intent as it is enqueued. Default: do nothing."""
+
+    def allows(self, intent: Intent) -> bool:
+        """Whether ``intent`` may escape at flush. Default: yes."""
+        return True
+
+
+def check_policy(policy: Any) -> Policy:
+    """Return ``policy`` if it implements the protocol, else raise ``TypeError`` saying why."""
+    if not (callable(getattr(policy, "on_enqueue", None)) and callable(getattr(policy, "allows", None))):
+        raise TypeError(
+            f"{policy!r} is not an airlock policy: a policy needs on_enqueue(intent) and "
+            "allows(intent) methods (subclass airlock.Policy to get defaults)"
+        )
+    return policy  # type: ignore[no-any-return]
+
+
+def has_enqueue_hook(policy: Policy) -> bool:
+    """False when ``on_enqueue`` is the inherited no-op, so enqueue can skip calling it."""
+    return getattr(type(policy), "on_enqueue", None) is not Policy.on_enqueue
+
+
+def is_allow_all(policy: Policy) -> bool:
+    """True when ``allows`` is the inherited always-yes, so flush can skip calling it."""
+    return getattr(type(policy), "allows", None) is Policy.allows
+
+
+class AllowAll(Policy):
+    """Every intent escapes (the default)."""
+
+    def __repr__(self) -> str:
+        return "AllowAll()"
+
+
+class DropAll(Policy):
+    """No intent escapes; they are dropped silently at flush."""
+
+    def allows(self, intent: Intent) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "DropAll()"
+
+
+class AssertNoEffects(Policy):
+    """Raise ``PolicyViolation`` as soon as any intent is enqueued (or captured) under it."""
+
+    def on_enqueue(self, intent: Intent) -> None:
+        raise PolicyViolation(
+            f"{intent} was enqueued under AssertNoEffects(); this code path must not produce "
+            "side effects — remove the enqueue or run it under another policy"
+        )
+
+    def allows(self, intent: Intent) -> bool:
+        self.on_enqueue(intent)
+        return False  # pragma: no cover - on_enqueue always raises
+
+    def __repr__(self) -> str:
+        return "AssertNoEffects()"
+
+
+class BlockTasks(Policy):
+    """Drop intents whose name is in ``names``; with ``raise_on_enqueue``, refuse them loudly."""
+
+    def __init__(self, names: Iterable[str], raise_on_enqueue: bool = False) -> None:
+        if isinstance(names, str):
+            raise TypeError(f"BlockTasks takes a collection of task names, not the string {names!r}")
+        self.names = frozenset(names)
+        self.raise_on_enqueue = raise_on_enqueue
+
+    def on_enqueue(self, intent: Intent) -> None:
+        if self.raise_on_enqueue and intent.name in self.names:
+            raise PolicyViolation(
+                f"{intent} is blocked by BlockTasks({sorted(self.names)}); do not enqueue it here"
+            )
+
+    def allows(self, intent: Intent) -> bool:
+        return intent.name not in self.names
+
+    def __repr__(self) -> str:
+        return f"BlockTasks({sorted(self.names)!r}, raise_on_enqueue={self.raise_on_enqueue})"
+
+
+class LogOnFlush(Policy):
+    """Allow everything, logging each intent as it is released."""
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.logger = logger if logger is not None else logging.getLogger("airlock")
+
+    def allows(self, intent: Intent) -> bool:
+        self.logger.info("airlock: releasing %s", intent)
+        return True
+
+    def __repr__(self) -> str:
+        return f"LogOnFlush(logger={self.logger.name!r})"

@@ -1,0 +1,517 @@
+"""Scopes decide *when* effects escape: they buffer intents and release them at flush.
+
+Lifecycle: NEW -> ACTIVE (entered) -> FLUSHED | DISCARDED, or PENDING when ``should_flush``
+declined without an error (a deferred scope: call ``flush()`` or ``discard()`` later).
+
+Buffer invariant: ``_buffer`` holds plain ``(task, args, kwargs)`` tuples and ``Intent``
+objects, in arrival order. ``_rich`` is False only while every entry is a plain tuple, which
+is what lets a flush under the default policy and executor be a plain loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from contextvars import Token
+from time import perf_counter_ns
+from types import TracebackType
+from typing import Any, Literal, TypeVar
+
+from ._batch import Batch, merge_batches
+from ._config import defaults
+from ._context import POLICY_GUARD, current_target, resolve
+from ._errors import PolicyEnqueueError, ScopeStateError
+from ._intent import Intent
+from ._observe import Observer, check_observer
+from ._policies import Policy, check_policy, has_enqueue_hook, is_allow_all
+from .integrations.executors.sync import sync_executor
+
+__all__ = ["Executor", "FlushStats", "Scope", "ErrorMode"]
+
+Executor = Callable[[Intent], Any]
+ErrorMode = Literal["raise", "continue"]
+S = TypeVar("S", bound="Scope")
+
+logger = logging.getLogger("airlock")
+
+NEW, ACTIVE, PENDING, FLUSHED, DISCARDED = "new", "active", "pending", "flushed", "discarded"
+_ERROR_MODES = ("raise", "continue")
+
+
+class FlushStats:
+    """Numbers for one flush (for a tick: one frame). Reused in place; ``copy()`` to keep one."""
+
+    __slots__ = (
+        "batched",
+        "carried",
+        "coalesced",
+        "dispatched",
+        "dropped",
+        "enqueued",
+        "failed",
+        "failures",
+        "flush_ns",
+    )
+
+    def __init__(self) -> None:
+        self.failures: list[tuple[Intent, BaseException]] = []
+        self.reset()
+
+    def reset(self) -> None:
+        #: intents in the buffer when the flush began (own, captured and handed over)
+        self.enqueued = 0
+        #: intents handed to the executor without error
+        self.dispatched = 0
+        #: intents refused by a policy (local or scope)
+        self.dropped = 0
+        #: intents replaced by a later one with the same ``_key``
+        self.coalesced = 0
+        #: batch intents folded into another call of the same batch effect
+        self.batched = 0
+        #: intents released but left for the next frame by a budget
+        self.carried = 0
+        #: intents whose executor raised
+        self.failed = 0
+        #: wall time of the flush in nanoseconds (0 for an empty one)
+        self.flush_ns = 0
+        if self.failures:
+            self.failures = []
+
+    def copy(self) -> FlushStats:
+        other = FlushStats()
+        for name in FlushStats.__slots__:
+            setattr(other, name, getattr(self, name))
+        other.failures = list(self.failures)
+        return other
+
+    def as_dict(self) -> dict[str, int]:
+        return {n: getattr(self, n) for n in FlushStats.__slots__ if n != "failures"}
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v}" for k, v in self.as_dict().items())
+        return f"FlushStats({fields})"
+
+
+def attach_undispatched(exc: BaseException, failed: Intent | None, rest: list[Intent]) -> None:
+    """Record on ``exc`` which intent failed and which were never dispatched."""
+    exc.failed_intent = failed  # type: ignore[attr-defined]
+    exc.undispatched_intents = rest  # type: ignore[attr-defined]
+    if sys.version_info >= (3, 11):
+        exc.add_note(
+            f"airlock: flush aborted at {failed}; {len(rest)} intent(s) not dispatched "
+            "(see .undispatched_intents)"
+        )
+
+
+class Scope:
+    """A buffer of intents with a lifecycle. Use as ``with Scope(...):`` or ``airlock.scope()``.
+
+    Subclass to change *when* (``should_flush``) or how nested scopes are captured
+    (``before_descendant_flushes``).
+    """
+
+    _state: str
+    _parent: Scope | None
+    _token: Token[Any] | None
+
+    def __init__(
+        self,
+        policy: Policy | None = None,
+        *,
+        executor: Executor | None = None,
+        order_by: Callable[[Intent], Any] | None = None,
+        errors: ErrorMode = "raise",
+        observers: Iterable[Observer] = (),
+    ) -> None:
+        self.policy: Policy = check_policy(policy if policy is not None else defaults.policy)
+        executor = executor if executor is not None else defaults.executor
+        if not callable(executor):
+            raise TypeError(f"executor must be a callable taking an Intent, got {executor!r}")
+        self.executor: Executor = executor
+        if order_by is not None and not callable(order_by):
+            raise TypeError(f"order_by must be a key function over intents, got {order_by!r}")
+        self.order_by = order_by
+        if errors not in _ERROR_MODES:
+            raise ValueError(f"errors must be 'raise' or 'continue', got {errors!r}")
+        self.errors: ErrorMode = errors
+        self.observers: tuple[Observer, ...] = tuple(check_observer(o) for o in observers)
+        self.stats = FlushStats()
+        self._buffer: list[Any] = []
+        self._append = self._buffer.append
+        self._rich = False
+        self._state = NEW
+        self._parent = None
+        self._token = None
+        self._ambient_policies: tuple[Policy, ...] = ()
+        self._in_policy = False
+        self._accepting = False
+        self._configure_paths()
+
+    # -- hot-path flags --------------------------------------------------------------------
+
+    def _configure_paths(self) -> None:
+        """Precompute which work enqueue and flush may skip for this scope's configuration."""
+        policy = self.policy
+        self._enqueue_hooked = has_enqueue_hook(policy) or bool(self.observers)
+        self._fast_flush = (
+            is_allow_all(policy)
+            and self.executor is sync_executor
+            and self.order_by is None
+            and not self.observers
+        )
+
+    def _update_accepting(self) -> None:
+        self._accepting = (
+            self._state is ACTIVE
+            and not self._enqueue_hooked
+            and not self._ambient_policies
+            and not self._in_policy
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self: S) -> S:
+        return self.enter()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.exit(exc)
+
+    def enter(self: S) -> S:
+        """Make this the current scope of the calling context."""
+        if self._state is not NEW:
+            raise ScopeStateError(
+                f"{self!r} was already entered (state: {self._state}); create a new scope "
+                "per unit of work, or use airlock.tick_scope() for a reusable per-frame scope"
+            )
+        self._open()
+        return self
+
+    def _open(self) -> None:
+        parent, ambient = resolve(current_target.get())
+        self._parent = parent
+        self._ambient_policies = ambient
+        self._state = ACTIVE
+        self._update_accepting()
+        self._token = current_target.set(self)
+
+    def _close_context(self) -> None:
+        token = self._token
+        self._token = None
+        if token is not None:
+            current_target.reset(token)
+
+    def exit(self, error: BaseException | None = None) -> None:
+        """Leave the scope: flush if ``should_flush(error)``, else discard on error, else defer."""
+        if self._state is not ACTIVE:
+            raise ScopeStateError(f"{self!r} is not active (state: {self._state}); cannot exit it")
+        self._close_context()
+        self._state = PENDING
+        self._update_accepting()
+        if self.should_flush(error):
+            self._release()
+        elif error is not None:
+            self._drop_buffer()
+
+    def should_flush(self, error: BaseException | None) -> bool:
+        """Whether to flush on exit. Default: flush on a clean exit, discard on any exception."""
+        return error is None
+
+    def flush(self) -> None:
+        """Release a pending (exited, not yet flushed) scope's intents now."""
+        self._require_pending("flush")
+        self._release()
+
+    def discard(self) -> None:
+        """Drop every buffered intent of a pending or active scope without dispatching it."""
+        if self._state in (FLUSHED, DISCARDED):
+            raise ScopeStateError(f"cannot discard {self!r}: it was already {self._state}")
+        if self._state is ACTIVE:
+            self._close_context()
+        self._drop_buffer()
+
+    def _require_pending(self, action: str) -> None:
+        if self._state is not PENDING:
+            hint = {
+                ACTIVE: "it is still active; exit the `with` block first",
+                NEW: "it was never entered",
+            }.get(self._state, f"it was already {self._state}")
+            raise ScopeStateError(f"cannot {action} {self!r}: {hint}")
+
+    @property
+    def is_active(self) -> bool:
+        return self._state is ACTIVE
+
+    @property
+    def is_flushed(self) -> bool:
+        return self._state is FLUSHED
+
+    @property
+    def is_discarded(self) -> bool:
+        return self._state is DISCARDED
+
+    def _captures_descendants(self) -> bool:
+        """Whether a descendant that flushes now should ask this scope to capture."""
+        return self._state is ACTIVE
+
+    # -- nesting ---------------------------------------------------------------------------
+
+    def before_descendant_flushes(self, exiting_scope: Scope, intents: list[Intent]) -> list[Intent]:
+        """Called on each active ancestor (innermost first) when a nested scope flushes.
+
+        Return the intents that may flush now; the rest are captured into this scope.
+        Default: return [] (capture all — the outermost scope decides).
+        """
+        return []
+
+    def _capture(self, intents: list[Intent]) -> None:
+        """Take a descendant's intents into this buffer (they keep their provenance)."""
+        self._buffer.extend(intents)
+        self._rich = True
+
+    def _offer_to_ancestors(self, intents: list[Intent]) -> list[Intent]:
+        ancestor = self._parent
+        while intents and ancestor is not None:
+            if ancestor._captures_descendants():
+                allowed = ancestor.before_descendant_flushes(self, intents)
+                if not isinstance(allowed, list):
+                    raise TypeError(
+                        f"{type(ancestor).__qualname__}.before_descendant_flushes must return a "
+                        f"list of intents, got {type(allowed).__qualname__}"
+                    )
+                allowed_ids = {id(i) for i in allowed}
+                if len(allowed_ids) < len(intents):
+                    ancestor._capture([i for i in intents if id(i) not in allowed_ids])
+                    intents = [i for i in intents if id(i) in allowed_ids]
+            ancestor = ancestor._parent
+        return intents
+
+    # -- the buffer ------------------------------------------------------------------------
+
+    def _materialize(self) -> list[Intent]:
+        """Turn buffered tuples into Intents in place (identity is stable from now on)."""
+        buffer = self._buffer
+        if self._rich and all(type(e) is Intent for e in buffer):
+            return list(buffer)
+        for index, entry in enumerate(buffer):
+            if type(entry) is tuple:
+                task, args, kwargs = entry
+                buffer[index] = Intent(task, args, kwargs, scope=self)
+        self._rich = True
+        return list(buffer)
+
+    @property
+    def intents(self) -> list[Intent]:
+        """Every intent in the buffer (own and captured), in arrival order."""
+        return self._materialize()
+
+    @property
+    def own_intents(self) -> list[Intent]:
+        """Intents enqueued directly into this scope."""
+        return [i for i in self._materialize() if i.scope is self]
+
+    @property
+    def captured_intents(self) -> list[Intent]:
+        """Intents captured from nested scopes."""
+        return [i for i in self._materialize() if i.scope is not self]
+
+    def _enqueue_intent(
+        self,
+        task: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        name: str | None,
+        origin: str | None,
+        dispatch_options: dict[str, Any] | None,
+        key: object,
+        local_policies: tuple[Policy, ...],
+    ) -> None:
+        """The slow enqueue path: hooks, local policies, metadata, batches, inactive scopes."""
+        if self._in_policy:
+            raise PolicyEnqueueError(
+                f"a policy tried to enqueue {getattr(task, '__qualname__', task)!r}; policies "
+                "only observe and filter — enqueue from domain code instead"
+            )
+        if self._state is not ACTIVE:
+            self._enqueue_inactive(task, args, kwargs, name, origin, dispatch_options, key,
+                                   local_policies)
+            return
+        local_policies += self._ambient_policies
+        if (
+            name is None and origin is None and dispatch_options is None and key is None
+            and not local_policies and not self._enqueue_hooked and type(task) is not Batch
+        ):
+            self._append((task, args, kwargs))
+            return
+        intent = Intent(
+            task, args, kwargs, name=name, dispatch_options=dispatch_options, origin=origin,
+            key=key, local_policies=local_policies, scope=self,
+        )
+        if type(task) is Batch:
+            task.check_payload(intent)
+        if local_policies or self._enqueue_hooked:
+            self._run_enqueue_hooks(intent)
+        self._append(intent)
+        self._rich = True
+
+    def _enqueue_inactive(self, task: Callable[..., Any], *rest: Any) -> None:
+        raise ScopeStateError(
+            f"cannot enqueue {getattr(task, '__qualname__', task)!r} into {self!r}: it is "
+            f"{self._state}. A task or thread that outlived its scope must open its own "
+            "(`with airlock.scope():`)"
+        )
+
+    def _run_enqueue_hooks(self, intent: Intent) -> None:
+        self._in_policy = True
+        self._update_accepting()
+        try:
+            for local in intent.local_policies:
+                local.on_enqueue(intent)
+            self.policy.on_enqueue(intent)
+        finally:
+            self._in_policy = False
+            self._update_accepting()
+        for observer in self.observers:
+            observer.enqueued(intent)
+
+    def _drop_buffer(self) -> None:
+        buffer = self._buffer
+        if self.observers and buffer:
+            for intent in self._materialize():
+                for observer in self.observers:
+                    observer.discarded(intent)
+        buffer.clear()
+        self._rich = False
+        self._state = DISCARDED
+        self._update_accepting()
+
+    # -- flush -----------------------------------------------------------------------------
+
+    def _has_capturing_ancestor(self) -> bool:
+        ancestor = self._parent
+        while ancestor is not None:
+            if ancestor._captures_descendants():
+                return True
+            ancestor = ancestor._parent
+        return False
+
+    def _release(self) -> None:
+        """Flush: coalesce, filter, offer to ancestors, order, batch, dispatch."""
+        stats = self.stats
+        stats.reset()
+        buffer = self._buffer
+        if not buffer and not self._rich:
+            self._state = FLUSHED
+            return
+        started = perf_counter_ns()
+        if not self._rich and self._fast_flush and not self._has_capturing_ancestor():
+            stats.enqueued = count = len(buffer)
+            self._state = FLUSHED
+            entries = iter(buffer)
+            try:
+                for task, args, kwargs in entries:
+                    task(*args, **kwargs)
+            except BaseException as exc:
+                rest = [Intent(t, a, k, scope=self) for t, a, k in entries]
+                failed = Intent(task, args, kwargs, scope=self)
+                stats.dispatched = count - len(rest) - 1
+                stats.failed = 1
+                attach_undispatched(exc, failed, rest)
+                raise
+            finally:
+                buffer.clear()
+                stats.flush_ns = perf_counter_ns() - started
+            stats.dispatched = count
+            return
+        intents = self._materialize()
+        buffer.clear()
+        self._rich = False
+        self._state = FLUSHED
+        try:
+            stats.enqueued = len(intents)
+            try:
+                intents = self._coalesce(intents)
+                intents = self._filter(intents)
+                intents = self._offer_to_ancestors(intents)
+                if self.order_by is not None:
+                    intents.sort(key=self.order_by)
+                intents, stats.batched = merge_batches(intents)
+            except BaseException as exc:
+                attach_undispatched(exc, None, intents)
+                raise
+            self._dispatch(intents)
+        finally:
+            stats.flush_ns = perf_counter_ns() - started
+
+    def _coalesce(self, intents: list[Intent]) -> list[Intent]:
+        last: dict[object, Intent] = {}
+        for intent in intents:
+            if intent.key is not None:
+                last[intent.key] = intent
+        if not last:
+            return intents
+        survivors = [i for i in intents if i.key is None or last[i.key] is i]
+        self.stats.coalesced = len(intents) - len(survivors)
+        if self.observers:
+            kept = {id(i) for i in survivors}
+            for intent in intents:
+                if id(intent) not in kept:
+                    for observer in self.observers:
+                        observer.coalesced(intent)
+        return survivors
+
+    def _filter(self, intents: list[Intent]) -> list[Intent]:
+        policy_allows = None if is_allow_all(self.policy) else self.policy.allows
+        if policy_allows is None and not any(i.local_policies for i in intents):
+            return intents
+        kept: list[Intent] = []
+        token = current_target.set(POLICY_GUARD)
+        try:
+            for intent in intents:
+                own = intent.scope is self
+                if (not own or intent.passes_local_policies()) and (
+                    policy_allows is None or policy_allows(intent)
+                ):
+                    kept.append(intent)
+                else:
+                    self.stats.dropped += 1
+                    for observer in self.observers:
+                        observer.dropped(intent)
+        finally:
+            current_target.reset(token)
+        return kept
+
+    def _dispatch(self, intents: list[Intent]) -> None:
+        """Hand each intent to the executor, in order (fail-fast unless errors='continue')."""
+        execute = self.executor
+        stats = self.stats
+        observers = self.observers
+        keep_going = self.errors == "continue"
+        remaining = iter(intents)
+        for intent in remaining:
+            try:
+                execute(intent)
+            except Exception as exc:
+                stats.failed += 1
+                for observer in observers:
+                    observer.failed(intent, exc)
+                if not keep_going:
+                    attach_undispatched(exc, intent, list(remaining))
+                    raise
+                stats.failures.append((intent, exc))
+                logger.error("airlock: %s failed", intent, exc_info=exc)
+            except BaseException as exc:
+                attach_undispatched(exc, intent, list(remaining))
+                raise
+            else:
+                stats.dispatched += 1
+                for observer in observers:
+                    observer.dispatched(intent)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__qualname__} {self._state} intents={len(self._buffer)}>"

@@ -1,0 +1,233 @@
+"""Ticks: one reusable scope per game-loop frame or UI event tick.
+
+Rules:
+- ``with tick:`` opens frame N; leaving it flushes the frame (discards it on an exception),
+  then frame N+1 may open. The same object and buffer serve every frame.
+- Anything that becomes runnable while frame N is not open — an effect enqueueing during the
+  flush, a task or timer that kept the tick's context, a nested scope flushing during the
+  flush, a worker thread's ``post()`` — waits for frame N+1. Nothing is lost or run early.
+- A budget (``max_per_frame``, ``max_flush_ms``) bounds one flush; what does not fit has
+  already passed the policy and is dispatched first in the next frame, in order.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable
+from time import perf_counter_ns
+from typing import Any, TypeVar
+
+from ._errors import ScopeStateError
+from ._intent import Intent
+from ._observe import Observer
+from ._policies import Policy
+from ._scope import ACTIVE, NEW, PENDING, ErrorMode, Executor, Scope
+
+__all__ = ["TickScope", "tick_scope"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+logger = logging.getLogger("airlock")
+
+
+class TickScope(Scope):
+    """A scope reused for every frame of a loop. Create it with ``airlock.tick_scope()``."""
+
+    def __init__(
+        self,
+        policy: Policy | None = None,
+        *,
+        executor: Executor | None = None,
+        order_by: Callable[[Intent], Any] | None = None,
+        errors: ErrorMode = "raise",
+        observers: Iterable[Observer] = (),
+        max_per_frame: int | None = None,
+        max_flush_ms: float | None = None,
+    ) -> None:
+        super().__init__(
+            policy, executor=executor, order_by=order_by, errors=errors, observers=observers
+        )
+        if max_per_frame is not None and (not isinstance(max_per_frame, int) or max_per_frame < 1):
+            raise ValueError(f"max_per_frame must be a positive int or None, got {max_per_frame!r}")
+        if max_flush_ms is not None and not max_flush_ms > 0:
+            raise ValueError(f"max_flush_ms must be a positive number or None, got {max_flush_ms!r}")
+        #: number of frames completed (flushed or discarded)
+        self.frame = 0
+        self.max_per_frame = max_per_frame
+        self.max_flush_ns = None if max_flush_ms is None else int(max_flush_ms * 1_000_000)
+        self._next: list[Any] = []  # enqueued while no frame was open: joins the next frame
+        self._carry: list[Intent] = []  # released, left over by a budget: dispatched first next
+        self._inbox: deque[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = deque()
+        self._closed = False
+        if max_per_frame is not None or max_flush_ms is not None:
+            self._fast_flush = False
+
+    # -- frames ----------------------------------------------------------------------------
+
+    def enter(self) -> TickScope:
+        """Open the next frame; effects waiting for it join its buffer first, in order."""
+        state = self._state
+        if state is ACTIVE:
+            raise ScopeStateError(
+                f"frame {self.frame} of {self!r} is already open; a tick cannot be nested in itself"
+            )
+        if self._closed:
+            raise ScopeStateError(f"{self!r} is closed; create a new tick_scope()")
+        if self._next:
+            self._buffer.extend(self._next)
+            self._next.clear()
+            self._rich = self._rich or any(type(e) is Intent for e in self._buffer)
+        inbox = self._inbox
+        if inbox:
+            append = self._append
+            while inbox:
+                append(inbox.popleft())
+        if self._carry:
+            self._rich = True
+        self._open()
+        return self
+
+    def exit(self, error: BaseException | None = None) -> None:
+        """Close the frame: flush it (or discard it on an error), then count it."""
+        if self._state is not ACTIVE:
+            raise ScopeStateError(f"no frame of {self!r} is open; cannot exit it")
+        self._state = PENDING
+        self._accepting = False
+        try:
+            if self.should_flush(error):
+                self._release()
+            else:
+                self._drop_buffer()
+        finally:
+            self._close_context()
+            self.frame += 1
+            for observer in self.observers:
+                observer.flushed(self)
+
+    def __call__(self, func: F) -> F:
+        """Use the tick as a decorator: every call of ``func`` is one frame."""
+
+        @functools.wraps(func)
+        def frame(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return func(*args, **kwargs)
+
+        frame.tick = self  # type: ignore[attr-defined]
+        return frame  # type: ignore[return-value]
+
+    def close(self) -> None:
+        """Run one last frame for whatever is waiting, then refuse further frames."""
+        if self._state is ACTIVE:
+            raise ScopeStateError(f"cannot close {self!r} while frame {self.frame} is open")
+        self.max_per_frame = self.max_flush_ns = None
+        with self:
+            pass
+        self._closed = True
+        left = len(self._next) + len(self._inbox)
+        if left:
+            logger.warning("airlock: %s closed with %d re-entrant intent(s) discarded", self, left)
+            self._next.clear()
+            self._inbox.clear()
+
+    @property
+    def pending(self) -> int:
+        """Intents waiting for the next frame (re-entrant, handed over, or carried)."""
+        return len(self._next) + len(self._inbox) + len(self._carry)
+
+    # -- arrivals while no frame is open ---------------------------------------------------
+
+    def post(self, task: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """Hand an effect to this tick from any thread; it joins the next frame, in arrival order.
+
+        Thread-safe (a ``deque.append``). The effect is filtered by the next frame's policy.
+        """
+        if not callable(task):
+            raise TypeError(f"tick.post() needs a callable task, got {task!r}")
+        if self._closed:
+            raise ScopeStateError(f"{self!r} is closed; nothing will run {task!r}")
+        self._inbox.append((task, args, kwargs))
+
+    def _enqueue_inactive(
+        self,
+        task: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        name: str | None,
+        origin: str | None,
+        dispatch_options: dict[str, Any] | None,
+        key: object,
+        local_policies: tuple[Policy, ...],
+    ) -> None:
+        if self._closed:
+            super()._enqueue_inactive(task)
+        if (
+            name is None and origin is None and dispatch_options is None and key is None
+            and not local_policies and not self._enqueue_hooked
+        ):
+            self._next.append((task, args, kwargs))
+            return
+        intent = Intent(
+            task, args, kwargs, name=name, dispatch_options=dispatch_options, origin=origin,
+            key=key, local_policies=local_policies, scope=self,
+        )
+        self._run_enqueue_hooks(intent)
+        self._next.append(intent)
+
+    def _captures_descendants(self) -> bool:
+        return not self._closed
+
+    def _capture(self, intents: list[Intent]) -> None:
+        if self._state is ACTIVE:
+            super()._capture(intents)
+        else:
+            self._next.extend(intents)
+
+    # -- flush -----------------------------------------------------------------------------
+
+    def _release(self) -> None:
+        try:
+            super()._release()
+        finally:
+            self.stats.carried = len(self._carry)
+
+    def _dispatch(self, intents: list[Intent]) -> None:
+        carry = self._carry
+        if carry:
+            intents = carry + intents
+            carry.clear()
+        limit = self.max_per_frame
+        if limit is not None and len(intents) > limit:
+            carry.extend(intents[limit:])
+            del intents[limit:]
+        budget = self.max_flush_ns
+        if budget is None:
+            super()._dispatch(intents)
+            return
+        deadline = perf_counter_ns() + budget
+        for index, intent in enumerate(intents):
+            if index and perf_counter_ns() >= deadline:
+                carry[:0] = intents[index:]
+                return
+            try:
+                super()._dispatch([intent])
+            except BaseException as exc:
+                rest = getattr(exc, "undispatched_intents", None)
+                if rest is not None:
+                    rest.extend(intents[index + 1 :])
+                raise
+
+    def __repr__(self) -> str:
+        state = "open" if self._state is ACTIVE else ("new" if self._state is NEW else "idle")
+        return f"<TickScope frame={self.frame} {state} pending={self.pending}>"
+
+
+def tick_scope(
+    policy: Policy | None = None, *, executor: Executor | None = None, **options: Any
+) -> TickScope:
+    """Create one reusable per-frame scope: ``with tick:`` each frame, or ``@tick`` a frame function.
+
+    Options: ``order_by``, ``errors`` ('raise' or 'continue'), ``observers``,
+    ``max_per_frame``, ``max_flush_ms``.
+    """
+    return TickScope(policy, executor=executor, **options)

@@ -1,0 +1,1 @@
+"""Integrations with other frameworks. Each module imports its framework only when imported."""

@@ -1,0 +1,1 @@
+"""Executors: plain callables ``executor(intent)`` that decide *how* an intent runs."""
