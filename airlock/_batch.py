@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 from ._intent import Intent, task_name
 
@@ -16,7 +16,8 @@ class Batch:
     A payload is the single positional argument of the enqueue, or the tuple of them when
     there are several. The merged call runs where the *last* enqueue of the batch stood, under
     the ``_dispatch_options`` of that last enqueue; each enqueue is filtered by policies on
-    its own before merging. Called directly (outside a flush), it runs the handler on one payload.
+    its own before merging. A batch is deliberately not callable: it only runs through a flush
+    (call ``b.handler([payload])`` to run it directly).
     """
 
     __slots__ = ("__name__", "__qualname__", "airlock_phase", "handler")
@@ -36,9 +37,6 @@ class Batch:
                 f"{sorted(intent.kwargs)}; pass them as one positional value (e.g. a tuple)"
             )
 
-    def __call__(self, *args: Any) -> Any:
-        return self.handler([payload_of(args)])
-
     def __repr__(self) -> str:
         return f"<batch {self.__name__}>"
 
@@ -47,9 +45,13 @@ def payload_of(args: tuple[Any, ...]) -> Any:
     return args[0] if len(args) == 1 else args
 
 
+@overload
+def batch(handler: Callable[[list[Any]], Any], /) -> Batch: ...
+@overload
+def batch(*, phase: str | None = None) -> Callable[[Callable[[list[Any]], Any]], Batch]: ...
 def batch(
-    handler: Callable[[list[Any]], Any] | None = None, *, phase: str | None = None
-) -> Any:
+    handler: Callable[[list[Any]], Any] | None = None, /, *, phase: str | None = None
+) -> Batch | Callable[[Callable[[list[Any]], Any]], Batch]:
     """Declare a batch effect: ``@airlock.batch`` or ``@airlock.batch(phase="network")``."""
     if handler is None:
         return lambda fn: Batch(fn, phase=phase)
@@ -57,12 +59,12 @@ def batch(
 
 
 def merge_batches(intents: list[Intent]) -> tuple[list[Intent], int]:
-    """Fold each batch's intents into one, at the position of its last one. Returns (list, folded)."""
+    """Fold each batch's intents into one call at its last one's position; return (list, folded)."""
     payloads: dict[Batch, list[Any]] = {}
     last: dict[Batch, Intent] = {}
     for intent in intents:
         task = intent.task
-        if type(task) is Batch:
+        if isinstance(task, Batch):
             payloads.setdefault(task, []).append(payload_of(intent.args))
             last[task] = intent
     if not payloads:
@@ -70,7 +72,7 @@ def merge_batches(intents: list[Intent]) -> tuple[list[Intent], int]:
     merged: list[Intent] = []
     for intent in intents:
         task = intent.task
-        if type(task) is not Batch:
+        if not isinstance(task, Batch):
             merged.append(intent)
         elif last[task] is intent:
             merged.append(

@@ -10,9 +10,9 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from types import FunctionType, MethodType
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from ._batch import Batch
 from ._config import defaults
 from ._context import POLICY_GUARD, current_target, resolve
 from ._errors import NoScopeError, PolicyEnqueueError
@@ -24,10 +24,11 @@ __all__ = ["enqueue", "scope", "scoped"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 _get_target = current_target.get
+_RESERVED_SET = frozenset(("_name", "_origin", "_dispatch_options", "_key"))
 
 
-def enqueue(
-    task: Callable[..., Any],
+def _documented_enqueue(
+    task: Callable[..., Any] | Batch,
     /,
     *args: Any,
     _name: str | None = None,
@@ -36,30 +37,69 @@ def enqueue(
     _key: object = None,
     **kwargs: Any,
 ) -> None:
-    """Ask for ``task(*args, **kwargs)`` to run when the current scope flushes.
+    """The signature ``enqueue`` presents to ``inspect`` and documentation tools."""
 
-    ``_name`` names the intent (default: the task's name), ``_origin`` says where it came from,
-    ``_dispatch_options`` go to the executor, and a non-None ``_key`` coalesces: of the intents
-    with one key in a flush, only the last enqueued survives.
-    """
-    target = _get_target()
-    if (
-        target is not None
-        and target._accepting
-        and (type(task) is FunctionType or type(task) is MethodType)
-        and _name is None
-        and _origin is None
-        and _dispatch_options is None
-        and _key is None
-    ):
+
+if TYPE_CHECKING:
+
+    def enqueue(
+        task: Callable[..., Any] | Batch,
+        /,
+        *args: Any,
+        _name: str | None = None,
+        _origin: str | None = None,
+        _dispatch_options: dict[str, Any] | None = None,
+        _key: object = None,
+        **kwargs: Any,
+    ) -> None:
+        """Ask for ``task(*args, **kwargs)`` to run when the current scope flushes."""
+
+else:
+
+    def enqueue(task, /, *args, **kwargs):
+        """Ask for ``task(*args, **kwargs)`` to run when the current scope flushes.
+
+        ``_name`` names the intent (default: the task's name), ``_origin`` says where it came
+        from, ``_dispatch_options`` go to the executor, and a non-None ``_key`` coalesces: of
+        the intents with one key in a flush, only the last enqueued survives.
+
+        The real signature is ``(task, /, *args, _name=None, _origin=None,
+        _dispatch_options=None, _key=None, **kwargs)``; the underscored options are read from
+        ``kwargs`` because keyword-only parameters cost the plain call about as much as
+        everything else this function does.
+        """
+        target = _get_target()
+        if target is not None and target._accepting and callable(task) and not kwargs:
+            target._append((task, args, kwargs))
+            return
+        _enqueue_general(target, task, args, kwargs)
+
+    enqueue.__signature__ = inspect.signature(_documented_enqueue)
+
+
+def _enqueue_general(
+    target: Any, task: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    """Every enqueue the one-line fast path does not take: options, kwargs, other callables."""
+    name = origin = dispatch_options = key = None
+    if kwargs and not _RESERVED_SET.isdisjoint(kwargs):
+        name = kwargs.pop("_name", None)
+        origin = kwargs.pop("_origin", None)
+        dispatch_options = kwargs.pop("_dispatch_options", None)
+        key = kwargs.pop("_key", None)
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"_name must be a string, got {name!r}")
+        if origin is not None and not isinstance(origin, str):
+            raise TypeError(f"_origin must be a string, got {origin!r}")
+    elif target is not None and target._accepting and callable(task):
         target._append((task, args, kwargs))
         return
-    _enqueue_slow(target, task, args, kwargs, _name, _origin, _dispatch_options, _key)
+    _enqueue_slow(target, task, args, kwargs, name, origin, dispatch_options, key)
 
 
 def _enqueue_slow(
     target: Any,
-    task: Callable[..., Any],
+    task: Any,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     name: str | None,
@@ -68,7 +108,7 @@ def _enqueue_slow(
     key: object,
 ) -> None:
     label = name or getattr(task, "__qualname__", None) or repr(task)
-    if not callable(task):
+    if not callable(task) and not isinstance(task, Batch):
         raise TypeError(
             f"airlock.enqueue() needs a callable task, got {task!r} "
             f"({type(task).__qualname__}); pass the function itself, not its result"

@@ -33,4 +33,4 @@ class ScopeStateError(AirlockError):
 
 
 class PolicyViolation(AirlockError):
-    """A policy refused an intent loudly (``AssertNoEffects``, ``BlockTasks(raise_on_enqueue=True)``)."""
+    """A policy refused an intent loudly (AssertNoEffects, BlockTasks with raise_on_enqueue)."""

@@ -14,7 +14,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def phase(name: str) -> Callable[[F], F]:
-    """Mark a task as belonging to phase ``name`` (``_dispatch_options={"phase": ...}`` overrides)."""
+    """Mark a task as in phase ``name``; ``_dispatch_options={"phase": ...}`` overrides it."""
 
     def mark(task: F) -> F:
         task.airlock_phase = name  # type: ignore[attr-defined]

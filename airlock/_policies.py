@@ -32,6 +32,7 @@ class Policy(Protocol):
 
     def on_enqueue(self, intent: Intent) -> None:
         """Observe an intent as it is enqueued. Default: do nothing."""
+        return None
 
     def allows(self, intent: Intent) -> bool:
         """Whether ``intent`` may escape at flush. Default: yes."""
@@ -40,7 +41,8 @@ class Policy(Protocol):
 
 def check_policy(policy: Any) -> Policy:
     """Return ``policy`` if it implements the protocol, else raise ``TypeError`` saying why."""
-    if not (callable(getattr(policy, "on_enqueue", None)) and callable(getattr(policy, "allows", None))):
+    hooks = (getattr(policy, "on_enqueue", None), getattr(policy, "allows", None))
+    if not all(callable(hook) for hook in hooks):
         raise TypeError(
             f"{policy!r} is not an airlock policy: a policy needs on_enqueue(intent) and "
             "allows(intent) methods (subclass airlock.Policy to get defaults)"
@@ -97,7 +99,7 @@ class BlockTasks(Policy):
 
     def __init__(self, names: Iterable[str], raise_on_enqueue: bool = False) -> None:
         if isinstance(names, str):
-            raise TypeError(f"BlockTasks takes a collection of task names, not the string {names!r}")
+            raise TypeError(f"BlockTasks takes a collection of task names, not {names!r}")
         self.names = frozenset(names)
         self.raise_on_enqueue = raise_on_enqueue
 

@@ -27,7 +27,7 @@ from ._observe import Observer, check_observer
 from ._policies import Policy, check_policy, has_enqueue_hook, is_allow_all
 from .integrations.executors.sync import sync_executor
 
-__all__ = ["Executor", "FlushStats", "Scope", "ErrorMode"]
+__all__ = ["ErrorMode", "Executor", "FlushStats", "Scope"]
 
 Executor = Callable[[Intent], Any]
 ErrorMode = Literal["raise", "continue"]
@@ -36,6 +36,9 @@ S = TypeVar("S", bound="Scope")
 logger = logging.getLogger("airlock")
 
 NEW, ACTIVE, PENDING, FLUSHED, DISCARDED = "new", "active", "pending", "flushed", "discarded"
+_get_target = current_target.get
+_set_target = current_target.set
+_reset_target = current_target.reset
 _ERROR_MODES = ("raise", "continue")
 
 
@@ -46,6 +49,8 @@ class FlushStats:
         "batched",
         "carried",
         "coalesced",
+        "dirty",
+        "discarded",
         "dispatched",
         "dropped",
         "enqueued",
@@ -73,8 +78,11 @@ class FlushStats:
         self.carried = 0
         #: intents whose executor raised
         self.failed = 0
+        #: intents thrown away with their scope (it exited with an error, or discard())
+        self.discarded = 0
         #: wall time of the flush in nanoseconds (0 for an empty one)
         self.flush_ns = 0
+        self.dirty = False  # fields beyond enqueued/dispatched/flush_ns may be non-zero
         if self.failures:
             self.failures = []
 
@@ -86,7 +94,9 @@ class FlushStats:
         return other
 
     def as_dict(self) -> dict[str, int]:
-        return {n: getattr(self, n) for n in FlushStats.__slots__ if n != "failures"}
+        return {
+            n: getattr(self, n) for n in FlushStats.__slots__ if n not in ("failures", "dirty")
+        }
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v}" for k, v in self.as_dict().items())
@@ -124,19 +134,23 @@ class Scope:
         errors: ErrorMode = "raise",
         observers: Iterable[Observer] = (),
     ) -> None:
-        self.policy: Policy = check_policy(policy if policy is not None else defaults.policy)
-        executor = executor if executor is not None else defaults.executor
-        if not callable(executor):
+        self._policy: Policy = defaults.policy if policy is None else check_policy(policy)
+        if executor is None:
+            executor = defaults.executor
+        elif not callable(executor):
             raise TypeError(f"executor must be a callable taking an Intent, got {executor!r}")
-        self.executor: Executor = executor
+        self._executor: Executor = executor
         if order_by is not None and not callable(order_by):
             raise TypeError(f"order_by must be a key function over intents, got {order_by!r}")
         self.order_by = order_by
         if errors not in _ERROR_MODES:
             raise ValueError(f"errors must be 'raise' or 'continue', got {errors!r}")
         self.errors: ErrorMode = errors
-        self.observers: tuple[Observer, ...] = tuple(check_observer(o) for o in observers)
-        self.stats = FlushStats()
+        self.observers: tuple[Observer, ...] = (
+            tuple(check_observer(o) for o in observers) if observers else ()
+        )
+        self._stats: FlushStats | None = None
+        self._stats_stale = False  # the last flush was empty: stats read as zeros
         self._buffer: list[Any] = []
         self._append = self._buffer.append
         self._rich = False
@@ -148,18 +162,60 @@ class Scope:
         self._accepting = False
         self._configure_paths()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._plain_lifecycle = (
+            cls.exit is Scope.exit and cls.should_flush is Scope.should_flush
+            and cls.enter is Scope.enter
+        )
+
+    @property
+    def stats(self) -> FlushStats:
+        """Numbers of the last flush (see ``FlushStats``)."""
+        stats = self._stats
+        if stats is None:
+            stats = self._stats = FlushStats()
+        elif self._stats_stale:
+            self._stats_stale = False
+            stats.reset()
+        return stats
+
     # -- hot-path flags --------------------------------------------------------------------
 
+    @property
+    def policy(self) -> Policy:
+        """The scope's policy; may be replaced at any time (e.g. mute, pause)."""
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: Policy) -> None:
+        self._policy = check_policy(policy)
+        self._configure_paths()
+
+    @property
+    def executor(self) -> Executor:
+        """The scope's executor; may be replaced at any time."""
+        return self._executor
+
+    @executor.setter
+    def executor(self, executor: Executor) -> None:
+        if not callable(executor):
+            raise TypeError(f"executor must be a callable taking an Intent, got {executor!r}")
+        self._executor = executor
+        self._configure_paths()
+
     def _configure_paths(self) -> None:
-        """Precompute which work enqueue and flush may skip for this scope's configuration."""
-        policy = self.policy
+        """Precompute which work enqueue and flush may skip (rerun on any configuration change)."""
+        policy = self._policy
         self._enqueue_hooked = has_enqueue_hook(policy) or bool(self.observers)
         self._fast_flush = (
             is_allow_all(policy)
-            and self.executor is sync_executor
+            and self._executor is sync_executor
             and self.order_by is None
             and not self.observers
+            and self.errors == "raise"  # the plain loop is fail-fast
         )
+        self._update_accepting()
 
     def _update_accepting(self) -> None:
         self._accepting = (
@@ -171,7 +227,16 @@ class Scope:
 
     # -- lifecycle -------------------------------------------------------------------------
 
+    #: True when enter/exit/should_flush are Scope's own, so ``with`` may inline them.
+    _plain_lifecycle = True
+
     def __enter__(self: S) -> S:
+        if self._plain_lifecycle and self._state is NEW and _get_target() is None:
+            self._parent = None
+            self._state = ACTIVE
+            self._accepting = not self._enqueue_hooked
+            self._token = _set_target(self)
+            return self
         return self.enter()
 
     def __exit__(
@@ -180,6 +245,15 @@ class Scope:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._plain_lifecycle and exc is None and self._state is ACTIVE:
+            _reset_target(self._token)  # type: ignore[arg-type]  # set by __enter__
+            self._token = None
+            self._state = PENDING
+            self._accepting = False
+            self._release()
+            if self.observers:
+                self._notify_flushed()
+            return
         self.exit(exc)
 
     def enter(self: S) -> S:
@@ -195,7 +269,8 @@ class Scope:
     def _open(self) -> None:
         parent, ambient = resolve(current_target.get())
         self._parent = parent
-        self._ambient_policies = ambient
+        # local policies open around this scope, however deep: a view's, else the parent's
+        self._ambient_policies = ambient or getattr(parent, "_ambient_policies", ())
         self._state = ACTIVE
         self._update_accepting()
         self._token = current_target.set(self)
@@ -208,6 +283,8 @@ class Scope:
 
     def exit(self, error: BaseException | None = None) -> None:
         """Leave the scope: flush if ``should_flush(error)``, else discard on error, else defer."""
+        if self._state is DISCARDED and self._token is None:
+            return  # discard() was called inside the block: it already left the context
         if self._state is not ACTIVE:
             raise ScopeStateError(f"{self!r} is not active (state: {self._state}); cannot exit it")
         self._close_context()
@@ -217,6 +294,8 @@ class Scope:
             self._release()
         elif error is not None:
             self._drop_buffer()
+        if self.observers and self._state is not PENDING:
+            self._notify_flushed()
 
     def should_flush(self, error: BaseException | None) -> bool:
         """Whether to flush on exit. Default: flush on a clean exit, discard on any exception."""
@@ -226,6 +305,8 @@ class Scope:
         """Release a pending (exited, not yet flushed) scope's intents now."""
         self._require_pending("flush")
         self._release()
+        if self.observers:
+            self._notify_flushed()
 
     def discard(self) -> None:
         """Drop every buffered intent of a pending or active scope without dispatching it."""
@@ -234,6 +315,12 @@ class Scope:
         if self._state is ACTIVE:
             self._close_context()
         self._drop_buffer()
+        if self.observers:
+            self._notify_flushed()
+
+    def _notify_flushed(self) -> None:
+        for observer in self.observers:
+            observer.flushed(self)
 
     def _require_pending(self, action: str) -> None:
         if self._state is not PENDING:
@@ -261,7 +348,9 @@ class Scope:
 
     # -- nesting ---------------------------------------------------------------------------
 
-    def before_descendant_flushes(self, exiting_scope: Scope, intents: list[Intent]) -> list[Intent]:
+    def before_descendant_flushes(
+        self, exiting_scope: Scope, intents: list[Intent]
+    ) -> list[Intent]:
         """Called on each active ancestor (innermost first) when a nested scope flushes.
 
         Return the intents that may flush now; the rest are captured into this scope.
@@ -322,7 +411,7 @@ class Scope:
 
     def _enqueue_intent(
         self,
-        task: Callable[..., Any],
+        task: Any,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         name: str | None,
@@ -341,10 +430,12 @@ class Scope:
             self._enqueue_inactive(task, args, kwargs, name, origin, dispatch_options, key,
                                    local_policies)
             return
-        local_policies += self._ambient_policies
+        if not local_policies:  # a PolicyView over this scope already includes the ambient ones
+            local_policies = self._ambient_policies
         if (
             name is None and origin is None and dispatch_options is None and key is None
-            and not local_policies and not self._enqueue_hooked and type(task) is not Batch
+            and not local_policies and not self._enqueue_hooked
+            and not isinstance(task, Batch)
         ):
             self._append((task, args, kwargs))
             return
@@ -352,7 +443,7 @@ class Scope:
             task, args, kwargs, name=name, dispatch_options=dispatch_options, origin=origin,
             key=key, local_policies=local_policies, scope=self,
         )
-        if type(task) is Batch:
+        if isinstance(task, Batch):
             task.check_payload(intent)
         if local_policies or self._enqueue_hooked:
             self._run_enqueue_hooks(intent)
@@ -381,6 +472,7 @@ class Scope:
 
     def _drop_buffer(self) -> None:
         buffer = self._buffer
+        self._fresh_stats().discarded = len(buffer)
         if self.observers and buffer:
             for intent in self._materialize():
                 for observer in self.observers:
@@ -402,32 +494,17 @@ class Scope:
 
     def _release(self) -> None:
         """Flush: coalesce, filter, offer to ancestors, order, batch, dispatch."""
-        stats = self.stats
-        stats.reset()
         buffer = self._buffer
         if not buffer and not self._rich:
+            self._stats_stale = True
             self._state = FLUSHED
             return
-        started = perf_counter_ns()
         if not self._rich and self._fast_flush and not self._has_capturing_ancestor():
-            stats.enqueued = count = len(buffer)
             self._state = FLUSHED
-            entries = iter(buffer)
-            try:
-                for task, args, kwargs in entries:
-                    task(*args, **kwargs)
-            except BaseException as exc:
-                rest = [Intent(t, a, k, scope=self) for t, a, k in entries]
-                failed = Intent(task, args, kwargs, scope=self)
-                stats.dispatched = count - len(rest) - 1
-                stats.failed = 1
-                attach_undispatched(exc, failed, rest)
-                raise
-            finally:
-                buffer.clear()
-                stats.flush_ns = perf_counter_ns() - started
-            stats.dispatched = count
+            self._run_plain(buffer)
             return
+        stats = self._fresh_stats()
+        started = perf_counter_ns()
         intents = self._materialize()
         buffer.clear()
         self._rich = False
@@ -447,6 +524,47 @@ class Scope:
             self._dispatch(intents)
         finally:
             stats.flush_ns = perf_counter_ns() - started
+
+    def _fresh_stats(self) -> FlushStats:
+        """Zeroed stats for a flush that may write any field."""
+        stats = self._stats
+        if stats is None:
+            stats = self._stats = FlushStats()
+        else:
+            stats.reset()
+        self._stats_stale = False
+        stats.dirty = True
+        return stats
+
+    def _run_plain(self, buffer: list[Any]) -> None:
+        """Call every buffered ``(task, args, kwargs)`` in order: the default-everything flush.
+
+        Writes only ``enqueued``, ``dispatched`` and ``flush_ns`` unless something fails.
+        """
+        stats = self._stats
+        if stats is None:
+            stats = self._stats = FlushStats()
+        elif stats.dirty:
+            stats.reset()
+        self._stats_stale = False
+        count = len(buffer)
+        started = perf_counter_ns()
+        entries = iter(buffer)
+        try:
+            for task, args, kwargs in entries:
+                task(*args, **kwargs)
+        except BaseException as exc:
+            rest = [Intent(t, a, k, scope=self) for t, a, k in entries]
+            stats.dispatched = count - len(rest) - 1
+            stats.failed = 1
+            stats.dirty = True
+            attach_undispatched(exc, Intent(task, args, kwargs, scope=self), rest)
+            raise
+        finally:
+            buffer.clear()
+            stats.enqueued = count
+            stats.flush_ns = perf_counter_ns() - started
+        stats.dispatched = count
 
     def _coalesce(self, intents: list[Intent]) -> list[Intent]:
         last: dict[object, Intent] = {}

@@ -16,18 +16,31 @@ import functools
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
+from contextvars import Token
 from time import perf_counter_ns
+from types import TracebackType
 from typing import Any, TypeVar
 
 from ._errors import ScopeStateError
 from ._intent import Intent
 from ._observe import Observer
 from ._policies import Policy
-from ._scope import ACTIVE, NEW, PENDING, ErrorMode, Executor, Scope
+from ._scope import (
+    ACTIVE,
+    FLUSHED,
+    NEW,
+    PENDING,
+    ErrorMode,
+    Executor,
+    Scope,
+    _reset_target,
+    _set_target,
+)
 
 __all__ = ["TickScope", "tick_scope"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+_MISSING = Token.MISSING
 logger = logging.getLogger("airlock")
 
 
@@ -45,23 +58,93 @@ class TickScope(Scope):
         max_per_frame: int | None = None,
         max_flush_ms: float | None = None,
     ) -> None:
-        super().__init__(
-            policy, executor=executor, order_by=order_by, errors=errors, observers=observers
-        )
-        if max_per_frame is not None and (not isinstance(max_per_frame, int) or max_per_frame < 1):
-            raise ValueError(f"max_per_frame must be a positive int or None, got {max_per_frame!r}")
-        if max_flush_ms is not None and not max_flush_ms > 0:
-            raise ValueError(f"max_flush_ms must be a positive number or None, got {max_flush_ms!r}")
-        #: number of frames completed (flushed or discarded)
-        self.frame = 0
-        self.max_per_frame = max_per_frame
-        self.max_flush_ns = None if max_flush_ms is None else int(max_flush_ms * 1_000_000)
         self._next: list[Any] = []  # enqueued while no frame was open: joins the next frame
         self._carry: list[Intent] = []  # released, left over by a budget: dispatched first next
         self._inbox: deque[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = deque()
         self._closed = False
-        if max_per_frame is not None or max_flush_ms is not None:
+        self._inline_exit = False
+        self._idle_clean = False
+        if max_per_frame is not None and (not isinstance(max_per_frame, int) or max_per_frame < 1):
+            raise ValueError(f"max_per_frame must be a positive int or None, got {max_per_frame!r}")
+        if max_flush_ms is not None and not max_flush_ms > 0:
+            raise ValueError(f"max_flush_ms must be a positive number or None: {max_flush_ms!r}")
+        #: number of frames completed (flushed or discarded)
+        self.frame = 0
+        self.max_per_frame = max_per_frame
+        self.max_flush_ns = None if max_flush_ms is None else int(max_flush_ms * 1_000_000)
+        super().__init__(
+            policy, executor=executor, order_by=order_by, errors=errors, observers=observers
+        )
+
+    def _configure_paths(self) -> None:
+        super()._configure_paths()
+        if self.max_per_frame is not None or self.max_flush_ns is not None:
             self._fast_flush = False
+        self._update_idle()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._plain_lifecycle = (
+            cls.exit is TickScope.exit and cls.should_flush is Scope.should_flush
+            and cls.enter is TickScope.enter
+        )
+
+    # __enter__/__exit__ inline enter()/exit() for the common frame: nothing waiting, no outer
+    # scope, default policy/executor, no hooks, nothing rich enqueued. They must stay
+    # equivalent to enter()/exit().
+    # _idle_clean: no frame open and the next one may open inline (see _update_idle).
+    # _inline_exit: the open frame was opened inline and may close inline.
+
+    def __enter__(self) -> TickScope:
+        if self._idle_clean and not self._inbox:
+            token = _set_target(self)
+            if token.old_value is _MISSING:
+                self._token = token
+                self._idle_clean = False
+                self._inline_exit = True
+                self._state = ACTIVE
+                self._accepting = True
+                return self
+            _reset_target(token)
+        return self.enter()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._inline_exit and exc is None and not self._rich:
+            self._inline_exit = False
+            self._accepting = False
+            buffer = self._buffer
+            if not buffer:
+                self._state = FLUSHED
+                _reset_target(self._token)  # type: ignore[arg-type]  # set by __enter__
+                self.frame += 1
+                self._stats_stale = True
+                self._idle_clean = True
+                return
+            self._state = PENDING  # the tick stays current: effects' enqueues go to _next
+            try:
+                self._run_plain(buffer)
+            finally:
+                self._state = FLUSHED
+                _reset_target(self._token)  # type: ignore[arg-type]  # set by __enter__
+                self.frame += 1
+                self._idle_clean = not self._next
+            return
+        self._inline_exit = False
+        self.exit(exc)
+
+    def _update_idle(self) -> None:
+        self._idle_clean = (
+            self._state is not ACTIVE
+            and self._plain_lifecycle
+            and self._fast_flush
+            and not self._enqueue_hooked
+            and not (self._next or self._carry or self._closed)
+        )
 
     # -- frames ----------------------------------------------------------------------------
 
@@ -85,6 +168,7 @@ class TickScope(Scope):
                 append(inbox.popleft())
         if self._carry:
             self._rich = True
+        self._idle_clean = False
         self._open()
         return self
 
@@ -101,9 +185,22 @@ class TickScope(Scope):
                 self._drop_buffer()
         finally:
             self._close_context()
+            self._parent = None
+            self._ambient_policies = ()
             self.frame += 1
-            for observer in self.observers:
-                observer.flushed(self)
+            self._update_idle()
+            if self.observers:
+                self._notify_flushed()
+
+    def discard(self) -> None:
+        """Drop the open frame's intents now; the frame stays open and closes as usual."""
+        if self._state is not ACTIVE:
+            raise ScopeStateError(
+                f"no frame of {self!r} is open; discard() drops the open frame's intents"
+            )
+        self._drop_buffer()
+        self._state = ACTIVE
+        self._update_accepting()
 
     def __call__(self, func: F) -> F:
         """Use the tick as a decorator: every call of ``func`` is one frame."""
@@ -121,9 +218,11 @@ class TickScope(Scope):
         if self._state is ACTIVE:
             raise ScopeStateError(f"cannot close {self!r} while frame {self.frame} is open")
         self.max_per_frame = self.max_flush_ns = None
+        self._configure_paths()
         with self:
             pass
         self._closed = True
+        self._idle_clean = False
         left = len(self._next) + len(self._inbox)
         if left:
             logger.warning("airlock: %s closed with %d re-entrant intent(s) discarded", self, left)
@@ -150,7 +249,7 @@ class TickScope(Scope):
 
     def _enqueue_inactive(
         self,
-        task: Callable[..., Any],
+        task: Any,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         name: str | None,
@@ -166,6 +265,7 @@ class TickScope(Scope):
             and not local_policies and not self._enqueue_hooked
         ):
             self._next.append((task, args, kwargs))
+            self._idle_clean = False
             return
         intent = Intent(
             task, args, kwargs, name=name, dispatch_options=dispatch_options, origin=origin,
@@ -173,6 +273,7 @@ class TickScope(Scope):
         )
         self._run_enqueue_hooks(intent)
         self._next.append(intent)
+        self._idle_clean = False
 
     def _captures_descendants(self) -> bool:
         return not self._closed
@@ -182,6 +283,7 @@ class TickScope(Scope):
             super()._capture(intents)
         else:
             self._next.extend(intents)
+            self._idle_clean = False
 
     # -- flush -----------------------------------------------------------------------------
 
@@ -189,7 +291,8 @@ class TickScope(Scope):
         try:
             super()._release()
         finally:
-            self.stats.carried = len(self._carry)
+            if self._carry:
+                self.stats.carried = len(self._carry)
 
     def _dispatch(self, intents: list[Intent]) -> None:
         carry = self._carry
@@ -225,9 +328,12 @@ class TickScope(Scope):
 def tick_scope(
     policy: Policy | None = None, *, executor: Executor | None = None, **options: Any
 ) -> TickScope:
-    """Create one reusable per-frame scope: ``with tick:`` each frame, or ``@tick`` a frame function.
+    """Create one reusable per-frame scope: ``with tick:`` per frame, or ``@tick`` a frame function.
 
     Options: ``order_by``, ``errors`` ('raise' or 'continue'), ``observers``,
     ``max_per_frame``, ``max_flush_ms``.
     """
     return TickScope(policy, executor=executor, **options)
+
+
+TickScope._plain_lifecycle = True  # Scope.__init_subclass__ judged it against Scope's methods

@@ -1,0 +1,89 @@
+"""Frame history: one record per frame, read by the overlay and by end-of-run tables.
+
+Rule: a flushed frame records the tick's ``FlushStats``; a discarded frame (an exception in
+the frame) records zeros and the error, since none of its effects escaped.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import airlock
+
+__all__ = ["COUNTS", "FrameHistory", "FrameRecord", "format_table"]
+
+#: the per-frame counts the overlay and tables show, in display order
+COUNTS = ("enqueued", "dispatched", "dropped", "coalesced", "batched", "carried", "failed")
+
+
+@dataclass(frozen=True)
+class FrameRecord:
+    """What one frame did with its effects."""
+
+    frame: int
+    enqueued: int = 0
+    dispatched: int = 0
+    dropped: int = 0
+    coalesced: int = 0
+    batched: int = 0
+    carried: int = 0
+    failed: int = 0
+    flush_us: float = 0.0
+    error: str | None = None
+
+    @classmethod
+    def from_tick(cls, frame: int, tick: airlock.TickScope,
+                  error: BaseException | None) -> FrameRecord:
+        if tick.is_discarded or (error is not None and not tick.is_flushed):
+            return cls(frame, error=repr(error))
+        s = tick.stats
+        return cls(
+            frame, s.enqueued, s.dispatched, s.dropped, s.coalesced, s.batched, s.carried,
+            s.failed, s.flush_ns / 1000, None if error is None else repr(error),
+        )
+
+
+class FrameHistory:
+    """The last ``maxlen`` frame records (all of them when ``maxlen`` is None)."""
+
+    def __init__(self, maxlen: int | None = 600) -> None:
+        self._records: deque[FrameRecord] = deque(maxlen=maxlen)
+
+    def append(self, record: FrameRecord) -> None:
+        self._records.append(record)
+
+    def last(self, n: int) -> list[FrameRecord]:
+        """The most recent ``n`` records, oldest first."""
+        records = self._records
+        return list(records)[-n:] if n < len(records) else list(records)
+
+    def __iter__(self) -> Iterator[FrameRecord]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __getitem__(self, index: int) -> FrameRecord:
+        return self._records[index]
+
+
+def format_table(records: Iterable[FrameRecord], extra: dict[int, dict[str, int]] | None = None,
+                 ) -> str:
+    """A plain-text table, one row per record; ``extra[frame]`` adds columns (e.g. sounds).
+
+    Numbers are right-aligned; the last column (the frame's error, if any) is left as is.
+    """
+    extra = extra or {}
+    extra_cols = list(dict.fromkeys(col for cols in extra.values() for col in cols))
+    head = ["frame", *COUNTS, *extra_cols, "flush_us"]
+    rows = [([str(r.frame), *(str(getattr(r, c)) for c in COUNTS),
+              *(str(extra.get(r.frame, {}).get(c, "")) for c in extra_cols),
+              f"{r.flush_us:.0f}"], r.error or "") for r in records]
+    widths = [max([len(h), *(len(cells[i]) for cells, _ in rows)]) for i, h in enumerate(head)]
+    lines = [(head, "note"), *rows]
+    return "\n".join(
+        ("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)) + "  " + note).rstrip()
+        for cells, note in lines
+    )

@@ -1,0 +1,43 @@
+"""Effect phases: a frame's flush presents first, then plays sounds, then talks to the network.
+
+Rule: an intent's phase is ``_dispatch_options["phase"]``, else its task's ``airlock_phase``;
+an intent is UI (kept while paused) when it is in the redraw phase or was enqueued with
+``_dispatch_options={"ui": True}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import airlock
+
+__all__ = ["NETWORK", "PHASE_ORDER", "REDRAW", "SOUND", "is_ui", "phase_of", "ui_options"]
+
+REDRAW = "redraw"
+SOUND = "sound"
+NETWORK = "network"
+
+#: ``order_by`` for a frame: redraw, sound, network; effects with no phase run last.
+PHASE_ORDER = airlock.by_phase(REDRAW, SOUND, NETWORK)
+
+_UI_OPTIONS: dict[str, Any] = {"ui": True}
+
+
+def phase_of(intent: airlock.Intent) -> str | None:
+    """The phase an intent runs in, or None."""
+    options = intent._dispatch_options
+    name = options.get("phase") if options else None
+    if name is None:
+        name = getattr(intent.task, "airlock_phase", None)
+    return name if isinstance(name, str) else None
+
+
+def is_ui(intent: airlock.Intent) -> bool:
+    """UI effects survive a pause: redraws, and anything enqueued with ``ui=True``."""
+    options = intent._dispatch_options
+    return bool(options and options.get("ui")) or phase_of(intent) == REDRAW
+
+
+def ui_options(ui: bool) -> dict[str, Any] | None:
+    """The ``_dispatch_options`` an effect helper passes for ``ui=...``."""
+    return _UI_OPTIONS if ui else None

@@ -1,0 +1,186 @@
+"""``AirlockApp``: a Textual app mixin that runs every handler inside the app's airlock tick.
+
+Use ``class MyApp(AirlockApp, App[None])``. Then ``airlock.enqueue(...)`` from any handler of
+the app — App, Screen or Widget handlers, ``call_later``/``call_next``/``call_after_refresh``
+callbacks, timers and async workers started from them — lands in the app's current tick and
+runs once, in order, under the app's policy, when the tick ends. A tick is one burst of
+message handling, ending when the app's message queues go idle (see ``_driver.py`` for why).
+
+Rules:
+- A handler that raises loses only the effects it enqueued itself; Textual then stops the app
+  (its default), and the effects of every other handler are still flushed at shutdown.
+- Thread workers have no airlock context (Textual runs them with ``run_in_executor``): they
+  call ``app.enqueue_from_thread(task, *args)``; the effect joins the next tick.
+- The executor is airlock's ``AsyncioExecutor``: coroutine-function effects run as tasks on
+  the app's loop. Their failures, and sync effects' failures, are logged, reported to the
+  app's observers (``failed``) and shown with ``app.notify``. Effects run with
+  ``errors="continue"``: one failing effect does not stop the others.
+- ``AIRLOCK_INSPECTOR = True`` records ticks and binds F12 / ctrl+backslash to the
+  ``EffectInspector`` panel.
+- At shutdown, after the App's own Unmount handlers ran, the last tick is flushed and the
+  tick is closed; enqueues after that raise ``ScopeStateError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from contextvars import Token
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.message import Message
+from textual.message_pump import MessagePump
+
+from airlock import Intent, Observer, Policy, TickScope
+from airlock.integrations.executors.asyncio import AsyncioExecutor, EffectsFailed
+
+from ._driver import Handle, TickDriver
+from ._hook import LISTENER_ATTR, install_hooks
+from ._inspector import EffectInspector
+from ._recorder import EffectRecorder
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    _AppBase = App[Any]
+else:
+    _AppBase = object
+
+__all__ = ["AirlockApp"]
+
+logger = logging.getLogger("airlock.textual")
+
+INSPECTOR_KEYS = "f12,ctrl+backslash"
+
+
+class _Listener:
+    """The hook's listener for one app: the tick driver, plus closing it at app shutdown."""
+
+    def __init__(self, app: AirlockApp, driver: TickDriver) -> None:
+        self.app = app
+        self.driver = driver
+
+    def begin(self, pump: MessagePump, message: Message) -> Handle | None:
+        return self.driver.begin(pump, message)
+
+    def loop_started(self) -> Token[Any] | None:
+        return self.driver.loop_started()
+
+    def loop_ended(self, token: Token[Any] | None) -> None:
+        self.driver.loop_ended(token)
+
+    def end(self, handle: Handle | None, error: BaseException | None) -> None:
+        self.driver.end(handle, error)
+        if handle is None:
+            return
+        scope = handle[0]
+        if scope.pump is self.app and scope.handler_name == "on_unmount":
+            self.driver.close()  # the App's own Unmount is the last handler of a Textual app
+
+
+class AirlockApp(_AppBase):
+    """Mixin for ``textual.app.App``: one airlock tick per burst of handlers (module docstring)."""
+
+    #: policy of the app's tick (None: ``airlock.configure(policy=...)``'s default)
+    AIRLOCK_POLICY: ClassVar[Policy | None] = None
+    #: ``order_by`` key of the tick, e.g. ``airlock.by_phase("ui", "save", "network")``
+    AIRLOCK_ORDER_BY: ClassVar[Callable[[Intent], Any] | None] = None
+    #: close a tick that stays open longer than this (a handler awaiting something slow)
+    AIRLOCK_MAX_TICK_MS: ClassVar[float | None] = 500.0
+    #: record ticks and bind F12 / ctrl+backslash to the effect inspector
+    AIRLOCK_INSPECTOR: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *args: Any,
+        airlock_policy: Policy | None = None,
+        airlock_observers: Iterable[Observer] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        install_hooks()
+        self.airlock_executor = AsyncioExecutor(on_error=self._airlock_async_failed)
+        self.airlock_recorder: EffectRecorder | None = (
+            EffectRecorder() if self.AIRLOCK_INSPECTOR else None
+        )
+        watchers = list(airlock_observers)
+        if self.airlock_recorder is not None:
+            watchers.append(self.airlock_recorder)
+        self._airlock_driver = TickDriver(
+            policy=airlock_policy if airlock_policy is not None else self.AIRLOCK_POLICY,
+            executor=self.airlock_executor,
+            order_by=type(self).AIRLOCK_ORDER_BY,  # via the class: a function must not bind
+            errors="continue",
+            observers=[*watchers, _FailureNotifier(self)],
+            handler_observers=watchers,
+            max_tick_ms=self.AIRLOCK_MAX_TICK_MS,
+            on_flush_error=self._airlock_flush_failed,
+        )
+        setattr(self, LISTENER_ATTR, _Listener(self, self._airlock_driver))
+        if self.AIRLOCK_INSPECTOR:
+            self.bind(INSPECTOR_KEYS, "toggle_airlock_inspector", description="Effects")
+
+    @property
+    def airlock_tick(self) -> TickScope:
+        """The app's tick: ``.frame`` counts ticks, ``.stats`` has the last tick's numbers."""
+        return self._airlock_driver.tick
+
+    def enqueue_from_thread(self, task: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """From a thread worker (or any thread): run ``task(*args, **kwargs)`` in the next tick."""
+        self._airlock_driver.tick.post(task, *args, **kwargs)
+
+    async def airlock_drain(
+        self, timeout: float | None = None
+    ) -> list[tuple[Intent, BaseException]]:
+        """Wait for the async effects still running (``TimeoutError`` after ``timeout``).
+
+        Returns the async failures since the last drain; they were already reported.
+        """
+        try:
+            await asyncio.wait_for(self.airlock_executor.drain(), timeout)
+        except EffectsFailed as failed:
+            return failed.failures
+        return []
+
+    def action_toggle_airlock_inspector(self) -> None:
+        """Show or hide the effect inspector on the current screen."""
+        recorder = self.airlock_recorder
+        if recorder is None:
+            self.notify("set AIRLOCK_INSPECTOR = True on the app to record ticks")
+            return
+        panels = self.screen.query(EffectInspector)
+        if panels:
+            panel = panels.first()
+            panel.display = not panel.display
+        else:
+            self.screen.mount(EffectInspector(recorder))
+
+    # -- failures ----------------------------------------------------------------------------
+
+    def _airlock_async_failed(self, intent: Intent, error: BaseException) -> None:
+        logger.error("airlock: async effect %s failed", intent, exc_info=error)
+        for observer in self._airlock_driver.observers:
+            observer.failed(intent, error)
+
+    def _airlock_flush_failed(self, error: BaseException) -> None:
+        """A flush itself failed (a policy or observer raised): stop the app like a handler."""
+        if self.is_running:
+            self.call_later(_reraise, error)
+        else:
+            raise error
+
+
+def _reraise(error: BaseException) -> None:
+    raise error
+
+
+class _FailureNotifier(Observer):
+    """Shows a failed effect (sync or async) as an error notification."""
+
+    def __init__(self, app: AirlockApp) -> None:
+        self.app = app
+
+    def failed(self, intent: Intent, error: BaseException) -> None:
+        if self.app.is_running:
+            self.app.notify(f"{intent} failed: {error!r}", title="airlock", severity="error")

@@ -1,0 +1,21 @@
+"""Django integration: one airlock scope per request, released after the transaction commits.
+
+``MIDDLEWARE += ["airlock.integrations.django.AirlockMiddleware"]``; optional ``AIRLOCK``
+settings (``POLICY``, ``EXECUTOR``, ``SCOPE``), validated at startup. Add
+``"airlock.integrations.django"`` to ``INSTALLED_APPS`` to validate them in ``django.setup()``.
+"""
+
+from __future__ import annotations
+
+from .._extras import missing_extra
+
+try:
+    import django  # type: ignore[import-untyped]  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess
+    raise missing_extra("airlock.integrations.django", "django", "django") from exc
+
+from ._middleware import AirlockMiddleware
+from ._scope import CommittedOnly, DjangoScope
+from ._settings import AirlockSettings, load_settings
+
+__all__ = ["AirlockMiddleware", "AirlockSettings", "CommittedOnly", "DjangoScope", "load_settings"]

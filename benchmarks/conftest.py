@@ -1,0 +1,62 @@
+"""Benchmark suite fixtures: quick timing defaults, opened contenders, clean airlock state.
+
+Plain ``python -m pytest`` collects this directory too, so unless ``--benchmark-max-time`` or
+``--benchmark-min-rounds`` is given, every benchmark gets a short budget (see QUICK).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from airlock._config import reset_defaults
+from airlock._context import current_target
+
+from .contenders import Contender
+from .suite import suite_contenders
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+QUICK = {"max_time": 0.02, "min_rounds": 3, "warmup": False}
+_HERE = Path(__file__).resolve().parent
+_TIMING_FLAGS = ("--benchmark-max-time", "--benchmark-min-rounds", "--benchmark-min-time")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    _, unavailable = suite_contenders()
+    return [f"benchmarks: {name} unavailable: {why}" for name, why in unavailable.items()]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    args = config.invocation_params.args
+    if any(str(a).startswith(_TIMING_FLAGS) for a in args):
+        return
+    for item in items:
+        if _HERE in Path(str(item.path)).parents and "benchmark" in getattr(
+            item, "fixturenames", ()
+        ):
+            item.add_marker(pytest.mark.benchmark(**QUICK))
+
+
+@pytest.fixture(scope="session")
+def opened() -> Iterator[dict[str, Contender]]:
+    """Every available contender, opened once for the session."""
+    contenders, _ = suite_contenders()
+    for c in contenders.values():
+        c.open()
+    yield contenders
+    for c in contenders.values():
+        c.close()
+
+
+@pytest.fixture(autouse=True)
+def _reset_airlock() -> Iterator[None]:
+    reset_defaults()
+    assert current_target.get() is None, "a previous test left an airlock scope open"
+    yield
+    reset_defaults()
+    assert current_target.get() is None, "this test left an airlock scope open"

@@ -1,0 +1,97 @@
+"""This project: ``airlock.enqueue`` in a reused ``tick_scope()`` or a new ``scope()`` per frame."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import airlock
+
+from ..bodies import Body, enqueue_k, enqueue_keyed, enqueue_phased, nested_levels, under
+from ..effects import PHASES, Effect
+from .base import Contender, Frame
+
+__all__ = ["AirlockScope", "AirlockTick"]
+
+
+class _Airlock(Contender):
+    """Shared by both ways of opening a frame; ``reuse`` picks the tick."""
+
+    reuse = True
+
+    def framed(self, body: Body, **options: Any) -> Frame:
+        """One frame: open (the tick, or a new scope with ``options``), run ``body``, flush."""
+        if self.reuse:
+            tick = airlock.tick_scope(**options)
+
+            def tick_frame() -> None:
+                with tick:
+                    body()
+
+            return tick_frame
+        scope = airlock.scope
+
+        def scope_frame() -> None:
+            with scope(**options):
+                body()
+
+        return scope_frame
+
+    def w_intents(self, k: int, effect: Effect) -> Frame:
+        enqueue = airlock.enqueue
+        if self.reuse:
+            tick = airlock.tick_scope()
+
+            def tick_frame() -> None:
+                with tick:
+                    for i in range(k):
+                        enqueue(effect, i)
+
+            return tick_frame
+        scope = airlock.scope
+
+        def scope_frame() -> None:
+            with scope():
+                for i in range(k):
+                    enqueue(effect, i)
+
+        return scope_frame
+
+    def w_empty(self, k: int, effect: Effect) -> Frame:
+        return self.w_intents(0, effect)
+
+    def w_nested(self, depth: int, effect: Effect) -> Frame:
+        return self.framed(nested_levels(airlock.scope, airlock.enqueue, effect, depth))
+
+    def w_drop(self, k: int, effect: Effect) -> Frame:
+        return self.framed(enqueue_k(airlock.enqueue, effect, k), policy=airlock.DropAll())
+
+    def w_local_drop(self, k: int, effect: Effect) -> Frame:
+        drop = airlock.DropAll()
+        body = under(lambda: airlock.policy(drop), enqueue_k(airlock.enqueue, effect, k))
+        return self.framed(body)
+
+    def w_coalesce(self, k: int, effect: Effect) -> Frame:
+        return self.framed(enqueue_keyed(airlock.enqueue, effect, k))
+
+    def w_batch(self, k: int, effect: Effect) -> Frame:
+        return self.framed(enqueue_k(airlock.enqueue, airlock.batch(effect), k))
+
+    def w_ordered(self, k: int, effect: Effect) -> Frame:
+        body = enqueue_phased(airlock.enqueue, effect, k)
+        return self.framed(body, order_by=airlock.by_phase(*PHASES))
+
+    def w_observed(self, k: int, effect: Effect) -> Frame:
+        body = enqueue_k(airlock.enqueue, effect, k)
+        return self.framed(body, observers=[airlock.Observer()])
+
+
+class AirlockTick(_Airlock):
+    name = "airlock tick"
+    note = "airlock.enqueue inside one reused airlock.tick_scope()"
+    reuse = True
+
+
+class AirlockScope(_Airlock):
+    name = "airlock scope"
+    note = "airlock.enqueue inside a fresh airlock.scope() per frame"
+    reuse = False

@@ -1,0 +1,65 @@
+"""Target checks turn one run's ratios into PASS / MISS / n/a."""
+
+from __future__ import annotations
+
+from benchmarks.compare import Cell, Results
+from benchmarks.contenders import ASYNCIO, CONTEXTVAR, HANDWRITTEN, PEER, PYGAME, RAW, TICK
+from benchmarks.memory import Soak
+from benchmarks.targets import check_all
+from benchmarks.timing import Measurement
+from benchmarks.workloads import BY_NAME
+
+
+def _cell(workload: str, param: int, per_frame: dict[str, float]) -> Cell:
+    return Cell(BY_NAME[workload], param, {n: Measurement([t]) for n, t in per_frame.items()})
+
+
+def _results(tick_per_intent: float, with_peer: bool = True) -> Results:
+    cells = []
+    for k in (10, 100, 1000):
+        times = {RAW: 100.0 * k, HANDWRITTEN: 105.0 * k, TICK: tick_per_intent * k,
+                 PYGAME: 300.0 * k, ASYNCIO: 400.0 * k}
+        if with_peer:
+            times[PEER] = 1000.0 * k
+        cells.append(_cell("intents", k, times))
+    cells.append(_cell("empty", 0, {TICK: 500.0, CONTEXTVAR: 200.0, PEER: 5000.0}))
+    return Results(cells)
+
+
+def _verdicts(results: Results, soaks: dict[str, Soak] | None = None) -> dict[str, str]:
+    return {c.name: c.verdict for c in check_all(results, soaks or {})}
+
+
+def test_fast_enough_passes_the_timing_targets() -> None:
+    verdicts = _verdicts(_results(110.0))
+    assert verdicts["airlock tick within 1.5x of raw per intent, K=10.."] == "PASS"
+    assert verdicts["airlock tick at least 6x faster than airlock-py, every K"] == "PASS"
+    assert verdicts["airlock tick faster than pygame queue, every K"] == "PASS"
+    assert verdicts["empty tick frame within 3x of ContextVar set+reset"] == "PASS"
+    assert verdicts["per-intent cost flat in K (K=1000 vs K=100)"] == "PASS"
+
+
+def test_too_slow_misses_and_names_the_worst_case() -> None:
+    checks = {c.name: c for c in check_all(_results(200.0), {})}
+    raw = checks["airlock tick within 1.5x of raw per intent, K=10.."]
+    assert raw.verdict == "MISS"
+    assert raw.value.startswith("2.00x")
+    assert checks["unused stats/hooks/coalescing/batching/ordering cost nothing: tick vs "
+                  "hand-written scope, K=100.."].verdict == "MISS"
+
+
+def test_missing_peer_is_not_a_pass() -> None:
+    verdicts = _verdicts(_results(110.0, with_peer=False))
+    assert verdicts["airlock tick at least 6x faster than airlock-py, every K"] == "PASS"
+    # the empty cell still has the peer; drop it too
+    results = _results(110.0, with_peer=False)
+    results.cells[-1].by_contender.pop(PEER)
+    assert _verdicts(results)["airlock tick at least 6x faster than airlock-py, every K"] == "n/a"
+
+
+def test_soak_growth_is_a_miss() -> None:
+    grown = Soak(100, 1000, [0, 0, 3])
+    flat = Soak(100, 1000, [0, 1, 0])
+    verdicts = _verdicts(_results(110.0), {"grown": grown, "flat": flat})
+    assert verdicts["no block growth: grown"] == "MISS"
+    assert verdicts["no block growth: flat"] == "PASS"

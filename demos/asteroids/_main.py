@@ -1,0 +1,156 @@
+"""Run the asteroids demo windowed, or headless with the scripted input and a report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import pygame
+
+from adapters.pygame import (
+    FrameHistory,
+    FrameRecord,
+    GameLoop,
+    LoopbackReceiver,
+    NetSender,
+    Overlay,
+    SoundPlayer,
+    display_available,
+    format_table,
+    noise,
+    tone,
+    use_dummy_drivers,
+)
+
+from ._controls import Controls, post_script_events
+from ._world import HEIGHT, TITLE, WIDTH, Effects, World
+
+DEFAULT_FRAMES = 300
+DEFAULT_SCREENSHOT = Path("out/pygame-asteroids.png")
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m demos asteroids",
+        description="Asteroids whose sounds, redraws and telemetry all go through airlock.",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--headless", dest="headless", action="store_true", default=None,
+                      help="SDL dummy drivers, scripted input (default when no display)")
+    mode.add_argument("--windowed", dest="headless", action="store_false",
+                      help="open a window and play with the keyboard")
+    parser.add_argument("--frames", type=int, default=None,
+                        help=f"frames to run (headless default {DEFAULT_FRAMES}; "
+                             "windowed: until closed)")
+    parser.add_argument("--screenshot", type=Path, default=None,
+                        help=f"PNG of the last frame (headless default {DEFAULT_SCREENSHOT})")
+    parser.add_argument("--every", type=int, default=None,
+                        help="print every Nth frame in the table (default: about 30 rows)")
+    parser.add_argument("--script", action=argparse.BooleanOptionalAction, default=None,
+                        help="play the scripted key sequence (default: only when headless)")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    if args.headless is None:
+        args.headless = not display_available()
+    if args.script is None:
+        args.script = args.headless
+    if args.headless:
+        args.frames = DEFAULT_FRAMES if args.frames is None else args.frames
+        args.screenshot = args.screenshot or DEFAULT_SCREENSHOT
+    if args.frames is not None and args.frames < 1:
+        parser.error("--frames must be at least 1")
+    return args
+
+
+def sound_bank() -> dict[str, pygame.mixer.Sound]:
+    """The game's sounds, synthesised (empty when there is no audio device)."""
+    if not pygame.mixer.get_init():
+        return {}
+    return {
+        "shoot": tone(880, 60, 0.2), "thrust": noise(80, 0.08, seed=1),
+        "boom1": noise(160, 0.3, seed=2), "boom2": noise(260, 0.35, seed=3),
+        "boom3": noise(400, 0.4, seed=4), "click": tone(1320, 30, 0.2),
+    }
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    if args.headless:
+        use_dummy_drivers()
+    pygame.init()
+    try:
+        return play(args)
+    finally:
+        pygame.quit()
+
+
+def play(args: argparse.Namespace) -> int:
+    screen = pygame.display.set_mode((WIDTH, HEIGHT))
+    pygame.display.set_caption(TITLE)
+    receiver = LoopbackReceiver()
+    sender = NetSender(receiver.address)
+    sounds = SoundPlayer(cap=4)
+    world = World(Effects(sounds, sender, sound_bank()), seed=args.seed)
+    history = FrameHistory(None if args.headless else 600)
+    loop = GameLoop(screen, update=world.update, draw=world.draw, present="dirty",
+                    fps=None if args.headless else 60, history=history, dt=1 / 60,
+                    fixed_steps=2,  # headless: 30 frames/s of game time, physics at 60 Hz
+                    overlay=Overlay(history, visible=True, graph_frames=120, font_size=18))
+    controls = Controls(world, loop)
+    loop.on_event = controls.on_event
+    per_frame: dict[int, dict[str, int]] = {}
+    shown = {"sound": "", "net": ""}
+    loop.overlay.add_line(lambda: shown["sound"])
+    loop.overlay.add_line(lambda: shown["net"])
+
+    def after_frame(record: FrameRecord) -> None:
+        snd, net = sounds.take_report(), sender.take_report()
+        receiver.drain()
+        per_frame[record.frame] = {"played": snd.played, "capped": snd.capped,
+                                   "datagrams": net.datagrams, "payloads": net.payloads}
+        shown["sound"] = f"sound  played {snd.played}  capped {snd.capped}  starved {snd.starved}"
+        shown["net"] = f"net  {net.datagrams} datagram(s), {net.payloads} payload(s)"
+        if args.script:
+            post_script_events(record.frame + 1)
+
+    if args.script:
+        post_script_events(0)
+    try:
+        frames = loop.run(args.frames, after_frame=after_frame)
+        if args.screenshot is not None:
+            args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+            pygame.image.save(screen, str(args.screenshot))
+        receiver.drain(timeout=0.2)
+    finally:
+        sender.close()
+        receiver.close()
+    report(args, loop, frames, per_frame, receiver, sender, sounds)
+    received = len(receiver.messages), len(receiver.payloads)
+    return 0 if received == (sender.totals.datagrams, sender.totals.payloads) else 1
+
+
+def report(args: argparse.Namespace, loop: GameLoop, frames: int,
+           per_frame: dict[int, dict[str, int]], receiver: LoopbackReceiver,
+           sender: NetSender, sounds: SoundPlayer) -> None:
+    every = args.every or max(1, frames // 30)
+    rows = [r for r in loop.history if r.frame % every == 0 or r.error or r.dropped]
+    print(f"airlock asteroids: {frames} frames ({'headless' if args.headless else 'windowed'})"
+          f"; table shows every {every}th frame plus frames with drops or errors")
+    print(format_table(rows, per_frame))
+    totals = {name: sum(getattr(r, name) for r in loop.history)
+              for name in ("enqueued", "dispatched", "dropped", "coalesced", "batched")}
+    print("totals:", "  ".join(f"{k} {v}" for k, v in totals.items()))
+    print("sounds:", "  ".join(f"{k} {v}" for k, v in asdict(sounds.totals).items()))
+    print(f"telemetry: sent {sender.totals.datagrams} datagrams / {sender.totals.payloads} "
+          f"payloads; loopback receiver {receiver.address[0]}:{receiver.address[1]} got "
+          f"{len(receiver.messages)} datagrams / {len(receiver.payloads)} payloads")
+    for frame, error in loop.errors:
+        print(f"frame {frame}: {error!r} — that frame's effects were discarded")
+    if args.screenshot is not None:
+        print(f"screenshot of the last frame: {args.screenshot}")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

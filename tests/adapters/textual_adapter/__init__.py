@@ -1,0 +1,1 @@
+"""Tests of adapters.textual (the Textual adapter) and the board demo."""

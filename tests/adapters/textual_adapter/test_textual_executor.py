@@ -1,0 +1,88 @@
+"""Async effects in an AirlockApp run as loop tasks; their failures are reported, not lost."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+from textual.app import App
+
+import airlock
+from adapters.textual import AirlockApp
+
+from .conftest import FlushLog
+
+
+class AsyncEffectsApp(AirlockApp, App[None]):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.log_: list[str] = []
+        self.notes: list[str] = []
+
+    def notify(self, message: str, **kwargs: Any) -> None:
+        self.notes.append(message)
+        super().notify(message, **kwargs)
+
+    async def save(self, what: str) -> None:
+        self.log_.append(f"started {what}")
+        await asyncio.sleep(0.01)
+        self.log_.append(f"saved {what}")
+
+    async def broken(self) -> None:
+        await asyncio.sleep(0)
+        raise ConnectionError("server gone")
+
+    def explode(self) -> None:
+        raise ValueError("sync effect bug")
+
+    def on_mount(self) -> None:
+        airlock.enqueue(self.save, "board")
+        airlock.enqueue(self.log_.append, "sync after save")
+
+
+async def test_coroutine_effects_run_as_tasks_after_the_flush() -> None:
+    app = AsyncEffectsApp()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert await app.airlock_drain(timeout=2) == []
+    # the flush scheduled the task and moved on: the sync effect ran before the task started
+    assert app.log_ == ["sync after save", "started board", "saved board"]
+
+
+async def test_async_failures_are_logged_counted_notified_and_observed(
+    flush_log: FlushLog, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = AsyncEffectsApp(airlock_observers=[flush_log])
+    with caplog.at_level(logging.ERROR, logger="airlock"):
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            app.call_later(lambda: airlock.enqueue(app.broken))
+            await pilot.pause()
+            failures = await app.airlock_drain(timeout=2)
+            await pilot.pause()
+    assert [type(error) for _, error in failures] == [ConnectionError]
+    assert app.airlock_executor.failures.total == 1
+    assert [name for name, _ in flush_log.failures] == ["AsyncEffectsApp.broken()"]
+    assert any("server gone" in note for note in app.notes)
+    assert "async effect AsyncEffectsApp.broken() failed" in caplog.text
+
+
+async def test_a_failing_sync_effect_is_reported_and_the_others_still_run(
+    flush_log: FlushLog,
+) -> None:
+    app = AsyncEffectsApp(airlock_observers=[flush_log])
+    async with app.run_test() as pilot:
+        await pilot.pause()
+
+        def two_effects() -> None:
+            airlock.enqueue(app.explode)
+            airlock.enqueue(app.log_.append, "x")
+
+        app.call_later(two_effects)
+        await pilot.pause()
+        await pilot.pause()
+    assert "x" in app.log_
+    assert [name for name, _ in flush_log.failures] == ["AsyncEffectsApp.explode()"]
+    assert any("sync effect bug" in note for note in app.notes)

@@ -1,0 +1,1 @@
+"""A tiny Django app for the integration tests: one model, views that enqueue, a task log."""

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+
+import airlock
+
+from . import effects
+from .effects import record, record_committed
+from .models import Order
+
+
+def ok(request: HttpRequest) -> HttpResponse:
+    Order.objects.create(name="ok")
+    airlock.enqueue(record_committed, "ok")
+    airlock.enqueue(record, "ok")
+    return HttpResponse("OK")
+
+
+def boom(request: HttpRequest) -> HttpResponse:
+    airlock.enqueue(record, "boom")
+    raise ValueError("view failed")
+
+
+def partial_rollback(request: HttpRequest) -> HttpResponse:
+    """An atomic block rolled back by set_rollback; effects outside it still escape."""
+    with transaction.atomic():
+        Order.objects.create(name="rolled-back")
+        airlock.enqueue(record, "inside-rolled-back")
+        transaction.set_rollback(True)
+    airlock.enqueue(record, "outside")
+    return HttpResponse("OK")
+
+
+def nested(request: HttpRequest) -> HttpResponse:
+    """Nested atomic: the savepoint rolls back (exception caught), the outer block commits."""
+    with transaction.atomic():
+        Order.objects.create(name="outer")
+        airlock.enqueue(record, "outer-block")
+        try:
+            with transaction.atomic():
+                airlock.enqueue(record, "savepoint")
+                raise LookupError("inner failure")
+        except LookupError:
+            pass
+    return HttpResponse("OK")
+
+
+def set_rollback(request: HttpRequest) -> HttpResponse:
+    """Under ATOMIC_REQUESTS: mark the request's transaction for rollback, answer 200."""
+    Order.objects.create(name="set-rollback")
+    airlock.enqueue(record, "set-rollback")
+    transaction.set_rollback(True)
+    return HttpResponse("OK")
+
+
+def nested_scope(request: HttpRequest) -> HttpResponse:
+    """A library's own plain scope inside the request scope is captured by it."""
+    with transaction.atomic():
+        with airlock.scope():
+            airlock.enqueue(record, "library")
+        transaction.set_rollback(True)
+    with airlock.scope():
+        airlock.enqueue(record, "library-kept")
+    return HttpResponse("OK")
+
+
+async def async_ok(request: HttpRequest) -> HttpResponse:
+    airlock.enqueue(record, "async")
+    return HttpResponse("OK")
+
+
+async def async_boom(request: HttpRequest) -> HttpResponse:
+    airlock.enqueue(record, "async-boom")
+    raise ValueError("async view failed")
+
+
+def enqueue_tasks(request: HttpRequest) -> HttpResponse:
+    """Create an order and enqueue each of ``effects.TASKS`` with its name."""
+    Order.objects.create(name="tasks")
+    for task in effects.TASKS:
+        airlock.enqueue(task, "tasks")
+    return HttpResponse("OK")

@@ -1,0 +1,67 @@
+"""A Celery app for the integration tests; its tasks log to RAN and release DONE."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import celery
+from celery.contrib.testing.worker import start_worker
+from celery.signals import setup_logging
+
+RAN: list[tuple[str, Any]] = []
+DONE = threading.Semaphore(0)
+
+
+def make_app(broker: str, backend: str) -> Any:
+    """An app on ``broker`` with ``airlock_add`` (logs a+b and whether it had an eta)."""
+    app = celery.Celery("airlock_tests", broker=broker, backend=backend, set_as_current=False)
+    app.conf.update(
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        broker_transport_options={"polling_interval": 0.05},
+    )
+
+    @app.task(name="airlock_tests.add", bind=True, shared=False)
+    def add(self: Any, a: int, b: int) -> int:
+        RAN.append(("add", (a + b, self.request.eta is not None)))
+        DONE.release()
+        return a + b
+
+    @app.task(name="airlock_tests.check_committed", shared=False)
+    def check_committed(name: str) -> None:
+        from airlock_djangoapp.effects import record_committed
+
+        record_committed(name)
+        DONE.release()
+
+    app.airlock_add = add
+    app.airlock_check_committed = check_committed
+    return app
+
+
+@setup_logging.connect
+def _keep_logging_config(**kwargs: Any) -> None:
+    """A receiver here stops Celery's worker from reconfiguring the root logger (level ERROR)."""
+
+
+@contextmanager
+def running_worker(app: Any) -> Iterator[Any]:
+    """Celery's embedded test worker (a thread), leaving the process's logging as it was."""
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=5):
+        logging.captureWarnings(False)  # start_worker turned it on; pytest reports warnings
+        yield app
+
+
+def reset() -> None:
+    RAN.clear()
+    while DONE.acquire(blocking=False):
+        pass
+
+
+def wait_for(count: int, timeout: float = 10) -> None:
+    for _ in range(count):
+        assert DONE.acquire(timeout=timeout), f"the worker ran only {RAN}"

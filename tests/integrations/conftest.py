@@ -1,0 +1,98 @@
+"""Fixtures for the integration tests: a configured Django project and a private Redis server.
+
+Django is configured only when a test asks for ``django_project``, so the rest of the suite
+runs without Django settings.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # celery's redis result backend calls redis-py's deprecated setex; not ours to fix
+    config.addinivalue_line(
+        "filterwarnings", "ignore:Call to deprecated setex:DeprecationWarning"
+    )
+
+
+@pytest.fixture(scope="session")
+def django_project(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Configure Django with the test app and a fresh SQLite file; create the tables."""
+    import django
+    from airlock_djangoapp.settings import make_settings
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not settings.configured:
+        settings.configure(**make_settings(tmp_path_factory.mktemp("django") / "db.sqlite3"))
+        django.setup()
+        call_command("migrate", run_syncdb=True, verbosity=0)
+
+
+@pytest.fixture
+def effect_log(django_project: None) -> Iterator[list[tuple[str, object]]]:
+    """The test app's effect log, empty, with no orders in the database."""
+    from airlock_djangoapp.effects import LOG
+    from airlock_djangoapp.models import Order
+
+    LOG.clear()
+    Order.objects.all().delete()
+    yield LOG
+    LOG.clear()
+
+
+@pytest.fixture(scope="session")
+def memory_app() -> Iterator[Any]:
+    """A Celery app on the in-memory broker, with a real worker thread consuming it."""
+    from celery.contrib.testing.worker import start_worker
+    from celery_app import make_app
+
+    app = make_app("memory://", "cache+memory://")
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=5):
+        yield app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A redis-server of our own on 127.0.0.1 (no persistence), stopped after the session."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        message = "redis-server is not installed (apt-get install -y redis-server)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI must install it")
+        pytest.skip(message)
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"redis-server did not start on port {port}")
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,121 @@
+"""AsyncioExecutor: coroutine effects become tracked tasks; failures are reported, not lost."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+import pytest
+
+import airlock
+from airlock.integrations.executors.asyncio import (
+    AsyncioExecutor,
+    EffectsFailed,
+    asyncio_executor,
+)
+
+
+async def test_coroutines_are_scheduled_not_awaited_and_tracked() -> None:
+    ran: list[str] = []
+    gate = asyncio.Event()
+
+    async def notify(name: str) -> None:
+        await gate.wait()
+        ran.append(name)
+
+    executor = AsyncioExecutor()
+    with airlock.scope(executor=executor) as scope:
+        airlock.enqueue(notify, "a")
+        airlock.enqueue(notify, "b")
+        airlock.enqueue(ran.append, "sync")
+    assert scope.stats.dispatched == 3
+    assert ran == ["sync"] and executor.pending == 2  # scheduled, held by reference
+    gate.set()
+    await executor.drain()
+    assert ran == ["sync", "a", "b"] and executor.pending == 0
+
+
+async def test_failures_are_logged_and_raised_by_drain(caplog: pytest.LogCaptureFixture) -> None:
+    async def explode(n: int) -> None:
+        raise ValueError(f"bad {n}")
+
+    async def fine() -> None:
+        return None
+
+    executor = AsyncioExecutor()
+    with caplog.at_level(logging.ERROR, logger="airlock"), airlock.scope(executor=executor):
+        airlock.enqueue(explode, 1)
+        airlock.enqueue(fine)
+        airlock.enqueue(explode, 2)
+    with pytest.raises(EffectsFailed) as info:
+        await executor.drain()
+    assert [intent.args for intent, _ in info.value.failures] == [(1,), (2,)]
+    assert isinstance(info.value.__cause__, ValueError)
+    assert "explode(1) failed after dispatch" in caplog.text
+    assert "ValueError: bad 2" in caplog.text  # with the traceback
+    await executor.drain()  # reported failures are raised once
+
+
+async def test_custom_on_error_and_effects_scheduled_while_draining() -> None:
+    seen: list[str] = []
+    executor = AsyncioExecutor(on_error=lambda intent, exc: seen.append(f"{intent}: {exc}"))
+
+    async def second() -> None:
+        raise KeyError("late")
+
+    async def first() -> None:
+        with airlock.scope(executor=executor):
+            airlock.enqueue(second)
+
+    with airlock.scope(executor=executor):
+        airlock.enqueue(first)
+    with pytest.raises(EffectsFailed):
+        await executor.drain()
+    assert len(seen) == 1 and seen[0].endswith("second(): 'late'")
+
+
+def test_flush_from_another_thread_uses_the_given_loop() -> None:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        ran: list[str] = []
+        done = threading.Event()
+
+        async def effect() -> None:
+            ran.append(threading.current_thread().name)
+            done.set()
+
+        executor = AsyncioExecutor(loop=loop)
+        with airlock.scope(executor=executor):
+            airlock.enqueue(effect)
+        assert done.wait(5) and ran == [thread.name]
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+def test_no_loop_is_a_clear_error() -> None:
+    async def effect() -> None:
+        return None
+
+    with pytest.raises(RuntimeError, match="no event loop is running"), airlock.scope(
+        executor=AsyncioExecutor()
+    ):
+        airlock.enqueue(effect)
+
+
+async def test_tick_with_the_shared_executor() -> None:
+    ran: list[int] = []
+
+    async def effect(n: int) -> None:
+        ran.append(n)
+
+    tick = airlock.tick_scope(executor=asyncio_executor)
+    for frame in range(3):
+        with tick:
+            airlock.enqueue(effect, frame)
+    await asyncio_executor.drain()
+    assert ran == [0, 1, 2] and tick.frame == 3

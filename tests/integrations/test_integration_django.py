@@ -1,0 +1,311 @@
+"""AirlockMiddleware and DjangoScope against Django's test client and real SQLite transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import airlock
+
+pytestmark = pytest.mark.usefixtures("django_project")
+
+Log = list[tuple[str, object]]
+
+
+@pytest.fixture
+def client(effect_log: Log) -> object:
+    from django.test import Client
+
+    return Client(raise_request_exception=False)
+
+
+@pytest.fixture
+def atomic_requests(django_project: None) -> Iterator[None]:
+    from django.db import connection
+
+    connection.settings_dict["ATOMIC_REQUESTS"] = True
+    yield
+    connection.settings_dict["ATOMIC_REQUESTS"] = False
+
+
+# -- the middleware ------------------------------------------------------------------------
+
+
+def test_effects_run_after_the_response_outside_any_transaction(client, effect_log: Log) -> None:
+    response = client.get("/ok/")
+    assert response.status_code == 200
+    assert effect_log == [("committed:ok", True), ("ok", False)]
+
+
+def test_view_exception_discards(client, effect_log: Log) -> None:
+    assert client.get("/boom/").status_code == 500
+    assert effect_log == []
+
+
+def test_effects_inside_a_rolled_back_block_are_dropped(client, effect_log: Log) -> None:
+    assert client.get("/partial-rollback/").status_code == 200
+    assert effect_log == [("outside", False)]
+
+
+def test_nested_atomic_savepoint_rollback(client, effect_log: Log) -> None:
+    assert client.get("/nested/").status_code == 200
+    assert effect_log == [("outer-block", False)]
+
+
+def test_a_library_scope_is_captured_and_follows_the_transaction(client, effect_log: Log) -> None:
+    assert client.get("/nested-scope/").status_code == 200
+    assert effect_log == [("library-kept", False)]
+
+
+def test_atomic_requests_dispatch_after_commit(client, effect_log: Log, atomic_requests) -> None:
+    assert client.get("/ok/").status_code == 200
+    # record_committed opens its own sqlite connection: the row is visible, so it committed.
+    assert effect_log == [("committed:ok", True), ("ok", False)]
+
+
+def test_atomic_requests_set_rollback_discards(client, effect_log: Log, atomic_requests) -> None:
+    from airlock_djangoapp.models import Order
+
+    assert client.get("/set-rollback/").status_code == 200
+    assert not Order.objects.filter(name="set-rollback").exists()
+    assert effect_log == []
+
+
+def test_atomic_requests_exception_discards(client, effect_log: Log, atomic_requests) -> None:
+    assert client.get("/boom/").status_code == 500
+    assert effect_log == []
+
+
+def test_request_inside_a_surrounding_transaction_waits_for_commit(client, effect_log: Log) -> None:
+    from django.db import transaction
+
+    with transaction.atomic():
+        assert client.get("/ok/").status_code == 200
+        assert effect_log == []
+    assert effect_log == [("committed:ok", True), ("ok", False)]
+
+
+def test_request_inside_a_rolled_back_transaction_never_dispatches(client, effect_log) -> None:
+    from django.db import transaction
+
+    with transaction.atomic():
+        assert client.get("/ok/").status_code == 200
+        transaction.set_rollback(True)
+    assert effect_log == []
+
+
+async def test_async_view(effect_log: Log) -> None:
+    from django.test import AsyncClient
+
+    response = await AsyncClient().get("/async-ok/")
+    assert response.status_code == 200
+    assert effect_log == [("async", False)]
+
+
+async def test_async_view_exception_discards(effect_log: Log) -> None:
+    from django.test import AsyncClient
+
+    response = await AsyncClient(raise_request_exception=False).get("/async-boom/")
+    assert response.status_code == 500
+    assert effect_log == []
+
+
+def test_sync_view_served_through_the_async_handler(effect_log: Log) -> None:
+    import asyncio
+
+    from django.test import AsyncClient
+
+    async def fetch() -> int:
+        return (await AsyncClient().get("/partial-rollback/")).status_code
+
+    assert asyncio.run(fetch()) == 200
+    assert effect_log == [("outside", False)]
+
+
+# -- DjangoScope on its own ----------------------------------------------------------------
+
+
+def test_scope_exiting_inside_atomic_flushes_on_commit(effect_log: Log) -> None:
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    with transaction.atomic():
+        with DjangoScope() as scope:
+            airlock.enqueue(record, "x")
+        assert scope.is_pending and effect_log == []
+    assert scope.is_flushed
+    assert effect_log == [("x", False)]
+
+
+def test_scope_whose_transaction_rolls_back_is_discarded_by_settle(effect_log: Log) -> None:
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    with transaction.atomic():
+        with DjangoScope() as scope:
+            airlock.enqueue(record, "x")
+        transaction.set_rollback(True)
+    assert scope.is_pending
+    scope.settle()
+    assert scope.is_discarded and effect_log == []
+
+
+def test_scope_in_rolled_back_savepoint_is_discarded_though_outer_commits(effect_log) -> None:
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    with transaction.atomic():
+        with transaction.atomic():
+            with DjangoScope() as scope:
+                airlock.enqueue(record, "x")
+            transaction.set_rollback(True)
+        scope.settle()  # the savepoint rolled back: its commit callback is gone already
+        assert scope.is_discarded
+    assert effect_log == []
+
+
+def test_settle_leaves_a_scope_waiting_on_an_open_transaction(effect_log: Log) -> None:
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    with transaction.atomic():
+        with DjangoScope() as scope:
+            airlock.enqueue(record, "x")
+        scope.settle()
+        assert scope.is_pending
+    assert effect_log == [("x", False)]
+
+
+def test_scope_error_inside_atomic_discards(effect_log: Log) -> None:
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    with pytest.raises(KeyError), transaction.atomic(), DjangoScope() as scope:
+        airlock.enqueue(record, "x")
+        raise KeyError("x")
+    assert scope.is_discarded and effect_log == []
+
+
+def test_rolled_back_intents_count_as_dropped(effect_log: Log) -> None:
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    with DjangoScope() as scope:
+        with transaction.atomic():
+            airlock.enqueue(record, "rolled-back")
+            transaction.set_rollback(True)
+        airlock.enqueue(record, "kept")
+    assert scope.stats.dropped == 1 and scope.stats.dispatched == 1
+    assert effect_log == [("kept", False)]
+
+
+def test_scope_keeps_the_users_policy(effect_log: Log) -> None:
+    from airlock_djangoapp.effects import record
+
+    from airlock.integrations.django import DjangoScope
+
+    with DjangoScope(airlock.BlockTasks(["record"])) as scope:
+        airlock.enqueue(record, "blocked")
+    assert scope.guard.inner.__class__ is airlock.BlockTasks
+    assert effect_log == []
+
+
+# -- settings ------------------------------------------------------------------------------
+
+
+def _new_handler() -> object:
+    from django.core.handlers.wsgi import WSGIHandler
+
+    return WSGIHandler()  # loads the middleware, as a server does at startup
+
+
+def test_settings_policy_executor_and_scope_from_dotted_paths(effect_log: Log) -> None:
+    from django.test import Client, override_settings
+
+    with override_settings(
+        AIRLOCK={
+            "POLICY": "airlock.DropAll",
+            "EXECUTOR": "airlock.integrations.executors.sync.sync_executor",
+            "SCOPE": "airlock.integrations.django.DjangoScope",
+        }
+    ):
+        assert Client().get("/ok/").status_code == 200
+    assert effect_log == []
+
+    with override_settings(
+        AIRLOCK={
+            "POLICY": airlock.BlockTasks(["record_committed"]),
+            "EXECUTOR": "airlock_djangoapp.effects.logging_executor",
+        }
+    ):
+        assert Client().get("/ok/").status_code == 200
+    assert effect_log == [("executor", "record"), ("ok", False)]
+
+
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [
+        ({"POLICYY": "airlock.AllowAll"}, "unknown key(s) ['POLICYY']; valid keys"),
+        ({"EXECUTOR": "no.such.module.executor"}, "AIRLOCK['EXECUTOR'] = 'no.such.module"),
+        ({"EXECUTOR": "airlock.no_such_name"}, "cannot be imported"),
+        ({"EXECUTOR": 42}, "is not callable"),
+        ({"SCOPE": "airlock.AllowAll"}, "is not a subclass of airlock.Scope"),
+        ({"POLICY": "airlock.enqueue"}, "is not a policy"),
+        ({"POLICY": "airlock.BlockTasks"}, "is a class that needs arguments"),
+        (["POLICY"], "settings.AIRLOCK must be a dict"),
+    ],
+)
+def test_bad_settings_fail_at_startup_with_a_clear_error(value: object, needle: str) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+    from django.test import override_settings
+
+    with override_settings(AIRLOCK=value), pytest.raises(ImproperlyConfigured) as info:
+        _new_handler()
+    assert needle in str(info.value)
+
+
+def test_app_config_validates_settings() -> None:
+    from django.apps import apps
+    from django.core.exceptions import ImproperlyConfigured
+    from django.test import override_settings
+
+    with override_settings(AIRLOCK={"NOPE": 1}), pytest.raises(ImproperlyConfigured):
+        apps.get_app_config("airlock").ready()
+
+
+# -- end to end with a task queue ------------------------------------------------------------
+
+
+def test_request_sends_celery_task_that_runs_after_commit(
+    client, effect_log: Log, atomic_requests, memory_app
+) -> None:
+    from airlock_djangoapp import effects
+    from celery_app import reset, wait_for
+    from django.test import override_settings
+
+    reset()
+    effects.TASKS[:] = [memory_app.airlock_check_committed]
+    executor = "airlock.integrations.executors.celery.celery_executor"
+    try:
+        with override_settings(AIRLOCK={"EXECUTOR": executor}):
+            from django.test import Client
+
+            assert Client().get("/enqueue-tasks/").status_code == 200
+        wait_for(1)
+    finally:
+        effects.TASKS.clear()
+    # the worker thread saw the row from its own connection: the task ran after the commit
+    assert effect_log == [("committed:tasks", True)]

@@ -1,0 +1,70 @@
+"""dramatiq_executor against Dramatiq's StubBroker and a real Worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import dramatiq
+import pytest
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import CurrentMessage
+
+import airlock
+from airlock.integrations.executors.dramatiq import dramatiq_executor
+
+RAN: list[tuple[int, dict[str, Any]]] = []
+
+
+@pytest.fixture
+def broker() -> Iterator[StubBroker]:
+    broker = StubBroker()
+    broker.add_middleware(CurrentMessage())
+    broker.emit_after("process_boot")
+    worker = dramatiq.Worker(broker, worker_timeout=50)
+    worker.start()
+    RAN.clear()
+    yield broker
+    worker.stop()
+    broker.close()
+
+
+def make_actor(broker: StubBroker) -> Any:
+    def airlock_square(x: int) -> None:
+        message = CurrentMessage.get_current_message()
+        RAN.append((x * x, dict(message.options)))
+
+    return dramatiq.actor(airlock_square, broker=broker, max_retries=0)
+
+
+def test_flushed_actor_runs_on_the_worker_with_options(broker: StubBroker) -> None:
+    square = make_actor(broker)
+    with airlock.scope(executor=dramatiq_executor):
+        airlock.enqueue(square, 3)
+        airlock.enqueue(square, x=4, _dispatch_options={"airlock_tag": "t"})
+        assert broker.queues[square.queue_name].qsize() == 0
+    broker.join(square.queue_name, timeout=10_000)
+    assert sorted(RAN, key=lambda r: r[0]) == [(9, {}), (16, {"airlock_tag": "t"})]
+
+
+def test_delay_reaches_send_with_options(broker: StubBroker) -> None:
+    square = make_actor(broker)
+    message = dramatiq_executor(airlock.Intent(square, (2,), dispatch_options={"delay": 60_000}))
+    assert message.options["eta"] > message.message_timestamp + 59_000
+    assert message.queue_name.endswith(".DQ")  # parked on the delay queue
+
+
+def test_discarded_scope_sends_nothing(broker: StubBroker) -> None:
+    square = make_actor(broker)
+    with pytest.raises(RuntimeError), airlock.scope(executor=dramatiq_executor):
+        airlock.enqueue(square, 3)
+        raise RuntimeError("abort")
+    broker.join(square.queue_name, timeout=10_000)
+    assert RAN == []
+
+
+def test_plain_callable_is_called_directly() -> None:
+    calls: list[int] = []
+    with airlock.scope(executor=dramatiq_executor):
+        airlock.enqueue(calls.append, 1)
+    assert calls == [1]

@@ -1,0 +1,112 @@
+"""BoundedThreadPoolExecutor: effects on worker threads, with backpressure, shutdown, errors."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import airlock
+from airlock.integrations.executors.threadpool import (
+    BoundedThreadPoolExecutor,
+    EffectsFailed,
+    PoolFull,
+)
+
+
+def test_effects_run_on_worker_threads() -> None:
+    names: list[str] = []
+    with BoundedThreadPoolExecutor(max_workers=2, max_pending=4) as pool:
+        with airlock.scope(executor=pool) as scope:
+            for _ in range(10):
+                airlock.enqueue(lambda: names.append(threading.current_thread().name))
+        pool.join(timeout=5)
+    assert scope.stats.dispatched == 10 and len(names) == 10
+    assert all(name.startswith("airlock") for name in names)
+
+
+def test_backpressure_blocks_the_flush_until_a_slot_frees() -> None:
+    release = threading.Event()
+    flushed = threading.Event()
+    pool = BoundedThreadPoolExecutor(max_workers=1, max_pending=2)
+
+    def flush_three() -> None:
+        with airlock.scope(executor=pool):
+            for _ in range(3):
+                airlock.enqueue(release.wait, 5)
+        flushed.set()
+
+    flusher = threading.Thread(target=flush_three)
+    flusher.start()
+    assert not flushed.wait(0.2)  # the third dispatch waits for a free slot
+    assert pool.pending == 2
+    release.set()
+    assert flushed.wait(5)
+    flusher.join(5)
+    pool.join(timeout=5)
+    assert pool.pending == 0
+    pool.shutdown()
+
+
+def test_full_pool_without_blocking_raises_and_reports_the_rest() -> None:
+    release = threading.Event()
+    pool = BoundedThreadPoolExecutor(max_workers=1, max_pending=1, block=False)
+    with pytest.raises(PoolFull, match="all 1 slots are busy") as info, airlock.scope(
+        executor=pool
+    ):
+        airlock.enqueue(release.wait, 5)
+        airlock.enqueue(release.wait, 5)
+        airlock.enqueue(release.wait, 5)
+    assert len(info.value.undispatched_intents) == 1
+    release.set()
+    pool.shutdown()
+
+
+def test_timeout_waits_then_raises() -> None:
+    release = threading.Event()
+    pool = BoundedThreadPoolExecutor(max_workers=1, max_pending=1, timeout=0.05)
+    started = time.monotonic()
+    with pytest.raises(PoolFull), airlock.scope(executor=pool):
+        airlock.enqueue(release.wait, 5)
+        airlock.enqueue(release.wait, 5)
+    assert time.monotonic() - started >= 0.05
+    release.set()
+    pool.shutdown()
+
+
+def test_failures_are_reported_and_raised_by_join() -> None:
+    seen: list[str] = []
+
+    def explode(n: int) -> None:
+        raise ValueError(n)
+
+    pool = BoundedThreadPoolExecutor(on_error=lambda intent, exc: seen.append(str(intent)))
+    with airlock.scope(executor=pool):
+        airlock.enqueue(explode, 1)
+        airlock.enqueue(print, end="")
+    failed = r"1 background effect\(s\) failed; first: .*explode\(1\) raised ValueError"
+    with pytest.raises(EffectsFailed, match=failed):
+        pool.join(timeout=5)
+    assert len(seen) == 1 and seen[0].endswith("explode(1)") and pool.failures.total == 1
+    pool.shutdown()
+
+
+def test_shutdown_cancels_pending_and_refuses_new_work() -> None:
+    release = threading.Event()
+    ran: list[int] = []
+    pool = BoundedThreadPoolExecutor(max_workers=1, max_pending=3)
+    with airlock.scope(executor=pool):
+        airlock.enqueue(release.wait, 5)
+        airlock.enqueue(ran.append, 1)
+        airlock.enqueue(ran.append, 2)
+    threading.Timer(0.1, release.set).start()
+    pool.shutdown(wait=True, cancel_pending=True)
+    assert ran == [] and pool.pending == 0
+    with pytest.raises(RuntimeError, match="shut down"), airlock.scope(executor=pool):
+        airlock.enqueue(ran.append, 3)
+
+
+def test_bad_sizes_are_refused() -> None:
+    with pytest.raises(ValueError, match="max_pending >= max_workers"):
+        BoundedThreadPoolExecutor(max_workers=4, max_pending=2)

@@ -1,0 +1,249 @@
+"""Every Python code block in README.md and docs/**/*.md runs, page by page.
+
+The rules (also written for authors in docs/contributing.md):
+
+- Blocks fenced as ``python`` or ``py`` run, in page order, in one namespace per page. Each page
+  runs in its own Python process: a fresh airlock state (default policy, executor and scope
+  class; no scope open), and no global state (Django settings, a Celery app, a Dramatiq broker,
+  pygame) leaks between pages or into the rest of the test suite.
+- A block fenced as ``{.python .no-run}`` is illustrative and is skipped; nothing else is.
+- A ``text`` block titled ``Output`` right after a Python block must equal what that block
+  printed.
+- A page must leave no airlock scope open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import io
+import os
+import re
+import subprocess
+import sys
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+import airlock
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+RUN_LANGUAGES = frozenset({"python", "py"})
+NO_RUN = ".no-run"
+
+_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*?)[ \t]*$")
+_TITLE = re.compile(r"""title=["']([^"']*)["']""")
+
+
+@dataclass
+class Block:
+    """One fenced code block: where it starts (1-based line of its first code line), its info."""
+
+    language: str
+    classes: list[str]
+    title: str | None
+    line: int
+    source: str
+    output: Block | None = field(default=None, repr=False)
+
+    @property
+    def runs(self) -> bool:
+        return self.language in RUN_LANGUAGES and NO_RUN not in self.classes
+
+    @property
+    def is_output(self) -> bool:
+        return self.language == "text" and self.title == "Output"
+
+
+def parse_info(info: str) -> tuple[str, list[str], str | None]:
+    """Split a fence info string into (language, classes, title).
+
+    Accepts ``python``, ``python title="x.py"`` and ``{.python .no-run title="x.py"}``.
+    """
+    title_match = _TITLE.search(info)
+    title = title_match.group(1) if title_match else None
+    bare = _TITLE.sub("", info).strip()
+    if bare.startswith("{") and bare.endswith("}"):
+        classes = [part for part in bare[1:-1].split() if part.startswith(".")]
+        language = classes[0][1:] if classes else ""
+        return language, classes[1:], title
+    words = bare.split()
+    return (words[0] if words else ""), [], title
+
+
+def extract_blocks(text: str) -> list[Block]:
+    """Every fenced block of a Markdown text, with each ``Output`` block tied to its code."""
+    lines = text.splitlines()
+    blocks: list[Block] = []
+    index = 0
+    while index < len(lines):
+        opened = _OPEN.match(lines[index])
+        index += 1
+        if opened is None:
+            continue
+        indent, fence = opened.group("indent"), opened.group("fence")
+        close = re.compile(rf"^{re.escape(indent)}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        start = index
+        while index < len(lines) and not close.match(lines[index]):
+            index += 1
+        if index == len(lines):
+            raise ValueError(f"code block opened at line {start} is never closed")
+        body = [line[len(indent):] if line.startswith(indent) else line.lstrip()
+                for line in lines[start:index]]
+        index += 1
+        language, classes, title = parse_info(opened.group("info"))
+        block = Block(language, classes, title, start + 1, "".join(f"{b}\n" for b in body))
+        if block.is_output and blocks and blocks[-1].runs and _adjacent(lines, blocks[-1], start):
+            blocks[-1].output = block
+        blocks.append(block)
+    return blocks
+
+
+def _adjacent(lines: list[str], previous: Block, output_start: int) -> bool:
+    """True when only blank lines stand between ``previous`` and the block opening before line
+    ``output_start`` (0-based index of the output's first code line)."""
+    previous_end = previous.line - 1 + previous.source.count("\n")  # index of its closing fence
+    between = lines[previous_end + 1 : output_start - 1]
+    return all(not line.strip() for line in between)
+
+
+def run_page(path: Path) -> int:
+    """Run the page's Python blocks in order in one fresh namespace; return how many ran."""
+    blocks = [b for b in extract_blocks(path.read_text(encoding="utf-8")) if b.runs]
+    name = "docs_example_" + re.sub(r"\W", "_", str(path))
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
+    sys.modules[name] = module  # lets dataclasses, pickling and inspect find the page's code
+    try:
+        for block in blocks:
+            code = compile("\n" * (block.line - 1) + block.source, str(path), "exec")
+            printed = io.StringIO()
+            with contextlib.redirect_stdout(printed):
+                exec(code, module.__dict__)
+            if block.output is not None:
+                expected = block.output.source.rstrip()
+                got = printed.getvalue().rstrip()
+                assert got == expected, (
+                    f"{path.name}:{block.line}: printed output differs from the Output block at "
+                    f"line {block.output.line}\n--- expected\n{expected}\n--- got\n{got}"
+                )
+        leaked = airlock.get_current_scope()
+        assert leaked is None, f"{path.name} left {leaked!r} open; close every scope it opens"
+    finally:
+        del sys.modules[name]
+    return len(blocks)
+
+
+def doc_pages() -> list[Path]:
+    return [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
+
+
+@pytest.mark.parametrize("path", doc_pages(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_page_examples_run(path: Path) -> None:
+    assert path.exists(), f"{path} is missing"
+    blocks = extract_blocks(path.read_text(encoding="utf-8"))
+    unknown = [b for b in blocks if b.language in RUN_LANGUAGES and set(b.classes) - {NO_RUN}]
+    assert not unknown, (
+        f"{path.name}: blocks at lines {[b.line for b in unknown]} use classes other than "
+        f"{NO_RUN!r}; see docs/contributing.md for the code-block convention"
+    )
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run(
+        [sys.executable, __file__, str(path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, f"{path.name}: an example failed\n{result.stderr}"
+    assert result.stdout.splitlines()[-1] == f"ran {sum(b.runs for b in blocks)} blocks"
+
+
+def test_docs_have_runnable_examples() -> None:
+    """The convention is 'run everything': skipped blocks stay a small minority."""
+    blocks = [b for p in doc_pages() if p.exists() for b in extract_blocks(p.read_text("utf-8"))]
+    python = [b for b in blocks if b.language in RUN_LANGUAGES]
+    skipped = [b for b in python if not b.runs]
+    assert len(python) >= 40, f"only {len(python)} Python blocks found; is the extractor broken?"
+    assert len(skipped) * 5 <= len(python), f"{len(skipped)} of {len(python)} blocks are no-run"
+
+
+# -- the extractor itself ----------------------------------------------------------------------
+
+SAMPLE = '''\
+Intro.
+
+```python
+print("hi")
+```
+
+```text title="Output"
+hi
+```
+
+!!! note
+    ```py title="nested.py"
+    x = 1
+    ```
+
+```{.python .no-run title="settings.py"}
+INSTALLED_APPS = []
+```
+
+````markdown
+```python
+not_a_block()
+```
+````
+'''
+
+
+def test_extract_blocks_reads_fences_titles_indent_and_outputs() -> None:
+    blocks = extract_blocks(SAMPLE)
+    assert [(b.language, b.runs, b.line) for b in blocks] == [
+        ("python", True, 4),
+        ("text", False, 8),
+        ("py", True, 13),
+        ("python", False, 17),
+        ("markdown", False, 21),
+    ]
+    first, output, nested, skipped, _ = blocks
+    assert first.output is output and output.source == "hi\n"
+    assert nested.title == "nested.py" and nested.source == "x = 1\n"
+    assert skipped.classes == [NO_RUN] and skipped.title == "settings.py"
+
+
+def test_output_block_must_follow_directly() -> None:
+    text = '```python\nprint(1)\n```\n\nProse between.\n\n```text title="Output"\n1\n```\n'
+    code, output = extract_blocks(text)
+    assert code.output is None and output.is_output
+
+
+def test_unclosed_fence_is_an_error() -> None:
+    with pytest.raises(ValueError, match="never closed"):
+        extract_blocks("```python\nx = 1\n")
+
+
+def test_run_page_checks_printed_output(tmp_path: Path) -> None:
+    page = tmp_path / "output.md"
+    page.write_text('```python\nprint("two")\n```\n\n```text title="Output"\none\n```\n', "utf-8")
+    with pytest.raises(AssertionError, match="printed output differs"):
+        contextvars.copy_context().run(run_page, page)
+
+
+def test_run_page_reports_a_leaked_scope(tmp_path: Path) -> None:
+    page = tmp_path / "leak.md"
+    page.write_text("```python\nimport airlock\nairlock.scope().enter()\n```\n", "utf-8")
+    with pytest.raises(AssertionError, match=r"left .* open"):
+        contextvars.copy_context().run(run_page, page)
+
+
+if __name__ == "__main__":
+    # The child process of test_page_examples_run: run one page, report how many blocks ran.
+    # Drop tests/ (the script's directory) from the path, so tests/adapters cannot shadow the
+    # real ``adapters`` package the pages import.
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here]
+    ran = contextvars.copy_context().run(run_page, Path(sys.argv[1]))
+    print(f"ran {ran} blocks")

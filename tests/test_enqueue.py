@@ -1,0 +1,145 @@
+"""enqueue(): every kind of callable and argument shape is buffered exactly as given."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any
+
+import pytest
+
+import airlock
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    def method(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append((args, kwargs))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        self.method(*args, **kwargs)
+
+
+def function(rec: Recorder, *args: Any, **kwargs: Any) -> None:
+    rec.method(*args, **kwargs)
+
+
+def test_enqueue_returns_none_and_defers() -> None:
+    rec = Recorder()
+    with airlock.scope():
+        assert airlock.enqueue(function, rec, 1) is None
+        assert rec.calls == []
+    assert rec.calls == [((1,), {})]
+
+
+@pytest.mark.parametrize("shape", ["function", "method", "object", "lambda", "partial", "builtin"])
+def test_every_callable_kind_with_args_and_kwargs(shape: str) -> None:
+    rec = Recorder()
+    task: Any = {
+        "function": functools.partial(function, rec),
+        "method": rec.method,
+        "object": rec,
+        "lambda": lambda *a, **k: rec.method(*a, **k),
+        "partial": functools.partial(rec.method),
+        "builtin": None,
+    }[shape]
+    if task is None:
+        out: list[Any] = []
+        with airlock.scope():
+            airlock.enqueue(out.append, 1)
+            airlock.enqueue(out.extend, (2, 3))
+        assert out == [1, 2, 3]
+        return
+    with airlock.scope():
+        airlock.enqueue(task)
+        airlock.enqueue(task, 1, 2)
+        airlock.enqueue(task, x=1)
+        airlock.enqueue(task, 1, y=[2])
+    assert rec.calls == [((), {}), ((1, 2), {}), ((), {"x": 1}), ((1,), {"y": [2]})]
+
+
+def test_plain_function_fast_path_and_kwargs_path() -> None:
+    rec = Recorder()
+    with airlock.scope() as s:
+        airlock.enqueue(function, rec, 1)
+        airlock.enqueue(function, rec, k=2)
+        assert [(i.task, i.args, i.kwargs) for i in s.intents] == [
+            (function, (rec, 1), {}),
+            (function, (rec,), {"k": 2}),
+        ]
+
+
+def test_classes_can_be_enqueued() -> None:
+    made: list[object] = []
+
+    class Made:
+        def __init__(self, value: int) -> None:
+            made.append(value)
+
+    with airlock.scope():
+        airlock.enqueue(Made, 5)
+    assert made == [5]
+
+
+def test_reserved_options_are_not_passed_to_the_task() -> None:
+    rec = Recorder()
+    with airlock.scope():
+        airlock.enqueue(rec, 1, _name="n", _origin="o", _dispatch_options={"a": 1}, _key="k", z=3)
+    assert rec.calls == [((1,), {"z": 3})]
+
+
+def test_options_set_to_none_take_the_plain_path() -> None:
+    rec = Recorder()
+    with airlock.scope() as s:
+        airlock.enqueue(rec, 1, _key=None, _name=None)
+        airlock.enqueue(rec, 2, _key=None)
+        assert [(i.key, i.name) for i in s.intents] == [(None, "Recorder")] * 2
+    assert rec.calls == [((1,), {}), ((2,), {})]
+
+
+def test_each_enqueue_gets_its_own_kwargs() -> None:
+    rec = Recorder()
+    shared = {"x": 1}
+    with airlock.scope():
+        airlock.enqueue(rec, **shared)
+        shared["x"] = 2
+        airlock.enqueue(rec, **shared)
+    assert rec.calls == [((), {"x": 1}), ((), {"x": 2})]
+
+
+def test_arguments_are_passed_by_reference() -> None:
+    rec = Recorder()
+    payload = [1]
+    with airlock.scope():
+        airlock.enqueue(rec, payload)
+        payload.append(2)
+    assert rec.calls == [(([1, 2],), {})]
+
+
+def test_documented_signature() -> None:
+    params = inspect.signature(airlock.enqueue).parameters
+    assert list(params) == ["task", "args", "_name", "_origin", "_dispatch_options", "_key",
+                            "kwargs"]
+    assert params["task"].kind is inspect.Parameter.POSITIONAL_ONLY
+
+
+def test_a_task_may_take_a_parameter_called_task() -> None:
+    got: list[object] = []
+
+    def takes_task(task: object) -> None:
+        got.append(task)
+
+    with airlock.scope():
+        airlock.enqueue(takes_task, task="t")
+    assert got == ["t"]
+
+
+def test_enqueue_under_hooks_and_observers_still_dispatches_in_order() -> None:
+    rec = Recorder()
+    with airlock.scope(policy=airlock.LogOnFlush(), observers=[airlock.Observer()]):
+        airlock.enqueue(function, rec, 1)
+        airlock.enqueue(rec.method, 2)
+        airlock.enqueue(rec, k=3)
+    assert rec.calls == [((1,), {}), ((2,), {}), ((), {"k": 3})]

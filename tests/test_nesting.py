@@ -1,0 +1,163 @@
+"""Nested scopes are captured by active ancestors; before_descendant_flushes decides."""
+
+from __future__ import annotations
+
+import pytest
+
+import airlock
+from airlock import Intent, Scope
+
+
+def effect(log: list[str], tag: str) -> None:
+    log.append(tag)
+
+
+def tags(intents: list[Intent]) -> list[str]:
+    return [i.args[1] for i in intents]
+
+
+def test_inner_scope_is_captured_and_released_by_the_outer() -> None:
+    log: list[str] = []
+    with airlock.scope() as outer:
+        airlock.enqueue(effect, log, "a")
+        with airlock.scope() as inner:
+            airlock.enqueue(effect, log, "b")
+        assert log == [] and inner.is_flushed
+        assert inner.stats.dispatched == 0
+        airlock.enqueue(effect, log, "c")
+        assert tags(outer.intents) == ["a", "b", "c"]
+    assert log == ["a", "b", "c"]
+    assert outer.stats.dispatched == 3
+
+
+def test_capture_is_recursive_and_keeps_provenance() -> None:
+    log: list[str] = []
+    with airlock.scope() as outer:
+        airlock.enqueue(effect, log, "a")
+        with airlock.scope() as middle:
+            airlock.enqueue(effect, log, "b")
+            with airlock.scope() as inner:
+                airlock.enqueue(effect, log, "c")
+            assert tags(middle.captured_intents) == ["c"]
+        assert tags(outer.own_intents) == ["a"]
+        assert tags(outer.captured_intents) == ["b", "c"]
+        assert [i.scope for i in outer.intents] == [outer, middle, inner]
+    assert log == ["a", "b", "c"]
+
+
+def test_outer_discard_discards_captured_intents() -> None:
+    log: list[str] = []
+    with pytest.raises(RuntimeError), airlock.scope():
+        with airlock.scope():
+            airlock.enqueue(effect, log, "inner")
+        raise RuntimeError
+    assert log == []
+
+
+def test_inner_error_discards_only_the_inner_scope() -> None:
+    log: list[str] = []
+    with airlock.scope():
+        airlock.enqueue(effect, log, "a")
+        with pytest.raises(RuntimeError), airlock.scope() as inner:
+            airlock.enqueue(effect, log, "lost")
+            raise RuntimeError
+        assert inner.is_discarded
+    assert log == ["a"]
+
+
+def test_outer_policy_applies_to_captured_intents() -> None:
+    log: list[str] = []
+    with airlock.scope(policy=airlock.BlockTasks(["effect"])) as outer, airlock.scope():
+        airlock.enqueue(effect, log, "b")
+    assert log == [] and outer.stats.dropped == 1
+
+
+def test_inner_policy_and_local_policies_filter_before_capture() -> None:
+    log: list[str] = []
+    with airlock.scope() as outer:
+        with airlock.scope(policy=airlock.BlockTasks(["effect"])) as inner:
+            airlock.enqueue(effect, log, "blocked")
+            airlock.enqueue(log.append, "kept")
+        with airlock.scope():
+            with airlock.policy(airlock.DropAll()):
+                airlock.enqueue(effect, log, "dropped")
+            airlock.enqueue(effect, log, "kept too")
+        assert inner.stats.dropped == 1
+        assert [str(i) for i in outer.intents] == ["list.append('kept')", "effect([], 'kept too')"]
+    assert log == ["kept", "kept too"]
+
+
+def test_a_pending_deferred_ancestor_does_not_capture() -> None:
+    class Deferred(Scope):
+        def should_flush(self, error: BaseException | None) -> bool:
+            return False
+
+    log: list[str] = []
+    with Deferred() as deferred:
+        pass
+    # a scope opened after the deferred one exited has no parent: it flushes itself
+    with airlock.scope():
+        airlock.enqueue(effect, log, "x")
+    assert log == ["x"]
+    deferred.discard()
+
+
+def test_hook_sees_the_exiting_descendant_innermost_ancestor_first() -> None:
+    calls: list[tuple[str, Scope, list[str]]] = []
+
+    class Watching(Scope):
+        def __init__(self, label: str) -> None:
+            super().__init__()
+            self.label = label
+
+        def before_descendant_flushes(
+            self, exiting_scope: Scope, intents: list[Intent]
+        ) -> list[Intent]:
+            calls.append((self.label, exiting_scope, tags(intents)))
+            return intents
+
+    log: list[str] = []
+    with Watching("outer"), Watching("middle"), airlock.scope() as leaf:
+        airlock.enqueue(effect, log, "x")
+    assert calls[:2] == [("middle", leaf, ["x"]), ("outer", leaf, ["x"])]
+    assert log == ["x"]
+
+
+def test_capture_in_the_middle_stops_the_offer() -> None:
+    asked_about: list[Scope] = []
+
+    class Outermost(Scope):
+        def before_descendant_flushes(
+            self, exiting_scope: Scope, intents: list[Intent]
+        ) -> list[Intent]:
+            asked_about.append(exiting_scope)
+            return intents
+
+    log: list[str] = []
+    with Outermost():
+        with airlock.scope() as middle:  # default: captures everything
+            with airlock.scope():
+                airlock.enqueue(effect, log, "x")
+            assert tags(middle.captured_intents) == ["x"]
+            assert asked_about == []  # the leaf's intents stopped at middle
+        assert log == ["x"]
+    assert asked_about == [middle]
+
+
+def test_captured_intents_keep_identity_into_the_executor() -> None:
+    seen: list[Intent] = []
+    with airlock.scope(executor=seen.append) as outer:
+        with airlock.scope():
+            airlock.enqueue(effect, [], "x")
+        captured = outer.captured_intents
+    assert seen == captured and seen[0] is captured[0]
+
+
+def test_captured_keys_coalesce_in_the_outer_flush() -> None:
+    log: list[str] = []
+    with airlock.scope() as outer:
+        airlock.enqueue(effect, log, "first", _key="k")
+        with airlock.scope():
+            airlock.enqueue(effect, log, "second", _key="k")
+        airlock.enqueue(effect, log, "other")
+    assert log == ["second", "other"] and outer.stats.coalesced == 1

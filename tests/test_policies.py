@@ -1,0 +1,150 @@
+"""Built-in policies: AllowAll, DropAll, AssertNoEffects, BlockTasks, LogOnFlush."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+import airlock
+from airlock import Intent
+from airlock._policies import check_policy, has_enqueue_hook, is_allow_all
+
+
+def ping(log: list[str], tag: str) -> None:
+    log.append(tag)
+
+
+def pong(log: list[str], tag: str) -> None:
+    log.append("pong:" + tag)
+
+
+def run(policy: airlock.Policy, log: list[str]) -> None:
+    with airlock.scope(policy=policy):
+        airlock.enqueue(ping, log, "a")
+        airlock.enqueue(pong, log, "b")
+
+
+def test_allow_all_releases_everything() -> None:
+    log: list[str] = []
+    run(airlock.AllowAll(), log)
+    assert log == ["a", "pong:b"]
+
+
+def test_drop_all_releases_nothing_and_counts_drops() -> None:
+    log: list[str] = []
+    with airlock.scope(policy=airlock.DropAll()) as s:
+        airlock.enqueue(ping, log, "a")
+    assert log == [] and s.stats.dropped == 1 and s.stats.dispatched == 0
+
+
+def test_assert_no_effects_raises_at_the_enqueue() -> None:
+    with airlock.scope(policy=airlock.AssertNoEffects()) as s:  # noqa: SIM117
+        with pytest.raises(airlock.PolicyViolation, match=r"ping\(.*AssertNoEffects"):
+            airlock.enqueue(ping, [], "a")
+    assert s.intents == []
+
+
+def test_assert_no_effects_refuses_captured_intents_at_flush() -> None:
+    log: list[str] = []
+    policy = airlock.AssertNoEffects()
+    with pytest.raises(airlock.PolicyViolation), airlock.scope(policy=policy), airlock.scope():
+        airlock.enqueue(ping, log, "a")
+    assert log == []
+
+
+def test_block_tasks_drops_by_name() -> None:
+    log: list[str] = []
+    run(airlock.BlockTasks(["pong"]), log)
+    assert log == ["a"]
+
+
+def test_block_tasks_raise_on_enqueue() -> None:
+    log: list[str] = []
+    with airlock.scope(policy=airlock.BlockTasks({"pong"}, raise_on_enqueue=True)):
+        airlock.enqueue(ping, log, "a")
+        with pytest.raises(airlock.PolicyViolation, match="pong"):
+            airlock.enqueue(pong, log, "b")
+    assert log == ["a"]
+
+
+def test_block_tasks_refuses_a_bare_string() -> None:
+    with pytest.raises(TypeError, match="collection of task names"):
+        airlock.BlockTasks("pong")
+
+
+def test_log_on_flush_logs_each_release(caplog: pytest.LogCaptureFixture) -> None:
+    log: list[str] = []
+    with caplog.at_level(logging.INFO, logger="airlock"), airlock.scope(airlock.LogOnFlush()):
+        airlock.enqueue(log.append, "a")
+        airlock.enqueue(log.append, "b")
+    assert log == ["a", "b"]
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == [
+        "airlock: releasing list.append('a')",
+        "airlock: releasing list.append('b')",
+    ]
+
+
+def test_log_on_flush_uses_the_given_logger(caplog: pytest.LogCaptureFixture) -> None:
+    mine = logging.getLogger("mine")
+    with caplog.at_level(logging.INFO, logger="mine"):
+        run(airlock.LogOnFlush(mine), [])
+    assert {r.name for r in caplog.records} == {"mine"}
+
+
+def test_custom_policy_sees_intents_at_enqueue_and_at_flush() -> None:
+    seen: list[tuple[str, str]] = []
+
+    class Audit(airlock.Policy):
+        def on_enqueue(self, intent: Intent) -> None:
+            seen.append(("enqueue", str(intent)))
+
+        def allows(self, intent: Intent) -> bool:
+            seen.append(("allows", str(intent)))
+            return intent.args[1] != "b"
+
+    log: list[str] = []
+    run(Audit(), log)
+    assert log == ["a"]
+    assert seen == [
+        ("enqueue", "ping([], 'a')"),
+        ("enqueue", "pong([], 'b')"),
+        ("allows", "ping([], 'a')"),
+        ("allows", "pong([], 'b')"),
+    ]
+
+
+def test_duck_typed_policy_is_accepted_and_bad_one_refused() -> None:
+    class Duck:
+        def on_enqueue(self, intent: Intent) -> None:
+            pass
+
+        def allows(self, intent: Intent) -> bool:
+            return False
+
+    duck = Duck()
+    assert check_policy(duck) is duck
+    assert isinstance(duck, airlock.Policy)
+    with pytest.raises(TypeError, match="needs on_enqueue"):
+        airlock.scope(policy=object())  # type: ignore[arg-type]
+
+
+def test_hot_path_introspection() -> None:
+    assert is_allow_all(airlock.AllowAll()) and not is_allow_all(airlock.DropAll())
+    assert not has_enqueue_hook(airlock.DropAll())
+    assert has_enqueue_hook(airlock.AssertNoEffects())
+
+
+@pytest.mark.parametrize(
+    ("policy", "text"),
+    [
+        (airlock.AllowAll(), "AllowAll()"),
+        (airlock.DropAll(), "DropAll()"),
+        (airlock.AssertNoEffects(), "AssertNoEffects()"),
+        (airlock.BlockTasks(["b", "a"]), "BlockTasks(['a', 'b'], raise_on_enqueue=False)"),
+        (airlock.LogOnFlush(), "LogOnFlush(logger='airlock')"),
+    ],
+)
+def test_reprs(policy: airlock.Policy, text: str) -> None:
+    assert repr(policy) == text

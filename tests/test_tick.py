@@ -1,0 +1,512 @@
+"""Ticks: one reusable scope per frame — counting, reuse, capture, re-entrancy, handoff, budgets."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+
+import pytest
+
+import airlock
+from airlock import Intent
+
+
+def effect(log: list[object], tag: object) -> None:
+    log.append(tag)
+
+
+def test_frames_are_counted_and_flushed_at_each_exit() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    assert tick.frame == 0
+    for n in range(3):
+        with tick as opened:
+            assert opened is tick and tick.is_active
+            airlock.enqueue(effect, log, n)
+            assert log == list(range(n))
+        assert tick.frame == n + 1 and not tick.is_active
+    assert log == [0, 1, 2]
+
+
+def test_the_same_object_and_buffer_serve_every_frame() -> None:
+    tick = airlock.tick_scope()
+    buffer = tick._buffer
+    for n in range(3):
+        with tick:
+            airlock.enqueue(effect, [], n)
+            assert tick._buffer is buffer and airlock.get_current_scope() is tick
+        assert tick._buffer is buffer and buffer == []
+
+
+def test_empty_frames_reset_the_stats() -> None:
+    tick = airlock.tick_scope()
+    with tick:
+        airlock.enqueue(effect, [], 1)
+    assert tick.stats.dispatched == 1
+    with tick:
+        pass
+    assert tick.stats.dispatched == 0 and tick.stats.enqueued == 0
+
+
+def test_an_exception_discards_the_frame_and_the_next_frame_works() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    with pytest.raises(ValueError), tick:
+        airlock.enqueue(effect, log, "lost")
+        raise ValueError
+    assert log == [] and tick.frame == 1
+    with tick:
+        airlock.enqueue(effect, log, "next")
+    assert log == ["next"] and tick.frame == 2
+
+
+def test_plain_scopes_inside_a_frame_are_captured_by_it() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    with tick:
+        airlock.enqueue(effect, log, "a")
+        with airlock.scope() as inner:
+            airlock.enqueue(effect, log, "b")
+        assert log == [] and [i.scope for i in tick.intents] == [tick, inner]
+        assert len(tick.captured_intents) == 1
+    assert log == ["a", "b"]
+
+
+def test_a_tick_inside_an_outer_scope_is_captured_by_it() -> None:
+    log: list[object] = []
+    with airlock.scope() as outer:
+        tick = airlock.tick_scope()
+        with tick:
+            airlock.enqueue(effect, log, "frame")
+        assert log == [] and len(outer.captured_intents) == 1
+    assert log == ["frame"]
+
+
+def test_nesting_a_tick_in_itself_is_refused() -> None:
+    tick = airlock.tick_scope()
+    with tick:
+        with pytest.raises(airlock.ScopeStateError, match="cannot be nested in itself"):  # noqa: SIM117
+            with tick:
+                pass  # pragma: no cover
+        assert tick.is_active
+    assert tick.frame == 1
+
+
+def test_exit_without_an_open_frame_is_refused() -> None:
+    with pytest.raises(airlock.ScopeStateError, match="no frame"):
+        airlock.tick_scope().exit()
+
+
+def test_decorator_form_runs_each_call_as_one_frame() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+
+    @tick
+    def update(n: int) -> int:
+        airlock.enqueue(effect, log, n)
+        assert log == list(range(n))
+        return n * 10
+
+    assert [update(n) for n in range(3)] == [0, 10, 20]
+    assert log == [0, 1, 2] and tick.frame == 3
+    assert update.tick is tick  # type: ignore[attr-defined]
+    assert update.__name__ == "update"
+
+
+# -- re-entrancy ------------------------------------------------------------------------------
+
+
+def test_an_effect_that_enqueues_during_the_flush_lands_in_the_next_frame() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+
+    def spawn(tag: str) -> None:
+        log.append(tag)
+        airlock.enqueue(effect, log, tag + "'")
+
+    with tick:
+        airlock.enqueue(spawn, "a")
+        airlock.enqueue(effect, log, "b")
+    assert log == ["a", "b"] and tick.pending == 1
+    with tick:
+        airlock.enqueue(effect, log, "c")
+    assert log == ["a", "b", "a'", "c"] and tick.pending == 0
+
+
+def test_reentrant_intents_keep_their_options() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+
+    def spawn() -> None:
+        airlock.enqueue(effect, log, "keyed", _key="k", _name="named")
+        with airlock.policy(airlock.DropAll()):
+            airlock.enqueue(effect, log, "dropped")
+
+    with tick:
+        airlock.enqueue(spawn)
+    with tick:
+        (intent, dropped) = tick.intents
+        assert intent.name == "named" and intent.key == "k"
+        assert isinstance(dropped.local_policies[0], airlock.DropAll)
+        airlock.enqueue(effect, log, "replaces", _key="k")
+    assert log == ["replaces"] and tick.stats.coalesced == 1 and tick.stats.dropped == 1
+
+
+def test_a_scope_opened_by_an_effect_during_the_flush_joins_the_next_frame() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+
+    def library_call() -> None:
+        with airlock.scope():
+            airlock.enqueue(effect, log, "from library")
+
+    with tick:
+        airlock.enqueue(library_call)
+    assert log == [] and tick.pending == 1
+    with tick:
+        pass
+    assert log == ["from library"]
+
+
+async def test_a_task_that_kept_the_frame_context_enqueues_into_the_next_frame() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    go = asyncio.Event()
+
+    async def timer() -> None:
+        await go.wait()
+        airlock.enqueue(effect, log, "late")
+
+    with tick:
+        task = asyncio.create_task(timer())
+        airlock.enqueue(effect, log, "now")
+    go.set()
+    await task
+    assert log == ["now"] and tick.pending == 1
+    with tick:
+        airlock.enqueue(effect, log, "next")
+    assert log == ["now", "late", "next"]
+
+
+# -- thread handoff -----------------------------------------------------------------------------
+
+
+def test_post_from_many_threads_lands_in_the_next_frame_in_arrival_order() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    arrivals: list[object] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def worker(w: int) -> None:
+        start.wait()
+        for n in range(50):
+            with lock:  # the lock fixes the arrival order we compare against
+                tick.post(effect, log, (w, n))
+                arrivals.append((w, n))
+
+    with tick:
+        airlock.enqueue(effect, log, "frame 0")
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert log == ["frame 0"] and tick.pending == 400
+    with tick:
+        airlock.enqueue(effect, log, "frame 1")
+    assert log == ["frame 0", *arrivals, "frame 1"]
+    assert tick.stats.dispatched == 401
+
+
+def test_post_while_a_frame_is_open_waits_for_the_next_frame() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    with tick:
+        tick.post(effect, log, "posted")
+    assert log == []
+    with tick:
+        pass
+    assert log == ["posted"]
+
+
+def test_posted_effects_pass_the_next_frames_policy() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope(policy=airlock.BlockTasks(["effect"]))
+    tick.post(effect, log, "blocked")
+    tick.post(log.append, "kept")
+    with tick:
+        pass
+    assert log == ["kept"] and tick.stats.dropped == 1
+
+
+def test_post_refuses_non_callables() -> None:
+    with pytest.raises(TypeError, match="needs a callable task, got 3"):
+        airlock.tick_scope().post(3)  # type: ignore[arg-type]
+
+
+# -- budgets -----------------------------------------------------------------------------------
+
+
+def test_max_per_frame_carries_the_rest_in_order() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope(max_per_frame=3)
+    with tick:
+        for n in range(7):
+            airlock.enqueue(effect, log, n)
+    assert log == [0, 1, 2]
+    assert (tick.stats.dispatched, tick.stats.carried, tick.pending) == (3, 4, 4)
+    with tick:
+        airlock.enqueue(effect, log, "new")
+    assert log == [0, 1, 2, 3, 4, 5]  # carried intents go first
+    with tick:
+        pass
+    assert log == [0, 1, 2, 3, 4, 5, 6, "new"]
+    assert tick.pending == 0 and tick.stats.carried == 0
+
+
+def test_max_flush_ms_stops_dispatching_after_the_deadline() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope(max_flush_ms=1)
+
+    def slow(n: int) -> None:
+        time.sleep(0.003)
+        log.append(n)
+
+    with tick:
+        for n in range(4):
+            airlock.enqueue(slow, n)
+    assert log == [0]  # at least one intent per frame, then the budget is spent
+    assert tick.stats.carried == 3
+    frames = 1
+    while tick.pending:
+        with tick:
+            pass
+        frames += 1
+    assert log == [0, 1, 2, 3] and frames == 4
+
+
+def test_carried_intents_were_already_filtered() -> None:
+    seen: list[str] = []
+
+    class Counting(airlock.Policy):
+        def allows(self, intent: Intent) -> bool:
+            seen.append(str(intent.args[1]))
+            return True
+
+    tick = airlock.tick_scope(policy=Counting(), max_per_frame=1)
+    with tick:
+        airlock.enqueue(effect, [], "a")
+        airlock.enqueue(effect, [], "b")
+    with tick:
+        pass
+    assert seen == ["a", "b"]
+
+
+def test_close_drains_carry_reentrant_and_posted_work_then_refuses_frames() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope(max_per_frame=1)
+
+    def spawn() -> None:
+        airlock.enqueue(effect, log, "spawned")
+
+    with tick:
+        airlock.enqueue(effect, log, 1)
+        airlock.enqueue(spawn)
+        airlock.enqueue(effect, log, 2)
+    with tick:
+        pass  # runs spawn; "spawned" waits for the next frame
+    tick.post(effect, log, "posted")
+    tick.close()  # ignores the budget: everything waiting runs now, in order
+    assert log == [1, 2, "spawned", "posted"]
+    assert tick.pending == 0
+    with pytest.raises(airlock.ScopeStateError, match="closed"), tick:
+        pass  # pragma: no cover
+    with pytest.raises(airlock.ScopeStateError, match="closed"):
+        tick.post(effect, log, "too late")
+
+
+def test_close_discards_and_reports_what_its_own_last_frame_enqueued(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+
+    def spawn() -> None:
+        log.append("spawn ran")
+        airlock.enqueue(effect, log, "never")
+
+    tick.post(spawn)
+    with caplog.at_level(logging.WARNING, logger="airlock"):
+        tick.close()
+    assert log == ["spawn ran"] and tick.pending == 0
+    assert "closed with 1 re-entrant intent(s) discarded" in caplog.text
+
+
+def test_close_while_a_frame_is_open_is_refused() -> None:
+    tick = airlock.tick_scope()
+    with tick, pytest.raises(airlock.ScopeStateError, match="while frame 0 is open"):
+        tick.close()
+
+
+def test_an_old_context_cannot_enqueue_into_a_closed_tick() -> None:
+    import contextvars
+
+    tick = airlock.tick_scope()
+    with tick:
+        ctx = contextvars.copy_context()
+    tick.close()
+    with pytest.raises(airlock.ScopeStateError, match="open its own"):
+        ctx.run(airlock.enqueue, effect, [], "x")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_per_frame": 0}, "max_per_frame must be a positive int"),
+        ({"max_per_frame": 2.5}, "max_per_frame must be a positive int"),
+        ({"max_flush_ms": 0}, "max_flush_ms must be a positive number"),
+    ],
+)
+def test_budget_validation(options: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        airlock.tick_scope(**options)
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def boom(tag: str) -> None:
+    raise RuntimeError(tag)
+
+
+def test_errors_continue_records_failures_and_dispatches_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope(errors="continue")
+    with caplog.at_level(logging.ERROR, logger="airlock"), tick:
+        airlock.enqueue(effect, log, "a")
+        airlock.enqueue(boom, "b")
+        airlock.enqueue(effect, log, "c")
+        airlock.enqueue(boom, "d")
+    assert log == ["a", "c"]
+    stats = tick.stats
+    assert (stats.dispatched, stats.failed) == (2, 2)
+    assert [(str(i), str(e)) for i, e in stats.failures] == [("boom('b')", "b"), ("boom('d')", "d")]
+    assert [r.getMessage() for r in caplog.records] == [
+        "airlock: boom('b') failed",
+        "airlock: boom('d') failed",
+    ]
+    with tick:
+        pass
+    assert tick.stats.failures == [] and tick.stats.failed == 0
+
+
+def test_errors_continue_on_a_plain_scope_too() -> None:
+    log: list[object] = []
+    with airlock.scope(errors="continue") as s:
+        airlock.enqueue(boom, "a")
+        airlock.enqueue(effect, log, "b")
+    assert log == ["b"] and s.stats.failed == 1
+
+
+def test_errors_raise_aborts_the_frame_and_the_next_frame_is_clean() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    with pytest.raises(RuntimeError) as info, tick:
+        airlock.enqueue(effect, log, "a")
+        airlock.enqueue(boom, "b")
+        airlock.enqueue(effect, log, "c")
+    assert log == ["a"] and tick.frame == 1
+    assert [str(i) for i in info.value.undispatched_intents] == ["effect(['a'], 'c')"]  # type: ignore[attr-defined]
+    with tick:
+        airlock.enqueue(effect, log, "d")
+    assert log == ["a", "d"]
+
+
+def test_kept_stats_copy_survives_the_next_frame() -> None:
+    tick = airlock.tick_scope()
+    with tick:
+        airlock.enqueue(effect, [], 1)
+    kept = tick.stats.copy()
+    with tick:
+        pass
+    assert kept.dispatched == 1 and tick.stats.dispatched == 0
+
+
+def test_repr() -> None:
+    tick = airlock.tick_scope()
+    assert repr(tick) == "<TickScope frame=0 new pending=0>"
+    with tick:
+        assert repr(tick) == "<TickScope frame=0 open pending=0>"
+    assert repr(tick) == "<TickScope frame=1 idle pending=0>"
+
+
+def test_a_frame_does_not_inherit_local_policies_from_an_earlier_frame() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    with airlock.scope(), airlock.policy(airlock.DropAll()), tick:
+        pass
+    with tick:
+        airlock.enqueue(effect, log, 1)
+        airlock.enqueue(effect, log, 2, _name="named")
+    assert log == [1, 2]
+
+
+# -- coalescing ---------------------------------------------------------------------------------
+
+
+def test_coalescing_keeps_the_last_per_key_at_its_position() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    with tick:
+        airlock.enqueue(effect, log, "redraw 1", _key="redraw")
+        airlock.enqueue(effect, log, "sound")
+        airlock.enqueue(effect, log, "redraw 2", _key="redraw")
+        airlock.enqueue(effect, log, "hud", _key=("hud", 1))
+        airlock.enqueue(effect, log, "net")
+        airlock.enqueue(effect, log, "redraw 3", _key="redraw")
+    assert log == ["sound", "hud", "net", "redraw 3"]
+    assert (tick.stats.coalesced, tick.stats.dispatched, tick.stats.enqueued) == (2, 4, 6)
+
+
+def test_coalescing_is_per_frame_and_across_different_tasks() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    for frame in range(2):
+        with tick:
+            airlock.enqueue(effect, log, f"a{frame}", _key="k")
+            airlock.enqueue(log.append, f"b{frame}", _key="k")
+    assert log == ["b0", "b1"]
+
+
+def test_a_reentrant_keyed_enqueue_coalesces_in_the_next_frame() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+
+    def request_redraw() -> None:
+        airlock.enqueue(effect, log, "from effect", _key="redraw")
+
+    with tick:
+        airlock.enqueue(request_redraw)
+    with tick:
+        airlock.enqueue(effect, log, "from frame", _key="redraw")
+    assert log == ["from frame"] and tick.stats.coalesced == 1
+
+
+def test_fifo_survives_capture_and_filtering() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope(policy=airlock.BlockTasks(["blocked"]))
+    with tick:
+        for n in range(10):
+            if n % 3 == 0:
+                with airlock.scope():
+                    airlock.enqueue(effect, log, n)
+            elif n % 3 == 1:
+                airlock.enqueue(effect, log, n)
+            else:
+                airlock.enqueue(effect, log, n, _name="blocked")
+    assert log == [0, 1, 3, 4, 6, 7, 9]
