@@ -10,11 +10,11 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 from ._batch import Batch
 from ._config import defaults
-from ._context import POLICY_GUARD, current_target, resolve
+from ._context import POLICY_GUARD, PolicyView, current_target
 from ._errors import NoScopeError, PolicyEnqueueError
 from ._policies import Policy
 from ._scope import Executor, Scope
@@ -80,7 +80,8 @@ else:
 def _enqueue_general(
     target: Any, task: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
-    """Every enqueue the one-line fast path does not take: options, kwargs, other callables."""
+    """Every enqueue the one-line fast path does not take: options, kwargs, other callables,
+    hooked scopes, local policies, inactive scopes and every error."""
     name = origin = dispatch_options = key = None
     if kwargs and not _RESERVED_SET.isdisjoint(kwargs):
         name = kwargs.pop("_name", None)
@@ -91,43 +92,36 @@ def _enqueue_general(
             raise TypeError(f"_name must be a string, got {name!r}")
         if origin is not None and not isinstance(origin, str):
             raise TypeError(f"_origin must be a string, got {origin!r}")
+        if dispatch_options is not None and not isinstance(dispatch_options, dict):
+            raise TypeError(f"_dispatch_options must be a dict, got {dispatch_options!r}")
     elif target is not None and target._accepting and callable(task):
         target._append((task, args, kwargs))
         return
-    _enqueue_slow(target, task, args, kwargs, name, origin, dispatch_options, key)
-
-
-def _enqueue_slow(
-    target: Any,
-    task: Any,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    name: str | None,
-    origin: str | None,
-    dispatch_options: dict[str, Any] | None,
-    key: object,
-) -> None:
-    label = name or getattr(task, "__qualname__", None) or repr(task)
-    if not callable(task) and not isinstance(task, Batch):
+    if not callable(task) and type(task) is not Batch:
         raise TypeError(
             f"airlock.enqueue() needs a callable task, got {task!r} "
             f"({type(task).__qualname__}); pass the function itself, not its result"
         )
+    if type(target) is PolicyView:
+        scope, local_policies = target.scope, target.policies
+    elif target is None or target is POLICY_GUARD:
+        _refuse(target, name or getattr(task, "__qualname__", None) or repr(task))
+    else:
+        scope, local_policies = target, ()
+    scope._enqueue_intent(task, args, kwargs, name, origin, dispatch_options, key, local_policies)
+
+
+def _refuse(target: Any, label: str) -> NoReturn:
     if target is POLICY_GUARD:
         raise PolicyEnqueueError(
             f"a policy tried to enqueue {label}; policies only observe and filter — "
             "enqueue from domain code instead"
         )
-    scope, local_policies = resolve(target)
-    if scope is None:
-        raise NoScopeError(
-            f"airlock.enqueue({label}) was called with no scope open; wrap the calling code in "
-            "`with airlock.scope():` (or the frame in `with tick:`), or call the task directly "
-            "if it should run now"
-        )
-    if dispatch_options is not None and not isinstance(dispatch_options, dict):
-        raise TypeError(f"_dispatch_options must be a dict, got {dispatch_options!r}")
-    scope._enqueue_intent(task, args, kwargs, name, origin, dispatch_options, key, local_policies)
+    raise NoScopeError(
+        f"airlock.enqueue({label}) was called with no scope open; wrap the calling code in "
+        "`with airlock.scope():` (or the frame in `with tick:`), or call the task directly "
+        "if it should run now"
+    )
 
 
 def scope(

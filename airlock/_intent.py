@@ -64,7 +64,6 @@ class Intent:
         task: Callable[..., Any],
         args: tuple[Any, ...] = (),
         kwargs: dict[str, Any] | None = None,
-        *,
         name: str | None = None,
         dispatch_options: Mapping[str, Any] | None = None,
         origin: str | None = None,

@@ -80,6 +80,7 @@ class TickScope(Scope):
         super()._configure_paths()
         if self.max_per_frame is not None or self.max_flush_ns is not None:
             self._fast_flush = False
+        self._inline_exit = self._inline_exit and self._fast_flush  # reconfigured mid-frame
         self._update_idle()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -89,4 +89,4 @@ def soak_table(soaks: dict[str, Soak]) -> str:
     rows = [[name, f"{s.frames:,}", f"{s.baseline:,}", " ".join(f"{d:+d}" for d in s.deltas),
              f"{s.growth:+d}"] for name, s in soaks.items()]
     return table(["soak", "frames", "blocks after warm-up", "growth at checkpoints",
-                  "final growth"], rows)
+                  "sustained growth"], rows)

@@ -153,7 +153,8 @@ def render(results: Results, memory: dict[str, dict[str, FrameMemory]], soaks: d
         "## Soak",
         "",
         "`sys.getallocatedblocks()` after a full collection at 10 evenly spaced checkpoints, "
-        "relative to the count after warm-up.",
+        "relative to the count after warm-up. The count is process-wide; sustained growth is "
+        "the lowest reading of the second half (a leak raises every later reading).",
         "",
         soak_table(soaks) if soaks else "(skipped: --soak 0)",
         "",

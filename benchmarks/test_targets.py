@@ -58,7 +58,7 @@ def test_missing_peer_is_not_a_pass() -> None:
 
 
 def test_soak_growth_is_a_miss() -> None:
-    grown = Soak(100, 1000, [0, 0, 3])
+    grown = Soak(100, 1000, [0, 2, 3])
     flat = Soak(100, 1000, [0, 1, 0])
     verdicts = _verdicts(_results(110.0), {"grown": grown, "flat": flat})
     assert verdicts["no block growth: grown"] == "MISS"

@@ -79,6 +79,7 @@ class TickDriver:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._wake_pending = False
+        self._settling = False
         self._deadline: asyncio.TimerHandle | None = None
 
     # -- the dispatch listener (called by the hook around every handler) -------------------
@@ -150,16 +151,24 @@ class TickDriver:
             self._schedule_settle()
 
     def _schedule_settle(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon(self._settle, self._generation, self.settle_hops)
+        """Start the one settle chain (if none runs): it closes the tick once the app is idle."""
+        if self._settling or self._loop is None:
+            return
+        self._settling = True
+        self._loop.call_soon(self._settle, self._generation, self.settle_hops)
 
     def _settle(self, generation: int, hops: int) -> None:
-        if self.busy or generation != self._generation or not self.tick.is_active:
+        loop = self._loop
+        if self.busy or not self.tick.is_active or loop is None:
+            self._settling = False  # the next handler to end starts a new chain
             return
-        if hops > 1 and self._loop is not None:
-            self._loop.call_soon(self._settle, generation, hops - 1)
-            return
-        self._close_frame()
+        if generation != self._generation:  # a handler ran meanwhile: count again
+            loop.call_soon(self._settle, self._generation, self.settle_hops)
+        elif hops > 1:
+            loop.call_soon(self._settle, generation, hops - 1)
+        else:
+            self._settling = False
+            self._close_frame()
 
     def _overdue(self) -> None:
         self._deadline = None

@@ -270,3 +270,31 @@ async def test_shutdown_flushes_the_last_tick_then_refuses_enqueues() -> None:
     tick = app.airlock_tick
     with pytest.raises(airlock.ScopeStateError, match="closed"):
         tick.post(record, app.log_, "late")
+
+
+class ChainApp(AirlockApp, App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[tuple[str, int]] = []
+
+    def first(self) -> None:
+        self.frames.append(("first", self.airlock_tick.frame))
+        airlock.enqueue(self.second)  # no frame is open during the flush: joins the next one
+
+    def second(self) -> None:
+        self.frames.append(("second", self.airlock_tick.frame))
+
+    def on_mount(self) -> None:
+        airlock.enqueue(self.first)
+
+
+async def test_an_effect_enqueued_by_an_effect_runs_in_the_next_tick_without_new_input() -> None:
+    app = ChainApp()
+    async with app.run_test() as pilot:
+        for _ in range(50):
+            if len(app.frames) == 2:
+                break
+            await pilot.pause(0.01)
+    (first, first_frame), (second, second_frame) = app.frames
+    assert (first, second) == ("first", "second")
+    assert second_frame == first_frame + 1
