@@ -37,37 +37,24 @@ def _documented_enqueue(
     _key: object = None,
     **kwargs: Any,
 ) -> None:
-    """The signature ``enqueue`` presents to ``inspect`` and documentation tools."""
+    """Ask for ``task(*args, **kwargs)`` to run when the current scope flushes.
+
+    ``_name`` names the intent (default: the task's name), ``_origin`` says where it came
+    from, ``_dispatch_options`` go to the executor, and a non-None ``_key`` coalesces: of
+    the intents with one key in a flush, only the last enqueued survives. Raises
+    ``NoScopeError`` outside a scope and ``TypeError`` for a task that is not callable.
+    """
+    # The signature and docstring that ``enqueue`` presents to type checkers, ``inspect`` and
+    # documentation tools. The runtime ``enqueue`` reads the underscored options from
+    # ``kwargs`` instead: keyword-only parameters cost the plain call about as much as
+    # everything else it does.
 
 
 if TYPE_CHECKING:
-
-    def enqueue(
-        task: Callable[..., Any] | Batch,
-        /,
-        *args: Any,
-        _name: str | None = None,
-        _origin: str | None = None,
-        _dispatch_options: dict[str, Any] | None = None,
-        _key: object = None,
-        **kwargs: Any,
-    ) -> None:
-        """Ask for ``task(*args, **kwargs)`` to run when the current scope flushes."""
-
+    enqueue = _documented_enqueue
 else:
 
     def enqueue(task, /, *args, **kwargs):
-        """Ask for ``task(*args, **kwargs)`` to run when the current scope flushes.
-
-        ``_name`` names the intent (default: the task's name), ``_origin`` says where it came
-        from, ``_dispatch_options`` go to the executor, and a non-None ``_key`` coalesces: of
-        the intents with one key in a flush, only the last enqueued survives.
-
-        The real signature is ``(task, /, *args, _name=None, _origin=None,
-        _dispatch_options=None, _key=None, **kwargs)``; the underscored options are read from
-        ``kwargs`` because keyword-only parameters cost the plain call about as much as
-        everything else this function does.
-        """
         target = _get_target()
         if target is not None and target._accepting and callable(task) and not kwargs:
             target._append((task, args, kwargs))
@@ -75,6 +62,7 @@ else:
         _enqueue_general(target, task, args, kwargs)
 
     enqueue.__signature__ = inspect.signature(_documented_enqueue)
+    enqueue.__doc__ = _documented_enqueue.__doc__
 
 
 def _enqueue_general(

@@ -432,13 +432,29 @@ class Scope:
             return
         if not local_policies:  # a PolicyView over this scope already includes the ambient ones
             local_policies = self._ambient_policies
+        entry = self._entry(task, args, kwargs, name, origin, dispatch_options, key, local_policies)
+        self._append(entry)
+        if type(entry) is Intent:
+            self._rich = True
+
+    def _entry(
+        self,
+        task: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        name: str | None,
+        origin: str | None,
+        dispatch_options: dict[str, Any] | None,
+        key: object,
+        local_policies: tuple[Policy, ...],
+    ) -> Any:
+        """A buffer entry: the plain tuple when nothing needs an Intent, else a hooked Intent."""
         if (
             name is None and origin is None and dispatch_options is None and key is None
             and not local_policies and not self._enqueue_hooked
             and type(task) is not Batch
         ):
-            self._append((task, args, kwargs))
-            return
+            return (task, args, kwargs)
         intent = Intent(
             task, args, kwargs, name, dispatch_options, origin, key, local_policies, self
         )
@@ -446,8 +462,7 @@ class Scope:
             task.check_payload(intent)
         if local_policies or self._enqueue_hooked:
             self._run_enqueue_hooks(intent)
-        self._append(intent)
-        self._rich = True
+        return intent
 
     def _enqueue_inactive(self, task: Callable[..., Any], *rest: Any) -> None:
         raise ScopeStateError(

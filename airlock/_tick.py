@@ -261,19 +261,8 @@ class TickScope(Scope):
     ) -> None:
         if self._closed:
             super()._enqueue_inactive(task)
-        if (
-            name is None and origin is None and dispatch_options is None and key is None
-            and not local_policies and not self._enqueue_hooked
-        ):
-            self._next.append((task, args, kwargs))
-            self._idle_clean = False
-            return
-        intent = Intent(
-            task, args, kwargs, name=name, dispatch_options=dispatch_options, origin=origin,
-            key=key, local_policies=local_policies, scope=self,
-        )
-        self._run_enqueue_hooks(intent)
-        self._next.append(intent)
+        entry = self._entry(task, args, kwargs, name, origin, dispatch_options, key, local_policies)
+        self._next.append(entry)
         self._idle_clean = False
 
     def _captures_descendants(self) -> bool:

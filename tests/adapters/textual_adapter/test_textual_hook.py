@@ -16,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Button
 
 import airlock
-from adapters.textual import AirlockApp, TextualHookError, check_hooks, install_hooks
+from adapters.textual import TextualHookError, check_hooks, install_hooks
 from adapters.textual._hook import HOOKS
 
 
@@ -79,8 +79,7 @@ class PlainApp(App[None]):
 
 
 async def test_apps_that_are_not_airlock_apps_are_untouched() -> None:
-    AirlockApp.__init__  # noqa: B018 (the hook is installed by any AirlockApp)
-    install_hooks()
+    install_hooks()  # as any AirlockApp() does
     app = PlainApp()
     async with app.run_test() as pilot:
         await pilot.click("#x")

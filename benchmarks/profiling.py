@@ -1,4 +1,4 @@
-"""``python -m benchmarks.profile WORKLOAD PARAM [CONTENDER]``: where one frame's time goes.
+"""``python -m benchmarks.profiling WORKLOAD PARAM [CONTENDER]``: where one frame's time goes.
 
 Runs the frame under cProfile and prints the functions with the most own time, for finding
 which lines of airlock a missed target comes from. cProfile inflates per-call costs; compare
@@ -22,7 +22,7 @@ __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m benchmarks.profiling", description=__doc__)
     p.add_argument("workload", choices=sorted(BY_NAME))
     p.add_argument("param", type=int, help="K (intents per frame) or nesting depth")
     p.add_argument("contender", nargs="?", default=TICK)
