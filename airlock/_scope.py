@@ -19,12 +19,12 @@ from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 from ._batch import Batch, merge_batches
-from ._config import defaults
+from ._config import defaults, hot_path_flags
 from ._context import POLICY_GUARD, current_target, resolve
 from ._errors import PolicyEnqueueError, ScopeStateError
 from ._intent import Intent
 from ._observe import Observer, check_observer
-from ._policies import DropAll, Policy, check_policy, has_enqueue_hook, is_allow_all
+from ._policies import DropAll, Policy, check_policy, is_allow_all
 from .integrations.executors.sync import sync_executor
 
 __all__ = ["ErrorMode", "Executor", "FlushStats", "Scope"]
@@ -36,7 +36,7 @@ S = TypeVar("S", bound="Scope")
 logger = logging.getLogger("airlock")
 
 NEW, ACTIVE, PENDING, FLUSHED, DISCARDED = "new", "active", "pending", "flushed", "discarded"
-_get_target = current_target.get
+_MISSING = Token.MISSING
 _set_target = current_target.set
 _reset_target = current_target.reset
 _ERROR_MODES = ("raise", "continue")
@@ -124,6 +124,11 @@ class Scope:
     _state: str
     _parent: Scope | None
     _token: Token[Any] | None
+    _policy: Policy
+    _executor: Executor
+    order_by: Callable[[Intent], Any] | None
+    errors: ErrorMode
+    observers: tuple[Observer, ...]
 
     def __init__(
         self,
@@ -134,21 +139,6 @@ class Scope:
         errors: ErrorMode = "raise",
         observers: Iterable[Observer] = (),
     ) -> None:
-        self._policy: Policy = defaults.policy if policy is None else check_policy(policy)
-        if executor is None:
-            executor = defaults.executor
-        elif not callable(executor):
-            raise TypeError(f"executor must be a callable taking an Intent, got {executor!r}")
-        self._executor: Executor = executor
-        if order_by is not None and not callable(order_by):
-            raise TypeError(f"order_by must be a key function over intents, got {order_by!r}")
-        self.order_by = order_by
-        if errors not in _ERROR_MODES:
-            raise ValueError(f"errors must be 'raise' or 'continue', got {errors!r}")
-        self.errors: ErrorMode = errors
-        self.observers: tuple[Observer, ...] = (
-            tuple(check_observer(o) for o in observers) if observers else ()
-        )
         self._stats: FlushStats | None = None
         self._stats_stale = False  # the last flush was empty: stats read as zeros
         self._buffer: list[Any] = []
@@ -160,6 +150,33 @@ class Scope:
         self._ambient_policies: tuple[Policy, ...] = ()
         self._in_policy = False
         self._accepting = False
+        if (
+            policy is None and executor is None and order_by is None and errors == "raise"
+            and not observers and type(self) is Scope
+        ):
+            # the common library-code scope: copy the precomputed defaults
+            self._policy = defaults.policy
+            self._executor = defaults.executor
+            self.order_by = None
+            self.errors = "raise"
+            self.observers = ()
+            self._enqueue_hooked, self._fast_flush = defaults.paths()
+            return
+        self._policy = defaults.policy if policy is None else check_policy(policy)
+        if executor is None:
+            executor = defaults.executor
+        elif not callable(executor):
+            raise TypeError(f"executor must be a callable taking an Intent, got {executor!r}")
+        self._executor = executor
+        if order_by is not None and not callable(order_by):
+            raise TypeError(f"order_by must be a key function over intents, got {order_by!r}")
+        self.order_by = order_by
+        if errors not in _ERROR_MODES:
+            raise ValueError(f"errors must be 'raise' or 'continue', got {errors!r}")
+        self.errors = errors
+        self.observers = (
+            tuple(check_observer(o) for o in observers) if observers else ()
+        )
         self._configure_paths()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -206,14 +223,8 @@ class Scope:
 
     def _configure_paths(self) -> None:
         """Precompute which work enqueue and flush may skip (rerun on any configuration change)."""
-        policy = self._policy
-        self._enqueue_hooked = has_enqueue_hook(policy) or bool(self.observers)
-        self._fast_flush = (
-            is_allow_all(policy)
-            and self._executor is sync_executor
-            and self.order_by is None
-            and not self.observers
-            and self.errors == "raise"  # the plain loop is fail-fast
+        self._enqueue_hooked, self._fast_flush = hot_path_flags(
+            self._policy, self._executor, self.order_by, self.errors, self.observers
         )
         self._update_accepting()
 
@@ -231,11 +242,8 @@ class Scope:
     _plain_lifecycle = True
 
     def __enter__(self: S) -> S:
-        if self._plain_lifecycle and self._state is NEW and _get_target() is None:
-            self._parent = None
-            self._state = ACTIVE
-            self._accepting = not self._enqueue_hooked
-            self._token = _set_target(self)
+        if self._plain_lifecycle and self._state is NEW:
+            self._open()
             return self
         return self.enter()
 
@@ -267,13 +275,18 @@ class Scope:
         return self
 
     def _open(self) -> None:
-        parent, ambient = resolve(current_target.get())
-        self._parent = parent
-        # local policies open around this scope, however deep: a view's, else the parent's
-        self._ambient_policies = ambient or getattr(parent, "_ambient_policies", ())
+        token = self._token = _set_target(self)
+        outer = token.old_value
+        if outer is _MISSING or outer is None:
+            self._parent = None
+            self._ambient_policies = ()
+        else:
+            parent, ambient = resolve(outer)
+            self._parent = parent
+            # local policies open around this scope, however deep: a view's, else the parent's
+            self._ambient_policies = ambient or getattr(parent, "_ambient_policies", ())
         self._state = ACTIVE
         self._update_accepting()
-        self._token = current_target.set(self)
 
     def _close_context(self) -> None:
         token = self._token

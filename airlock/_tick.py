@@ -16,7 +16,6 @@ import functools
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
-from contextvars import Token
 from time import perf_counter_ns
 from types import TracebackType
 from typing import Any, TypeVar
@@ -26,6 +25,7 @@ from ._intent import Intent
 from ._observe import Observer
 from ._policies import Policy
 from ._scope import (
+    _MISSING,
     ACTIVE,
     FLUSHED,
     NEW,
@@ -40,7 +40,6 @@ from ._scope import (
 __all__ = ["TickScope", "tick_scope"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-_MISSING = Token.MISSING
 logger = logging.getLogger("airlock")
 
 
