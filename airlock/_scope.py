@@ -152,7 +152,7 @@ class Scope:
         self._accepting = False
         if (
             policy is None and executor is None and order_by is None and errors == "raise"
-            and not observers and type(self) is Scope
+            and not observers and self._plain_paths
         ):
             # the common library-code scope: copy the precomputed defaults
             self._policy = defaults.policy
@@ -179,12 +179,16 @@ class Scope:
         )
         self._configure_paths()
 
+    #: True when ``_configure_paths`` is Scope's own, so a default scope may copy the defaults.
+    _plain_paths = True
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._plain_lifecycle = (
             cls.exit is Scope.exit and cls.should_flush is Scope.should_flush
             and cls.enter is Scope.enter
         )
+        cls._plain_paths = cls._configure_paths is Scope._configure_paths
 
     @property
     def stats(self) -> FlushStats:
