@@ -51,16 +51,20 @@ def compare(
     clock: str = "cpu",
     progress: Callable[[str], None] = lambda line: None,
 ) -> Results:
-    """Measure each cell; contenders must already be open."""
+    """Measure each cell; contenders must already be open.
+
+    All sizes of one workload are interleaved together, so comparisons across K (is the
+    per-intent cost flat?) are as robust to drifting machine load as those across contenders.
+    """
     results = Results()
     for workload in WORKLOADS:
-        for param in workload.quick_params if quick else workload.params:
-            frames = {
-                c.name: c.build(workload.name, param, noop)
-                for c in contenders
-                if c.supports(workload.name)
-            }
-            progress(f"{workload.name} {param}: {', '.join(frames)}")
-            measured = interleave(frames, rounds, sample_ms * 1e6, CLOCKS[clock])
-            results.cells.append(Cell(workload, param, measured))
+        params = workload.quick_params if quick else workload.params
+        able = [c for c in contenders if c.supports(workload.name)]
+        frames = {(p, c.name): c.build(workload.name, p, noop) for p in params for c in able}
+        names = ", ".join(c.name for c in able)
+        progress(f"{workload.name} {', '.join(map(str, params))}: {names}")
+        measured = interleave(frames, rounds, sample_ms * 1e6, CLOCKS[clock])
+        for p in params:
+            by_name = {c.name: measured[(p, c.name)] for c in able}
+            results.cells.append(Cell(workload, p, by_name))
     return results

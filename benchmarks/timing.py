@@ -8,9 +8,10 @@ is this thread's CPU time, so time spent descheduled by other processes is not c
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from time import perf_counter_ns, thread_time_ns
+from typing import TypeVar
 
 __all__ = ["CLOCKS", "Measurement", "calibrate", "interleave", "per_frame_ns"]
 
@@ -43,21 +44,27 @@ def per_frame_ns(frame: Frame, frames: int, clock: Clock = thread_time_ns) -> fl
     return (clock() - start) / frames
 
 
+MIN_FRAMES = 5  # a sample of one big frame would catch a collector pause or not at all
+
+
 def calibrate(frame: Frame, sample_ns: float, clock: Clock = thread_time_ns) -> int:
-    """How many frames make one sample last about ``sample_ns`` (at least 1)."""
+    """How many frames make one sample last about ``sample_ns`` (at least ``MIN_FRAMES``)."""
     frames = 1
     while True:
         elapsed = per_frame_ns(frame, frames, clock) * frames
         if elapsed >= sample_ns / 4 or frames >= 1 << 22:
-            return max(1, int(frames * sample_ns / max(elapsed, 1.0)))
+            return max(MIN_FRAMES, int(frames * sample_ns / max(elapsed, 1.0)))
         frames *= 4
 
 
+K = TypeVar("K", bound=Hashable)
+
+
 def interleave(
-    frames: dict[str, Frame], rounds: int, sample_ns: float, clock: Clock = thread_time_ns
-) -> dict[str, Measurement]:
+    frames: dict[K, Frame], rounds: int, sample_ns: float, clock: Clock = thread_time_ns
+) -> dict[K, Measurement]:
     """Sample every frame ``rounds`` times, rotating the order each round."""
-    names: Sequence[str] = list(frames)
+    names: Sequence[K] = list(frames)
     counts = {name: calibrate(frames[name], sample_ns, clock) for name in names}
     results = {name: Measurement() for name in names}
     for r in range(rounds):

@@ -74,7 +74,8 @@ class _Airlock(Contender):
         return self.framed(enqueue_keyed(airlock.enqueue, effect, k))
 
     def w_batch(self, k: int, effect: Effect) -> Frame:
-        return self.framed(enqueue_k(airlock.enqueue, airlock.batch(effect), k))
+        send: Any = airlock.batch(effect)  # a Batch is enqueued, not called
+        return self.framed(enqueue_k(airlock.enqueue, send, k))
 
     def w_ordered(self, k: int, effect: Effect) -> Frame:
         body = enqueue_phased(airlock.enqueue, effect, k)

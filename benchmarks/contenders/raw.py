@@ -9,11 +9,11 @@ from ..bodies import Body, enqueue_k, enqueue_keyed, enqueue_phased
 from ..effects import PHASES, Effect
 from .base import Contender, Frame
 
-__all__ = ["Raw", "clear", "enqueue", "enqueue_coalescing", "flush"]
+__all__ = ["Raw", "clear", "enqueue", "enqueue_batched", "enqueue_coalescing", "flush"]
 
 _buffer: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
 _keyed: dict[object, tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = {}
-_payloads: list[Any] = []
+_batches: dict[Callable[..., Any], list[Any]] = {}
 _RANK = {name: rank for rank, name in enumerate(PHASES)}
 
 
@@ -41,6 +41,20 @@ def flush_keyed() -> None:
     for fn, args, kwargs in _keyed.values():
         fn(*args, **kwargs)
     _keyed.clear()
+
+
+def enqueue_batched(fn: Callable[[list[Any]], Any], payload: Any) -> None:
+    """Hand-written batching: payloads gathered per handler, one call each at flush."""
+    batch = _batches.get(fn)
+    if batch is None:
+        batch = _batches[fn] = []
+    batch.append(payload)
+
+
+def flush_batches() -> None:
+    for fn, payloads in _batches.items():
+        fn(payloads)
+    _batches.clear()
 
 
 def _phase_rank(entry: tuple[Callable[..., Any], Any, Any]) -> int:
@@ -94,15 +108,7 @@ class Raw(Contender):
         return _then(enqueue_keyed(enqueue_coalescing, effect, k), flush_keyed)
 
     def w_batch(self, k: int, effect: Effect) -> Frame:
-        add = _payloads.append
-
-        def frame() -> None:
-            for i in range(k):
-                add(i)
-            effect(_payloads.copy())
-            _payloads.clear()
-
-        return frame
+        return _then(enqueue_k(enqueue_batched, effect, k), flush_batches)
 
     def w_ordered(self, k: int, effect: Effect) -> Frame:
         return _then(enqueue_phased(enqueue, effect, k), flush_ordered)
