@@ -6,6 +6,11 @@ declined without an error (a deferred scope: call ``flush()`` or ``discard()`` l
 Buffer invariant: ``_buffer`` holds plain ``(task, args, kwargs)`` tuples and ``Intent``
 objects, in arrival order. ``_rich`` is False only while every entry is a plain tuple, which
 is what lets a flush under the default policy and executor be a plain loop.
+
+Provenance of plain tuples: an ``Intent`` carries its scope; a tuple belongs to this scope
+unless ``_origins`` says otherwise. ``_origins`` is None or a list of ``(index, scope)`` marks
+in index order: tuples from ``index`` on were enqueued into ``scope`` (None: this scope), up
+to the next mark. Plain capture writes the marks; materializing consumes them.
 """
 
 from __future__ import annotations
@@ -141,6 +146,7 @@ class Scope:
     ) -> None:
         self._stats: FlushStats | None = None
         self._stats_stale = False  # the last flush was empty: stats read as zeros
+        self._origins: list[tuple[int, Scope | None]] | None = None
         self._buffer: list[Any] = []
         self._append = self._buffer.append
         self._rich = False
@@ -380,6 +386,21 @@ class Scope:
         self._buffer.extend(intents)
         self._rich = True
 
+    def _capture_plain(self, child: Scope) -> None:
+        """Take a plain descendant's whole buffer as tuples, recording provenance as marks."""
+        buffer = self._buffer
+        start = len(buffer)
+        origins = self._origins
+        if origins is None:
+            origins = self._origins = []
+        origins.append((start, child))
+        if child._origins:
+            origins.extend((start + index, owner or child) for index, owner in child._origins)
+        buffer.extend(child._buffer)
+        origins.append((len(buffer), None))
+        child._buffer.clear()
+        child._origins = None
+
     def _offer_to_ancestors(self, intents: list[Intent]) -> list[Intent]:
         ancestor = self._parent
         while intents and ancestor is not None:
@@ -402,12 +423,20 @@ class Scope:
     def _materialize(self) -> list[Intent]:
         """Turn buffered tuples into Intents in place (identity is stable from now on)."""
         buffer = self._buffer
-        if self._rich and all(type(e) is Intent for e in buffer):
+        origins = self._origins
+        if self._rich and origins is None and all(type(e) is Intent for e in buffer):
             return list(buffer)
+        marks = iter(origins or ())
+        mark = next(marks, None)
+        owner: Scope = self
         for index, entry in enumerate(buffer):
+            while mark is not None and mark[0] <= index:
+                owner = mark[1] or self
+                mark = next(marks, None)
             if type(entry) is tuple:
                 task, args, kwargs = entry
-                buffer[index] = Intent(task, args, kwargs, scope=self)
+                buffer[index] = Intent(task, args, kwargs, scope=owner)
+        self._origins = None
         self._rich = True
         return list(buffer)
 
@@ -509,19 +538,21 @@ class Scope:
                 for observer in self.observers:
                     observer.discarded(intent)
         buffer.clear()
+        self._origins = None
         self._rich = False
         self._state = DISCARDED
         self._update_accepting()
 
     # -- flush -----------------------------------------------------------------------------
 
-    def _has_capturing_ancestor(self) -> bool:
+    def _capturing_ancestor(self) -> Scope | None:
+        """The nearest ancestor that would be asked to capture now, if any."""
         ancestor = self._parent
         while ancestor is not None:
             if ancestor._captures_descendants():
-                return True
+                return ancestor
             ancestor = ancestor._parent
-        return False
+        return None
 
     def _release(self) -> None:
         """Flush: coalesce, filter, offer to ancestors, order, batch, dispatch."""
@@ -530,15 +561,26 @@ class Scope:
             self._stats_stale = True
             self._state = FLUSHED
             return
-        if not self._rich and self._fast_flush and not self._has_capturing_ancestor():
-            self._state = FLUSHED
-            self._run_plain(buffer)
-            return
+        if not self._rich and self._fast_flush:
+            ancestor = self._capturing_ancestor()
+            if ancestor is None:
+                self._state = FLUSHED
+                self._run_plain(buffer)
+                return
+            if (
+                ancestor._state is ACTIVE
+                and type(ancestor).before_descendant_flushes is Scope.before_descendant_flushes
+            ):
+                self._state = FLUSHED  # the default ancestor captures all: hand over the tuples
+                self._fresh_stats().enqueued = len(buffer)
+                ancestor._capture_plain(self)
+                return
         if not self._rich and type(self._policy) is DropAll and not self.observers:
             self._state = FLUSHED  # plain tuples under DropAll: nothing to build or ask
             stats = self._fresh_stats()
             stats.dropped = stats.enqueued = len(buffer)
             buffer.clear()
+            self._origins = None
             return
         stats = self._fresh_stats()
         started = perf_counter_ns()
@@ -591,14 +633,17 @@ class Scope:
             for task, args, kwargs in entries:
                 task(*args, **kwargs)
         except BaseException as exc:
-            rest = [Intent(t, a, k, scope=self) for t, a, k in entries]
-            stats.dispatched = count - len(rest) - 1
+            failed_at = count - sum(1 for _ in entries) - 1
+            intents = self._materialize()
+            stats.dispatched = failed_at
             stats.failed = 1
             stats.dirty = True
-            attach_undispatched(exc, Intent(task, args, kwargs, scope=self), rest)
+            attach_undispatched(exc, intents[failed_at], intents[failed_at + 1 :])
             raise
         finally:
             buffer.clear()
+            self._origins = None
+            self._rich = False
             stats.enqueued = count
             stats.flush_ns = perf_counter_ns() - started
         stats.dispatched = count

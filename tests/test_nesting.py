@@ -161,3 +161,50 @@ def test_captured_keys_coalesce_in_the_outer_flush() -> None:
             airlock.enqueue(effect, log, "second", _key="k")
         airlock.enqueue(effect, log, "other")
     assert log == ["second", "other"] and outer.stats.coalesced == 1
+
+
+def test_plain_capture_keeps_exact_provenance_through_several_levels() -> None:
+    log: list[str] = []
+    tick = airlock.tick_scope()
+    with tick:
+        airlock.enqueue(effect, log, "t1")
+        with airlock.scope() as a:
+            airlock.enqueue(effect, log, "a1")
+            with airlock.scope() as b:
+                airlock.enqueue(effect, log, "b1")
+            airlock.enqueue(effect, log, "a2")
+        airlock.enqueue(effect, log, "t2")
+        owners = [(i.args[1], i.scope) for i in tick.intents]
+        assert owners == [("t1", tick), ("a1", a), ("b1", b), ("a2", a), ("t2", tick)]
+        assert tags(tick.own_intents) == ["t1", "t2"]
+        assert tags(tick.captured_intents) == ["a1", "b1", "a2"]
+    assert log == ["t1", "a1", "b1", "a2", "t2"]
+
+
+def test_plain_capture_then_plain_flush_runs_everything_in_order() -> None:
+    log: list[str] = []
+    tick = airlock.tick_scope()
+    for frame in range(3):
+        with tick:
+            for depth_tag in ("x", "y"):
+                with airlock.scope(), airlock.scope():
+                    airlock.enqueue(effect, log, f"{depth_tag}{frame}")
+            airlock.enqueue(effect, log, f"own{frame}")
+        assert tick.stats.dispatched == 3
+    assert log == ["x0", "y0", "own0", "x1", "y1", "own1", "x2", "y2", "own2"]
+
+
+def test_a_failure_after_plain_capture_reports_intents_with_their_scopes() -> None:
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    log: list[str] = []
+    with pytest.raises(RuntimeError) as caught, airlock.scope() as outer:
+        with airlock.scope() as inner:
+            airlock.enqueue(boom)
+            airlock.enqueue(effect, log, "never")
+    failed = caught.value.failed_intent  # type: ignore[attr-defined]
+    rest = caught.value.undispatched_intents  # type: ignore[attr-defined]
+    assert failed.task is boom and failed.scope is inner
+    assert [(i.args[1], i.scope) for i in rest] == [("never", inner)]
+    assert outer.is_flushed and log == []
