@@ -1,1 +1,1 @@
-"""Framework adapters for airlock (pygame, Textual). Each imports its framework; the core never does."""
+"""Framework adapters (pygame, Textual). Each imports its framework; the core never does."""

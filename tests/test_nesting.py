@@ -199,10 +199,13 @@ def test_a_failure_after_plain_capture_reports_intents_with_their_scopes() -> No
         raise RuntimeError("boom")
 
     log: list[str] = []
-    with pytest.raises(RuntimeError) as caught, airlock.scope() as outer:
-        with airlock.scope() as inner:
-            airlock.enqueue(boom)
-            airlock.enqueue(effect, log, "never")
+    with (
+        pytest.raises(RuntimeError) as caught,
+        airlock.scope() as outer,
+        airlock.scope() as inner,
+    ):
+        airlock.enqueue(boom)
+        airlock.enqueue(effect, log, "never")
     failed = caught.value.failed_intent  # type: ignore[attr-defined]
     rest = caught.value.undispatched_intents  # type: ignore[attr-defined]
     assert failed.task is boom and failed.scope is inner
