@@ -126,6 +126,30 @@ class Scope:
     (``before_descendant_flushes``).
     """
 
+    # Slots keep attribute access on the hot path cheap; subclasses may add a __dict__.
+    __slots__ = (
+        "__weakref__",
+        "_accepting",
+        "_ambient_policies",
+        "_append",
+        "_buffer",
+        "_enqueue_hooked",
+        "_executor",
+        "_fast_flush",
+        "_in_policy",
+        "_origins",
+        "_parent",
+        "_policy",
+        "_rich",
+        "_state",
+        "_stats",
+        "_stats_stale",
+        "_token",
+        "errors",
+        "observers",
+        "order_by",
+    )
+
     _state: str
     _parent: Scope | None
     _token: Token[Any] | None
@@ -643,7 +667,6 @@ class Scope:
         finally:
             buffer.clear()
             self._origins = None
-            self._rich = False
             stats.enqueued = count
             stats.flush_ns = perf_counter_ns() - started
         stats.dispatched = count

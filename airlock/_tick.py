@@ -46,6 +46,18 @@ logger = logging.getLogger("airlock")
 class TickScope(Scope):
     """A scope reused for every frame of a loop. Create it with ``airlock.tick_scope()``."""
 
+    __slots__ = (
+        "_carry",
+        "_closed",
+        "_idle_clean",
+        "_inbox",
+        "_inline_exit",
+        "_next",
+        "frame",
+        "max_flush_ns",
+        "max_per_frame",
+    )
+
     def __init__(
         self,
         policy: Policy | None = None,
