@@ -659,6 +659,7 @@ class Scope:
         except BaseException as exc:
             failed_at = count - sum(1 for _ in entries) - 1
             intents = self._materialize()
+            self._rich = False  # the buffer is cleared below
             stats.dispatched = failed_at
             stats.failed = 1
             stats.dirty = True

@@ -510,3 +510,18 @@ def test_fifo_survives_capture_and_filtering() -> None:
             else:
                 airlock.enqueue(effect, log, n, _name="blocked")
     assert log == [0, 1, 3, 4, 6, 7, 9]
+
+
+def test_a_frame_after_a_failed_plain_flush_is_plain_again() -> None:
+    log: list[str] = []
+
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    tick = airlock.tick_scope()
+    with pytest.raises(RuntimeError), tick:
+        airlock.enqueue(boom)
+    with tick:
+        airlock.enqueue(log.append, "next")
+        assert not tick._rich
+    assert log == ["next"] and tick.stats.failed == 0 and tick.stats.dispatched == 1
