@@ -27,6 +27,7 @@ __all__ = ["main"]
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "performance"
 CHART = "per-intent.png"
+GAPS = Path(__file__).resolve().parent / "gaps.md"  # hand-written analysis, kept with the code
 
 
 def _parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -138,6 +139,10 @@ def render(results: Results, memory: dict[str, dict[str, FrameMemory]], soaks: d
         "## Targets",
         "",
         targets_table(checks),
+        "",
+        "## Where the remaining gaps come from",
+        "",
+        GAPS.read_text().strip(),
         "",
         "## Contenders",
         "",
