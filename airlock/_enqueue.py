@@ -16,6 +16,7 @@ from ._batch import Batch
 from ._config import defaults
 from ._context import POLICY_GUARD, PolicyView, current_target
 from ._errors import NoScopeError, PolicyEnqueueError
+from ._intent import NO_OPTIONS, IntentOptions
 from ._policies import Policy
 from ._scope import Executor, Scope
 
@@ -70,18 +71,9 @@ def _enqueue_general(
 ) -> None:
     """Every enqueue the one-line fast path does not take: options, kwargs, other callables,
     hooked scopes, local policies, inactive scopes and every error."""
-    name = origin = dispatch_options = key = None
+    options = None
     if kwargs and not _RESERVED_SET.isdisjoint(kwargs):
-        name = kwargs.pop("_name", None)
-        origin = kwargs.pop("_origin", None)
-        dispatch_options = kwargs.pop("_dispatch_options", None)
-        key = kwargs.pop("_key", None)
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"_name must be a string, got {name!r}")
-        if origin is not None and not isinstance(origin, str):
-            raise TypeError(f"_origin must be a string, got {origin!r}")
-        if dispatch_options is not None and not isinstance(dispatch_options, dict):
-            raise TypeError(f"_dispatch_options must be a dict, got {dispatch_options!r}")
+        options = _pop_options(kwargs)
     elif target is not None and target._accepting and callable(task):
         target._append((task, args, kwargs))
         return
@@ -93,10 +85,28 @@ def _enqueue_general(
     if type(target) is PolicyView:
         scope, local_policies = target.scope, target.policies
     elif target is None or target is POLICY_GUARD:
+        name = options.name if options is not None else None
         _refuse(target, name or getattr(task, "__qualname__", None) or repr(task))
     else:
         scope, local_policies = target, ()
-    scope._enqueue_intent(task, args, kwargs, name, origin, dispatch_options, key, local_policies)
+    scope._enqueue_intent(task, args, kwargs, options, local_policies)
+
+
+def _pop_options(kwargs: dict[str, Any]) -> IntentOptions | None:
+    """Take the underscored options out of ``kwargs``, checking their types (None: all unset)."""
+    options = IntentOptions(
+        kwargs.pop("_name", None),
+        kwargs.pop("_origin", None),
+        kwargs.pop("_dispatch_options", None),
+        kwargs.pop("_key", None),
+    )
+    if options.name is not None and not isinstance(options.name, str):
+        raise TypeError(f"_name must be a string, got {options.name!r}")
+    if options.origin is not None and not isinstance(options.origin, str):
+        raise TypeError(f"_origin must be a string, got {options.origin!r}")
+    if options.dispatch_options is not None and not isinstance(options.dispatch_options, dict):
+        raise TypeError(f"_dispatch_options must be a dict, got {options.dispatch_options!r}")
+    return None if options == NO_OPTIONS else options
 
 
 def _refuse(target: Any, label: str) -> NoReturn:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from ._policies import Policy
     from ._scope import Scope
 
-__all__ = ["Intent", "task_name"]
+__all__ = ["Intent", "IntentOptions", "task_name"]
 
 _MAX_REPR = 60
 
@@ -23,6 +23,18 @@ def task_name(task: Callable[..., Any]) -> str:
     if isinstance(name, str):
         return name
     return type(task).__qualname__
+
+
+class IntentOptions(NamedTuple):
+    """The underscored ``enqueue`` options, bundled for the slow path (None when all unset)."""
+
+    name: str | None
+    origin: str | None
+    dispatch_options: dict[str, Any] | None
+    key: object
+
+
+NO_OPTIONS = IntentOptions(None, None, None, None)
 
 
 def _short_repr(value: object) -> str:

@@ -27,7 +27,7 @@ from ._batch import Batch, merge_batches
 from ._config import defaults, hot_path_flags
 from ._context import POLICY_GUARD, current_target, resolve
 from ._errors import PolicyEnqueueError, ScopeStateError
-from ._intent import Intent
+from ._intent import NO_OPTIONS, Intent, IntentOptions
 from ._observe import Observer, check_observer
 from ._policies import DropAll, Policy, check_policy, is_allow_all
 from .integrations.executors.sync import sync_executor
@@ -484,10 +484,7 @@ class Scope:
         task: Any,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
-        name: str | None,
-        origin: str | None,
-        dispatch_options: dict[str, Any] | None,
-        key: object,
+        options: IntentOptions | None,
         local_policies: tuple[Policy, ...],
     ) -> None:
         """The slow enqueue path: hooks, local policies, metadata, batches, inactive scopes."""
@@ -497,12 +494,11 @@ class Scope:
                 "only observe and filter — enqueue from domain code instead"
             )
         if self._state is not ACTIVE:
-            self._enqueue_inactive(task, args, kwargs, name, origin, dispatch_options, key,
-                                   local_policies)
+            self._enqueue_inactive(task, args, kwargs, options, local_policies)
             return
         if not local_policies:  # a PolicyView over this scope already includes the ambient ones
             local_policies = self._ambient_policies
-        entry = self._entry(task, args, kwargs, name, origin, dispatch_options, key, local_policies)
+        entry = self._entry(task, args, kwargs, options, local_policies)
         self._append(entry)
         if type(entry) is Intent:
             self._rich = True
@@ -512,19 +508,16 @@ class Scope:
         task: Any,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
-        name: str | None,
-        origin: str | None,
-        dispatch_options: dict[str, Any] | None,
-        key: object,
+        options: IntentOptions | None,
         local_policies: tuple[Policy, ...],
     ) -> Any:
         """A buffer entry: the plain tuple when nothing needs an Intent, else a hooked Intent."""
         if (
-            name is None and origin is None and dispatch_options is None and key is None
-            and not local_policies and not self._enqueue_hooked
+            options is None and not local_policies and not self._enqueue_hooked
             and type(task) is not Batch
         ):
             return (task, args, kwargs)
+        name, origin, dispatch_options, key = options or NO_OPTIONS
         intent = Intent(
             task, args, kwargs, name, dispatch_options, origin, key, local_policies, self
         )

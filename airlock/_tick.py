@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from ._errors import ScopeStateError
-from ._intent import Intent
+from ._intent import Intent, IntentOptions
 from ._observe import Observer
 from ._policies import Policy
 from ._scope import (
@@ -264,16 +264,12 @@ class TickScope(Scope):
         task: Any,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
-        name: str | None,
-        origin: str | None,
-        dispatch_options: dict[str, Any] | None,
-        key: object,
+        options: IntentOptions | None,
         local_policies: tuple[Policy, ...],
     ) -> None:
         if self._closed:
             super()._enqueue_inactive(task)
-        entry = self._entry(task, args, kwargs, name, origin, dispatch_options, key, local_policies)
-        self._next.append(entry)
+        self._next.append(self._entry(task, args, kwargs, options, local_policies))
         self._idle_clean = False
 
     def _captures_descendants(self) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from airlock import AllowAll, Observer, Policy, Scope, TickScope
+from airlock import AllowAll, Observer, Scope, TickScope
 
 __all__ = ["HandlerScope"]
 
@@ -40,20 +40,9 @@ class HandlerScope(Scope):
         name = type(pump).__name__ + (f"#{node_id}" if node_id else "")
         return f"{name}.{self.handler_name}"
 
-    def _enqueue_inactive(
-        self,
-        task: Callable[..., Any],
-        args: tuple[Any, ...] = (),
-        kwargs: dict[str, Any] | None = None,
-        name: str | None = None,
-        origin: str | None = None,
-        dispatch_options: dict[str, Any] | None = None,
-        key: object = None,
-        local_policies: tuple[Policy, ...] = (),
-    ) -> None:
-        self.tick._enqueue_intent(
-            task, args, kwargs or {}, name, origin, dispatch_options, key, local_policies
-        )
+    def _enqueue_inactive(self, task: Callable[..., Any], *rest: Any) -> None:
+        """After the handler ended, its tasks' enqueues go to the tick (same arguments)."""
+        self.tick._enqueue_intent(task, *rest)
 
     def __repr__(self) -> str:
         return f"<handler {self.label}>"
