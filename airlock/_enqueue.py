@@ -58,7 +58,7 @@ else:
     def enqueue(task, /, *args, **kwargs):
         target = _get_target()
         if target is not None and target._accepting and callable(task) and not kwargs:
-            target._append((task, args, kwargs))
+            target._buffer.append((task, args, kwargs))
             return
         _enqueue_general(target, task, args, kwargs)
 
@@ -75,7 +75,7 @@ def _enqueue_general(
     if kwargs and not _RESERVED_SET.isdisjoint(kwargs):
         options = _pop_options(kwargs)
     elif target is not None and target._accepting and callable(task):
-        target._append((task, args, kwargs))
+        target._buffer.append((task, args, kwargs))
         return
     if not callable(task) and type(task) is not Batch:
         raise TypeError(

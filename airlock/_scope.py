@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import Token
 from time import perf_counter_ns
 from types import TracebackType
@@ -54,7 +54,6 @@ class FlushStats:
         "batched",
         "carried",
         "coalesced",
-        "dirty",
         "discarded",
         "dispatched",
         "dropped",
@@ -85,9 +84,9 @@ class FlushStats:
         self.failed = 0
         #: intents thrown away with their scope (it exited with an error, or discard())
         self.discarded = 0
-        #: wall time of the flush in nanoseconds (0 for an empty one)
+        #: wall time of the flush in nanoseconds (0 for an empty one). A tick times its
+        #: frames from the first read of its ``stats`` on: a loop that never looks pays nothing
         self.flush_ns = 0
-        self.dirty = False  # fields beyond enqueued/dispatched/flush_ns may be non-zero
         if self.failures:
             self.failures = []
 
@@ -100,7 +99,7 @@ class FlushStats:
 
     def as_dict(self) -> dict[str, int]:
         return {
-            n: getattr(self, n) for n in FlushStats.__slots__ if n not in ("failures", "dirty")
+            n: getattr(self, n) for n in FlushStats.__slots__ if n != "failures"
         }
 
     def __repr__(self) -> str:
@@ -131,7 +130,6 @@ class Scope:
         "__weakref__",
         "_accepting",
         "_ambient_policies",
-        "_append",
         "_buffer",
         "_enqueue_hooked",
         "_executor",
@@ -139,11 +137,12 @@ class Scope:
         "_in_policy",
         "_origins",
         "_parent",
+        "_plain_count",
+        "_plain_ns",
         "_policy",
         "_rich",
         "_state",
         "_stats",
-        "_stats_stale",
         "_token",
         "errors",
         "observers",
@@ -168,11 +167,13 @@ class Scope:
         errors: ErrorMode = "raise",
         observers: Iterable[Observer] = (),
     ) -> None:
+        # Stats are written lazily: after a plain flush (everything dispatched, nothing else
+        # to count) only _plain_count (None: _stats is current) and _plain_ns are stored.
         self._stats: FlushStats | None = None
-        self._stats_stale = False  # the last flush was empty: stats read as zeros
+        self._plain_count: int | None = None
+        self._plain_ns = 0
         self._origins: list[tuple[int, Scope | None]] | None = None
         self._buffer: list[Any] = []
-        self._append = self._buffer.append
         self._rich = False
         self._state = NEW
         self._parent = None
@@ -226,9 +227,13 @@ class Scope:
         stats = self._stats
         if stats is None:
             stats = self._stats = FlushStats()
-        elif self._stats_stale:
-            self._stats_stale = False
+        count = self._plain_count
+        if count is not None:
+            self._plain_count = None
             stats.reset()
+            if count:
+                stats.enqueued = stats.dispatched = count
+                stats.flush_ns = self._plain_ns
         return stats
 
     # -- hot-path flags --------------------------------------------------------------------
@@ -499,7 +504,7 @@ class Scope:
         if not local_policies:  # a PolicyView over this scope already includes the ambient ones
             local_policies = self._ambient_policies
         entry = self._entry(task, args, kwargs, options, local_policies)
-        self._append(entry)
+        self._buffer.append(entry)
         if type(entry) is Intent:
             self._rich = True
 
@@ -575,14 +580,14 @@ class Scope:
         """Flush: coalesce, filter, offer to ancestors, order, batch, dispatch."""
         buffer = self._buffer
         if not buffer and not self._rich:
-            self._stats_stale = True
+            self._plain_count = 0
             self._state = FLUSHED
             return
         if not self._rich and self._fast_flush:
             ancestor = self._capturing_ancestor()
             if ancestor is None:
                 self._state = FLUSHED
-                self._run_plain(buffer)
+                self._run_plain(buffer, timed=True)
                 return
             if (
                 ancestor._state is ACTIVE
@@ -628,42 +633,38 @@ class Scope:
             stats = self._stats = FlushStats()
         else:
             stats.reset()
-        self._stats_stale = False
-        stats.dirty = True
+        self._plain_count = None
         return stats
 
-    def _run_plain(self, buffer: list[Any]) -> None:
-        """Call every buffered ``(task, args, kwargs)`` in order: the default-everything flush.
-
-        Writes only ``enqueued``, ``dispatched`` and ``flush_ns`` unless something fails.
-        """
-        stats = self._stats
-        if stats is None:
-            stats = self._stats = FlushStats()
-        elif stats.dirty:
-            stats.reset()
-        self._stats_stale = False
+    def _run_plain(self, buffer: list[Any], timed: bool) -> None:
+        """Call every buffered ``(task, args, kwargs)`` in order: the default-everything flush."""
         count = len(buffer)
-        started = perf_counter_ns()
         entries = iter(buffer)
+        started = perf_counter_ns() if timed else 0
         try:
             for task, args, kwargs in entries:
                 task(*args, **kwargs)
         except BaseException as exc:
-            failed_at = count - sum(1 for _ in entries) - 1
-            intents = self._materialize()
-            self._rich = False  # the buffer is cleared below
-            stats.dispatched = failed_at
-            stats.failed = 1
-            stats.dirty = True
-            attach_undispatched(exc, intents[failed_at], intents[failed_at + 1 :])
+            self._plain_failed(exc, entries, started)
             raise
         finally:
             buffer.clear()
             self._origins = None
-            stats.enqueued = count
-            stats.flush_ns = perf_counter_ns() - started
-        stats.dispatched = count
+        if started:
+            self._plain_ns = perf_counter_ns() - started
+        self._plain_count = count
+
+    def _plain_failed(self, exc: BaseException, remaining: Iterator[Any], started: int) -> None:
+        """A plain flush stopped at a failing task: record it on ``exc`` and in the stats."""
+        failed_at = len(self._buffer) - sum(1 for _ in remaining) - 1
+        intents = self._materialize()
+        self._rich = False  # the caller clears the buffer
+        stats = self._fresh_stats()
+        stats.enqueued = len(intents)
+        stats.dispatched = failed_at
+        stats.failed = 1
+        stats.flush_ns = perf_counter_ns() - started if started else 0
+        attach_undispatched(exc, intents[failed_at], intents[failed_at + 1 :])
 
     def _coalesce(self, intents: list[Intent]) -> list[Intent]:
         last: dict[object, Intent] = {}

@@ -20,27 +20,32 @@ from time import perf_counter_ns
 from types import TracebackType
 from typing import Any, TypeVar
 
+from ._context import current_target, resolve
 from ._errors import ScopeStateError
 from ._intent import Intent, IntentOptions
 from ._observe import Observer
 from ._policies import Policy
 from ._scope import (
-    _MISSING,
     ACTIVE,
     FLUSHED,
     NEW,
     PENDING,
     ErrorMode,
     Executor,
+    FlushStats,
     Scope,
     _reset_target,
     _set_target,
 )
 
+_get_target = current_target.get
+
 __all__ = ["TickScope", "tick_scope"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("airlock")
+
+_GENERAL, _IDLE, _OPEN = 0, 1, 2  # values of TickScope._inline
 
 
 class TickScope(Scope):
@@ -49,10 +54,10 @@ class TickScope(Scope):
     __slots__ = (
         "_carry",
         "_closed",
-        "_idle_clean",
         "_inbox",
-        "_inline_exit",
+        "_inline",
         "_next",
+        "_timed",
         "frame",
         "max_flush_ns",
         "max_per_frame",
@@ -68,13 +73,14 @@ class TickScope(Scope):
         observers: Iterable[Observer] = (),
         max_per_frame: int | None = None,
         max_flush_ms: float | None = None,
+        timed: bool = False,
     ) -> None:
         self._next: list[Any] = []  # enqueued while no frame was open: joins the next frame
         self._carry: list[Intent] = []  # released, left over by a budget: dispatched first next
         self._inbox: deque[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = deque()
         self._closed = False
-        self._inline_exit = False
-        self._idle_clean = False
+        self._inline = _GENERAL
+        self._timed = bool(timed)  # else the first read of stats turns frame timing on
         if max_per_frame is not None and (not isinstance(max_per_frame, int) or max_per_frame < 1):
             raise ValueError(f"max_per_frame must be a positive int or None, got {max_per_frame!r}")
         if max_flush_ms is not None and not max_flush_ms > 0:
@@ -91,8 +97,7 @@ class TickScope(Scope):
         super()._configure_paths()
         if self.max_per_frame is not None or self.max_flush_ns is not None:
             self._fast_flush = False
-        self._inline_exit = self._inline_exit and self._fast_flush  # reconfigured mid-frame
-        self._update_idle()
+        self._update_inline()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -103,21 +108,17 @@ class TickScope(Scope):
 
     # __enter__/__exit__ inline enter()/exit() for the common frame: nothing waiting, no outer
     # scope, default policy/executor, no hooks, nothing rich enqueued. They must stay
-    # equivalent to enter()/exit().
-    # _idle_clean: no frame open and the next one may open inline (see _update_idle).
-    # _inline_exit: the open frame was opened inline and may close inline.
+    # equivalent to enter()/exit(). ``_inline`` says which applies (see _update_inline):
+    # _IDLE: no frame is open and the next may open inline; _OPEN: the open frame was opened
+    # inline and may close inline (unless something rich was enqueued); _GENERAL: neither.
 
     def __enter__(self) -> TickScope:
-        if self._idle_clean and not self._inbox:
-            token = _set_target(self)
-            if token.old_value is _MISSING:
-                self._token = token
-                self._idle_clean = False
-                self._inline_exit = True
-                self._state = ACTIVE
-                self._accepting = True
-                return self
-            _reset_target(token)
+        if self._inline == _IDLE and not self._inbox and _get_target() is None:
+            self._token = _set_target(self)
+            self._inline = _OPEN
+            self._state = ACTIVE
+            self._accepting = True
+            return self
         return self.enter()
 
     def __exit__(
@@ -126,46 +127,51 @@ class TickScope(Scope):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._inline_exit and exc is None and not self._rich:
-            self._inline_exit = False
-            self._accepting = False
-            buffer = self._buffer
-            if not buffer:
-                self._state = FLUSHED
-                _reset_target(self._token)  # type: ignore[arg-type]  # set by __enter__
-                self.frame += 1
-                self._stats_stale = True
-                self._idle_clean = True
-                return
-            self._state = PENDING  # the tick stays current: effects' enqueues go to _next
-            try:
-                self._run_plain(buffer)
-            finally:
-                self._state = FLUSHED
-                _reset_target(self._token)  # type: ignore[arg-type]  # set by __enter__
-                self.frame += 1
-                self._idle_clean = not self._next
+        if self._inline != _OPEN or exc is not None or self._rich:
+            self._inline = _GENERAL
+            self.exit(exc)
             return
-        self._inline_exit = False
-        self.exit(exc)
+        self._accepting = False
+        buffer = self._buffer
+        if not buffer:
+            self._state = FLUSHED
+            _reset_target(self._token)  # type: ignore[arg-type]  # set by __enter__
+            self.frame += 1
+            self._plain_count = 0
+            self._inline = _IDLE
+            return
+        self._state = PENDING  # the tick stays current: effects' enqueues go to _next
+        try:
+            self._run_plain(buffer, self._timed)
+        finally:
+            self._state = FLUSHED
+            _reset_target(self._token)  # type: ignore[arg-type]  # set by __enter__
+            self.frame += 1
+            if self._inline == _OPEN:  # else something during the flush knew better
+                self._inline = _IDLE
 
-    def _update_idle(self) -> None:
-        self._idle_clean = (
-            self._state is not ACTIVE
-            and self._plain_lifecycle
+    def _update_inline(self) -> None:
+        """Recompute ``_inline`` after a change of configuration, state or waiting work."""
+        if self._state is ACTIVE:
+            if not self._fast_flush:
+                self._inline = _GENERAL
+        elif (
+            self._plain_lifecycle
             and self._fast_flush
             and not self._enqueue_hooked
             and not (self._next or self._carry or self._closed)
-        )
+        ):
+            self._inline = _IDLE
+        else:
+            self._inline = _GENERAL
 
     # -- frames ----------------------------------------------------------------------------
 
     def enter(self) -> TickScope:
         """Open the next frame; effects waiting for it join its buffer first, in order."""
-        state = self._state
-        if state is ACTIVE:
+        if self._state is ACTIVE or resolve(_get_target())[0] is self:
             raise ScopeStateError(
-                f"frame {self.frame} of {self!r} is already open; a tick cannot be nested in itself"
+                f"{self!r} is open or flushing here; a tick cannot be nested in itself"
             )
         if self._closed:
             raise ScopeStateError(f"{self!r} is closed; create a new tick_scope()")
@@ -175,12 +181,12 @@ class TickScope(Scope):
             self._rich = self._rich or any(type(e) is Intent for e in self._buffer)
         inbox = self._inbox
         if inbox:
-            append = self._append
+            append = self._buffer.append
             while inbox:
                 append(inbox.popleft())
         if self._carry:
             self._rich = True
-        self._idle_clean = False
+        self._inline = _GENERAL
         self._open()
         return self
 
@@ -200,7 +206,7 @@ class TickScope(Scope):
             self._parent = None
             self._ambient_policies = ()
             self.frame += 1
-            self._update_idle()
+            self._update_inline()
             if self.observers:
                 self._notify_flushed()
 
@@ -234,12 +240,19 @@ class TickScope(Scope):
         with self:
             pass
         self._closed = True
-        self._idle_clean = False
+        self._inline = _GENERAL
         left = len(self._next) + len(self._inbox)
         if left:
             logger.warning("airlock: %s closed with %d re-entrant intent(s) discarded", self, left)
             self._next.clear()
             self._inbox.clear()
+
+    @property
+    def stats(self) -> FlushStats:
+        """The last frame's numbers. The first read also turns on timing of every later frame
+        (``flush_ns``), so a loop that never looks at its stats does not pay for the clock."""
+        self._timed = True
+        return super().stats
 
     @property
     def pending(self) -> int:
@@ -270,7 +283,7 @@ class TickScope(Scope):
         if self._closed:
             super()._enqueue_inactive(task)
         self._next.append(self._entry(task, args, kwargs, options, local_policies))
-        self._idle_clean = False
+        self._inline = _GENERAL
 
     def _captures_descendants(self) -> bool:
         return not self._closed
@@ -280,7 +293,7 @@ class TickScope(Scope):
             super()._capture(intents)
         else:
             self._next.extend(intents)
-            self._idle_clean = False
+            self._inline = _GENERAL
 
     # -- flush -----------------------------------------------------------------------------
 
@@ -328,7 +341,8 @@ def tick_scope(
     """Create one reusable per-frame scope: ``with tick:`` per frame, or ``@tick`` a frame function.
 
     Options: ``order_by``, ``errors`` ('raise' or 'continue'), ``observers``,
-    ``max_per_frame``, ``max_flush_ms``.
+    ``max_per_frame``, ``max_flush_ms``, ``timed`` (measure ``stats.flush_ns`` from the first
+    frame; otherwise from the first read of ``stats`` on).
     """
     return TickScope(policy, executor=executor, **options)
 

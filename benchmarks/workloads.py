@@ -33,7 +33,7 @@ WORKLOADS = (
     Workload("intents", "K no-op intents per frame", _K, (1, 10, 100, 1000),
              "enqueue K no-op effects, then flush (run them)"),
     Workload("empty", "Empty frame", (0,), (0,),
-             "open and close a frame with nothing in it"),
+             "open and close a frame with nothing in it (`with tick: pass`)"),
     Workload("nested", "Nested scopes", (1, 4, 16), (1, 4, 16),
              "D nested scopes, one intent enqueued at each level; the outermost runs them all"),
     Workload("drop", "DropAll policy", (100,), (100,),

@@ -525,3 +525,72 @@ def test_a_frame_after_a_failed_plain_flush_is_plain_again() -> None:
         airlock.enqueue(log.append, "next")
         assert not tick._rich
     assert log == ["next"] and tick.stats.failed == 0 and tick.stats.dispatched == 1
+
+
+def test_a_policy_set_during_the_flush_governs_the_next_frame() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+
+    def mute() -> None:
+        tick.policy = airlock.DropAll()
+
+    with tick:
+        airlock.enqueue(mute)
+    with tick:
+        airlock.enqueue(effect, log, "muted")
+    assert log == [] and tick.stats.dropped == 1
+
+
+@pytest.mark.parametrize("order_by", [None, lambda intent: 0])
+def test_opening_the_tick_from_its_own_flush_is_refused(order_by: object) -> None:
+    tick = airlock.tick_scope(order_by=order_by)  # type: ignore[arg-type]
+    refused: list[BaseException] = []
+
+    def reopen() -> None:
+        try:
+            with tick:
+                pass
+        except airlock.ScopeStateError as exc:
+            refused.append(exc)
+
+    with tick:
+        airlock.enqueue(reopen)
+    assert len(refused) == 1 and "cannot be nested in itself" in str(refused[0])
+    with tick:
+        pass
+    assert tick.frame == 2
+
+
+def test_stats_of_plain_frames_are_exact() -> None:
+    tick = airlock.tick_scope()
+    with tick:
+        for n in range(3):
+            airlock.enqueue(effect, [], n)
+    assert tick.stats.as_dict() | {"flush_ns": 0} == airlock.FlushStats().as_dict() | {
+        "enqueued": 3, "dispatched": 3
+    }
+    with tick:
+        airlock.enqueue(effect, [], 1, _key="k")  # a rich frame, then a plain one again
+        airlock.enqueue(effect, [], 2, _key="k")
+    assert (tick.stats.enqueued, tick.stats.coalesced, tick.stats.dispatched) == (2, 1, 1)
+    with tick:
+        airlock.enqueue(effect, [], 1)
+    assert (tick.stats.enqueued, tick.stats.coalesced, tick.stats.dispatched) == (1, 0, 1)
+
+
+def test_flush_time_is_measured_once_stats_are_read_or_from_the_start_when_timed() -> None:
+    untimed = airlock.tick_scope()
+    with untimed:
+        airlock.enqueue(effect, [], 1)
+    assert untimed.stats.flush_ns == 0  # nobody had looked: the clock was not read
+    with untimed:
+        airlock.enqueue(effect, [], 2)
+    assert untimed.stats.flush_ns > 0
+
+    timed = airlock.tick_scope(timed=True)
+    with timed:
+        airlock.enqueue(effect, [], 1)
+    assert timed.stats.flush_ns > 0
+    with timed:
+        pass
+    assert timed.stats.flush_ns == 0  # an empty frame has nothing to time

@@ -32,4 +32,10 @@ class AsyncioLoop(Contender):
         return frame
 
     def w_empty(self, k: int, effect: Effect) -> Frame:
-        return self.w_intents(0, effect)
+        stop, run = self.loop.stop, self.loop.run_forever
+
+        def frame() -> None:
+            stop()
+            run()
+
+        return frame

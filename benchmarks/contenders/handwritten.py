@@ -49,4 +49,13 @@ class HandWrittenScope(Contender):
         return frame
 
     def w_empty(self, k: int, effect: Effect) -> Frame:
-        return self.w_intents(0, effect)
+        buffer: list[Entry] = []
+        set_, reset = _current.set, _current.reset
+
+        def frame() -> None:
+            reset(set_(buffer))
+            for fn, args, kwargs in buffer:
+                fn(*args, **kwargs)
+            buffer.clear()
+
+        return frame

@@ -57,7 +57,22 @@ class _Airlock(Contender):
         return scope_frame
 
     def w_empty(self, k: int, effect: Effect) -> Frame:
-        return self.w_intents(0, effect)
+        """``with tick: pass`` (or ``with scope(): pass``): the frame and nothing else."""
+        if self.reuse:
+            tick = airlock.tick_scope()
+
+            def tick_frame() -> None:
+                with tick:
+                    pass
+
+            return tick_frame
+        scope = airlock.scope
+
+        def scope_frame() -> None:
+            with scope():
+                pass
+
+        return scope_frame
 
     def w_nested(self, depth: int, effect: Effect) -> Frame:
         return self.framed(nested_levels(airlock.scope, airlock.enqueue, effect, depth))

@@ -39,7 +39,13 @@ class AirlockPy(Contender):
         return frame
 
     def w_empty(self, k: int, effect: Effect) -> Frame:
-        return self.w_intents(0, effect)
+        scope = self.lib.scope
+
+        def frame() -> None:
+            with scope():
+                pass
+
+        return frame
 
     def w_nested(self, depth: int, effect: Effect) -> Frame:
         return self.framed(nested_levels(self.lib.scope, self.lib.enqueue, effect, depth))

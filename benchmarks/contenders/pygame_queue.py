@@ -43,4 +43,11 @@ class PygameQueue(Contender):
         return frame
 
     def w_empty(self, k: int, effect: Effect) -> Frame:
-        return self.w_intents(0, effect)
+        get, user = self.pygame.event.get, self.pygame.USEREVENT
+
+        def frame() -> None:
+            for event in get():
+                if event.type == user:
+                    event.fn(*event.args)
+
+        return frame

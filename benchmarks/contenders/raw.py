@@ -87,7 +87,7 @@ class Raw(Contender):
         return frame
 
     def w_empty(self, k: int, effect: Effect) -> Frame:
-        return self.w_intents(0, effect)
+        return flush
 
     def w_nested(self, depth: int, effect: Effect) -> Frame:
         """The floor for nesting: the same enqueues (depth, ..., 1) with no scopes at all."""
