@@ -1,8 +1,9 @@
 """Where the current scope lives: one ContextVar, plus local policy views over it.
 
 The ContextVar holds an *enqueue target*: a ``Scope``, a ``PolicyView`` (a scope seen through
-``airlock.policy(...)``), or ``POLICY_GUARD`` while policy code runs at flush. Every target has
-``_accepting``: True only when an ``enqueue()`` may take the plain fast path.
+``airlock.policy(...)``), ``POLICY_GUARD`` while policy code runs at flush, or ``NO_SCOPE``
+(the default). Every target has ``_accepting``: True only when an ``enqueue()`` may take the
+plain fast path, so that path needs no other test of what it found.
 """
 
 from __future__ import annotations
@@ -18,9 +19,23 @@ from ._policies import Policy, check_policy
 if TYPE_CHECKING:
     from ._scope import Scope
 
-__all__ = ["POLICY_GUARD", "PolicyView", "current_target", "get_current_scope", "policy"]
+__all__ = [
+    "NO_SCOPE", "POLICY_GUARD", "PolicyView", "current_target", "get_current_scope", "policy"
+]
 
-current_target: ContextVar[Any] = ContextVar("airlock_current_target", default=None)
+
+class _NoScope:
+    """The target where no scope is open: enqueue() refuses."""
+
+    __slots__ = ()
+    _accepting = False
+
+    def __repr__(self) -> str:
+        return "NO_SCOPE"
+
+
+NO_SCOPE = _NoScope()
+current_target: ContextVar[Any] = ContextVar("airlock_current_target", default=NO_SCOPE)
 
 
 class PolicyView:
@@ -48,7 +63,7 @@ def resolve(target: Any) -> tuple[Scope | None, tuple[Policy, ...]]:
     """The scope behind a target and the local policies it adds."""
     if type(target) is PolicyView:
         return target.scope, target.policies
-    if target is None or target is POLICY_GUARD:
+    if target is NO_SCOPE or target is POLICY_GUARD:
         return None, ()
     return target, ()
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 from ._batch import Batch
 from ._config import defaults
-from ._context import POLICY_GUARD, PolicyView, current_target
+from ._context import NO_SCOPE, POLICY_GUARD, PolicyView, current_target
 from ._errors import NoScopeError, PolicyEnqueueError
 from ._intent import NO_OPTIONS, IntentOptions
 from ._policies import Policy
@@ -57,7 +57,7 @@ else:
 
     def enqueue(task, /, *args, **kwargs):
         target = _get_target()
-        if target is not None and target._accepting and callable(task) and not kwargs:
+        if target._accepting and callable(task) and not kwargs:
             target._buffer.append((task, args, kwargs))
             return
         _enqueue_general(target, task, args, kwargs)
@@ -74,7 +74,7 @@ def _enqueue_general(
     options = None
     if kwargs and not _RESERVED_SET.isdisjoint(kwargs):
         options = _pop_options(kwargs)
-    elif target is not None and target._accepting and callable(task):
+    elif target._accepting and callable(task):
         target._buffer.append((task, args, kwargs))
         return
     if not callable(task) and type(task) is not Batch:
@@ -84,7 +84,7 @@ def _enqueue_general(
         )
     if type(target) is PolicyView:
         scope, local_policies = target.scope, target.policies
-    elif target is None or target is POLICY_GUARD:
+    elif target is NO_SCOPE or target is POLICY_GUARD:
         name = options.name if options is not None else None
         _refuse(target, name or getattr(task, "__qualname__", None) or repr(task))
     else:

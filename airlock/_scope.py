@@ -25,7 +25,7 @@ from typing import Any, Literal, TypeVar
 
 from ._batch import Batch, merge_batches
 from ._config import defaults, hot_path_flags
-from ._context import POLICY_GUARD, current_target, resolve
+from ._context import NO_SCOPE, POLICY_GUARD, current_target, resolve
 from ._errors import PolicyEnqueueError, ScopeStateError
 from ._intent import NO_OPTIONS, Intent, IntentOptions
 from ._observe import Observer, check_observer
@@ -316,7 +316,7 @@ class Scope:
     def _open(self) -> None:
         token = self._token = _set_target(self)
         outer = token.old_value
-        if outer is _MISSING or outer is None:
+        if outer is _MISSING or outer is NO_SCOPE:
             self._parent = None
             self._ambient_policies = ()
         else:

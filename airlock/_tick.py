@@ -20,7 +20,7 @@ from time import perf_counter_ns
 from types import TracebackType
 from typing import Any, TypeVar
 
-from ._context import current_target, resolve
+from ._context import NO_SCOPE, current_target, resolve
 from ._errors import ScopeStateError
 from ._intent import Intent, IntentOptions
 from ._observe import Observer
@@ -113,7 +113,7 @@ class TickScope(Scope):
     # inline and may close inline (unless something rich was enqueued); _GENERAL: neither.
 
     def __enter__(self) -> TickScope:
-        if self._inline == _IDLE and not self._inbox and _get_target() is None:
+        if self._inline == _IDLE and not self._inbox and _get_target() is NO_SCOPE:
             self._token = _set_target(self)
             self._inline = _OPEN
             self._state = ACTIVE

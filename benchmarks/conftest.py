@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from airlock import get_current_scope
 from airlock._config import reset_defaults
-from airlock._context import current_target
 
 from .contenders import Contender
 from .suite import suite_contenders
@@ -56,7 +56,7 @@ def opened() -> Iterator[dict[str, Contender]]:
 @pytest.fixture(autouse=True)
 def _reset_airlock() -> Iterator[None]:
     reset_defaults()
-    assert current_target.get() is None, "a previous test left an airlock scope open"
+    assert get_current_scope() is None, "a previous test left an airlock scope open"
     yield
     reset_defaults()
-    assert current_target.get() is None, "this test left an airlock scope open"
+    assert get_current_scope() is None, "this test left an airlock scope open"

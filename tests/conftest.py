@@ -10,7 +10,7 @@ import pytest
 
 import airlock
 from airlock._config import reset_defaults
-from airlock._context import current_target
+from airlock._context import NO_SCOPE, current_target
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
@@ -36,12 +36,12 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(autouse=True)
 def _reset_airlock() -> Iterator[None]:
     reset_defaults()
-    assert current_target.get() is None, "a previous test left a scope open"
+    assert current_target.get() is NO_SCOPE, "a previous test left a scope open"
     yield
     reset_defaults()
     leaked = current_target.get()
-    if leaked is not None:
-        current_target.set(None)
+    if leaked is not NO_SCOPE:
+        current_target.set(NO_SCOPE)
         pytest.fail(f"test left {leaked!r} as the current airlock scope")
 
 
