@@ -132,19 +132,17 @@ class TickScope(Scope):
             self.exit(exc)
             return
         self._accepting = False
+        self._state = FLUSHED  # the tick stays current: its effects' enqueues go to _next
         buffer = self._buffer
         if not buffer:
-            self._state = FLUSHED
             _reset_target(self._token)  # type: ignore[arg-type]  # set by __enter__
             self.frame += 1
             self._plain_count = 0
             self._inline = _IDLE
             return
-        self._state = PENDING  # the tick stays current: effects' enqueues go to _next
         try:
             self._run_plain(buffer, self._timed)
         finally:
-            self._state = FLUSHED
             _reset_target(self._token)  # type: ignore[arg-type]  # set by __enter__
             self.frame += 1
             if self._inline == _OPEN:  # else something during the flush knew better

@@ -1,7 +1,8 @@
 """Benchmark suite fixtures: quick timing defaults, opened contenders, clean airlock state.
 
 Plain ``python -m pytest`` collects this directory too, so unless ``--benchmark-max-time`` or
-``--benchmark-min-rounds`` is given, every benchmark gets a short budget (see QUICK).
+``--benchmark-min-rounds`` is given, every benchmark gets a short budget (see QUICK). After the
+run, the targets are checked against the frames' medians and printed in the terminal summary.
 """
 
 from __future__ import annotations
@@ -9,14 +10,20 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from airlock import get_current_scope
 from airlock._config import reset_defaults
 
+from .compare import Cell, Results
 from .contenders import Contender
+from .markdown import targets_table
 from .suite import suite_contenders
+from .targets import check_all
+from .timing import Measurement
+from .workloads import BY_NAME
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
@@ -40,6 +47,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item, "fixturenames", ()
         ):
             item.add_marker(pytest.mark.benchmark(**QUICK))
+
+
+#: median seconds per frame, by (workload, param, contender), of this run's timed frames
+MEDIANS = pytest.StashKey[dict[tuple[str, int, str], float]]()
+
+
+@pytest.fixture
+def medians(request: pytest.FixtureRequest) -> dict[tuple[str, int, str], float]:
+    """Where ``test_frame`` records each timed frame's median for the terminal summary."""
+    return request.config.stash.setdefault(MEDIANS, {})
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-benchmark's tables
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    found = config.stash.get(MEDIANS, {})
+    if not found:
+        return
+    results = Results()
+    for (workload, param, name), median in found.items():
+        cell = results.cell(workload, param)
+        if cell is None:
+            cell = Cell(BY_NAME[workload], param)
+            results.cells.append(cell)
+        cell.by_contender[name] = Measurement([median])
+    checks = [c for c in check_all(results, {}) if c.passed is not None]
+    terminalreporter.write_sep("-", "airlock-tick performance targets (pytest-benchmark medians)")
+    terminalreporter.write_line(targets_table(checks))
+    terminalreporter.write_line(
+        "Medians of frames timed one after another; `python -m benchmarks.report` interleaves "
+        "the contenders and is the reference."
+    )
 
 
 @pytest.fixture(scope="session")
