@@ -1,0 +1,122 @@
+"""``python -m benchmarks.instructions``: CPU instructions per frame, side by side (callgrind).
+
+Timings on a shared machine move with load; instruction counts do not. Each cell runs a
+contender's frame N times and 0 times in a child process under ``valgrind --tool=callgrind``;
+the difference over N is the instructions of one frame (interpreter start-up cancels out).
+Instructions are not time — calls and allocations cost more per instruction than arithmetic —
+but a change that removes instructions from the hot path shows here on any machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .contenders.base import Contender
+from .contenders.contextvar_baseline import ContextVarSetReset
+from .contenders.handwritten import HandWrittenScope
+from .contenders.ours import AirlockTick
+from .contenders.raw import Raw
+from .effects import noop
+
+__all__ = ["CELLS", "Count", "count_frame", "main", "ratios"]
+
+#: contenders that need no framework, by name: what the targets compare
+CONTENDERS: dict[str, type[Contender]] = {
+    c.name: c for c in (Raw, HandWrittenScope, AirlockTick, ContextVarSetReset)
+}
+RAW, HANDWRITTEN, TICK, CONTEXTVAR = CONTENDERS
+#: (workload, param, contender) measured by default
+CELLS = [
+    *[("intents", k, name) for k in (1, 10, 100) for name in (RAW, HANDWRITTEN, TICK)],
+    *[("empty", 0, name) for name in (CONTEXTVAR, RAW, HANDWRITTEN, TICK)],
+]
+_COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
+
+
+@dataclass(frozen=True)
+class Count:
+    workload: str
+    param: int
+    contender: str
+    per_frame: float
+
+
+def _child(workload: str, param: int, contender: str, frames: int) -> None:
+    """The measured process: build the frame, warm it up, run it ``frames`` times."""
+    frame = CONTENDERS[contender]().build(workload, param, noop)
+    for _ in range(200):
+        frame()
+    gc.collect()
+    gc.freeze()  # a full collection then skips the start-up objects: counts stay per frame
+    for _ in range(frames):
+        frame()
+
+
+def _instructions(workload: str, param: int, contender: str, frames: int) -> int:
+    command = [
+        "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+        sys.executable, "-m", "benchmarks.instructions", "--child",
+        workload, str(param), contender, str(frames),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=True,
+                          env={"PYTHONHASHSEED": "0", "PATH": "/usr/bin:/bin"})
+    found = _COLLECTED.search(done.stderr)
+    if found is None:
+        raise RuntimeError(f"no instruction count in valgrind's output:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def count_frame(workload: str, param: int, contender: str, frames: int) -> Count:
+    """Instructions of one frame: (run of ``frames`` frames - run of none) / ``frames``."""
+    total = _instructions(workload, param, contender, frames)
+    base = _instructions(workload, param, contender, 0)
+    return Count(workload, param, contender, (total - base) / frames)
+
+
+def ratios(counts: Sequence[Count]) -> list[tuple[str, float]]:
+    """The targets' ratios, as far as the counts allow."""
+    by = {(c.workload, c.param, c.contender): c.per_frame for c in counts}
+    found = []
+    for k in sorted({c.param for c in counts if c.workload == "intents"}):
+        for other in (RAW, HANDWRITTEN):
+            if ("intents", k, TICK) in by and ("intents", k, other) in by:
+                found.append((f"tick / {other}, K={k}",
+                              by["intents", k, TICK] / by["intents", k, other]))
+    if ("empty", 0, TICK) in by and ("empty", 0, CONTEXTVAR) in by:
+        found.append(("empty tick frame / ContextVar set+reset",
+                      by["empty", 0, TICK] / by["empty", 0, CONTEXTVAR]))
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["--child"]:
+        _child(args[1], int(args[2]), args[3], int(args[4]))
+        return 0
+    p = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__)
+    p.add_argument("--frames", type=int, default=5_000, help="frames per measured run")
+    options = p.parse_args(args)
+    if shutil.which("valgrind") is None:
+        p.error("needs valgrind (apt-get install valgrind)")
+    counts = []
+    for workload, param, contender in CELLS:
+        frames = max(options.frames // max(param, 1), 50)
+        count = count_frame(workload, param, contender, frames)
+        counts.append(count)
+        units = max(param, 1)
+        print(f"{workload:8} {param:>4} {contender:22} {count.per_frame:>10,.0f} per frame"
+              f" {count.per_frame / units:>8,.0f} per intent", flush=True)
+    for name, value in ratios(counts):
+        print(f"{name:45} {value:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
