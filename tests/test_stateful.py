@@ -1,6 +1,7 @@
-"""Random programs against a reference model: nesting, capture, local policies, coalescing.
+"""Random programs against reference models: nesting, capture, local policies, coalescing;
+and ticks: frames, arrivals and policy switches in any order.
 
-The model below restates the rules in a few lines. Flushing scope S:
+The nesting model restates the rules in a few lines. Flushing scope S:
 1. its buffer (own and captured intents, arrival order) is coalesced: per ``_key`` only the
    last survives, at its position;
 2. each intent must pass S's policy, and its local policies if it is S's own (captured ones
@@ -13,6 +14,7 @@ The model below restates the rules in a few lines. Flushing scope S:
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -310,3 +312,116 @@ def test_nothing_is_lost_across_budgets_and_carry(limit: int, frames: list[int])
         with tick:
             pass
     assert log == enqueued
+
+
+class TickMachine(RuleBasedStateMachine):
+    """Frames, arrivals and policy switches in any order; the tick must match this model.
+
+    A frame starts with what waited for it (re-entrant and stale-context enqueues, then
+    posts). At close, the policy in force then decides the whole frame: AllowAll dispatches
+    the coalesced buffer in order, DropAll drops it; an error discards it. Effects may enqueue
+    (their children wait for the next frame) or switch the policy (for the next frame on).
+    Whether a frame took the inline or the general path must never show.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tick = airlock.tick_scope()
+        self.log: list[str] = []
+        self.expected: list[str] = []
+        self.mute = False  # the model's policy
+        self.buffer: list[tuple[str, str, str | None]] = []  # (kind, tag, key) of the frame
+        self.waiting: list[tuple[str, str, str | None]] = []  # re-entrant, stale context
+        self.posted: list[tuple[str, str, str | None]] = []
+        self.stale: Any = None  # a context copied inside a frame: the tick stays its target
+        self.tags = itertools.count()
+
+    # effects the tick runs
+    def run(self, tag: str) -> None:
+        self.log.append(tag)
+
+    def parent(self, tag: str) -> None:
+        self.log.append(tag)
+        airlock.enqueue(self.run, f"{tag}.child")
+
+    def switch(self, tag: str, mute: bool) -> None:
+        self.log.append(tag)
+        self.tick.policy = airlock.DropAll() if mute else airlock.AllowAll()
+
+    # what a frame or the time between frames may do
+    def _act(self, action: str, in_frame: bool) -> None:
+        tag = f"t{next(self.tags)}"
+        if action in ("mute now", "unmute now"):
+            self.tick.policy = airlock.DropAll() if action == "mute now" else airlock.AllowAll()
+            self.mute = action == "mute now"
+        elif action == "post":
+            self.tick.post(self.run, tag)
+            self.posted.append(("plain", tag, None))  # open frame or not: the next frame
+        elif action == "stale":
+            if self.stale is not None:
+                self.stale.run(airlock.enqueue, self.run, tag)
+                (self.buffer if in_frame else self.waiting).append(("plain", tag, None))
+        elif action == "parent":
+            airlock.enqueue(self.parent, tag)
+            self.buffer.append(("parent", tag, None))
+        elif action in ("mute", "unmute"):
+            airlock.enqueue(self.switch, tag, action == "mute")
+            self.buffer.append((action, tag, None))
+        elif action == "named":
+            airlock.enqueue(self.run, tag, _name="named")
+            self.buffer.append(("plain", tag, None))
+        else:
+            key = None if action == "plain" else action
+            airlock.enqueue(self.run, tag, _key=key)
+            self.buffer.append(("plain", tag, key))
+
+    @rule(
+        actions=st.lists(st.sampled_from([
+            "plain", "plain", "plain", "k1", "k2", "named", "parent", "mute", "unmute",
+            "mute now", "unmute now", "post", "stale",
+        ]), max_size=8),
+        fail=st.sampled_from([False, False, False, True]),
+    )
+    def frame(self, actions: list[str], fail: bool) -> None:
+        self.tick.__enter__()
+        self.buffer = [*self.waiting, *self.posted]
+        self.waiting, self.posted = [], []
+        self.stale = contextvars.copy_context()
+        for action in actions:
+            self._act(action, in_frame=True)
+        if fail:
+            assert not self.tick.__exit__(ValueError, ValueError("frame failed"), None)
+            assert self.tick.stats.discarded == len(self.buffer)
+            return
+        self.tick.__exit__(None, None, None)
+        last = {key: i for i, (_, _, key) in enumerate(self.buffer) if key is not None}
+        survivors = [e for i, e in enumerate(self.buffer) if e[2] is None or last[e[2]] == i]
+        muted = self.mute
+        if not muted:
+            for kind, tag, _ in survivors:
+                self.expected.append(tag)
+                if kind == "parent":
+                    self.waiting.append(("plain", f"{tag}.child", None))
+                elif kind in ("mute", "unmute"):
+                    self.mute = kind == "mute"
+        stats = self.tick.stats
+        assert (stats.enqueued, stats.coalesced) == (
+            len(self.buffer), len(self.buffer) - len(survivors)
+        )
+        assert (stats.dispatched, stats.dropped) == (
+            (0, len(survivors)) if muted else (len(survivors), 0)
+        )
+
+    @rule(action=st.sampled_from(["mute now", "unmute now", "post", "stale"]))
+    def between_frames(self, action: str) -> None:
+        self._act(action, in_frame=False)
+
+    @invariant()
+    def dispatched_as_modelled(self) -> None:
+        assert self.log == self.expected
+
+
+TickMachine.TestCase.settings = settings(
+    max_examples=150, stateful_step_count=20, deadline=None
+)
+test_tick_programs = TickMachine.TestCase
