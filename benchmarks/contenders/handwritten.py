@@ -1,7 +1,9 @@
 """The floor for any context-local scope: raw's buffer behind one ContextVar, no features.
 
-``enqueue`` pays one ``ContextVar.get``; a frame pays one ``set`` + ``reset``. A featureful
-scope whose unused features cost nothing should land within noise of this.
+``enqueue`` pays one ``ContextVar.get`` and the check every conforming scope makes (a task
+that is not callable fails where it is enqueued, not at flush); a frame pays one ``set`` +
+``reset``. A featureful scope whose unused features cost nothing should land within noise of
+this.
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ def enqueue(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     buffer = _get()
     if buffer is None:
         raise RuntimeError("enqueue() outside a hand-written scope")
+    if not callable(fn):
+        raise TypeError(f"enqueue() needs a callable, got {fn!r}")
     buffer.append((fn, args, kwargs))
 
 
 class HandWrittenScope(Contender):
     name = "hand-written scope"
-    note = "raw's buffer behind a ContextVar: get per enqueue, set+reset per frame, no features"
+    note = ("raw's buffer behind a ContextVar: get and a callable check per enqueue, set+reset "
+            "per frame, no features")
 
     def w_intents(self, k: int, effect: Effect) -> Frame:
         buffer: list[Entry] = []
