@@ -65,8 +65,10 @@ def _instructions(workload: str, param: int, contender: str, frames: int) -> int
         sys.executable, "-m", "benchmarks.instructions", "--child",
         workload, str(param), contender, str(frames),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=True,
-                          env={"PYTHONHASHSEED": "0", "PATH": "/usr/bin:/bin"})
+    # Neither run may write bytecode caches: the first would pay for compiling and the
+    # second not, and the difference would count the compiler.
+    env = {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     found = _COLLECTED.search(done.stderr)
     if found is None:
         raise RuntimeError(f"no instruction count in valgrind's output:\n{done.stderr[-2000:]}")
