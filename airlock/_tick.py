@@ -38,12 +38,11 @@ from ._scope import (
     _set_target,
 )
 
-_get_target = current_target.get
-
 __all__ = ["TickScope", "tick_scope"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("airlock")
+_get_target = current_target.get
 
 _GENERAL, _IDLE, _OPEN = 0, 1, 2  # values of TickScope._inline
 
