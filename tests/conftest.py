@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Iterator
 
@@ -14,23 +13,6 @@ from airlock._context import NO_SCOPE, current_target
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-
-#: what the suite imports beyond the core, all installed by ``pip install -e ".[dev]"``
-DEV_MODULES = (
-    "celery", "django", "django_q", "dramatiq", "flake8", "gevent", "huey", "hypothesis",
-    "mkdocs", "pygame", "pytest_asyncio", "pytest_benchmark", "redis", "textual",
-)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Refuse to run half a suite: name what is missing and the one command that installs it."""
-    missing = [name for name in DEV_MODULES if importlib.util.find_spec(name) is None]
-    if missing:
-        raise pytest.UsageError(
-            f"the test suite needs {', '.join(missing)}: run it as the README says — "
-            'python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && '
-            ".venv/bin/python -m pytest"
-        )
 
 
 @pytest.fixture(autouse=True)

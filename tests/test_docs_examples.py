@@ -22,6 +22,7 @@ import re
 import subprocess
 import sys
 import types
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,10 +142,16 @@ def doc_pages() -> list[Path]:
     return [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
 
 
+IMPORT = re.compile(r"^\s*(?:import|from)\s+([\w.]+)", re.MULTILINE)
+
+
 @pytest.mark.parametrize("path", doc_pages(), ids=lambda p: str(p.relative_to(ROOT)))
-def test_page_examples_run(path: Path) -> None:
+def test_page_examples_run(
+    path: Path, require_imports: Callable[[Iterable[str]], None]
+) -> None:
     assert path.exists(), f"{path} is missing"
     blocks = extract_blocks(path.read_text(encoding="utf-8"))
+    require_imports(name for b in blocks if b.runs for name in IMPORT.findall(b.source))
     unknown = [b for b in blocks if b.language in RUN_LANGUAGES and set(b.classes) - {NO_RUN}]
     assert not unknown, (
         f"{path.name}: blocks at lines {[b.line for b in unknown]} use classes other than "

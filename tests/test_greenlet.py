@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Iterable
 
 import pytest
 
@@ -22,7 +23,10 @@ def test_supported_or_unparsable_versions_are_quiet(version: str) -> None:
         assert check_greenlet(version) is True
 
 
-def test_the_installed_greenlet_is_supported() -> None:
+def test_the_installed_greenlet_is_supported(
+    require_imports: Callable[[Iterable[str]], None],
+) -> None:
+    require_imports(["greenlet"])
     installed = _greenlet_version()
     assert installed is not None and int(installed.split(".")[0]) >= 1
     with warnings.catch_warnings():

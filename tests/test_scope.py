@@ -142,22 +142,25 @@ def test_reentrant_enqueue_into_a_flushed_scope_is_refused() -> None:
     assert len(errors) == 1 and isinstance(errors[0], airlock.NoScopeError)
 
 
-async def test_task_that_outlives_its_scope_cannot_enqueue_into_it() -> None:
-    started = asyncio.Event()
-    release = asyncio.Event()
+def test_task_that_outlives_its_scope_cannot_enqueue_into_it() -> None:
+    async def main() -> None:
+        started = asyncio.Event()
+        release = asyncio.Event()
 
-    async def worker() -> None:
-        started.set()
-        await release.wait()
-        airlock.enqueue(effect, [], "late")
+        async def worker() -> None:
+            started.set()
+            await release.wait()
+            airlock.enqueue(effect, [], "late")
 
-    with airlock.scope() as s:
-        task = asyncio.create_task(worker())
-        await started.wait()
-    release.set()
-    with pytest.raises(airlock.ScopeStateError, match="outlived its scope"):
-        await task
-    assert s.is_flushed
+        with airlock.scope() as s:
+            task = asyncio.create_task(worker())
+            await started.wait()
+        release.set()
+        with pytest.raises(airlock.ScopeStateError, match="outlived its scope"):
+            await task
+        assert s.is_flushed
+
+    asyncio.run(main())
 
 
 def test_scoped_decorator_runs_each_call_in_a_fresh_scope() -> None:
@@ -185,17 +188,20 @@ def test_scoped_decorator_with_a_policy() -> None:
     assert log == []
 
 
-async def test_scoped_decorator_on_a_coroutine_function() -> None:
-    log: list[str] = []
+def test_scoped_decorator_on_a_coroutine_function() -> None:
+    async def main() -> None:
+        log: list[str] = []
 
-    @airlock.scoped
-    async def handler() -> None:
-        airlock.enqueue(effect, log, "a")
-        await asyncio.sleep(0)
-        assert log == []
+        @airlock.scoped
+        async def handler() -> None:
+            airlock.enqueue(effect, log, "a")
+            await asyncio.sleep(0)
+            assert log == []
 
-    await handler()
-    assert log == ["a"]
+        await handler()
+        assert log == ["a"]
+
+    asyncio.run(main())
 
 
 def test_scope_with_custom_class_argument() -> None:

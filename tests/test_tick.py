@@ -170,24 +170,27 @@ def test_a_scope_opened_by_an_effect_during_the_flush_joins_the_next_frame() -> 
     assert log == ["from library"]
 
 
-async def test_a_task_that_kept_the_frame_context_enqueues_into_the_next_frame() -> None:
-    log: list[object] = []
-    tick = airlock.tick_scope()
-    go = asyncio.Event()
+def test_a_task_that_kept_the_frame_context_enqueues_into_the_next_frame() -> None:
+    async def main() -> None:
+        log: list[object] = []
+        tick = airlock.tick_scope()
+        go = asyncio.Event()
 
-    async def timer() -> None:
-        await go.wait()
-        airlock.enqueue(effect, log, "late")
+        async def timer() -> None:
+            await go.wait()
+            airlock.enqueue(effect, log, "late")
 
-    with tick:
-        task = asyncio.create_task(timer())
-        airlock.enqueue(effect, log, "now")
-    go.set()
-    await task
-    assert log == ["now"] and tick.pending == 1
-    with tick:
-        airlock.enqueue(effect, log, "next")
-    assert log == ["now", "late", "next"]
+        with tick:
+            task = asyncio.create_task(timer())
+            airlock.enqueue(effect, log, "now")
+        go.set()
+        await task
+        assert log == ["now"] and tick.pending == 1
+        with tick:
+            airlock.enqueue(effect, log, "next")
+        assert log == ["now", "late", "next"]
+
+    asyncio.run(main())
 
 
 # -- thread handoff -----------------------------------------------------------------------------

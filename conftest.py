@@ -1,0 +1,112 @@
+"""Which parts of the suite need which optional packages.
+
+``pip install -e ".[dev]"`` installs every one of them, and then the whole suite runs (CI does
+exactly that). Where some are missing, the parts that import them are not collected, the core
+runs, and the end of the run names every part left untested and the command that installs
+what it needs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+INSTALL = 'python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && .venv/bin/python -m pytest'
+
+#: test files and directories (relative to the repository) -> the modules they import
+NEEDS: dict[str, tuple[str, ...]] = {
+    "tests/adapters/pygame_adapter": ("pygame",),
+    "tests/adapters/textual_adapter": ("textual", "pytest_asyncio"),
+    "tests/integrations": ("celery", "django", "pytest_asyncio"),
+    "tests/integrations/test_integration_celery_redis.py": ("redis",),
+    "tests/integrations/test_integration_django_q.py": ("django_q",),
+    "tests/integrations/test_integration_dramatiq.py": ("dramatiq",),
+    "tests/integrations/test_integration_flake8.py": ("flake8",),
+    "tests/integrations/test_integration_huey.py": ("huey",),
+    "tests/test_docs_build.py": ("mkdocs",),
+    "tests/test_isolation.py": ("gevent",),
+    "tests/test_seeds.py": ("celery",),
+    "tests/test_stateful.py": ("hypothesis",),
+    "benchmarks": ("pytest_benchmark",),
+    "benchmarks/test_frames.py": ("pygame",),
+    "benchmarks/test_report.py": ("pygame", "matplotlib"),
+    "benchmarks/test_profiling.py": ("pygame",),
+}
+
+#: what an import of a name needs installed (for code in documentation pages)
+PROVIDED_BY: dict[str, tuple[str, ...]] = {
+    "adapters.pygame": ("pygame",),
+    "adapters.textual": ("textual",),
+    "airlock.integrations.django": ("django",),
+    "airlock.integrations.executors.celery": ("celery",),
+    "airlock.integrations.executors.django_q": ("django_q",),
+    "airlock.integrations.executors.dramatiq": ("dramatiq",),
+    "airlock.integrations.executors.huey": ("huey",),
+    "celery": ("celery",),
+    "django": ("django",),
+    "dramatiq": ("dramatiq",),
+    "greenlet": ("greenlet",),
+    "huey": ("huey",),
+    "pygame": ("pygame",),
+    "textual": ("textual",),
+}
+
+LEFT_OUT = pytest.StashKey[dict[str, list[str]]]()
+
+
+def missing(modules: tuple[str, ...] | list[str]) -> list[str]:
+    """The modules of ``modules`` that cannot be imported here."""
+    return [name for name in modules if importlib.util.find_spec(name) is None]
+
+
+def leave_out(config: pytest.Config, part: str, absent: list[str]) -> None:
+    """Record that ``part`` is not tested because ``absent`` are not installed."""
+    config.stash.setdefault(LEFT_OUT, {})[part] = absent
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    try:
+        part = collection_path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return None
+    absent = missing(NEEDS.get(part, ()))
+    if absent:
+        leave_out(config, part, absent)
+        return True
+    return None
+
+
+@pytest.fixture
+def require_imports(request: pytest.FixtureRequest) -> Callable[[Iterable[str]], None]:
+    """``require_imports(names)``: skip (and report) this test unless what importing ``names``
+    needs is installed."""
+
+    def check(names: Iterable[str]) -> None:
+        needed = {
+            module
+            for name in names
+            for prefix, modules in PROVIDED_BY.items()
+            if name == prefix or name.startswith(prefix + ".")
+            for module in modules
+        }
+        absent = missing(sorted(needed))
+        if absent:
+            leave_out(request.config, request.node.nodeid, absent)
+            pytest.skip(f"needs {', '.join(absent)}: {INSTALL}")
+
+    return check
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    left_out = config.stash.get(LEFT_OUT, {})
+    if not left_out:
+        return
+    terminalreporter.write_sep("!", "NOT TESTED: optional packages are missing", red=True)
+    for part, absent in sorted(left_out.items()):
+        terminalreporter.write_line(f"{part}: needs {', '.join(absent)}")
+    terminalreporter.write_line(f"Install them and run everything: {INSTALL}")
