@@ -143,6 +143,7 @@ class Scope:
         "_rich",
         "_state",
         "_stats",
+        "_timed",
         "_token",
         "errors",
         "observers",
@@ -172,6 +173,7 @@ class Scope:
         self._stats: FlushStats | None = None
         self._plain_count: int | None = None
         self._plain_ns = 0
+        self._timed = True  # read the clock for stats.flush_ns (a tick waits for a reader)
         self._origins: list[tuple[int, Scope | None]] | None = None
         self._buffer: list[Any] = []
         self._rich = False
@@ -223,7 +225,9 @@ class Scope:
 
     @property
     def stats(self) -> FlushStats:
-        """Numbers of the last flush (see ``FlushStats``)."""
+        """Numbers of the last flush (see ``FlushStats``). Reading them turns on the timing of
+        plain flushes (``flush_ns``) for a tick created with ``timed=False``."""
+        self._timed = True
         stats = self._stats
         if stats is None:
             stats = self._stats = FlushStats()
@@ -587,7 +591,7 @@ class Scope:
             ancestor = self._capturing_ancestor()
             if ancestor is None:
                 self._state = FLUSHED
-                self._run_plain(buffer, timed=True)
+                self._run_plain(buffer)
                 return
             if (
                 ancestor._state is ACTIVE
@@ -636,11 +640,11 @@ class Scope:
         self._plain_count = None
         return stats
 
-    def _run_plain(self, buffer: list[Any], timed: bool) -> None:
+    def _run_plain(self, buffer: list[Any]) -> None:
         """Call every buffered ``(task, args, kwargs)`` in order: the default-everything flush."""
         count = len(buffer)
         entries = iter(buffer)
-        started = perf_counter_ns() if timed else 0
+        started = perf_counter_ns() if self._timed else 0
         try:
             for task, args, kwargs in entries:
                 task(*args, **kwargs)

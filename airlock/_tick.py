@@ -32,7 +32,6 @@ from ._scope import (
     PENDING,
     ErrorMode,
     Executor,
-    FlushStats,
     Scope,
     _reset_target,
     _set_target,
@@ -56,7 +55,6 @@ class TickScope(Scope):
         "_inbox",
         "_inline",
         "_next",
-        "_timed",
         "frame",
         "max_flush_ns",
         "max_per_frame",
@@ -79,7 +77,6 @@ class TickScope(Scope):
         self._inbox: deque[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = deque()
         self._closed = False
         self._inline = _GENERAL
-        self._timed = bool(timed)  # else the first read of stats turns frame timing on
         if max_per_frame is not None and (not isinstance(max_per_frame, int) or max_per_frame < 1):
             raise ValueError(f"max_per_frame must be a positive int or None, got {max_per_frame!r}")
         if max_flush_ms is not None and not max_flush_ms > 0:
@@ -91,6 +88,7 @@ class TickScope(Scope):
         super().__init__(
             policy, executor=executor, order_by=order_by, errors=errors, observers=observers
         )
+        self._timed = bool(timed)  # else the first read of stats turns frame timing on
 
     def _configure_paths(self) -> None:
         super()._configure_paths()
@@ -140,7 +138,7 @@ class TickScope(Scope):
             self._inline = _IDLE
             return
         try:
-            self._run_plain(buffer, self._timed)
+            self._run_plain(buffer)
         finally:
             _reset_target(self._token)  # type: ignore[arg-type]  # set by __enter__
             self.frame += 1
@@ -243,13 +241,6 @@ class TickScope(Scope):
             logger.warning("airlock: %s closed with %d re-entrant intent(s) discarded", self, left)
             self._next.clear()
             self._inbox.clear()
-
-    @property
-    def stats(self) -> FlushStats:
-        """The last frame's numbers. The first read also turns on timing of every later frame
-        (``flush_ns``), so a loop that never looks at its stats does not pay for the clock."""
-        self._timed = True
-        return super().stats
 
     @property
     def pending(self) -> int:
