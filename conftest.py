@@ -1,19 +1,29 @@
-"""Which parts of the suite need which optional packages.
+"""What every test (``tests/`` and ``benchmarks/``) shares.
 
-``pip install -e ".[dev]"`` installs every one of them, and then the whole suite runs (CI does
-exactly that). Where some are missing, the parts that import them are not collected, the core
-runs, and the end of the run names every part left untested and the command that installs
-what it needs.
+- Each test starts and ends with airlock's process-wide state at its defaults and no scope
+  open (a test that leaks one fails).
+- pygame runs headless (SDL dummy drivers).
+- Which parts of the suite need which optional packages: ``pip install -e ".[dev]"`` installs
+  every one of them, and then the whole suite runs (CI does exactly that). Where some are
+  missing, the parts that import them are not collected, the core runs, and the end of the run
+  names every part left untested and the command that installs what it needs.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from airlock._config import reset_defaults
+from airlock._context import NO_SCOPE, current_target
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 ROOT = Path(__file__).resolve().parent
 INSTALL = 'python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && .venv/bin/python -m pytest'
@@ -57,6 +67,18 @@ PROVIDED_BY: dict[str, tuple[str, ...]] = {
 }
 
 LEFT_OUT = pytest.StashKey[dict[str, list[str]]]()
+
+
+@pytest.fixture(autouse=True)
+def _reset_airlock() -> Iterator[None]:
+    reset_defaults()
+    assert current_target.get() is NO_SCOPE, "a previous test left a scope open"
+    yield
+    reset_defaults()
+    leaked = current_target.get()
+    if leaked is not NO_SCOPE:
+        current_target.set(NO_SCOPE)
+        pytest.fail(f"test left {leaked!r} as the current airlock scope")
 
 
 def missing(modules: tuple[str, ...] | list[str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Benchmark suite fixtures: quick timing defaults, opened contenders, clean airlock state.
+"""Benchmark suite fixtures: quick timing defaults and opened contenders.
 
 Plain ``python -m pytest`` collects this directory too, so unless ``--benchmark-max-time`` or
 ``--benchmark-min-rounds`` is given, every benchmark gets a short budget (see QUICK). After the
@@ -7,15 +7,11 @@ run, the targets are checked against the frames' medians and printed in the term
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from airlock import get_current_scope
-from airlock._config import reset_defaults
 
 from .compare import Cell, Results
 from .contenders import Contender
@@ -24,9 +20,6 @@ from .suite import suite_contenders
 from .targets import check_all
 from .timing import Measurement
 from .workloads import BY_NAME
-
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 QUICK = {"max_time": 0.02, "min_rounds": 3, "warmup": False}
 _HERE = Path(__file__).resolve().parent
@@ -89,12 +82,3 @@ def opened() -> Iterator[dict[str, Contender]]:
     yield contenders
     for c in contenders.values():
         c.close()
-
-
-@pytest.fixture(autouse=True)
-def _reset_airlock() -> Iterator[None]:
-    reset_defaults()
-    assert get_current_scope() is None, "a previous test left an airlock scope open"
-    yield
-    reset_defaults()
-    assert get_current_scope() is None, "this test left an airlock scope open"
