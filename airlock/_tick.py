@@ -259,6 +259,12 @@ class TickScope(Scope):
         if self._closed:
             raise ScopeStateError(f"{self!r} is closed; nothing will run {task!r}")
         self._inbox.append((task, args, kwargs))
+        self.on_waiting()
+
+    def on_waiting(self) -> None:
+        """Called when something starts waiting for the next frame: a ``post()``, an enqueue
+        or a nested scope's capture while no frame is open. Does nothing; override it to ask
+        for a frame soon (the Textual adapter wakes its app). May run on any thread."""
 
     def _enqueue_inactive(
         self,
@@ -272,6 +278,7 @@ class TickScope(Scope):
             super()._enqueue_inactive(task)
         self._next.append(self._entry(task, args, kwargs, options, local_policies))
         self._inline = _GENERAL
+        self.on_waiting()
 
     def _captures_descendants(self) -> bool:
         return not self._closed
@@ -282,6 +289,7 @@ class TickScope(Scope):
         else:
             self._next.extend(intents)
             self._inline = _GENERAL
+            self.on_waiting()
 
     # -- flush -----------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 import time
@@ -597,3 +598,29 @@ def test_flush_time_is_measured_once_stats_are_read_or_from_the_start_when_timed
     with timed:
         pass
     assert timed.stats.flush_ns == 0  # an empty frame has nothing to time
+
+
+def test_on_waiting_is_called_for_everything_that_waits_for_the_next_frame() -> None:
+    class Waker(airlock.TickScope):
+        woken = 0
+
+        def on_waiting(self) -> None:
+            type(self).woken += 1
+
+    tick = Waker()
+    with tick:
+        stale = contextvars.copy_context()
+    tick.post(effect, [], "posted")
+    stale.run(airlock.enqueue, effect, [], "late")
+    assert Waker.woken == 2
+
+    def opens_a_scope() -> None:
+        with airlock.scope():
+            airlock.enqueue(effect, [], "captured late")
+
+    with tick:
+        airlock.enqueue(opens_a_scope)  # its scope flushes during the tick's flush
+    assert Waker.woken == 3 and tick.pending == 1
+    with tick:
+        pass
+    assert tick.pending == 0

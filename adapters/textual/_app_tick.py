@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from airlock import Intent, TickScope
+from airlock import TickScope
 
 __all__ = ["AppTick"]
 
@@ -23,15 +23,5 @@ class AppTick(TickScope):
         super().__init__(**options)
         self.wake = wake
 
-    def post(self, task: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
-        super().post(task, *args, **kwargs)
+    def on_waiting(self) -> None:
         self.wake()
-
-    def _enqueue_inactive(self, *args: Any) -> None:
-        super()._enqueue_inactive(*args)
-        self.wake()
-
-    def _capture(self, intents: list[Intent]) -> None:
-        super()._capture(intents)
-        if not self.is_active:
-            self.wake()
