@@ -175,7 +175,7 @@ class Scope:
         self._plain_ns = 0
         self._timed = True  # read the clock for stats.flush_ns (a tick waits for a reader)
         self._origins: list[tuple[int, Scope | None]] | None = None
-        self._buffer: list[Any] = []
+        self._buffer: list[Any] = []  # never replaced: a tick's frame closures hold it
         self._rich = False
         self._state = NEW
         self._parent = None

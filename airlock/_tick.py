@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from time import perf_counter_ns
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._context import NO_SCOPE, current_target, resolve
 from ._errors import ScopeStateError
@@ -46,10 +46,39 @@ _get_target = current_target.get
 _GENERAL, _IDLE, _OPEN = 0, 1, 2  # values of TickScope._inline
 
 
-class TickScope(Scope):
+class _TickType(type):
+    """TickScope's metaclass: ``__enter__``/``__exit__`` read on the class.
+
+    A tick keeps its ``__enter__``/``__exit__`` in slots (see ``_frame_methods``). Read on the
+    class, a slot is a member descriptor, not a function of the tick; callers that do
+    ``type(cm).__enter__(cm)`` (``contextlib.ExitStack``, ``unittest``) get these instead.
+    """
+
+    @property
+    def __enter__(cls) -> Callable[[TickScope], TickScope]:
+        return _enter_tick
+
+    @property
+    def __exit__(cls) -> Callable[..., None]:
+        return _exit_tick
+
+
+def _enter_tick(tick: TickScope) -> TickScope:
+    return tick.__enter__()
+
+
+def _exit_tick(tick: TickScope, *exc_info: Any) -> None:
+    tick.__exit__(*exc_info)
+
+
+class TickScope(Scope, metaclass=_TickType):
     """A scope reused for every frame of a loop. Create it with ``airlock.tick_scope()``."""
 
+    # __enter__ and __exit__ are slots, filled per tick by _frame_methods: ``with`` finds a
+    # slot's value as it is, where a method would be bound anew (two objects per frame).
     __slots__ = (
+        "__enter__",
+        "__exit__",
         "_carry",
         "_closed",
         "_inbox",
@@ -74,6 +103,7 @@ class TickScope(Scope):
     ) -> None:
         self._next: list[Any] = []  # enqueued while no frame was open: joins the next frame
         self._carry: list[Intent] = []  # released, left over by a budget: dispatched first next
+        # thread handoff (post): never replaced, as the frame closures hold it
         self._inbox: deque[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = deque()
         self._closed = False
         self._inline = _GENERAL
@@ -89,6 +119,10 @@ class TickScope(Scope):
             policy, executor=executor, order_by=order_by, errors=errors, observers=observers
         )
         self._timed = bool(timed)  # else the first read of stats turns frame timing on
+        # through the slots themselves: a subclass's own __enter__ would take the assignment
+        open_frame, close_frame = _frame_methods(self)
+        _ENTER_SLOT.__set__(self, open_frame)
+        _EXIT_SLOT.__set__(self, close_frame)
 
     def _configure_paths(self) -> None:
         super()._configure_paths()
@@ -103,47 +137,16 @@ class TickScope(Scope):
             and cls.enter is TickScope.enter
         )
 
-    # __enter__/__exit__ inline enter()/exit() for the common frame: nothing waiting, no outer
-    # scope, default policy/executor, no hooks, nothing rich enqueued. They must stay
-    # equivalent to enter()/exit(). ``_inline`` says which applies (see _update_inline):
-    # _IDLE: no frame is open and the next may open inline; _OPEN: the open frame was opened
-    # inline and may close inline (unless something rich was enqueued); _GENERAL: neither.
+    if TYPE_CHECKING:  # at run time, the slots hold the closures of _frame_methods
 
-    def __enter__(self) -> TickScope:
-        if self._inline == _IDLE and not self._inbox and _get_target() is NO_SCOPE:
-            self._token = _set_target(self)
-            self._inline = _OPEN
-            self._state = ACTIVE
-            self._accepting = True
-            return self
-        return self.enter()
+        def __enter__(self) -> TickScope: ...
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._inline != _OPEN or exc is not None or self._rich:
-            self._inline = _GENERAL
-            self.exit(exc)
-            return
-        self._accepting = False
-        self._state = FLUSHED  # the tick stays current: its effects' enqueues go to _next
-        buffer = self._buffer
-        if not buffer:
-            _reset_target(self._token)  # type: ignore[arg-type]  # set by __enter__
-            self.frame += 1
-            self._plain_count = 0
-            self._inline = _IDLE
-            return
-        try:
-            self._run_plain(buffer)
-        finally:
-            _reset_target(self._token)  # type: ignore[arg-type]  # set by __enter__
-            self.frame += 1
-            if self._inline == _OPEN:  # else something during the flush knew better
-                self._inline = _IDLE
+        def __exit__(
+            self,
+            exc_type: type[BaseException] | None,
+            exc: BaseException | None,
+            tb: TracebackType | None,
+        ) -> None: ...
 
     def _update_inline(self) -> None:
         """Recompute ``_inline`` after a change of configuration, state or waiting work."""
@@ -329,6 +332,59 @@ class TickScope(Scope):
     def __repr__(self) -> str:
         state = "open" if self._state is ACTIVE else ("new" if self._state is NEW else "idle")
         return f"<TickScope frame={self.frame} {state} pending={self.pending}>"
+
+
+_ENTER_SLOT: Any = vars(TickScope)["__enter__"]
+_EXIT_SLOT: Any = vars(TickScope)["__exit__"]
+
+
+def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..., None]]:
+    """The tick's ``__enter__`` and ``__exit__``: enter()/exit() inlined for the common frame.
+
+    The common frame has nothing waiting, no outer scope, default policy/executor, no hooks
+    and nothing rich enqueued; every other frame goes through enter()/exit(), to which these
+    must stay equivalent. ``_inline`` says which applies (see _update_inline): _IDLE: no
+    frame is open and the next may open inline; _OPEN: the open frame was opened inline and
+    may close inline unless something rich was enqueued; _GENERAL: neither.
+    """
+    buffer = tick._buffer  # neither is ever replaced
+    inbox = tick._inbox
+
+    def open_frame() -> TickScope:
+        if tick._inline == _IDLE and not inbox and _get_target() is NO_SCOPE:
+            tick._token = _set_target(tick)
+            tick._inline = _OPEN
+            tick._state = ACTIVE
+            tick._accepting = True
+            return tick
+        return tick.enter()
+
+    def close_frame(
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if tick._inline != _OPEN or exc is not None or tick._rich:
+            tick._inline = _GENERAL
+            tick.exit(exc)
+            return
+        tick._accepting = False
+        tick._state = FLUSHED  # the tick stays current: its effects' enqueues go to _next
+        if not buffer:
+            _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
+            tick.frame += 1
+            tick._plain_count = 0
+            tick._inline = _IDLE
+            return
+        try:
+            tick._run_plain(buffer)
+        finally:
+            _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
+            tick.frame += 1
+            if tick._inline == _OPEN:  # else something during the flush knew better
+                tick._inline = _IDLE
+
+    return open_frame, close_frame
 
 
 def tick_scope(

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import gc
 import logging
 import threading
 import time
+import weakref
+from typing import Any
 
 import pytest
 
@@ -39,6 +43,68 @@ def test_the_same_object_and_buffer_serve_every_frame() -> None:
             airlock.enqueue(effect, [], n)
             assert tick._buffer is buffer and airlock.get_current_scope() is tick
         assert tick._buffer is buffer and buffer == []
+
+
+def test_each_tick_has_its_own_frame_methods_and_shares_the_class() -> None:
+    first, second = airlock.tick_scope(), airlock.tick_scope()
+    assert type(first) is type(second) is airlock.TickScope
+    assert first.__enter__ is not second.__enter__
+    assert first.__enter__ is first.__enter__  # stored, not bound per access
+
+
+def test_frames_open_through_exit_stack_and_type_level_calls() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    with contextlib.ExitStack() as stack:
+        assert stack.enter_context(tick) is tick
+        airlock.enqueue(effect, log, "stack")
+    assert log == ["stack"] and tick.frame == 1
+    with pytest.raises(RuntimeError), contextlib.ExitStack() as stack:
+        stack.enter_context(tick)
+        airlock.enqueue(effect, log, "discarded")
+        raise RuntimeError("boom")
+    assert log == ["stack"] and tick.frame == 2 and tick.stats.discarded == 1
+    cls = type(tick)
+    assert cls.__enter__(tick) is tick  # as unittest.TestCase.enterContext calls them
+    airlock.enqueue(effect, log, "type-level")
+    cls.__exit__(tick, None, None, None)
+    assert log == ["stack", "type-level"] and tick.frame == 3
+    tick.__enter__()  # as the pygame GameLoop calls them
+    airlock.enqueue(effect, log, "instance-level")
+    tick.__exit__(None, None, None)
+    assert log[-1] == "instance-level" and tick.frame == 4
+
+
+def test_a_subclass_that_overrides_enter_and_exit_keeps_them() -> None:
+    calls: list[str] = []
+
+    class Traced(airlock.TickScope):
+        def __enter__(self) -> Traced:
+            calls.append("enter")
+            super().__enter__()
+            return self
+
+        def __exit__(self, *exc_info: Any) -> None:
+            calls.append("exit")
+            super().__exit__(*exc_info)
+
+    log: list[object] = []
+    tick = Traced()
+    assert type(tick) is Traced
+    for n in range(2):
+        with tick:
+            airlock.enqueue(effect, log, n)
+    assert calls == ["enter", "exit"] * 2 and log == [0, 1] and tick.frame == 2
+
+
+def test_a_dropped_tick_is_collected() -> None:
+    tick = airlock.tick_scope()
+    with tick:
+        airlock.enqueue(effect, [], 1)
+    ref = weakref.ref(tick)
+    del tick
+    gc.collect()
+    assert ref() is None
 
 
 def test_empty_frames_reset_the_stats() -> None:
@@ -605,14 +671,14 @@ def test_on_waiting_is_called_for_everything_that_waits_for_the_next_frame() -> 
         woken = 0
 
         def on_waiting(self) -> None:
-            type(self).woken += 1
+            self.woken += 1
 
     tick = Waker()
     with tick:
         stale = contextvars.copy_context()
     tick.post(effect, [], "posted")
     stale.run(airlock.enqueue, effect, [], "late")
-    assert Waker.woken == 2
+    assert tick.woken == 2
 
     def opens_a_scope() -> None:
         with airlock.scope():
@@ -620,7 +686,7 @@ def test_on_waiting_is_called_for_everything_that_waits_for_the_next_frame() -> 
 
     with tick:
         airlock.enqueue(opens_a_scope)  # its scope flushes during the tick's flush
-    assert Waker.woken == 3 and tick.pending == 1
+    assert tick.woken == 3 and tick.pending == 1
     with tick:
         pass
     assert tick.pending == 0
