@@ -50,8 +50,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
 
 #: what an import of a name needs installed (for code in documentation pages)
 PROVIDED_BY: dict[str, tuple[str, ...]] = {
-    "adapters.pygame": ("pygame",),
-    "adapters.textual": ("textual",),
+    "airlock_pygame": ("pygame",),
+    "airlock_textual": ("textual",),
     "airlock.integrations.django": ("django",),
     "airlock.integrations.executors.celery": ("celery",),
     "airlock.integrations.executors.django_q": ("django_q",),

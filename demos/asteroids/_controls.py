@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pygame
 
-from adapters.pygame import GameLoop, Mute, Pause, Replay
+from airlock_pygame import GameLoop, Mute, Pause, Replay
 
 from ._world import World
 

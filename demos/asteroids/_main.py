@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pygame
 
-from adapters.pygame import (
+from airlock_pygame import (
     FrameHistory,
     FrameRecord,
     GameLoop,

@@ -14,7 +14,7 @@ from typing import TypeVar
 import pygame
 
 import airlock
-from adapters.pygame import NetSender, SoundPlayer, request_redraw
+from airlock_pygame import NetSender, SoundPlayer, request_redraw
 
 WIDTH, HEIGHT = 800, 600
 TITLE = "airlock asteroids — F3 overlay, M mute, P pause, R replay, G glitch"

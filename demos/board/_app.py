@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Static
 
 import airlock
-from adapters.textual import AirlockApp
+from airlock_textual import AirlockApp
 
 from ._store import COLUMNS, BoardStore
 from ._sync import SyncClient, SyncServer

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.pygame import use_dummy_drivers
+from airlock_pygame import use_dummy_drivers
 
 use_dummy_drivers()
 

@@ -60,7 +60,7 @@ def test_default_is_headless_without_a_display(monkeypatch: pytest.MonkeyPatch) 
 # The README's pygame example, verbatim: keep the two in sync.
 README_EXAMPLE = '''
 import pygame
-from adapters.pygame import GameLoop, play_sound, tone
+from airlock_pygame import GameLoop, play_sound, tone
 
 pygame.init()
 screen = pygame.display.set_mode((320, 240))
@@ -83,7 +83,7 @@ print(loop.history[-1])
 
 
 def test_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    from adapters.pygame import default_sounds
+    from airlock_pygame import default_sounds
 
     default_sounds.take_report()
     namespace: dict[str, object] = {}

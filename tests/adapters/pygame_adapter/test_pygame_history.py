@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import airlock
-from adapters.pygame import FrameHistory, FrameRecord, format_table
+from airlock_pygame import FrameHistory, FrameRecord, format_table
 
 
 def test_records_come_from_the_tick_and_failed_frames_record_zeros() -> None:

@@ -6,7 +6,7 @@ import pygame
 import pytest
 
 import airlock
-from adapters.pygame import GameLoop, Redraw, SoundPlayer, tone
+from airlock_pygame import GameLoop, Redraw, SoundPlayer, tone
 
 
 def key(kind: int, code: int) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 import airlock
-from adapters.pygame import LoopbackReceiver, NetSender
+from airlock_pygame import LoopbackReceiver, NetSender
 
 
 @pytest.fixture

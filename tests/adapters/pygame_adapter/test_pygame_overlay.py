@@ -7,8 +7,8 @@ from pathlib import Path
 import pygame
 
 import airlock
-from adapters.pygame import BAR_COLORS, FrameHistory, FrameRecord, GameLoop, Overlay
-from adapters.pygame._overlay import ERROR, GRAPH_BG, PANEL
+from airlock_pygame import BAR_COLORS, FrameHistory, FrameRecord, GameLoop, Overlay
+from airlock_pygame._overlay import ERROR, GRAPH_BG, PANEL
 
 WHITE = (255, 255, 255)
 

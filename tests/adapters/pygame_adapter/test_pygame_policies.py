@@ -9,7 +9,7 @@ import pygame
 import pytest
 
 import airlock
-from adapters.pygame import (
+from airlock_pygame import (
     PHASE_ORDER,
     GameLoop,
     HeadlessServer,

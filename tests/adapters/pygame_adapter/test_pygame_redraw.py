@@ -6,7 +6,7 @@ import pygame
 from pygame import Rect
 
 import airlock
-from adapters.pygame import PHASE_ORDER, Redraw, merge_rects
+from airlock_pygame import PHASE_ORDER, Redraw, merge_rects
 
 
 def test_overlapping_and_touching_rects_merge_separate_ones_stay() -> None:

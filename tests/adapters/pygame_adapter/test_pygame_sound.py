@@ -5,7 +5,7 @@ from __future__ import annotations
 import pygame
 
 import airlock
-from adapters.pygame import PHASE_ORDER, SoundPlayer, play_sound, tone
+from airlock_pygame import PHASE_ORDER, SoundPlayer, play_sound, tone
 
 
 def busy_channels() -> int:
@@ -65,7 +65,7 @@ def test_explicit_cap_below_channel_count(screen: pygame.Surface) -> None:
 
 
 def test_play_sound_uses_the_default_player(screen: pygame.Surface) -> None:
-    from adapters.pygame import default_sounds
+    from airlock_pygame import default_sounds
 
     default_sounds.take_report()
     beep = tone(440, 100)

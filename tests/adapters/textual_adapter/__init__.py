@@ -1,1 +1,1 @@
-"""Tests of adapters.textual (the Textual adapter) and the board demo."""
+"""Tests of airlock_textual (the Textual adapter) and the board demo."""

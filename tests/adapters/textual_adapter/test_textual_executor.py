@@ -10,7 +10,7 @@ import pytest
 from textual.app import App
 
 import airlock
-from adapters.textual import AirlockApp
+from airlock_textual import AirlockApp
 
 from .conftest import FlushLog
 

@@ -1,4 +1,4 @@
-"""Loud checks of the private Textual hooks the adapter wraps (adapters/textual/_hook.py).
+"""Loud checks of the private Textual hooks the adapter wraps (adapters/airlock_textual/_hook.py).
 
 If one of these fails after a Textual upgrade, the adapter's assumptions broke: read
 ``_hook.py``'s docstring and adapt it to the new release (or pin textual<9).
@@ -16,8 +16,8 @@ from textual.widget import Widget
 from textual.widgets import Button
 
 import airlock
-from adapters.textual import TextualHookError, check_hooks, install_hooks
-from adapters.textual._hook import HOOKS
+from airlock_textual import TextualHookError, check_hooks, install_hooks
+from airlock_textual._hook import HOOKS
 
 
 def test_textual_still_has_the_private_methods_the_adapter_wraps() -> None:

@@ -8,7 +8,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Button, RichLog, Sparkline
 
 import airlock
-from adapters.textual import AirlockApp, EffectInspector, EffectRecorder, tick_summary
+from airlock_textual import AirlockApp, EffectInspector, EffectRecorder, tick_summary
 
 
 def noop(*args: Any) -> None:

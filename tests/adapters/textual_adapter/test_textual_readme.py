@@ -6,7 +6,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Button
 
 import airlock
-from adapters.textual import AirlockApp
+from airlock_textual import AirlockApp
 
 saved: list[str] = []
 

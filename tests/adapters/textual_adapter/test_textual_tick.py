@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Button
 
 import airlock
-from adapters.textual import AirlockApp
+from airlock_textual import AirlockApp
 
 from .conftest import FlushLog
 

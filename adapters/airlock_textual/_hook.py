@@ -57,14 +57,14 @@ def check_hooks() -> dict[str, Callable[..., Awaitable[None]]]:
         if original is None or not inspect.iscoroutinefunction(original):
             raise TextualHookError(
                 f"textual.message_pump.MessagePump.{name} is missing or no longer a coroutine "
-                "function; this Textual release is not supported by adapters.textual (built "
-                "for textual 8.x) — pin textual<9 or update adapters/textual/_hook.py"
+                "function; this Textual release is not supported by airlock_textual (built "
+                "for textual 8.x) — pin textual<9 or update adapters/airlock_textual/_hook.py"
             )
         params = list(inspect.signature(original).parameters)
         if params != expected:
             raise TextualHookError(
                 f"MessagePump.{name} now takes {params}, expected {expected}; update "
-                "adapters/textual/_hook.py for this Textual release (or pin textual<9)"
+                "adapters/airlock_textual/_hook.py for this Textual release (or pin textual<9)"
             )
         originals[name] = original
     return originals

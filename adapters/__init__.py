@@ -1,1 +1,0 @@
-"""Framework adapters (pygame, Textual). Each imports its framework; the core never does."""
