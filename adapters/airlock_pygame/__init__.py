@@ -1,15 +1,35 @@
 """airlock for pygame-ce: one ``tick_scope`` per frame, and the effects a game sends from anywhere.
 
-- ``GameLoop``: events -> fixed-timestep updates -> draw -> flush (present, sounds, network);
-  or ``with loop:`` around an existing loop body.
-- ``play_sound`` / ``SoundPlayer``: once per sound per frame, capped, counted.
+- ``GameLoop``: events -> update(s) (fixed steps, or one per frame) -> draw -> flush
+  (present, sounds, network); or ``with loop:`` around an existing loop body. Effects asked
+  for before a frame is open join the next frame.
+- ``play_sound`` / ``SoundPlayer``: once per sound per frame, capped, with cooldowns,
+  instance limits and priorities; counted, optionally on a deterministic frame clock.
 - ``request_redraw`` / ``Redraw``: one ``display.update(rects)`` or one flip per frame.
 - ``NetSender``: one UDP datagram per frame; ``LoopbackReceiver`` collects them.
 - ``Overlay``: per-frame counts and a rolling graph (F3).
 - Policies: ``Mute``, ``Pause``, ``HeadlessServer``, ``Replay`` (toggle in ``loop.policies``).
+
+Needs pygame-ce: ``pip install "airlock-tick[pygame]"``. On a machine with no audio device,
+importing this package selects SDL's dummy audio driver (sounds are silent; one warning when
+the game first makes or plays a sound).
 """
 
-from ._env import display_available, use_dummy_drivers
+try:
+    import pygame as _pygame  # noqa: F401  (checked first, to name the extra if missing)
+except ModuleNotFoundError as _missing:
+    raise ImportError(
+        "airlock_pygame needs pygame-ce, which is not installed; install it with: "
+        'pip install "airlock-tick[pygame]"'
+    ) from _missing
+
+from ._env import (
+    audio_device_available,
+    display_available,
+    ensure_mixer,
+    select_silent_audio_if_no_device,
+    use_dummy_drivers,
+)
 from ._history import COUNTS, FrameHistory, FrameRecord, format_table
 from ._loop import GameLoop
 from ._net import LoopbackReceiver, NetReport, NetSender
@@ -43,9 +63,11 @@ __all__ = [
     "Replay",
     "SoundPlayer",
     "SoundReport",
+    "audio_device_available",
     "default_redraw",
     "default_sounds",
     "display_available",
+    "ensure_mixer",
     "format_table",
     "is_ui",
     "merge_rects",
@@ -56,3 +78,5 @@ __all__ = [
     "tone",
     "use_dummy_drivers",
 ]
+
+select_silent_audio_if_no_device()

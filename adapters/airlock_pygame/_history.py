@@ -1,7 +1,8 @@
 """Frame history: one record per frame, read by the overlay and by end-of-run tables.
 
-Rule: a flushed frame records the tick's ``FlushStats``; a discarded frame (an exception in
-the frame) records zeros and the error, since none of its effects escaped.
+Rule: a flushed frame records the tick's ``FlushStats`` (with the errors of its failed effects
+in ``failures``); a discarded frame (an exception in the frame) records zeros and the error,
+since none of its effects escaped. ``flush_us`` is the only real-time figure.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ class FrameRecord:
     carried: int = 0
     failed: int = 0
     flush_us: float = 0.0
-    error: str | None = None
+    error: str | None = None  #: the exception that discarded the frame (or broke its flush)
+    failures: tuple[str, ...] = ()  #: errors of the frame's failed effects, one each
 
     @classmethod
     def from_tick(cls, frame: int, tick: airlock.TickScope,
@@ -42,7 +44,13 @@ class FrameRecord:
         return cls(
             frame, s.enqueued, s.dispatched, s.dropped, s.coalesced, s.batched, s.carried,
             s.failed, s.flush_ns / 1000, None if error is None else repr(error),
+            tuple(repr(exc) for _, exc in s.failures),
         )
+
+    @property
+    def note(self) -> str:
+        """The frame's error, else its failed effects' errors (empty when all went well)."""
+        return self.error or "; ".join(self.failures)
 
 
 class FrameHistory:
@@ -73,14 +81,15 @@ def format_table(records: Iterable[FrameRecord], extra: dict[int, dict[str, int]
                  ) -> str:
     """A plain-text table, one row per record; ``extra[frame]`` adds columns (e.g. sounds).
 
-    Numbers are right-aligned; the last column (the frame's error, if any) is left as is.
+    Numbers are right-aligned; the last column (the frame's error or its failed effects'
+    errors, if any) is left as is.
     """
     extra = extra or {}
     extra_cols = list(dict.fromkeys(col for cols in extra.values() for col in cols))
     head = ["frame", *COUNTS, *extra_cols, "flush_us"]
     rows = [([str(r.frame), *(str(getattr(r, c)) for c in COUNTS),
               *(str(extra.get(r.frame, {}).get(c, "")) for c in extra_cols),
-              f"{r.flush_us:.0f}"], r.error or "") for r in records]
+              f"{r.flush_us:.0f}"], r.note) for r in records]
     widths = [max([len(h), *(len(cells[i]) for cells, _ in rows)]) for i, h in enumerate(head)]
     lines = [(head, "note"), *rows]
     return "\n".join(

@@ -1,4 +1,4 @@
-"""The frame loop: events -> fixed-timestep update(s) -> draw -> flush effects (present first).
+"""The frame loop: events -> update(s) -> draw -> flush effects (present first).
 
 Rules:
 - Each frame is one ``airlock.tick_scope()`` frame. Everything game code enqueues during
@@ -9,14 +9,27 @@ Rules:
   ``errors`` and the history and goes on (``on_error="raise"`` re-raises instead).
 - ``present="dirty"`` presents only requested rects, except a full flip on the first frame
   and after the window is exposed, shown, restored or resized.
-- With ``fps=None`` there is no clock: each frame runs exactly ``fixed_steps`` updates of
-  ``dt`` seconds (deterministic, for tests and headless runs). Otherwise the frame's real
-  elapsed time is consumed in fixed ``dt`` steps, at most ``max_updates`` per frame.
+- ``timestep="fixed"``: with ``fps=None`` there is no clock and each frame runs exactly
+  ``fixed_steps`` updates of ``dt`` seconds (deterministic, for tests and headless runs);
+  otherwise the frame's real elapsed time is consumed in fixed ``dt`` steps, at most
+  ``max_updates`` per frame. ``timestep="variable"``: exactly one ``update(dt)`` per frame,
+  the clock capping the rate at ``fps``; ``dt`` is the previous frame's real duration (the
+  first frame's, and every frame's with ``fps=None``: ``dt``), at most ``max_updates * dt``.
+- ``surface``: given the display surface, the loop follows it (``pygame.display.set_mode``
+  again, e.g. a fullscreen toggle, is drawn on from the next frame); any other surface is
+  used as given until ``loop.surface`` is assigned.
+- A QUIT event (or ``stop()`` from ``on_event``) ends ``run()`` after this frame; the rest of
+  the frame runs (``on_quit="finish"``) or its update and draw are skipped
+  (``on_quit="skip"``); either way the effects enqueued so far are flushed.
+- Effect helpers called before a frame is open join the loop's next frame (``_waiting``).
+- A failed effect (errors="continue") does not discard its frame: it is counted in the
+  frame's record (``failed``, ``failures``) and appended to ``errors``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Literal
@@ -30,6 +43,7 @@ from ._overlay import Overlay
 from ._phases import PHASE_ORDER
 from ._policies import PolicySet
 from ._redraw import Redraw, default_redraw
+from ._waiting import set_waiting_loop
 
 __all__ = ["GameLoop"]
 
@@ -45,7 +59,14 @@ OnEvent = Callable[[pygame.event.Event], None]
 
 
 class GameLoop:
-    """Owns the per-frame ``tick_scope`` and runs the canonical pygame loop."""
+    """Owns the per-frame ``tick_scope`` and runs the canonical pygame loop.
+
+    ``timestep``: ``"fixed"`` (``dt`` steps for the real time elapsed; ``fixed_steps`` per
+    frame when ``fps=None``) or ``"variable"`` (one ``update(dt)`` per frame, ``dt`` measured).
+    ``on_quit``: ``"finish"`` the frame that saw QUIT, or ``"skip"`` its update and draw.
+    ``present``: ``"flip"`` or ``"dirty"`` (requested rects). ``on_error``: ``"report"`` a
+    failed frame in ``errors`` and go on, or ``"raise"``. Other keywords go to the tick.
+    """
 
     def __init__(
         self,
@@ -58,11 +79,13 @@ class GameLoop:
         fps: int | None = 60,
         max_updates: int = 5,
         fixed_steps: int = 1,
+        timestep: Literal["fixed", "variable"] = "fixed",
         present: Literal["flip", "dirty"] = "flip",
         overlay: bool | Overlay = False,
         history: int | FrameHistory | None = 600,
         redraw: Redraw | None = None,
         on_error: Literal["report", "raise"] = "report",
+        on_quit: Literal["finish", "skip"] = "finish",
         **tick_options: Any,
     ) -> None:
         if dt <= 0 or max_updates < 1 or fixed_steps < 1:
@@ -71,11 +94,17 @@ class GameLoop:
         if present not in ("flip", "dirty") or on_error not in ("report", "raise"):
             raise ValueError(f"present must be 'flip' or 'dirty' and on_error 'report' or "
                              f"'raise', got {present!r} and {on_error!r}")
+        if timestep not in ("fixed", "variable") or on_quit not in ("finish", "skip"):
+            raise ValueError(f"timestep must be 'fixed' or 'variable' and on_quit 'finish' or "
+                             f"'skip', got {timestep!r} and {on_quit!r}")
+        if timestep == "variable" and fixed_steps != 1:
+            raise ValueError("fixed_steps applies to timestep='fixed' only; a variable "
+                             "timestep runs one update per frame")
         self.surface = surface
         self.update, self.draw, self.on_event = update, draw, on_event
         self.dt, self.fps, self.max_updates = dt, fps, max_updates
-        self.fixed_steps = fixed_steps
-        self.present, self.on_error = present, on_error
+        self.fixed_steps, self.timestep = fixed_steps, timestep
+        self.present, self.on_error, self.on_quit = present, on_error, on_quit
         self.policies = PolicySet()
         tick_options.setdefault("order_by", PHASE_ORDER)
         tick_options.setdefault("errors", "continue")
@@ -86,16 +115,56 @@ class GameLoop:
         else:
             self.overlay = Overlay(self.history, visible=overlay)
         self.redraw = redraw if redraw is not None else default_redraw
+        #: (frame, error): frames that failed, and effects that failed in a flushed frame
         self.errors: list[tuple[int, BaseException]] = []
+        #: effect requests made while no frame was open; enqueued first in the next frame
+        self.waiting: deque[tuple[airlock.Batch, Any, dict[str, Any]]] = deque()
         self.running = False
         self.clock = pygame.time.Clock() if fps else None
         self._lag = dt
+        self._frame_dt = dt  # timestep="variable": the dt of the next update
         self._full_present = True  # the first frame, and after the window was exposed
+        set_waiting_loop(self)
+
+    @property
+    def surface(self) -> pygame.Surface | None:
+        """What ``draw`` paints on: the display surface as it is now, if that was given."""
+        if self._follow_display:
+            current = pygame.display.get_surface() if pygame.display.get_init() else None
+            if current is not None:
+                return current
+        return self._surface
+
+    @surface.setter
+    def surface(self, surface: pygame.Surface | None) -> None:
+        self._surface = surface
+        self._follow_display = bool(surface is not None and pygame.display.get_init()
+                                    and surface is pygame.display.get_surface())
+
+    @property
+    def frame_ms(self) -> float:
+        """Milliseconds of game time per frame (e.g. ``SoundPlayer(frame_ms=loop.frame_ms)``)."""
+        if self.fps:
+            return 1000 / self.fps
+        steps = self.fixed_steps if self.timestep == "fixed" else 1
+        return 1000 * self.dt * steps
+
+    def wait_for_frame(self, task: airlock.Batch, payload: Any, options: dict[str, Any]) -> None:
+        """Keep an effect request made with no frame open for the next frame (see _waiting)."""
+        self.waiting.append((task, payload, options))
 
     # -- one frame as a context manager ----------------------------------------------------
 
     def __enter__(self) -> GameLoop:
         self.tick.__enter__()
+        waiting = self.waiting
+        try:
+            while waiting:
+                task, payload, options = waiting.popleft()
+                airlock.enqueue(task, payload, **options)
+        except BaseException as exc:  # e.g. a policy refusing at enqueue: close the frame
+            self.__exit__(type(exc), exc, exc.__traceback__)
+            raise
         return self
 
     def __exit__(
@@ -111,9 +180,12 @@ class GameLoop:
         self._record(frame, exc)
 
     def _record(self, frame: int, error: BaseException | None) -> None:
-        self.history.append(FrameRecord.from_tick(frame, self.tick, error))
+        record = FrameRecord.from_tick(frame, self.tick, error)
+        self.history.append(record)
         if error is not None:
             self.errors.append((frame, error))
+        if record.failed:
+            self.errors.extend((frame, exc) for _, exc in self.tick.stats.failures)
 
     # -- the canonical loop ----------------------------------------------------------------
 
@@ -149,6 +221,7 @@ class GameLoop:
         Without a display (a headless server) there are no events; without a surface, no draw.
         """
         events = pygame.event.get() if pygame.display.get_init() else ()
+        was_running = self.running
         for event in events:
             if event.type in _EXPOSED:
                 self._full_present = True
@@ -156,15 +229,20 @@ class GameLoop:
                 self.stop()
             elif not self.overlay.handle_event(event) and self.on_event is not None:
                 self.on_event(event)
+        if was_running and not self.running and self.on_quit == "skip":
+            return
         if self.update is not None:
-            for _ in range(self._steps()):
-                self.update(self.dt)
+            if self.timestep == "variable":
+                self.update(self._frame_dt)
+            else:
+                for _ in range(self._steps()):
+                    self.update(self.dt)
         surface = self.surface
         if surface is None:
             return
         if self.draw is not None:
             self.draw(surface)
-        drawn = self.overlay.draw(surface)
+        drawn = self.overlay.draw(surface, frame=self.tick.frame)
         if self.present == "flip" or self._full_present:
             self.redraw.request()
             self._full_present = False
@@ -180,4 +258,6 @@ class GameLoop:
 
     def _wait(self) -> None:
         if self.clock is not None:
-            self._lag += self.clock.tick(self.fps or 0) / 1000
+            elapsed = self.clock.tick(self.fps or 0) / 1000
+            self._lag += elapsed
+            self._frame_dt = min(elapsed, self.max_updates * self.dt)

@@ -3,12 +3,18 @@
 Rule: a datagram is JSON ``{"seq": n, "payloads": [...]}``; ``seq`` counts datagrams from 0.
 A frame whose datagram would exceed ``max_datagram`` bytes is split into several, still in
 order. Sends are an ``airlock.batch`` in the ``network`` phase.
+
+One bad payload (not JSON-serialisable, or too big for a datagram on its own) is left out at
+flush: the frame's other payloads still go out, then the frame's send effect fails with an
+error naming each payload left out (counted in the frame's ``failed``, listed in
+``tick.stats.failures`` and a GameLoop's ``errors``).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import reprlib
 import select
 import socket
 from dataclasses import dataclass
@@ -18,6 +24,7 @@ from typing import Any
 import airlock
 
 from ._phases import NETWORK, ui_options
+from ._waiting import enqueue_or_wait
 
 __all__ = ["LoopbackReceiver", "NetReport", "NetSender"]
 
@@ -41,15 +48,16 @@ class NetSender:
         self.totals = NetReport()
         self._pending = NetReport()
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._batch = airlock.batch(self._send_all, phase=NETWORK)
+        self._batch = airlock.batch(self.transmit, phase=NETWORK)
 
     def send(self, payload: Any, *, key: object = None, ui: bool = False) -> None:
         """Send ``payload`` in this frame's datagram (at the end of the frame).
 
         With a ``key``, only the last payload sent under that key in a frame goes out (e.g. the
-        latest position when a frame ran several fixed updates).
+        latest position when a frame ran several fixed updates). Before any frame is open the
+        payload joins the next GameLoop frame.
         """
-        airlock.enqueue(self._batch, payload, _dispatch_options=ui_options(ui),
+        enqueue_or_wait("NetSender.send", self._batch, payload, _dispatch_options=ui_options(ui),
                         _key=None if key is None else ("net", id(self), key))
 
     def take_report(self) -> NetReport:
@@ -60,25 +68,62 @@ class NetSender:
     def close(self) -> None:
         self._socket.close()
 
-    def _send_all(self, payloads: list[Any]) -> None:
-        data = json.dumps({"seq": self.seq, "payloads": payloads}, separators=(",", ":"))
-        encoded = data.encode()
-        if len(encoded) > self.max_datagram and len(payloads) > 1:
-            half = len(payloads) // 2
-            self._send_all(payloads[:half])
-            self._send_all(payloads[half:])
+    def transmit(self, payloads: list[Any]) -> None:
+        """Send a frame's payloads now (the batch handler), leaving out and reporting bad ones."""
+        left_out: list[tuple[int, Any, Exception]] = []
+        try:
+            json.dumps(payloads)
+        except (TypeError, ValueError):
+            good = []
+            for index, payload in enumerate(payloads):
+                try:
+                    json.dumps(payload)
+                except (TypeError, ValueError) as exc:
+                    left_out.append((index, payload, exc))
+                else:
+                    good.append((index, payload))
+            self._send_in_datagrams(good, left_out)
+        else:
+            self._send_in_datagrams(list(enumerate(payloads)), left_out)
+        if left_out:
+            raise _left_out_error(left_out, len(payloads))
+
+    def _send_in_datagrams(self, payloads: list[tuple[int, Any]],
+                           left_out: list[tuple[int, Any, Exception]]) -> None:
+        if not payloads:
             return
+        data = json.dumps({"seq": self.seq, "payloads": [p for _, p in payloads]},
+                          separators=(",", ":"))
+        encoded = data.encode()
         if len(encoded) > self.max_datagram:
-            raise ValueError(
-                f"one payload encodes to {len(encoded)} bytes, over max_datagram="
-                f"{self.max_datagram}; send smaller payloads or raise max_datagram"
-            )
+            if len(payloads) > 1:
+                half = len(payloads) // 2
+                self._send_in_datagrams(payloads[:half], left_out)
+                self._send_in_datagrams(payloads[half:], left_out)
+            else:
+                index, payload = payloads[0]
+                left_out.append((index, payload, ValueError(
+                    f"it encodes to {len(encoded)} bytes, over max_datagram={self.max_datagram};"
+                    " send smaller payloads or raise max_datagram")))
+            return
         self._socket.sendto(encoded, self.address)
         self.seq += 1
         for report in (self._pending, self.totals):
             report.datagrams += 1
             report.payloads += len(payloads)
             report.bytes += len(encoded)
+
+
+def _left_out_error(left_out: list[tuple[int, Any, Exception]], total: int) -> Exception:
+    """One error naming every payload a frame left out; its type is the first one's."""
+    left_out.sort(key=lambda item: item[0])
+    details = "; ".join(f"payload #{index} {reprlib.repr(payload)}: {exc}"
+                        for index, payload, exc in left_out)
+    error_type = type(left_out[0][2])
+    return error_type(
+        f"NetSender left {len(left_out)} of {total} payload(s) out of this frame's datagrams "
+        f"(the other {total - len(left_out)} went out): {details}"
+    )
 
 
 class LoopbackReceiver:

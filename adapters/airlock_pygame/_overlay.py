@@ -3,15 +3,21 @@
 Rule: the overlay shows the newest record of a ``FrameHistory`` as text and the last
 ``graph_frames`` records as stacked bars (dispatched, dropped, coalesced, carried, failed,
 batched, from the bottom up; a discarded frame is a full-height red bar). ``key`` toggles it.
+It is drawn during a frame, before that frame's flush, so its counts are the last flushed
+frame's, and its heading says so ("frame 299 · counts of 298 · 41 us": frame 298 flushed in 41 us).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pygame
 
 from ._history import COUNTS, FrameHistory, FrameRecord
+
+if TYPE_CHECKING:
+    from ._sound import SoundPlayer
 
 __all__ = ["BAR_COLORS", "Overlay"]
 
@@ -60,6 +66,10 @@ class Overlay:
         """Show ``line()`` under the counts each frame (e.g. sound or network numbers)."""
         self.lines.append(line)
 
+    def show_sounds(self, player: SoundPlayer) -> None:
+        """Add a line with ``player``'s running totals: played, capped, starved, cooldown..."""
+        self.add_line(lambda: f"sound  {player.totals.summary()}")
+
     def handle_event(self, event: pygame.event.Event) -> bool:
         """Toggle on ``key``; True when the event was consumed."""
         if event.type == pygame.KEYDOWN and event.key == self.key:
@@ -82,16 +92,26 @@ class Overlay:
             self._font = pygame.font.Font(None, self.font_size)
         return self._font
 
-    def draw(self, surface: pygame.Surface) -> pygame.Rect | None:
-        """Draw onto ``surface`` if visible; return the rect drawn (for dirty-rect presents)."""
+    def heading(self, frame: int | None = None) -> str:
+        """The first line: the frame being drawn (if known) and whose counts are shown."""
+        drawing = "" if frame is None else f"frame {frame} · "
+        if not len(self.history):
+            return f"{drawing}no frame flushed yet"
+        newest = self.history[-1]
+        error = f"  ERROR {newest.note}" if newest.note else ""
+        return f"{drawing}counts of {newest.frame} · {newest.flush_us:.0f} us{error}"
+
+    def draw(self, surface: pygame.Surface, frame: int | None = None) -> pygame.Rect | None:
+        """Draw onto ``surface`` if visible; return the rect drawn (for dirty-rect presents).
+
+        ``frame``: the number of the frame being drawn, for the heading.
+        """
         if not self.visible:
             return None
         records = self.history.last(self.graph_frames)
         newest = records[-1] if records else FrameRecord(0)
-        title = f"frame {newest.frame}  flush {newest.flush_us:.0f} us" + (
-            f"  ERROR {newest.error}" if newest.error else "")
         rendered = [
-            self.font.render(title, True, TEXT),
+            self.font.render(self.heading(frame), True, TEXT),
             self._render_counts(newest),
             *(self.font.render(line(), True, TEXT) for line in self.lines),
         ]

@@ -25,7 +25,7 @@ _UI_OPTIONS: dict[str, Any] = {"ui": True}
 
 def phase_of(intent: airlock.Intent) -> str | None:
     """The phase an intent runs in, or None."""
-    options = intent._dispatch_options
+    options = intent.dispatch_options
     name = options.get("phase") if options else None
     if name is None:
         name = getattr(intent.task, "airlock_phase", None)
@@ -34,7 +34,7 @@ def phase_of(intent: airlock.Intent) -> str | None:
 
 def is_ui(intent: airlock.Intent) -> bool:
     """UI effects survive a pause: redraws, and anything enqueued with ``ui=True``."""
-    options = intent._dispatch_options
+    options = intent.dispatch_options
     return bool(options and options.get("ui")) or phase_of(intent) == REDRAW
 
 

@@ -3,7 +3,8 @@
 Rule: a request with no rect asks for the whole screen (one ``display.flip()``), and so do more
 than ``4 * max_rects`` requests in a frame (merging them would cost more); otherwise the
 frame's rects are merged (overlapping or touching rects become their union) and passed to a
-single ``display.update``. Requests are an ``airlock.batch`` in the ``redraw`` phase.
+single ``display.update``. Requests are an ``airlock.batch`` in the ``redraw`` phase. A bad
+rect is refused at the ``request`` call (TypeError from ``pygame.Rect``), never in the batch.
 """
 
 from __future__ import annotations
@@ -15,25 +16,27 @@ import pygame
 import airlock
 
 from ._phases import REDRAW
+from ._waiting import wait_or_refuse
 
 __all__ = ["Redraw", "default_redraw", "merge_rects", "request_redraw"]
 
 
 def merge_rects(rects: Sequence[pygame.Rect], limit: int = 32) -> list[pygame.Rect]:
-    """Union every group of overlapping/touching rects; more than ``limit`` left become one."""
+    """Union every group of overlapping/touching rects; more than ``limit`` left become one.
+
+    Each rect is tested against the merged ones in one ``collidelistall`` call (C speed);
+    a union that now touches others absorbs them too.
+    """
     merged: list[pygame.Rect] = []
     for rect in rects:
         current = pygame.Rect(rect)
         if current.width <= 0 or current.height <= 0:
             continue
-        changed = True
-        while changed:
-            changed = False
-            for index, other in enumerate(merged):
-                if current.inflate(2, 2).colliderect(other):
-                    current.union_ip(merged.pop(index))
-                    changed = True
-                    break
+        hits = current.inflate(2, 2).collidelistall(merged)
+        while hits:
+            for index in reversed(hits):
+                current.union_ip(merged.pop(index))
+            hits = current.inflate(2, 2).collidelistall(merged)
         merged.append(current)
     if len(merged) > limit:
         return [merged[0].unionall(merged[1:])]
@@ -53,13 +56,21 @@ class Redraw:
         self.max_rects = max_rects
         self.presents = 0
         self.last: list[pygame.Rect] | None = None
-        self._batch = airlock.batch(self._present, phase=REDRAW)
+        self._batch = airlock.batch(self.present, phase=REDRAW)
 
     def request(self, rect: pygame.Rect | tuple[int, int, int, int] | None = None) -> None:
-        """Ask for ``rect`` (or the whole screen) to be presented at the end of this frame."""
-        airlock.enqueue(self._batch, None if rect is None else pygame.Rect(rect))
+        """Ask for ``rect`` (or the whole screen) to be presented at the end of this frame.
 
-    def _present(self, rects: list[pygame.Rect | None]) -> None:
+        Before any frame is open (e.g. during setup) the request joins the next GameLoop frame.
+        """
+        area = None if rect is None else pygame.Rect(rect)
+        try:
+            airlock.enqueue(self._batch, area)
+        except airlock.NoScopeError:
+            wait_or_refuse("request_redraw", self._batch, area, {})
+
+    def present(self, rects: list[pygame.Rect | None]) -> None:
+        """Present a frame's requests now (the batch handler): one flip or one update."""
         if len(rects) > 4 * self.max_rects or any(rect is None for rect in rects):
             pygame.display.flip()
             self.last = None

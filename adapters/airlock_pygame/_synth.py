@@ -1,7 +1,7 @@
 """Sounds made in code (no asset files): a tone and a noise burst, shaped to fade out.
 
-Rule: buffers match the mixer's format (16-bit signed; mono or stereo); call after
-``pygame.mixer.init()``.
+Rule: buffers match the mixer's format (16-bit signed; mono or stereo). The mixer is opened
+if it is not (silent, with one warning, when there is no audio device).
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ from array import array
 
 import pygame
 
+from ._env import ensure_mixer
+
 __all__ = ["noise", "tone"]
 
 
 def _sound(samples: list[float], volume: float) -> pygame.mixer.Sound:
-    init = pygame.mixer.get_init()
-    if init is None:
-        raise RuntimeError("pygame.mixer is not initialised; call pygame.mixer.init() first")
-    channels = init[2]
+    channels = _mixer_format()[2]
     peak = 32767 * max(0.0, min(volume, 1.0))
     count = len(samples)
     mono = array("h", [int(peak * v * (1.0 - i / count)) for i, v in enumerate(samples)])
@@ -43,5 +42,13 @@ def noise(ms: int, volume: float = 0.3, seed: int = 0) -> pygame.mixer.Sound:
 
 
 def _rate() -> int:
+    return _mixer_format()[0]
+
+
+def _mixer_format() -> tuple[int, int, int]:
+    """(frequency, size, channels) of the mixer, opening it first if needed."""
+    ensure_mixer()
     init = pygame.mixer.get_init()
-    return init[0] if init else 44_100
+    if init is None:  # closed by another thread in between: say so rather than guess
+        raise RuntimeError("pygame.mixer was closed while a sound was being made")
+    return init

@@ -4,8 +4,17 @@
 a screenshot; ``--windowed`` to play: arrows, space, M mute, P pause, R replay, G glitch, F3).
 """
 
-from ._main import main
+from __future__ import annotations
 
 SUMMARY = "asteroids on pygame: sounds, dirty rects and UDP telemetry flushed once per frame"
+EXTRA = "pygame"
+REQUIRES = ("pygame",)
 
-__all__ = ["SUMMARY", "main"]
+__all__ = ["EXTRA", "REQUIRES", "SUMMARY", "main"]
+
+
+def main(argv: list[str]) -> int:
+    """Run the demo (``--help`` for its options); pygame is imported only now."""
+    from ._main import main as run
+
+    return run(argv)

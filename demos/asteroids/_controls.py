@@ -6,6 +6,8 @@ G a deliberate glitch (the frame's update raises), F3 the overlay.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pygame
 
 from airlock_pygame import GameLoop, Mute, Pause, Replay
@@ -29,6 +31,17 @@ SCRIPT: list[tuple[int, int, bool]] = [
     (215, pygame.K_LEFT, True), (240, pygame.K_LEFT, False),
     (250, pygame.K_UP, True), (262, pygame.K_UP, False),
 ]
+
+#: what a scripted key press demonstrates, said when it happens
+NARRATION: dict[int, str] = {
+    pygame.K_m: "M toggles Mute: sounds are dropped by policy while muted (see 'dropped')",
+    pygame.K_r: "R toggles Replay: telemetry is dropped, a replay must not talk to the server",
+    pygame.K_p: "P toggles Pause: gameplay effects are dropped; UI effects (redraws, the "
+                "menu click) still escape",
+    pygame.K_g: "G makes World.update raise GlitchError ON PURPOSE: the frame's effects are "
+                "discarded, nothing half-done escapes, and the next frame runs normally",
+    pygame.K_F3: "F3 toggles the overlay (counts of the last flushed frame, and a graph)",
+}
 
 Toggle = type[Mute] | type[Pause] | type[Replay]
 _TOGGLES: dict[int, Toggle] = {pygame.K_m: Mute, pygame.K_p: Pause, pygame.K_r: Replay}
@@ -67,9 +80,14 @@ class Controls:
             self.world.fx.sound("click", ui=True)
 
 
-def post_script_events(frame: int) -> None:
-    """Post the scripted key events for ``frame`` (call before the frame reads events)."""
+def post_script_events(frame: int, say: Callable[[str], None] | None = None) -> None:
+    """Post the scripted key events for ``frame`` (call before the frame reads events).
+
+    ``say`` is told what each scripted key press is about to demonstrate.
+    """
     for at, key, pressed in SCRIPT:
         if at == frame:
             kind = pygame.KEYDOWN if pressed else pygame.KEYUP
             pygame.event.post(pygame.event.Event(kind, key=key, mod=0, unicode="", scancode=0))
+            if pressed and say is not None and key in NARRATION:
+                say(f"frame {frame}: scripted key {NARRATION[key]}")

@@ -25,10 +25,20 @@ from airlock_pygame import (
 )
 
 from ._controls import Controls, post_script_events
-from ._world import HEIGHT, TITLE, WIDTH, Effects, World
+from ._world import HEIGHT, TITLE, WIDTH, Effects, GlitchError, World
 
 DEFAULT_FRAMES = 300
 DEFAULT_SCREENSHOT = Path("out/pygame-asteroids.png")
+NO_DISPLAY = ("--windowed needs a display, and there is none here (DISPLAY and WAYLAND_DISPLAY "
+              "are unset, or SDL could only open an off-screen one); run it headless instead: "
+              "python -m demos asteroids --headless")
+#: what the sound columns mean (said under the table)
+SOUND_LEGEND = """\
+sound counts: played = started on a mixer channel; cooldown = asked again within its cooldown
+  (coalesced into the play before); limited = that sound already ringing max_instances times;
+  capped = over the 4-sounds-per-frame cap; stolen = an older, lower-priority sound cut off to
+  free its channel for an explosion; starved = no channel free and none lower-priority to take
+  (counted, never lost silently)."""
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -54,6 +64,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.headless is None:
         args.headless = not display_available()
+    elif not args.headless and not display_available():
+        parser.error(NO_DISPLAY)
     if args.script is None:
         args.script = args.headless
     if args.headless:
@@ -69,7 +81,7 @@ def sound_bank() -> dict[str, pygame.mixer.Sound]:
     if not pygame.mixer.get_init():
         return {}
     return {
-        "shoot": tone(880, 60, 0.2), "thrust": noise(80, 0.08, seed=1),
+        "shoot": tone(880, 400, 0.15), "thrust": noise(80, 0.08, seed=1),
         "boom1": noise(160, 0.3, seed=2), "boom2": noise(260, 0.35, seed=3),
         "boom3": noise(400, 0.4, seed=4), "click": tone(1320, 30, 0.2),
     }
@@ -81,6 +93,9 @@ def main(argv: list[str]) -> int:
         use_dummy_drivers()
     pygame.init()
     try:
+        if not args.headless and pygame.display.get_driver() in ("offscreen", "dummy"):
+            print(f"python -m demos asteroids: error: {NO_DISPLAY}", file=sys.stderr)
+            return 2
         return play(args)
     finally:
         pygame.quit()
@@ -92,31 +107,40 @@ def play(args: argparse.Namespace) -> int:
     receiver = LoopbackReceiver()
     sender = NetSender(receiver.address)
     sounds = SoundPlayer(cap=4)
+    if pygame.mixer.get_init():
+        pygame.mixer.set_num_channels(3)  # three channels: limits, priorities and stealing show
     world = World(Effects(sounds, sender, sound_bank()), seed=args.seed)
     history = FrameHistory(None if args.headless else 600)
     loop = GameLoop(screen, update=world.update, draw=world.draw, present="dirty",
                     fps=None if args.headless else 60, history=history, dt=1 / 60,
                     fixed_steps=2,  # headless: 30 frames/s of game time, physics at 60 Hz
                     overlay=Overlay(history, visible=True, graph_frames=120, font_size=18))
+    if args.headless:  # channels counted in frames: the same numbers on every run
+        sounds.frame_ms = loop.frame_ms
     controls = Controls(world, loop)
     loop.on_event = controls.on_event
     per_frame: dict[int, dict[str, int]] = {}
-    shown = {"sound": "", "net": ""}
+    shown = {"sound": "", "sounds": "", "net": ""}
     loop.overlay.add_line(lambda: shown["sound"])
+    loop.overlay.add_line(lambda: shown["sounds"])
     loop.overlay.add_line(lambda: shown["net"])
 
     def after_frame(record: FrameRecord) -> None:
         snd, net = sounds.take_report(), sender.take_report()
         receiver.drain()
-        per_frame[record.frame] = {"played": snd.played, "capped": snd.capped,
-                                   "datagrams": net.datagrams, "payloads": net.payloads}
-        shown["sound"] = f"sound  played {snd.played}  capped {snd.capped}  starved {snd.starved}"
+        per_frame[record.frame] = {
+            "played": snd.played, "cooldown": snd.cooldown, "limited": snd.limited,
+            "stolen": snd.stolen, "starved": snd.starved, "datagrams": net.datagrams}
+        shown["sound"] = f"sound  {snd.summary()}"
+        shown["sounds"] = f"total  {sounds.totals.summary()}"
         shown["net"] = f"net  {net.datagrams} datagram(s), {net.payloads} payload(s)"
         if args.script:
-            post_script_events(record.frame + 1)
+            post_script_events(record.frame + 1, say)
 
     if args.script:
-        post_script_events(0)
+        print("scripted run: each key press below is played by the script, not a person",
+              flush=True)
+        post_script_events(0, say)
     try:
         frames = loop.run(args.frames, after_frame=after_frame)
         if args.screenshot is not None:
@@ -131,14 +155,30 @@ def play(args: argparse.Namespace) -> int:
     return 0 if received == (sender.totals.datagrams, sender.totals.payloads) else 1
 
 
+def say(text: str) -> None:
+    """Narrate as it happens (flushed, so it comes before any log line the frame causes)."""
+    print(text, flush=True)
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, ... 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def report(args: argparse.Namespace, loop: GameLoop, frames: int,
            per_frame: dict[int, dict[str, int]], receiver: LoopbackReceiver,
            sender: NetSender, sounds: SoundPlayer) -> None:
     every = args.every or max(1, frames // 30)
     rows = [r for r in loop.history if r.frame % every == 0 or r.error or r.dropped]
+    shown = "every frame" if every == 1 else f"every {ordinal(every)} frame"
     print(f"airlock asteroids: {frames} frames ({'headless' if args.headless else 'windowed'})"
-          f"; table shows every {every}th frame plus frames with drops or errors")
+          f"; the table shows {shown}, plus frames with drops or errors")
     print(format_table(rows, per_frame))
+    print(SOUND_LEGEND)
+    clock = (f"the frame clock ({sounds.frame_ms:.1f} ms a frame): the same on every run"
+             if sounds.frame_ms else "real time: they vary from run to run")
+    print(f"sound channels are counted in {clock}; flush_us is always real time.")
     totals = {name: sum(getattr(r, name) for r in loop.history)
               for name in ("enqueued", "dispatched", "dropped", "coalesced", "batched")}
     print("totals:", "  ".join(f"{k} {v}" for k, v in totals.items()))
@@ -147,7 +187,8 @@ def report(args: argparse.Namespace, loop: GameLoop, frames: int,
           f"payloads; loopback receiver {receiver.address[0]}:{receiver.address[1]} got "
           f"{len(receiver.messages)} datagrams / {len(receiver.payloads)} payloads")
     for frame, error in loop.errors:
-        print(f"frame {frame}: {error!r} — that frame's effects were discarded")
+        scripted = " (the scripted glitch, on purpose)" if isinstance(error, GlitchError) else ""
+        print(f"frame {frame}: {error!r}{scripted} — that frame's effects were discarded")
     if args.screenshot is not None:
         print(f"screenshot of the last frame: {args.screenshot}")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import pygame
 
@@ -26,6 +26,24 @@ class GlitchError(RuntimeError):
     """Raised on purpose (key G) to show a failed frame being discarded."""
 
 
+class SoundRule(NamedTuple):
+    """How one sound behaves when it is asked for often (``SoundPlayer.play`` options)."""
+
+    priority: int = 0
+    cooldown_ms: float = 0
+    max_instances: int | None = None
+
+
+#: the engine-style answers to stacked repeats and channel exhaustion
+SOUND_RULES: dict[str, SoundRule] = {
+    "thrust": SoundRule(cooldown_ms=200),  # asked every update while held: restart every 200 ms
+    "shoot": SoundRule(max_instances=2),  # rapid fire: at most two shots ringing at once
+    "boom1": SoundRule(priority=2), "boom2": SoundRule(priority=2),  # explosions take the
+    "boom3": SoundRule(priority=2),                                   # channel of older shots
+    "click": SoundRule(priority=3),  # a menu click is never starved
+}
+
+
 class Effects:
     """What game objects use to reach the outside world: sounds and telemetry."""
 
@@ -35,7 +53,9 @@ class Effects:
 
     def sound(self, name: str, *, ui: bool = False) -> None:
         if name in self.bank:
-            self.sounds.play(self.bank[name], ui=ui)
+            rule = SOUND_RULES.get(name, SoundRule())
+            self.sounds.play(self.bank[name], ui=ui, priority=rule.priority,
+                             cooldown_ms=rule.cooldown_ms, max_instances=rule.max_instances)
 
     def telemetry(self, key: str | None = None, **payload: object) -> None:
         self.net.send(payload, key=key)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pygame
@@ -10,6 +13,8 @@ import pytest
 
 import demos
 from demos import asteroids
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_demo_is_discoverable_by_python_m_demos() -> None:
@@ -57,40 +62,91 @@ def test_default_is_headless_without_a_display(monkeypatch: pytest.MonkeyPatch) 
     assert parse(["--headless"]).headless is True
 
 
-# The README's pygame example, verbatim: keep the two in sync.
-README_EXAMPLE = '''
-import pygame
-from airlock_pygame import GameLoop, play_sound, tone
-
-pygame.init()
-screen = pygame.display.set_mode((320, 240))
-beep = tone(440, 80)
-ball = {"x": 0.0}
-
-def update(dt: float) -> None:
-    ball["x"] = (ball["x"] + 240 * dt) % 320
-    if ball["x"] < 4:
-        play_sound(beep)  # from deep in game code: played once, after the frame is shown
-
-def draw(surface: pygame.Surface) -> None:
-    surface.fill("black")
-    pygame.draw.circle(surface, "white", (int(ball["x"]), 120), 8)
-
-loop = GameLoop(screen, update=update, draw=draw, overlay=True)  # F3 toggles the overlay
-loop.run(frames=120)
-print(loop.history[-1])
-'''
-
-
-def test_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+def test_readme_example_runs(capsys: pytest.CaptureFixture[str], readme_example: str) -> None:
     from airlock_pygame import default_sounds
 
     default_sounds.take_report()
     namespace: dict[str, object] = {}
     try:
-        exec(compile(README_EXAMPLE, "README.md", "exec"), namespace)
+        exec(compile(readme_example, "README.md", "exec"), namespace)
     finally:
         pygame.quit()
     assert "FrameRecord(frame=119" in capsys.readouterr().out
     played = default_sounds.take_report()
     assert played.requested >= 1  # the ball wrapped around (every 80 steps of 1/60 s)
+
+
+def test_windowed_without_a_display_fails_at_once_and_says_how_to_run_headless(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    with pytest.raises(SystemExit) as exit_:
+        asteroids.main(["--windowed", "--frames", "2"])
+    assert exit_.value.code == 2
+    assert not pygame.display.get_init()  # refused before pygame started anything
+    err = capsys.readouterr().err
+    assert "--windowed needs a display" in err
+    assert "python -m demos asteroids --headless" in err
+
+
+def test_windowed_from_the_command_line_without_a_display_exits_with_the_message(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER", "SDL_AUDIODRIVER")}
+    env["PYTHONPATH"] = str(ROOT)
+    # the old behaviour ran forever on SDL's off-screen driver; the timeout only guards that
+    result = subprocess.run([sys.executable, "-m", "demos", "asteroids", "--windowed"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert result.returncode == 2
+    assert "--windowed needs a display" in result.stderr
+    assert "no audio device" not in result.stderr  # no sound was made: nothing to warn about
+    assert "frames" not in result.stdout
+
+
+def test_a_windowed_run_that_only_gets_an_offscreen_display_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DISPLAY", ":99")  # set, but SDL can only open its dummy driver here
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    assert asteroids.main(["--windowed", "--frames", "2"]) == 2
+    assert "--windowed needs a display" in capsys.readouterr().err
+
+
+def test_the_headless_run_says_what_it_demonstrates_as_it_happens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+) -> None:
+    shot = tmp_path / "shot.png"
+    assert asteroids.main(["--headless", "--frames", "210", "--screenshot", str(shot)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    glitch = next(i for i, line in enumerate(lines) if line.startswith("frame 200: scripted"))
+    assert "ON PURPOSE" in lines[glitch]
+    assert lines.index(next(line for line in lines if line.startswith("frame  enqueued"))) > glitch
+    assert "scripted glitch" in caplog.text  # the log line itself says so too
+    assert "the table shows every 7th frame" in out
+    assert "starved = no channel free" in out and "stolen = " in out
+    assert "the frame clock" in out
+    assert "(the scripted glitch, on purpose)" in out
+
+
+def test_the_table_heading_counts_in_english() -> None:
+    from demos.asteroids._main import ordinal
+
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]
+
+
+def test_the_headless_demo_gives_the_same_sound_counts_on_every_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    def sounds_line() -> str:
+        assert asteroids.main(["--headless", "--frames", "90", "--screenshot",
+                               str(tmp_path / "s.png")]) == 0
+        return next(line for line in capsys.readouterr().out.splitlines()
+                    if line.startswith("sounds:"))
+
+    first = sounds_line()
+    assert "played" in first and sounds_line() == first

@@ -6,7 +6,7 @@ import pygame
 import pytest
 
 import airlock
-from airlock_pygame import GameLoop, Redraw, SoundPlayer, tone
+from airlock_pygame import GameLoop, LoopbackReceiver, Mute, NetSender, Redraw, SoundPlayer, tone
 
 
 def key(kind: int, code: int) -> None:
@@ -186,3 +186,213 @@ def test_dirty_mode_flips_the_first_frame_and_after_an_expose(screen: pygame.Sur
     loop.run(frames=2, after_frame=lambda record: presented.append(redraw.last))
     rects = [pygame.Rect(10, 10, 4, 4)]
     assert presented == [None, rects, None, rects]
+
+
+# -- one update per rendered frame (issue 16.1) -----------------------------------------------
+
+
+def test_a_variable_timestep_runs_one_update_per_frame_under_the_clock(
+    screen: pygame.Surface,
+) -> None:
+    steps: list[float] = []
+    loop = GameLoop(screen, update=steps.append, fps=200, dt=1 / 60, max_updates=3,
+                    timestep="variable")
+    assert loop.run(frames=6) == 6
+    assert len(steps) == 6  # never 0 or 2 updates in a frame, whatever the timing
+    assert steps[0] == 1 / 60  # the first frame has no measured duration yet
+    assert all(0 <= dt <= 3 / 60 for dt in steps[1:])
+
+
+def test_a_variable_timestep_without_a_clock_is_deterministic(screen: pygame.Surface) -> None:
+    steps: list[float] = []
+    loop = GameLoop(screen, update=steps.append, fps=None, dt=0.02, timestep="variable")
+    loop.run(frames=4)
+    assert steps == [0.02] * 4
+    assert loop.frame_ms == pytest.approx(20)
+    with pytest.raises(ValueError, match="fixed_steps"):
+        GameLoop(timestep="variable", fixed_steps=2)
+    with pytest.raises(ValueError, match="timestep"):
+        GameLoop(timestep="elastic")  # type: ignore[arg-type]
+
+
+# -- effects asked for during setup join the first frame (issue 16.2) -------------------------
+
+
+def test_effects_requested_before_run_join_the_first_frame(screen: pygame.Surface) -> None:
+    redraw, player = Redraw(), SoundPlayer()
+    beep = tone(440, 100)
+    loop = GameLoop(screen, fps=None, redraw=redraw, present="dirty")
+    with LoopbackReceiver() as receiver:
+        sender = NetSender(receiver.address)
+        # sprites built during setup ask for effects: no frame is open yet
+        redraw.request((5, 5, 10, 10))
+        player.play(beep, ui=True)
+        player.play(beep)
+        sender.send({"hello": 1}, key="greeting")
+        assert len(loop.waiting) == 4 and redraw.presents == 0
+        loop.run(frames=1)
+        receiver.drain(timeout=2.0)
+        sender.close()
+    assert not loop.waiting
+    first = loop.history[0]
+    assert first.enqueued == 5  # the four setup requests and the frame's own full present
+    assert first.coalesced == 1  # the two plays of one sound, as in any frame
+    assert redraw.presents == 1 and redraw.last is None  # the first frame is a full flip
+    assert player.totals.played == 1
+    assert receiver.payloads == [{"hello": 1}]
+
+
+def test_a_setup_request_is_filtered_by_the_first_frames_policy(screen: pygame.Surface) -> None:
+    player = SoundPlayer()
+    loop = GameLoop(screen, fps=None)
+    loop.policies.switch(Mute, True)
+    player.play(tone(300, 50))
+    loop.run(frames=1)
+    assert player.totals.requested == 0 and loop.history[0].dropped == 1
+
+
+def test_a_setup_request_that_cannot_be_enqueued_fails_the_first_frame_cleanly(
+    screen: pygame.Surface, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    redraw = Redraw()
+    loop = GameLoop(screen, fps=None, redraw=redraw)
+    redraw.request((0, 0, 2, 2))  # waits for the first frame
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("refused at enqueue")
+
+    monkeypatch.setattr(airlock, "enqueue", refuse)
+    assert loop.run(frames=1) == 1
+    monkeypatch.undo()
+    assert loop.history[0].error == "RuntimeError('refused at enqueue')"
+    assert airlock.get_current_scope() is None  # the frame was closed, not left open
+    assert loop.run(frames=1) == 1 and loop.history[-1].error is None
+
+
+# -- the display surface is followed (issue 16.3) ---------------------------------------------
+
+
+def test_the_loop_draws_on_the_new_display_surface_after_set_mode(
+    screen: pygame.Surface,
+) -> None:
+    sizes: list[tuple[int, int]] = []
+    loop = GameLoop(screen, draw=lambda surface: sizes.append(surface.get_size()), fps=None)
+    loop.run(frames=1)
+    pygame.display.set_mode((200, 100))  # pygame-ce resizes the same surface object...
+    loop.run(frames=1)
+    pygame.display.quit()  # ...but a display restarted (e.g. to switch modes) makes a new one
+    pygame.display.init()
+    pygame.display.set_mode((160, 120))
+    loop.run(frames=1)
+    assert sizes == [(320, 240), (200, 100), (160, 120)] and loop.errors == []
+    assert loop.surface is pygame.display.get_surface()
+    own = pygame.Surface((50, 50))
+    loop.surface = own  # any other surface is used as given
+    pygame.display.set_mode((300, 300))
+    loop.run(frames=1)
+    assert sizes[-1] == (50, 50)
+
+
+# -- quitting (issue 16.4) --------------------------------------------------------------------
+
+
+def test_on_quit_finish_runs_the_rest_of_the_frame(game: tuple[GameLoop, Recorder]) -> None:
+    loop, rec = game
+    pygame.event.post(pygame.event.Event(pygame.QUIT))
+    assert loop.run(frames=5) == 1
+    assert "update 0.25" in rec.log and "draw" in rec.log
+
+
+def test_on_quit_skip_stops_before_update_and_flushes_what_events_asked_for(
+    screen: pygame.Surface,
+) -> None:
+    redraw = Redraw()
+    rec = Recorder(redraw)
+
+    def on_event(event: pygame.event.Event) -> None:
+        airlock.enqueue(rec.log.append, "saved")
+        if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
+            loop.stop()
+
+    loop = GameLoop(screen, update=rec.update, draw=rec.draw, on_event=on_event, fps=None,
+                    redraw=redraw, on_quit="skip")
+    assert loop.run(frames=2) == 2  # no quit: every frame runs in full
+    rec.log.clear()
+    key(pygame.KEYDOWN, pygame.K_ESCAPE)
+    assert loop.run(frames=5) == 1
+    assert rec.log == ["saved"]  # no update, no draw; the event's effect still ran
+    pygame.event.post(pygame.event.Event(pygame.QUIT))
+    assert loop.run(frames=5) == 1 and rec.log == ["saved"]
+
+
+# -- the overlay says whose counts it shows (issue 16.7) --------------------------------------
+
+
+def test_the_overlay_heading_names_the_frame_drawn_and_the_frame_counted(
+    screen: pygame.Surface,
+) -> None:
+    loop = GameLoop(screen, fps=None, overlay=True)
+    headings: list[str] = []
+    real_draw = loop.overlay.draw
+
+    def spy(surface: pygame.Surface, frame: int | None = None) -> pygame.Rect | None:
+        headings.append(loop.overlay.heading(frame))
+        return real_draw(surface, frame)
+
+    loop.overlay.draw = spy  # type: ignore[method-assign]
+    loop.run(frames=3)
+    assert headings[0] == "frame 0 · no frame flushed yet"
+    assert headings[2].startswith("frame 2 · counts of 1 · ")
+
+
+# -- a failed effect is reported on its own (issue 13.7) --------------------------------------
+
+
+def test_a_bad_payload_is_reported_in_the_frame_record_and_loop_errors(
+    screen: pygame.Surface,
+) -> None:
+    with LoopbackReceiver() as receiver:
+        sender = NetSender(receiver.address)
+
+        def update(dt: float) -> None:
+            sender.send({"ok": 1})
+            sender.send({"bad": {1, 2}})  # a set is not JSON
+
+        loop = GameLoop(screen, update=update, fps=None)
+        loop.run(frames=2)
+        receiver.drain(timeout=2.0)
+        while len(receiver.payloads) < 2 and receiver.drain(timeout=1.0):
+            pass
+        sender.close()
+    assert receiver.payloads == [{"ok": 1}, {"ok": 1}]
+    assert [r.failed for r in loop.history] == [1, 1]
+    assert [frame for frame, _ in loop.errors] == [0, 1]
+    assert all(isinstance(exc, TypeError) for _, exc in loop.errors)
+    record = loop.history[0]
+    assert record.error is None and len(record.failures) == 1
+    assert "payload #1" in record.failures[0] and record.note == record.failures[0]
+
+
+def test_the_effects_a_game_sees_in_observers_and_logs_have_public_names(
+    screen: pygame.Surface,
+) -> None:
+    class Names(airlock.Observer):
+        def __init__(self) -> None:
+            self.seen: set[str] = set()
+
+        def enqueued(self, intent: airlock.Intent) -> None:
+            self.seen.add(intent.name)
+
+        def dispatched(self, intent: airlock.Intent) -> None:
+            self.seen.add(intent.name)
+
+    names = Names()
+    redraw, player = Redraw(), SoundPlayer()
+    with LoopbackReceiver() as receiver:
+        sender = NetSender(receiver.address)
+        with airlock.tick_scope(observers=[names]):
+            redraw.request((0, 0, 4, 4))
+            player.play(tone(440, 20))
+            sender.send({"x": 1})
+        sender.close()
+    assert names.seen == {"present", "start_sounds", "transmit"}  # public methods, callable too

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pygame
 import pytest
 
 import airlock
@@ -85,19 +86,43 @@ def test_an_oversized_frame_splits_into_ordered_datagrams(
     assert all(m["seq"] == i for i, m in enumerate(receiver.messages))
 
 
-def test_a_payload_too_big_for_one_datagram_fails_that_effect(
-    peer: tuple[LoopbackReceiver, NetSender],
-) -> None:
-    _, sender = peer
-    sender.max_datagram = 50
-    tick = airlock.tick_scope(errors="continue")
-    with tick:
-        sender.send("y" * 100)
-    assert tick.stats.failed == 1
-    (_, error), = tick.stats.failures
-    assert isinstance(error, ValueError) and "max_datagram" in str(error)
-
-
 def test_the_receiver_binds_loopback_only() -> None:
     with pytest.raises(ValueError, match="loopback"):
         LoopbackReceiver("0.0.0.0")
+
+
+def test_one_unserialisable_payload_is_left_out_and_the_rest_still_go(
+    peer: tuple[LoopbackReceiver, NetSender],
+) -> None:
+    receiver, sender = peer
+    tick = airlock.tick_scope(errors="continue")
+    with tick:
+        sender.send({"id": 1})
+        sender.send({"pos": pygame.Vector2(3, 4)})  # not JSON
+        sender.send({"id": 3})
+    receiver.drain(timeout=2.0)
+    assert receiver.payloads == [{"id": 1}, {"id": 3}]
+    assert (sender.totals.datagrams, sender.totals.payloads) == (1, 2)
+    assert tick.stats.failed == 1
+    (intent, error), = tick.stats.failures
+    assert isinstance(error, TypeError)
+    assert "left 1 of 3 payload(s) out" in str(error) and "payload #1" in str(error)
+    assert "Vector2" in str(error) and "_" not in intent.name.replace("NetSender.", "")
+
+
+def test_an_oversized_payload_in_the_middle_does_not_stop_the_ones_after_it(
+    peer: tuple[LoopbackReceiver, NetSender],
+) -> None:
+    receiver, sender = peer
+    sender.max_datagram = 120
+    tick = airlock.tick_scope(errors="continue")
+    with tick:
+        for i in range(6):
+            sender.send({"n": i, "pad": "z" * (300 if i == 2 else 5)})
+    receiver.drain(timeout=2.0)
+    while len(receiver.payloads) < 5 and receiver.drain(timeout=1.0):
+        pass
+    assert [p["n"] for p in receiver.payloads] == [0, 1, 3, 4, 5]
+    (_, error), = tick.stats.failures
+    assert isinstance(error, ValueError) and "payload #2" in str(error)
+    assert "max_datagram" in str(error)

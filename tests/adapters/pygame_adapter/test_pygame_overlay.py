@@ -7,7 +7,15 @@ from pathlib import Path
 import pygame
 
 import airlock
-from airlock_pygame import BAR_COLORS, FrameHistory, FrameRecord, GameLoop, Overlay
+from airlock_pygame import (
+    BAR_COLORS,
+    FrameHistory,
+    FrameRecord,
+    GameLoop,
+    Overlay,
+    SoundPlayer,
+    tone,
+)
 from airlock_pygame._overlay import ERROR, GRAPH_BG, PANEL
 
 WHITE = (255, 255, 255)
@@ -119,3 +127,13 @@ def test_a_running_loop_graphs_its_real_frames(screen: pygame.Surface, tmp_path:
         x = graph.right - 2 * (index + 1)
         assert rgb(image, x, graph.top) == green and rgb(image, x, graph.bottom - 1) == green
     assert rgb(image, graph.right - 2 * 10, graph.centery) == GRAPH_BG
+
+
+def test_the_overlay_shows_a_sound_players_counts(screen: pygame.Surface) -> None:
+    player = SoundPlayer(frame_ms=50, cooldown_ms=200)
+    beep = tone(440, 20)
+    loop = GameLoop(screen, update=lambda dt: player.play(beep), fps=None, overlay=True)
+    loop.overlay.show_sounds(player)
+    loop.run(frames=3)
+    (line,) = loop.overlay.lines
+    assert line() == "sound  played 1  capped 0  starved 0  cooldown 2  limited 0  stolen 0"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pygame
+import pytest
 from pygame import Rect
 
 import airlock
@@ -60,3 +64,39 @@ def test_a_flood_of_requests_becomes_one_flip(screen: pygame.Surface) -> None:
         for i in range(8):
             redraw.request((30 * i, 0, 4, 4))
     assert redraw.last == [pygame.Rect(0, 0, 214, 4)]  # 8 rects > max_rects: one union
+
+
+def reference_merge(rects: list[Rect]) -> set[tuple[int, ...]]:
+    """The groups of touching rects, by repeated pairwise merging until nothing touches."""
+    groups = [Rect(r) for r in rects if r.width > 0 and r.height > 0]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                if groups[i].inflate(2, 2).colliderect(groups[j]):
+                    groups[i].union_ip(groups.pop(j))
+                    merged = True
+                    break
+            if merged:
+                break
+    return {tuple(r) for r in groups}
+
+
+def test_merging_matches_the_pairwise_reference_on_random_scenes() -> None:
+    rng = random.Random(5)
+    for _ in range(200):
+        rects = [Rect(rng.randrange(300), rng.randrange(200), rng.randrange(0, 30),
+                      rng.randrange(0, 30)) for _ in range(rng.randrange(1, 60))]
+        got = merge_rects(rects, limit=1000)
+        assert {tuple(r) for r in got} == reference_merge(rects)
+        assert len(got) == len({tuple(r) for r in got})
+
+
+def test_requests_before_any_frame_with_no_game_loop_say_what_to_do() -> None:
+    with pytest.raises(airlock.NoScopeError) as caught:
+        Redraw().request((0, 0, 4, 4))
+    message = str(caught.value)
+    assert "request_redraw() was called with no frame open" in message
+    assert "create the GameLoop first" in message
+    assert not re.search(r"(^|[\s.(])_[a-z]", message), message  # no private name
