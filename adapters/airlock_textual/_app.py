@@ -1,34 +1,42 @@
 """``AirlockApp``: a Textual app mixin that runs every handler inside the app's airlock tick.
 
-Use ``class MyApp(AirlockApp, App[None])``. Then ``airlock.enqueue(...)`` from any handler of
-the app — App, Screen or Widget handlers, ``call_later``/``call_next``/``call_after_refresh``
-callbacks, timers and async workers started from them — lands in the app's current tick and
-runs once, in order, under the app's policy, when the tick ends. A tick is one burst of
-message handling, ending when the app's message queues go idle (see ``_driver.py`` for why).
+Use ``class MyApp(AirlockApp, App[None])`` (AirlockApp first: the other order is refused when
+the class is created). Then ``airlock.enqueue(...)`` from any handler of the app — App, Screen
+or Widget handlers, ``call_later``/``call_next``/``call_after_refresh`` callbacks, timers and
+async workers started from them — lands in the app's current tick and runs once, in order,
+under the app's policy, when the tick ends. A tick is one burst of message handling, ending
+when the app's message queues go idle (see ``_driver.py`` for why).
 
 Rules:
 - A handler that raises loses only the effects it enqueued itself; Textual then stops the app
   (its default), and the effects of every other handler are still flushed at shutdown.
-- Thread workers have no airlock context (Textual runs them with ``run_in_executor``): they
-  call ``app.enqueue_from_thread(task, *args)``; the effect joins the next tick.
+- Threads: in a thread worker (``@work(thread=True)``), ``airlock.enqueue`` joins the tick,
+  and so does ``self.call_from_thread(airlock.enqueue, ...)`` from any thread; so does
+  ``app.enqueue_from_thread(task, *args)``. The effect runs in the tick's open frame or its
+  next one, on the app's thread (see ``_threads.py``).
 - The executor is airlock's ``AsyncioExecutor``: coroutine-function effects run as tasks on
-  the app's loop. Their failures, and sync effects' failures, are logged, reported to the
-  app's observers (``failed``) and shown with ``app.notify``. Effects run with
-  ``errors="continue"``: one failing effect does not stop the others.
+  the app's loop. Effects run with ``errors="continue"``: one failing effect does not stop the
+  others. A failure, sync or async, is logged once on the ``airlock`` logger (as every airlock
+  scope with ``errors="continue"`` logs it), reported to the app's observers (``failed``) and
+  shown with ``app.notify``. The adapter's own messages use the ``airlock.textual`` logger.
 - ``AIRLOCK_INSPECTOR = True`` records ticks and binds F12 / ctrl+backslash to the
   ``EffectInspector`` panel.
 - At shutdown, after the App's own Unmount handlers ran, the last tick is flushed and the
-  tick is closed; enqueues after that raise ``ScopeStateError``.
+  tick is closed. An effect enqueued after that (a worker or task that outlived the app) is
+  dropped: counted in ``app.airlock_dropped_after_shutdown``, the first one logged as a
+  warning; the caller gets no exception.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextvars import Token
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
+from textual.app import App
 from textual.message import Message
 from textual.message_pump import MessagePump
 
@@ -39,17 +47,18 @@ from ._driver import Handle, TickDriver
 from ._hook import LISTENER_ATTR, install_hooks
 from ._inspector import EffectInspector
 from ._recorder import EffectRecorder
+from ._threads import call_with_target
 
 if TYPE_CHECKING:
-    from textual.app import App
-
     _AppBase = App[Any]
 else:
     _AppBase = object
 
 __all__ = ["AirlockApp"]
 
-logger = logging.getLogger("airlock.textual")
+T = TypeVar("T")
+#: effects' failures, sync (logged by the core) and async (logged here), share one logger
+effect_logger = logging.getLogger("airlock")
 
 INSPECTOR_KEYS = "f12,ctrl+backslash"
 
@@ -69,6 +78,9 @@ class _Listener:
 
     def loop_ended(self, token: Token[Any] | None) -> None:
         self.driver.loop_ended(token)
+
+    def thread_work(self, work: Any) -> Any:
+        return self.driver.thread_work(work)
 
     def end(self, handle: Handle | None, error: BaseException | None) -> None:
         self.driver.end(handle, error)
@@ -91,6 +103,16 @@ class AirlockApp(_AppBase):
     #: record ticks and bind F12 / ctrl+backslash to the effect inspector
     AIRLOCK_INSPECTOR: ClassVar[bool] = False
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        mro = cls.__mro__
+        if App in mro and mro.index(App) < mro.index(AirlockApp):
+            raise TypeError(
+                f"class {cls.__qualname__}: put AirlockApp before App in the bases, as in "
+                f"`class {cls.__name__}(AirlockApp, App[None])`; with App first, "
+                "AirlockApp never sets up the app's tick and every airlock.enqueue fails"
+            )
+
     def __init__(
         self,
         *args: Any,
@@ -98,6 +120,11 @@ class AirlockApp(_AppBase):
         airlock_observers: Iterable[Observer] = (),
         **kwargs: Any,
     ) -> None:
+        if not isinstance(self, App):
+            raise TypeError(
+                f"{type(self).__qualname__} is an AirlockApp but not a textual App; "
+                f"define it as `class {type(self).__name__}(AirlockApp, App[None])`"
+            )
         super().__init__(*args, **kwargs)
         install_hooks()
         self.airlock_executor = AsyncioExecutor(on_error=self._airlock_async_failed)
@@ -116,6 +143,7 @@ class AirlockApp(_AppBase):
             handler_observers=watchers,
             max_tick_ms=self.AIRLOCK_MAX_TICK_MS,
             on_flush_error=self._airlock_flush_failed,
+            owner=type(self).__qualname__,
         )
         setattr(self, LISTENER_ATTR, _Listener(self, self._airlock_driver))
         if self.AIRLOCK_INSPECTOR:
@@ -126,9 +154,29 @@ class AirlockApp(_AppBase):
         """The app's tick: ``.frame`` counts ticks, ``.stats`` has the last tick's numbers."""
         return self._airlock_driver.tick
 
+    @property
+    def airlock_dropped_after_shutdown(self) -> int:
+        """Effects enqueued after the app shut down (dropped; the first one was logged)."""
+        return self._airlock_driver.tick.dropped_after_close
+
     def enqueue_from_thread(self, task: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
-        """From a thread worker (or any thread): run ``task(*args, **kwargs)`` in the next tick."""
+        """From any thread: run ``task(*args, **kwargs)`` in the next tick, on the app's thread.
+
+        Dropped (and counted) once the app has shut down.
+        """
         self._airlock_driver.tick.post(task, *args, **kwargs)
+
+    def call_from_thread(
+        self, callback: Callable[..., T | Awaitable[T]], *args: Any, **kwargs: Any
+    ) -> T:
+        """Textual's ``call_from_thread``; the callback enqueues into the app's tick.
+
+        So ``self.call_from_thread(airlock.enqueue, task, ...)`` works from any thread (a
+        thread that carries an airlock scope keeps it).
+        """
+        call = functools.partial(callback, *args, **kwargs)
+        in_tick = functools.partial(call_with_target, call, self._airlock_driver.tick)
+        return cast("T", super().call_from_thread(in_tick))
 
     async def airlock_drain(
         self, timeout: float | None = None
@@ -159,7 +207,7 @@ class AirlockApp(_AppBase):
     # -- failures ----------------------------------------------------------------------------
 
     def _airlock_async_failed(self, intent: Intent, error: BaseException) -> None:
-        logger.error("airlock: async effect %s failed", intent, exc_info=error)
+        effect_logger.error("airlock: async effect %s failed", intent, exc_info=error)
         for observer in self._airlock_driver.observers:
             observer.failed(intent, error)
 

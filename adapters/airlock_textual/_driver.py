@@ -20,6 +20,8 @@ Other rules:
   ``post``) opens a tick of its own at once (``AppTick.wake``).
 - Frames are opened and closed in a private ``contextvars.Context``, so the tick never becomes
   its own parent and no pump's context is changed.
+- A thread worker's work runs with the tick as its airlock target (``thread_work``, see
+  ``_threads.py``); after ``close()`` the tick drops what still arrives (``_app_tick.py``).
 """
 
 from __future__ import annotations
@@ -36,10 +38,14 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 
 from airlock import Observer
+
+# Core internal (the current target), used until the public extension API of the pipeline
+# issue exists: the driver makes the tick current around handlers and pump loops.
 from airlock._context import current_target
 
 from ._app_tick import AppTick
 from ._handler_scope import HandlerScope
+from ._threads import carry_target
 
 __all__ = ["TickDriver"]
 
@@ -59,6 +65,7 @@ class TickDriver:
         on_flush_error: Callable[[BaseException], None] | None = None,
         observers: Iterable[Observer] = (),
         handler_observers: Iterable[Observer] = (),
+        owner: str = "the app",
         **tick_options: Any,
     ) -> None:
         if settle_hops < 1:
@@ -67,7 +74,7 @@ class TickDriver:
         #: observers of each handler's scope (to see enqueues, in-handler coalescing and the
         #: effects of a raising handler); none keeps a handler's scope on the fast path
         self.handler_observers = tuple(handler_observers)
-        self.tick = AppTick(self.wake, observers=self.observers, **tick_options)
+        self.tick = AppTick(self.wake, owner=owner, observers=self.observers, **tick_options)
         self.settle_hops = settle_hops
         self.max_tick_s = None if max_tick_ms is None else max_tick_ms / 1000
         self.on_flush_error = on_flush_error
@@ -97,7 +104,7 @@ class TickDriver:
             self._open_frame()
         scope = HandlerScope(tick, pump, message.handler_name, self.handler_observers)
         token = current_target.set(tick)
-        scope.enter()
+        scope.__enter__()  # the with-protocol: the one lifecycle every scope keeps
         return scope, token
 
     def end(self, handle: Handle | None, error: BaseException | None) -> None:
@@ -106,7 +113,10 @@ class TickDriver:
             return
         scope, token = handle
         try:
-            scope.exit(error)
+            if error is None:
+                scope.__exit__(None, None, None)
+            else:
+                scope.__exit__(type(error), error, error.__traceback__)
         finally:
             current_target.reset(token)
             self.busy -= 1
@@ -120,6 +130,10 @@ class TickDriver:
     def loop_ended(self, token: Token[Any] | None) -> None:
         if token is not None:
             current_target.reset(token)
+
+    def thread_work(self, work: Any) -> Any:
+        """A thread worker's work, run with the tick as its airlock target (``_threads.py``)."""
+        return carry_target(work, self.tick)
 
     # -- loop plumbing -----------------------------------------------------------------------
 
@@ -180,7 +194,7 @@ class TickDriver:
 
     def _open_frame(self) -> None:
         self._generation += 1
-        self._frame_context.run(self.tick.enter)
+        self._frame_context.run(self.tick.__enter__)
         if self.max_tick_s is not None and self._loop is not None:
             self._deadline = self._loop.call_later(self.max_tick_s, self._overdue)
 
@@ -189,7 +203,7 @@ class TickDriver:
             self._deadline.cancel()
             self._deadline = None
         try:
-            self._frame_context.run(self.tick.exit)
+            self._frame_context.run(self.tick.__exit__, None, None, None)
         except Exception as error:
             self._report(error)
         if self.tick.pending and not self.closed:

@@ -12,8 +12,10 @@ import tempfile
 from pathlib import Path
 
 SUMMARY = "Textual kanban board: saves, toasts, UDP sync via airlock ticks (F12 inspector)"
+EXTRA = "textual"
+REQUIRES = ("textual",)
 
-__all__ = ["SUMMARY", "main"]
+__all__ = ["EXTRA", "REQUIRES", "SUMMARY", "main"]
 
 
 def main(argv: list[str]) -> int:

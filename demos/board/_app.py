@@ -1,10 +1,13 @@
 """The board app: three columns of cards; every side effect goes through airlock.
 
 Effects, all enqueued deep in widget and app handlers and released once per tick:
-- ``save`` the board to JSON (``_key="save"``: one write per tick, however many moves),
+- ``save`` the board to JSON (``_key="save"``: one write per tick, however many moves; only
+  a change of the board saves),
 - a toast (``notify``) per move, and a status-line refresh (``_key="status"``),
 - a sync event per move/add to the loopback UDP server, through an async ``airlock.batch``
   (one datagram per tick). ``o`` toggles "offline": a policy that drops network effects.
+
+Enter (or a click) moves the focused card to the next column; the footer says so.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Header, Static
@@ -23,7 +27,12 @@ from airlock_textual import AirlockApp
 from ._store import COLUMNS, BoardStore
 from ._sync import SyncClient, SyncServer
 
-__all__ = ["BoardApp", "Card", "Offline"]
+__all__ = ["BoardApp", "Card", "Offline", "plural"]
+
+
+def plural(count: int, word: str) -> str:
+    """``1 event``, ``2 events``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 class Offline(airlock.Policy):
@@ -37,7 +46,9 @@ class Offline(airlock.Policy):
 
 
 class Card(Static, can_focus=True):
-    """A card; clicking it (or enter) moves it to the next column."""
+    """A card; Enter (or a click) moves it to the next column."""
+
+    BINDINGS = [Binding("enter", "move", "Move card (or click it)")]  # noqa: RUF012
 
     class Moved(Message):
         def __init__(self, card: Card) -> None:
@@ -51,7 +62,7 @@ class Card(Static, can_focus=True):
     def on_click(self) -> None:
         self.move()
 
-    def key_enter(self) -> None:
+    def action_move(self) -> None:
         self.move()
 
     def move(self) -> None:
@@ -97,7 +108,8 @@ class BoardApp(AirlockApp, App[None]):
         yield Header()
         with Horizontal():
             for column in COLUMNS:
-                with VerticalScroll(id=column, classes="column") as scroll:
+                # columns take no focus: the first card has it, and the footer shows Enter
+                with VerticalScroll(id=column, classes="column", can_focus=False) as scroll:
                     scroll.border_title = column.upper()
                     for title in self.board[column]:
                         yield Card(title)
@@ -120,8 +132,12 @@ class BoardApp(AirlockApp, App[None]):
         target = COLUMNS[COLUMNS.index(column) + 1]
         self.board[column].remove(card.title)
         self.board[target].append(card.title)
+        had_focus = card.has_focus
         card.remove()
-        self.query_one(f"#{target}").mount(Card(card.title))
+        moved = Card(card.title)
+        self.query_one(f"#{target}").mount(moved)
+        if had_focus:  # Enter again moves it further; the footer keeps showing how
+            self.call_after_refresh(moved.focus)
         self.changed(f"{card.title} → {target}")
 
     def action_add_card(self) -> None:
@@ -138,18 +154,23 @@ class BoardApp(AirlockApp, App[None]):
 
     def action_toggle_offline(self) -> None:
         self.offline.on = not self.offline.on
-        self.changed("offline" if self.offline.on else "online")
+        self.announce("offline" if self.offline.on else "online")  # the board did not change
 
-    def changed(self, what: str) -> None:
-        """Enqueue what every change needs: a toast, one status refresh, one save."""
+    def announce(self, what: str) -> None:
+        """Enqueue a toast and one status refresh."""
         airlock.enqueue(self.notify, what, _dispatch_options={"phase": "ui"})
         airlock.enqueue(self.refresh_status, _key="status", _dispatch_options={"phase": "ui"})
+
+    def changed(self, what: str) -> None:
+        """Enqueue what every change of the board needs: a toast, one status refresh, one save."""
+        self.announce(what)
         snapshot = {column: list(cards) for column, cards in self.board.items()}
         airlock.enqueue(self.store.save, snapshot, _key="save", _dispatch_options={"phase": "save"})
 
     def refresh_status(self) -> None:
         server = self.server
         self.query_one("#status", Static).update(
-            f"saves {self.store.saves} · server got {server.events} events in "
-            f"{server.datagrams} datagrams · {'OFFLINE' if self.offline.on else 'online'}"
+            f"{plural(self.store.saves, 'save')} · server got {plural(server.events, 'event')} "
+            f"in {plural(server.datagrams, 'datagram')} · "
+            f"{'OFFLINE' if self.offline.on else 'online'}"
         )

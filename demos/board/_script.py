@@ -1,14 +1,27 @@
-"""The scripted session behind ``--screenshot`` (also used by the demo's tests)."""
+"""The scripted session behind ``--screenshot`` (also used by the demo's tests and docs).
+
+``python -m demos.board._script`` rewrites the guide's two screenshots:
+``docs/img/textual-inspector.svg`` (130 columns: the inspector docked on the right) and
+``docs/img/textual-inspector-narrow.svg`` (80 columns: docked at the bottom).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
+from pathlib import Path
 
 from ._app import BoardApp
 
-__all__ = ["SCREEN_SIZE", "play_script", "scripted_screenshot"]
+__all__ = ["DOCS_SCREENSHOTS", "SCREEN_SIZE", "play_script", "scripted_screenshot"]
 
 SCREEN_SIZE = (130, 36)
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+#: the guide's screenshots and the terminal size of each
+DOCS_SCREENSHOTS = {
+    DOCS_IMG / "textual-inspector.svg": SCREEN_SIZE,
+    DOCS_IMG / "textual-inspector-narrow.svg": (80, 36),
+}
 
 
 async def play_script(app: BoardApp, pilot: object) -> None:
@@ -29,8 +42,21 @@ async def play_script(app: BoardApp, pilot: object) -> None:
     await pilot.pause()
 
 
-async def scripted_screenshot(app: BoardApp) -> str:
-    """Run the script headless and return the screen as SVG."""
-    async with app.run_test(size=SCREEN_SIZE) as pilot:
+async def scripted_screenshot(app: BoardApp, size: tuple[int, int] = SCREEN_SIZE) -> str:
+    """Run the script headless in a terminal of ``size`` and return the screen as SVG."""
+    async with app.run_test(size=size) as pilot:
         await play_script(app, pilot)
         return app.export_screenshot(title="airlock board")
+
+
+def write_docs_screenshots() -> None:
+    """Rewrite ``DOCS_SCREENSHOTS``, each from a fresh board."""
+    for path, size in DOCS_SCREENSHOTS.items():
+        with tempfile.TemporaryDirectory(prefix="airlock-board-") as tmp:
+            svg = asyncio.run(scripted_screenshot(BoardApp(Path(tmp)), size))
+        path.write_text(svg, encoding="utf-8")
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    write_docs_screenshots()

@@ -1,7 +1,11 @@
-"""Helpers for the Textual adapter tests: an observer that records flushes per tick."""
+"""Helpers for the Textual adapter tests: an observer that records flushes per tick, and the
+text of an SVG screenshot."""
 
 from __future__ import annotations
 
+import html
+import re
+from collections import defaultdict
 from typing import Any
 
 import pytest
@@ -38,3 +42,16 @@ class FlushLog(airlock.Observer):
 @pytest.fixture
 def flush_log() -> FlushLog:
     return FlushLog()
+
+
+_TEXT = re.compile(
+    r'<text[^>]* x="([\d.]+)"[^>]*clip-path="url\(#terminal-\d+-line-(\d+)\)">([^<]*)</text>'
+)
+
+
+def screen_lines(svg: str) -> list[str]:
+    """The screen's text, one string per terminal line (the SVG keeps text runs per line)."""
+    runs: dict[int, list[tuple[float, str]]] = defaultdict(list)
+    for x, line, text in _TEXT.findall(svg):
+        runs[int(line)].append((float(x), html.unescape(text).replace("\xa0", " ")))
+    return ["".join(text for _, text in sorted(runs[n])) for n in sorted(runs)]

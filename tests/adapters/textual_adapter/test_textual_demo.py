@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
-from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 from demos import board
-from demos.board._app import BoardApp
-from demos.board._script import scripted_screenshot
+from demos.board._app import BoardApp, Card, plural
+from demos.board._script import DOCS_SCREENSHOTS, SCREEN_SIZE, scripted_screenshot
 
-DOCS_SVG = Path(__file__).parents[3] / "docs" / "img" / "textual-inspector.svg"
-_TEXT = re.compile(
-    r'<text[^>]* x="([\d.]+)"[^>]*clip-path="url\(#terminal-\d+-line-(\d+)\)">([^<]*)</text>'
-)
-
-
-def screen_lines(svg: str) -> list[str]:
-    """The screen's text, one string per terminal line (the SVG keeps text runs per line)."""
-    runs: dict[int, list[tuple[float, str]]] = defaultdict(list)
-    for x, line, text in _TEXT.findall(svg):
-        runs[int(line)].append((float(x), html.unescape(text).replace("\xa0", " ")))
-    return ["".join(text for _, text in sorted(runs[n])) for n in sorted(runs)]
+from .conftest import screen_lines
 
 
 def normalized(lines: list[str]) -> list[str]:
@@ -36,24 +25,27 @@ async def test_scripted_session_shows_board_status_and_inspector(tmp_path: Path)
     lines = screen_lines(await scripted_screenshot(app))
     text = "\n".join(lines)
     assert "airlock · effects per tick" in text
-    assert "server got 5 events in 3 datagrams · OFFLINE" in text
+    assert "4 saves · server got 5 events in 3 datagrams · OFFLINE" in text
     assert re.search(r"tick \d+: 4 enqueued → 3 released, 1 dropped", text)
-    assert "✗ SyncClient.send({'op': 'add', 'card': 'New card…" in text  # dropped offline
+    assert re.search(r"✗ \S*send\(\{'op': 'add', 'card': 'New card 2'\}\)", text)  # offline
     assert "captured ← BoardApp.on_card_moved" in text
+    assert "Move card (or click it)" in text  # the footer, for the focused card
     saved = json.loads((tmp_path / "board.json").read_text())
     assert saved == {
         "todo": ["New card 2"],
         "doing": ["Write spec", "Fix tick bug", "Ship demo", "New card 1"],
         "done": [],
     }
-    assert app.store.saves == 5  # one save per tick, however many moves the tick had
+    assert app.store.saves == 4  # one per tick that changed the board (not the `o` tick)
     assert app.server.datagrams == 3  # one datagram per tick that sent events (batched)
 
 
-async def test_the_committed_screenshot_matches_the_demo(tmp_path: Path) -> None:
-    fresh = normalized(screen_lines(await scripted_screenshot(BoardApp(tmp_path))))
-    committed = normalized(screen_lines(DOCS_SVG.read_text(encoding="utf-8")))
-    assert fresh == committed, "regenerate: python -m demos board --screenshot " + str(DOCS_SVG)
+@pytest.mark.parametrize("path", list(DOCS_SCREENSHOTS), ids=lambda path: path.name)
+async def test_the_committed_screenshots_match_the_demo(tmp_path: Path, path: Path) -> None:
+    size = DOCS_SCREENSHOTS[path]
+    fresh = normalized(screen_lines(await scripted_screenshot(BoardApp(tmp_path), size)))
+    committed = normalized(screen_lines(path.read_text(encoding="utf-8")))
+    assert fresh == committed, "regenerate: python -m demos.board._script"
 
 
 def test_main_writes_the_screenshot_and_the_demo_is_listed(tmp_path: Path) -> None:
@@ -61,3 +53,54 @@ def test_main_writes_the_screenshot_and_the_demo_is_listed(tmp_path: Path) -> No
     assert board.main(["--screenshot", str(out), "--data-dir", str(tmp_path)]) == 0
     assert "airlock · effects per tick" in "\n".join(screen_lines(out.read_text()))
     assert "Textual" in board.SUMMARY
+
+
+@pytest.mark.parametrize(
+    ("count", "text"), [(0, "0 events"), (1, "1 event"), (2, "2 events"), (11, "11 events")]
+)
+def test_plural(count: int, text: str) -> None:
+    assert plural(count, "event") == text
+
+
+def status_text(app: BoardApp) -> str:
+    return str(app.query_one("#status").render())
+
+
+async def test_going_offline_saves_nothing_and_counts_read_right(tmp_path: Path) -> None:
+    app = BoardApp(tmp_path)
+    async with app.run_test(size=SCREEN_SIZE) as pilot:
+        await pilot.pause()
+        assert status_text(app) == "0 saves · server got 0 events in 0 datagrams · online"
+        await pilot.press("a")
+        for _ in range(100):
+            if app.server.datagrams:
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+        assert status_text(app) == "1 save · server got 1 event in 1 datagram · online"
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("o")
+        await pilot.pause()
+        assert app.store.saves == 1  # switching the policy changed no card
+        assert status_text(app) == "1 save · server got 1 event in 1 datagram · online"
+
+
+async def test_enter_or_a_click_moves_a_card_and_the_footer_says_so(tmp_path: Path) -> None:
+    app = BoardApp(tmp_path)
+    async with app.run_test(size=SCREEN_SIZE) as pilot:
+        await pilot.pause()
+        focused = app.focused
+        assert isinstance(focused, Card) and focused.title == "Write spec"
+        footer = "\n".join(screen_lines(app.export_screenshot()))
+        assert "Move card (or click it)" in footer
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.board["doing"] == ["Write spec"]
+        await pilot.press("enter")  # the moved card keeps the focus: Enter moves it on
+        await pilot.pause()
+        assert app.board["done"] == ["Write spec"]
+        await pilot.click("#todo .card")
+        await pilot.pause()
+        assert app.board["doing"] == ["Fix tick bug"]
+    assert app.store.saves == 3

@@ -64,25 +64,34 @@ async def test_async_failures_are_logged_counted_notified_and_observed(
             await pilot.pause()
     assert [type(error) for _, error in failures] == [ConnectionError]
     assert app.airlock_executor.failures.total == 1
-    assert [name for name, _ in flush_log.failures] == ["AsyncEffectsApp.broken()"]
+    assert [name for name, _ in flush_log.failures] == [str(failures[0][0])]
+    assert "broken()" in str(failures[0][0])
     assert any("server gone" in note for note in app.notes)
-    assert "async effect AsyncEffectsApp.broken() failed" in caplog.text
+    (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.name == "airlock"  # the logger every effect failure goes to (the guide)
+    assert f"async effect {failures[0][0]} failed" in record.getMessage()
 
 
 async def test_a_failing_sync_effect_is_reported_and_the_others_still_run(
-    flush_log: FlushLog,
+    flush_log: FlushLog, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = AsyncEffectsApp(airlock_observers=[flush_log])
-    async with app.run_test() as pilot:
-        await pilot.pause()
+    with caplog.at_level(logging.ERROR, logger="airlock"):
+        async with app.run_test() as pilot:
+            await pilot.pause()
 
-        def two_effects() -> None:
-            airlock.enqueue(app.explode)
-            airlock.enqueue(app.log_.append, "x")
+            def two_effects() -> None:
+                airlock.enqueue(app.explode)
+                airlock.enqueue(app.log_.append, "x")
 
-        app.call_later(two_effects)
-        await pilot.pause()
-        await pilot.pause()
+            app.call_later(two_effects)
+            await pilot.pause()
+            await pilot.pause()
     assert "x" in app.log_
-    assert [name for name, _ in flush_log.failures] == ["AsyncEffectsApp.explode()"]
+    ((name, error),) = flush_log.failures
+    assert "explode()" in name
+    assert isinstance(error, ValueError)
     assert any("sync effect bug" in note for note in app.notes)
+    (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.name == "airlock"  # the same logger as async failures (the guide says so)
+    assert record.exc_info is not None and record.exc_info[1] is error

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from rich.cells import cell_len
 from textual.app import App, ComposeResult
-from textual.widgets import Button, RichLog, Sparkline
+from textual.geometry import Region
+from textual.widgets import Button, Footer, Header, RichLog, Sparkline, Static
 
 import airlock
 from airlock_textual import AirlockApp, EffectInspector, EffectRecorder, tick_summary
+from airlock_textual._inspector import TITLE, WIDE_COLUMNS, _wrap_counts
+
+from .conftest import screen_lines
 
 
 def noop(*args: Any) -> None:
@@ -94,3 +100,94 @@ async def test_f12_toggles_the_inspector_which_shows_ticks_and_a_sparkline() -> 
         assert not panel.display
     assert app.airlock_recorder is not None
     assert app.airlock_recorder.ticks[-1].released == 2
+
+
+def test_a_long_summary_wraps_after_a_comma_never_inside_a_count() -> None:
+    summary = "tick 23: 4 enqueued → 3 released, 1 dropped, 2 coalesced"
+    assert _wrap_counts(summary, 80) == [summary]
+    head = "tick 23: 4 enqueued → 3 released,"
+    assert _wrap_counts(summary, 40) == [head, "  1 dropped, 2 coalesced"]
+    assert _wrap_counts(summary, 20) == [head, "  1 dropped,", "  2 coalesced"]  # head: cut
+
+
+class WideEffectsApp(AirlockApp, App[None]):
+    """A header, a footer, content, and effects whose texts are longer than any panel."""
+
+    TITLE = "wide effects app"
+    AIRLOCK_INSPECTOR = True
+    BINDINGS = [("x", "effects", "Effects")]  # noqa: RUF012 (Textual's convention)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("content " * 40, id="content")
+        yield Footer()
+
+    def action_effects(self) -> None:
+        for n in range(3):  # texts longer than the widest panel
+            airlock.enqueue(noop, {"payload": "x" * 150, "n": n}, _name=f"effect{n}_" + "y" * 120)
+        airlock.enqueue(noop, "first", _key="k")
+        airlock.enqueue(noop, "second", _key="k")
+
+
+def overlaps(a: Region, b: Region) -> bool:
+    return a.overlaps(b) and a.area > 0 and b.area > 0
+
+
+async def check_fits(app: WideEffectsApp, width: int) -> None:
+    screen = app.screen
+    panel = app.query_one(EffectInspector)
+    log = panel.query_one(RichLog)
+    assert panel.region.right <= width
+    assert panel.region.bottom <= screen.size.height
+    for docked in (app.query_one(Header), app.query_one(Footer)):
+        assert not overlaps(panel.region, docked.region), f"{width}: covers {docked}"
+    title = panel.query_one(".inspector--title", Static)
+    assert title.region.width >= len(TITLE), f"{width}: title cut to {title.region.width}"
+    text_width = log.scrollable_content_region.width
+    lines = [line.text for line in log.lines]
+    assert lines, "the recorded ticks are shown"
+    assert max(cell_len(line.rstrip()) for line in lines) <= text_width
+    assert log.max_scroll_x == 0  # nothing to scroll sideways
+    assert any(line.endswith("…") for line in lines)  # the long effects were cut, not wrapped
+    summary = "\n".join(lines)
+    assert "5 enqueued → 4 released, 1 coalesced" in summary.replace("\n  ", " ")
+    content = app.query_one("#content")
+    if width >= WIDE_COLUMNS:  # docked right: the content keeps the rest of the width
+        assert panel.region.right == width
+        assert content.region.width + panel.outer_size.width == width
+        assert content.region.width >= width // 2
+    else:  # docked at the bottom, above the footer: the content keeps the whole width
+        assert panel.region.x == 0 and panel.region.width == width
+        assert panel.region.bottom == app.query_one(Footer).region.y
+        assert content.region.width == width
+
+
+@pytest.mark.parametrize("width", [80, 100, 120, 160])
+async def test_the_inspector_fits_the_terminal(width: int) -> None:
+    app = WideEffectsApp()
+    async with app.run_test(size=(width, 30)) as pilot:
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("f12")
+        await pilot.pause()
+        await pilot.pause()
+        await check_fits(app, width)
+        shot = "\n".join(screen_lines(app.export_screenshot()))
+    assert "wide effects app" in shot  # the header's title is not covered
+    assert TITLE in shot
+
+
+async def test_the_inspector_follows_a_resize_of_the_terminal() -> None:
+    app = WideEffectsApp()
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.press("x", "f12")
+        await pilot.pause()
+        await check_fits(app, 160)
+        for width in (120, 80, 100):
+            await pilot.resize_terminal(width, 30)
+            await pilot.pause()
+            await pilot.pause()
+            await check_fits(app, width)
+        await pilot.press("x")  # a tick recorded after the resizes is clipped too
+        await pilot.pause()
+        await check_fits(app, 100)
