@@ -2,10 +2,12 @@
 
 Scopes decide *when* (``airlock.scope()``, ``airlock.tick_scope()``), policies decide *whether*
 (``airlock.policy()``, ``AllowAll``, ``DropAll``...), executors decide *how* (plain callables).
+``configure()`` sets the process-wide defaults, ``get_configuration()`` reads them and
+``reset_configuration()`` restores them.
 """
 
 from ._batch import Batch, batch
-from ._config import configure
+from ._config import configure, get_configuration, reset_configuration
 from ._context import get_current_scope, policy
 from ._enqueue import enqueue, scope, scoped
 from ._errors import (
@@ -16,12 +18,13 @@ from ._errors import (
     ScopeStateError,
     UsageError,
 )
+from ._executor import Executor
 from ._greenlet import check_greenlet as _check_greenlet
 from ._intent import Intent
 from ._observe import Observer
 from ._ordering import by_phase, phase
 from ._policies import AllowAll, AssertNoEffects, BlockTasks, DropAll, LogOnFlush, Policy
-from ._scope import Executor, FlushStats, Scope
+from ._scope import FlushStats, Scope
 from ._tick import TickScope, tick_scope
 
 __version__ = "0.1.0"
@@ -50,9 +53,11 @@ __all__ = [
     "by_phase",
     "configure",
     "enqueue",
+    "get_configuration",
     "get_current_scope",
     "phase",
     "policy",
+    "reset_configuration",
     "scope",
     "scoped",
     "tick_scope",

@@ -2,27 +2,74 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+import types
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 if TYPE_CHECKING:
     from ._policies import Policy
     from ._scope import Scope
 
-__all__ = ["Intent", "IntentOptions", "task_name"]
+__all__ = ["Intent", "IntentOptions", "qualified_task_name", "registered_name", "task_name"]
 
 _MAX_REPR = 60
+#: Where task objects keep the name their framework registered them under.
+_REGISTERED_NAME_ATTRIBUTES = (
+    "module_path",  # Django's @task (its ``name`` is the bare function name)
+    "name",  # Celery (the registered dotted name), Huey
+    "actor_name",  # Dramatiq
+)
+_DEFINED = (types.FunctionType, types.MethodType, types.BuiltinFunctionType, type)
+_FUNCTIONS = frozenset(_DEFINED[:3])
+
+
+def registered_name(task: object) -> str | None:
+    """The name a task framework registered ``task`` under (``"myapp.tasks.send_email"``)."""
+    for attribute in _REGISTERED_NAME_ATTRIBUTES:
+        name = getattr(task, attribute, None)
+        if isinstance(name, str) and name:
+            return name
+    return None
+
+
+def _named(task: object) -> object:
+    """``task``, or the function a wrapper without a name holds (``functools.partial``, Huey)."""
+    if not isinstance(getattr(task, "__name__", None), str):
+        func = getattr(task, "func", None)
+        if callable(func):
+            return func
+    return task
 
 
 def task_name(task: Callable[..., Any]) -> str:
-    """The name an intent gets when ``_name`` is not given."""
-    name = getattr(task, "name", None)  # Celery/Dramatiq tasks carry a registered name
-    if isinstance(name, str):
-        return name
-    name = getattr(task, "__qualname__", None) or getattr(task, "__name__", None)
-    if isinstance(name, str):
-        return name
-    return type(task).__qualname__
+    """The name an intent gets when ``_name`` is not given.
+
+    A registered dotted name gives its last component (``"myapp.tasks.send_email"`` ->
+    ``"send_email"``); a function gives its ``__name__``; any other callable its type's name.
+    """
+    if type(task) in _FUNCTIONS:  # the common case, and functions carry no registered name
+        return task.__name__
+    registered = registered_name(task)
+    if registered is not None:
+        return registered.rpartition(".")[2]
+    name = getattr(_named(task), "__name__", None)
+    return name if isinstance(name, str) else type(task).__name__
+
+
+def qualified_task_name(task: Callable[..., Any]) -> str:
+    """The full name: the registered name, else ``module.qualname`` of a function or class."""
+    if type(task) not in _FUNCTIONS:
+        registered = registered_name(task)
+        if registered is not None:
+            return registered
+    named = _named(task)
+    if isinstance(named, _DEFINED):
+        module = named.__module__  # None for a bound builtin method such as list.append
+        return f"{module}.{named.__qualname__}" if module else named.__qualname__
+    qualname = getattr(named, "__qualname__", None)  # e.g. a Batch, named after its handler
+    if isinstance(qualname, str):
+        return qualname
+    return f"{type(task).__module__}.{type(task).__qualname__}"
 
 
 class IntentOptions(NamedTuple):
@@ -42,14 +89,8 @@ def _short_repr(value: object) -> str:
     return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
 
 
-class Intent:
-    """One enqueued effect.
-
-    Intents are built lazily: a plain ``enqueue()`` stores a ``(task, args, kwargs)`` tuple and
-    the scope turns it into an ``Intent`` only when a policy, hook, executor or accessor needs
-    one. Once built, an intent keeps its identity for the rest of its life (through capture,
-    filtering and dispatch).
-    """
+class _IntentFields:
+    """The storage of an Intent, writable while ``Intent.__new__`` fills it in."""
 
     __slots__ = (
         "_dispatch_options",
@@ -66,15 +107,39 @@ class Intent:
     task: Callable[..., Any]
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
+    _name: str | None
+    _dispatch_options: Mapping[str, Any] | None
     origin: str | None
     key: object
+    #: Local policies active at enqueue time, innermost first.
     local_policies: tuple[Policy, ...]
+    #: The scope the intent was enqueued into (its provenance).
     scope: Scope | None
 
-    def __init__(
-        self,
+
+_set_dispatch_options = _IntentFields.__dict__["_dispatch_options"].__set__
+
+
+class Intent(_IntentFields):
+    """One enqueued effect, as immutable data.
+
+    Assigning an attribute raises ``AttributeError``; intents are unhashable (``kwargs`` may
+    hold anything) and compare by identity. Build one positionally or by keyword:
+    ``Intent(task=f, args=(1,), kwargs={}, origin=None, dispatch_options=None)``; ``args``
+    given as a list is stored as a tuple.
+
+    Intents are built lazily: a plain ``enqueue()`` stores a ``(task, args, kwargs)`` tuple and
+    the scope turns it into an ``Intent`` only when a policy, hook, executor or accessor needs
+    one. Once built, an intent keeps its identity for the rest of its life (through capture,
+    filtering and dispatch).
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
         task: Callable[..., Any],
-        args: tuple[Any, ...] = (),
+        args: Iterable[Any] = (),
         kwargs: dict[str, Any] | None = None,
         name: str | None = None,
         dispatch_options: Mapping[str, Any] | None = None,
@@ -82,30 +147,58 @@ class Intent:
         key: object = None,
         local_policies: tuple[Policy, ...] = (),
         scope: Scope | None = None,
-    ) -> None:
+    ) -> Intent:
+        # Filled in as a plain slotted object, then given its frozen class: assigning through
+        # Intent.__setattr__ (or object.__setattr__) would cost three times as much.
+        self = _IntentFields()
         self.task = task
-        self.args = args
+        self.args = args if type(args) is tuple else tuple(args)
         self.kwargs = {} if kwargs is None else kwargs
         self._name = name
         self._dispatch_options = dispatch_options
         self.origin = origin
         self.key = key
-        #: Local policies active at enqueue time, innermost first.
         self.local_policies = local_policies
-        #: The scope the intent was enqueued into (its provenance).
         self.scope = scope
+        self.__class__ = cls
+        return self  # type: ignore[return-value]
+
+    def __setattr__(self, attribute: str, value: object) -> NoReturn:
+        raise AttributeError(
+            f"Intent is immutable: cannot set {attribute!r}; build a new Intent instead"
+        )
+
+    def __delattr__(self, attribute: str) -> NoReturn:
+        raise AttributeError(f"Intent is immutable: cannot delete {attribute!r}")
+
+    __hash__ = None  # type: ignore[assignment]  # kwargs may be unhashable
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            Intent,
+            (
+                self.task, self.args, self.kwargs, self._name, self._dispatch_options,
+                self.origin, self.key, self.local_policies, self.scope,
+            ),
+        )
 
     @property
     def name(self) -> str:
-        """``_name`` if it was given, else the task's name."""
+        """``_name`` if it was given, else the task's short name (see ``qualified_name``)."""
         return self._name if self._name is not None else task_name(self.task)
+
+    @property
+    def qualified_name(self) -> str:
+        """The task's full name: its registered dotted name, else ``module.qualname``."""
+        return qualified_task_name(self.task)
 
     @property
     def dispatch_options(self) -> dict[str, Any]:
         """Backend options for the executor (``_dispatch_options``); empty dict if none."""
         options = self._dispatch_options
         if options is None:
-            options = self._dispatch_options = {}
+            options = {}
+            _set_dispatch_options(self, options)
         return options  # type: ignore[return-value]
 
     def passes_local_policies(self) -> bool:

@@ -26,6 +26,9 @@ __all__ = [
 class Policy(Protocol):
     """The policy interface. Subclass it to inherit do-nothing defaults.
 
+    Runtime-checkable: any object with ``on_enqueue`` and ``allows`` methods passes
+    ``isinstance(obj, airlock.Policy)``, subclass or not.
+
     ``on_enqueue(intent)`` runs when an intent is enqueued (it may raise to refuse loudly);
     ``allows(intent)`` runs at flush and returns whether the intent escapes.
     """
@@ -41,6 +44,12 @@ class Policy(Protocol):
 
 def check_policy(policy: Any) -> Policy:
     """Return ``policy`` if it implements the protocol, else raise ``TypeError`` saying why."""
+    if isinstance(policy, type):
+        name = policy.__qualname__
+        raise TypeError(
+            f"policy must be a policy object, got the class {name}; instantiate it: "
+            f"policy={name}()"
+        )
     hooks = (getattr(policy, "on_enqueue", None), getattr(policy, "allows", None))
     if not all(callable(hook) for hook in hooks):
         raise TypeError(
@@ -95,22 +104,32 @@ class AssertNoEffects(Policy):
 
 
 class BlockTasks(Policy):
-    """Drop intents whose name is in ``names``; with ``raise_on_enqueue``, refuse them loudly."""
+    """Drop intents named in ``names``; with ``raise_on_enqueue``, refuse them loudly.
+
+    A name matches an intent's ``name`` (``"send_email"``) or its ``qualified_name``
+    (``"myapp.tasks.send_email"``, the registered name of a Celery task or Dramatiq actor).
+    """
 
     def __init__(self, names: Iterable[str], raise_on_enqueue: bool = False) -> None:
         if isinstance(names, str):
             raise TypeError(f"BlockTasks takes a collection of task names, not {names!r}")
         self.names = frozenset(names)
         self.raise_on_enqueue = raise_on_enqueue
+        self._dotted = any("." in name for name in self.names)
+
+    def blocks(self, intent: Intent) -> bool:
+        """Whether ``intent`` is one of the blocked tasks."""
+        names = self.names
+        return intent.name in names or (self._dotted and intent.qualified_name in names)
 
     def on_enqueue(self, intent: Intent) -> None:
-        if self.raise_on_enqueue and intent.name in self.names:
+        if self.raise_on_enqueue and self.blocks(intent):
             raise PolicyViolation(
                 f"{intent} is blocked by BlockTasks({sorted(self.names)}); do not enqueue it here"
             )
 
     def allows(self, intent: Intent) -> bool:
-        return intent.name not in self.names
+        return not self.blocks(intent)
 
     def __repr__(self) -> str:
         return f"BlockTasks({sorted(self.names)!r}, raise_on_enqueue={self.raise_on_enqueue})"

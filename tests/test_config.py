@@ -66,6 +66,9 @@ def test_tick_scope_uses_configured_policy_and_executor() -> None:
         ({"scope_cls": airlock.Scope()}, "scope_cls must be a subclass"),
         ({"policy": 3}, "not an airlock policy"),
         ({"executor": "celery"}, "executor must be a callable"),
+        ({"scope_kwargs": [("errors", "continue")]}, "scope_kwargs must be a dict"),
+        ({"scope_kwargs": {"executor": print}}, r"cannot set \['executor'\]"),
+        ({"scope_kwargs": {"colour": "red"}}, r"do not fit Scope\(\)"),
     ],
 )
 def test_configure_rejects_bad_values(kwargs: dict[str, Any], message: str) -> None:
@@ -83,3 +86,63 @@ def test_scope_constructor_validates_its_arguments() -> None:
         airlock.Scope(errors="ignore")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="not an airlock observer: missing"):
         airlock.Scope(observers=[object()])  # type: ignore[list-item]
+
+
+def test_get_configuration_is_a_detached_copy() -> None:
+    policy = airlock.DropAll()
+    airlock.configure(scope_cls=Counting, policy=policy, scope_kwargs={"errors": "continue"})
+    config = airlock.get_configuration()
+    assert config == {
+        "scope_cls": Counting,
+        "policy": policy,
+        "executor": sync_executor,
+        "scope_kwargs": {"errors": "continue"},
+    }
+    config["scope_kwargs"]["errors"] = "raise"
+    config["policy"] = airlock.AllowAll()
+    assert airlock.get_configuration()["scope_kwargs"] == {"errors": "continue"}
+    assert airlock.get_configuration()["policy"] is policy
+
+
+def test_reset_configuration_restores_every_default() -> None:
+    airlock.configure(
+        scope_cls=Counting, policy=airlock.DropAll(), executor=print,
+        scope_kwargs={"errors": "continue"},
+    )
+    airlock.reset_configuration()
+    config = airlock.get_configuration()
+    assert config["scope_cls"] is airlock.Scope and config["executor"] is sync_executor
+    assert isinstance(config["policy"], airlock.AllowAll) and config["scope_kwargs"] == {}
+    log: list[int] = []
+    with airlock.scope() as s:
+        airlock.enqueue(log.append, 1)
+    assert type(s) is airlock.Scope and s.errors == "raise" and log == [1]
+
+
+def test_configured_scope_kwargs_reach_every_scope_and_explicit_ones_win() -> None:
+    airlock.configure(scope_kwargs={"errors": "continue", "order_by": len})
+    assert airlock.scope().errors == "continue"
+    assert airlock.scope().order_by is len
+    assert airlock.scope(errors="raise").errors == "raise"
+
+    @airlock.scoped
+    def handler() -> str:
+        current = airlock.get_current_scope()
+        assert current is not None
+        return current.errors
+
+    assert handler() == "continue"
+
+
+def test_scope_kwargs_are_checked_against_the_configured_scope_class() -> None:
+    class Tagged(airlock.Scope):
+        def __init__(self, *args: Any, tag: str = "", **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.tag = tag
+
+    airlock.configure(scope_cls=Tagged, scope_kwargs={"tag": "request"})
+    s = airlock.scope()
+    assert type(s) is Tagged and s.tag == "request"
+    with pytest.raises(TypeError, match="do not fit Scope"):
+        airlock.configure(scope_cls=airlock.Scope)  # Scope() takes no tag=
+    assert airlock.get_configuration()["scope_cls"] is Tagged

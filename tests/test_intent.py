@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import functools
+import pickle
+
+import pytest
 
 import airlock
 from airlock import Intent
@@ -18,6 +22,21 @@ class _Registered:
 
     def __call__(self) -> None:
         """A Celery-like task object with a registered name."""
+
+
+class _Actor:
+    actor_name = "charge_card"
+
+    def __call__(self) -> None:
+        """A Dramatiq-like actor: its registered name is ``actor_name``."""
+
+
+class _Mailer:
+    def send(self) -> None:
+        """A bound method."""
+
+    def __call__(self) -> None:
+        """A callable instance."""
 
 
 def test_str_renders_a_call() -> None:
@@ -37,16 +56,69 @@ def test_repr_shows_options_key_and_origin() -> None:
     )
 
 
-def test_name_defaults_to_qualname_and_can_be_overridden() -> None:
+def test_name_defaults_to_the_task_name_and_can_be_overridden() -> None:
     assert Intent(send_email).name == "send_email"
     assert Intent(send_email, name="mail").name == "mail"
+    assert Intent(send_email, name="a.b.c").name == "a.b.c"  # a given name is kept as given
 
 
-def test_task_name_prefers_registered_name_then_qualname_then_type() -> None:
-    assert task_name(_Registered()) == "app.tasks.registered"
+def test_task_name_is_the_last_part_of_a_registered_name_else_dunder_name() -> None:
+    assert task_name(_Registered()) == "registered"
+    assert task_name(_Actor()) == "charge_card"
     assert task_name(send_email) == "send_email"
-    partial = functools.partial(send_email, 1)
-    assert task_name(partial) == "partial"
+    assert task_name(_Mailer().send) == "send"  # __name__, not the "_Mailer.send" qualname
+    assert task_name(functools.partial(send_email, 1)) == "send_email"
+    assert task_name(_Mailer()) == "_Mailer"
+
+
+def test_qualified_name_keeps_the_registered_or_module_qualified_name() -> None:
+    assert Intent(_Registered()).qualified_name == "app.tasks.registered"
+    assert Intent(_Actor()).qualified_name == "charge_card"
+    assert Intent(send_email).qualified_name == f"{__name__}.send_email"
+    assert Intent(_Mailer().send).qualified_name == f"{__name__}._Mailer.send"
+    assert Intent(_Mailer()).qualified_name == f"{__name__}._Mailer"
+    assert Intent(send_email, name="mail").qualified_name == f"{__name__}.send_email"
+    assert Intent([].append).qualified_name == "list.append"
+    assert Intent(len).qualified_name == "builtins.len"
+
+
+def test_intent_is_immutable() -> None:
+    intent = Intent(send_email, (1,), {"to": "a"}, dispatch_options={"queue": "q"})
+    for attribute in ("task", "args", "kwargs", "name", "origin", "key", "scope", "qualified_name"):
+        with pytest.raises(AttributeError):
+            setattr(intent, attribute, None)
+    with pytest.raises(AttributeError, match="immutable"):
+        intent.args = (2,)  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="immutable"):
+        del intent.key
+    with pytest.raises(AttributeError, match="immutable"):
+        intent.color = "red"  # type: ignore[attr-defined]
+    assert intent.args == (1,) and intent.dispatch_options == {"queue": "q"}
+
+
+def test_intent_is_unhashable_and_compares_by_identity() -> None:
+    intent = Intent(send_email, (1,), {"to": ["not", "hashable"]})
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(intent)
+    twin = Intent(send_email, (1,), {"to": ["not", "hashable"]})
+    assert intent == intent and intent != twin
+
+
+def test_intent_builds_by_keyword_and_stores_args_as_a_tuple() -> None:
+    intent = Intent(task=send_email, args=[1, 2], kwargs={}, origin=None, dispatch_options=None)
+    assert intent.task is send_email and intent.args == (1, 2) and type(intent.args) is tuple
+    assert intent.kwargs == {} and intent.origin is None and intent.dispatch_options == {}
+    assert type(intent) is Intent
+    assert Intent(send_email).args == () and Intent(send_email).kwargs == {}
+
+
+def test_intent_copies_and_pickles_as_equal_data() -> None:
+    intent = Intent(send_email, (1,), {"to": "a"}, "mail", {"queue": "q"}, "signup", "k")
+    for twin in (copy.copy(intent), pickle.loads(pickle.dumps(intent))):
+        assert type(twin) is Intent and twin is not intent
+        assert (twin.task, twin.args, twin.kwargs) == (send_email, (1,), {"to": "a"})
+        assert twin.name == "mail"
+        assert (twin.dispatch_options, twin.origin, twin.key) == ({"queue": "q"}, "signup", "k")
 
 
 def test_dispatch_options_default_to_an_empty_dict_that_sticks() -> None:

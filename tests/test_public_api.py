@@ -30,9 +30,11 @@ EXPECTED = [
     "by_phase",
     "configure",
     "enqueue",
+    "get_configuration",
     "get_current_scope",
     "phase",
     "policy",
+    "reset_configuration",
     "scope",
     "scoped",
     "tick_scope",
@@ -67,6 +69,7 @@ def test_seed_import_path_for_the_sync_executor() -> None:
 def test_testing_module_exports() -> None:
     testing = importlib.import_module("airlock.testing")
     assert sorted(testing.__all__) == [
+        "EnqueueRecorder",
         "OUTCOMES",
         "Outcome",
         "RecordedFrame",
@@ -83,3 +86,24 @@ def test_error_hierarchy() -> None:
     assert issubclass(airlock.ScopeStateError, airlock.AirlockError)
     assert issubclass(airlock.PolicyViolation, airlock.AirlockError)
     assert not issubclass(airlock.ScopeStateError, airlock.UsageError)
+
+
+def test_executor_and_policy_are_runtime_checkable_protocols() -> None:
+    from airlock.integrations.executors.asyncio import AsyncioExecutor, asyncio_executor
+    from airlock.integrations.executors.sync import sync_executor
+    from airlock.integrations.executors.threadpool import BoundedThreadPoolExecutor
+
+    with BoundedThreadPoolExecutor(1, 1) as pool:
+        for executor in (sync_executor, asyncio_executor, AsyncioExecutor(), pool, print):
+            assert isinstance(executor, airlock.Executor)
+    assert not isinstance(42, airlock.Executor)
+
+    class DuckPolicy:
+        def on_enqueue(self, intent: airlock.Intent) -> None: ...
+        def allows(self, intent: airlock.Intent) -> bool:
+            return True
+
+    assert isinstance(DuckPolicy(), airlock.Policy)
+    assert isinstance(airlock.DropAll(), airlock.Policy)
+    assert not isinstance(sync_executor, airlock.Policy)
+

@@ -174,14 +174,12 @@ def test_000_human_in_the_loop_approval(fx: Effects) -> None:
         def allows(self, intent: Intent) -> bool:
             return id(intent) in self.approved
 
-    class AwaitApproval(Scope):
-        def should_flush(self, error: BaseException | None) -> bool:
-            return False
-
     approval = Approved()
-    with AwaitApproval(policy=approval) as s:
-        for tool in ("search", "delete_repo", "send_email"):
-            airlock.enqueue(getattr(fx, tool))
+    s = airlock.scope(policy=approval)
+    s.enter()  # the imperative lifecycle: exit now, flush once a human has decided
+    for tool in ("search", "delete_repo", "send_email"):
+        airlock.enqueue(getattr(fx, tool))
+    s.exit()
     pending = s.intents
     assert [i.name for i in pending] == ["search", "delete_repo", "send_email"]
     approval.approved = {id(pending[0]), id(pending[2])}
@@ -265,6 +263,7 @@ def test_002_my_executor(fx: Effects) -> None:
     with airlock.scope(executor=my_executor):
         airlock.enqueue(fx.task, 1, x=2)
     assert fx.log == [("task", (1,), {"x": 2})]
+    assert isinstance(my_executor, airlock.Executor)  # "just a function" is an Executor
 
 
 def test_002_thread_pool_executor(fx: Effects) -> None:
@@ -367,7 +366,7 @@ def test_002_builtin_executor_import_paths() -> None:
 
     for executor in (sync_executor, celery_executor, django_q_executor, huey_executor,
                      dramatiq_executor):
-        assert callable(executor)
+        assert callable(executor) and isinstance(executor, airlock.Executor)
 
 
 # -- 003: invariants -------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import setup_logging
 
 RAN: list[tuple[str, Any]] = []
+#: Sums of ``airlock_add`` calls that ran in the calling process instead of on a worker.
+INLINE: list[int] = []
 DONE = threading.Semaphore(0)
 
 
@@ -28,6 +30,8 @@ def make_app(broker: str, backend: str) -> Any:
     @app.task(name="airlock_tests.add", bind=True, shared=False)
     def add(self: Any, a: int, b: int) -> int:
         RAN.append(("add", (a + b, self.request.eta is not None)))
+        if self.request.called_directly:
+            INLINE.append(a + b)
         DONE.release()
         return a + b
 
@@ -58,6 +62,7 @@ def running_worker(app: Any) -> Iterator[Any]:
 
 def reset() -> None:
     RAN.clear()
+    INLINE.clear()
     while DONE.acquire(blocking=False):
         pass
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from celery_app import RAN, make_app, reset, running_worker, wait_for
+from celery_app import INLINE, RAN, make_app, reset, running_worker, wait_for
 
 import airlock
 from airlock.integrations.executors.celery import celery_executor
@@ -32,3 +32,16 @@ def test_flushed_tasks_run_on_the_redis_worker_and_discarded_ones_do_not(redis_a
     probe = redis_app.airlock_add.apply_async((0, 0))
     assert probe.get(timeout=20) == 0
     assert sorted(RAN) == [("add", (0, False)), ("add", (3, False)), ("add", (7, True))]
+
+
+def test_a_chain_enqueued_as_a_signature_runs_on_the_redis_worker(redis_app: Any) -> None:
+    from celery import chain
+
+    reset()
+    add = redis_app.airlock_add
+    with airlock.scope(executor=celery_executor) as scope:
+        airlock.enqueue(chain(add.s(1, 2), add.s(30)))
+        airlock.enqueue(add.s(5, 5))
+    wait_for(3, timeout=20)
+    assert scope.stats.dispatched == 2
+    assert sorted(value for _, (value, _) in RAN) == [3, 10, 33] and INLINE == []

@@ -123,10 +123,43 @@ def test_sync_view_served_through_the_async_handler(effect_log: Log) -> None:
     assert effect_log == [("outside", False)]
 
 
+@pytest.mark.parametrize("code", [400, 403, 404, 422, 500, 503])
+def test_an_error_response_discards_the_requests_effects(client, effect_log: Log, code) -> None:
+    assert client.get(f"/status/{code}/").status_code == code
+    assert effect_log == []
+
+
+@pytest.mark.parametrize("code", [200, 201, 204, 301, 302])
+def test_a_success_or_redirect_response_flushes(client, effect_log: Log, code) -> None:
+    assert client.get(f"/status/{code}/").status_code == code
+    assert effect_log == [(f"status-{code}", False)]
+
+
+def test_the_request_carries_its_scope(client, effect_log: Log) -> None:
+    response = client.get("/scope-info/")
+    assert response.content == b"DjangoScope current=True errors=raise"
+
+
+def test_should_flush_can_be_overridden(effect_log: Log) -> None:
+    from airlock_djangoapp.views import status
+    from django.http import HttpRequest, HttpResponse
+    from django.test import RequestFactory
+
+    from airlock.integrations.django import AirlockMiddleware
+
+    class FlushClientErrors(AirlockMiddleware):
+        def should_flush(self, request: HttpRequest, response: HttpResponse) -> bool:
+            return response.status_code < 500
+
+    assert FlushClientErrors(lambda r: status(r, 404))(RequestFactory().get("/")).status_code == 404
+    assert FlushClientErrors(lambda r: status(r, 500))(RequestFactory().get("/")).status_code == 500
+    assert effect_log == [("status-404", False)]
+
+
 # -- DjangoScope on its own ----------------------------------------------------------------
 
 
-def test_scope_exiting_inside_atomic_flushes_on_commit(effect_log: Log) -> None:
+def test_scope_exiting_inside_atomic_dispatches_on_commit(effect_log: Log) -> None:
     from airlock_djangoapp.effects import record
     from django.db import transaction
 
@@ -135,12 +168,13 @@ def test_scope_exiting_inside_atomic_flushes_on_commit(effect_log: Log) -> None:
     with transaction.atomic():
         with DjangoScope() as scope:
             airlock.enqueue(record, "x")
-        assert scope.is_pending and effect_log == []
-    assert scope.is_flushed
+        assert scope.is_flushed and scope.is_pending and effect_log == []
+        assert [d.state for d in scope.deferred] == ["waiting"]
+    assert not scope.is_pending and [d.state for d in scope.deferred] == ["ran"]
     assert effect_log == [("x", False)]
 
 
-def test_scope_whose_transaction_rolls_back_is_discarded_by_settle(effect_log: Log) -> None:
+def test_dispatches_whose_transaction_rolls_back_are_marked_by_settle(effect_log: Log) -> None:
     from airlock_djangoapp.effects import record
     from django.db import transaction
 
@@ -152,10 +186,11 @@ def test_scope_whose_transaction_rolls_back_is_discarded_by_settle(effect_log: L
         transaction.set_rollback(True)
     assert scope.is_pending
     scope.settle()
-    assert scope.is_discarded and effect_log == []
+    assert not scope.is_pending and effect_log == []
+    assert [i.args for i in scope.rolled_back_intents] == [("x",)]
 
 
-def test_scope_in_rolled_back_savepoint_is_discarded_though_outer_commits(effect_log) -> None:
+def test_dispatch_in_rolled_back_savepoint_is_dropped_though_outer_commits(effect_log) -> None:
     from airlock_djangoapp.effects import record
     from django.db import transaction
 
@@ -167,7 +202,7 @@ def test_scope_in_rolled_back_savepoint_is_discarded_though_outer_commits(effect
                 airlock.enqueue(record, "x")
             transaction.set_rollback(True)
         scope.settle()  # the savepoint rolled back: its commit callback is gone already
-        assert scope.is_discarded
+        assert [d.state for d in scope.deferred] == ["rolled back"]
     assert effect_log == []
 
 
@@ -223,6 +258,60 @@ def test_scope_keeps_the_users_policy(effect_log: Log) -> None:
     assert effect_log == []
 
 
+def test_a_failing_dispatch_is_logged_and_the_others_still_run_on_commit(
+    effect_log: Log, caplog: pytest.LogCaptureFixture
+) -> None:
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    def broken(label: str) -> None:
+        raise RuntimeError(f"{label} failed")
+
+    with transaction.atomic():
+        with DjangoScope() as scope:
+            airlock.enqueue(broken, "first")
+            airlock.enqueue(record, "second")
+        assert effect_log == []
+    assert effect_log == [("second", False)]  # robust: the failure did not stop the commit hooks
+    assert [d.state for d in scope.deferred] == ["failed", "ran"]
+    assert str(scope.deferred[0].error) == "first failed"
+    assert "airlock dispatch of broken('first')" in caplog.text
+
+
+def test_schedule_dispatch_can_be_overridden(effect_log: Log) -> None:
+    from airlock_djangoapp.effects import record
+
+    from airlock.integrations.django import DjangoScope
+
+    held: list[object] = []
+
+    class Held(DjangoScope):
+        def schedule_dispatch(self, callback: object) -> None:
+            held.append(callback)
+
+    with Held() as scope:
+        airlock.enqueue(record, "later")
+    assert effect_log == [] and scope.is_pending and scope.stats.dispatched == 1
+    held[0]()  # type: ignore[operator]
+    assert effect_log == [("later", False)] and not scope.is_pending
+
+
+def test_the_scope_executor_is_the_chosen_one(effect_log: Log) -> None:
+    from airlock_djangoapp.effects import logging_executor, record
+
+    from airlock.integrations.django import DjangoScope
+
+    scope = DjangoScope(executor=logging_executor)
+    assert scope.executor is logging_executor
+    with scope:
+        airlock.enqueue(record, "x")
+    assert effect_log == [("executor", "record"), ("x", False)]
+    with pytest.raises(TypeError, match="executor must be a callable"):
+        scope.executor = 3  # type: ignore[assignment]
+
+
 # -- settings ------------------------------------------------------------------------------
 
 
@@ -274,6 +363,60 @@ def test_bad_settings_fail_at_startup_with_a_clear_error(value: object, needle: 
 
     with override_settings(AIRLOCK=value), pytest.raises(ImproperlyConfigured) as info:
         _new_handler()
+    assert needle in str(info.value)
+
+
+def test_settings_helpers_read_each_key() -> None:
+    from django.test import override_settings
+
+    from airlock.integrations import django as integration
+    from airlock.integrations.executors.sync import sync_executor
+
+    with override_settings(AIRLOCK={}):
+        assert integration.get_policy() is None and integration.get_executor() is None
+        assert integration.get_scope_class() is integration.DjangoScope
+        assert integration.get_scope_kwargs() == {}
+        integration.validate_settings()
+    with override_settings(
+        AIRLOCK={
+            "POLICY": "airlock.DropAll",
+            "EXECUTOR": "airlock.integrations.executors.sync.sync_executor",
+            "SCOPE": "airlock.Scope",
+            "SCOPE_KWARGS": {"errors": "continue"},
+        }
+    ):
+        assert isinstance(integration.get_policy(), airlock.DropAll)
+        assert integration.get_executor() is sync_executor
+        assert integration.get_scope_class() is airlock.Scope
+        assert integration.get_scope_kwargs() == {"errors": "continue"}
+        integration.validate_settings()
+
+
+def test_scope_kwargs_reach_the_requests_scope(effect_log: Log) -> None:
+    from django.test import Client, override_settings
+
+    with override_settings(AIRLOCK={"SCOPE_KWARGS": {"errors": "continue"}}):
+        response = Client().get("/scope-info/")
+    assert response.content == b"DjangoScope current=True errors=continue"
+
+
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [
+        ({"POLICYY": 1, "EXTRA": 2}, "unknown key(s) ['EXTRA', 'POLICYY']"),
+        ({"SCOPE_KWARGS": {"colour": "red"}}, "AIRLOCK['SCOPE_KWARGS'] does not fit DjangoScope"),
+        ({"SCOPE_KWARGS": ["errors"]}, "is not a dict of keyword arguments"),
+        ({"SCOPE_KWARGS": {"policy": None}}, "use the POLICY and EXECUTOR keys"),
+    ],
+)
+def test_validate_settings_names_the_problem(value: object, needle: str) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+    from django.test import override_settings
+
+    from airlock.integrations.django import validate_settings
+
+    with override_settings(AIRLOCK=value), pytest.raises(ImproperlyConfigured) as info:
+        validate_settings()
     assert needle in str(info.value)
 
 

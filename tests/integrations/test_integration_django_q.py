@@ -51,3 +51,9 @@ def test_non_importable_callables_are_called_directly(effect_log: Log) -> None:
         airlock.enqueue(lambda: calls.append(2))
     assert calls == [1, 2]
     assert is_importable(add) and not is_importable(local) and not is_importable(calls.append)
+
+
+def test_the_executor_is_an_airlock_executor() -> None:
+    from airlock.integrations.executors.django_q import django_q_executor
+
+    assert isinstance(django_q_executor, airlock.Executor)

@@ -9,6 +9,7 @@ import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
+from fakes import only_method
 
 import airlock
 from airlock.integrations.executors.dramatiq import dramatiq_executor
@@ -68,3 +69,21 @@ def test_plain_callable_is_called_directly() -> None:
     with airlock.scope(executor=dramatiq_executor):
         airlock.enqueue(calls.append, 1)
     assert calls == [1]
+
+
+def test_the_executor_is_an_airlock_executor() -> None:
+    assert isinstance(dramatiq_executor, airlock.Executor)
+
+
+def test_an_actor_is_named_by_its_actor_name_and_can_be_blocked(broker: StubBroker) -> None:
+    square = make_actor(broker)
+    assert airlock.Intent(square, (2,)).name == "airlock_square"
+    with airlock.scope(airlock.BlockTasks({"airlock_square"}), executor=dramatiq_executor) as s:
+        airlock.enqueue(square, 3)
+    assert s.stats.dropped == 1 and broker.queues[square.queue_name].qsize() == 0
+
+
+def test_an_object_with_only_send_goes_through_send() -> None:
+    task = only_method("send")
+    assert dramatiq_executor(airlock.Intent(task, (1,), {"n": 2})) == "sent by send"
+    assert task.sent == [((1,), {"n": 2})]

@@ -78,3 +78,31 @@ def test_plain_callable_is_called_directly() -> None:
     with airlock.scope(executor=huey_executor):
         airlock.enqueue(calls.append, 1)
     assert calls == [1]
+
+
+def test_the_executor_is_an_airlock_executor() -> None:
+    assert isinstance(huey_executor, airlock.Executor)
+
+
+def test_a_task_is_recognised_by_what_it_offers_not_its_class(app: Any) -> None:
+    class Wrapped:
+        """Not a huey TaskWrapper: it only offers the same ``huey`` and ``task_class``."""
+
+        def __init__(self, inner: Any) -> None:
+            self.huey = inner.huey
+            self.task_class = inner.task_class
+            self.schedule = inner.schedule
+
+        def __call__(self, *args: Any) -> None:
+            raise AssertionError("must not run inline")
+
+    wrapped = Wrapped(app.airlock_triple)
+    with airlock.scope(executor=huey_executor):
+        airlock.enqueue(wrapped, 4, _dispatch_options={"priority": 2})
+        airlock.enqueue(wrapped, 9, _dispatch_options={"delay": 3600})
+    wait_for(1)
+    assert RAN == [(12, 2)]
+    deadline = time.monotonic() + 5
+    while app.scheduled_count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert app.scheduled_count() == 1

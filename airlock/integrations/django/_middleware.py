@@ -1,7 +1,10 @@
 """AirlockMiddleware: a scope per request; effects escape after the response and the commit.
 
-The scope discards when the view raises (seen through ``process_exception``, since Django turns
-the exception into a 500 response before it reaches this middleware). Sync and async views.
+Each request runs in a scope: ``enter()`` before the view, ``exit()`` after it, then
+``flush()`` if ``should_flush(request, response)`` (default: the view did not raise and the
+status is below 400), else ``discard()``. A view that raised is seen through
+``process_exception``, since Django turns the exception into a 500 response before it reaches
+this middleware. The scope is ``request.airlock_scope``. Sync and async views.
 """
 
 from __future__ import annotations
@@ -14,17 +17,11 @@ from django.http import HttpRequest, HttpResponseBase  # type: ignore[import-unt
 
 from ..._scope import Scope
 from ._scope import DjangoScope
-from ._settings import load_settings
+from ._settings import validate_settings
 
 __all__ = ["AirlockMiddleware"]
 
 _ERROR = "_airlock_error"
-
-
-def _finish(scope: Scope, request: HttpRequest) -> None:
-    scope.exit(getattr(request, _ERROR, None))
-    if isinstance(scope, DjangoScope):
-        scope.settle()
 
 
 class AirlockMiddleware:
@@ -35,32 +32,52 @@ class AirlockMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
-        self.settings = load_settings()
+        self.settings = validate_settings()
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
 
+    def should_flush(self, request: HttpRequest, response: HttpResponseBase) -> bool:
+        """Flush on a 1xx-3xx response from a view that did not raise; discard otherwise."""
+        return getattr(request, _ERROR, None) is None and response.status_code < 400
+
+    def _open(self, request: HttpRequest) -> Scope:
+        scope = self.settings.new_scope()
+        request.airlock_scope = scope
+        return scope.enter()
+
+    def _finish(self, scope: Scope, request: HttpRequest, response: HttpResponseBase) -> None:
+        scope.exit()
+        if self.should_flush(request, response):
+            scope.flush()
+        else:
+            scope.discard()
+        if isinstance(scope, DjangoScope):
+            scope.settle()
+
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
             return self._acall(request)
-        scope = self.settings.new_scope().enter()
+        scope = self._open(request)
         try:
             response = self.get_response(request)
-        except BaseException as exc:
-            scope.exit(exc)
+        except BaseException:
+            scope.exit()
+            scope.discard()
             raise
-        _finish(scope, request)
+        self._finish(scope, request, response)
         return response
 
     async def _acall(self, request: HttpRequest) -> HttpResponseBase:
-        scope = self.settings.new_scope().enter()
+        scope = self._open(request)
         get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
         try:
             response = await get_response(request)
-        except BaseException as exc:
-            scope.exit(exc)
+        except BaseException:
+            scope.exit()
+            scope.discard()
             raise
-        _finish(scope, request)
+        self._finish(scope, request, response)
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:

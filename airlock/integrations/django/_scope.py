@@ -1,17 +1,21 @@
-"""DjangoScope: effects escape only after the database transaction around them commits.
+"""DjangoScope: effects escape only once the database transaction around them commits.
 
 Two rules, both through Django's ``transaction.on_commit``:
 
-* A scope that exits inside an atomic block stays pending and flushes when that transaction
-  commits. If it rolls back, Django drops the callback; ``settle()`` then discards the scope
-  (the middleware calls it at the end of each request).
+* Each dispatch is deferred with ``schedule_dispatch(callback)``, by default
+  ``transaction.on_commit(callback, using=..., robust=True)``: outside a transaction it runs
+  at once; inside one it waits for the commit and vanishes with a rollback. Robust: a failing
+  dispatch is logged by Django and does not stop the others. ``deferred`` tells what became of
+  each (``"waiting"``, ``"ran"``, ``"failed"``, ``"rolled back"``, the last one found by
+  ``settle()``, which the middleware calls at the end of each request).
 * An intent enqueued inside an atomic block escapes only if that block committed, even when
-  the scope itself exits later, outside it (``ATOMIC_REQUESTS``, ``transaction.set_rollback``,
+  the scope itself ends later, outside it (``ATOMIC_REQUESTS``, ``transaction.set_rollback``,
   an ``atomic`` block whose exception the view caught). Those intents count as ``dropped``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
@@ -19,38 +23,93 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, transaction  # type: ignore[import-untyped]
 
 from ..._config import defaults
+from ..._executor import Executor
 from ..._intent import Intent
 from ..._observe import Observer
 from ..._policies import Policy, check_policy
-from ..._scope import ErrorMode, Executor, Scope
+from ..._scope import ErrorMode, Scope
 
-__all__ = ["CommittedOnly", "DjangoScope"]
+__all__ = ["CommittedOnly", "DeferredDispatch", "DjangoScope"]
+
+logger = logging.getLogger("airlock")
 
 
 class CommittedOnly(Policy):
-    """Wraps ``inner``: an intent enqueued inside a transaction escapes only once it committed."""
+    """Wraps ``inner``: an intent enqueued inside a transaction that rolled back is dropped.
+
+    An intent enqueued inside an atomic block escapes once that block committed, or while it
+    is still open (its dispatch then waits for the commit through ``on_commit``); it is
+    dropped when the block rolled back, even if the scope ends outside it.
+    """
 
     def __init__(self, inner: Policy, using: str = DEFAULT_DB_ALIAS) -> None:
         self.inner = inner
         self.using = using
-        self._uncommitted: dict[int, Intent] = {}
+        #: id(intent) -> the on_commit marker that forgets it once its block commits
+        self._uncommitted: dict[int, Callable[[], Any]] = {}
+        self._registered: set[int] | None = None  # ids of the on_commit callbacks, cached
 
     def track(self, intent: Intent) -> None:
-        """Hold ``intent`` back until the transaction open right now commits (if one is open)."""
+        """Watch ``intent`` until the transaction open right now commits (if one is open)."""
         if transaction.get_connection(self.using).in_atomic_block:
             key = id(intent)
-            self._uncommitted[key] = intent
-            transaction.on_commit(partial(self._uncommitted.pop, key, None), using=self.using)
+            marker = partial(self._uncommitted.pop, key, None)
+            self._uncommitted[key] = marker
+            transaction.on_commit(marker, using=self.using)
+            self._registered = None
+
+    def rolled_back(self, intent: Intent) -> bool:
+        """True when ``intent`` was enqueued in an atomic block that has rolled back."""
+        marker = self._uncommitted.get(id(intent))
+        if marker is None:
+            return False  # enqueued outside a transaction, or its block committed
+        registered = self._registered
+        if registered is None:  # a rollback drops the marker from the connection's list
+            connection = transaction.get_connection(self.using)
+            registered = self._registered = {id(entry[1]) for entry in connection.run_on_commit}
+        return id(marker) not in registered
 
     def on_enqueue(self, intent: Intent) -> None:
         self.inner.on_enqueue(intent)
         self.track(intent)
 
     def allows(self, intent: Intent) -> bool:
-        return id(intent) not in self._uncommitted and self.inner.allows(intent)
+        return not self.rolled_back(intent) and self.inner.allows(intent)
 
     def __repr__(self) -> str:
         return f"CommittedOnly({self.inner!r}, using={self.using!r})"
+
+
+class DeferredDispatch:
+    """One intent's dispatch, handed to ``schedule_dispatch``; calling it runs the executor.
+
+    ``state`` is ``"waiting"``, ``"ran"``, ``"failed"`` (``error`` says why) or
+    ``"rolled back"`` (its transaction rolled back, so Django dropped it).
+    """
+
+    __slots__ = ("__qualname__", "error", "executor", "intent", "state")
+
+    def __init__(self, executor: Executor, intent: Intent) -> None:
+        self.executor = executor
+        self.intent = intent
+        self.state = "waiting"
+        self.error: BaseException | None = None
+        #: Django's robust on_commit names the failing callback by its ``__qualname__``.
+        self.__qualname__ = f"airlock dispatch of {intent}"
+
+    def __call__(self) -> Any:
+        if self.state != "waiting":
+            return None  # each dispatch runs once
+        try:
+            result = self.executor(self.intent)
+        except BaseException as exc:
+            self.state, self.error = "failed", exc
+            raise
+        self.state = "ran"
+        return result
+
+    def __repr__(self) -> str:
+        return f"<DeferredDispatch {self.intent} {self.state}>"
 
 
 class DjangoScope(Scope):
@@ -68,22 +127,42 @@ class DjangoScope(Scope):
     ) -> None:
         inner = defaults.policy if policy is None else check_policy(policy)
         self.guard = CommittedOnly(inner, using)
+        self.using = using
+        #: Every dispatch of this scope, in order, with what became of it.
+        self.deferred: list[DeferredDispatch] = []
         super().__init__(
             self.guard, executor=executor, order_by=order_by, errors=errors, observers=observers
         )
-        self.using = using
-        self._on_commit = self._committed
-        self._waiting = False
+        self.executor = self._executor  # wrap the chosen executor (see the property)
 
-    def should_flush(self, error: BaseException | None) -> bool:
-        """Discard on error; flush now outside a transaction; else flush on commit."""
-        if error is not None:
-            return False
-        if not transaction.get_connection(self.using).in_atomic_block:
-            return True
-        transaction.on_commit(self._on_commit, using=self.using)
-        self._waiting = True
-        return False
+    @property
+    def executor(self) -> Executor:
+        """The executor each dispatch runs with, once ``schedule_dispatch`` lets it."""
+        return self._inner_executor
+
+    @executor.setter
+    def executor(self, executor: Executor) -> None:
+        set_executor = Scope.executor.fset  # type: ignore[attr-defined]
+        set_executor(self, executor)  # checks it
+        self._inner_executor = executor
+        set_executor(self, self._defer)
+
+    def _defer(self, intent: Intent) -> None:
+        dispatch = DeferredDispatch(self._inner_executor, intent)
+        self.deferred.append(dispatch)
+        self.schedule_dispatch(dispatch)
+
+    def schedule_dispatch(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` (one intent's dispatch) once the transaction commits, through
+        ``transaction.on_commit(callback, robust=True)``; at once outside a transaction (also
+        in async code, where Django has none). Override to defer differently."""
+        if transaction.get_connection(self.using).in_atomic_block:
+            transaction.on_commit(callback, using=self.using, robust=True)
+            return
+        try:  # what robust on_commit does outside a transaction
+            callback()
+        except Exception:
+            logger.exception("airlock: %s failed", getattr(callback, "__qualname__", callback))
 
     def before_descendant_flushes(
         self, exiting_scope: Scope, intents: list[Intent]
@@ -95,17 +174,22 @@ class DjangoScope(Scope):
 
     @property
     def is_pending(self) -> bool:
-        """Exited, waiting for a commit: neither flushed nor discarded yet."""
-        return self._waiting and not (self.is_flushed or self.is_discarded)
-
-    def _committed(self) -> None:
-        if self.is_pending:
-            self.flush()
+        """Some dispatch is waiting for a transaction to commit."""
+        return any(d.state == "waiting" for d in self.deferred)
 
     def settle(self) -> None:
-        """Discard a pending scope whose transaction rolled back (its commit callback is gone)."""
-        if not self.is_pending:
+        """Mark the waiting dispatches whose transaction rolled back (Django dropped their
+        callbacks) as ``"rolled back"``; the ones still registered keep waiting."""
+        waiting = [d for d in self.deferred if d.state == "waiting"]
+        if not waiting:
             return
         connection = transaction.get_connection(self.using)
-        if not any(entry[1] == self._on_commit for entry in connection.run_on_commit):
-            self.discard()
+        registered = {id(entry[1]) for entry in connection.run_on_commit}
+        for dispatch in waiting:
+            if id(dispatch) not in registered:
+                dispatch.state = "rolled back"
+
+    @property
+    def rolled_back_intents(self) -> list[Intent]:
+        """Intents whose dispatch was dropped by a rollback (found by ``settle()``)."""
+        return [d.intent for d in self.deferred if d.state == "rolled back"]

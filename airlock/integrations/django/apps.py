@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.apps import AppConfig  # type: ignore[import-untyped]
 
-from ._settings import load_settings
+from ._settings import validate_settings
 
 
 class AirlockConfig(AppConfig):  # type: ignore[misc]
@@ -15,4 +15,4 @@ class AirlockConfig(AppConfig):  # type: ignore[misc]
     verbose_name = "airlock"
 
     def ready(self) -> None:
-        load_settings()
+        validate_settings()

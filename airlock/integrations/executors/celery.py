@@ -1,6 +1,9 @@
-"""Celery executor: a Celery task goes through ``apply_async``; a plain callable is called.
+"""Celery executor: dispatch by what the task can do, not by its class.
 
-``intent.dispatch_options`` become ``apply_async`` options (``countdown``, ``queue``, ``eta``...).
+Anything with ``apply_async`` (a task, a signature ``add.s(1)``, a chain, a group, a chord)
+goes through ``apply_async(args=..., kwargs=..., **dispatch_options)``; else anything with
+``delay`` through ``delay(*args, **kwargs)``; else it is called. ``intent.dispatch_options``
+become ``apply_async`` options (``countdown``, ``queue``, ``eta``...).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from .._extras import missing_extra
 from .sync import sync_executor
 
 try:
-    from celery import Task  # type: ignore[import-untyped]
+    import celery  # type: ignore[import-untyped]  # noqa: F401 - fail early if missing
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess
     raise missing_extra("airlock.integrations.executors.celery", "celery", "celery") from exc
 
@@ -22,10 +25,13 @@ __all__ = ["celery_executor"]
 
 
 def celery_executor(intent: Intent) -> Any:
-    """Send a Celery task with ``apply_async(args, kwargs, **dispatch_options)``; else call it."""
+    """``apply_async(args, kwargs, **dispatch_options)``, else ``delay(*args, **kwargs)``,
+    else call the task."""
     task = intent.task
-    if isinstance(task, Task):
-        return task.apply_async(
-            args=intent.args, kwargs=intent.kwargs, **intent.dispatch_options
-        )
+    apply_async = getattr(task, "apply_async", None)
+    if callable(apply_async):
+        return apply_async(args=intent.args, kwargs=intent.kwargs, **intent.dispatch_options)
+    delay = getattr(task, "delay", None)
+    if callable(delay):
+        return delay(*intent.args, **intent.kwargs)
     return sync_executor(intent)

@@ -1,6 +1,8 @@
-"""Dramatiq executor: an actor goes through ``send_with_options``; a plain callable is called.
+"""Dramatiq executor: dispatch by what the actor can do, not by its class.
 
-``intent.dispatch_options`` become message options (``delay``, ``max_retries``...).
+Anything with ``send_with_options`` goes through ``send_with_options(args=..., kwargs=...,
+**dispatch_options)``; else anything with ``send`` through ``send(*args, **kwargs)``; else it
+is called. ``intent.dispatch_options`` become message options (``delay``, ``max_retries``...).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from .._extras import missing_extra
 from .sync import sync_executor
 
 try:
-    from dramatiq import Actor
+    import dramatiq  # noqa: F401 - fail early if missing
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess
     raise missing_extra("airlock.integrations.executors.dramatiq", "dramatiq", "dramatiq") from exc
 
@@ -22,10 +24,15 @@ __all__ = ["dramatiq_executor"]
 
 
 def dramatiq_executor(intent: Intent) -> Any:
-    """Send an actor with ``send_with_options(args, kwargs, **dispatch_options)``; else call it."""
+    """``send_with_options(args, kwargs, **dispatch_options)``, else ``send(*args, **kwargs)``,
+    else call the task."""
     task = intent.task
-    if isinstance(task, Actor):
-        return task.send_with_options(
+    send_with_options = getattr(task, "send_with_options", None)
+    if callable(send_with_options):
+        return send_with_options(
             args=intent.args, kwargs=intent.kwargs, **intent.dispatch_options
         )
+    send = getattr(task, "send", None)
+    if callable(send):
+        return send(*intent.args, **intent.kwargs)
     return sync_executor(intent)

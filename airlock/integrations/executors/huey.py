@@ -1,8 +1,10 @@
-"""Huey executor: a Huey task is enqueued on its Huey; a plain callable is called.
+"""Huey executor: a task is recognised by what it offers, not by its class.
 
-``intent.dispatch_options`` become task options. With ``eta`` or ``delay`` the task goes
-through ``schedule(args, kwargs, **options)``; otherwise it is enqueued now with the other
-options (``priority``, ``retries``, ``retry_delay``, ``expires``, ``timeout``, ``id``).
+A Huey task (anything with a ``task_class`` and a ``huey`` that can ``enqueue``) is enqueued
+on its Huey with ``intent.dispatch_options`` as task options. With ``eta`` or ``delay`` it goes
+through ``schedule(args, kwargs, **options)`` (Huey's ``schedule()`` refuses a call without
+one of them); otherwise it is enqueued now with the other options (``priority``, ``retries``,
+``retry_delay``, ``expires``, ``timeout``, ``id``). Anything else is called.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from .._extras import missing_extra
 from .sync import sync_executor
 
 try:
-    from huey.api import TaskWrapper  # type: ignore[import-untyped]
+    import huey  # type: ignore[import-untyped]  # noqa: F401 - fail early if missing
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess
     raise missing_extra("airlock.integrations.executors.huey", "huey", "huey") from exc
 
@@ -26,9 +28,12 @@ __all__ = ["huey_executor"]
 def huey_executor(intent: Intent) -> Any:
     """Enqueue a Huey task (``schedule`` when timed) with the intent's options; else call it."""
     task = intent.task
-    if not isinstance(task, TaskWrapper):
-        return sync_executor(intent)
     options = intent.dispatch_options
-    if "eta" in options or "delay" in options:
-        return task.schedule(args=intent.args, kwargs=intent.kwargs, **options)
-    return task.huey.enqueue(task.task_class(intent.args, intent.kwargs, **options))
+    schedule = getattr(task, "schedule", None)
+    if ("eta" in options or "delay" in options) and callable(schedule):
+        return schedule(args=intent.args, kwargs=intent.kwargs, **options)
+    task_class = getattr(task, "task_class", None)
+    enqueue = getattr(getattr(task, "huey", None), "enqueue", None)
+    if callable(task_class) and callable(enqueue):
+        return enqueue(task_class(intent.args, intent.kwargs, **options))
+    return sync_executor(intent)

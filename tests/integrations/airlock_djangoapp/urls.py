@@ -14,4 +14,6 @@ urlpatterns = [
     path("async-ok/", views.async_ok),
     path("async-boom/", views.async_boom),
     path("enqueue-tasks/", views.enqueue_tasks),
+    path("status/<int:code>/", views.status),
+    path("scope-info/", views.scope_info),
 ]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 import airlock
 
@@ -81,3 +81,18 @@ def enqueue_tasks(request: HttpRequest) -> HttpResponse:
     for task in effects.TASKS:
         airlock.enqueue(task, "tasks")
     return HttpResponse("OK")
+
+
+def status(request: HttpRequest, code: int) -> HttpResponse:
+    """Enqueue an effect, then answer with status ``code`` without raising (a 400, a 302...)."""
+    airlock.enqueue(record, f"status-{code}")
+    if 300 <= code < 400:
+        return HttpResponseRedirect("/ok/", status=code)
+    return HttpResponse(f"status {code}", status=code)
+
+
+def scope_info(request: HttpRequest) -> HttpResponse:
+    """Report the request's scope: its class and whether it is the current one."""
+    scope = request.airlock_scope  # type: ignore[attr-defined]
+    current = airlock.get_current_scope() is scope
+    return HttpResponse(f"{type(scope).__name__} current={current} errors={scope.errors}")

@@ -1,0 +1,22 @@
+"""The executor interface: *how* an intent that escaped its scope runs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from ._intent import Intent
+
+__all__ = ["Executor"]
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Any callable taking the ``Intent``: ``executor(intent)``. A plain function is one.
+
+    ``isinstance(obj, airlock.Executor)`` is True for every callable (every built-in executor,
+    any function); it checks the shape only, as the call signature cannot be checked at run time.
+    """
+
+    def __call__(self, intent: Intent, /) -> Any:
+        """Run (or send) ``intent``; an exception aborts or is reported by the flush."""
