@@ -2,7 +2,10 @@
 
 - Each test starts and ends with airlock's process-wide state at its defaults and no scope
   open (a test that leaks one fails).
-- pygame runs headless (SDL dummy drivers).
+- pygame runs headless (SDL dummy drivers) and quietly (no import greeting).
+- A plain run times no benchmark: pytest-benchmark runs each benchmarked frame once (checking
+  it works) unless a ``--benchmark-*`` option asks for timing (``--benchmark-only``,
+  ``--benchmark-enable``, ...). Verdicts on performance come from ``python -m benchmarks.report``.
 - Which parts of the suite need which optional packages: ``pip install -e ".[dev]"`` installs
   every one of them, and then the whole suite runs (CI does exactly that). Where some are
   missing, the parts that import them are not collected, the core runs, and the end of the run
@@ -19,11 +22,12 @@ from typing import Any
 
 import pytest
 
-from airlock._config import reset_defaults
+from airlock import reset_configuration
 from airlock._context import NO_SCOPE, current_target
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no greeting in the test output
 
 ROOT = Path(__file__).resolve().parent
 INSTALL = 'python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && .venv/bin/python -m pytest'
@@ -35,11 +39,13 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "tests/integrations": ("celery", "django", "pytest_asyncio"),
     "tests/integrations/test_integration_celery_redis.py": ("redis",),
     "tests/integrations/test_integration_django_q.py": ("django_q",),
+    "tests/integrations/test_integration_django_tasks.py": ("django_tasks_db",),
     "tests/integrations/test_integration_dramatiq.py": ("dramatiq",),
     "tests/integrations/test_integration_flake8.py": ("flake8",),
     "tests/integrations/test_integration_huey.py": ("huey",),
     "tests/test_docs_build.py": ("mkdocs",),
     "tests/test_isolation.py": ("gevent",),
+    "tests/test_packaging.py": ("build", "twine"),
     "tests/test_seeds.py": ("celery",),
     "tests/test_stateful.py": ("hypothesis",),
     "benchmarks": ("pytest_benchmark",),
@@ -55,6 +61,7 @@ PROVIDED_BY: dict[str, tuple[str, ...]] = {
     "airlock.integrations.django": ("django",),
     "airlock.integrations.executors.celery": ("celery",),
     "airlock.integrations.executors.django_q": ("django_q",),
+    "airlock.integrations.executors.django_tasks": ("django_tasks_db",),
     "airlock.integrations.executors.dramatiq": ("dramatiq",),
     "airlock.integrations.executors.huey": ("huey",),
     "celery": ("celery",),
@@ -63,18 +70,31 @@ PROVIDED_BY: dict[str, tuple[str, ...]] = {
     "greenlet": ("greenlet",),
     "huey": ("huey",),
     "pygame": ("pygame",),
+    "pytest_asyncio": ("pytest_asyncio",),
     "textual": ("textual",),
 }
 
 LEFT_OUT = pytest.StashKey[dict[str, list[str]]]()
 
+pytest_plugins = ["pytester"]  # tests/test_pytest_plugin.py runs small suites with it
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-benchmark reads its options
+def pytest_configure(config: pytest.Config) -> None:
+    timing_asked = any(
+        str(arg).startswith("--benchmark-") and str(arg) != "--benchmark-disable"
+        for arg in config.invocation_params.args
+    )
+    if hasattr(config.option, "benchmark_disable") and not timing_asked:
+        config.option.benchmark_disable = True
+
 
 @pytest.fixture(autouse=True)
 def _reset_airlock() -> Iterator[None]:
-    reset_defaults()
+    reset_configuration()
     assert current_target.get() is NO_SCOPE, "a previous test left a scope open"
     yield
-    reset_defaults()
+    reset_configuration()
     leaked = current_target.get()
     if leaked is not NO_SCOPE:
         current_target.set(NO_SCOPE)

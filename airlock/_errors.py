@@ -34,3 +34,13 @@ class ScopeStateError(AirlockError):
 
 class PolicyViolation(AirlockError):
     """A policy refused an intent loudly (AssertNoEffects, BlockTasks with raise_on_enqueue)."""
+
+
+def _present_as_public() -> None:
+    """Every class in ``__all__`` is re-exported by ``airlock``: name it there, so tracebacks
+    and reprs say ``airlock.NoScopeError`` (and pickling finds it), not ``airlock._errors``."""
+    for name in __all__:
+        globals()[name].__module__ = "airlock"
+
+
+_present_as_public()  # keep last: it names the classes defined above

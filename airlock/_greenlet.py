@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from importlib.util import find_spec
 
 __all__ = ["check_greenlet"]
 
@@ -12,6 +13,8 @@ def _greenlet_version() -> str | None:
     module = sys.modules.get("greenlet")
     if module is not None:
         return getattr(module, "__version__", None)
+    if find_spec("greenlet") is None:  # cheap: spares importlib.metadata when it is absent
+        return None
     try:
         from importlib.metadata import PackageNotFoundError, version
     except ImportError:  # pragma: no cover

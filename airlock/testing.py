@@ -18,24 +18,42 @@ Rules:
 - An intent is recorded once per outcome it reaches: ``dispatched``, ``dropped``, ``failed``,
   ``discarded`` or ``coalesced``. A batch is recorded as the one merged call its handler got.
   Enqueueing alone records nothing: only what the flush did counts.
+
+To see what code enqueued before anything flushes, run it inside an ``EnqueueRecorder``
+(the pytest plugin's ``airlock_recorder`` fixture is one)::
+
+    with EnqueueRecorder() as rec:        # a scope whose policy is DropAll()
+        checkout(cart)                    # its own scopes are captured by rec's
+        assert rec.names() == ["charge", "send_receipt"]   # outcome "waiting"
+    assert rec.names("dropped") == ["charge", "send_receipt"]
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from types import TracebackType
+from typing import Any, Literal
 
 from ._intent import Intent
 from ._observe import Observer
+from ._policies import DropAll, Policy
+from ._scope import Scope
 
-if TYPE_CHECKING:
-    from ._scope import Scope
+__all__ = [
+    "OUTCOMES",
+    "EnqueueRecorder",
+    "Outcome",
+    "RecordedFrame",
+    "RecordedIntent",
+    "Recorder",
+]
 
-__all__ = ["OUTCOMES", "Outcome", "RecordedFrame", "RecordedIntent", "Recorder"]
-
-Outcome = Literal["dispatched", "dropped", "failed", "discarded", "coalesced"]
-OUTCOMES: tuple[Outcome, ...] = ("dispatched", "dropped", "failed", "discarded", "coalesced")
+#: what happened to an intent; ``waiting``: enqueued, its scope has not flushed yet
+Outcome = Literal["dispatched", "dropped", "failed", "discarded", "coalesced", "waiting"]
+OUTCOMES: tuple[Outcome, ...] = (
+    "dispatched", "dropped", "failed", "discarded", "coalesced", "waiting"
+)
 
 
 @dataclass(frozen=True)
@@ -173,3 +191,82 @@ class Recorder(Observer):
 
     def __repr__(self) -> str:
         return f"<Recorder frames={len(self.frames)} current={len(self.current)}>"
+
+
+class EnqueueRecorder:
+    """A scope that shows what the code run inside it enqueued, as ``RecordedIntent`` data.
+
+    Rules:
+    - ``with EnqueueRecorder(policy) as rec:`` opens an ``airlock.Scope`` with ``policy``
+      (``DropAll()`` when none is given: record, run nothing) and a ``Recorder`` observer. Its
+      class is always ``airlock.Scope``, whatever ``configure(scope_cls=...)`` says.
+    - Scopes the code opens inside it, ticks included, are captured by it (the nesting rules),
+      so while it is open ``rec.intents`` is everything enqueued so far, own and captured, in
+      arrival order, each with outcome ``"waiting"``.
+    - When the block ends the scope flushes under its policy (or discards its intents, on an
+      exception); from then on ``rec.intents`` is what that flush did to each one
+      (``rec.outcomes`` is the ``Recorder``). A recorder is used once.
+    """
+
+    __slots__ = ("_scope", "outcomes", "policy")
+
+    def __init__(self, policy: Policy | None = None) -> None:
+        self.policy: Policy = DropAll() if policy is None else policy
+        self.outcomes = Recorder()
+        self._scope: Scope | None = None
+
+    @property
+    def scope(self) -> Scope:
+        """The recorder's scope (it exists once the recorder has been entered)."""
+        if self._scope is None:
+            raise RuntimeError(
+                "this EnqueueRecorder has not been entered yet: use it as "
+                "'with EnqueueRecorder() as rec:' (the pytest fixture airlock_recorder opens it "
+                "when the test function starts, not during fixture setup)"
+            )
+        return self._scope
+
+    @property
+    def is_open(self) -> bool:
+        """True from entering the recorder until its scope has flushed."""
+        return self._scope is not None and self._scope.is_active
+
+    def __enter__(self) -> EnqueueRecorder:
+        if self._scope is not None:
+            raise RuntimeError("an EnqueueRecorder is used once; create a new one")
+        self._scope = Scope(self.policy, observers=[self.outcomes])
+        self._scope.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.scope.__exit__(exc_type, exc, tb)
+
+    @property
+    def intents(self) -> list[RecordedIntent]:
+        """While open: every intent enqueued so far (``waiting``); afterwards: their outcomes."""
+        if self.is_open:
+            return [RecordedIntent.of(intent, "waiting") for intent in self.scope.intents]
+        return self.outcomes.intents
+
+    def names(self, outcome: str | None = None) -> list[str]:
+        """Names of the recorded intents with ``outcome`` (``None``: any), in order."""
+        return RecordedFrame(-1, self.intents).names(outcome)
+
+    def count(self, name: str, outcome: str | None = None) -> int:
+        """How many recorded intents called ``name`` have ``outcome`` (``None``: any)."""
+        return RecordedFrame(-1, self.intents).count(name, outcome)
+
+    def __iter__(self) -> Iterator[RecordedIntent]:
+        return iter(self.intents)
+
+    def __len__(self) -> int:
+        return len(self.intents)
+
+    def __repr__(self) -> str:
+        state = "open" if self.is_open else "unopened" if self._scope is None else "flushed"
+        return f"<EnqueueRecorder {state} policy={self.policy!r} intents={len(self)}>"

@@ -1,10 +1,14 @@
 """Benchmarks: airlock-tick against a hand-written buffer, airlock-py, pygame and asyncio.
 
-- ``python -m pytest benchmarks [--benchmark-only]``: the pytest-benchmark suite, one group per
-  workload and size with every contender doing the same work (short budgets unless
-  ``--benchmark-max-time``/``--benchmark-min-rounds`` are given), plus allocation soaks.
+- ``python -m pytest benchmarks``: every benchmark run once (does it do the claimed work?) and
+  the allocation soaks; nothing is timed. ``--benchmark-only`` times them with pytest-benchmark,
+  one group per workload and size with every contender doing the same work (short budgets
+  unless ``--benchmark-max-time``/``--benchmark-min-rounds`` are given). No verdicts.
 - ``python -m benchmarks.report [--quick] [--soak N]``: the interleaved side-by-side run with
-  the targets, memory and soak; full mode writes ``docs/performance/``.
+  the targets (verdicts with their spread), memory, soak and budgeted frames; writes
+  ``out/performance/`` (``--update-docs``: the committed ``docs/performance/``).
+- ``python -m benchmarks.budget``: a budgeted frame with a backlog against the same without.
+- ``python -m benchmarks.instructions``: instructions per frame under callgrind.
 - ``python -m benchmarks.profiling WORKLOAD PARAM [CONTENDER]``: cProfile of one frame kind.
 - ``python -m benchmarks.soak --intents K --frames N``: a tick soak in a quiet process.
 """

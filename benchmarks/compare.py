@@ -30,6 +30,12 @@ class Cell:
             return None
         return self.by_contender[contender].median / self.by_contender[baseline].median
 
+    def round_ratios(self, contender: str, baseline: str) -> list[float]:
+        """``contender`` over ``baseline`` in each interleaved round (the two samples of a
+        round ran moments apart, so their ratio is what noise moves least)."""
+        ours, theirs = self.by_contender[contender], self.by_contender[baseline]
+        return [a / b for a, b in zip(ours.samples, theirs.samples, strict=True)]
+
 
 @dataclass
 class Results:

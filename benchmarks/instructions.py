@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from .contenders.base import Contender
 from .contenders.contextvar_baseline import ContextVarSetReset
@@ -59,26 +60,51 @@ def _child(workload: str, param: int, contender: str, frames: int) -> None:
         frame()
 
 
-def _instructions(workload: str, param: int, contender: str, frames: int) -> int:
-    command = [
-        "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-        sys.executable, "-m", "benchmarks.instructions", "--child",
-        workload, str(param), contender, str(frames),
-    ]
-    # Neither run may write bytecode caches: the first would pay for compiling and the
-    # second not, and the difference would count the compiler.
-    env = {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
-    found = _COLLECTED.search(done.stderr)
+def _child_command(workload: str, param: int, contender: str, frames: int) -> list[str]:
+    """The measured child: ``-S`` (no site: the frames need only this checkout's ``airlock``
+    and ``benchmarks``, found from the working directory) keeps its start-up short."""
+    return [sys.executable, "-S", "-m", "benchmarks.instructions", "--child",
+            workload, str(param), contender, str(frames)]
+
+
+_ENV = {"PYTHONHASHSEED": "0", "PATH": "/usr/bin:/bin"}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _compile_once(workload: str, param: int, contender: str) -> None:
+    """Run the child natively first, so that the bytecode caches it may write exist before
+    the measured runs: both then load the same caches, and neither counts the compiler."""
+    subprocess.run(_child_command(workload, param, contender, 0), env=_ENV, check=True,
+                   capture_output=True, cwd=ROOT)
+
+
+def _callgrind(workload: str, param: int, contender: str, frames: int) -> subprocess.Popen[str]:
+    """Start the child under callgrind; it writes no bytecode cache (see ``_compile_once``)."""
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+               *_child_command(workload, param, contender, frames)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**_ENV, "PYTHONDONTWRITEBYTECODE": "1"}, cwd=ROOT)
+
+
+def _instructions(run: subprocess.Popen[str]) -> int:
+    """Wait for a ``_callgrind`` run and read its instruction count."""
+    _, stderr = run.communicate()
+    if run.returncode != 0:
+        raise RuntimeError(f"valgrind exited {run.returncode}:\n{stderr[-2000:]}")
+    found = _COLLECTED.search(stderr)
     if found is None:
-        raise RuntimeError(f"no instruction count in valgrind's output:\n{done.stderr[-2000:]}")
+        raise RuntimeError(f"no instruction count in valgrind's output:\n{stderr[-2000:]}")
     return int(found.group(1))
 
 
 def count_frame(workload: str, param: int, contender: str, frames: int) -> Count:
-    """Instructions of one frame: (run of ``frames`` frames - run of none) / ``frames``."""
-    total = _instructions(workload, param, contender, frames)
-    base = _instructions(workload, param, contender, 0)
+    """Instructions of one frame: (run of ``frames`` frames - run of none) / ``frames``.
+
+    The two runs go side by side: counts do not depend on what else runs.
+    """
+    _compile_once(workload, param, contender)
+    runs = [_callgrind(workload, param, contender, n) for n in (frames, 0)]
+    total, base = (_instructions(run) for run in runs)
     return Count(workload, param, contender, (total - base) / frames)
 
 

@@ -19,8 +19,10 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def targets_table(checks: list[Check]) -> str:
-    return table(["target", "wanted", "measured", "verdict"],
-                 [[c.name, c.target, c.value, f"**{c.verdict}**"] for c in checks])
+    return table(["target", "wanted", "measured (median of rounds)",
+                  "spread (middle half of rounds)", "verdict"],
+                 [[c.name, c.target, c.value, c.spread or "-", f"**{c.verdict}**"]
+                  for c in checks])
 
 
 def _ns(value: float) -> str:

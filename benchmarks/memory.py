@@ -87,13 +87,23 @@ class Soak:
 
 
 def soak(frame: Frame, frames: int, checkpoints: int = 10, warmup: int = 1_000) -> Soak:
-    """Run ``frames`` frames, reading the allocated-block count at ``checkpoints`` points."""
+    """Run ``frames`` frames, reading the allocated-block count at ``checkpoints`` points.
+
+    What is alive after the warm-up is frozen (``gc.freeze``) for the soak: the full
+    collections at the checkpoints then skip it, and stay cheap in a process holding many
+    objects (a test run), while everything the frames allocate is still collected.
+    """
     _run(frame, warmup)
     step, left = divmod(frames, checkpoints)
     deltas = [0] * checkpoints
     todo = iter(enumerate([step] * (checkpoints - 1) + [step + left]))  # allocated before base
-    base = _baseline()
-    for index, size in todo:
-        _run(frame, size)
-        deltas[index] = _blocks() - base
+    gc.collect()
+    gc.freeze()
+    try:
+        base = _baseline()
+        for index, size in todo:
+            _run(frame, size)
+            deltas[index] = _blocks() - base
+    finally:
+        gc.unfreeze()
     return Soak(frames, base, deltas)

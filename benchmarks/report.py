@@ -1,7 +1,9 @@
 """``python -m benchmarks.report``: the side-by-side comparison, targets, memory and soak.
 
-Runs in ONE process with interleaved rounds, prints Markdown, and (full mode) writes
-``docs/performance/results.md`` and ``docs/performance/per-intent.png``.
+Runs in ONE process with interleaved rounds, prints Markdown, and writes ``results.md`` and
+``per-intent.png`` to ``out/performance/`` (``--out DIR`` elsewhere). ``--update-docs`` writes
+them over the committed ``docs/performance/`` instead (full mode only). This is the one place
+that gives the performance targets a verdict; the test suite never does.
 """
 
 from __future__ import annotations
@@ -12,20 +14,24 @@ import platform
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from .budget import BACKLOG, BudgetRatio
+from .budget import measure as measure_budgets
 from .chart import per_intent_chart
 from .compare import Results, compare
-from .contenders import PEER, TICK, Contender, make_contenders
+from .contenders import PEER, RAW, TICK, Contender, make_contenders
 from .effects import noop
 from .markdown import memory_table, side_by_side, soak_table, targets_table
 from .memory import FrameMemory, Soak, frame_memory, soak
-from .targets import check_all
+from .targets import Check, check_all
 from .timing import CLOCKS
 
 __all__ = ["main"]
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "performance"
+OUT = Path("out") / "performance"
 CHART = "per-intent.png"
 GAPS = Path(__file__).resolve().parent / "gaps.md"  # hand-written analysis, kept with the code
 
@@ -41,9 +47,16 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
                    help="frames per soak (default 1,000,000; quick 10,000; 0 skips)")
     p.add_argument("--memory-frames", type=int, metavar="N",
                    help="frames per memory measurement (default 5,000; quick 500)")
+    p.add_argument("--budget-backlog", type=int, metavar="N",
+                   help="intents carried in the budgeted-frame comparison (python -m "
+                   "benchmarks.budget; default 1,000,000; quick 20,000; 0 skips)")
     p.add_argument("--out", type=Path,
-                   help=f"directory for results.md and {CHART} (default: {DOCS} in full mode, "
-                   "none in quick mode)")
+                   help=f"directory for results.md and {CHART} (default: {OUT})")
+    p.add_argument("--update-docs", action="store_true",
+                   help=f"write them into {DOCS}, the committed results (full mode only)")
+    p.add_argument("--contenders", metavar="NAMES",
+                   help="comma-separated contenders to run (default: all; raw and airlock tick "
+                   "always run)")
     p.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
                    help="cpu: this thread's CPU time (default; ignores time descheduled by "
                    "other processes); wall: perf_counter")
@@ -54,9 +67,25 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     args.sample_ms = args.sample_ms or (2.0 if quick else 6.0)
     args.soak = (10_000 if quick else 1_000_000) if args.soak is None else args.soak
     args.memory_frames = args.memory_frames or (500 if quick else 5_000)
-    if args.out is None and not quick:
-        args.out = DOCS
+    if args.budget_backlog is None:
+        args.budget_backlog = 20_000 if quick else BACKLOG
+    if args.update_docs and (quick or args.out is not None):
+        p.error("--update-docs writes a full run into docs/performance: drop --quick and --out")
+    args.out = DOCS if args.update_docs else args.out or OUT
     return args
+
+
+def _chosen(contenders: list[Contender], names: str | None) -> list[Contender]:
+    """The contenders named in ``--contenders`` (every one when not given), with raw and the
+    tick, which every target compares."""
+    if names is None:
+        return contenders
+    wanted = {name.strip() for name in names.split(",") if name.strip()}
+    unknown = sorted(wanted - {c.name for c in contenders})
+    if unknown:
+        raise SystemExit(f"unknown contender(s) {unknown}; choose from: "
+                         + ", ".join(c.name for c in contenders))
+    return [c for c in contenders if c.name in wanted or c.name in (RAW, TICK)]
 
 
 def _cpu() -> str:
@@ -116,10 +145,28 @@ def _soaks(contenders: list[Contender], frames: int) -> dict[str, Soak]:
     }
 
 
-def render(results: Results, memory: dict[str, dict[str, FrameMemory]], soaks: dict[str, Soak],
-           unavailable: dict[str, str], args: argparse.Namespace, about: str,
-           contenders: list[Contender], seconds: float) -> str:
-    checks = check_all(results, soaks)
+def _budgets(backlog: int, rounds: int) -> list[BudgetRatio]:
+    """``python -m benchmarks.budget``'s comparison (at most 21 rounds: each builds a tick)."""
+    return measure_budgets(backlog, min(rounds, 21)) if backlog > 0 else []
+
+
+@dataclass
+class Measured:
+    """Everything one run measured."""
+
+    results: Results
+    memory: dict[str, dict[str, FrameMemory]]
+    soaks: dict[str, Soak]
+    budgets: list[BudgetRatio]
+
+    def checks(self) -> list[Check]:
+        return check_all(self.results, self.soaks, self.budgets)
+
+
+def render(measured: Measured, unavailable: dict[str, str], args: argparse.Namespace,
+           about: str, contenders: list[Contender], seconds: float) -> str:
+    results, memory, soaks = measured.results, measured.memory, measured.soaks
+    checks = measured.checks()
     mode = "quick" if args.quick else "full"
     lines = [
         "# Performance: airlock-tick side by side",
@@ -170,6 +217,15 @@ def render(results: Results, memory: dict[str, dict[str, FrameMemory]], soaks: d
         "",
         soak_table(soaks) if soaks else "(skipped: --soak 0)",
         "",
+        "## Budgeted frames with a backlog",
+        "",
+        "`python -m benchmarks.budget`: a tick frame under `max_per_frame=100` or "
+        "`max_flush_ms=1`, with intents carried from earlier frames, against the same frame "
+        "with nothing carried; interleaved pairs of frames, one ratio per pair.",
+        "",
+        "\n".join(f"    {b.line()}" for b in measured.budgets)
+        if measured.budgets else "(skipped: --budget-backlog 0)",
+        "",
     ]
     return "\n".join(lines)
 
@@ -178,6 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
     started = time.perf_counter()
     contenders, unavailable = make_contenders()
+    contenders = _chosen(contenders, args.contenders)
     about = machine(PEER in unavailable)
     for name, reason in unavailable.items():
         print(f"note: {name} unavailable: {reason}", file=sys.stderr)
@@ -194,15 +251,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         for c in contenders:
             c.close()
-    text = render(results, memory, soaks, unavailable, args, about, contenders,
-                  time.perf_counter() - started)
+    print(f"  budgeted frames ({args.budget_backlog:,}-intent backlog)", file=sys.stderr)
+    measured = Measured(results, memory, soaks, _budgets(args.budget_backlog, args.rounds))
+    text = render(measured, unavailable, args, about, contenders, time.perf_counter() - started)
     print(text)
-    if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "results.md").write_text(text)
-        per_intent_chart(results, args.out / CHART, _subtitle(about))
-        print(f"wrote {args.out / 'results.md'} and {args.out / CHART}", file=sys.stderr)
-    missed = [c for c in check_all(results, soaks) if c.passed is False]
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.md").write_text(text)
+    per_intent_chart(results, args.out / CHART, _subtitle(about))
+    print(f"wrote {args.out / 'results.md'} and {args.out / CHART}", file=sys.stderr)
+    missed = [c for c in measured.checks() if c.passed is False]
     return 1 if args.strict and missed else 0
 
 

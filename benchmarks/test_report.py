@@ -1,25 +1,68 @@
-"""``python -m benchmarks.report`` end to end, in its smallest configuration."""
+"""``python -m benchmarks.report`` end to end, in a seconds-long configuration, and its options.
+
+The run happens in a child process, as from the command line: the memory and soak sections
+force full collections, which in the test process (with every test module loaded) would cost
+many times more than the measurements themselves.
+"""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from benchmarks import report
 
+ROOT = Path(__file__).resolve().parent.parent
+#: the smallest run that still goes through every section: 2 rounds, tiny samples and soaks,
+#: and only the contenders that need no framework
+SMOKE = ["--quick", "--rounds", "2", "--sample-ms", "0.2", "--soak", "1000",
+         "--memory-frames", "50", "--budget-backlog", "2000",
+         "--contenders", "hand-written scope,ContextVar set+reset"]
 
-def test_quick_report_writes_markdown_and_png(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    argv = ["--quick", "--rounds", "2", "--sample-ms", "0.2", "--soak", "1000",
-            "--memory-frames", "50", "--out", str(tmp_path)]
-    assert report.main(argv) == 0
+
+def test_quick_report_writes_markdown_and_png(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.report", *SMOKE, "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr
     text = (tmp_path / "results.md").read_text()
-    assert text in capsys.readouterr().out
-    for heading in ("## Targets", "## Side by side", "## Memory per frame", "## Soak"):
+    assert text in done.stdout
+    for heading in ("## Targets", "## Side by side", "## Memory per frame", "## Soak",
+                    "## Budgeted frames with a backlog"):
         assert heading in text
     assert "CPython" in text
-    assert "| airlock tick |" in text
-    assert ("**PASS**" in text) or ("**MISS**" in text)
+    assert "| airlock tick |" in text and "| hand-written scope |" in text
+    assert "airlock-py |" not in text  # left out by --contenders
+    assert "spread (middle half of rounds)" in text
+    assert "| budgeted frame (max_per_frame=100) with a 2,000-intent backlog within 2x" in text
+    assert ("**PASS" in text) or ("**MISS" in text)
     assert (tmp_path / "per-intent.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_results_go_to_out_unless_the_docs_are_asked_for() -> None:
+    assert report._parse([]).out == report.OUT == Path("out", "performance")
+    assert report._parse([]).budget_backlog == 1_000_000
+    assert report._parse(["--quick"]).budget_backlog == 20_000
+    assert report._parse(["--quick"]).out == report.OUT
+    assert report._parse(["--update-docs"]).out == report.DOCS
+    assert report._parse(["--out", "x"]).out == Path("x")
+
+
+@pytest.mark.parametrize("argv", [["--quick", "--update-docs"], ["--update-docs", "--out", "x"]])
+def test_only_a_full_run_updates_the_committed_results(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        report._parse(argv)
+    assert "--update-docs writes a full run into docs/performance" in capsys.readouterr().err
+
+
+def test_unknown_contenders_are_named() -> None:
+    from benchmarks.contenders.raw import Raw
+
+    with pytest.raises(SystemExit, match=r"unknown contender\(s\) \['nope'\]; choose from: raw"):
+        report._chosen([Raw()], "nope")

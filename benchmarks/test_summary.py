@@ -1,41 +1,48 @@
-"""The terminal summary turns the recorded medians into the target table."""
+"""A plain test run of the benchmarks times nothing and prints no verdicts or timing tables:
+verdicts on the targets belong to ``python -m benchmarks.report``."""
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from benchmarks.conftest import MEDIANS, pytest_terminal_summary
-from benchmarks.contenders import CONTEXTVAR, RAW, TICK
+ROOT = Path(__file__).resolve().parent.parent
 
 
-class _Reporter:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def write_sep(self, sep: str, title: str) -> None:
-        self.lines.append(title)
-
-    def write_line(self, line: str) -> None:
-        self.lines.append(line)
-
-
-def test_recorded_medians_are_printed_as_targets() -> None:
-    stash = pytest.Stash()
-    stash[MEDIANS] = {
-        ("intents", 10, RAW): 1.0e-6, ("intents", 10, TICK): 1.4e-6,
-        ("empty", 0, CONTEXTVAR): 2.0e-7, ("empty", 0, TICK): 8.0e-7,
-    }
-    reporter = _Reporter()
-    pytest_terminal_summary(reporter, SimpleNamespace(stash=stash))  # type: ignore[arg-type]
-    text = "\n".join(reporter.lines)
-    assert "| airlock tick within 1.5x of raw per intent, K=10.. | <= 1.50x | 1.40x" in text
-    assert "| empty tick frame within 3x of ContextVar set+reset | <= 3.00x | 4.00x" in text
-    assert "n/a" not in text  # targets whose contenders did not run are left out
+def run_pytest(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
+         "benchmarks/test_frames.py", "-k", "empty", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
 
 
-def test_nothing_is_printed_when_no_frame_was_timed() -> None:
-    reporter = _Reporter()
-    pytest_terminal_summary(reporter, SimpleNamespace(stash=pytest.Stash()))  # type: ignore[arg-type]
-    assert reporter.lines == []
+def test_a_plain_run_prints_no_verdicts_and_no_timings() -> None:
+    out = run_pytest("-q")
+    assert "passed" in out.splitlines()[-1]
+    for word in ("PASS", "MISS", "performance targets", "benchmark 'empty-0'", "Median"):
+        assert word not in out, f"{word!r} in a plain test run's output:\n{out}"
+
+
+@pytest.mark.parametrize(
+    ("args", "timed"),
+    [((), False), (("-q", "benchmarks"), False), (("--benchmark-disable",), False),
+     (("--benchmark-only",), True), (("--benchmark-enable",), True),
+     (("--benchmark-max-time=1",), True)],
+)
+def test_timing_is_on_only_when_a_benchmark_option_asks(args: tuple[str, ...], timed: bool) -> None:
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    assert spec is not None and spec.loader is not None
+    root_conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(root_conftest)
+    config = SimpleNamespace(invocation_params=SimpleNamespace(args=args),
+                             option=SimpleNamespace(benchmark_disable=False))
+    root_conftest.pytest_configure(config)
+    assert config.option.benchmark_disable is not timed

@@ -63,3 +63,28 @@ def test_soak_growth_is_a_miss() -> None:
     verdicts = _verdicts(_results(110.0), {"grown": grown, "flat": flat})
     assert verdicts["no block growth: grown"] == "MISS"
     assert verdicts["no block growth: flat"] == "PASS"
+
+
+def test_verdicts_show_the_spread_and_flag_a_limit_inside_it() -> None:
+    def cell(tick_rounds: list[float]) -> Cell:
+        raw = Measurement([100.0] * len(tick_rounds))
+        return Cell(BY_NAME["intents"], 10, {RAW: raw, TICK: Measurement(tick_rounds)})
+
+    name = "airlock tick within 1.5x of raw per intent, K=10.."
+    clear = {c.name: c for c in check_all(Results([cell([120.0, 125.0, 130.0, 135.0])]), {})}
+    assert clear[name].verdict == "PASS" and clear[name].spread == "1.24-1.31x"
+    noisy = {c.name: c for c in check_all(Results([cell([140.0, 145.0, 155.0, 160.0])]), {})}
+    assert noisy[name].spread == "1.44-1.56x"
+    assert noisy[name].verdict == "PASS (within noise)"  # median 1.50x: another run may miss
+
+
+def test_the_budgeted_frame_target_comes_from_benchmarks_budget() -> None:
+    from benchmarks.budget import BudgetRatio
+
+    fast = BudgetRatio("max_per_frame=100", 1_000, 1.0, 1.0, (1.1, 1.2, 1.3))
+    slow = BudgetRatio("max_flush_ms=1", 1_000, 5.0, 1.0, (4.0, 5.0, 6.0))
+    checks = check_all(_results(110.0), {}, [fast, slow])[-2:]
+    assert [c.verdict for c in checks] == ["PASS", "MISS"]
+    assert checks[0].name == ("budgeted frame (max_per_frame=100) with a 1,000-intent backlog "
+                              "within 2x of the same frame without")
+    assert checks[1].value == "5.00x" and checks[1].spread == "4.50-5.50x"

@@ -35,3 +35,10 @@ def test_per_frame_ns_runs_the_frame_n_times() -> None:
 def test_measurement_median_and_min() -> None:
     m = Measurement([5.0, 1.0, 3.0])
     assert (m.median, m.min) == (3.0, 1.0)
+
+
+def test_the_lazily_imported_asyncio_contender_keeps_its_name() -> None:
+    from benchmarks.contenders import ASYNCIO
+    from benchmarks.contenders.asyncio_loop import AsyncioLoop
+
+    assert AsyncioLoop.name == ASYNCIO

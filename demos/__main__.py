@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 import sys
 from pathlib import Path
@@ -20,18 +21,38 @@ def _demos() -> dict[str, ModuleType]:
     return found
 
 
+def missing(demo: ModuleType) -> list[str]:
+    """The modules ``demo`` needs that cannot be imported here."""
+    return [name for name in demo.REQUIRES if importlib.util.find_spec(name) is None]
+
+
+def install_hint(demo: ModuleType) -> str:
+    """The command that installs what ``demo`` needs (its own extra, or every demo's)."""
+    return (f'pip install "airlock-tick[{demo.EXTRA}]" (every demo: "airlock-tick[demos]"; '
+            f'from a checkout: pip install -e ".[demos]")')
+
+
 def main(argv: list[str]) -> int:
     demos = _demos()
     if not argv or argv[0] in ("-h", "--help", "list"):
         print("Demos (run one with: python -m demos NAME [--help]):")
         for name, module in sorted(demos.items()):
-            print(f"  {name:<14} {module.SUMMARY}")
+            absent = missing(module)
+            note = (f' [needs {", ".join(absent)}: pip install "airlock-tick[{module.EXTRA}]"]'
+                    if absent else "")
+            print(f"  {name:<14} {module.SUMMARY}{note}")
         return 0
     name, *rest = argv
     if name not in demos:
         print(f"unknown demo {name!r}; choose one of: {', '.join(sorted(demos))}", file=sys.stderr)
         return 2
-    return int(demos[name].main(rest) or 0)
+    demo = demos[name]
+    absent = missing(demo)
+    if absent:
+        print(f"the {name} demo needs {', '.join(absent)}, which is not installed: "
+              f"{install_hint(demo)}", file=sys.stderr)
+        return 2
+    return int(demo.main(rest) or 0)
 
 
 if __name__ == "__main__":

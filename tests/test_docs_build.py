@@ -1,12 +1,17 @@
-"""The documentation site builds with ``mkdocs build --strict``, offline.
+"""The documentation site builds with ``mkdocs build --strict``, offline, and quietly.
 
 Strict mode turns every warning into a failure: a broken link or anchor, a page missing from
-``nav``, a docstring mkdocstrings cannot render.
+``nav``, a docstring mkdocstrings cannot render. When all is well the build prints only MkDocs'
+own progress lines: no notice, no colours, no INFO from a plugin. It runs as the README and
+docs/contributing.md say (``NO_MKDOCS_2_WARNING=1`` silences Material for MkDocs' end-of-life
+notice).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +35,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"mkdocs build --strict failed (exit {result.returncode}):\n"
         + "\n".join(problems or output.splitlines()[-40:])
     )
+    noise = [line for line in output.splitlines() if line.strip() and not PROGRESS.match(line)]
+    assert not noise, "the docs build should print only its progress lines:\n" + "\n".join(noise)
     return out
+
+
+#: the lines MkDocs prints on a clean build
+PROGRESS = re.compile(r"INFO +- +(Cleaning site directory|Building documentation to directory: "
+                      r".*|Documentation built in [\d.]+ seconds)$")
 
 
 def test_strict_build_writes_every_section(site: Path) -> None:
@@ -58,3 +70,10 @@ def test_site_needs_no_network(site: Path) -> None:
             if host in text:
                 offenders.append(f"{page.relative_to(site)}: {host}")
     assert not offenders, offenders
+
+
+def test_the_docs_extra_brings_a_signature_formatter() -> None:
+    """Without Black or Ruff, mkdocstrings says so on every build (an INFO line)."""
+    requirements = importlib.metadata.requires("airlock-tick") or []
+    docs = [r for r in requirements if 'extra == "docs"' in r]
+    assert any(r.startswith(("ruff", "black")) for r in docs), docs

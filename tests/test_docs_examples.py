@@ -10,6 +10,14 @@ The rules (also written for authors in docs/contributing.md):
 - A ``text`` block titled ``Output`` right after a Python block must equal what that block
   printed.
 - A page must leave no airlock scope open.
+- A running block titled ``NAME.py`` is also a file: it is written (blocks with the same title
+  add up) into a directory of the page's files. One titled ``test_*.py`` or ``conftest.py`` is
+  a pytest file and is not run in the page's namespace: a ``test_*.py`` block runs
+  ``python -m pytest -q TITLE`` in that directory (with ``args="..."`` from the fence added),
+  and its ``Output`` block, if any, must equal pytest's closing line without its duration
+  (``2 passed``); without one, every test must pass.
+- README.md runs with nothing set that the README does not show: the SDL dummy drivers the
+  rest of the docs get (for headless pygame) are removed from its environment.
 """
 
 from __future__ import annotations
@@ -19,12 +27,16 @@ import contextvars
 import io
 import os
 import re
+import shlex
 import subprocess
 import sys
+import tempfile
 import types
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -37,6 +49,11 @@ NO_RUN = ".no-run"
 
 _OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*?)[ \t]*$")
 _TITLE = re.compile(r"""title=["']([^"']*)["']""")
+_ARGS = re.compile(r"""args=["']([^"']*)["']""")
+#: pytest's closing line ("1 failed, 2 passed in 0.05s"), its duration left out
+_PYTEST_TOTAL = re.compile(r"^=*\s*(?P<total>\d+ \w+(?:, \d+ \w+)*) in [\d.]+s\b.*$")
+#: pytest options of every docs pytest run: quiet, and without plugins that are slow to start
+PYTEST = ("-q", "-p", "no:cacheprovider", "-p", "no:benchmark", "-p", "no:hypothesispytest")
 
 
 @dataclass
@@ -49,10 +66,22 @@ class Block:
     line: int
     source: str
     output: Block | None = field(default=None, repr=False)
+    args: str = ""
 
     @property
     def runs(self) -> bool:
         return self.language in RUN_LANGUAGES and NO_RUN not in self.classes
+
+    @property
+    def is_file(self) -> bool:
+        """A running block titled ``NAME.py``: written to the page's files directory."""
+        return self.runs and self.title is not None and self.title.endswith(".py")
+
+    @property
+    def is_pytest_file(self) -> bool:
+        """A test module or conftest: run by pytest, not in the page's namespace."""
+        name = Path(self.title or "").name
+        return self.is_file and (name.startswith("test_") or name == "conftest.py")
 
     @property
     def is_output(self) -> bool:
@@ -97,6 +126,8 @@ def extract_blocks(text: str) -> list[Block]:
         index += 1
         language, classes, title = parse_info(opened.group("info"))
         block = Block(language, classes, title, start + 1, "".join(f"{b}\n" for b in body))
+        args = _ARGS.search(opened.group("info"))
+        block.args = args.group(1) if args else ""
         if block.is_output and blocks and blocks[-1].runs and _adjacent(lines, blocks[-1], start):
             blocks[-1].output = block
         blocks.append(block)
@@ -119,23 +150,55 @@ def run_page(path: Path) -> int:
     module.__file__ = str(path)
     sys.modules[name] = module  # lets dataclasses, pickling and inspect find the page's code
     try:
-        for block in blocks:
-            code = compile("\n" * (block.line - 1) + block.source, str(path), "exec")
-            printed = io.StringIO()
-            with contextlib.redirect_stdout(printed):
-                exec(code, module.__dict__)
-            if block.output is not None:
-                expected = block.output.source.rstrip()
-                got = printed.getvalue().rstrip()
-                assert got == expected, (
-                    f"{path.name}:{block.line}: printed output differs from the Output block at "
-                    f"line {block.output.line}\n--- expected\n{expected}\n--- got\n{got}"
-                )
+        with tempfile.TemporaryDirectory(prefix="docs-files-") as files:
+            for block in blocks:
+                if block.is_file:
+                    written = Path(files, block.title or "")
+                    written.parent.mkdir(parents=True, exist_ok=True)
+                    with written.open("a", encoding="utf-8") as handle:
+                        handle.write(block.source)
+                if block.is_pytest_file:
+                    got = run_pytest_file(path, block, Path(files))
+                else:
+                    got = run_block(path, block, module)
+                if block.output is not None:
+                    expected = block.output.source.rstrip()
+                    assert got == expected, (
+                        f"{path.name}:{block.line}: printed output differs from the Output block "
+                        f"at line {block.output.line}\n--- expected\n{expected}\n--- got\n{got}"
+                    )
         leaked = airlock.get_current_scope()
         assert leaked is None, f"{path.name} left {leaked!r} open; close every scope it opens"
     finally:
         del sys.modules[name]
     return len(blocks)
+
+
+def run_block(path: Path, block: Block, module: types.ModuleType) -> str:
+    """Run ``block`` in the page's namespace; return what it printed."""
+    code = compile("\n" * (block.line - 1) + block.source, str(path), "exec")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(code, module.__dict__)
+    return printed.getvalue().rstrip()
+
+
+def run_pytest_file(path: Path, block: Block, files: Path) -> str:
+    """Run pytest on a ``test_*.py`` block in the page's files directory; return its closing
+    line without the duration (a ``conftest.py`` block is only written)."""
+    title = block.title or ""
+    if not Path(title).name.startswith("test_"):
+        return ""
+    command = [sys.executable, "-m", "pytest", *PYTEST, *shlex.split(block.args), title]
+    done = subprocess.run(command, cwd=files, capture_output=True, text=True, timeout=300,
+                          check=False)
+    totals = [m["total"] for m in map(_PYTEST_TOTAL.match, done.stdout.splitlines()) if m]
+    where = f"{path.name}:{block.line}: pytest {title}"
+    assert totals, f"{where} printed no result line\n{done.stdout}\n{done.stderr}"
+    assert block.output is not None or done.returncode == 0, (
+        f"{where} failed (add an Output block if failures are what it shows)\n{done.stdout}"
+    )
+    return totals[-1]
 
 
 def doc_pages() -> list[Path]:
@@ -145,9 +208,37 @@ def doc_pages() -> list[Path]:
 IMPORT = re.compile(r"^\s*(?:import|from)\s+([\w.]+)", re.MULTILINE)
 
 
+def run_page_process(path: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``path``'s blocks in a child process of their own (see the module's rules)."""
+    return subprocess.run(
+        [sys.executable, __file__, str(path)],
+        cwd=ROOT, env=page_environment(path), capture_output=True, text=True, timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def page_runs(
+    request: pytest.FixtureRequest,
+) -> Iterator[dict[Path, Future[subprocess.CompletedProcess[str]]]]:
+    """The child process of every page this run tests, started together, as many at once as
+    there are cores: the tests then read their page's result in order. (A page whose packages
+    are missing runs too; its test is skipped before looking.)"""
+    selected = [cast(Path, item.callspec.params["path"]) for item in request.session.items
+                if isinstance(item, pytest.Function) and item.originalname == PAGE_TEST]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        runs = {path: pool.submit(run_page_process, path) for path in selected}
+        yield runs
+        for run in runs.values():
+            run.cancel()
+
+
+PAGE_TEST = "test_page_examples_run"
+
+
 @pytest.mark.parametrize("path", doc_pages(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_page_examples_run(
-    path: Path, require_imports: Callable[[Iterable[str]], None]
+    path: Path, require_imports: Callable[[Iterable[str]], None],
+    page_runs: dict[Path, Future[subprocess.CompletedProcess[str]]],
 ) -> None:
     assert path.exists(), f"{path} is missing"
     blocks = extract_blocks(path.read_text(encoding="utf-8"))
@@ -157,14 +248,24 @@ def test_page_examples_run(
         f"{path.name}: blocks at lines {[b.line for b in unknown]} use classes other than "
         f"{NO_RUN!r}; see docs/contributing.md for the code-block convention"
     )
-    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    result = subprocess.run(
-        [sys.executable, __file__, str(path)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )
+    result = page_runs[path].result()
     assert result.returncode == 0, f"{path.name}: an example failed\n{result.stderr}"
     assert result.stdout.splitlines()[-1] == f"ran {sum(b.runs for b in blocks)} blocks"
+
+
+def page_environment(path: Path) -> dict[str, str]:
+    """The environment a page runs in: README.md gets only what a reader's shell has; the
+    other pages also get SDL's dummy drivers, so their pygame examples run headless."""
+    env = {**os.environ,
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    for name in (*HEADLESS, "PYGAME_HIDE_SUPPORT_PROMPT"):  # set by the root conftest
+        env.pop(name, None)
+    if path.name != "README.md":
+        env.update(HEADLESS)
+    return env
+
+
+HEADLESS = {"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
 
 
 def test_docs_have_runnable_examples() -> None:
@@ -232,18 +333,79 @@ def test_unclosed_fence_is_an_error() -> None:
         extract_blocks("```python\nx = 1\n")
 
 
-def test_run_page_checks_printed_output(tmp_path: Path) -> None:
-    page = tmp_path / "output.md"
-    page.write_text('```python\nprint("two")\n```\n\n```text title="Output"\none\n```\n', "utf-8")
-    with pytest.raises(AssertionError, match="printed output differs"):
+def assert_page_fails(page: Path, text: str, match: str) -> None:
+    """Writing ``text`` to ``page`` makes ``run_page`` fail with a message matching ``match``."""
+    page.write_text(text, "utf-8")
+    with pytest.raises(AssertionError, match=match):
         contextvars.copy_context().run(run_page, page)
+
+
+def test_run_page_checks_printed_output(tmp_path: Path) -> None:
+    assert_page_fails(tmp_path / "output.md",
+                      '```python\nprint("two")\n```\n\n```text title="Output"\none\n```\n',
+                      "printed output differs")
 
 
 def test_run_page_reports_a_leaked_scope(tmp_path: Path) -> None:
-    page = tmp_path / "leak.md"
-    page.write_text("```python\nimport airlock\nairlock.scope().enter()\n```\n", "utf-8")
-    with pytest.raises(AssertionError, match=r"left .* open"):
-        contextvars.copy_context().run(run_page, page)
+    assert_page_fails(tmp_path / "leak.md",
+                      "```python\nimport airlock\nairlock.scope().enter()\n```\n",
+                      r"left .* open")
+
+
+PYTEST_PAGE = '''\
+```python title="game.py"
+def double(x):
+    return 2 * x
+```
+
+```python title="test_game.py"
+from game import double
+
+def test_double():
+    assert double(2) == 4
+
+def test_wrong():
+    assert double(2) == 5
+```
+
+```text title="Output"
+1 failed, 1 passed
+```
+
+```python title="test_game.py" args="-k test_double"
+```
+
+```text title="Output"
+1 passed, 1 deselected
+```
+
+```python
+print(double(21))
+```
+'''
+
+
+def test_pytest_file_blocks_run_under_pytest_with_the_pages_files(tmp_path: Path) -> None:
+    page = tmp_path / "pytest.md"
+    page.write_text(PYTEST_PAGE, "utf-8")
+    game, test_file, _, _ = [b for b in extract_blocks(PYTEST_PAGE) if b.runs]
+    assert game.is_file and not game.is_pytest_file and test_file.is_pytest_file
+    assert contextvars.copy_context().run(run_page, page) == 4
+    assert_page_fails(page, PYTEST_PAGE.replace("1 failed, 1 passed", "2 passed"),
+                      r"--- got\s+1 failed, 1 passed")
+
+
+def test_a_failing_pytest_block_without_output_fails_the_page(tmp_path: Path) -> None:
+    assert_page_fails(tmp_path / "failing.md",
+                      '```python title="test_x.py"\ndef test_x():\n    assert False\n```\n',
+                      r"test_x\.py failed")
+
+
+def test_readme_runs_without_the_headless_sdl_drivers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")  # as the root conftest sets for the suite
+    readme = page_environment(ROOT / "README.md")
+    assert "SDL_AUDIODRIVER" not in readme and "SDL_VIDEODRIVER" not in readme
+    assert page_environment(DOCS / "guides" / "pygame.md")["SDL_AUDIODRIVER"] == "dummy"
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import airlock
-from airlock.testing import RecordedFrame, RecordedIntent, Recorder
+from airlock.testing import EnqueueRecorder, RecordedFrame, RecordedIntent, Recorder
 
 
 def play_sound(name: str) -> None:
@@ -160,3 +160,63 @@ def test_one_recorder_on_a_tick_and_a_nested_scope_records_once() -> None:
     with tick, airlock.scope():
         airlock.enqueue(play_sound, "inner")
     assert rec.frames[0].dispatched_names() == ["play_sound"]
+
+
+# -- EnqueueRecorder: what the code enqueued, before anything flushes ---------------------------
+
+
+def test_enqueue_recorder_shows_own_and_captured_intents_as_waiting() -> None:
+    with EnqueueRecorder() as rec:
+        airlock.enqueue(play_sound, "coin")
+        with airlock.scope():  # captured: the recorder's scope is the outermost
+            airlock.enqueue(play_sound, "hit", _key="hit")
+        tick = airlock.tick_scope()
+        with tick:
+            airlock.enqueue(send_packets, ("pos", 0))
+        tick.close()
+        assert rec.names() == ["play_sound", "play_sound", "send_packets"]
+        assert [r.outcome for r in rec] == ["waiting"] * 3
+        assert rec.intents[1].key == "hit"
+        assert rec.count("play_sound") == 2 and len(rec) == 3
+        assert "open" in repr(rec)
+    assert rec.names("dropped") == ["play_sound", "play_sound", "send_packets"]
+    assert rec.names("waiting") == []
+    assert rec.outcomes.frame(0).stats["dropped"] == 3
+
+
+def test_enqueue_recorder_policy_decides_at_the_end() -> None:
+    played: list[str] = []
+    with EnqueueRecorder(airlock.BlockTasks({"explode"})) as rec:
+        airlock.enqueue(played.append, "coin")
+        airlock.enqueue(explode, "never")
+        assert played == []
+    assert played == ["coin"]
+    assert rec.names("dispatched") == ["append"] and rec.names("dropped") == ["explode"]
+
+
+def test_enqueue_recorder_discards_on_an_exception() -> None:
+    played: list[str] = []
+    with pytest.raises(RuntimeError), EnqueueRecorder(airlock.AllowAll()) as rec:
+        airlock.enqueue(played.append, "coin")
+        raise RuntimeError("test body failed")
+    assert played == [] and rec.names("discarded") == ["append"]
+
+
+def test_enqueue_recorder_is_used_once_and_inside_its_block() -> None:
+    rec = EnqueueRecorder()
+    assert rec.intents == [] and "unopened" in repr(rec)
+    with pytest.raises(RuntimeError, match="has not been entered yet"):
+        rec.scope  # noqa: B018
+    with rec:
+        pass
+    with pytest.raises(RuntimeError, match="used once"), rec:
+        pass
+
+
+def test_enqueue_recorder_ignores_the_configured_scope_class() -> None:
+    class Loud(airlock.Scope):
+        pass
+
+    airlock.configure(scope_cls=Loud)
+    with EnqueueRecorder() as rec:
+        assert type(rec.scope) is airlock.Scope

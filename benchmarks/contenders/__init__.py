@@ -1,9 +1,12 @@
-"""The contenders, in report order. The peer is left out (with a reason) if it cannot load."""
+"""The contenders, in report order. The peer is left out (with a reason) if it cannot load.
+
+The asyncio contender is imported only by ``make_contenders()``: importing asyncio is a third
+of the start-up of ``python -m benchmarks.instructions``' child processes under valgrind.
+"""
 
 from __future__ import annotations
 
 from .._peer import peer_or_none
-from .asyncio_loop import AsyncioLoop
 from .base import Contender, Frame
 from .contextvar_baseline import ContextVarSetReset
 from .handwritten import HandWrittenScope
@@ -32,7 +35,7 @@ TICK = AirlockTick.name
 SCOPE = AirlockScope.name
 PEER = AirlockPy.name
 PYGAME = PygameQueue.name
-ASYNCIO = AsyncioLoop.name
+ASYNCIO = "asyncio call_soon"  # AsyncioLoop.name (checked by benchmarks/test_timing.py)
 CONTEXTVAR = ContextVarSetReset.name
 
 
@@ -45,5 +48,7 @@ def make_contenders() -> tuple[list[Contender], dict[str, str]]:
         contenders.append(AirlockPy(peer))
     else:
         unavailable[PEER] = reason
+    from .asyncio_loop import AsyncioLoop
+
     contenders += [PygameQueue(), AsyncioLoop(), ContextVarSetReset()]
     return contenders, unavailable
