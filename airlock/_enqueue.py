@@ -18,7 +18,7 @@ from ._context import NO_SCOPE, POLICY_GUARD, PolicyView, current_target
 from ._errors import NoScopeError, PolicyEnqueueError
 from ._intent import NO_OPTIONS, IntentOptions
 from ._policies import Policy
-from ._scope import Executor, Scope
+from ._scope import Executor, Scope, effect_label
 
 __all__ = ["enqueue", "scope", "scoped"]
 
@@ -77,7 +77,7 @@ def _enqueue_general(
     elif target._accepting and callable(task):
         target._buffer.append((task, args, kwargs))
         return
-    if not callable(task) and type(task) is not Batch:
+    if not callable(task) and type(task) is not Batch and not _is_task_object(task):
         raise TypeError(
             f"airlock.enqueue() needs a callable task, got {task!r} "
             f"({type(task).__qualname__}); pass the function itself, not its result"
@@ -85,11 +85,15 @@ def _enqueue_general(
     if type(target) is PolicyView:
         scope, local_policies = target.scope, target.policies
     elif target is NO_SCOPE or target is POLICY_GUARD:
-        name = options.name if options is not None else None
-        _refuse(target, name or getattr(task, "__qualname__", None) or repr(task))
+        _refuse(target, effect_label(task, options))
     else:
         scope, local_policies = target, ()
     scope._enqueue_intent(task, args, kwargs, options, local_policies)
+
+
+def _is_task_object(task: Any) -> bool:
+    """A task object its executor sends though it is not callable (a Django 6 ``@task``)."""
+    return callable(getattr(task, "enqueue", None))
 
 
 def _pop_options(kwargs: dict[str, Any]) -> IntentOptions | None:
@@ -106,6 +110,14 @@ def _pop_options(kwargs: dict[str, Any]) -> IntentOptions | None:
         raise TypeError(f"_origin must be a string, got {options.origin!r}")
     if options.dispatch_options is not None and not isinstance(options.dispatch_options, dict):
         raise TypeError(f"_dispatch_options must be a dict, got {options.dispatch_options!r}")
+    if options.key is not None:
+        try:
+            hash(options.key)
+        except TypeError:
+            raise TypeError(
+                f"_key must be hashable (intents with equal keys coalesce), got {options.key!r} "
+                f"({type(options.key).__qualname__}); use a string, number or tuple"
+            ) from None
     return None if options == NO_OPTIONS else options
 
 
@@ -116,9 +128,9 @@ def _refuse(target: Any, label: str) -> NoReturn:
             "enqueue from domain code instead"
         )
     raise NoScopeError(
-        f"airlock.enqueue({label}) was called with no scope open; wrap the calling code in "
-        "`with airlock.scope():` (or the frame in `with tick:`), or call the task directly "
-        "if it should run now"
+        f"airlock.enqueue() of {label} was called with no scope open, so nothing will run "
+        "it; open a scope around the code that enqueues: `with airlock.scope():` (in a game "
+        "or UI loop, the frame's `with tick:`)"
     )
 
 
@@ -132,9 +144,12 @@ def scope(
     """Create a scope (use it as ``with airlock.scope(...) as s:``).
 
     ``_cls`` picks the Scope class (default: ``airlock.configure(scope_cls=...)`` or ``Scope``);
-    other keyword arguments go to its constructor.
+    other keyword arguments go to its constructor, after ``configure(scope_kwargs=...)``'s
+    (the ones given here win).
     """
     cls = _cls or defaults.scope_cls or Scope
+    if defaults.scope_kwargs:
+        scope_kwargs = {**defaults.scope_kwargs, **scope_kwargs}
     return cls(policy, executor=executor, **scope_kwargs)
 
 

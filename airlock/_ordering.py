@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from ._errors import UsageError
 from ._intent import Intent
 
-__all__ = ["by_phase", "phase"]
+__all__ = ["by_phase", "ordering_error", "phase"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,3 +53,30 @@ def by_phase(*phases: str, default: str | None = None) -> Callable[[Intent], int
             ) from None
 
     return key
+
+
+def ordering_error(
+    order_by: Callable[[Intent], Any], intents: list[Intent], error: Exception
+) -> UsageError:
+    """Explain why sorting ``intents`` by ``order_by`` failed with ``error``, naming the
+    ordering function and the intent(s) at fault."""
+    name = getattr(order_by, "__qualname__", None) or repr(order_by)
+    keys = []
+    for intent in intents:
+        try:
+            keys.append(order_by(intent))
+        except Exception as exc:
+            return UsageError(
+                f"order_by {name} raised {type(exc).__name__} for {intent}: {exc}; it must "
+                "return a sort key for every intent"
+            )
+    for intent, key in zip(intents, keys, strict=True):
+        try:
+            _ = key < keys[0], keys[0] < key
+        except Exception:
+            return UsageError(
+                f"order_by {name} returned keys that do not compare: {keys[0]!r} for "
+                f"{intents[0]} and {key!r} for {intent} ({error}); return keys of one "
+                "comparable type"
+            )
+    return UsageError(f"order_by {name} failed to order {len(intents)} intent(s): {error}")

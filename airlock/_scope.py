@@ -1,16 +1,23 @@
 """Scopes decide *when* effects escape: they buffer intents and release them at flush.
 
-Lifecycle: NEW -> ACTIVE (entered) -> FLUSHED | DISCARDED, or PENDING when ``should_flush``
-declined without an error (a deferred scope: call ``flush()`` or ``discard()`` later).
+Lifecycle (the reference Airlock's): NEW -> ``enter()`` -> ACTIVE -> ``exit()`` -> PENDING
+(exited) -> exactly one of ``flush()`` / ``discard()`` -> FLUSHED | DISCARDED. A scope never
+entered may be flushed or discarded too. ``with`` runs enter(), exit(), then flush() or
+discard() as ``should_flush(error)`` decides.
 
 Buffer invariant: ``_buffer`` holds plain ``(task, args, kwargs)`` tuples and ``Intent``
 objects, in arrival order. ``_rich`` is False only while every entry is a plain tuple, which
-is what lets a flush under the default policy and executor be a plain loop.
+is what lets a flush under the default policy and executor be a plain loop. A scope used once
+keeps its buffer after the flush or discard (``intents`` stay readable, materialized lazily);
+a tick keeps a frame's entries until its next frame opens, then removes that many (other
+threads may have appended meanwhile: see ``_tick.py``).
 
 Provenance of plain tuples: an ``Intent`` carries its scope; a tuple belongs to this scope
 unless ``_origins`` says otherwise. ``_origins`` is None or a list of ``(index, scope)`` marks
 in index order: tuples from ``index`` on were enqueued into ``scope`` (None: this scope), up
 to the next mark. Plain capture writes the marks; materializing consumes them.
+
+Ledger: every intent that enters a flush leaves it exactly one way (see ``FlushStats``).
 """
 
 from __future__ import annotations
@@ -27,32 +34,48 @@ from ._batch import Batch, merge_batches
 from ._config import defaults, hot_path_flags
 from ._context import NO_SCOPE, POLICY_GUARD, current_target, resolve
 from ._errors import PolicyEnqueueError, ScopeStateError
-from ._intent import NO_OPTIONS, Intent, IntentOptions
+from ._executor import Executor
+from ._intent import NO_OPTIONS, Intent, IntentOptions, task_name
 from ._observe import Observer, check_observer
+from ._ordering import ordering_error
 from ._policies import DropAll, Policy, check_policy, is_allow_all
 from .integrations.executors.sync import sync_executor
 
-__all__ = ["ErrorMode", "Executor", "FlushStats", "Scope"]
+__all__ = ["ErrorMode", "Executor", "FlushStats", "Scope", "effect_label"]
 
-Executor = Callable[[Intent], Any]
 ErrorMode = Literal["raise", "continue"]
 S = TypeVar("S", bound="Scope")
 
 logger = logging.getLogger("airlock")
 
-NEW, ACTIVE, PENDING, FLUSHED, DISCARDED = "new", "active", "pending", "flushed", "discarded"
+NEW, ACTIVE, PENDING, FLUSHED, DISCARDED = "new", "active", "exited", "flushed", "discarded"
 _MISSING = Token.MISSING
 _set_target = current_target.set
 _reset_target = current_target.reset
 _ERROR_MODES = ("raise", "continue")
+#: what ``_release`` returns when it dispatched nothing (never handed out: flush() copies it)
+_NONE_DISPATCHED: list[Intent] = []
 
 
 class FlushStats:
-    """Numbers for one flush (for a tick: one frame). Reused in place; ``copy()`` to keep one."""
+    """Numbers for one flush (for a tick: one frame). Reused in place; ``copy()`` to keep one.
+
+    Every intent that entered a flush left it exactly one way, so the ledger balances::
+
+        enqueued + carried_in == dispatched + batched + dropped + coalesced + captured
+                                 + discarded + failed + undispatched + carried
+
+    ``balance_error()`` checks it. A batch effect's N intents that reach the executor as one
+    merged call count N - 1 as ``batched`` and the merged call once, as whatever happened to
+    it (``dispatched``, ``failed``, ``undispatched`` or ``carried``). ``hook_errors`` and
+    ``flush_ns`` are not part of the ledger.
+    """
 
     __slots__ = (
         "batched",
+        "captured",
         "carried",
+        "carried_in",
         "coalesced",
         "discarded",
         "dispatched",
@@ -61,6 +84,8 @@ class FlushStats:
         "failed",
         "failures",
         "flush_ns",
+        "hook_errors",
+        "undispatched",
     )
 
     def __init__(self) -> None:
@@ -68,27 +93,53 @@ class FlushStats:
         self.reset()
 
     def reset(self) -> None:
-        #: intents in the buffer when the flush began (own, captured and handed over)
+        #: intents in the buffer when the flush began (own, captured, handed over, posted and
+        #: waiting from before the frame)
         self.enqueued = 0
-        #: intents handed to the executor without error
+        #: intents a budget left over from the previous frame, dispatched first in this one
+        self.carried_in = 0
+        #: intents (or merged batch calls) handed to the executor without error
         self.dispatched = 0
         #: intents refused by a policy (local or scope)
         self.dropped = 0
         #: intents replaced by a later one with the same ``_key``
         self.coalesced = 0
-        #: batch intents folded into another call of the same batch effect
+        #: intents handed to an enclosing scope that captured them (they flush with it)
+        self.captured = 0
+        #: batch intents folded into another call of the same batch effect (N intents of one
+        #: batch: N - 1 here, the merged call counted once elsewhere)
         self.batched = 0
         #: intents released but left for the next frame by a budget
         self.carried = 0
-        #: intents whose executor raised
+        #: intents whose executor (or policy at flush) raised; KeyboardInterrupt too
         self.failed = 0
         #: intents thrown away with their scope (it exited with an error, or discard())
         self.discarded = 0
+        #: intents not dispatched because the flush was aborted by an error: those in the
+        #: error's ``undispatched_intents``
+        self.undispatched = 0
+        #: errors raised by observers or ``order_by`` (not by intents): logged once per flush;
+        #: under ``errors="raise"`` the first is raised after the flush has accounted for all
+        self.hook_errors = 0
         #: wall time of the flush in nanoseconds (0 for an empty one). A tick times its
         #: frames from the first read of its ``stats`` on: a loop that never looks pays nothing
         self.flush_ns = 0
         if self.failures:
             self.failures = []
+
+    def balance_error(self) -> str | None:
+        """None when the ledger identity (see the class docstring) holds, else what is off."""
+        entered = self.enqueued + self.carried_in
+        left = sum(getattr(self, name) for name in _LEFT)
+        if entered == left:
+            return None
+        parts = ", ".join(f"{name}={getattr(self, name)}" for name in _LEFT)
+        problem = "unaccounted for" if entered > left else "counted twice"
+        return (
+            f"FlushStats out of balance: {entered} entered (enqueued={self.enqueued}, "
+            f"carried_in={self.carried_in}) but {left} left ({parts}); "
+            f"{abs(entered - left)} intent(s) {problem}"
+        )
 
     def copy(self) -> FlushStats:
         other = FlushStats()
@@ -107,13 +158,27 @@ class FlushStats:
         return f"FlushStats({fields})"
 
 
+#: the ledger's outgoing side, in the order ``balance_error`` reports it
+_LEFT = (
+    "dispatched", "batched", "dropped", "coalesced", "captured", "discarded", "failed",
+    "undispatched", "carried",
+)
+
+
+def effect_label(task: Any, options: IntentOptions | None = None) -> str:
+    """How an error message names an effect: by its intent name, unless that is private."""
+    name = options.name if options is not None and options.name else task_name(task)
+    return "an effect" if name.startswith("_") else repr(name)
+
+
 def attach_undispatched(exc: BaseException, failed: Intent | None, rest: list[Intent]) -> None:
     """Record on ``exc`` which intent failed and which were never dispatched."""
     exc.failed_intent = failed  # type: ignore[attr-defined]
     exc.undispatched_intents = rest  # type: ignore[attr-defined]
     if sys.version_info >= (3, 11):
+        where = "before dispatch" if failed is None else f"at {failed}"
         exc.add_note(
-            f"airlock: flush aborted at {failed}; {len(rest)} intent(s) not dispatched "
+            f"airlock: flush aborted {where}; {len(rest)} intent(s) not dispatched "
             "(see .undispatched_intents)"
         )
 
@@ -134,6 +199,7 @@ class Scope:
         "_enqueue_hooked",
         "_executor",
         "_fast_flush",
+        "_hook_failure",
         "_in_policy",
         "_origins",
         "_parent",
@@ -195,6 +261,9 @@ class Scope:
             self.observers = ()
             self._enqueue_hooked, self._fast_flush = defaults.paths()
             return
+        #: (first error, "Observer.hook", count) of observer errors not yet reported; left
+        #: unset (read with getattr) by the default scope above, which saves a store
+        self._hook_failure: tuple[BaseException, str, int] | None = None
         self._policy = defaults.policy if policy is None else check_policy(policy)
         if executor is None:
             executor = defaults.executor
@@ -219,7 +288,8 @@ class Scope:
         super().__init_subclass__(**kwargs)
         cls._plain_lifecycle = (
             cls.exit is Scope.exit and cls.should_flush is Scope.should_flush
-            and cls.enter is Scope.enter
+            and cls.enter is Scope.enter and cls.flush is Scope.flush
+            and cls.discard is Scope.discard
         )
         cls._plain_paths = cls._configure_paths is Scope._configure_paths
 
@@ -228,6 +298,10 @@ class Scope:
         """Numbers of the last flush (see ``FlushStats``). Reading them turns on the timing of
         plain flushes (``flush_ns``) for a tick created with ``timed=False``."""
         self._timed = True
+        return self._current_stats()
+
+    def _current_stats(self) -> FlushStats:
+        """``stats`` without turning timing on."""
         stats = self._stats
         if stats is None:
             stats = self._stats = FlushStats()
@@ -281,14 +355,15 @@ class Scope:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    #: True when enter/exit/should_flush are Scope's own, so ``with`` may inline them.
+    #: True when enter/exit/should_flush/flush/discard are Scope's own, so ``with`` may
+    #: inline them.
     _plain_lifecycle = True
-
     def __enter__(self: S) -> S:
         if self._plain_lifecycle and self._state is NEW:
             self._open()
             return self
-        return self.enter()
+        self.enter()
+        return self
 
     def __exit__(
         self,
@@ -297,22 +372,37 @@ class Scope:
         tb: TracebackType | None,
     ) -> None:
         if self._plain_lifecycle and exc is None and self._state is ACTIVE:
+            # enter() / exit() / flush() inlined
             _reset_target(self._token)  # type: ignore[arg-type]  # set by __enter__
             self._token = None
             self._state = PENDING
             self._accepting = False
-            self._release()
             if self.observers:
-                self._notify_flushed()
+                self._flush_now()
+            else:
+                self._release()
             return
-        self.exit(exc)
+        self.exit()
+        if self._state is not PENDING:
+            return  # a subclass's exit() already flushed or discarded
+        cls = type(self)
+        if self.should_flush(exc):
+            if cls.flush is Scope.flush:
+                self._flush_now()  # the same, without building the list nobody reads
+            else:
+                self.flush()
+        elif cls.discard is Scope.discard:
+            self._discard_now()
+        else:
+            self.discard()
 
     def enter(self: S) -> S:
-        """Make this the current scope of the calling context."""
+        """Make this the current scope of the calling context. A scope is entered once."""
         if self._state is not NEW:
+            problem = "is already active" if self._state is ACTIVE else self._done_state()
             raise ScopeStateError(
-                f"{self!r} was already entered (state: {self._state}); create a new scope "
-                "per unit of work, or use airlock.tick_scope() for a reusable per-frame scope"
+                f"cannot enter {self!r}: it {problem}; create a new scope per unit of work, "
+                "or use airlock.tick_scope() for a reusable per-frame scope"
             )
         self._open()
         return self
@@ -337,54 +427,85 @@ class Scope:
         if token is not None:
             current_target.reset(token)
 
-    def exit(self, error: BaseException | None = None) -> None:
-        """Leave the scope: flush if ``should_flush(error)``, else discard on error, else defer."""
-        if self._state is DISCARDED and self._token is None:
-            return  # discard() was called inside the block: it already left the context
+    def exit(self) -> None:
+        """Deactivate: the context's current scope becomes the one before ``enter()``.
+
+        It does not flush: call ``flush()`` or ``discard()`` next (``with`` does, as
+        ``should_flush(error)`` decides).
+        """
         if self._state is not ACTIVE:
-            raise ScopeStateError(f"{self!r} is not active (state: {self._state}); cannot exit it")
+            raise ScopeStateError(
+                f"cannot exit {self!r}: it is not active (it {self._done_state()}); "
+                "exit() follows enter()"
+            )
         self._close_context()
         self._state = PENDING
         self._update_accepting()
-        if self.should_flush(error):
-            self._release()
-        elif error is not None:
-            self._drop_buffer()
-        if self.observers and self._state is not PENDING:
-            self._notify_flushed()
 
     def should_flush(self, error: BaseException | None) -> bool:
-        """Whether to flush on exit. Default: flush on a clean exit, discard on any exception."""
+        """Whether ``with`` flushes (True) or discards (False) after ``exit()``.
+
+        Default: flush on a clean exit, discard on any exception.
+        """
         return error is None
 
-    def flush(self) -> None:
-        """Release a pending (exited, not yet flushed) scope's intents now."""
-        self._require_pending("flush")
-        self._release()
-        if self.observers:
-            self._notify_flushed()
+    def flush(self) -> list[Intent]:
+        """Dispatch the buffered intents; return those handed to the executor (after policies,
+        batches merged). Intents captured by an enclosing scope are not in the list.
 
-    def discard(self) -> None:
-        """Drop every buffered intent of a pending or active scope without dispatching it."""
-        if self._state in (FLUSHED, DISCARDED):
-            raise ScopeStateError(f"cannot discard {self!r}: it was already {self._state}")
-        if self._state is ACTIVE:
-            self._close_context()
+        Call it after ``exit()``, or on a scope that was never entered; once per scope.
+        """
+        self._require_settleable("flush")
+        dispatched = self._flush_now()
+        if dispatched is None:
+            return self._materialize()
+        return [] if dispatched is _NONE_DISPATCHED else dispatched
+
+    def _flush_now(self) -> list[Intent] | None:
+        try:
+            dispatched = self._release()
+        except BaseException:
+            if self.observers:
+                self._notify_flushed(failing=True)
+            raise
+        if self.observers:
+            self._notify_flushed(failing=False)
+        return dispatched
+
+    def discard(self) -> list[Intent]:
+        """Throw the buffered intents away without dispatching them; return them.
+
+        Call it after ``exit()``, or on a scope that was never entered; once per scope.
+        """
+        self._require_settleable("discard")
+        discarded = self._materialize()
+        self._discard_now()
+        return discarded
+
+    def _discard_now(self) -> None:
         self._drop_buffer()
         if self.observers:
-            self._notify_flushed()
+            self._notify_flushed(failing=False)
 
-    def _notify_flushed(self) -> None:
-        for observer in self.observers:
-            observer.flushed(self)
+    def _require_settleable(self, action: str) -> None:
+        state = self._state
+        if state is ACTIVE:
+            raise ScopeStateError(
+                f"cannot {action} {self!r}: it is still active; call exit() first "
+                "(or let the `with` block end)"
+            )
+        if state is FLUSHED or state is DISCARDED:
+            raise ScopeStateError(f"cannot {action} {self!r}: it {self._done_state()}")
 
-    def _require_pending(self, action: str) -> None:
-        if self._state is not PENDING:
-            hint = {
-                ACTIVE: "it is still active; exit the `with` block first",
-                NEW: "it was never entered",
-            }.get(self._state, f"it was already {self._state}")
-            raise ScopeStateError(f"cannot {action} {self!r}: {hint}")
+    def _done_state(self) -> str:
+        """How a scope's state reads in an error message."""
+        return {
+            NEW: "was never entered",
+            ACTIVE: "is active",
+            PENDING: "has already been exited",
+            FLUSHED: "has already been flushed",
+            DISCARDED: "has already been discarded",
+        }[self._state]
 
     @property
     def is_active(self) -> bool:
@@ -401,6 +522,66 @@ class Scope:
     def _captures_descendants(self) -> bool:
         """Whether a descendant that flushes now should ask this scope to capture."""
         return self._state is ACTIVE
+
+    # -- observers -------------------------------------------------------------------------
+
+    def _notify_flushed(self, failing: bool) -> None:
+        """Call every observer's ``flushed``, then report the flush's observer errors.
+
+        ``failing``: the flush is raising an error of its own, which the observer errors must
+        not replace.
+        """
+        for observer in self.observers:
+            try:
+                observer.flushed(self)
+            except BaseException as exc:
+                self._hook_failed(exc, observer, "flushed")
+        failure: tuple[BaseException, str, int] | None = getattr(self, "_hook_failure", None)
+        if failure is not None:
+            self._hook_failure = None
+            error, where, count = failure
+            self._report_hook_failure(error, where, count, failing)
+
+    def _tell(self, hook: str, intent: Intent) -> None:
+        """Call ``hook`` on every observer; an observer's error never stops the flush."""
+        for observer in self.observers:
+            try:
+                getattr(observer, hook)(intent)
+            except BaseException as exc:
+                self._hook_failed(exc, observer, hook)
+
+    def _hook_failed(self, exc: BaseException, observer: Observer, hook: str) -> None:
+        """Remember an observer's error until the flush ends (the first, or an interrupt)."""
+        where = f"{type(observer).__qualname__}.{hook}"
+        failure = getattr(self, "_hook_failure", None)
+        if failure is None:
+            self._hook_failure = (exc, where, 1)
+        elif isinstance(failure[0], Exception) and not isinstance(exc, Exception):
+            self._hook_failure = (exc, where, failure[2] + 1)
+        else:
+            self._hook_failure = (failure[0], failure[1], failure[2] + 1)
+
+    def _report_hook_failure(
+        self, exc: BaseException, where: str, count: int, failing: bool
+    ) -> None:
+        """Count and log a flush's observer errors once; raise the first under "raise" (and an
+        interrupt always), unless the flush is already failing."""
+        self._current_stats().hook_errors += count
+        logger.error(
+            "airlock: observer %s raised (%d observer error(s) in this flush of %r); "
+            "every intent was still accounted for", where, count, self, exc_info=exc,
+        )
+        if failing:
+            return  # the flush's own error goes on
+        if self.errors == "raise" or not isinstance(exc, Exception):
+            exc.failed_intent = None  # type: ignore[attr-defined]
+            exc.undispatched_intents = []  # type: ignore[attr-defined]
+            if sys.version_info >= (3, 11):
+                exc.add_note(
+                    f"airlock: raised by observer {where} ({count} observer error(s)); the "
+                    "flush went on and every intent was accounted for"
+                )
+            raise exc
 
     # -- nesting ---------------------------------------------------------------------------
 
@@ -431,24 +612,32 @@ class Scope:
             origins.extend((start + index, owner or child) for index, owner in child._origins)
         buffer.extend(child._buffer)
         origins.append((len(buffer), None))
-        child._buffer.clear()
-        child._origins = None
 
-    def _offer_to_ancestors(self, intents: list[Intent]) -> list[Intent]:
+    def _offer_to_ancestors(self, intents: list[Intent], stats: FlushStats) -> list[Intent]:
+        """Let each capturing ancestor (innermost first) take what it captures; return the rest.
+
+        On an error, the intents not captured yet are recorded as undispatched on it.
+        """
         ancestor = self._parent
-        while intents and ancestor is not None:
-            if ancestor._captures_descendants():
-                allowed = ancestor.before_descendant_flushes(self, intents)
-                if not isinstance(allowed, list):
-                    raise TypeError(
-                        f"{type(ancestor).__qualname__}.before_descendant_flushes must return a "
-                        f"list of intents, got {type(allowed).__qualname__}"
-                    )
-                allowed_ids = {id(i) for i in allowed}
-                if len(allowed_ids) < len(intents):
-                    ancestor._capture([i for i in intents if id(i) not in allowed_ids])
-                    intents = [i for i in intents if id(i) in allowed_ids]
-            ancestor = ancestor._parent
+        try:
+            while intents and ancestor is not None:
+                if ancestor._captures_descendants():
+                    allowed = ancestor.before_descendant_flushes(self, intents)
+                    if not isinstance(allowed, list):
+                        raise TypeError(
+                            f"{type(ancestor).__qualname__}.before_descendant_flushes must "
+                            f"return a list of intents, got {type(allowed).__qualname__}"
+                        )
+                    allowed_ids = {id(i) for i in allowed}
+                    if len(allowed_ids) < len(intents):
+                        captured = [i for i in intents if id(i) not in allowed_ids]
+                        ancestor._capture(captured)
+                        stats.captured += len(captured)
+                        intents = [i for i in intents if id(i) in allowed_ids]
+                ancestor = ancestor._parent
+        except BaseException as exc:
+            attach_undispatched(exc, None, intents)
+            raise
         return intents
 
     # -- the buffer ------------------------------------------------------------------------
@@ -456,13 +645,16 @@ class Scope:
     def _materialize(self) -> list[Intent]:
         """Turn buffered tuples into Intents in place (identity is stable from now on)."""
         buffer = self._buffer
+        count = len(buffer)  # an entry another thread appends meanwhile is not in the result
         origins = self._origins
-        if self._rich and origins is None and all(type(e) is Intent for e in buffer):
-            return list(buffer)
+        if self._rich and origins is None:
+            entries = buffer[:count]
+            if all(type(e) is Intent for e in entries):
+                return entries
         marks = iter(origins or ())
         mark = next(marks, None)
         owner: Scope = self
-        for index, entry in enumerate(buffer):
+        for index, entry in enumerate(buffer[:count]):
             while mark is not None and mark[0] <= index:
                 owner = mark[1] or self
                 mark = next(marks, None)
@@ -471,7 +663,7 @@ class Scope:
                 buffer[index] = Intent(task, args, kwargs, scope=owner)
         self._origins = None
         self._rich = True
-        return list(buffer)
+        return buffer[:count]
 
     @property
     def intents(self) -> list[Intent]:
@@ -481,12 +673,12 @@ class Scope:
     @property
     def own_intents(self) -> list[Intent]:
         """Intents enqueued directly into this scope."""
-        return [i for i in self._materialize() if i.scope is self]
+        return [i for i in self.intents if i.scope is self]
 
     @property
     def captured_intents(self) -> list[Intent]:
         """Intents captured from nested scopes."""
-        return [i for i in self._materialize() if i.scope is not self]
+        return [i for i in self.intents if i.scope is not self]
 
     def _enqueue_intent(
         self,
@@ -499,8 +691,8 @@ class Scope:
         """The slow enqueue path: hooks, local policies, metadata, batches, inactive scopes."""
         if self._in_policy:
             raise PolicyEnqueueError(
-                f"a policy tried to enqueue {getattr(task, '__qualname__', task)!r}; policies "
-                "only observe and filter — enqueue from domain code instead"
+                f"a policy tried to enqueue {effect_label(task, options)}; policies only "
+                "observe and filter — enqueue from domain code instead"
             )
         if self._state is not ACTIVE:
             self._enqueue_inactive(task, args, kwargs, options, local_policies)
@@ -523,7 +715,7 @@ class Scope:
         """A buffer entry: the plain tuple when nothing needs an Intent, else a hooked Intent."""
         if (
             options is None and not local_policies and not self._enqueue_hooked
-            and type(task) is not Batch
+            and type(task) is not Batch and callable(task)  # task objects go to the executor
         ):
             return (task, args, kwargs)
         name, origin, dispatch_options, key = options or NO_OPTIONS
@@ -537,10 +729,13 @@ class Scope:
         return intent
 
     def _enqueue_inactive(self, task: Callable[..., Any], *rest: Any) -> None:
+        """An enqueue into this scope while it is not active (rest: args, kwargs, options,
+        local policies): refused."""
+        options = rest[2] if len(rest) > 2 else None
         raise ScopeStateError(
-            f"cannot enqueue {getattr(task, '__qualname__', task)!r} into {self!r}: it is "
-            f"{self._state}. A task or thread that outlived its scope must open its own "
-            "(`with airlock.scope():`)"
+            f"cannot enqueue {effect_label(task, options)} into {self!r}: it "
+            f"{self._done_state()} and takes no more intents. Code that outlived its scope "
+            "(a task, timer or thread) must open its own: `with airlock.scope():`"
         )
 
     def _run_enqueue_hooks(self, intent: Intent) -> None:
@@ -554,18 +749,20 @@ class Scope:
             self._in_policy = False
             self._update_accepting()
         for observer in self.observers:
-            observer.enqueued(intent)
+            try:
+                observer.enqueued(intent)
+            except BaseException as exc:
+                self._hook_failed(exc, observer, "enqueued")
 
     def _drop_buffer(self) -> None:
+        """Discard: every buffered intent counts as ``discarded`` (the buffer stays readable
+        unless it is reused)."""
         buffer = self._buffer
-        self._fresh_stats().discarded = len(buffer)
+        stats = self._fresh_stats()
+        stats.enqueued = stats.discarded = len(buffer)
         if self.observers and buffer:
             for intent in self._materialize():
-                for observer in self.observers:
-                    observer.discarded(intent)
-        buffer.clear()
-        self._origins = None
-        self._rich = False
+                self._tell("discarded", intent)
         self._state = DISCARDED
         self._update_accepting()
 
@@ -580,55 +777,67 @@ class Scope:
             ancestor = ancestor._parent
         return None
 
-    def _release(self) -> None:
-        """Flush: coalesce, filter, offer to ancestors, order, batch, dispatch."""
+    def _release(self) -> list[Intent] | None:
+        """Flush: coalesce, filter, offer to ancestors, order, batch, dispatch.
+
+        Returns the intents handed to the executor, or None when that is the whole buffer.
+        """
         buffer = self._buffer
         if not buffer and not self._rich:
             self._plain_count = 0
             self._state = FLUSHED
-            return
+            return None
         if not self._rich and self._fast_flush:
             ancestor = self._capturing_ancestor()
             if ancestor is None:
                 self._state = FLUSHED
-                self._run_plain(buffer)
-                return
+                self._run_kept(buffer)
+                return None
             if (
                 ancestor._state is ACTIVE
                 and type(ancestor).before_descendant_flushes is Scope.before_descendant_flushes
             ):
                 self._state = FLUSHED  # the default ancestor captures all: hand over the tuples
-                self._fresh_stats().enqueued = len(buffer)
+                stats = self._fresh_stats()
+                stats.captured = stats.enqueued = len(buffer)
                 ancestor._capture_plain(self)
-                return
+                self._parent = None  # the ancestor's marks hold this scope: no cycle back
+                return _NONE_DISPATCHED
         if not self._rich and type(self._policy) is DropAll and not self.observers:
             self._state = FLUSHED  # plain tuples under DropAll: nothing to build or ask
             stats = self._fresh_stats()
             stats.dropped = stats.enqueued = len(buffer)
-            buffer.clear()
-            self._origins = None
-            return
+            return _NONE_DISPATCHED
         stats = self._fresh_stats()
         started = perf_counter_ns()
         intents = self._materialize()
-        buffer.clear()
-        self._rich = False
         self._state = FLUSHED
+        stats.enqueued = len(intents)
         try:
-            stats.enqueued = len(intents)
-            try:
-                intents = self._coalesce(intents)
-                intents = self._filter(intents)
-                intents = self._offer_to_ancestors(intents)
-                if self.order_by is not None:
-                    intents.sort(key=self.order_by)
-                intents, stats.batched = merge_batches(intents)
-            except BaseException as exc:
-                attach_undispatched(exc, None, intents)
-                raise
+            intents = self._coalesce(intents, stats)
+            intents = self._filter(intents, stats)
+            intents = self._offer_to_ancestors(intents, stats)
+            if self.order_by is not None:
+                intents = self._order(intents, stats)
+            intents, stats.batched = merge_batches(intents)
             self._dispatch(intents)
+        except BaseException as exc:
+            rest = getattr(exc, "undispatched_intents", None)
+            if rest is None:  # raised before dispatch began: nothing of what is left ran
+                attach_undispatched(exc, None, intents)
+                rest = intents
+            stats.undispatched = len(rest)
+            raise
         finally:
             stats.flush_ns = perf_counter_ns() - started
+            if stats.failures:
+                # a reused scope's next flush must take the path that resets the stats, so
+                # that this flush's failures (and their intents' arguments) go with it
+                self._rich = True
+        if stats.failed:
+            failed = {id(intent) for intent, _ in stats.failures}
+            return [i for i in intents if id(i) not in failed]
+        return intents
 
     def _fresh_stats(self) -> FlushStats:
         """Zeroed stats for a flush that may write any field."""
@@ -640,37 +849,66 @@ class Scope:
         self._plain_count = None
         return stats
 
-    def _run_plain(self, buffer: list[Any]) -> None:
-        """Call every buffered ``(task, args, kwargs)`` in order: the default-everything flush."""
-        count = len(buffer)
-        entries = iter(buffer)
+    def _run_plain(self, buffer: list[Any]) -> int:
+        """Call the buffered ``(task, args, kwargs)`` in order: the default-everything flush.
+        Return how many entries it took: those in the buffer when it began.
+
+        The entries stay in the buffer: the caller removes what was taken. What is appended
+        meanwhile (an effect enqueueing, another thread) is not run here. An ``Intent`` that
+        reached the buffer without ``_rich`` (a thread's enqueue racing the flag) ends the run
+        before it, normally: the rest is left, ``_rich`` set, for a general flush.
+        """
+        taken = buffer.copy()  # a thread reading ``intents`` may convert entries in place
+        count = len(taken)
+        entries = iter(taken)
         started = perf_counter_ns() if self._timed else 0
+        try:
+            for task, args, kwargs in entries:
+                task(*args, **kwargs)
+        except BaseException as exc:
+            left = list(entries)
+            stopped_at = count - len(left) - 1
+            if type(exc) is not TypeError or type(taken[stopped_at]) is tuple:
+                self._plain_failed(exc, iter(left), started, count)
+                raise
+            self._rich = True
+            count = stopped_at
+        if started:
+            self._plain_ns = perf_counter_ns() - started
+        self._plain_count = count
+        return count
+
+    def _run_kept(self, buffer: list[Any]) -> None:
+        """``_run_plain`` for a scope used once: the buffer stays, for ``intents``."""
+        entries = iter(buffer)
+        started = perf_counter_ns()
         try:
             for task, args, kwargs in entries:
                 task(*args, **kwargs)
         except BaseException as exc:
             self._plain_failed(exc, entries, started)
             raise
-        finally:
-            buffer.clear()
-            self._origins = None
-        if started:
-            self._plain_ns = perf_counter_ns() - started
-        self._plain_count = count
+        self._plain_ns = perf_counter_ns() - started
+        self._plain_count = len(buffer)
 
-    def _plain_failed(self, exc: BaseException, remaining: Iterator[Any], started: int) -> None:
-        """A plain flush stopped at a failing task: record it on ``exc`` and in the stats."""
-        failed_at = len(self._buffer) - sum(1 for _ in remaining) - 1
-        intents = self._materialize()
-        self._rich = False  # the caller clears the buffer
+    def _plain_failed(
+        self, exc: BaseException, remaining: Iterator[Any], started: int, count: int | None = None
+    ) -> None:
+        """A plain flush of the first ``count`` entries (default: all) stopped at a failing
+        task: record it on ``exc`` and in the stats."""
+        total = len(self._buffer) if count is None else count
+        failed_at = total - sum(1 for _ in remaining) - 1
+        intents = self._materialize()[:total]
         stats = self._fresh_stats()
         stats.enqueued = len(intents)
         stats.dispatched = failed_at
         stats.failed = 1
+        rest = intents[failed_at + 1 :]
+        stats.undispatched = len(rest)
         stats.flush_ns = perf_counter_ns() - started if started else 0
-        attach_undispatched(exc, intents[failed_at], intents[failed_at + 1 :])
+        attach_undispatched(exc, intents[failed_at], rest)
 
-    def _coalesce(self, intents: list[Intent]) -> list[Intent]:
+    def _coalesce(self, intents: list[Intent], stats: FlushStats) -> list[Intent]:
         last: dict[object, Intent] = {}
         for intent in intents:
             if intent.key is not None:
@@ -678,17 +916,19 @@ class Scope:
         if not last:
             return intents
         survivors = [i for i in intents if i.key is None or last[i.key] is i]
-        self.stats.coalesced = len(intents) - len(survivors)
+        stats.coalesced = len(intents) - len(survivors)
         if self.observers:
             kept = {id(i) for i in survivors}
             for intent in intents:
                 if id(intent) not in kept:
-                    for observer in self.observers:
-                        observer.coalesced(intent)
+                    self._tell("coalesced", intent)
         return survivors
 
-    def _filter(self, intents: list[Intent]) -> list[Intent]:
-        """Keep the intents that the local policies (of own intents) and the scope policy allow."""
+    def _filter(self, intents: list[Intent], stats: FlushStats) -> list[Intent]:
+        """Keep the intents that the local policies (of own intents) and the scope policy allow.
+
+        A policy that raises fails that intent (see ``_intent_failed``).
+        """
         policy = self._policy
         policy_allows = None if is_allow_all(policy) else policy.allows
         if policy_allows is None and not any(i.local_policies for i in intents):
@@ -696,21 +936,62 @@ class Scope:
         kept: list[Intent] = []
         keep = kept.append
         observers = self.observers
+        remaining = iter(intents)
         token = current_target.set(POLICY_GUARD)
         try:
-            for intent in intents:
+            for intent in remaining:
                 local = intent.local_policies
-                if (
-                    local and intent.scope is self and not all(p.allows(intent) for p in local)
-                ) or (policy_allows is not None and not policy_allows(intent)):
-                    for observer in observers:
-                        observer.dropped(intent)
-                else:
+                try:
+                    allowed = (
+                        not local or intent.scope is not self
+                        or all(p.allows(intent) for p in local)
+                    ) and (policy_allows is None or policy_allows(intent))
+                except BaseException as exc:
+                    if self._intent_failed(intent, exc, stats):
+                        continue
+                    attach_undispatched(exc, intent, [*kept, *remaining])
+                    raise
+                if allowed:
                     keep(intent)
+                else:
+                    stats.dropped += 1
+                    if observers:
+                        self._tell("dropped", intent)
         finally:
             current_target.reset(token)
-        self.stats.dropped += len(intents) - len(kept)
         return kept
+
+    def _order(self, intents: list[Intent], stats: FlushStats) -> list[Intent]:
+        """Sort by ``order_by``; if it fails: raise a clear error, or under "continue" log it
+        and keep enqueue order."""
+        order_by = self.order_by
+        assert order_by is not None
+        try:
+            return sorted(intents, key=order_by)
+        except Exception as exc:
+            error = ordering_error(order_by, intents, exc)
+            error.__cause__ = exc
+        if self.errors != "continue":
+            raise error
+        stats.hook_errors += 1
+        logger.error("airlock: %s; dispatching in enqueue order", error, exc_info=error)
+        return intents
+
+    def _intent_failed(self, intent: Intent, exc: BaseException, stats: FlushStats) -> bool:
+        """Count ``intent`` as failed and tell the observers; True when the flush goes on
+        (errors="continue" and not an interrupt such as KeyboardInterrupt)."""
+        stats.failed += 1
+        if self.observers:
+            for observer in self.observers:
+                try:
+                    observer.failed(intent, exc)
+                except BaseException as hook_exc:
+                    self._hook_failed(hook_exc, observer, "failed")
+        if self.errors == "continue" and isinstance(exc, Exception):
+            stats.failures.append((intent, exc))
+            logger.error("airlock: %s failed", intent, exc_info=exc)
+            return True
+        return False
 
     def _dispatch(self, intents: list[Intent]) -> None:
         """Hand each intent to the executor, in order (fail-fast unless errors='continue')."""
@@ -718,7 +999,6 @@ class Scope:
         direct = execute is sync_executor  # same call, one Python frame less per intent
         stats = self.stats
         observers = self.observers
-        keep_going = self.errors == "continue"
         dispatched = 0
         remaining = iter(intents)
         try:
@@ -728,22 +1008,17 @@ class Scope:
                         intent.task(*intent.args, **intent.kwargs)
                     else:
                         execute(intent)
-                except Exception as exc:
-                    stats.failed += 1
-                    for observer in observers:
-                        observer.failed(intent, exc)
-                    if not keep_going:
+                except BaseException as exc:
+                    if not self._intent_failed(intent, exc, stats):
                         attach_undispatched(exc, intent, list(remaining))
                         raise
-                    stats.failures.append((intent, exc))
-                    logger.error("airlock: %s failed", intent, exc_info=exc)
-                except BaseException as exc:
-                    attach_undispatched(exc, intent, list(remaining))
-                    raise
                 else:
                     dispatched += 1
                     for observer in observers:
-                        observer.dispatched(intent)
+                        try:
+                            observer.dispatched(intent)
+                        except BaseException as hook_exc:
+                            self._hook_failed(hook_exc, observer, "dispatched")
         finally:
             stats.dispatched += dispatched
 

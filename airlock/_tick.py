@@ -3,24 +3,45 @@
 Rules:
 - ``with tick:`` opens frame N; leaving it flushes the frame (discards it on an exception),
   then frame N+1 may open. The same object and buffer serve every frame.
-- Anything that becomes runnable while frame N is not open — an effect enqueueing during the
-  flush, a task or timer that kept the tick's context, a nested scope flushing during the
-  flush, a worker thread's ``post()`` — waits for frame N+1. Nothing is lost or run early.
+- One buffer, in arrival order, for every door an enqueue can take: the open frame's fast
+  path, the slow path, an enqueue while no frame is open (an effect running during the flush,
+  a task, timer or thread that kept the tick's context), a nested scope flushing late. A frame
+  takes the entries the buffer holds when it closes, counted, never "whatever is there": what
+  arrives later stays for frame N+1. So an enqueue that returns is never lost, and one
+  thread's enqueues run in the order it made them.
+- ``post()`` hands an effect over from any thread (the inbox). A frame takes, when it opens,
+  the posts that arrived before (a bounded drain: posting threads cannot keep it from
+  starting); under a budget, only about what one frame may dispatch. Posts and enqueues pass
+  the same hooks, once, on the calling thread.
+- After a frame, ``intents`` keeps its intents until the next frame opens (memory: the last
+  frame's arguments stay referenced until then; ``keep_intents=False`` releases them at once).
 - A budget (``max_per_frame``, ``max_flush_ms``) bounds one flush; what does not fit has
-  already passed the policy and is dispatched first in the next frame, in order.
+  already passed the policy and waits in the carry (a deque), dispatched first in the next
+  frame, in order. A budgeted frame costs O(budget + its own new work), whatever the backlog.
+  Budgets are read when a frame opens: a change applies from the next frame.
+- Ledger: every frame's ``stats`` balance (``FlushStats.balance_error()``); posted and waiting
+  intents count in ``enqueued`` of the frame that takes them, the carry in ``carried_in`` and
+  ``carried``.
+- ``close()`` refuses new posts, runs one last unbudgeted frame, then ends closed whatever
+  happens; what it could not run is discarded, counted and logged.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import math
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable
+from itertools import islice
 from time import perf_counter_ns
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._context import NO_SCOPE, current_target, resolve
+from ._batch import Batch
+from ._context import NO_SCOPE, POLICY_GUARD, current_target, resolve
+from ._enqueue import _RESERVED_SET, _pop_options
 from ._errors import ScopeStateError
 from ._intent import Intent, IntentOptions
 from ._observe import Observer
@@ -29,7 +50,6 @@ from ._scope import (
     ACTIVE,
     FLUSHED,
     NEW,
-    PENDING,
     ErrorMode,
     Executor,
     Scope,
@@ -43,7 +63,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("airlock")
 _get_target = current_target.get
 
-_GENERAL, _IDLE, _OPEN = 0, 1, 2  # values of TickScope._inline
+# values of TickScope._inline: how the next __enter__/__exit__ may run
+_GENERAL, _OPEN, _IDLE, _KEPT = 0, 1, 2, 3
+_NO_BUDGET: tuple[int | None, int | None] = (None, None)
+_POSTS_PER_CLOCK_READ = 256  # a frame under max_flush_ms reads the clock once per this many
 
 
 class _TickType(type):
@@ -71,6 +94,36 @@ def _exit_tick(tick: TickScope, *exc_info: Any) -> None:
     tick.__exit__(*exc_info)
 
 
+def _check_max_per_frame(value: Any) -> int | None:
+    if value is None:
+        return None
+    if type(value) is bool or not isinstance(value, int):
+        raise TypeError(
+            f"max_per_frame must be a positive int (intents per frame) or None, got {value!r}"
+        )
+    if value < 1:
+        raise ValueError(
+            f"max_per_frame must be a positive int or None, got {value!r}; use None for no "
+            "limit (0 would never dispatch anything)"
+        )
+    return value
+
+
+def _check_max_flush_ms(value: Any) -> float | None:
+    if value is None:
+        return None
+    if type(value) is bool or not isinstance(value, (int, float)):
+        raise TypeError(
+            f"max_flush_ms must be a positive number of milliseconds or None, got {value!r}"
+        )
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(
+            f"max_flush_ms must be a positive, finite number of milliseconds or None "
+            f"(None: no time limit), got {value!r}"
+        )
+    return float(value)
+
+
 class TickScope(Scope, metaclass=_TickType):
     """A scope reused for every frame of a loop. Create it with ``airlock.tick_scope()``."""
 
@@ -79,15 +132,23 @@ class TickScope(Scope, metaclass=_TickType):
     __slots__ = (
         "__enter__",
         "__exit__",
+        "_carried_in",
         "_carry",
         "_closed",
+        "_closing",
+        "_discarded_early",
+        "_frame_budget",
         "_inbox",
         "_inline",
-        "_next",
+        "_keep",
+        "_lock",
+        "_max_flush_ms",
+        "_max_per_frame",
+        "_spent",
         "frame",
-        "max_flush_ns",
-        "max_per_frame",
     )
+    # The buffer stays after a frame: the tick removes what a frame took when the next opens
+    # (or at once without keep_intents), so entries that arrive meanwhile are never cleared.
 
     def __init__(
         self,
@@ -100,21 +161,23 @@ class TickScope(Scope, metaclass=_TickType):
         max_per_frame: int | None = None,
         max_flush_ms: float | None = None,
         timed: bool = False,
+        keep_intents: bool = True,
     ) -> None:
-        self._next: list[Any] = []  # enqueued while no frame was open: joins the next frame
-        self._carry: list[Intent] = []  # released, left over by a budget: dispatched first next
+        self._max_per_frame = _check_max_per_frame(max_per_frame)
+        self._max_flush_ms = _check_max_flush_ms(max_flush_ms)
+        self._frame_budget = _NO_BUDGET  # the budgets of the frame open or flushing
+        self._carry: deque[Intent] = deque()  # released, left over by a budget: first next
+        self._carried_in = 0
         # thread handoff (post): never replaced, as the frame closures hold it
-        self._inbox: deque[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = deque()
-        self._closed = False
+        self._inbox: deque[Any] = deque()
+        self._lock = threading.Lock()  # orders post()/late enqueues against close()
+        self._closing = self._closed = False
+        self._spent = 0  # leading buffer entries that belong to the last frame
+        self._discarded_early = 0  # discard() inside the open frame, for its stats
+        self._keep = bool(keep_intents)
         self._inline = _GENERAL
-        if max_per_frame is not None and (not isinstance(max_per_frame, int) or max_per_frame < 1):
-            raise ValueError(f"max_per_frame must be a positive int or None, got {max_per_frame!r}")
-        if max_flush_ms is not None and not max_flush_ms > 0:
-            raise ValueError(f"max_flush_ms must be a positive number or None: {max_flush_ms!r}")
         #: number of frames completed (flushed or discarded)
         self.frame = 0
-        self.max_per_frame = max_per_frame
-        self.max_flush_ns = None if max_flush_ms is None else int(max_flush_ms * 1_000_000)
         super().__init__(
             policy, executor=executor, order_by=order_by, errors=errors, observers=observers
         )
@@ -126,7 +189,7 @@ class TickScope(Scope, metaclass=_TickType):
 
     def _configure_paths(self) -> None:
         super()._configure_paths()
-        if self.max_per_frame is not None or self.max_flush_ns is not None:
+        if self._frame_budget is not _NO_BUDGET or self._max_per_frame or self._max_flush_ms:
             self._fast_flush = False
         self._update_inline()
 
@@ -157,66 +220,177 @@ class TickScope(Scope, metaclass=_TickType):
             self._plain_lifecycle
             and self._fast_flush
             and not self._enqueue_hooked
-            and not (self._next or self._carry or self._closed)
+            and not (self._carry or self._closed or self._rich)
         ):
-            self._inline = _IDLE
+            self._inline = _KEPT if self._spent else _IDLE
         else:
             self._inline = _GENERAL
+
+    # -- budgets ---------------------------------------------------------------------------
+
+    @property
+    def max_per_frame(self) -> int | None:
+        """At most this many intents dispatched per frame (None: no limit). A change applies
+        from the next frame."""
+        return self._max_per_frame
+
+    @max_per_frame.setter
+    def max_per_frame(self, value: int | None) -> None:
+        self._max_per_frame = _check_max_per_frame(value)
+        self._configure_paths()
+
+    @property
+    def max_flush_ms(self) -> float | None:
+        """Stop dispatching once a frame's dispatch has run this long, in milliseconds (None:
+        no limit; at least one intent per frame). A change applies from the next frame."""
+        return self._max_flush_ms
+
+    @max_flush_ms.setter
+    def max_flush_ms(self, value: float | None) -> None:
+        self._max_flush_ms = _check_max_flush_ms(value)
+        self._configure_paths()
+
+    @property
+    def max_flush_ns(self) -> int | None:
+        """``max_flush_ms`` in nanoseconds (read-only)."""
+        ms = self._max_flush_ms
+        return None if ms is None else int(ms * 1_000_000)
 
     # -- frames ----------------------------------------------------------------------------
 
     def enter(self) -> TickScope:
-        """Open the next frame; effects waiting for it join its buffer first, in order."""
+        """Open the next frame: what waits for it (posted, enqueued between frames) joins
+        its buffer first, in arrival order."""
         if self._state is ACTIVE or resolve(_get_target())[0] is self:
             raise ScopeStateError(
                 f"{self!r} is open or flushing here; a tick cannot be nested in itself"
             )
         if self._closed:
             raise ScopeStateError(f"{self!r} is closed; create a new tick_scope()")
-        if self._next:
-            self._buffer.extend(self._next)
-            self._next.clear()
-            self._rich = self._rich or any(type(e) is Intent for e in self._buffer)
-        inbox = self._inbox
-        if inbox:
-            append = self._buffer.append
-            while inbox:
-                append(inbox.popleft())
-        if self._carry:
-            self._rich = True
+        budget = _NO_BUDGET if self._closing else (self._max_per_frame, self.max_flush_ns)
+        if budget != self._frame_budget:
+            self._frame_budget = _NO_BUDGET if budget == _NO_BUDGET else budget
+            self._configure_paths()
+        self._forget_last_frame()
+        self._take_posts()
+        buffer = self._buffer
+        self._rich = bool(self._carry) or any(type(e) is not tuple for e in buffer)
+        self._carried_in = len(self._carry)
         self._inline = _GENERAL
         self._open()
         return self
+
+    def _take_posts(self) -> None:
+        """Move posts into the opening frame, oldest first: only those posted before now (the
+        drain ends however fast threads post) and, under a budget, about what one frame may
+        dispatch — ``max_per_frame`` of them, or as many as ``max_flush_ms`` allows to move.
+        The rest wait for the next frames, in order."""
+        inbox = self._inbox
+        append, take = self._buffer.append, inbox.popleft
+        limit, budget_ns = self._frame_budget
+        count = len(inbox) if limit is None else min(len(inbox), limit)
+        if budget_ns is None:
+            for _ in range(count):
+                append(take())
+            return
+        deadline = perf_counter_ns() + budget_ns
+        while count > 0:  # at least one chunk per frame, as dispatch runs at least one intent
+            chunk = min(count, _POSTS_PER_CLOCK_READ)
+            for _ in range(chunk):
+                append(take())
+            count -= chunk
+            if perf_counter_ns() >= deadline:
+                return
+
+    def _forget_last_frame(self) -> None:
+        """Remove the last frame's entries (kept for ``intents``) from the buffer's head."""
+        spent = self._spent
+        if spent:
+            del self._buffer[:spent]
+            self._spent = 0
+        self._origins = None  # marks belong to the last frame; later arrivals are own
 
     def exit(self, error: BaseException | None = None) -> None:
         """Close the frame: flush it (or discard it on an error), then count it."""
         if self._state is not ACTIVE:
             raise ScopeStateError(f"no frame of {self!r} is open; cannot exit it")
-        self._state = PENDING
+        self._state = FLUSHED
         self._accepting = False
         try:
-            if self.should_flush(error):
+            flushing = self.should_flush(error)
+        except BaseException:
+            self._drop_buffer()  # a subclass's should_flush failed: nothing of the frame escapes
+            self._end_frame(False)
+            raise
+        try:
+            if flushing:
                 self._release()
             else:
                 self._drop_buffer()
-        finally:
-            self._close_context()
-            self._parent = None
-            self._ambient_policies = ()
-            self.frame += 1
-            self._update_inline()
+        except BaseException:
+            self._end_frame(flushing)
             if self.observers:
-                self._notify_flushed()
+                self._notify_flushed(failing=True)
+            raise
+        self._end_frame(flushing)
+        if self.observers:
+            self._notify_flushed(failing=False)
 
-    def discard(self) -> None:
-        """Drop the open frame's intents now; the frame stays open and closes as usual."""
+    def _end_frame(self, flushed: bool) -> None:
+        """After a general frame: leave the context, settle the ledger, keep or drop what the
+        frame took, and see what the next frame needs."""
+        self._close_context()
+        self._parent = None
+        self._ambient_policies = ()
+        self.frame += 1
+        stats = self._current_stats()
+        if not flushed:
+            stats.enqueued = stats.discarded
+        taken = stats.enqueued  # the entries at the buffer's head that this frame took
+        early = self._discarded_early
+        if early:
+            self._discarded_early = 0
+            stats.enqueued += early
+            stats.discarded += early
+        if self._carried_in or self._carry:
+            stats.carried_in = self._carried_in
+            stats.carried = len(self._carry)
+            self._carried_in = 0  # a frame opened inline starts with no carry
+        buffer = self._buffer
+        self._keep_or_drop(taken)
+        self._rich = any(type(e) is not tuple for e in islice(buffer, self._spent, None))
+        if stats.failures:
+            self._rich = True  # the next frame takes the path that resets (releases) them
+        self._update_inline()
+        if len(buffer) > self._spent:
+            self.on_waiting()  # arrivals during the flush (another thread may not have said)
+
+    def _keep_or_drop(self, taken: int) -> None:
+        """A frame took the first ``taken`` buffer entries: keep them for ``intents`` until the
+        next frame opens, or (``keep_intents=False``) remove them now."""
+        if self._keep:
+            self._spent = taken
+        else:
+            del self._buffer[:taken]
+            self._origins = None
+
+    def discard(self) -> list[Intent]:
+        """Drop the open frame's intents now (and return them); the frame stays open and
+        closes as usual."""
         if self._state is not ACTIVE:
             raise ScopeStateError(
                 f"no frame of {self!r} is open; discard() drops the open frame's intents"
             )
+        dropped = self._materialize()
         self._drop_buffer()
+        count = self._current_stats().discarded
+        del self._buffer[:count]
+        self._discarded_early += count
+        self._origins = None
+        self._rich = any(type(e) is not tuple for e in self._buffer)
         self._state = ACTIVE
         self._update_accepting()
+        return dropped[:count]
 
     def __call__(self, func: F) -> F:
         """Use the tick as a decorator: every call of ``func`` is one frame."""
@@ -230,39 +404,93 @@ class TickScope(Scope, metaclass=_TickType):
         return frame  # type: ignore[return-value]
 
     def close(self) -> None:
-        """Run one last frame for whatever is waiting, then refuse further frames."""
+        """Refuse new posts, run one last frame (no budget) for whatever is waiting, and end
+        closed — also when that frame raises. What it could not run (enqueued during that
+        frame, or arriving meanwhile) is discarded, counted in its stats and logged."""
         if self._state is ACTIVE:
             raise ScopeStateError(f"cannot close {self!r} while frame {self.frame} is open")
-        self.max_per_frame = self.max_flush_ns = None
-        self._configure_paths()
-        with self:
-            pass
-        self._closed = True
-        self._inline = _GENERAL
-        left = len(self._next) + len(self._inbox)
-        if left:
-            logger.warning("airlock: %s closed with %d re-entrant intent(s) discarded", self, left)
-            self._next.clear()
-            self._inbox.clear()
+        if self._closed:
+            return
+        with self._lock:
+            self._closing = True  # post() refuses from now on: the last frame drains them all
+        try:
+            with self:
+                pass
+        finally:
+            with self._lock:
+                self._closed = True  # late enqueues refuse from now on
+            self._inline = _GENERAL
+            self._discard_leftovers()
+
+    def _discard_leftovers(self) -> None:
+        """After the last frame: discard what still waits, into that frame's stats."""
+        buffer, carry = self._buffer, self._carry
+        late = len(buffer) - self._spent
+        left = late + len(carry)
+        if not left:
+            return
+        stats = self._current_stats()
+        stats.enqueued += late
+        stats.carried = 0
+        stats.discarded += left
+        if self.observers:
+            for intent in [*self._materialize()[self._spent :], *carry]:
+                self._tell("discarded", intent)
+        del buffer[self._spent : self._spent + late]
+        carry.clear()
+        logger.warning(
+            "airlock: %s closed with %d intent(s) discarded (enqueued during its last frame "
+            "or left over)", self, left,
+        )
+
+    @property
+    def is_closed(self) -> bool:
+        """True once ``close()`` has run: no frame opens again and late arrivals are refused."""
+        return self._closed
 
     @property
     def pending(self) -> int:
-        """Intents waiting for the next frame (re-entrant, handed over, or carried)."""
-        return len(self._next) + len(self._inbox) + len(self._carry)
+        """Intents waiting for the next frame (enqueued between frames, posted, or carried)."""
+        waiting = 0 if self._state is ACTIVE else len(self._buffer) - self._spent
+        return waiting + len(self._inbox) + len(self._carry)
+
+    # -- what a frame holds ----------------------------------------------------------------
+
+    @property
+    def intents(self) -> list[Intent]:
+        """The open frame's intents; between frames, the last frame's (until the next opens;
+        empty with ``keep_intents=False``). ``own_intents`` and ``captured_intents`` follow."""
+        intents = self._materialize()
+        return intents if self._state is ACTIVE else intents[: self._spent]
 
     # -- arrivals while no frame is open ---------------------------------------------------
 
-    def post(self, task: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+    def post(self, task: Callable[..., Any] | Batch, /, *args: Any, **kwargs: Any) -> None:
         """Hand an effect to this tick from any thread; it joins the next frame, in arrival order.
 
-        Thread-safe (a ``deque.append``). The effect is filtered by the next frame's policy.
+        Takes ``enqueue``'s options (``_key``, ``_name``, ``_origin``, ``_dispatch_options``);
+        the policy's ``on_enqueue`` and observers' ``enqueued`` run here, on the calling
+        thread. The effect is filtered by the next frame's policy. Thread-safe; raises
+        ``ScopeStateError`` once ``close()`` has begun.
         """
-        if not callable(task):
-            raise TypeError(f"tick.post() needs a callable task, got {task!r}")
-        if self._closed:
-            raise ScopeStateError(f"{self!r} is closed; nothing will run {task!r}")
-        self._inbox.append((task, args, kwargs))
+        options: IntentOptions | None = None
+        if kwargs and not _RESERVED_SET.isdisjoint(kwargs):
+            options = _pop_options(kwargs)
+        if not callable(task) and type(task) is not Batch:
+            raise TypeError(
+                f"tick.post() needs a callable task, got {task!r}; pass the function itself"
+            )
+        if self._closing:
+            self._refuse_post(task)
+        entry = self._entry(task, args, kwargs, options, ())
+        with self._lock:
+            if self._closing:
+                self._refuse_post(task)
+            self._inbox.append(entry)
         self.on_waiting()
+
+    def _refuse_post(self, task: Any) -> None:
+        raise ScopeStateError(f"{self!r} is closed; nothing will run {task!r}")
 
     def on_waiting(self) -> None:
         """Called when something starts waiting for the next frame: a ``post()``, an enqueue
@@ -272,62 +500,70 @@ class TickScope(Scope, metaclass=_TickType):
     def _enqueue_inactive(
         self,
         task: Any,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        options: IntentOptions | None,
-        local_policies: tuple[Policy, ...],
+        args: Any = (),
+        kwargs: Any = None,
+        options: IntentOptions | None = None,
+        local_policies: tuple[Policy, ...] = (),
+        *rest: Any,
     ) -> None:
         if self._closed:
-            super()._enqueue_inactive(task)
-        self._next.append(self._entry(task, args, kwargs, options, local_policies))
-        self._inline = _GENERAL
+            super()._enqueue_inactive(task, args, kwargs, options)
+        entry = self._entry(task, args, kwargs, options, local_policies)
+        with self._lock:
+            if self._closed:
+                super()._enqueue_inactive(task, args, kwargs, options)
+            self._buffer.append(entry)
+        if type(entry) is not tuple:
+            self._rich = True
         self.on_waiting()
+
+    def _run_enqueue_hooks(self, intent: Intent) -> None:
+        # Hooks may run on several threads at once (posts, threads that carry the tick's
+        # context): the guard against enqueueing from a policy is the caller's own context,
+        # not a flag on the tick that another thread would see.
+        token = _set_target(POLICY_GUARD)
+        try:
+            for local in intent.local_policies:
+                local.on_enqueue(intent)
+            self._policy.on_enqueue(intent)
+        finally:
+            _reset_target(token)
+        if self.observers:
+            self._tell("enqueued", intent)
 
     def _captures_descendants(self) -> bool:
         return not self._closed
 
     def _capture(self, intents: list[Intent]) -> None:
-        if self._state is ACTIVE:
-            super()._capture(intents)
-        else:
-            self._next.extend(intents)
-            self._inline = _GENERAL
+        super()._capture(intents)
+        if self._state is not ACTIVE:
             self.on_waiting()
 
     # -- flush -----------------------------------------------------------------------------
 
-    def _release(self) -> None:
-        try:
-            super()._release()
-        finally:
-            if self._carry:
-                self.stats.carried = len(self._carry)
+    def _run_kept(self, buffer: list[Any]) -> None:
+        # the plain flush of a general frame: only the entries the frame holds now
+        self._run_plain(buffer)
 
     def _dispatch(self, intents: list[Intent]) -> None:
         carry = self._carry
-        if carry:
-            intents = carry + intents
-            carry.clear()
-        limit = self.max_per_frame
-        if limit is not None and len(intents) > limit:
-            carry.extend(intents[limit:])
-            del intents[limit:]
-        budget = self.max_flush_ns
-        if budget is None:
+        limit, budget_ns = self._frame_budget
+        if not carry and limit is None and budget_ns is None:
             super()._dispatch(intents)
             return
-        deadline = perf_counter_ns() + budget
-        for index, intent in enumerate(intents):
-            if index and perf_counter_ns() >= deadline:
-                carry[:0] = intents[index:]
+        carry.extend(intents)  # carried intents go first, then this frame's, in order
+        take = carry.popleft
+        if budget_ns is None:
+            count = len(carry) if limit is None else min(limit, len(carry))
+            super()._dispatch([take() for _ in range(count)])
+            return
+        deadline = perf_counter_ns() + budget_ns
+        dispatched = 0
+        while carry and (limit is None or dispatched < limit):
+            if dispatched and perf_counter_ns() >= deadline:
                 return
-            try:
-                super()._dispatch([intent])
-            except BaseException as exc:
-                rest = getattr(exc, "undispatched_intents", None)
-                if rest is not None:
-                    rest.extend(intents[index + 1 :])
-                raise
+            dispatched += 1
+            super()._dispatch([take()])
 
     def __repr__(self) -> str:
         state = "open" if self._state is ACTIVE else ("new" if self._state is NEW else "idle")
@@ -341,23 +577,31 @@ _EXIT_SLOT: Any = vars(TickScope)["__exit__"]
 def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..., None]]:
     """The tick's ``__enter__`` and ``__exit__``: enter()/exit() inlined for the common frame.
 
-    The common frame has nothing waiting, no outer scope, default policy/executor, no hooks
+    The common frame has nothing posted, no outer scope, default policy/executor, no hooks
     and nothing rich enqueued; every other frame goes through enter()/exit(), to which these
     must stay equivalent. ``_inline`` says which applies (see _update_inline): _IDLE: no
-    frame is open and the next may open inline; _OPEN: the open frame was opened inline and
-    may close inline unless something rich was enqueued; _GENERAL: neither.
+    frame is open and the next may open inline; _KEPT: the same, after removing the last
+    frame's entries; _OPEN: the open frame was opened inline and may close inline unless
+    something rich was enqueued; _GENERAL: neither.
     """
     buffer = tick._buffer  # neither is ever replaced
     inbox = tick._inbox
+    keep = tick._keep
 
     def open_frame() -> TickScope:
-        if tick._inline == _IDLE and not inbox and _get_target() is NO_SCOPE:
-            tick._token = _set_target(tick)
-            tick._inline = _OPEN
-            tick._state = ACTIVE
-            tick._accepting = True
-            return tick
-        return tick.enter()
+        if tick._inline != _IDLE:
+            if tick._inline != _KEPT or inbox or _get_target() is not NO_SCOPE:
+                return tick.enter()
+            del buffer[: tick._spent]
+            tick._spent = 0
+            tick._origins = None
+        elif inbox or _get_target() is not NO_SCOPE:
+            return tick.enter()
+        tick._token = _set_target(tick)
+        tick._inline = _OPEN
+        tick._state = ACTIVE
+        tick._accepting = True
+        return tick
 
     def close_frame(
         exc_type: type[BaseException] | None,
@@ -369,7 +613,7 @@ def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[.
             tick.exit(exc)
             return
         tick._accepting = False
-        tick._state = FLUSHED  # the tick stays current: its effects' enqueues go to _next
+        tick._state = FLUSHED  # the tick stays current: its effects' enqueues wait in order
         if not buffer:
             _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
             tick.frame += 1
@@ -377,11 +621,25 @@ def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[.
             tick._inline = _IDLE
             return
         try:
-            tick._run_plain(buffer)
-        finally:
+            taken = tick._run_plain(buffer)  # later arrivals are the next frame's
+        except BaseException:
             _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
             tick.frame += 1
-            if tick._inline == _OPEN:  # else something during the flush knew better
+            tick._keep_or_drop(tick._current_stats().enqueued)
+            tick._inline = _GENERAL  # the next frame re-reads the buffer (see enter())
+            raise
+        _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
+        tick.frame += 1
+        # tick._keep_or_drop(taken), inlined; _GENERAL: the flush (a policy change) says the
+        # next frame is not plain
+        if keep:
+            tick._spent = taken
+            if tick._inline != _GENERAL:
+                tick._inline = _KEPT
+        else:
+            del buffer[:taken]
+            tick._origins = None
+            if tick._inline != _GENERAL:
                 tick._inline = _IDLE
 
     return open_frame, close_frame
@@ -394,9 +652,11 @@ def tick_scope(
 
     Options: ``order_by``, ``errors`` ('raise' or 'continue'), ``observers``,
     ``max_per_frame``, ``max_flush_ms``, ``timed`` (measure ``stats.flush_ns`` from the first
-    frame; otherwise from the first read of ``stats`` on).
+    frame; otherwise from the first read of ``stats`` on), ``keep_intents`` (default True:
+    ``tick.intents`` shows the last frame's until the next opens; False releases them at once).
     """
     return TickScope(policy, executor=executor, **options)
 
 
 TickScope._plain_lifecycle = True  # Scope.__init_subclass__ judged it against Scope's methods
+

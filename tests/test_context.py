@@ -48,7 +48,6 @@ def test_local_policies_are_recorded_innermost_first() -> None:
             (first,),
             (),
         ]
-        s.discard()
 
 
 def test_policy_needs_an_open_scope() -> None:
@@ -104,7 +103,6 @@ def test_local_policies_reach_into_nested_scopes_once_each() -> None:
             (outer_policy,),
             (inner_policy, outer_policy),
         ]
-        inner.discard()
     assert hooks == ["outer", "inner", "outer"]
 
 

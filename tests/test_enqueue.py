@@ -143,3 +143,38 @@ def test_enqueue_under_hooks_and_observers_still_dispatches_in_order() -> None:
         airlock.enqueue(rec.method, 2)
         airlock.enqueue(rec, k=3)
     assert rec.calls == [((1,), {}), ((2,), {}), ((), {"k": 3})]
+
+
+@pytest.mark.parametrize("key", [{}, [1], {1, 2}, ("ok", [])])
+def test_an_unhashable_key_is_refused_at_the_call_site(key: object) -> None:
+    """Issue 13.8: it used to fail the whole flush later, under errors="continue" too."""
+    log: list[str] = []
+    with airlock.scope(errors="continue") as s:
+        with pytest.raises(TypeError, match=r"_key must be hashable .*use a string, number"):
+            airlock.enqueue(log.append, "bad", _key=key)
+        airlock.enqueue(log.append, "good", _key=("ok", 1))
+    assert log == ["good"] and s.stats.enqueued == 1
+
+
+class Redraw:
+    def _present(self) -> None:
+        """A private task."""
+
+    def present(self) -> None:
+        """A public one."""
+
+
+def test_no_scope_error_names_the_intent_and_how_to_open_a_scope() -> None:
+    with pytest.raises(airlock.NoScopeError) as info:
+        airlock.enqueue(Redraw().present)
+    message = str(info.value)
+    assert "'present'" in message and "with airlock.scope():" in message
+    assert "Redraw" not in message and "directly" not in message
+
+
+def test_no_scope_error_never_names_a_private_function() -> None:
+    with pytest.raises(airlock.NoScopeError) as info:
+        airlock.enqueue(Redraw()._present)
+    message = str(info.value)
+    assert "_present" not in message and "Redraw" not in message
+    assert "with airlock.scope():" in message and "directly" not in message

@@ -83,23 +83,37 @@ def test_inner_policy_and_local_policies_filter_before_capture() -> None:
                 airlock.enqueue(effect, log, "dropped")
             airlock.enqueue(effect, log, "kept too")
         assert inner.stats.dropped == 1
-        assert [str(i) for i in outer.intents] == ["list.append('kept')", "effect([], 'kept too')"]
+        assert [str(i) for i in outer.intents] == ["append('kept')", "effect([], 'kept too')"]
     assert log == ["kept", "kept too"]
 
 
-def test_a_pending_deferred_ancestor_does_not_capture() -> None:
-    class Deferred(Scope):
-        def should_flush(self, error: BaseException | None) -> bool:
-            return False
-
+def test_an_exited_unflushed_ancestor_does_not_capture() -> None:
     log: list[str] = []
-    with Deferred() as deferred:
-        pass
-    # a scope opened after the deferred one exited has no parent: it flushes itself
+    waiting = airlock.scope()
+    waiting.enter()
+    with airlock.scope() as inner:
+        airlock.enqueue(effect, log, "inner")
+    waiting.exit()
+    # a scope opened after the waiting one exited has no parent: it flushes itself
     with airlock.scope():
         airlock.enqueue(effect, log, "x")
+    assert log == ["x"] and inner.stats.captured == 1
+    assert [i.args[1] for i in waiting.discard()] == ["inner"]
     assert log == ["x"]
-    deferred.discard()
+
+
+def test_an_exited_ancestor_no_longer_captures_a_late_flush() -> None:
+    """A descendant exited (not flushed) inside it and flushed after it exited flushes itself."""
+    log: list[str] = []
+    outer = airlock.scope()
+    outer.enter()
+    inner = airlock.scope()
+    inner.enter()
+    airlock.enqueue(effect, log, "late")
+    inner.exit()
+    outer.exit()
+    inner.flush()
+    assert log == ["late"] and outer.flush() == []
 
 
 def test_hook_sees_the_exiting_descendant_innermost_ancestor_first() -> None:

@@ -133,3 +133,161 @@ def test_a_plain_scope_reports_flushed() -> None:
     with airlock.scope(observers=[log]):
         airlock.enqueue(fx, "a")
     assert log.events[-1] == ("flushed", "dispatched=1")
+
+
+class Raising(airlock.Observer):
+    """Raises from the hooks named in ``broken``."""
+
+    def __init__(self, *broken: str, error: type[BaseException] = RuntimeError) -> None:
+        self.broken = set(broken)
+        self.error = error
+
+    def _maybe(self, hook: str) -> None:
+        if hook in self.broken:
+            raise self.error(f"observer {hook} broke")
+
+    def enqueued(self, intent: Intent) -> None:
+        self._maybe("enqueued")
+
+    def coalesced(self, intent: Intent) -> None:
+        self._maybe("coalesced")
+
+    def dropped(self, intent: Intent) -> None:
+        self._maybe("dropped")
+
+    def dispatched(self, intent: Intent) -> None:
+        self._maybe("dispatched")
+
+    def failed(self, intent: Intent, error: BaseException) -> None:
+        self._maybe("failed")
+
+    def discarded(self, intent: Intent) -> None:
+        self._maybe("discarded")
+
+    def flushed(self, scope: Scope) -> None:
+        self._maybe("flushed")
+
+
+def test_a_raising_observer_loses_nothing_under_continue(caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 13.3: O.dispatched raising used to drop the rest of the frame."""
+    log: list[int] = []
+    tick = airlock.tick_scope(observers=[Raising("dispatched")], errors="continue")
+    with caplog.at_level("ERROR", logger="airlock"), tick:
+        for n in range(4):
+            airlock.enqueue(log.append, n)
+    assert log == [0, 1, 2, 3] and tick.pending == 0
+    assert (tick.stats.dispatched, tick.stats.hook_errors) == (4, 4)
+    assert tick.stats.balance_error() is None
+    reports = [r for r in caplog.records if "observer" in r.getMessage()]
+    assert len(reports) == 1 and "Raising.dispatched" in reports[0].getMessage()  # once per frame
+
+
+def test_a_raising_observer_surfaces_after_the_frame_under_raise() -> None:
+    log: list[int] = []
+    tick = airlock.tick_scope(observers=[Raising("dispatched")])
+    with pytest.raises(RuntimeError, match="observer dispatched broke") as info, tick:
+        for n in range(4):
+            airlock.enqueue(log.append, n)
+    assert log == [0, 1, 2, 3] and tick.pending == 0
+    assert info.value.undispatched_intents == []  # type: ignore[attr-defined]
+    assert (tick.stats.dispatched, tick.stats.balance_error()) == (4, None)
+
+
+@pytest.mark.parametrize(
+    "hook", ["enqueued", "coalesced", "dropped", "dispatched", "failed", "flushed"]
+)
+def test_no_observer_hook_can_stop_a_plain_scope(hook: str) -> None:
+    log: list[str] = []
+
+    def boom() -> None:
+        raise ValueError("effect failed")
+
+    scope = Scope(
+        policy=airlock.BlockTasks({"blocked"}), observers=[Raising(hook)], errors="continue"
+    )
+    with scope:
+        airlock.enqueue(log.append, "a", _key="k")
+        airlock.enqueue(log.append, "b", _key="k")
+        airlock.enqueue(log.append, "c", _name="blocked")
+        airlock.enqueue(boom)
+        airlock.enqueue(log.append, "d")
+    assert log == ["b", "d"]
+    stats = scope.stats
+    assert (stats.coalesced, stats.dropped, stats.failed, stats.dispatched) == (1, 1, 1, 2)
+    assert stats.hook_errors >= 1 and stats.balance_error() is None
+
+
+def test_a_raising_discarded_hook_still_discards_everything() -> None:
+    scope = Scope(observers=[Raising("discarded")], errors="continue")
+    with pytest.raises(KeyError), scope:
+        airlock.enqueue(fx, "a")
+        airlock.enqueue(fx, "b")
+        raise KeyError
+    assert scope.stats.discarded == 2 and scope.stats.hook_errors == 2
+
+
+def test_an_interrupt_in_an_observer_waits_for_the_end_of_the_flush() -> None:
+    log: list[int] = []
+    tick = airlock.tick_scope(
+        observers=[Raising("dispatched", error=KeyboardInterrupt)], errors="continue"
+    )
+    with pytest.raises(KeyboardInterrupt), tick:
+        for n in range(3):
+            airlock.enqueue(log.append, n)
+    assert log == [0, 1, 2] and tick.stats.balance_error() is None
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"errors": "continue"}, {"observers": [Log()]}, {"executor": airlock.Scope().executor}],
+)
+def test_keyboard_interrupt_from_an_effect_is_one_failure_everywhere(
+    options: dict[str, object],
+) -> None:
+    """Issue 13.13: stats.failed and Observer.failed no longer depend on the configuration."""
+    log: list[str] = []
+    seen = Log()
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    for make in (airlock.tick_scope, Scope):
+        scope = make(**{**options, "observers": [*options.get("observers", ()), seen]})  # type: ignore[arg-type]
+        with pytest.raises(KeyboardInterrupt) as info, scope:
+            airlock.enqueue(log.append, "before")
+            airlock.enqueue(interrupt)
+            airlock.enqueue(log.append, "after")
+        stats = scope.stats
+        assert (stats.dispatched, stats.failed, stats.undispatched) == (1, 1, 1)
+        assert stats.balance_error() is None
+        assert [str(i) for i in info.value.undispatched_intents] == ["append('after')"]  # type: ignore[attr-defined]
+        assert ("failed", "interrupt(): ") in seen.events
+        assert log == ["before"]
+        log.clear()
+        seen.events.clear()
+
+
+def test_keyboard_interrupt_on_the_plain_path_counts_the_same() -> None:
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    for scope in (airlock.tick_scope(), Scope()):
+        with pytest.raises(KeyboardInterrupt), scope:
+            airlock.enqueue(fx, "before")
+            airlock.enqueue(interrupt)
+            airlock.enqueue(fx, "after")
+        stats = scope.stats
+        assert (stats.dispatched, stats.failed, stats.undispatched) == (1, 1, 1)
+        assert stats.balance_error() is None
+
+
+def test_an_effects_error_is_not_replaced_by_an_observers() -> None:
+    def boom() -> None:
+        raise ValueError("the effect failed")
+
+    for scope in (Scope(observers=[Raising("enqueued")]),
+                  airlock.tick_scope(observers=[Raising("enqueued")])):
+        with pytest.raises(ValueError, match="the effect failed"), scope:
+            airlock.enqueue(fx, "a")
+            airlock.enqueue(boom)
+        assert scope.stats.hook_errors == 2 and scope.stats.balance_error() is None

@@ -106,3 +106,56 @@ def test_any_key_function_orders_a_flush() -> None:
 
 def test_phase_marks_the_task() -> None:
     assert play.airlock_phase == "sound"  # type: ignore[attr-defined]
+
+
+def by_number(intent: airlock.Intent) -> object:
+    """Orders by the last argument; "x" does not compare with the numbers."""
+    return intent.args[-1]
+
+
+def test_keys_that_do_not_compare_name_the_function_and_the_intents() -> None:
+    """Issue 13.9: used to abort with Python's bare "'<' not supported"."""
+    log: list[object] = []
+    scope = airlock.scope(order_by=by_number)
+    expected = (
+        r"order_by by_number returned keys that do not compare: 2 for play\(\[\], 2\) and 'x' "
+        r"for play\(\[\], 'x'\)"
+    )
+    with pytest.raises(airlock.UsageError, match=expected) as info, scope:
+        for value in (2, "x", 1):
+            airlock.enqueue(play, log, value)
+    assert log == []
+    assert len(info.value.undispatched_intents) == 3  # type: ignore[attr-defined]
+    assert isinstance(info.value.__cause__, TypeError)
+    assert (scope.stats.undispatched, scope.stats.balance_error()) == (3, None)
+
+
+def test_a_raising_order_by_is_named_with_its_intent() -> None:
+    def picky(intent: airlock.Intent) -> int:
+        if intent.args[1] == "bad":
+            raise LookupError("no rank")
+        return 0
+
+    with pytest.raises(airlock.UsageError, match=r"order_by .*picky raised LookupError for "
+                       r"play\(\[\], 'bad'\): no rank"), airlock.scope(order_by=picky):
+        airlock.enqueue(play, [], "ok")
+        airlock.enqueue(play, [], "bad")
+
+
+def test_under_continue_a_failed_ordering_dispatches_in_enqueue_order(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    log: list[object] = []
+    for scope in (
+        airlock.scope(order_by=by_number, errors="continue"),
+        airlock.tick_scope(order_by=by_number, errors="continue"),
+    ):
+        caplog.clear()
+        with caplog.at_level("ERROR", logger="airlock"), scope:
+            for value in (2, "x", 1):
+                airlock.enqueue(log.append, value)
+        assert log == [2, "x", 1]
+        assert (scope.stats.dispatched, scope.stats.hook_errors) == (3, 1)
+        assert scope.stats.balance_error() is None
+        assert "order_by by_number returned keys that do not compare" in caplog.text
+        log.clear()

@@ -192,7 +192,7 @@ class NestingMachine(RuleBasedStateMachine):
         if error is not None:
             real.__exit__(ValueError, error, None)
             self.stack.pop()
-            assert real.is_discarded
+            assert real.is_discarded and real.stats.balance_error() is None
             return
         self.stack.pop()  # the model flushes with its ancestors left on the stack
         expected_stats = self.flush(entry)
@@ -200,6 +200,7 @@ class NestingMachine(RuleBasedStateMachine):
         assert real.is_flushed
         stats = real.stats.as_dict()
         assert {k: stats[k] for k in expected_stats} == expected_stats
+        assert real.stats.balance_error() is None
 
     @precondition(lambda self: self.scopes())
     @rule()
@@ -228,7 +229,8 @@ class NestingMachine(RuleBasedStateMachine):
             if isinstance(entry, PolicyEntry):
                 entry.manager.__exit__(None, None, None)
             else:
-                entry.real.discard()
+                entry.real.__exit__(ValueError, ValueError("teardown"), None)
+                assert entry.real.is_discarded
         assert airlock.get_current_scope() is None
 
 

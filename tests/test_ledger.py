@@ -1,0 +1,502 @@
+"""The ledger: every intent ends in exactly one known outcome, and every flush's stats balance.
+
+A Hypothesis state machine drives random programs — nested scopes (plain, independent,
+selective) and ticks, local policies, keys, batches, phases, budgets, posts, the imperative
+lifecycle, ``close()`` — with injected faults: effects, executors, policies, observers and
+``order_by`` that raise, and KeyboardInterrupt. After every step it checks that no intent has
+more than one outcome and that the last flush's ``FlushStats.balance_error()`` is None; at the
+end, once everything is settled, that every intent has exactly one.
+
+Where outcomes come from: an effect records that it ran (dispatched) or raised (failed); a
+faulty executor or policy records the intents it raised for (failed); an aborted flush's
+exception lists the rest (``undispatched_intents``); a ``Ledger`` observer, on the scopes that
+have one, records dropped, coalesced and discarded intents. Scopes without observers keep the
+plain paths in play: what their flushes drop, coalesce or discard is only counted (their stats),
+and at the end exactly that many intents have no recorded outcome.
+
+``CI`` set in the environment selects the ``ci`` profile (2,000 programs); the default is
+small, so the local test run stays fast.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+import airlock
+from airlock import Intent, Scope
+
+settings.register_profile(
+    "airlock-ledger-ci", max_examples=2000, stateful_step_count=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "airlock-ledger-local", max_examples=60, stateful_step_count=30, deadline=None,
+)
+PROFILE = "airlock-ledger-ci" if os.environ.get("CI") else "airlock-ledger-local"
+
+#: outcomes that end an intent's life
+TERMINAL = ("dispatched", "failed", "undispatched", "dropped", "coalesced", "discarded")
+
+
+# -- the world's effects and faulty parts ----------------------------------------------------
+
+
+class World:
+    """Where effects, executors, policies and observers write what happened to each intent."""
+
+    def __init__(self) -> None:
+        self.outcomes: dict[int, list[str]] = {}
+
+    def record(self, ident: int, outcome: str) -> None:
+        self.outcomes.setdefault(ident, []).append(outcome)
+
+
+WORLD = World()  # replaced per program: effects are module-level functions (phases, names)
+
+
+def run(ident: int) -> None:
+    WORLD.record(ident, "dispatched")
+
+
+@airlock.phase("a")
+def run_a(ident: int) -> None:
+    WORLD.record(ident, "dispatched")
+
+
+@airlock.phase("b")
+def run_b(ident: int) -> None:
+    WORLD.record(ident, "dispatched")
+
+
+def fail(ident: int) -> None:
+    WORLD.record(ident, "failed")
+    raise RuntimeError(f"effect {ident} failed")
+
+
+def interrupt(ident: int) -> None:
+    WORLD.record(ident, "failed")
+    raise KeyboardInterrupt
+
+
+@airlock.batch(phase="b")
+def send(idents: list[int]) -> None:
+    for ident in idents:
+        WORLD.record(ident, "dispatched")
+
+
+TASKS: dict[str, Callable[..., Any] | airlock.Batch] = {
+    "run": run, "run_a": run_a, "run_b": run_b, "fail": fail, "interrupt": interrupt,
+    "batch": send,
+}
+
+
+def idents_of(intent: Intent) -> list[int]:
+    """The idents an intent stands for: one, or a merged batch call's payloads."""
+    first = intent.args[0]
+    return list(first) if isinstance(first, list) else [first]
+
+
+def faulty_executor(intent: Intent) -> None:
+    """Raises for idents that are 1 modulo 4 (before running anything)."""
+    idents = idents_of(intent)
+    if any(i % 4 == 1 for i in idents):
+        for ident in idents:
+            WORLD.record(ident, "failed")
+        raise OSError("executor broke")
+    intent.task(*intent.args, **intent.kwargs)
+
+
+class Gate(airlock.Policy):
+    """Drops idents that are 0 modulo 3; with ``faulty``, raises for those 2 modulo 7."""
+
+    def __init__(self, faulty: bool) -> None:
+        self.faulty = faulty
+
+    def allows(self, intent: Intent) -> bool:
+        (ident,) = idents_of(intent)
+        if self.faulty and ident % 7 == 2:
+            WORLD.record(ident, "failed")
+            raise LookupError(f"policy broke on {ident}")
+        return ident % 3 != 0
+
+    def __repr__(self) -> str:
+        return f"Gate(faulty={self.faulty})"
+
+
+class Refuse(airlock.Policy):
+    """Refuses idents that are 4 modulo 5 at enqueue: the enqueue raises, nothing is buffered."""
+
+    def on_enqueue(self, intent: Intent) -> None:
+        if idents_of(intent)[0] % 5 == 4:
+            raise airlock.PolicyViolation("refused at enqueue")
+
+
+def make_policy(kind: str) -> airlock.Policy:
+    return {
+        "allow": airlock.AllowAll,
+        "drop": airlock.DropAll,
+        "gate": lambda: Gate(False),
+        "faulty gate": lambda: Gate(True),
+        "refuse": Refuse,
+    }[kind]()
+
+
+class Ledger(airlock.Observer):
+    """Records the outcomes only an observer sees: dropped, coalesced, discarded."""
+
+    def dropped(self, intent: Intent) -> None:
+        for ident in idents_of(intent):
+            WORLD.record(ident, "dropped")
+
+    def coalesced(self, intent: Intent) -> None:
+        for ident in idents_of(intent):
+            WORLD.record(ident, "coalesced")
+
+    def discarded(self, intent: Intent) -> None:
+        for ident in idents_of(intent):
+            WORLD.record(ident, "discarded")
+
+
+class Faulty(airlock.Observer):
+    """Raises from every hook for idents that are 2 modulo 3 (and from ``flushed``)."""
+
+    def __init__(self, error: type[BaseException]) -> None:
+        self.error = error
+
+    def _maybe(self, intent: Intent) -> None:
+        if any(i % 3 == 2 for i in idents_of(intent)):
+            raise self.error("observer broke")
+
+    enqueued = coalesced = dropped = dispatched = discarded = _maybe
+
+    def failed(self, intent: Intent, error: BaseException) -> None:
+        self._maybe(intent)
+
+    def flushed(self, scope: Scope) -> None:
+        raise self.error("observer broke at flushed")
+
+
+def faulty_order(intent: Intent) -> Any:
+    """An ``order_by`` that raises for ident 5 modulo 11 and mixes key types for 7 mod 11."""
+    ident = idents_of(intent)[0]
+    if ident % 11 == 5:
+        raise ValueError("order_by broke")
+    return "late" if ident % 11 == 7 else ident % 3
+
+
+ORDERS: dict[str, Callable[[Intent], Any] | None] = {
+    "none": None, "phases": airlock.by_phase("a", "b"), "faulty": faulty_order,
+}
+
+
+class Independent(Scope):
+    def before_descendant_flushes(self, exiting: Scope, intents: list[Intent]) -> list[Intent]:
+        return intents
+
+
+class Selective(Scope):
+    def before_descendant_flushes(self, exiting: Scope, intents: list[Intent]) -> list[Intent]:
+        return [i for i in intents if idents_of(i)[0] % 2]
+
+
+SCOPE_CLASSES: dict[str, type[Scope]] = {"plain": Scope, "independent": Independent,
+                                         "selective": Selective}
+
+
+@dataclass
+class Config:
+    """How one scope or tick is built."""
+
+    policy: str
+    errors: str
+    order: str
+    executor: str
+    observers: str  # "none", "ledger", "ledger+faulty", "ledger+interrupt"
+
+    @property
+    def observed(self) -> bool:
+        return self.observers != "none"
+
+    def kwargs(self) -> dict[str, Any]:
+        observers: list[airlock.Observer] = []
+        if self.observed:
+            observers.append(Ledger())
+        if self.observers == "ledger+faulty":
+            observers.append(Faulty(RuntimeError))
+        elif self.observers == "ledger+interrupt":
+            observers.append(Faulty(KeyboardInterrupt))
+        return {
+            "policy": make_policy(self.policy),
+            "errors": self.errors,
+            "order_by": ORDERS[self.order],
+            "executor": faulty_executor if self.executor == "faulty" else None,
+            "observers": observers,
+        }
+
+
+configs = st.builds(
+    Config,
+    policy=st.sampled_from(
+        ["allow", "allow", "allow", "allow", "drop", "gate", "faulty gate", "refuse"]
+    ),
+    errors=st.sampled_from(["raise", "continue"]),
+    order=st.sampled_from(["none", "none", "phases", "faulty"]),
+    executor=st.sampled_from(["sync", "sync", "faulty"]),
+    observers=st.sampled_from(["none", "none", "ledger", "ledger+faulty", "ledger+interrupt"]),
+)
+
+
+@dataclass(eq=False)
+class Open:
+    """A scope or a tick's frame open on the machine's stack."""
+
+    real: Scope
+    config: Config
+
+
+@dataclass(eq=False)
+class LocalPolicy:
+    manager: Any
+
+
+# -- the machine -----------------------------------------------------------------------------
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        global WORLD
+        WORLD = self.world = World()
+        self.ids = itertools.count()
+        self.enqueued: set[int] = set()  # enqueue()/post() returned normally
+        self.silent = 0  # outcomes counted by unobserved flushes, not recorded per intent
+        self.stack: list[Open | LocalPolicy] = []
+        self.exited: list[tuple[Scope, Config]] = []  # exit()ed, not yet flushed/discarded
+        self.ticks: list[tuple[airlock.TickScope, Config]] = []
+        self.last_error: str | None = None
+
+    @initialize()
+    def quiet(self) -> None:
+        logging.disable(logging.CRITICAL)  # faults are logged by design; keep the output short
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def opened(self) -> list[Open]:
+        return [e for e in self.stack if isinstance(e, Open)]
+
+    def settle(self, real: Scope, config: Config, action: Callable[[], Any]) -> None:
+        """Run a flush/discard/frame end; record what an abort left undispatched; check stats."""
+        try:
+            action()
+        except BaseException as exc:
+            for intent in getattr(exc, "undispatched_intents", None) or ():
+                for ident in idents_of(intent):
+                    self.world.record(ident, "undispatched")
+        self.check_stats(real, config)
+
+    def check_stats(self, real: Scope, config: Config) -> None:
+        stats = real.stats
+        self.last_error = stats.balance_error()
+        assert self.last_error is None, f"{real!r}: {self.last_error}"
+        if not config.observed:
+            self.silent += stats.dropped + stats.coalesced + stats.discarded
+
+    def new_ident(self) -> int:
+        return next(self.ids)
+
+    # -- rules -----------------------------------------------------------------------------
+
+    @rule(kind=st.sampled_from(sorted(SCOPE_CLASSES)), config=configs,
+          imperative=st.booleans())
+    def open_scope(self, kind: str, config: Config, imperative: bool) -> None:
+        real = SCOPE_CLASSES[kind](**config.kwargs())
+        if imperative:
+            real.enter()
+        else:
+            real.__enter__()
+        self.stack.append(Open(real, config))
+
+    @rule(config=configs, budget=st.sampled_from([None, None, 1, 2]))
+    def new_tick(self, config: Config, budget: int | None) -> None:
+        tick = airlock.tick_scope(**config.kwargs(), max_per_frame=budget)
+        self.ticks.append((tick, config))
+
+    @precondition(lambda self: self.ticks)
+    @rule(data=st.data())
+    def open_frame(self, data: st.DataObject) -> None:
+        tick, config = data.draw(st.sampled_from(self.ticks))
+        if tick.is_active or any(e.real is tick for e in self.opened()):
+            return
+        if tick.is_closed:
+            with pytest.raises(airlock.ScopeStateError, match="closed"):
+                tick.__enter__()
+            return
+        tick.__enter__()
+        self.stack.append(Open(tick, config))
+
+    @precondition(lambda self: self.opened())
+    @rule(kind=st.sampled_from(["allow", "drop", "gate", "faulty gate", "refuse"]))
+    def open_local_policy(self, kind: str) -> None:
+        manager = airlock.policy(make_policy(kind))
+        manager.__enter__()
+        self.stack.append(LocalPolicy(manager))
+
+    @rule(
+        task=st.sampled_from(["run", "run", "run_a", "run_b", "batch", "batch", "fail",
+                              "interrupt"]),
+        key=st.sampled_from([None, None, None, "k1", "k2"]),
+        named=st.booleans(),
+    )
+    def enqueue(self, task: str, key: str | None, named: bool) -> None:
+        if task == "interrupt" and not named:
+            task = "run"  # keep interrupts rarer than the other faults
+        ident = self.new_ident()
+        options: dict[str, Any] = {}
+        if key is not None:
+            options["_key"] = key
+        if named:
+            options["_name"] = f"n{ident % 4}"
+        try:
+            airlock.enqueue(TASKS[task], ident, **options)
+        except (airlock.NoScopeError, airlock.PolicyViolation):
+            assert not self.opened() or ident % 5 == 4
+            return
+        self.enqueued.add(ident)
+
+    @precondition(lambda self: self.ticks)
+    @rule(data=st.data(), task=st.sampled_from(["run", "run_b", "fail"]))
+    def post(self, data: st.DataObject, task: str) -> None:
+        tick, _ = data.draw(st.sampled_from(self.ticks))
+        ident = self.new_ident()
+        try:
+            tick.post(TASKS[task], ident)  # type: ignore[arg-type]
+        except (airlock.ScopeStateError, airlock.PolicyViolation):
+            return  # closed, or refused at the door
+        self.enqueued.add(ident)
+
+    @precondition(lambda self: self.stack)
+    @rule(how=st.sampled_from(["flush", "flush", "flush", "error", "interrupt", "exit"]))
+    def close_top(self, how: str) -> None:
+        entry = self.stack.pop()
+        if isinstance(entry, LocalPolicy):
+            entry.manager.__exit__(None, None, None)
+            return
+        real, config = entry.real, entry.config
+        if isinstance(real, airlock.TickScope) or how != "exit":
+            error: BaseException | None = {
+                "error": ValueError("block failed"), "interrupt": KeyboardInterrupt(),
+            }.get(how)
+            self.settle(real, config, lambda: real.__exit__(
+                None if error is None else type(error), error, None
+            ))
+            return
+        real.exit()
+        self.exited.append((real, config))
+
+    @precondition(lambda self: self.exited)
+    @rule(data=st.data(), discard=st.booleans())
+    def settle_exited(self, data: st.DataObject, discard: bool) -> None:
+        index = data.draw(st.integers(0, len(self.exited) - 1))
+        real, config = self.exited.pop(index)
+        self.settle(real, config, real.discard if discard else real.flush)
+
+    @precondition(lambda self: self.ticks)
+    @rule(data=st.data())
+    def close_tick(self, data: st.DataObject) -> None:
+        tick, config = data.draw(st.sampled_from(self.ticks))
+        if tick.is_active or tick.is_closed or any(e.real is tick for e in self.opened()):
+            return
+        self.settle(tick, config, tick.close)
+
+    # -- checks ----------------------------------------------------------------------------
+
+    @invariant()
+    def no_intent_has_two_outcomes(self) -> None:
+        for ident, outcomes in self.world.outcomes.items():
+            assert ident in self.enqueued, f"intent {ident} was never enqueued: {outcomes}"
+            assert len(outcomes) <= 1, f"intent {ident} has outcomes {outcomes}"
+            assert outcomes[0] in TERMINAL
+
+    @invariant()
+    def when_idle_every_intent_is_accounted_for(self) -> None:
+        if self.stack or self.exited:
+            return
+        waiting = sum(tick.pending for tick, _ in self.ticks)
+        assert len(self.enqueued) == len(self.world.outcomes) + self.silent + waiting
+
+    def teardown(self) -> None:
+        try:
+            while self.stack:
+                entry = self.stack.pop()
+                if isinstance(entry, LocalPolicy):
+                    entry.manager.__exit__(None, None, None)
+                elif isinstance(entry.real, airlock.TickScope):
+                    self.settle(entry.real, entry.config,
+                                lambda r=entry.real: r.__exit__(None, None, None))
+                else:
+                    real = entry.real
+                    self.settle(real, entry.config, lambda r=real: r.__exit__(None, None, None))
+            for real, config in self.exited:
+                self.settle(real, config, real.discard)
+            for tick, config in self.ticks:
+                if not tick.is_closed:
+                    self.settle(tick, config, tick.close)
+                assert tick.pending == 0
+            assert airlock.get_current_scope() is None
+            self.no_intent_has_two_outcomes()
+            unaccounted = self.enqueued - set(self.world.outcomes)
+            assert len(unaccounted) == self.silent, (
+                f"{len(unaccounted)} intent(s) without an outcome, {self.silent} counted "
+                f"silently by unobserved flushes: {sorted(unaccounted)[:20]}"
+            )
+        finally:
+            logging.disable(logging.NOTSET)
+
+
+LedgerMachine.TestCase.settings = settings.get_profile(PROFILE)
+test_ledger_programs = LedgerMachine.TestCase
+
+
+# -- direct checks of the identity -----------------------------------------------------------
+
+
+def test_balance_error_names_the_mismatch() -> None:
+    stats = airlock.FlushStats()
+    assert stats.balance_error() is None
+    stats.enqueued, stats.carried_in, stats.dispatched, stats.batched = 5, 1, 4, 2
+    assert stats.balance_error() is None
+    stats.dispatched = 3
+    message = stats.balance_error()
+    assert message is not None
+    assert "6 entered (enqueued=5, carried_in=1) but 5 left" in message
+    assert "1 intent(s) unaccounted for" in message
+    stats.failed = 2
+    assert "1 intent(s) counted twice" in (stats.balance_error() or "")
+
+
+def test_the_handed_over_flush_counts_as_captured() -> None:
+    log: list[int] = []
+    with airlock.scope() as outer:
+        airlock.enqueue(log.append, 1)
+        with airlock.scope() as inner:
+            airlock.enqueue(log.append, 2)
+    assert (inner.stats.enqueued, inner.stats.captured, inner.stats.dispatched) == (1, 1, 0)
+    assert (outer.stats.enqueued, outer.stats.dispatched) == (2, 2)
+    assert inner.stats.balance_error() is None and outer.stats.balance_error() is None
+    assert log == [1, 2]

@@ -1,0 +1,361 @@
+"""Ticks under threads: enqueues from threads that carry the tick's context, posts racing
+frames and close(), and a threaded stress test of the ledger.
+
+The first tests force one interleaving each: a tracer stops a thread at a chosen line and
+lets the other go on, so the race happens every run instead of once in a thousand.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import CodeType, FrameType
+from typing import Any
+
+import pytest
+
+import airlock
+from airlock import Intent
+from airlock._enqueue import enqueue as _enqueue_function
+from airlock._scope import Scope
+from airlock._tick import TickScope
+
+WAIT = 10.0  # seconds: a safety net against a hung test, never a measurement
+
+
+def record(log: list[object], tag: object) -> None:
+    log.append(tag)
+
+
+class Breakpoint:
+    """Stops a thread at the first line of ``function`` that contains ``marker`` (or, with
+    ``after=True``, at the first line executed below it); ``reached`` is set, then the thread
+    runs ``when_reached`` (default: wait for ``resume``)."""
+
+    def __init__(
+        self,
+        function: Callable[..., Any],
+        marker: str | None = None,
+        *,
+        after: bool = False,
+        when_reached: Callable[[], None] | None = None,
+    ) -> None:
+        self.code: CodeType = function.__code__
+        lines, first = inspect.getsourcelines(function)
+        if marker is None:
+            self.line, self.after = first, True  # the first line of the body
+        else:
+            found = [first + n for n, text in enumerate(lines) if marker in text]
+            assert found, f"{marker!r} is not in {function.__qualname__} any more: update the test"
+            self.line, self.after = found[0], after
+        self.reached = threading.Event()
+        self.resume = threading.Event()
+        self.when_reached = when_reached or (lambda: self.resume.wait(WAIT))
+        self._fired = False
+
+    def _local(self, frame: FrameType, event: str, arg: object) -> Any:
+        if event == "line" and not self._fired:
+            line = frame.f_lineno
+            if (line > self.line) if self.after else (line == self.line):
+                self._fired = True
+                self.reached.set()
+                self.when_reached()
+        return self._local
+
+    def tracer(self, frame: FrameType, event: str, arg: object) -> Any:
+        return self._local if frame.f_code is self.code else None
+
+    @contextmanager
+    def armed(self) -> Iterator[Breakpoint]:
+        """Trace the calling thread while the block runs."""
+        sys.settrace(self.tracer)
+        try:
+            yield self
+        finally:
+            sys.settrace(None)
+
+    def run_armed(self, target: Callable[[], None]) -> Callable[[], None]:
+        """``target`` wrapped to run traced (for a thread)."""
+
+        def traced() -> None:
+            with self.armed():
+                target()
+
+        return traced
+
+
+def carrying_thread(target: Callable[[], None]) -> threading.Thread:
+    """A thread started in a copy of the calling context (as ``asyncio.to_thread`` does)."""
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(target,), daemon=True)
+    thread.start()
+    return thread
+
+
+# -- item 1: an enqueue that returns normally is never lost -----------------------------------
+
+
+@pytest.mark.parametrize("rich", [False, True], ids=["plain frame", "rich frame"])
+def test_a_fast_enqueue_that_lands_after_the_flush_took_the_frame_runs_in_the_next(
+    rich: bool,
+) -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    # the thread stops between the fast path's check of the open frame and its append
+    late = Breakpoint(_enqueue_function, "_buffer.append(")
+    appended = threading.Event()
+
+    def let_the_thread_append() -> None:
+        late.resume.set()
+        assert appended.wait(WAIT)
+
+    # the owner stops right after its flush has read the frame (the old code cleared the
+    # buffer next, with the thread's append in it)
+    if rich:
+        flushed = Breakpoint(Scope._release, "self._materialize()", after=True,
+                             when_reached=let_the_thread_append)
+    else:
+        flushed = Breakpoint(Scope._run_plain, "task(*args, **kwargs)", after=True,
+                             when_reached=let_the_thread_append)
+
+    def worker() -> None:
+        airlock.enqueue(record, log, "from the thread")
+        appended.set()
+
+    with tick:
+        airlock.enqueue(record, log, "frame", _key="k" if rich else None)
+        thread = carrying_thread(late.run_armed(worker))
+        assert late.reached.wait(WAIT)
+        sys.settrace(flushed.tracer)
+    sys.settrace(None)
+    thread.join(WAIT)
+    assert flushed.reached.is_set() and appended.is_set()
+    assert log == ["frame"] and tick.pending == 1
+    with tick:
+        pass
+    assert log == ["frame", "from the thread"]
+    assert tick.stats.balance_error() is None
+
+
+def test_an_enqueue_racing_the_next_frames_opening_keeps_the_threads_order() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    with tick:
+        context = contextvars.copy_context()  # a worker that kept the frame's context
+    # the thread decided "no frame is open" and stops before putting its intent anywhere
+    between = Breakpoint(TickScope._enqueue_inactive)
+
+    def worker() -> None:
+        airlock.enqueue(record, log, 1)  # between frames, but lands after the next opened
+        airlock.enqueue(record, log, 2)  # the open frame's fast path
+
+    thread = threading.Thread(target=context.run, args=(between.run_armed(worker),))
+    thread.start()
+    assert between.reached.wait(WAIT)
+    with tick:
+        between.resume.set()
+        thread.join(WAIT)
+    with tick:
+        pass
+    assert log == [1, 2]  # the old code ran 2 in this frame and 1 in the next
+
+
+def test_a_post_racing_close_is_run_by_the_last_frame_or_refused() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    # the poster passed the closed check and stops before handing the effect over
+    racing = Breakpoint(TickScope.post, "_inbox.append(")
+    outcome: list[BaseException | None] = []
+
+    def poster() -> None:
+        try:
+            tick.post(record, log, "posted")
+        except airlock.ScopeStateError as exc:
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=racing.run_armed(poster))
+    thread.start()
+    assert racing.reached.wait(WAIT)
+    closer = threading.Thread(target=tick.close)
+    closer.start()
+    closer.join(0.2)  # let close() run as far as it can while the poster is stopped
+    racing.resume.set()
+    thread.join(WAIT)
+    closer.join(WAIT)
+    assert not closer.is_alive() and tick.pending == 0
+    assert outcome == [None] and log == ["posted"]  # it was accepted, so it ran
+
+
+def test_posts_racing_close_from_many_threads_all_run_or_raise() -> None:
+    tick = airlock.tick_scope()
+    ran: list[tuple[int, int]] = []
+    refused: list[tuple[int, int]] = []
+    start = threading.Barrier(5)
+
+    def poster(unit: int) -> None:
+        start.wait()
+        for n in range(2000):
+            try:
+                tick.post(record, ran, (unit, n))
+            except airlock.ScopeStateError:
+                refused.append((unit, n))
+
+    with switch_interval(1e-5):
+        threads = [threading.Thread(target=poster, args=(u,)) for u in range(4)]
+        for t in threads:
+            t.start()
+        start.wait()
+        tick.close()
+        for t in threads:
+            t.join(WAIT)
+    assert sorted(ran + refused) == [(u, n) for u in range(4) for n in range(2000)]
+    assert tick.pending == 0
+
+
+# -- the threaded stress test ------------------------------------------------------------------
+
+
+@contextmanager
+def switch_interval(seconds: float) -> Iterator[None]:
+    """Make the interpreter switch threads often, so that races show up."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(seconds)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
+
+
+class CountingObserver(airlock.Observer):
+    """Counts hooks; called from several threads at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.seen_enqueued = 0
+        self.seen_dispatched = 0
+
+    def enqueued(self, intent: Intent) -> None:
+        with self.lock:
+            self.seen_enqueued += 1
+
+    def dispatched(self, intent: Intent) -> None:
+        with self.lock:
+            self.seen_dispatched += 1
+
+
+class CountingPolicy(airlock.Policy):
+    """Allows everything, counting what it sees at enqueue and at flush."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.seen_enqueued = 0
+        self.seen_allowed = 0
+
+    def on_enqueue(self, intent: Intent) -> None:
+        with self.lock:
+            self.seen_enqueued += 1
+
+    def allows(self, intent: Intent) -> bool:
+        self.seen_allowed += 1  # the owner's thread only
+        return True
+
+
+CI = os.environ.get("CI", "").lower() == "true"
+POSTERS, CARRIERS = 16, 2
+PER_POSTER = 2000 if CI else 250
+PER_CARRIER = 200_000 if CI else 20_000
+
+CONFIGURATIONS: dict[str, dict[str, Any]] = {
+    "plain": {},
+    "max_per_frame": {"max_per_frame": 300},
+    "max_flush_ms": {"max_flush_ms": 0.5},
+    "observer": {"observers": "counting"},
+    "policy": {"policy": "counting"},
+    "everything": {"policy": "counting", "observers": "counting", "max_per_frame": 500,
+                   "max_flush_ms": 1},
+}
+
+
+@pytest.mark.parametrize("name", list(CONFIGURATIONS))
+def test_threads_posting_and_enqueueing_while_frames_run_lose_and_repeat_nothing(
+    name: str,
+) -> None:
+    options: dict[str, Any] = dict(CONFIGURATIONS[name])
+    observer = policy = None
+    if options.get("observers") == "counting":
+        observer = CountingObserver()
+        options["observers"] = [observer]
+    if options.get("policy") == "counting":
+        policy = CountingPolicy()
+        options["policy"] = policy
+    tick = airlock.tick_scope(**options)
+    ran: list[tuple[str, int]] = []  # appended by the owner's thread only (the effects)
+
+    def poster(unit: int) -> None:
+        for n in range(PER_POSTER):
+            tick.post(record, ran, (f"p{unit}", n))
+
+    def carrier(unit: int) -> None:
+        for n in range(PER_CARRIER):
+            if n % 3 == 2:  # a rich intent now and then, racing the plain ones
+                airlock.enqueue(record, ran, (f"c{unit}", n), _name="rich")
+            else:
+                airlock.enqueue(record, ran, (f"c{unit}", n))
+
+    deadline = time.monotonic() + (600 if CI else 120)
+    frames = 0
+    unbalanced: list[str] = []
+    with switch_interval(1e-5):
+        threads = [threading.Thread(target=poster, args=(u,), daemon=True)
+                   for u in range(POSTERS)]
+        with tick:
+            threads += [carrying_thread(functools.partial(carrier, u)) for u in range(CARRIERS)]
+        for t in threads[:POSTERS]:
+            t.start()
+        while any(t.is_alive() for t in threads) or tick.pending:
+            assert time.monotonic() < deadline, f"no progress after {frames} frames"
+            with tick:
+                pass
+            frames += 1
+            problem = tick.stats.balance_error()
+            if problem:
+                unbalanced.append(f"frame {frames}: {problem}")
+    tick.close()
+    assert unbalanced == []
+    expected = {f"p{u}": PER_POSTER for u in range(POSTERS)}
+    expected |= {f"c{u}": PER_CARRIER for u in range(CARRIERS)}
+    assert len(ran) == sum(expected.values()), "an effect was lost or ran twice"
+    for source, count in expected.items():  # each thread's effects ran in its order
+        assert [n for s, n in ran if s == source] == list(range(count)), source
+    total = sum(expected.values())
+    if policy is not None:
+        assert policy.seen_enqueued == total and policy.seen_allowed == total
+    if observer is not None:
+        assert observer.seen_enqueued == total and observer.seen_dispatched == total
+
+
+def test_a_rich_entry_that_raced_its_flag_is_left_for_the_next_frame() -> None:
+    # A thread's slow path appends an Intent, then sets the tick's "rich" flag; the owner may
+    # run the plain loop in between. That loop stops at the Intent and leaves the rest.
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    with tick:
+        airlock.enqueue(record, log, "plain before")
+        tick._buffer.append(Intent(record, (log, "rich"), name="raced", scope=tick))
+        airlock.enqueue(record, log, "plain after")
+        assert not tick._rich  # the flag has not been set yet: the race
+    assert log == ["plain before"] and tick.pending == 2
+    assert (tick.stats.enqueued, tick.stats.dispatched) == (1, 1)
+    with tick:
+        pass
+    assert log == ["plain before", "rich", "plain after"]
+    assert tick.stats.balance_error() is None
