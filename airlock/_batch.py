@@ -18,6 +18,13 @@ class Batch:
     the ``_dispatch_options`` of that last enqueue; each enqueue is filtered by policies on
     its own before merging. A batch is deliberately not callable: it only runs through a flush
     (call ``b.handler([payload])`` to run it directly).
+
+    One bad payload: the handler gets them all in one call, so if it raises, that one merged
+    call fails as a whole (``stats.failed`` 1, the other intents ``batched``; under
+    ``errors="continue"`` logged and listed in ``stats.failures``), and nothing is retried.
+    To keep the good payloads going out, refuse a bad one before enqueueing it, or have the
+    handler skip it, send the rest, then raise naming it (as the pygame adapter's
+    ``NetSender`` does).
     """
 
     __slots__ = ("__name__", "__qualname__", "airlock_phase", "handler")

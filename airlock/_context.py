@@ -1,9 +1,10 @@
 """Where the current scope lives: one ContextVar, plus local policy views over it.
 
 The ContextVar holds an *enqueue target*: a ``Scope``, a ``PolicyView`` (a scope seen through
-``airlock.policy(...)``), ``POLICY_GUARD`` while policy code runs at flush, or ``NO_SCOPE``
-(the default). Every target has ``_accepting``: True only when an ``enqueue()`` may take the
-plain fast path, so that path needs no other test of what it found.
+``airlock.policy(...)``), ``POLICY_GUARD`` while policy code runs (``on_enqueue``, and
+``allows`` at flush), or ``NO_SCOPE`` (the default). Every target has ``_accepting``: True
+only when an ``enqueue()`` may take the plain fast path, so that path needs no other test of
+what it found.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ class PolicyView:
 
 
 class _PolicyGuard:
-    """Stands as the current target while policies run at flush, so enqueue() refuses."""
+    """Stands as the current target while policies run (on_enqueue, allows), so enqueue()
+    refuses."""
 
     __slots__ = ()
     _accepting = False

@@ -5,6 +5,7 @@ A scope with no observers never calls into this module, so unused hooks cost not
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ._intent import Intent
@@ -12,7 +13,7 @@ from ._intent import Intent
 if TYPE_CHECKING:
     from ._scope import Scope
 
-__all__ = ["Observer", "check_observer"]
+__all__ = ["Observer", "check_observer", "check_observers"]
 
 
 class Observer:
@@ -43,7 +44,22 @@ class Observer:
 _HOOKS = ("enqueued", "coalesced", "dropped", "dispatched", "failed", "discarded", "flushed")
 
 
+def check_observers(observers: Any) -> tuple[Observer, ...]:
+    """The ``observers=`` argument as a tuple of checked observers, else a clear TypeError."""
+    if isinstance(observers, Observer) or not isinstance(observers, Iterable):
+        raise TypeError(
+            f"observers takes a list of observers, got {observers!r}; pass observers=[...]"
+        )
+    return tuple(check_observer(o) for o in observers)
+
+
 def check_observer(observer: Any) -> Observer:
+    if isinstance(observer, type):
+        name = observer.__name__
+        raise TypeError(
+            f"an observer must be an observer object, got the class {name}; instantiate it: "
+            f"observers=[{name}()]"
+        )
     missing = [h for h in _HOOKS if not callable(getattr(observer, h, None))]
     if missing:
         raise TypeError(

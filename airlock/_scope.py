@@ -33,10 +33,10 @@ from typing import Any, Literal, TypeVar
 from ._batch import Batch, merge_batches
 from ._config import defaults, hot_path_flags
 from ._context import NO_SCOPE, POLICY_GUARD, current_target, resolve
-from ._errors import PolicyEnqueueError, ScopeStateError
+from ._errors import ScopeStateError
 from ._executor import Executor
 from ._intent import NO_OPTIONS, Intent, IntentOptions, task_name
-from ._observe import Observer, check_observer
+from ._observe import Observer, check_observers
 from ._ordering import ordering_error
 from ._policies import DropAll, Policy, check_policy, is_allow_all
 from .integrations.executors.sync import sync_executor
@@ -200,7 +200,6 @@ class Scope:
         "_executor",
         "_fast_flush",
         "_hook_failure",
-        "_in_policy",
         "_origins",
         "_parent",
         "_plain_count",
@@ -247,7 +246,6 @@ class Scope:
         self._parent = None
         self._token = None
         self._ambient_policies: tuple[Policy, ...] = ()
-        self._in_policy = False
         self._accepting = False
         if (
             policy is None and executor is None and order_by is None and errors == "raise"
@@ -276,9 +274,7 @@ class Scope:
         if errors not in _ERROR_MODES:
             raise ValueError(f"errors must be 'raise' or 'continue', got {errors!r}")
         self.errors = errors
-        self.observers = (
-            tuple(check_observer(o) for o in observers) if observers else ()
-        )
+        self.observers = check_observers(observers) if observers else ()
         self._configure_paths()
 
     #: True when ``_configure_paths`` is Scope's own, so a default scope may copy the defaults.
@@ -350,7 +346,6 @@ class Scope:
             self._state is ACTIVE
             and not self._enqueue_hooked
             and not self._ambient_policies
-            and not self._in_policy
         )
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -423,9 +418,15 @@ class Scope:
 
     def _close_context(self) -> None:
         token = self._token
-        self._token = None
         if token is not None:
-            current_target.reset(token)
+            try:
+                current_target.reset(token)
+            except ValueError:  # the token belongs to another context: keep it for a retry
+                raise ScopeStateError(
+                    f"cannot exit {self!r} here: it was entered in another context (another "
+                    "thread or asyncio task); call exit() where enter() was called"
+                ) from None
+        self._token = None
 
     def exit(self) -> None:
         """Deactivate: the context's current scope becomes the one before ``enter()``.
@@ -689,11 +690,6 @@ class Scope:
         local_policies: tuple[Policy, ...],
     ) -> None:
         """The slow enqueue path: hooks, local policies, metadata, batches, inactive scopes."""
-        if self._in_policy:
-            raise PolicyEnqueueError(
-                f"a policy tried to enqueue {effect_label(task, options)}; policies only "
-                "observe and filter — enqueue from domain code instead"
-            )
         if self._state is not ACTIVE:
             self._enqueue_inactive(task, args, kwargs, options, local_policies)
             return
@@ -739,20 +735,18 @@ class Scope:
         )
 
     def _run_enqueue_hooks(self, intent: Intent) -> None:
-        self._in_policy = True
-        self._update_accepting()
+        # Hooks may run on several threads at once (threads that carry the scope's context,
+        # a tick's posts): the guard against enqueueing from a policy is the caller's own
+        # context, not a flag on the scope that another thread would see.
+        token = _set_target(POLICY_GUARD)
         try:
             for local in intent.local_policies:
                 local.on_enqueue(intent)
-            self.policy.on_enqueue(intent)
+            self._policy.on_enqueue(intent)
         finally:
-            self._in_policy = False
-            self._update_accepting()
-        for observer in self.observers:
-            try:
-                observer.enqueued(intent)
-            except BaseException as exc:
-                self._hook_failed(exc, observer, "enqueued")
+            _reset_target(token)
+        if self.observers:
+            self._tell("enqueued", intent)
 
     def _drop_buffer(self) -> None:
         """Discard: every buffered intent counts as ``discarded`` (the buffer stays readable

@@ -29,6 +29,7 @@ Rules:
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import math
 import threading
@@ -40,7 +41,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._batch import Batch
-from ._context import NO_SCOPE, POLICY_GUARD, current_target, resolve
+from ._context import NO_SCOPE, current_target, resolve
 from ._enqueue import _RESERVED_SET, _pop_options
 from ._errors import ScopeStateError
 from ._intent import Intent, IntentOptions
@@ -199,6 +200,14 @@ class TickScope(Scope, metaclass=_TickType):
             cls.exit is TickScope.exit and cls.should_flush is Scope.should_flush
             and cls.enter is TickScope.enter
         )
+        if cls.exit is not TickScope.exit:
+            try:  # a frame ends with exit(error): refuse Scope's exit(self) here, not mid-loop
+                inspect.signature(cls.exit).bind(None, None)
+            except TypeError:
+                raise TypeError(
+                    f"{cls.__qualname__}.exit must take the frame's error: define "
+                    "exit(self, error=None) and call super().exit(error)"
+                ) from None
 
     if TYPE_CHECKING:  # at run time, the slots hold the closures of _frame_methods
 
@@ -261,7 +270,7 @@ class TickScope(Scope, metaclass=_TickType):
     def enter(self) -> TickScope:
         """Open the next frame: what waits for it (posted, enqueued between frames) joins
         its buffer first, in arrival order."""
-        if self._state is ACTIVE or resolve(_get_target())[0] is self:
+        if self._open_or_flushing_here():
             raise ScopeStateError(
                 f"{self!r} is open or flushing here; a tick cannot be nested in itself"
             )
@@ -279,6 +288,18 @@ class TickScope(Scope, metaclass=_TickType):
         self._inline = _GENERAL
         self._open()
         return self
+
+    def _open_or_flushing_here(self) -> bool:
+        """True while a frame is open, or this context runs inside the tick's frame or flush
+        (an effect of the frame, however deep in nested scopes)."""
+        if self._state is ACTIVE:
+            return True
+        scope = resolve(_get_target())[0]
+        while scope is not None:
+            if scope is self:
+                return True
+            scope = scope._parent
+        return False
 
     def _take_posts(self) -> None:
         """Move posts into the opening frame, oldest first: only those posted before now (the
@@ -374,6 +395,13 @@ class TickScope(Scope, metaclass=_TickType):
             del self._buffer[:taken]
             self._origins = None
 
+    def flush(self) -> list[Intent]:
+        """Not for ticks: each frame flushes as it closes (``with tick:``, or ``exit()``)."""
+        raise ScopeStateError(
+            f"{self!r} flushes each frame as it closes; run a frame (`with tick: pass`) to "
+            "dispatch what waits for it. flush() after exit() is for airlock.scope()"
+        )
+
     def discard(self) -> list[Intent]:
         """Drop the open frame's intents now (and return them); the frame stays open and
         closes as usual."""
@@ -390,6 +418,7 @@ class TickScope(Scope, metaclass=_TickType):
         self._rich = any(type(e) is not tuple for e in self._buffer)
         self._state = ACTIVE
         self._update_accepting()
+        self._inline = _GENERAL  # the frame closes through exit(), which counts the discard
         return dropped[:count]
 
     def __call__(self, func: F) -> F:
@@ -409,6 +438,11 @@ class TickScope(Scope, metaclass=_TickType):
         frame, or arriving meanwhile) is discarded, counted in its stats and logged."""
         if self._state is ACTIVE:
             raise ScopeStateError(f"cannot close {self!r} while frame {self.frame} is open")
+        if self._open_or_flushing_here():
+            raise ScopeStateError(
+                f"cannot close {self!r} from an effect of its own frame; close it after the "
+                "`with tick:` block ends (an effect can set a flag that stops the loop)"
+            )
         if self._closed:
             return
         with self._lock:
@@ -516,20 +550,6 @@ class TickScope(Scope, metaclass=_TickType):
         if type(entry) is not tuple:
             self._rich = True
         self.on_waiting()
-
-    def _run_enqueue_hooks(self, intent: Intent) -> None:
-        # Hooks may run on several threads at once (posts, threads that carry the tick's
-        # context): the guard against enqueueing from a policy is the caller's own context,
-        # not a flag on the tick that another thread would see.
-        token = _set_target(POLICY_GUARD)
-        try:
-            for local in intent.local_policies:
-                local.on_enqueue(intent)
-            self._policy.on_enqueue(intent)
-        finally:
-            _reset_target(token)
-        if self.observers:
-            self._tell("enqueued", intent)
 
     def _captures_descendants(self) -> bool:
         return not self._closed

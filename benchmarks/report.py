@@ -39,7 +39,8 @@ GAPS = Path(__file__).resolve().parent / "gaps.md"  # hand-written analysis, kep
 def _parse(argv: Sequence[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__)
     p.add_argument("--quick", action="store_true",
-                   help="CI mode: K up to 1000, few short rounds, 10,000-frame soak, no files")
+                   help="a shorter run (K up to 1000, few short rounds, 10,000-frame soak), "
+                   "written to the same files")
     p.add_argument("--rounds", type=int, help="interleaved rounds per cell (default 51; quick 5)")
     p.add_argument("--sample-ms", type=float,
                    help="target length of one sample in ms (default 6; quick 2)")

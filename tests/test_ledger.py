@@ -390,6 +390,13 @@ class LedgerMachine(RuleBasedStateMachine):
             return  # closed, or refused at the door
         self.enqueued.add(ident)
 
+    @precondition(lambda self: any(isinstance(e.real, airlock.TickScope) for e in self.opened()))
+    @rule(data=st.data())
+    def discard_open_frame(self, data: st.DataObject) -> None:
+        """``tick.discard()`` inside a frame: counted (or observed) with that frame's end."""
+        frames = [e.real for e in self.opened() if isinstance(e.real, airlock.TickScope)]
+        data.draw(st.sampled_from(frames)).discard()
+
     @precondition(lambda self: self.stack)
     @rule(how=st.sampled_from(["flush", "flush", "flush", "error", "interrupt", "exit"]))
     def close_top(self, how: str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import threading
 
 import pytest
 
@@ -179,3 +181,28 @@ def test_hot_path_introspection() -> None:
 )
 def test_reprs(policy: airlock.Policy, text: str) -> None:
     assert repr(policy) == text
+
+
+def test_a_hook_running_on_one_thread_does_not_refuse_another_threads_enqueue() -> None:
+    """A thread that carries the scope's context (asyncio.to_thread) enqueues while another
+    thread's enqueue is inside the policy's on_enqueue: only the policy's own enqueue refuses."""
+    inside, release = threading.Event(), threading.Event()
+
+    class Waits(airlock.Policy):
+        def on_enqueue(self, intent: Intent) -> None:
+            if intent.args[1] == "first":
+                inside.set()
+                release.wait(10)
+
+    log: list[str] = []
+    with airlock.scope(Waits()) as scope:
+        carried = contextvars.copy_context()
+        first = threading.Thread(target=carried.run, args=(airlock.enqueue, ping, log, "first"))
+        first.start()
+        try:
+            assert inside.wait(10)
+            airlock.enqueue(ping, log, "second")  # while "first" is inside on_enqueue
+        finally:
+            release.set()
+            first.join()
+    assert sorted(log) == ["first", "second"] and scope.stats.dispatched == 2

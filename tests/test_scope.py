@@ -127,6 +127,20 @@ def test_lifecycle_errors(steps: list[str], message: str) -> None:
             s.exit()
 
 
+def test_exit_from_another_context_is_refused_and_can_be_retried_where_it_entered() -> None:
+    log: list[str] = []
+    s = airlock.scope()
+    s.enter()
+    airlock.enqueue(effect, log, "a")
+    elsewhere = contextvars.copy_context()  # another thread's or asyncio task's context
+    with pytest.raises(airlock.ScopeStateError, match="entered in another context"):
+        elsewhere.run(s.exit)
+    assert s.is_active and airlock.get_current_scope() is s
+    s.exit()
+    assert airlock.get_current_scope() is None
+    assert [i.args[1] for i in s.flush()] == ["a"] and log == ["a"]
+
+
 def test_a_scope_never_entered_can_be_flushed_or_discarded() -> None:
     assert airlock.scope().flush() == []
     assert airlock.scope().discard() == []
@@ -422,6 +436,18 @@ def test_a_policy_class_is_refused_at_construction() -> None:
     with pytest.raises(TypeError, match="instantiate it"), airlock.scope():  # noqa: SIM117
         with airlock.policy(airlock.DropAll):  # type: ignore[arg-type]
             pass  # pragma: no cover
+
+
+def test_an_observer_class_or_a_lone_observer_is_refused_at_construction() -> None:
+    class Overlay(airlock.Observer):
+        pass
+
+    for make in (airlock.scope, airlock.tick_scope, airlock.Scope):
+        with pytest.raises(TypeError, match=r"got the class Overlay; instantiate it: "
+                           r"observers=\[Overlay\(\)\]"):
+            make(observers=[Overlay])  # type: ignore[list-item]
+        with pytest.raises(TypeError, match=r"takes a list of observers.*observers=\[\.\.\.\]"):
+            make(observers=Overlay())  # type: ignore[arg-type]
 
 
 class Arg:

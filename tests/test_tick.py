@@ -96,6 +96,24 @@ def test_a_subclass_that_overrides_enter_and_exit_keeps_them() -> None:
     assert calls == ["enter", "exit"] * 2 and log == [0, 1] and tick.frame == 2
 
 
+def test_a_subclass_exit_takes_the_frames_error_or_is_refused_at_class_creation() -> None:
+    calls: list[object] = []
+
+    class Counted(airlock.TickScope):
+        def exit(self, error: BaseException | None = None) -> None:
+            calls.append(error)
+            super().exit(error)
+
+    with Counted():
+        pass
+    assert calls == [None]
+    with pytest.raises(TypeError, match=r"define exit\(self, error=None\)"):
+
+        class ScopeStyle(airlock.TickScope):  # Scope's exit(self) cannot end a frame
+            def exit(self) -> None:  # type: ignore[override]  # pragma: no cover
+                super().exit()
+
+
 def test_a_dropped_tick_is_collected() -> None:
     tick = airlock.tick_scope()
     with tick:
@@ -158,6 +176,19 @@ def test_nesting_a_tick_in_itself_is_refused() -> None:
                 pass  # pragma: no cover
         assert tick.is_active
     assert tick.frame == 1
+
+
+def test_flush_on_a_tick_is_refused_saying_to_run_a_frame() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    tick.post(effect, log, "waiting")
+    with pytest.raises(airlock.ScopeStateError, match="run a frame"):
+        tick.flush()  # before any frame: it would have returned [] and run nothing
+    with tick:
+        pass
+    with pytest.raises(airlock.ScopeStateError, match="run a frame"):
+        tick.flush()
+    assert log == ["waiting"] and tick.frame == 1
 
 
 def test_exit_without_an_open_frame_is_refused() -> None:
@@ -643,6 +674,51 @@ def test_opening_the_tick_from_its_own_flush_is_refused(order_by: object) -> Non
     assert tick.frame == 2
 
 
+@pytest.mark.parametrize("rich", [False, True])
+def test_opening_the_tick_from_a_scope_inside_its_own_flush_is_refused(rich: bool) -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+
+    def reopen() -> None:
+        with airlock.scope():
+            try:
+                with tick:
+                    pass  # pragma: no cover
+            except airlock.ScopeStateError as exc:
+                log.append(str(exc))
+
+    with tick:
+        airlock.enqueue(reopen)
+        airlock.enqueue(effect, log, "after", _key="k" if rich else None)
+    assert len(log) == 2 and "cannot be nested in itself" in str(log[0]) and log[1] == "after"
+    assert tick.frame == 1 and tick.pending == 0 and tick.stats.balance_error() is None
+    with tick:
+        pass
+    assert tick.frame == 2
+
+
+@pytest.mark.parametrize("rich", [False, True])
+def test_close_from_an_effect_of_its_own_frame_is_refused_and_changes_nothing(rich: bool) -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+
+    def quit_game() -> None:
+        with pytest.raises(airlock.ScopeStateError, match="from an effect of its own frame"):
+            tick.close()
+        log.append("refused")
+
+    with tick:
+        airlock.enqueue(effect, log, 1)
+        airlock.enqueue(quit_game)
+        airlock.enqueue(effect, log, 2, _key="k" if rich else None)
+    assert log == [1, "refused", 2] and not tick.is_closed and tick.pending == 0
+    stats = tick.stats
+    assert (stats.enqueued, stats.dispatched, stats.discarded) == (3, 3, 0)
+    assert len(tick.intents) == 3
+    tick.close()
+    assert tick.is_closed and tick.stats.discarded == 0
+
+
 def test_stats_of_plain_frames_are_exact() -> None:
     tick = airlock.tick_scope()
     with tick:
@@ -873,3 +949,24 @@ def test_is_closed_says_whether_close_has_run() -> None:
     assert not tick.is_closed
     tick.close()
     assert tick.is_closed
+
+
+def test_discard_inside_a_plain_frame_counts_in_that_frame_only() -> None:
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    with tick:
+        airlock.enqueue(effect, log, "dropped")
+        assert [i.args[1] for i in tick.discard()] == ["dropped"]
+        airlock.enqueue(effect, log, "kept")
+    stats = tick.stats
+    assert log == ["kept"]
+    assert (stats.enqueued, stats.discarded, stats.dispatched) == (2, 1, 1)
+    assert stats.balance_error() is None
+    with tick:
+        airlock.enqueue(effect, log, "next", _key="k")  # a general frame
+    assert (tick.stats.enqueued, tick.stats.discarded, tick.stats.dispatched) == (1, 0, 1)
+    with tick:
+        airlock.enqueue(effect, log, "emptied")
+        tick.discard()
+    assert (tick.stats.enqueued, tick.stats.discarded) == (1, 1)
+    assert log == ["kept", "next"] and tick.stats.balance_error() is None

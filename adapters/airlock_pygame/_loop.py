@@ -18,9 +18,10 @@ Rules:
 - ``surface``: given the display surface, the loop follows it (``pygame.display.set_mode``
   again, e.g. a fullscreen toggle, is drawn on from the next frame); any other surface is
   used as given until ``loop.surface`` is assigned.
-- A QUIT event (or ``stop()`` from ``on_event``) ends ``run()`` after this frame; the rest of
-  the frame runs (``on_quit="finish"``) or its update and draw are skipped
-  (``on_quit="skip"``); either way the effects enqueued so far are flushed.
+- A QUIT event (or ``stop()`` from ``on_event``) ends ``run()`` after this frame; ``on_event``
+  still gets the QUIT (to save on quit). The rest of the frame runs (``on_quit="finish"``)
+  or its update and draw are skipped (``on_quit="skip"``); either way the effects enqueued
+  so far are flushed.
 - Effect helpers called before a frame is open join the loop's next frame (``_waiting``).
 - A failed effect (errors="continue") does not discard its frame: it is counted in the
   frame's record (``failed``, ``failures``) and appended to ``errors``.
@@ -226,8 +227,8 @@ class GameLoop:
             if event.type in _EXPOSED:
                 self._full_present = True
             if event.type == pygame.QUIT:
-                self.stop()
-            elif not self.overlay.handle_event(event) and self.on_event is not None:
+                self.stop()  # on_event still gets it: the place to save on quit
+            if not self.overlay.handle_event(event) and self.on_event is not None:
                 self.on_event(event)
         if was_running and not self.running and self.on_quit == "skip":
             return

@@ -60,6 +60,8 @@ class TextualHookError(ImportError):
     """The installed Textual is outside the supported range, or a private method the
     adapter wraps is missing or changed shape."""
 
+    __module__ = "airlock_textual"  # tracebacks name it where users import it from
+
 
 class DispatchListener(Protocol):
     """What an app offers the hooks: called around each handler run of each of its pumps,

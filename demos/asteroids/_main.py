@@ -73,6 +73,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         args.screenshot = args.screenshot or DEFAULT_SCREENSHOT
     if args.frames is not None and args.frames < 1:
         parser.error("--frames must be at least 1")
+    if args.every is not None and args.every < 1:
+        parser.error("--every must be at least 1 (1: every frame)")
     return args
 
 

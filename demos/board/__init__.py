@@ -31,6 +31,7 @@ def main(argv: list[str]) -> int:
             from ._script import scripted_screenshot
 
             svg = asyncio.run(scripted_screenshot(BoardApp(data_dir)))
+            args.screenshot.parent.mkdir(parents=True, exist_ok=True)
             args.screenshot.write_text(svg, encoding="utf-8")
             print(f"wrote {args.screenshot}")
             return 0

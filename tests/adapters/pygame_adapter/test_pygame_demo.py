@@ -62,6 +62,18 @@ def test_default_is_headless_without_a_display(monkeypatch: pytest.MonkeyPatch) 
     assert parse(["--headless"]).headless is True
 
 
+@pytest.mark.parametrize("option", ["--frames", "--every"])
+def test_counts_below_one_are_refused_with_the_option_named(
+    option: str, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from demos.asteroids._main import parse
+
+    with pytest.raises(SystemExit) as exit_:
+        parse(["--headless", option, "0"])
+    assert exit_.value.code == 2
+    assert f"{option} must be at least 1" in capsys.readouterr().err
+
+
 def test_readme_example_runs(capsys: pytest.CaptureFixture[str], readme_example: str) -> None:
     from airlock_pygame import default_sounds
 

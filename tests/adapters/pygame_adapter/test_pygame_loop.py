@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pygame
 import pytest
 
@@ -22,7 +24,9 @@ class Recorder:
         self.fail_next = False
 
     def on_event(self, event: pygame.event.Event) -> None:
-        self.log.append(f"event {pygame.key.name(event.key)}")
+        keyed = event.type in (pygame.KEYDOWN, pygame.KEYUP)
+        name = pygame.key.name(event.key) if keyed else pygame.event.event_name(event.type)
+        self.log.append(f"event {name}")
         airlock.enqueue(self.log.append, "effect of event")
 
     def update(self, dt: float) -> None:
@@ -322,7 +326,24 @@ def test_on_quit_skip_stops_before_update_and_flushes_what_events_asked_for(
     assert loop.run(frames=5) == 1
     assert rec.log == ["saved"]  # no update, no draw; the event's effect still ran
     pygame.event.post(pygame.event.Event(pygame.QUIT))
-    assert loop.run(frames=5) == 1 and rec.log == ["saved"]
+    assert loop.run(frames=5) == 1 and rec.log == ["saved", "saved"]  # on_event saw the QUIT
+
+
+@pytest.mark.parametrize("on_quit", ["finish", "skip"])
+def test_on_event_gets_the_quit_event_so_a_game_can_save_on_quit(
+    screen: pygame.Surface, on_quit: Literal["finish", "skip"],
+) -> None:
+    saved: list[str] = []
+
+    def on_event(event: pygame.event.Event) -> None:
+        if event.type == pygame.QUIT:  # as in pygame's examples
+            assert not loop.running  # the loop has already stopped
+            airlock.enqueue(saved.append, "game saved")
+
+    loop = GameLoop(screen, on_event=on_event, fps=None, on_quit=on_quit)
+    pygame.event.post(pygame.event.Event(pygame.QUIT))
+    assert loop.run(frames=5) == 1
+    assert saved == ["game saved"]
 
 
 # -- the overlay says whose counts it shows (issue 16.7) --------------------------------------

@@ -8,6 +8,7 @@ import pygame
 import pytest
 
 import airlock
+from airlock.testing import EnqueueRecorder
 from airlock_pygame import PHASE_ORDER, SoundPlayer, SoundReport, play_sound, tone
 
 
@@ -115,6 +116,19 @@ def test_a_bad_sound_is_refused_at_the_call_and_the_others_still_play(
     report = player.take_report()
     assert (report.requested, report.played) == (2, 2)
     assert tick.stats.failed == 0
+
+
+def test_a_refused_request_enqueues_nothing(
+    screen: pygame.Surface, airlock_recorder: EnqueueRecorder,
+) -> None:
+    beep = tone(440, 100)
+    with pytest.raises(TypeError):
+        play_sound("boom")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="cooldown_ms"):
+        play_sound(beep, cooldown_ms=-1)
+    play_sound(beep, volume=0.5)
+    (request,) = airlock_recorder.intents  # only the good one, with its options
+    assert request.args[0].sound is beep and request.args[0].volume == 0.5
 
 
 # -- the frame clock: deterministic channel occupancy (issue 16.5) ----------------------------

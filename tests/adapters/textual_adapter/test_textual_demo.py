@@ -49,7 +49,7 @@ async def test_the_committed_screenshots_match_the_demo(tmp_path: Path, path: Pa
 
 
 def test_main_writes_the_screenshot_and_the_demo_is_listed(tmp_path: Path) -> None:
-    out = tmp_path / "shot.svg"
+    out = tmp_path / "shots" / "shot.svg"  # its directory is made, as the asteroids demo does
     assert board.main(["--screenshot", str(out), "--data-dir", str(tmp_path)]) == 0
     assert "airlock · effects per tick" in "\n".join(screen_lines(out.read_text()))
     assert "Textual" in board.SUMMARY

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Button
 
 import airlock
+from airlock.testing import EnqueueRecorder
 from airlock_textual import AirlockApp
 
 from .conftest import FlushLog
@@ -66,6 +67,23 @@ async def test_widget_screen_and_app_effects_flush_together_once_per_click(
     clicks = [f for f in flush_log.flushes if any("record" in name for name in f)]
     assert len(clicks) == 2
     assert all(len(names) == 3 for names in clicks)
+
+
+async def test_an_apps_ticks_are_its_own_inside_the_pytest_plugins_test_scope(
+    airlock_recorder: EnqueueRecorder, flush_log: FlushLog,
+) -> None:
+    """The test scope does not capture an app's ticks (docs/guides/testing.md): they release
+    under the app's policy, which is how a test drops them."""
+    app = ClickApp()
+    async with app.run_test() as pilot:
+        await pilot.click("#go")
+        await pilot.pause()
+    assert app.log_ == ["widget", "screen", "app"] and airlock_recorder.names() == []
+    quiet = ClickApp(airlock_policy=airlock.DropAll(), airlock_observers=[flush_log])
+    async with quiet.run_test() as pilot:
+        await pilot.click("#go")
+        await pilot.pause()
+    assert quiet.log_ == [] and sum(stats.dropped for stats in flush_log.stats) == 3
 
 
 async def test_nothing_from_a_tick_escapes_before_its_end() -> None:
