@@ -11,6 +11,7 @@ from typing import Any
 import celery
 from celery.contrib.testing.worker import start_worker
 from celery.signals import setup_logging
+from celery.worker import state
 
 RAN: list[tuple[str, Any]] = []
 #: Sums of ``airlock_add`` calls that ran in the calling process instead of on a worker.
@@ -42,7 +43,12 @@ def make_app(broker: str, backend: str) -> Any:
         record_committed(name)
         DONE.release()
 
+    @app.task(name="airlock_tests.wake", shared=False, ignore_result=True)
+    def wake() -> None:
+        """Does nothing: its message wakes a worker polling an empty queue (see stop_soon)."""
+
     app.airlock_add = add
+    app.airlock_wake = wake
     app.airlock_check_committed = check_committed
     return app
 
@@ -58,6 +64,21 @@ def running_worker(app: Any) -> Iterator[Any]:
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=5):
         logging.captureWarnings(False)  # start_worker turned it on; pytest reports warnings
         yield app
+
+
+def stop_soon(app: Any, worker: Any) -> None:
+    """Ask ``app``'s embedded ``worker`` to stop, and wake it so it stops now.
+
+    On a polling broker (``memory://``) the worker's loop waits up to 2 s for a message, and
+    runs one more such wait after it sees the stop request: two no-op messages end both waits
+    at once. Its timer thread, idle, waits 1 s between looks at its stop flag: a no-op entry
+    every 50 ms makes that 50 ms. (About 4 s saved at the end of a test run; start_worker
+    still joins the thread.)
+    """
+    state.should_terminate = 0
+    for _ in range(2):
+        app.airlock_wake.delay()
+    worker.timer.call_repeatedly(0.05, lambda: None)
 
 
 def reset() -> None:

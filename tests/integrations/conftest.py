@@ -54,11 +54,12 @@ def effect_log(django_project: None) -> Iterator[list[tuple[str, object]]]:
 def memory_app() -> Iterator[Any]:
     """A Celery app on the in-memory broker, with a real worker thread consuming it."""
     from celery.contrib.testing.worker import start_worker
-    from celery_app import make_app
+    from celery_app import make_app, stop_soon
 
     app = make_app("memory://", "cache+memory://")
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=5):
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=5) as worker:
         yield app
+        stop_soon(app, worker)
 
 
 def free_port() -> int:

@@ -11,6 +11,9 @@ from fakes import only_method
 import airlock
 from airlock.integrations.executors.celery import celery_executor
 
+#: how often a result's get() polls the in-memory result backend (Celery's default: 0.5 s)
+POLL = 0.01
+
 
 @pytest.fixture(autouse=True)
 def _clean() -> None:
@@ -36,7 +39,7 @@ def test_dispatch_options_reach_apply_async(memory_app: Any) -> None:
 def test_apply_async_result_is_the_executors_return(memory_app: Any) -> None:
     intent = airlock.Intent(memory_app.airlock_add, (4, 4))
     result = celery_executor(intent)
-    assert result.get(timeout=10) == 8
+    assert result.get(timeout=10, interval=POLL) == 8
 
 
 def test_discarded_scope_sends_nothing(memory_app: Any) -> None:
@@ -69,7 +72,7 @@ def test_a_signature_goes_through_the_broker_not_inline(memory_app: Any) -> None
     wait_for(2)
     assert sorted(RAN) == [("add", (2, True)), ("add", (7, False))] and INLINE == []
     result = celery_executor(airlock.Intent(memory_app.airlock_add.s(5, 5)))
-    assert isinstance(result, AsyncResult) and result.get(timeout=10) == 10
+    assert isinstance(result, AsyncResult) and result.get(timeout=10, interval=POLL) == 10
 
 
 def test_chains_and_groups_run_on_the_worker(memory_app: Any) -> None:
@@ -77,9 +80,9 @@ def test_chains_and_groups_run_on_the_worker(memory_app: Any) -> None:
 
     add = memory_app.airlock_add
     chained = celery_executor(airlock.Intent(chain(add.s(1, 2), add.s(10))))
-    assert chained.get(timeout=10) == 13
+    assert chained.get(timeout=10, interval=POLL) == 13
     grouped = celery_executor(airlock.Intent(group(add.s(1, 1), add.s(2, 2))))
-    assert sorted(grouped.get(timeout=10)) == [2, 4]
+    assert sorted(grouped.get(timeout=10, interval=POLL)) == [2, 4]
     wait_for(4)
     assert sorted(r[1][0] for r in RAN) == [2, 3, 4, 13]
 

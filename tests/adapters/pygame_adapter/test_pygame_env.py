@@ -37,11 +37,16 @@ def test_importing_without_pygame_names_the_extra(tmp_path: Path) -> None:
 
 def test_the_readme_example_runs_on_a_headless_machine_as_shown(tmp_path: Path,
                                                                readme_example: str) -> None:
-    """No SDL driver set, no display: it runs, silent when there is no sound device."""
-    result = run_python(readme_example, tmp_path, SDL_AUDIODRIVER=None,
+    """No SDL driver set, no display: it runs, silent when there is no sound device, and the
+    ball's wrap-around asks for its sound (every 80 steps of 1/60 s)."""
+    report = ("\nfrom airlock_pygame import default_sounds\n"
+              "print('sounds requested:', default_sounds.take_report().requested)\n")
+    result = run_python(readme_example + report, tmp_path, SDL_AUDIODRIVER=None,
                         SDL_VIDEODRIVER=None, DISPLAY=None, WAYLAND_DISPLAY=None)
     assert result.returncode == 0, result.stderr
     assert "FrameRecord(frame=119" in result.stdout
+    requested = int(result.stdout.splitlines()[-1].removeprefix("sounds requested: "))
+    assert requested >= 1, result.stdout
     warnings = result.stderr.count(SILENT)
     assert warnings == (0 if audio_device_available() else 1), result.stderr
     assert "ALSA lib" not in result.stderr or audio_device_available()

@@ -20,9 +20,31 @@ def normalized(lines: list[str]) -> list[str]:
     return [re.sub(r"tick \d+", "tick N", line).rstrip() for line in lines]
 
 
-async def test_scripted_session_shows_board_status_and_inspector(tmp_path: Path) -> None:
-    app = BoardApp(tmp_path)
-    lines = screen_lines(await scripted_screenshot(app))
+Session = tuple[BoardApp, str, Path]
+
+
+@pytest.fixture(scope="module")
+def sessions() -> dict[tuple[int, int], Session]:
+    """Scripted sessions by terminal size, run once per module: the session's checks and the
+    committed screenshot of the same size read the same run (each runs it when alone)."""
+    return {}
+
+
+async def scripted_session(sessions: dict[tuple[int, int], Session], size: tuple[int, int],
+                           tmp_path: Path) -> Session:
+    """(app, SVG screenshot, data directory) of the scripted session in a terminal of ``size``,
+    on a fresh board in ``tmp_path`` unless this module already ran it."""
+    if size not in sessions:
+        app = BoardApp(tmp_path)
+        sessions[size] = (app, await scripted_screenshot(app, size), tmp_path)
+    return sessions[size]
+
+
+async def test_scripted_session_shows_board_status_and_inspector(
+    tmp_path: Path, sessions: dict[tuple[int, int], Session],
+) -> None:
+    app, svg, data_dir = await scripted_session(sessions, SCREEN_SIZE, tmp_path)
+    lines = screen_lines(svg)
     text = "\n".join(lines)
     assert "airlock · effects per tick" in text
     assert "4 saves · server got 5 events in 3 datagrams · OFFLINE" in text
@@ -30,7 +52,7 @@ async def test_scripted_session_shows_board_status_and_inspector(tmp_path: Path)
     assert re.search(r"✗ \S*send\(\{'op': 'add', 'card': 'New card 2'\}\)", text)  # offline
     assert "captured ← BoardApp.on_card_moved" in text
     assert "Move card (or click it)" in text  # the footer, for the focused card
-    saved = json.loads((tmp_path / "board.json").read_text())
+    saved = json.loads((data_dir / "board.json").read_text())
     assert saved == {
         "todo": ["New card 2"],
         "doing": ["Write spec", "Fix tick bug", "Ship demo", "New card 1"],
@@ -41,9 +63,11 @@ async def test_scripted_session_shows_board_status_and_inspector(tmp_path: Path)
 
 
 @pytest.mark.parametrize("path", list(DOCS_SCREENSHOTS), ids=lambda path: path.name)
-async def test_the_committed_screenshots_match_the_demo(tmp_path: Path, path: Path) -> None:
-    size = DOCS_SCREENSHOTS[path]
-    fresh = normalized(screen_lines(await scripted_screenshot(BoardApp(tmp_path), size)))
+async def test_the_committed_screenshots_match_the_demo(
+    tmp_path: Path, path: Path, sessions: dict[tuple[int, int], Session],
+) -> None:
+    _, svg, _ = await scripted_session(sessions, DOCS_SCREENSHOTS[path], tmp_path)
+    fresh = normalized(screen_lines(svg))
     committed = normalized(screen_lines(path.read_text(encoding="utf-8")))
     assert fresh == committed, "regenerate: python -m demos.board._script"
 
