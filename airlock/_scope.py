@@ -381,7 +381,12 @@ class Scope:
         if self._state is not PENDING:
             return  # a subclass's exit() already flushed or discarded
         cls = type(self)
-        if self.should_flush(exc):
+        try:
+            flushing = self.should_flush(exc)
+        except BaseException:
+            self._discard_now()  # a subclass's should_flush failed: nothing escapes, as for a tick
+            raise
+        if flushing:
             if cls.flush is Scope.flush:
                 self._flush_now()  # the same, without building the list nobody reads
             else:
@@ -543,11 +548,11 @@ class Scope:
             error, where, count = failure
             self._report_hook_failure(error, where, count, failing)
 
-    def _tell(self, hook: str, intent: Intent) -> None:
+    def _tell(self, hook: str, *args: Any) -> None:
         """Call ``hook`` on every observer; an observer's error never stops the flush."""
         for observer in self.observers:
             try:
-                getattr(observer, hook)(intent)
+                getattr(observer, hook)(*args)
             except BaseException as exc:
                 self._hook_failed(exc, observer, hook)
 
@@ -976,11 +981,7 @@ class Scope:
         (errors="continue" and not an interrupt such as KeyboardInterrupt)."""
         stats.failed += 1
         if self.observers:
-            for observer in self.observers:
-                try:
-                    observer.failed(intent, exc)
-                except BaseException as hook_exc:
-                    self._hook_failed(hook_exc, observer, "failed")
+            self._tell("failed", intent, exc)
         if self.errors == "continue" and isinstance(exc, Exception):
             stats.failures.append((intent, exc))
             logger.error("airlock: %s failed", intent, exc_info=exc)
@@ -991,7 +992,7 @@ class Scope:
         """Hand each intent to the executor, in order (fail-fast unless errors='continue')."""
         execute = self._executor
         direct = execute is sync_executor  # same call, one Python frame less per intent
-        stats = self.stats
+        stats = self._current_stats()  # not .stats: that turns a tick's timing on
         observers = self.observers
         dispatched = 0
         remaining = iter(intents)
@@ -1008,11 +1009,8 @@ class Scope:
                         raise
                 else:
                     dispatched += 1
-                    for observer in observers:
-                        try:
-                            observer.dispatched(intent)
-                        except BaseException as hook_exc:
-                            self._hook_failed(hook_exc, observer, "dispatched")
+                    if observers:
+                        self._tell("dispatched", intent)
         finally:
             stats.dispatched += dispatched
 

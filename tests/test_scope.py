@@ -542,3 +542,17 @@ def test_stats_balance_on_every_flush_path(errors: Literal["raise", "continue"])
     for scope in (plain, dropped, handed, rich, discarded):
         assert scope.stats.balance_error() is None, scope
     assert rich.stats.batched == 2 and rich.stats.coalesced == 1 and handed.stats.captured == 1
+
+
+def test_a_raising_should_flush_discards_the_scope_and_its_error_goes_on() -> None:
+    class Undecided(airlock.Scope):
+        def should_flush(self, error: BaseException | None) -> bool:
+            raise RuntimeError("cannot decide")
+
+    ran: list[int] = []
+    with pytest.raises(RuntimeError, match="cannot decide"), Undecided() as s:
+        airlock.enqueue(ran.append, 1)
+    assert ran == []
+    assert s.is_discarded  # a known outcome, not left waiting in an exited scope
+    assert (s.stats.enqueued, s.stats.discarded) == (1, 1)
+    assert s.stats.balance_error() is None

@@ -970,3 +970,30 @@ def test_discard_inside_a_plain_frame_counts_in_that_frame_only() -> None:
         tick.discard()
     assert (tick.stats.enqueued, tick.stats.discarded) == (1, 1)
     assert log == ["kept", "next"] and tick.stats.balance_error() is None
+
+
+def test_a_general_frame_does_not_turn_on_timing_nobody_asked_for() -> None:
+    untimed = airlock.tick_scope()
+    with untimed:
+        airlock.enqueue(effect, [], 1, _key="k")  # a general flush (coalescing) dispatches it
+    with untimed:
+        airlock.enqueue(effect, [], 2)  # a plain frame
+    assert untimed.stats.flush_ns == 0  # still nobody had looked: the clock was not read
+
+
+def test_post_takes_a_task_object_as_enqueue_does() -> None:
+    class TaskObject:  # not callable: its executor sends it (as a Django 6 @task)
+        def __init__(self) -> None:
+            self.sent: list[object] = []
+
+        def enqueue(self, *args: object) -> None:
+            self.sent.append(args)
+
+    task = TaskObject()
+    tick = airlock.tick_scope(executor=lambda intent: intent.task.enqueue(*intent.args))
+    tick.post(task, "posted")
+    with tick:
+        airlock.enqueue(task, "enqueued")
+    assert task.sent == [("posted",), ("enqueued",)]
+    with pytest.raises(TypeError, match="callable task"):
+        tick.post(object())
