@@ -156,6 +156,23 @@ def test_should_flush_can_be_overridden(effect_log: Log) -> None:
     assert effect_log == [("status-404", False)]
 
 
+def test_a_raising_should_flush_discards_the_requests_effects(effect_log: Log) -> None:
+    from airlock_djangoapp.views import status
+    from django.http import HttpRequest, HttpResponse
+    from django.test import RequestFactory
+
+    from airlock.integrations.django import AirlockMiddleware
+
+    class Broken(AirlockMiddleware):
+        def should_flush(self, request: HttpRequest, response: HttpResponse) -> bool:
+            raise LookupError("broken decision")
+
+    request = RequestFactory().get("/")
+    with pytest.raises(LookupError):
+        Broken(lambda r: status(r, 200))(request)
+    assert request.airlock_scope.is_discarded and effect_log == []
+
+
 # -- DjangoScope on its own ----------------------------------------------------------------
 
 
@@ -452,3 +469,19 @@ def test_request_sends_celery_task_that_runs_after_commit(
         effects.TASKS.clear()
     # the worker thread saw the row from its own connection: the task ran after the commit
     assert effect_log == [("committed:tasks", True)]
+
+
+def test_committed_only_sees_a_rollback_after_it_was_consulted(effect_log: Log) -> None:
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import CommittedOnly
+
+    guard = CommittedOnly(airlock.AllowAll())
+    intent = airlock.Intent(record, ("x",))
+    with transaction.atomic():
+        with transaction.atomic():
+            guard.track(intent)
+            assert guard.allows(intent)  # its block is still open
+            transaction.set_rollback(True)
+        assert not guard.allows(intent)  # asked again after the rollback: dropped

@@ -48,7 +48,12 @@ class AirlockMiddleware:
 
     def _finish(self, scope: Scope, request: HttpRequest, response: HttpResponseBase) -> None:
         scope.exit()
-        if self.should_flush(request, response):
+        try:
+            flush = self.should_flush(request, response)
+        except BaseException:
+            scope.discard()  # a failing decision releases nothing, and leaves nothing waiting
+            raise
+        if flush:
             scope.flush()
         else:
             scope.discard()

@@ -47,7 +47,9 @@ class CommittedOnly(Policy):
         self.using = using
         #: id(intent) -> the on_commit marker that forgets it once its block commits
         self._uncommitted: dict[int, Callable[[], Any]] = {}
-        self._registered: set[int] | None = None  # ids of the on_commit callbacks, cached
+        #: (Django's on_commit list, its length, ids of its callbacks): a rollback replaces
+        #: the list, an on_commit appends to it, so the ids are read again only after either
+        self._registered: tuple[list[Any], int, set[int]] | None = None
 
     def track(self, intent: Intent) -> None:
         """Watch ``intent`` until the transaction open right now commits (if one is open)."""
@@ -56,18 +58,19 @@ class CommittedOnly(Policy):
             marker = partial(self._uncommitted.pop, key, None)
             self._uncommitted[key] = marker
             transaction.on_commit(marker, using=self.using)
-            self._registered = None
 
     def rolled_back(self, intent: Intent) -> bool:
         """True when ``intent`` was enqueued in an atomic block that has rolled back."""
         marker = self._uncommitted.get(id(intent))
         if marker is None:
             return False  # enqueued outside a transaction, or its block committed
-        registered = self._registered
-        if registered is None:  # a rollback drops the marker from the connection's list
-            connection = transaction.get_connection(self.using)
-            registered = self._registered = {id(entry[1]) for entry in connection.run_on_commit}
-        return id(marker) not in registered
+        callbacks = transaction.get_connection(self.using).run_on_commit
+        cached = self._registered
+        if cached is None or cached[0] is not callbacks or cached[1] != len(callbacks):
+            cached = self._registered = (
+                callbacks, len(callbacks), {id(entry[1]) for entry in callbacks}
+            )
+        return id(marker) not in cached[2]  # a rollback drops the marker from the list
 
     def on_enqueue(self, intent: Intent) -> None:
         self.inner.on_enqueue(intent)
