@@ -26,6 +26,7 @@ from time import perf_counter_ns
 import airlock
 
 from .effects import noop
+from .timing import quartiles
 
 __all__ = ["LIMIT", "BudgetRatio", "main", "measure"]
 
@@ -77,10 +78,7 @@ class BudgetRatio:
     @property
     def spread(self) -> tuple[float, float]:
         """The middle half of the per-round ratios."""
-        if len(self.ratios) < 2:
-            return self.ratio, self.ratio
-        low, _, high = statistics.quantiles(self.ratios, n=4, method="inclusive")
-        return low, high
+        return quartiles(list(self.ratios))
 
     def line(self) -> str:
         low, high = self.spread

@@ -9,7 +9,6 @@ marked "within noise": another run may well give the other verdict.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ from .budget import BudgetRatio
 from .compare import Cell, Results
 from .contenders import ASYNCIO, CONTEXTVAR, HANDWRITTEN, PEER, PYGAME, RAW, SCOPE, TICK
 from .memory import Soak
+from .timing import quartiles
 
 __all__ = ["NOISE", "Check", "check_all"]
 
@@ -37,14 +37,6 @@ class Check:
     def verdict(self) -> str:
         verdict = {True: "PASS", False: "MISS", None: "n/a"}[self.passed]
         return f"{verdict} (within noise)" if self.noisy else verdict
-
-
-def quartiles(values: list[float]) -> tuple[float, float]:
-    """The first and third quartiles (the value itself for a single round)."""
-    if len(values) < 2:
-        return values[0], values[0]
-    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
-    return q1, q3
 
 
 def _judged(

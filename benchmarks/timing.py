@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from time import perf_counter_ns, thread_time_ns
 from typing import TypeVar
 
-__all__ = ["CLOCKS", "Measurement", "calibrate", "interleave", "per_frame_ns"]
+__all__ = ["CLOCKS", "Measurement", "calibrate", "interleave", "per_frame_ns", "quartiles"]
 
 Frame = Callable[[], None]
 Clock = Callable[[], int]
@@ -33,6 +33,14 @@ class Measurement:
     @property
     def min(self) -> float:
         return min(self.samples)
+
+
+def quartiles(values: list[float]) -> tuple[float, float]:
+    """The first and third quartiles: the middle half of per-round ratios (one round: itself)."""
+    if len(values) < 2:
+        return values[0], values[0]
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q1, q3
 
 
 def per_frame_ns(frame: Frame, frames: int, clock: Clock = thread_time_ns) -> float:

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from docs_pages import extract_blocks
 
 import airlock
 from airlock import _errors
@@ -98,3 +99,17 @@ def test_every_exception_airlock_exports_reads_airlock_dot_name() -> None:
     assert errors and all(e.__module__ == "airlock" for e in errors), [
         f"{e.__module__}.{e.__qualname__}" for e in errors if e.__module__ != "airlock"
     ]
+
+
+def test_the_readme_commands_make_and_use_a_venv_and_ci_runs_the_test_one() -> None:
+    """A PEP 668 system python refuses ``pip install`` outside a venv: each README command
+    creates ``.venv`` and runs pip and python from it; CI runs the test command verbatim."""
+    commands = [b.source.strip() for b in extract_blocks((ROOT / "README.md").read_text())
+                if b.language == "sh" and "pip install" in b.source]
+    assert len(commands) == 2, commands
+    for command in commands:
+        steps = [step.strip() for step in command.split("&&")]
+        assert steps[0] == "python3 -m venv .venv", command
+        assert all(step.startswith(".venv/bin/") for step in steps[1:]), command
+    assert commands[1].endswith(".venv/bin/python -m pytest")
+    assert commands[1] in (ROOT / ".ci" / "run").read_text().splitlines()

@@ -207,9 +207,14 @@ class AirlockApp(_AppBase):
     # -- failures ----------------------------------------------------------------------------
 
     def _airlock_async_failed(self, intent: Intent, error: BaseException) -> None:
+        """Log an async effect's failure and tell every observer (one raising stops none)."""
         effect_logger.error("airlock: async effect %s failed", intent, exc_info=error)
         for observer in self._airlock_driver.observers:
-            observer.failed(intent, error)
+            try:
+                observer.failed(intent, error)
+            except Exception as hook_error:
+                effect_logger.error("airlock: observer %s.failed raised on async effect %s",
+                                    type(observer).__qualname__, intent, exc_info=hook_error)
 
     def _airlock_flush_failed(self, error: BaseException) -> None:
         """A flush itself failed (a policy or observer raised): stop the app like a handler."""

@@ -122,9 +122,9 @@ def play(args: argparse.Namespace) -> int:
     controls = Controls(world, loop)
     loop.on_event = controls.on_event
     per_frame: dict[int, dict[str, int]] = {}
-    shown = {"sound": "", "sounds": "", "net": ""}
+    shown = {"sound": "", "net": ""}
     loop.overlay.add_line(lambda: shown["sound"])
-    loop.overlay.add_line(lambda: shown["sounds"])
+    loop.overlay.show_sounds(sounds)  # "sound  ...": the running totals
     loop.overlay.add_line(lambda: shown["net"])
 
     def after_frame(record: FrameRecord) -> None:
@@ -133,8 +133,7 @@ def play(args: argparse.Namespace) -> int:
         per_frame[record.frame] = {
             "played": snd.played, "cooldown": snd.cooldown, "limited": snd.limited,
             "stolen": snd.stolen, "starved": snd.starved, "datagrams": net.datagrams}
-        shown["sound"] = f"sound  {snd.summary()}"
-        shown["sounds"] = f"total  {sounds.totals.summary()}"
+        shown["sound"] = f"frame  {snd.summary()}"
         shown["net"] = f"net  {net.datagrams} datagram(s), {net.payloads} payload(s)"
         if args.script:
             post_script_events(record.frame + 1, say)

@@ -51,17 +51,25 @@ async def test_coroutine_effects_run_as_tasks_after_the_flush() -> None:
     assert app.log_ == ["sync after save", "started board", "saved board"]
 
 
+async def run_one_failing_async_effect(
+    app: AsyncEffectsApp,
+) -> list[tuple[airlock.Intent, BaseException]]:
+    """Run the app, enqueue ``broken`` from a callback, and return the drained failures."""
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        app.call_later(lambda: airlock.enqueue(app.broken))
+        await pilot.pause()
+        failures = await app.airlock_drain(timeout=2)
+        await pilot.pause()
+    return failures
+
+
 async def test_async_failures_are_logged_counted_notified_and_observed(
     flush_log: FlushLog, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = AsyncEffectsApp(airlock_observers=[flush_log])
     with caplog.at_level(logging.ERROR, logger="airlock"):
-        async with app.run_test() as pilot:
-            await pilot.pause()
-            app.call_later(lambda: airlock.enqueue(app.broken))
-            await pilot.pause()
-            failures = await app.airlock_drain(timeout=2)
-            await pilot.pause()
+        failures = await run_one_failing_async_effect(app)
     assert [type(error) for _, error in failures] == [ConnectionError]
     assert app.airlock_executor.failures.total == 1
     assert [name for name, _ in flush_log.failures] == [str(failures[0][0])]
@@ -70,6 +78,26 @@ async def test_async_failures_are_logged_counted_notified_and_observed(
     (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert record.name == "airlock"  # the logger every effect failure goes to (the guide)
     assert f"async effect {failures[0][0]} failed" in record.getMessage()
+
+
+class RaisingObserver(airlock.Observer):
+    def failed(self, intent: airlock.Intent, error: BaseException) -> None:
+        raise RuntimeError("observer bug")
+
+
+async def test_an_observer_raising_on_an_async_failure_does_not_hide_it_from_the_others(
+    flush_log: FlushLog, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = AsyncEffectsApp(airlock_observers=[RaisingObserver(), flush_log])
+    with caplog.at_level(logging.ERROR, logger="airlock"):
+        failures = await run_one_failing_async_effect(app)
+    assert [type(error) for _, error in failures] == [ConnectionError]
+    assert [name for name, _ in flush_log.failures] == [str(failures[0][0])]
+    assert any("server gone" in note for note in app.notes)  # the notifier comes last
+    (hook_record,) = [
+        r for r in caplog.records if "RaisingObserver.failed raised" in r.getMessage()
+    ]
+    assert hook_record.exc_info is not None and "observer bug" in str(hook_record.exc_info[1])
 
 
 async def test_a_failing_sync_effect_is_reported_and_the_others_still_run(
