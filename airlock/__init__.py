@@ -7,8 +7,9 @@ Scopes decide *when* (``airlock.scope()``, ``airlock.tick_scope()``), policies d
 """
 
 from ._batch import Batch, batch
-from ._config import configure, get_configuration, reset_configuration
+from ._configure import configure, get_configuration, reset_configuration
 from ._context import get_current_scope, policy
+from ._current import reset_current_scope, set_current_scope
 from ._enqueue import enqueue, scope, scoped
 from ._errors import (
     AirlockError,
@@ -58,8 +59,10 @@ __all__ = [
     "phase",
     "policy",
     "reset_configuration",
+    "reset_current_scope",
     "scope",
     "scoped",
+    "set_current_scope",
     "tick_scope",
 ]
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, overload
 
 from ._intent import Intent, task_name
+from ._record import DISPATCH_OPTIONS, ORIGIN, SCOPE
 
 __all__ = ["Batch", "batch", "merge_batches"]
 
@@ -37,11 +38,12 @@ class Batch:
         self.__name__ = task_name(handler)
         self.__qualname__ = self.__name__
 
-    def check_payload(self, intent: Intent) -> None:
-        if intent.kwargs:
+    def check_payload(self, kwargs: dict[str, Any]) -> None:
+        """Refuse keyword arguments at enqueue: a payload is positional."""
+        if kwargs:
             raise TypeError(
                 f"batch effect {self.__name__} takes positional payloads only, got keywords "
-                f"{sorted(intent.kwargs)}; pass them as one positional value (e.g. a tuple)"
+                f"{sorted(kwargs)}; pass them as one positional value (e.g. a tuple)"
             )
 
     def __repr__(self) -> str:
@@ -65,28 +67,43 @@ def batch(
     return Batch(handler, phase=phase)
 
 
-def merge_batches(intents: list[Intent]) -> tuple[list[Intent], int]:
-    """Fold each batch's intents into one call at its last one's position; return (list, folded)."""
+def merge_batches(entries: list[Any]) -> tuple[list[Any], int]:
+    """Stage 4b of a flush: fold each batch's entries into one call at its last one's position
+    (as an Intent if that last one was, else as a record); return (entries, folded)."""
     payloads: dict[Batch, list[Any]] = {}
-    last: dict[Batch, Intent] = {}
-    for intent in intents:
-        task = intent.task
+    last: dict[Batch, Any] = {}
+    for entry in entries:
+        if type(entry) is tuple:
+            task, args = entry[0], entry[1]
+        else:
+            task, args = entry.task, entry.args
         if isinstance(task, Batch):
-            payloads.setdefault(task, []).append(payload_of(intent.args))
-            last[task] = intent
+            if task in payloads:
+                payloads[task].append(args[0] if len(args) == 1 else args)
+            else:
+                payloads[task] = [args[0] if len(args) == 1 else args]
+            last[task] = entry
     if not payloads:
-        return intents, 0
-    merged: list[Intent] = []
-    for intent in intents:
-        task = intent.task
+        return entries, 0
+    merged: list[Any] = []
+    for entry in entries:
+        task = entry[0] if type(entry) is tuple else entry.task
         if not isinstance(task, Batch):
-            merged.append(intent)
-        elif last[task] is intent:
-            merged.append(
-                Intent(
-                    task.handler, (payloads[task],), {}, name=task.__name__,
-                    dispatch_options=intent._dispatch_options, origin=intent.origin,
-                    scope=intent.scope,
-                )
-            )
-    return merged, len(intents) - len(merged)
+            merged.append(entry)
+        elif last[task] is entry:
+            merged.append(_merged_call(task, payloads[task], entry))
+    return merged, len(entries) - len(merged)
+
+
+def _merged_call(batch: Batch, payloads: list[Any], last: Any) -> Any:
+    """The one call of ``batch`` with every payload, under its last entry's options."""
+    if type(last) is Intent:
+        return Intent(
+            batch.handler, (payloads,), {}, name=batch.__name__,
+            dispatch_options=last._dispatch_options, origin=last.origin, scope=last.scope,
+        )
+    # a batch entry is always a full record (a Batch is not callable: never a plain one)
+    return (
+        batch.handler, (payloads,), {}, batch.__name__, last[DISPATCH_OPTIONS], last[ORIGIN],
+        None, (), last[SCOPE],
+    )

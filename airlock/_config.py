@@ -1,29 +1,19 @@
-"""Process-wide defaults used by ``airlock.scope()`` and ``Scope()``."""
+"""Process-wide defaults used by ``airlock.scope()`` and ``Scope()`` (set by ``_configure``)."""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._policies import AllowAll, Policy, check_policy, has_enqueue_hook, is_allow_all
-from .integrations.executors.sync import sync_executor
+from ._executor import sync_executor
+from ._policies import AllowAll, Policy, has_enqueue_hook, is_allow_all
 
 if TYPE_CHECKING:
+    from ._executor import Executor
     from ._intent import Intent
-    from ._observe import Observer
-    from ._scope import Executor, Scope
+    from ._scope import Scope
 
-__all__ = [
-    "configure",
-    "defaults",
-    "get_configuration",
-    "hot_path_flags",
-    "reset_configuration",
-    "reset_defaults",
-]
-
-_UNSET: Any = object()
+__all__ = ["defaults", "hot_path_flags"]
 
 
 def hot_path_flags(
@@ -31,15 +21,17 @@ def hot_path_flags(
     executor: Executor,
     order_by: Callable[[Intent], Any] | None,
     errors: str,
-    observers: tuple[Observer, ...],
+    watching: bool,
 ) -> tuple[bool, bool]:
-    """(enqueue must build hooked intents, flush may run the plain loop) for a configuration."""
-    enqueue_hooked = has_enqueue_hook(policy) or bool(observers)
+    """(enqueue must build hooked intents, flush may run the plain loop) for a configuration.
+
+    ``watching``: an observer has a per-intent hook (see ``watches_intents``)."""
+    enqueue_hooked = has_enqueue_hook(policy) or watching
     fast_flush = (
         is_allow_all(policy)
         and executor is sync_executor
         and order_by is None
-        and not observers
+        and not watching
         and errors == "raise"  # the plain loop is fail-fast
     )
     return enqueue_hooked, fast_flush
@@ -60,107 +52,8 @@ class _Defaults:
         """``hot_path_flags`` of a scope created with every default (cached)."""
         paths = self._paths
         if paths is None:
-            paths = self._paths = hot_path_flags(self.policy, self.executor, None, "raise", ())
+            paths = self._paths = hot_path_flags(self.policy, self.executor, None, "raise", False)
         return paths
 
 
 defaults = _Defaults()
-
-
-def configure(
-    *,
-    scope_cls: Any = _UNSET,
-    policy: Any = _UNSET,
-    executor: Any = _UNSET,
-    scope_kwargs: Any = _UNSET,
-) -> None:
-    """Set process-wide defaults for scopes created without explicit arguments.
-
-    ``scope_cls`` is the class ``airlock.scope()`` builds, ``policy`` and ``executor`` what a
-    scope gets when it is given none, ``scope_kwargs`` extra constructor arguments for every
-    ``airlock.scope()`` (its own keyword arguments win). Arguments left out keep their value.
-    """
-    from ._scope import Scope
-
-    if scope_cls is not _UNSET and not (
-        isinstance(scope_cls, type) and issubclass(scope_cls, Scope)
-    ):
-        raise TypeError(f"scope_cls must be a subclass of airlock.Scope, got {scope_cls!r}")
-    if policy is not _UNSET:
-        policy = check_policy(policy)
-    if executor is not _UNSET and not callable(executor):
-        raise TypeError(f"executor must be a callable taking an Intent, got {executor!r}")
-    if scope_kwargs is not _UNSET:
-        scope_kwargs = _checked_scope_kwargs(scope_kwargs)
-    _check_constructor_accepts(
-        defaults.scope_cls if scope_cls is _UNSET else scope_cls,
-        defaults.scope_kwargs if scope_kwargs is _UNSET else scope_kwargs,
-    )
-    if scope_cls is not _UNSET:
-        defaults.scope_cls = scope_cls
-    if policy is not _UNSET:
-        defaults.policy = policy
-    if executor is not _UNSET:
-        defaults.executor = executor
-    if scope_kwargs is not _UNSET:
-        defaults.scope_kwargs = scope_kwargs
-    defaults._paths = None
-
-
-def _checked_scope_kwargs(scope_kwargs: Any) -> dict[str, Any]:
-    if not isinstance(scope_kwargs, Mapping) or not all(
-        isinstance(key, str) for key in scope_kwargs
-    ):
-        raise TypeError(
-            f"scope_kwargs must be a dict of keyword arguments for the scope class, "
-            f"got {scope_kwargs!r}"
-        )
-    reserved = sorted({"policy", "executor"} & set(scope_kwargs))
-    if reserved:
-        raise TypeError(
-            f"scope_kwargs cannot set {reserved}; pass configure(policy=..., executor=...) instead"
-        )
-    return dict(scope_kwargs)
-
-
-def _check_constructor_accepts(scope_cls: type[Scope] | None, scope_kwargs: dict[str, Any]) -> None:
-    """Raise ``TypeError`` now if ``scope_cls(**scope_kwargs)`` could never be called."""
-    if not scope_kwargs:
-        return
-    from ._scope import Scope
-
-    cls = scope_cls or Scope
-    try:
-        signature = inspect.signature(cls)
-    except (TypeError, ValueError):  # pragma: no cover - a constructor inspect cannot read
-        return
-    try:
-        signature.bind_partial(**scope_kwargs)
-    except TypeError as exc:
-        raise TypeError(
-            f"scope_kwargs {sorted(scope_kwargs)} do not fit {cls.__qualname__}(): {exc}; "
-            "pass only arguments its constructor accepts"
-        ) from None
-
-
-def get_configuration() -> dict[str, Any]:
-    """A copy of the process-wide defaults: ``scope_cls``, ``policy``, ``executor``,
-    ``scope_kwargs``. Changing the copy changes nothing; use ``configure()``."""
-    from ._scope import Scope
-
-    return {
-        "scope_cls": defaults.scope_cls or Scope,
-        "policy": defaults.policy,
-        "executor": defaults.executor,
-        "scope_kwargs": dict(defaults.scope_kwargs),
-    }
-
-
-def reset_configuration() -> None:
-    """Restore the built-in defaults (``Scope``, ``AllowAll()``, ``sync_executor``, no
-    ``scope_kwargs``). Meant for tests: call it in a fixture's teardown."""
-    defaults.__init__()  # type: ignore[misc]
-
-
-#: The name the test fixtures have used; same function.
-reset_defaults = reset_configuration

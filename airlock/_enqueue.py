@@ -16,7 +16,7 @@ from ._batch import Batch
 from ._config import defaults
 from ._context import NO_SCOPE, POLICY_GUARD, PolicyView, current_target
 from ._errors import NoScopeError, PolicyEnqueueError
-from ._intent import NO_OPTIONS, IntentOptions
+from ._intent import IntentOptions
 from ._policies import Policy
 from ._scope import Executor, Scope, effect_label
 
@@ -70,13 +70,32 @@ def _enqueue_general(
     target: Any, task: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
     """Every enqueue the one-line fast path does not take: options, kwargs, other callables,
-    hooked scopes, local policies, inactive scopes and every error."""
+    hooked scopes, local policies, inactive scopes and every error.
+
+    Into an open scope with no hooks (``_accepting``), an enqueue with options or of a batch
+    appends its full record here, without an Intent (see ``_record``)."""
     options = None
     if kwargs and not _RESERVED_SET.isdisjoint(kwargs):
         options = _pop_options(kwargs)
-    elif target._accepting and callable(task):
-        target._buffer.append((task, args, kwargs))
-        return
+        if options is not None and target._accepting and callable(task):
+            name, origin, dispatch_options, key = options
+            if key is not None:
+                target._keyed = True
+            target._rich = True  # before the append: a plain run of another thread stops at it
+            target._buffer.append(
+                (task, args, kwargs, name, dispatch_options, origin, key, (), target)
+            )
+            return
+    elif target._accepting:
+        if callable(task):
+            target._buffer.append((task, args, kwargs))
+            return
+        if type(task) is Batch:
+            task.check_payload(kwargs)
+            target._batching = True
+            target._rich = True
+            target._buffer.append((task, args, kwargs, None, None, None, None, (), target))
+            return
     if not callable(task) and type(task) is not Batch and not _is_task_object(task):
         raise TypeError(
             f"airlock.enqueue() needs a callable task, got {task!r} "
@@ -96,29 +115,33 @@ def _is_task_object(task: Any) -> bool:
     return callable(getattr(task, "enqueue", None))
 
 
+_new_options = tuple.__new__
+
+
 def _pop_options(kwargs: dict[str, Any]) -> IntentOptions | None:
     """Take the underscored options out of ``kwargs``, checking their types (None: all unset)."""
-    options = IntentOptions(
-        kwargs.pop("_name", None),
-        kwargs.pop("_origin", None),
-        kwargs.pop("_dispatch_options", None),
-        kwargs.pop("_key", None),
-    )
-    if options.name is not None and not isinstance(options.name, str):
-        raise TypeError(f"_name must be a string, got {options.name!r}")
-    if options.origin is not None and not isinstance(options.origin, str):
-        raise TypeError(f"_origin must be a string, got {options.origin!r}")
-    if options.dispatch_options is not None and not isinstance(options.dispatch_options, dict):
-        raise TypeError(f"_dispatch_options must be a dict, got {options.dispatch_options!r}")
-    if options.key is not None:
+    pop = kwargs.pop
+    name = pop("_name", None)
+    origin = pop("_origin", None)
+    dispatch_options = pop("_dispatch_options", None)
+    key = pop("_key", None)
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"_name must be a string, got {name!r}")
+    if origin is not None and not isinstance(origin, str):
+        raise TypeError(f"_origin must be a string, got {origin!r}")
+    if dispatch_options is not None and not isinstance(dispatch_options, dict):
+        raise TypeError(f"_dispatch_options must be a dict, got {dispatch_options!r}")
+    if key is not None:
         try:
-            hash(options.key)
+            hash(key)
         except TypeError:
             raise TypeError(
-                f"_key must be hashable (intents with equal keys coalesce), got {options.key!r} "
-                f"({type(options.key).__qualname__}); use a string, number or tuple"
+                f"_key must be hashable (intents with equal keys coalesce), got {key!r} "
+                f"({type(key).__qualname__}); use a string, number or tuple"
             ) from None
-    return None if options == NO_OPTIONS else options
+    elif name is None and origin is None and dispatch_options is None:
+        return None
+    return _new_options(IntentOptions, (name, origin, dispatch_options, key))
 
 
 def _refuse(target: Any, label: str) -> NoReturn:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from ._intent import Intent
 
-__all__ = ["Executor"]
+__all__ = ["Executor", "sync_executor"]
 
 
 @runtime_checkable
@@ -20,3 +20,9 @@ class Executor(Protocol):
 
     def __call__(self, intent: Intent, /) -> Any:
         """Run (or send) ``intent``; an exception aborts or is reported by the flush."""
+
+
+def sync_executor(intent: Intent) -> Any:
+    """Call ``intent.task(*intent.args, **intent.kwargs)`` in the flushing thread (the default
+    executor; also importable as ``airlock.integrations.executors.sync.sync_executor``)."""
+    return intent.task(*intent.args, **intent.kwargs)

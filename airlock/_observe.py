@@ -13,7 +13,7 @@ from ._intent import Intent
 if TYPE_CHECKING:
     from ._scope import Scope
 
-__all__ = ["Observer", "check_observer", "check_observers"]
+__all__ = ["Observer", "check_observer", "check_observers", "watches_intents"]
 
 
 class Observer:
@@ -42,6 +42,23 @@ class Observer:
 
 
 _HOOKS = ("enqueued", "coalesced", "dropped", "dispatched", "failed", "discarded", "flushed")
+_PER_INTENT = _HOOKS[:-1]
+
+
+def watches_intents(observers: tuple[Observer, ...]) -> bool:
+    """True when some observer has a per-intent hook of its own (anything but ``flushed``).
+
+    An observer that only overrides ``flushed`` costs no Intent: its scope keeps the plain
+    paths and calls ``flushed`` after each flush. An object that is not an ``Observer``
+    subclass is assumed to watch everything.
+    """
+    for observer in observers:
+        cls = type(observer)
+        if not isinstance(observer, Observer) or any(
+            getattr(cls, hook) is not getattr(Observer, hook) for hook in _PER_INTENT
+        ):
+            return True
+    return False
 
 
 def check_observers(observers: Any) -> tuple[Observer, ...]:

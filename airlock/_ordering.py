@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import UsageError
 from ._intent import Intent
+from ._record import DISPATCH_OPTIONS, PLAIN
 
-__all__ = ["by_phase", "ordering_error", "phase"]
+__all__ = ["by_phase", "order", "ordering_error", "phase", "sorts_records"]
+
+if TYPE_CHECKING:
+    from ._scope import Scope
+    from ._stats import FlushStats
 
 F = TypeVar("F", bound=Callable[..., Any])
+logger = logging.getLogger("airlock")
 
 
 def phase(name: str) -> Callable[[F], F]:
@@ -37,21 +44,35 @@ def by_phase(*phases: str, default: str | None = None) -> Callable[[Intent], int
         raise ValueError(f"default phase {default!r} is not one of {phases!r}")
     no_phase = len(phases) if default is None else rank[default]
 
-    def key(intent: Intent) -> int:
-        options = intent._dispatch_options
+    def rank_of(task: Any, options: Any, entry: Any) -> int:
         name = options.get("phase") if options else None
         if name is None:
-            name = getattr(intent.task, "airlock_phase", None)
+            name = getattr(task, "airlock_phase", None)
         if name is None:
             return no_phase
         try:
             return rank[name]
         except KeyError:
             raise UsageError(
-                f"{intent} is in phase {name!r}, which is not one of {phases!r}; add it to "
-                "by_phase(...) or fix the phase name"
+                f"{describe(entry)} is in phase {name!r}, which is not one of {phases!r}; add "
+                "it to by_phase(...) or fix the phase name"
             ) from None
 
+    def key(intent: Intent) -> int:
+        return rank_of(intent.task, intent._dispatch_options, intent)
+
+    def record_key(entry: Any) -> int:
+        if type(entry) is tuple:
+            if len(entry) == PLAIN:  # the common case, inlined: a task's own phase
+                name = getattr(entry[0], "airlock_phase", None)
+                if name is None:
+                    return no_phase
+                if name in rank:
+                    return rank[name]
+            return rank_of(entry[0], entry[DISPATCH_OPTIONS] if len(entry) > PLAIN else None, entry)
+        return rank_of(entry.task, entry._dispatch_options, entry)
+
+    key.record_key = record_key  # type: ignore[attr-defined]  # see order()
     return key
 
 
@@ -80,3 +101,34 @@ def ordering_error(
                 "comparable type"
             )
     return UsageError(f"order_by {name} failed to order {len(intents)} intent(s): {error}")
+
+
+def describe(entry: Any) -> str:
+    """How an error message shows a buffer entry: as its intent would print."""
+    if type(entry) is tuple:
+        return str(Intent(*entry) if len(entry) > PLAIN else Intent(*entry[:PLAIN]))
+    return str(entry)
+
+
+def sorts_records(order_by: Callable[[Intent], Any]) -> bool:
+    """True when ``order_by`` can key records directly (``by_phase`` can), so ordering needs
+    no Intent."""
+    return callable(getattr(order_by, "record_key", None))
+
+
+def order(scope: Scope, entries: list[Any], stats: FlushStats) -> list[Any]:
+    """Stage 4 of a flush: a stable sort by ``order_by``. If it fails: raise a clear error, or
+    under errors="continue" log it, count a hook error and keep enqueue order."""
+    order_by = scope.order_by
+    assert order_by is not None
+    key = getattr(order_by, "record_key", order_by)
+    try:
+        return sorted(entries, key=key)
+    except Exception as exc:
+        error = ordering_error(order_by, scope._intents_for(entries), exc)
+        error.__cause__ = exc
+    if scope.errors != "continue":
+        raise error
+    stats.hook_errors += 1
+    logger.error("airlock: %s; dispatching in enqueue order", error, exc_info=error)
+    return entries

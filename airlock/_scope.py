@@ -30,16 +30,19 @@ from time import perf_counter_ns
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
-from ._batch import Batch, merge_batches
+from ._batch import Batch
 from ._config import defaults, hot_path_flags
 from ._context import NO_SCOPE, POLICY_GUARD, current_target, resolve
-from ._errors import ScopeStateError
-from ._executor import Executor
-from ._intent import NO_OPTIONS, Intent, IntentOptions, task_name
-from ._observe import Observer, check_observers
-from ._ordering import ordering_error
-from ._policies import DropAll, Policy, check_policy, is_allow_all
-from .integrations.executors.sync import sync_executor
+from ._dispatch import dispatch
+from ._errors import ScopeStateError, UsageError
+from ._executor import Executor, sync_executor
+from ._intent import NO_OPTIONS, Intent, IntentOptions
+from ._observe import Observer, check_observers, watches_intents
+from ._ordering import sorts_records
+from ._pipeline import run_pipeline
+from ._policies import DropAll, Policy, check_policy, has_enqueue_hook, is_allow_all
+from ._record import PLAIN, to_intent
+from ._stats import FlushStats, attach_undispatched, effect_label
 
 __all__ = ["ErrorMode", "Executor", "FlushStats", "Scope", "effect_label"]
 
@@ -57,132 +60,6 @@ _ERROR_MODES = ("raise", "continue")
 _NONE_DISPATCHED: list[Intent] = []
 
 
-class FlushStats:
-    """Numbers for one flush (for a tick: one frame). Reused in place; ``copy()`` to keep one.
-
-    Every intent that entered a flush left it exactly one way, so the ledger balances::
-
-        enqueued + carried_in == dispatched + batched + dropped + coalesced + captured
-                                 + discarded + failed + undispatched + carried
-
-    ``balance_error()`` checks it. A batch effect's N intents that reach the executor as one
-    merged call count N - 1 as ``batched`` and the merged call once, as whatever happened to
-    it (``dispatched``, ``failed``, ``undispatched`` or ``carried``). ``hook_errors`` and
-    ``flush_ns`` are not part of the ledger.
-    """
-
-    __slots__ = (
-        "batched",
-        "captured",
-        "carried",
-        "carried_in",
-        "coalesced",
-        "discarded",
-        "dispatched",
-        "dropped",
-        "enqueued",
-        "failed",
-        "failures",
-        "flush_ns",
-        "hook_errors",
-        "undispatched",
-    )
-
-    def __init__(self) -> None:
-        self.failures: list[tuple[Intent, BaseException]] = []
-        self.reset()
-
-    def reset(self) -> None:
-        #: intents in the buffer when the flush began (own, captured, handed over, posted and
-        #: waiting from before the frame)
-        self.enqueued = 0
-        #: intents a budget left over from the previous frame, dispatched first in this one
-        self.carried_in = 0
-        #: intents (or merged batch calls) handed to the executor without error
-        self.dispatched = 0
-        #: intents refused by a policy (local or scope)
-        self.dropped = 0
-        #: intents replaced by a later one with the same ``_key``
-        self.coalesced = 0
-        #: intents handed to an enclosing scope that captured them (they flush with it)
-        self.captured = 0
-        #: batch intents folded into another call of the same batch effect (N intents of one
-        #: batch: N - 1 here, the merged call counted once elsewhere)
-        self.batched = 0
-        #: intents released but left for the next frame by a budget
-        self.carried = 0
-        #: intents whose executor (or policy at flush) raised; KeyboardInterrupt too
-        self.failed = 0
-        #: intents thrown away with their scope (it exited with an error, or discard())
-        self.discarded = 0
-        #: intents not dispatched because the flush was aborted by an error: those in the
-        #: error's ``undispatched_intents``
-        self.undispatched = 0
-        #: errors raised by observers or ``order_by`` (not by intents): logged once per flush;
-        #: under ``errors="raise"`` the first is raised after the flush has accounted for all
-        self.hook_errors = 0
-        #: wall time of the flush in nanoseconds (0 for an empty one). A tick times its
-        #: frames from the first read of its ``stats`` on: a loop that never looks pays nothing
-        self.flush_ns = 0
-        if self.failures:
-            self.failures = []
-
-    def balance_error(self) -> str | None:
-        """None when the ledger identity (see the class docstring) holds, else what is off."""
-        entered = self.enqueued + self.carried_in
-        left = sum(getattr(self, name) for name in _LEFT)
-        if entered == left:
-            return None
-        parts = ", ".join(f"{name}={getattr(self, name)}" for name in _LEFT)
-        problem = "unaccounted for" if entered > left else "counted twice"
-        return (
-            f"FlushStats out of balance: {entered} entered (enqueued={self.enqueued}, "
-            f"carried_in={self.carried_in}) but {left} left ({parts}); "
-            f"{abs(entered - left)} intent(s) {problem}"
-        )
-
-    def copy(self) -> FlushStats:
-        other = FlushStats()
-        for name in FlushStats.__slots__:
-            setattr(other, name, getattr(self, name))
-        other.failures = list(self.failures)
-        return other
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            n: getattr(self, n) for n in FlushStats.__slots__ if n != "failures"
-        }
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={v}" for k, v in self.as_dict().items())
-        return f"FlushStats({fields})"
-
-
-#: the ledger's outgoing side, in the order ``balance_error`` reports it
-_LEFT = (
-    "dispatched", "batched", "dropped", "coalesced", "captured", "discarded", "failed",
-    "undispatched", "carried",
-)
-
-
-def effect_label(task: Any, options: IntentOptions | None = None) -> str:
-    """How an error message names an effect: by its intent name, unless that is private."""
-    name = options.name if options is not None and options.name else task_name(task)
-    return "an effect" if name.startswith("_") else repr(name)
-
-
-def attach_undispatched(exc: BaseException, failed: Intent | None, rest: list[Intent]) -> None:
-    """Record on ``exc`` which intent failed and which were never dispatched."""
-    exc.failed_intent = failed  # type: ignore[attr-defined]
-    exc.undispatched_intents = rest  # type: ignore[attr-defined]
-    if sys.version_info >= (3, 11):
-        where = "before dispatch" if failed is None else f"at {failed}"
-        exc.add_note(
-            f"airlock: flush aborted {where}; {len(rest)} intent(s) not dispatched "
-            "(see .undispatched_intents)"
-        )
-
-
 class Scope:
     """A buffer of intents with a lifecycle. Use as ``with Scope(...):`` or ``airlock.scope()``.
 
@@ -195,11 +72,14 @@ class Scope:
         "__weakref__",
         "_accepting",
         "_ambient_policies",
+        "_batching",
         "_buffer",
         "_enqueue_hooked",
         "_executor",
         "_fast_flush",
+        "_filtering",
         "_hook_failure",
+        "_keyed",
         "_origins",
         "_parent",
         "_plain_count",
@@ -210,6 +90,7 @@ class Scope:
         "_stats",
         "_timed",
         "_token",
+        "_watching",
         "errors",
         "observers",
         "order_by",
@@ -257,6 +138,7 @@ class Scope:
             self.order_by = None
             self.errors = "raise"
             self.observers = ()
+            self._watching = False
             self._enqueue_hooked, self._fast_flush = defaults.paths()
             return
         #: (first error, "Observer.hook", count) of observer errors not yet reported; left
@@ -336,8 +218,9 @@ class Scope:
 
     def _configure_paths(self) -> None:
         """Precompute which work enqueue and flush may skip (rerun on any configuration change)."""
+        self._watching = watches_intents(self.observers)
         self._enqueue_hooked, self._fast_flush = hot_path_flags(
-            self._policy, self._executor, self.order_by, self.errors, self.observers
+            self._policy, self._executor, self.order_by, self.errors, self._watching
         )
         self._update_accepting()
 
@@ -462,14 +345,14 @@ class Scope:
         Call it after ``exit()``, or on a scope that was never entered; once per scope.
         """
         self._require_settleable("flush")
-        dispatched = self._flush_now()
+        dispatched = self._flush_now(want_intents=True)
         if dispatched is None:
             return self._materialize()
         return [] if dispatched is _NONE_DISPATCHED else dispatched
 
-    def _flush_now(self) -> list[Intent] | None:
+    def _flush_now(self, want_intents: bool = False) -> list[Intent] | None:
         try:
-            dispatched = self._release()
+            dispatched = self._release(want_intents)
         except BaseException:
             if self.observers:
                 self._notify_flushed(failing=True)
@@ -601,55 +484,72 @@ class Scope:
         """
         return []
 
-    def _capture(self, intents: list[Intent]) -> None:
-        """Take a descendant's intents into this buffer (they keep their provenance)."""
-        self._buffer.extend(intents)
-        self._rich = True
-
-    def _capture_plain(self, child: Scope) -> None:
-        """Take a plain descendant's whole buffer as tuples, recording provenance as marks."""
+    def _capture(self, entries: list[Any], child: Scope, plain: bool = False) -> None:
+        """Take a descendant's entries into this buffer: they keep their provenance (an
+        Intent or full record carries its scope; ``child``'s plain records get a mark).
+        ``plain``: every entry is a plain record (the buffer stays plain if it was)."""
         buffer = self._buffer
         start = len(buffer)
         origins = self._origins
         if origins is None:
             origins = self._origins = []
         origins.append((start, child))
-        if child._origins:
+        if child._origins:  # only when ``entries`` is child's whole buffer (_capture_plain)
             origins.extend((start + index, owner or child) for index, owner in child._origins)
-        buffer.extend(child._buffer)
+        if not plain:
+            self._rich = True  # before the entries: a plain run must stop at them
+            self._inherit_features(child)
+        buffer.extend(entries)
         origins.append((len(buffer), None))
 
-    def _offer_to_ancestors(self, intents: list[Intent], stats: FlushStats) -> list[Intent]:
+    def _inherit_features(self, child: Scope) -> None:
+        """What the flush of captured entries must look for (flags only ever turn on)."""
+        if getattr(child, "_keyed", False):
+            self._keyed = True
+        if getattr(child, "_batching", False):
+            self._batching = True
+
+    def _capture_plain(self, child: Scope) -> None:
+        """Take a plain descendant's whole buffer as tuples, recording provenance as marks."""
+        self._capture(child._buffer, child, plain=True)
+
+    def _offer_to_ancestors(self, entries: list[Any], stats: FlushStats) -> list[Any]:
         """Let each capturing ancestor (innermost first) take what it captures; return the rest.
 
-        On an error, the intents not captured yet are recorded as undispatched on it.
+        An ancestor with the default ``before_descendant_flushes`` takes everything as it is;
+        one that overrides it is shown intents (``_needs_intents`` saw to that). On an error,
+        the intents not captured yet are recorded as undispatched on it.
         """
         ancestor = self._parent
         try:
-            while intents and ancestor is not None:
+            while entries and ancestor is not None:
                 if ancestor._captures_descendants():
-                    allowed = ancestor.before_descendant_flushes(self, intents)
+                    if type(ancestor).before_descendant_flushes is Scope.before_descendant_flushes:
+                        ancestor._capture(entries, self)
+                        stats.captured += len(entries)
+                        return []
+                    allowed = ancestor.before_descendant_flushes(self, entries)
                     if not isinstance(allowed, list):
                         raise TypeError(
                             f"{type(ancestor).__qualname__}.before_descendant_flushes must "
                             f"return a list of intents, got {type(allowed).__qualname__}"
                         )
                     allowed_ids = {id(i) for i in allowed}
-                    if len(allowed_ids) < len(intents):
-                        captured = [i for i in intents if id(i) not in allowed_ids]
-                        ancestor._capture(captured)
+                    if len(allowed_ids) < len(entries):
+                        captured = [i for i in entries if id(i) not in allowed_ids]
+                        ancestor._capture(captured, self)
                         stats.captured += len(captured)
-                        intents = [i for i in intents if id(i) in allowed_ids]
+                        entries = [i for i in entries if id(i) in allowed_ids]
                 ancestor = ancestor._parent
         except BaseException as exc:
-            attach_undispatched(exc, None, intents)
+            attach_undispatched(exc, None, self._intents_for(entries))
             raise
-        return intents
+        return entries
 
     # -- the buffer ------------------------------------------------------------------------
 
     def _materialize(self) -> list[Intent]:
-        """Turn buffered tuples into Intents in place (identity is stable from now on)."""
+        """Turn buffered records into Intents in place (identity is stable from now on)."""
         buffer = self._buffer
         count = len(buffer)  # an entry another thread appends meanwhile is not in the result
         origins = self._origins
@@ -665,11 +565,54 @@ class Scope:
                 owner = mark[1] or self
                 mark = next(marks, None)
             if type(entry) is tuple:
-                task, args, kwargs = entry
-                buffer[index] = Intent(task, args, kwargs, scope=owner)
+                buffer[index] = to_intent(entry, owner)
         self._origins = None
         self._rich = True
         return buffer[:count]
+
+    def _records(self) -> list[Any]:
+        """The buffer's entries for a flush that needs no Intent: plain records that came from
+        a descendant (origin marks) become full records, so every plain one left is own."""
+        buffer = self._buffer
+        count = len(buffer)
+        origins = self._origins
+        if origins:
+            marks = iter(origins)
+            mark = next(marks, None)
+            owner: Scope = self
+            for index, entry in enumerate(buffer[:count]):
+                while mark is not None and mark[0] <= index:
+                    owner = mark[1] or self
+                    mark = next(marks, None)
+                if owner is not self and type(entry) is tuple and len(entry) == PLAIN:
+                    buffer[index] = (*entry, None, None, None, None, (), owner)
+            self._origins = None
+        return buffer[:count]
+
+    def _intent_of(self, entry: Any) -> Intent:
+        """The Intent of one entry of the flush; a record becomes one in the buffer too, so
+        that ``intents`` shows the same object afterwards."""
+        if type(entry) is Intent:
+            return entry
+        return self._intents_for([entry])[0]
+
+    def _intents_for(self, entries: list[Any]) -> list[Intent]:
+        """``_intent_of`` for several entries (one pass over the buffer)."""
+        if all(type(e) is Intent for e in entries):
+            return entries
+        buffer = self._buffer
+        where = {id(e): index for index, e in enumerate(buffer) if type(e) is tuple}
+        intents: list[Intent] = []
+        for entry in entries:
+            if type(entry) is not Intent:
+                intent = to_intent(entry, self)
+                index = where.get(id(entry))
+                if index is not None and buffer[index] is entry:
+                    buffer[index] = intent
+                    self._rich = True
+                entry = intent
+            intents.append(entry)
+        return intents
 
     @property
     def intents(self) -> list[Intent]:
@@ -701,9 +644,9 @@ class Scope:
         if not local_policies:  # a PolicyView over this scope already includes the ambient ones
             local_policies = self._ambient_policies
         entry = self._entry(task, args, kwargs, options, local_policies)
+        if type(entry) is not tuple or len(entry) != PLAIN:
+            self._rich = True  # before the append: a plain run of another thread stops at it
         self._buffer.append(entry)
-        if type(entry) is Intent:
-            self._rich = True
 
     def _entry(
         self,
@@ -713,27 +656,76 @@ class Scope:
         options: IntentOptions | None,
         local_policies: tuple[Policy, ...],
     ) -> Any:
-        """A buffer entry: the plain tuple when nothing needs an Intent, else a hooked Intent."""
-        if (
-            options is None and not local_policies and not self._enqueue_hooked
-            and type(task) is not Batch and callable(task)  # task objects go to the executor
-        ):
+        """A buffer entry: the record the enqueue needs (plain when nothing else is asked
+        for), or a hooked Intent when an ``on_enqueue`` or an observer must see one now.
+
+        Sets the feature flags (``_keyed``, ``_batching``, ``_filtering``) the flush reads;
+        they only ever turn on, before the entry is appended.
+        """
+        hooked = self._enqueue_hooked or (
+            local_policies and any(has_enqueue_hook(p) for p in local_policies)
+        )
+        if type(task) is Batch:
+            task.check_payload(kwargs)
+            self._batching = True
+        elif (
+            not hooked and options is None and not local_policies and callable(task)
+        ):  # task objects (not callable) go to the executor as full records
             return (task, args, kwargs)
         name, origin, dispatch_options, key = options or NO_OPTIONS
+        if key is not None:
+            self._keyed = True
+        if local_policies and not all(is_allow_all(p) for p in local_policies):
+            self._filtering = True
+        if not hooked:
+            return (
+                task, args, kwargs, name, dispatch_options, origin, key, local_policies, self
+            )
         intent = Intent(
             task, args, kwargs, name, dispatch_options, origin, key, local_policies, self
         )
-        if type(task) is Batch:
-            task.check_payload(intent)
-        if local_policies or self._enqueue_hooked:
-            self._run_enqueue_hooks(intent)
+        self._run_enqueue_hooks(intent)
         return intent
 
-    def _enqueue_inactive(self, task: Callable[..., Any], *rest: Any) -> None:
-        """An enqueue into this scope while it is not active (rest: args, kwargs, options,
-        local policies): refused."""
-        options = rest[2] if len(rest) > 2 else None
-        raise ScopeStateError(
+    # -- extension points ------------------------------------------------------------------
+
+    def late_enqueue_target(self) -> Scope | None:
+        """Where an enqueue goes that reaches this scope after it stopped being active (code
+        that kept its context: a task, timer or thread). Default None: refused, see
+        ``enqueue_refused``. Override to forward such effects, e.g. to a tick that runs them
+        in its next frame."""
+        return None
+
+    def enqueue_refused(self, task: Callable[..., Any], error: ScopeStateError) -> None:
+        """Called when an enqueue into this scope is refused because it is not active (or,
+        for a tick, closed). Default: raise ``error`` at the enqueue. An override that
+        returns drops the effect instead: it must count or log it."""
+        raise error
+
+    def _enqueue_inactive(
+        self,
+        task: Any,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+        options: IntentOptions | None = None,
+        local_policies: tuple[Policy, ...] = (),
+    ) -> None:
+        """An enqueue into this scope while it is not active: forwarded to
+        ``late_enqueue_target()``, else refused through ``enqueue_refused``."""
+        target = self.late_enqueue_target()
+        if target is not None:
+            if target is self:
+                raise UsageError(
+                    f"{type(self).__qualname__}.late_enqueue_target() returned the scope "
+                    "itself; return another scope (or None to refuse late enqueues)"
+                )
+            target._enqueue_intent(task, args, {} if kwargs is None else kwargs, options,
+                                   local_policies)
+            return
+        self.enqueue_refused(task, self._refusal(task, options))
+
+    def _refusal(self, task: Any, options: IntentOptions | None) -> ScopeStateError:
+        return ScopeStateError(
             f"cannot enqueue {effect_label(task, options)} into {self!r}: it "
             f"{self._done_state()} and takes no more intents. Code that outlived its scope "
             "(a task, timer or thread) must open its own: `with airlock.scope():`"
@@ -750,7 +742,7 @@ class Scope:
             self._policy.on_enqueue(intent)
         finally:
             _reset_target(token)
-        if self.observers:
+        if self._watching:
             self._tell("enqueued", intent)
 
     def _drop_buffer(self) -> None:
@@ -759,7 +751,7 @@ class Scope:
         buffer = self._buffer
         stats = self._fresh_stats()
         stats.enqueued = stats.discarded = len(buffer)
-        if self.observers and buffer:
+        if self._watching and buffer:
             for intent in self._materialize():
                 self._tell("discarded", intent)
         self._state = DISCARDED
@@ -776,10 +768,28 @@ class Scope:
             ancestor = ancestor._parent
         return None
 
-    def _release(self) -> list[Intent] | None:
+    def _needs_intents(self) -> bool:
+        """Whether this flush must turn every entry into an Intent first: something in it
+        takes intents (a policy that judges, an executor other than the default, an
+        observer with per-intent hooks, an ``order_by`` over intents, an ancestor that
+        chooses what to capture). Otherwise the pipeline runs on records."""
+        if (
+            self._watching
+            or self._executor is not sync_executor
+            or not is_allow_all(self._policy)
+            or (self.order_by is not None and not sorts_records(self.order_by))
+        ):
+            return True
+        ancestor = self._capturing_ancestor()
+        return ancestor is not None and (
+            type(ancestor).before_descendant_flushes is not Scope.before_descendant_flushes
+        )
+
+    def _release(self, want_intents: bool = False) -> list[Intent] | None:
         """Flush: coalesce, filter, offer to ancestors, order, batch, dispatch.
 
-        Returns the intents handed to the executor, or None when that is the whole buffer.
+        Returns the entries handed to the executor (Intents when ``want_intents``), or None
+        when that is the whole buffer.
         """
         buffer = self._buffer
         if not buffer and not self._rich:
@@ -802,29 +812,25 @@ class Scope:
                 ancestor._capture_plain(self)
                 self._parent = None  # the ancestor's marks hold this scope: no cycle back
                 return _NONE_DISPATCHED
-        if not self._rich and type(self._policy) is DropAll and not self.observers:
+        if not self._rich and type(self._policy) is DropAll and not self._watching:
             self._state = FLUSHED  # plain tuples under DropAll: nothing to build or ask
             stats = self._fresh_stats()
             stats.dropped = stats.enqueued = len(buffer)
             return _NONE_DISPATCHED
         stats = self._fresh_stats()
         started = perf_counter_ns()
-        intents = self._materialize()
+        entries = (
+            self._materialize() if want_intents or self._needs_intents() else self._records()
+        )
         self._state = FLUSHED
-        stats.enqueued = len(intents)
+        stats.enqueued = len(entries)
         try:
-            intents = self._coalesce(intents, stats)
-            intents = self._filter(intents, stats)
-            intents = self._offer_to_ancestors(intents, stats)
-            if self.order_by is not None:
-                intents = self._order(intents, stats)
-            intents, stats.batched = merge_batches(intents)
-            self._dispatch(intents)
+            entries = run_pipeline(self, entries, stats)
         except BaseException as exc:
             rest = getattr(exc, "undispatched_intents", None)
             if rest is None:  # raised before dispatch began: nothing of what is left ran
-                attach_undispatched(exc, None, intents)
-                rest = intents
+                rest = self._intents_for(entries)
+                attach_undispatched(exc, None, rest)
             stats.undispatched = len(rest)
             raise
         finally:
@@ -833,10 +839,12 @@ class Scope:
                 # a reused scope's next flush must take the path that resets the stats, so
                 # that this flush's failures (and their intents' arguments) go with it
                 self._rich = True
+        if self._parent is not None and stats.captured:
+            self._parent = None  # the ancestor holds this scope in its marks: no cycle back
         if stats.failed:
             failed = {id(intent) for intent, _ in stats.failures}
-            return [i for i in intents if id(i) not in failed]
-        return intents
+            return [i for i in entries if id(i) not in failed]
+        return entries
 
     def _fresh_stats(self) -> FlushStats:
         """Zeroed stats for a flush that may write any field."""
@@ -853,9 +861,10 @@ class Scope:
         Return how many entries it took: those in the buffer when it began.
 
         The entries stay in the buffer: the caller removes what was taken. What is appended
-        meanwhile (an effect enqueueing, another thread) is not run here. An ``Intent`` that
-        reached the buffer without ``_rich`` (a thread's enqueue racing the flag) ends the run
-        before it, normally: the rest is left, ``_rich`` set, for a general flush.
+        meanwhile (an effect enqueueing, another thread) is not run here. An entry that is not
+        a plain record and reached the buffer without ``_rich`` (a thread's enqueue racing the
+        flag) ends the run before it, normally: the rest is left, ``_rich`` set, for a general
+        flush.
         """
         taken = buffer.copy()  # a thread reading ``intents`` may convert entries in place
         count = len(taken)
@@ -867,10 +876,11 @@ class Scope:
         except BaseException as exc:
             left = list(entries)
             stopped_at = count - len(left) - 1
-            if type(exc) is not TypeError or type(taken[stopped_at]) is tuple:
+            stopped = taken[stopped_at]
+            if type(stopped) is tuple and len(stopped) == PLAIN:  # the task itself raised
                 self._plain_failed(exc, iter(left), started, count)
                 raise
-            self._rich = True
+            self._rich = True  # unpacking a richer entry failed: its task never ran
             count = stopped_at
         if started:
             self._plain_ns = perf_counter_ns() - started
@@ -907,80 +917,11 @@ class Scope:
         stats.flush_ns = perf_counter_ns() - started if started else 0
         attach_undispatched(exc, intents[failed_at], rest)
 
-    def _coalesce(self, intents: list[Intent], stats: FlushStats) -> list[Intent]:
-        last: dict[object, Intent] = {}
-        for intent in intents:
-            if intent.key is not None:
-                last[intent.key] = intent
-        if not last:
-            return intents
-        survivors = [i for i in intents if i.key is None or last[i.key] is i]
-        stats.coalesced = len(intents) - len(survivors)
-        if self.observers:
-            kept = {id(i) for i in survivors}
-            for intent in intents:
-                if id(intent) not in kept:
-                    self._tell("coalesced", intent)
-        return survivors
-
-    def _filter(self, intents: list[Intent], stats: FlushStats) -> list[Intent]:
-        """Keep the intents that the local policies (of own intents) and the scope policy allow.
-
-        A policy that raises fails that intent (see ``_intent_failed``).
-        """
-        policy = self._policy
-        policy_allows = None if is_allow_all(policy) else policy.allows
-        if policy_allows is None and not any(i.local_policies for i in intents):
-            return intents
-        kept: list[Intent] = []
-        keep = kept.append
-        observers = self.observers
-        remaining = iter(intents)
-        token = current_target.set(POLICY_GUARD)
-        try:
-            for intent in remaining:
-                local = intent.local_policies
-                try:
-                    allowed = (
-                        not local or intent.scope is not self
-                        or all(p.allows(intent) for p in local)
-                    ) and (policy_allows is None or policy_allows(intent))
-                except BaseException as exc:
-                    if self._intent_failed(intent, exc, stats):
-                        continue
-                    attach_undispatched(exc, intent, [*kept, *remaining])
-                    raise
-                if allowed:
-                    keep(intent)
-                else:
-                    stats.dropped += 1
-                    if observers:
-                        self._tell("dropped", intent)
-        finally:
-            current_target.reset(token)
-        return kept
-
-    def _order(self, intents: list[Intent], stats: FlushStats) -> list[Intent]:
-        """Sort by ``order_by``; if it fails: raise a clear error, or under "continue" log it
-        and keep enqueue order."""
-        order_by = self.order_by
-        assert order_by is not None
-        try:
-            return sorted(intents, key=order_by)
-        except Exception as exc:
-            error = ordering_error(order_by, intents, exc)
-            error.__cause__ = exc
-        if self.errors != "continue":
-            raise error
-        stats.hook_errors += 1
-        logger.error("airlock: %s; dispatching in enqueue order", error, exc_info=error)
-        return intents
-
     def _intent_failed(self, intent: Intent, exc: BaseException, stats: FlushStats) -> bool:
         """Count ``intent`` as failed and tell the observers; True when the flush goes on
         (errors="continue" and not an interrupt such as KeyboardInterrupt)."""
         stats.failed += 1
-        if self.observers:
+        if self._watching:
             self._tell("failed", intent, exc)
         if self.errors == "continue" and isinstance(exc, Exception):
             stats.failures.append((intent, exc))
@@ -988,31 +929,9 @@ class Scope:
             return True
         return False
 
-    def _dispatch(self, intents: list[Intent]) -> None:
-        """Hand each intent to the executor, in order (fail-fast unless errors='continue')."""
-        execute = self._executor
-        direct = execute is sync_executor  # same call, one Python frame less per intent
-        stats = self._current_stats()  # not .stats: that turns a tick's timing on
-        observers = self.observers
-        dispatched = 0
-        remaining = iter(intents)
-        try:
-            for intent in remaining:
-                try:
-                    if direct:
-                        intent.task(*intent.args, **intent.kwargs)
-                    else:
-                        execute(intent)
-                except BaseException as exc:
-                    if not self._intent_failed(intent, exc, stats):
-                        attach_undispatched(exc, intent, list(remaining))
-                        raise
-                else:
-                    dispatched += 1
-                    if observers:
-                        self._tell("dispatched", intent)
-        finally:
-            stats.dispatched += dispatched
+    def _dispatch(self, entries: list[Any]) -> None:
+        """The pipeline's last stage (a tick overrides it to apply its budgets)."""
+        dispatch(self, entries)
 
     def __repr__(self) -> str:
         return f"<{type(self).__qualname__} {self._state} intents={len(self._buffer)}>"

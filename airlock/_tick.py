@@ -47,6 +47,7 @@ from ._errors import ScopeStateError
 from ._intent import Intent, IntentOptions
 from ._observe import Observer
 from ._policies import Policy
+from ._record import PLAIN, all_plain, to_intent
 from ._scope import (
     ACTIVE,
     FLUSHED,
@@ -167,7 +168,8 @@ class TickScope(Scope, metaclass=_TickType):
         self._max_per_frame = _check_max_per_frame(max_per_frame)
         self._max_flush_ms = _check_max_flush_ms(max_flush_ms)
         self._frame_budget = _NO_BUDGET  # the budgets of the frame open or flushing
-        self._carry: deque[Intent] = deque()  # released, left over by a budget: first next
+        # released entries (records or Intents) a budget left over: first in the next frame
+        self._carry: deque[Any] = deque()
         self._carried_in = 0
         # thread handoff (post): never replaced, as the frame closures hold it
         self._inbox: deque[Any] = deque()
@@ -229,6 +231,7 @@ class TickScope(Scope, metaclass=_TickType):
             self._plain_lifecycle
             and self._fast_flush
             and not self._enqueue_hooked
+            and not self.observers  # the inline close calls no observer's ``flushed``
             and not (self._carry or self._closed or self._rich)
         ):
             self._inline = _KEPT if self._spent else _IDLE
@@ -283,7 +286,7 @@ class TickScope(Scope, metaclass=_TickType):
         self._forget_last_frame()
         self._take_posts()
         buffer = self._buffer
-        self._rich = bool(self._carry) or any(type(e) is not tuple for e in buffer)
+        self._rich = bool(self._carry) or not all_plain(buffer)
         self._carried_in = len(self._carry)
         self._inline = _GENERAL
         self._open()
@@ -379,7 +382,7 @@ class TickScope(Scope, metaclass=_TickType):
             self._carried_in = 0  # a frame opened inline starts with no carry
         buffer = self._buffer
         self._keep_or_drop(taken)
-        self._rich = any(type(e) is not tuple for e in islice(buffer, self._spent, None))
+        self._rich = not all_plain(islice(buffer, self._spent, None))
         if stats.failures:
             self._rich = True  # the next frame takes the path that resets (releases) them
         self._update_inline()
@@ -415,7 +418,7 @@ class TickScope(Scope, metaclass=_TickType):
         del self._buffer[:count]
         self._discarded_early += count
         self._origins = None
-        self._rich = any(type(e) is not tuple for e in self._buffer)
+        self._rich = not all_plain(self._buffer)
         self._state = ACTIVE
         self._update_accepting()
         self._inline = _GENERAL  # the frame closes through exit(), which counts the discard
@@ -467,9 +470,9 @@ class TickScope(Scope, metaclass=_TickType):
         stats.enqueued += late
         stats.carried = 0
         stats.discarded += left
-        if self.observers:
+        if self._watching:
             for intent in [*self._materialize()[self._spent :], *carry]:
-                self._tell("discarded", intent)
+                self._tell("discarded", to_intent(intent, self))
         del buffer[self._spent : self._spent + late]
         carry.clear()
         logger.warning(
@@ -541,21 +544,25 @@ class TickScope(Scope, metaclass=_TickType):
         *rest: Any,
     ) -> None:
         if self._closed:
-            super()._enqueue_inactive(task, args, kwargs, options)
+            self.enqueue_refused(task, self._refusal(task, options))
+            return
         entry = self._entry(task, args, kwargs, options, local_policies)
         with self._lock:
-            if self._closed:
-                super()._enqueue_inactive(task, args, kwargs, options)
-            self._buffer.append(entry)
-        if type(entry) is not tuple:
-            self._rich = True
+            if not self._closed:
+                if type(entry) is not tuple or len(entry) != PLAIN:
+                    self._rich = True
+                self._buffer.append(entry)
+                entry = None
+        if entry is not None:  # closed meanwhile
+            self.enqueue_refused(task, self._refusal(task, options))
+            return
         self.on_waiting()
 
     def _captures_descendants(self) -> bool:
         return not self._closed
 
-    def _capture(self, intents: list[Intent]) -> None:
-        super()._capture(intents)
+    def _capture(self, entries: list[Any], child: Scope, plain: bool = False) -> None:
+        super()._capture(entries, child, plain)
         if self._state is not ACTIVE:
             self.on_waiting()
 
@@ -565,7 +572,7 @@ class TickScope(Scope, metaclass=_TickType):
         # the plain flush of a general frame: only the entries the frame holds now
         self._run_plain(buffer)
 
-    def _dispatch(self, intents: list[Intent]) -> None:
+    def _dispatch(self, intents: list[Any]) -> None:
         carry = self._carry
         limit, budget_ns = self._frame_budget
         if not carry and limit is None and budget_ns is None:

@@ -26,7 +26,7 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
-from ._config import configure, get_configuration
+from ._configure import configure, get_configuration
 from ._policies import AssertNoEffects, DropAll, Policy, check_policy
 from .testing import EnqueueRecorder
 

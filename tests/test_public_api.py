@@ -35,8 +35,10 @@ EXPECTED = [
     "phase",
     "policy",
     "reset_configuration",
+    "reset_current_scope",
     "scope",
     "scoped",
+    "set_current_scope",
     "tick_scope",
 ]
 

@@ -1,15 +1,5 @@
-"""The default executor: call the task right here, right now."""
+"""The default executor: call the task right here, right now (it lives in the core)."""
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ..._intent import Intent
+from ..._executor import sync_executor
 
 __all__ = ["sync_executor"]
-
-
-def sync_executor(intent: Intent) -> Any:
-    """Call ``intent.task(*intent.args, **intent.kwargs)`` in the flushing thread."""
-    return intent.task(*intent.args, **intent.kwargs)

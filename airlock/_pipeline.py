@@ -1,0 +1,39 @@
+"""The flush pipeline: coalesce -> filter -> capture -> order -> batch -> dispatch.
+
+Each stage is a short function in its own module, takes the flush's entries (records or
+Intents, see ``_record``) and returns those that go on, counting what it decides into the
+ledger (``FlushStats``). A stage nothing asks for is skipped: keys, batches and local filters
+are flagged by the enqueues that use them (``Scope._entry``); the rest is configuration.
+Capture is the scope's own business (nesting), so that stage calls back into the scope, as
+does dispatch (a tick applies its budgets there).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._batch import merge_batches
+from ._coalesce import coalesce
+from ._filter import filter_by_policies
+from ._ordering import order
+
+if TYPE_CHECKING:
+    from ._scope import Scope
+    from ._stats import FlushStats
+
+__all__ = ["run_pipeline"]
+
+
+def run_pipeline(scope: Scope, entries: list[Any], stats: FlushStats) -> list[Any]:
+    """Run ``entries`` through every stage; return those handed to the executor."""
+    if getattr(scope, "_keyed", False):
+        entries = coalesce(scope, entries, stats)
+    entries = filter_by_policies(scope, entries, stats)
+    if scope._parent is not None:
+        entries = scope._offer_to_ancestors(entries, stats)
+    if scope.order_by is not None and entries:
+        entries = order(scope, entries, stats)
+    if getattr(scope, "_batching", False):
+        entries, stats.batched = merge_batches(entries)
+    scope._dispatch(entries)
+    return entries
