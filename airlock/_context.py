@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from ._errors import NoScopeError
-from ._policies import Policy, check_policy
+from ._policies import Policy, check_policy, has_enqueue_hook, is_allow_all
 
 if TYPE_CHECKING:
     from ._scope import Scope
@@ -42,12 +42,22 @@ current_target: ContextVar[Any] = ContextVar("airlock_current_target", default=N
 class PolicyView:
     """A scope as seen inside ``airlock.policy(...)``: enqueues carry these local policies."""
 
-    __slots__ = ("policies", "scope")
+    __slots__ = ("filtering", "hooked", "policies", "scope")
     _accepting = False
 
     def __init__(self, scope: Scope, policies: tuple[Policy, ...]) -> None:
         self.scope = scope
         self.policies = policies  # innermost first
+        #: some local policy has an ``on_enqueue`` (every enqueue builds an Intent for it)
+        self.hooked = any(has_enqueue_hook(p) for p in policies)
+        #: some local policy may refuse (the flush's filter stage must ask)
+        self.filtering = not all(is_allow_all(p) for p in policies)
+
+    @property
+    def accepting(self) -> bool:
+        """True when an enqueue here may append a record to the open scope directly."""
+        scope = self.scope
+        return not self.hooked and scope._state == "active" and not scope._enqueue_hooked
 
 
 class _PolicyGuard:

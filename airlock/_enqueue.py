@@ -72,42 +72,63 @@ def _enqueue_general(
     """Every enqueue the one-line fast path does not take: options, kwargs, other callables,
     hooked scopes, local policies, inactive scopes and every error.
 
-    Into an open scope with no hooks (``_accepting``), an enqueue with options or of a batch
-    appends its full record here, without an Intent (see ``_record``)."""
-    options = None
-    if kwargs and not _RESERVED_SET.isdisjoint(kwargs):
-        options = _pop_options(kwargs)
-        if options is not None and target._accepting and callable(task):
-            name, origin, dispatch_options, key = options
+    Into an open scope with no hooks (``_accepting``, or a policy view over one whose policies
+    have none), an enqueue with options or of a batch appends its full record here, without
+    an Intent (see ``_record``)."""
+    values = None
+    if kwargs:
+        if "_key" in kwargs and len(kwargs) == 1 and target._accepting and callable(task):
+            # the commonest option alone, into an open scope: its record, inline
+            key = kwargs.pop("_key")
             if key is not None:
+                try:
+                    hash(key)
+                except TypeError:
+                    _check_key(key)  # raises the clear error
                 target._keyed = True
             target._rich = True  # before the append: a plain run of another thread stops at it
-            target._buffer.append(
-                (task, args, kwargs, name, dispatch_options, origin, key, (), target)
-            )
+            target._buffer.append((task, args, kwargs, None, None, None, key, (), target))
             return
-    elif target._accepting:
-        if callable(task):
-            target._buffer.append((task, args, kwargs))
-            return
+        if not _RESERVED_SET.isdisjoint(kwargs):
+            values = _pop_options(kwargs)
+    elif target._accepting and callable(task):
+        target._buffer.append((task, args, kwargs))
+        return
+    scope = target.scope if type(target) is PolicyView else target
+    if (
+        (target._accepting or (type(target) is PolicyView and target.accepting))
+        and (callable(task) or type(task) is Batch)
+        and (values is not None or type(task) is Batch or type(target) is PolicyView)
+    ):
+        name, origin, dispatch_options, key = values or _NO_VALUES
+        if key is not None:
+            scope._keyed = True
         if type(task) is Batch:
             task.check_payload(kwargs)
-            target._batching = True
-            target._rich = True
-            target._buffer.append((task, args, kwargs, None, None, None, None, (), target))
-            return
+            scope._batching = True
+        if type(target) is PolicyView:
+            local_policies = target.policies
+            if target.filtering:
+                scope._filtering = True
+        else:
+            local_policies = ()
+        scope._rich = True  # before the append: a plain run of another thread stops at it
+        scope._buffer.append(
+            (task, args, kwargs, name, dispatch_options, origin, key, local_policies, scope)
+        )
+        return
+    options = None if values is None else _new_options(IntentOptions, values)
     if not callable(task) and type(task) is not Batch and not _is_task_object(task):
         raise TypeError(
             f"airlock.enqueue() needs a callable task, got {task!r} "
             f"({type(task).__qualname__}); pass the function itself, not its result"
         )
     if type(target) is PolicyView:
-        scope, local_policies = target.scope, target.policies
+        target.scope._enqueue_intent(task, args, kwargs, options, target.policies)
     elif target is NO_SCOPE or target is POLICY_GUARD:
         _refuse(target, effect_label(task, options))
     else:
-        scope, local_policies = target, ()
-    scope._enqueue_intent(task, args, kwargs, options, local_policies)
+        target._enqueue_intent(task, args, kwargs, options, ())
 
 
 def _is_task_object(task: Any) -> bool:
@@ -116,32 +137,47 @@ def _is_task_object(task: Any) -> bool:
 
 
 _new_options = tuple.__new__
+_NO_VALUES = (None, None, None, None)
 
 
-def _pop_options(kwargs: dict[str, Any]) -> IntentOptions | None:
-    """Take the underscored options out of ``kwargs``, checking their types (None: all unset)."""
+def _pop_options(kwargs: dict[str, Any]) -> tuple[Any, Any, Any, Any] | None:
+    """Take the underscored options out of ``kwargs``, checking their types: ``(name,
+    origin, dispatch_options, key)``, or None when all are unset."""
     pop = kwargs.pop
-    name = pop("_name", None)
-    origin = pop("_origin", None)
-    dispatch_options = pop("_dispatch_options", None)
     key = pop("_key", None)
-    if name is not None and not isinstance(name, str):
-        raise TypeError(f"_name must be a string, got {name!r}")
-    if origin is not None and not isinstance(origin, str):
-        raise TypeError(f"_origin must be a string, got {origin!r}")
-    if dispatch_options is not None and not isinstance(dispatch_options, dict):
-        raise TypeError(f"_dispatch_options must be a dict, got {dispatch_options!r}")
+    if kwargs:
+        name = pop("_name", None)
+        origin = pop("_origin", None)
+        dispatch_options = pop("_dispatch_options", None)
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"_name must be a string, got {name!r}")
+        if origin is not None and not isinstance(origin, str):
+            raise TypeError(f"_origin must be a string, got {origin!r}")
+        if dispatch_options is not None and not isinstance(dispatch_options, dict):
+            raise TypeError(f"_dispatch_options must be a dict, got {dispatch_options!r}")
+    else:  # only _key was given (the common case)
+        name = origin = dispatch_options = None
     if key is not None:
-        try:
-            hash(key)
-        except TypeError:
-            raise TypeError(
-                f"_key must be hashable (intents with equal keys coalesce), got {key!r} "
-                f"({type(key).__qualname__}); use a string, number or tuple"
-            ) from None
+        _check_key(key)
     elif name is None and origin is None and dispatch_options is None:
         return None
-    return _new_options(IntentOptions, (name, origin, dispatch_options, key))
+    return (name, origin, dispatch_options, key)
+
+
+def _check_key(key: object) -> None:
+    try:
+        hash(key)
+    except TypeError:
+        raise TypeError(
+            f"_key must be hashable (intents with equal keys coalesce), got {key!r} "
+            f"({type(key).__qualname__}); use a string, number or tuple"
+        ) from None
+
+
+def options_from(kwargs: dict[str, Any]) -> IntentOptions | None:
+    """``_pop_options`` as ``IntentOptions`` (for ``TickScope.post``)."""
+    values = _pop_options(kwargs)
+    return None if values is None else _new_options(IntentOptions, values)
 
 
 def _refuse(target: Any, label: str) -> NoReturn:

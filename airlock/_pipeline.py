@@ -16,6 +16,7 @@ from ._batch import merge_batches
 from ._coalesce import coalesce
 from ._filter import filter_by_policies
 from ._ordering import order
+from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
     from ._scope import Scope
@@ -25,15 +26,23 @@ __all__ = ["run_pipeline"]
 
 
 def run_pipeline(scope: Scope, entries: list[Any], stats: FlushStats) -> list[Any]:
-    """Run ``entries`` through every stage; return those handed to the executor."""
-    if getattr(scope, "_keyed", False):
-        entries = coalesce(scope, entries, stats)
-    entries = filter_by_policies(scope, entries, stats)
-    if scope._parent is not None:
-        entries = scope._offer_to_ancestors(entries, stats)
-    if scope.order_by is not None and entries:
-        entries = order(scope, entries, stats)
-    if getattr(scope, "_batching", False):
-        entries, stats.batched = merge_batches(entries)
+    """Run ``entries`` through every stage; return those handed to the executor.
+
+    An error that escapes a stage carries ``undispatched_intents``: the entries the stage
+    it came from still held (a stage that knows better attaches its own first)."""
+    try:
+        if getattr(scope, "_keyed", False):
+            entries = coalesce(scope, entries, stats)
+        entries = filter_by_policies(scope, entries, stats)
+        if scope._parent is not None:
+            entries = scope._offer_to_ancestors(entries, stats)
+        if scope.order_by is not None and entries:
+            entries = order(scope, entries, stats)
+        if getattr(scope, "_batching", False):
+            entries, stats.batched = merge_batches(entries)
+    except BaseException as exc:
+        if getattr(exc, "undispatched_intents", None) is None:
+            attach_undispatched(exc, None, scope._intents_for(entries))
+        raise
     scope._dispatch(entries)
     return entries

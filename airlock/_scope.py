@@ -826,12 +826,8 @@ class Scope:
         stats.enqueued = len(entries)
         try:
             entries = run_pipeline(self, entries, stats)
-        except BaseException as exc:
-            rest = getattr(exc, "undispatched_intents", None)
-            if rest is None:  # raised before dispatch began: nothing of what is left ran
-                rest = self._intents_for(entries)
-                attach_undispatched(exc, None, rest)
-            stats.undispatched = len(rest)
+        except BaseException as exc:  # the pipeline attached what it did not dispatch
+            stats.undispatched = len(getattr(exc, "undispatched_intents", ()))
             raise
         finally:
             stats.flush_ns = perf_counter_ns() - started

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._batch import Batch
 from ._context import NO_SCOPE, current_target, resolve
-from ._enqueue import _RESERVED_SET, _is_task_object, _pop_options
+from ._enqueue import _RESERVED_SET, _is_task_object, options_from
 from ._errors import ScopeStateError
 from ._intent import Intent, IntentOptions
 from ._observe import Observer
@@ -512,7 +512,7 @@ class TickScope(Scope, metaclass=_TickType):
         """
         options: IntentOptions | None = None
         if kwargs and not _RESERVED_SET.isdisjoint(kwargs):
-            options = _pop_options(kwargs)
+            options = options_from(kwargs)
         if not callable(task) and type(task) is not Batch and not _is_task_object(task):
             raise TypeError(
                 f"tick.post() needs a callable task, got {task!r}; pass the function itself"
