@@ -52,6 +52,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "benchmarks/test_frames.py": ("pygame",),
     "benchmarks/test_report.py": ("pygame", "matplotlib"),
     "benchmarks/test_profiling.py": ("pygame",),
+    "benchmarks/test_pygame_frames.py": ("pygame",),
 }
 
 #: what an import of a name needs installed (for code in documentation pages)

@@ -80,12 +80,14 @@ def _enqueue_general(
         if "_key" in kwargs and len(kwargs) == 1 and target._accepting and callable(task):
             # the commonest option alone, into an open scope: its record, inline
             key = kwargs.pop("_key")
-            if key is not None:
-                try:
-                    hash(key)
-                except TypeError:
-                    _check_key(key)  # raises the clear error
-                target._keyed = True
+            if key is None:
+                target._buffer.append((task, args, kwargs))
+                return
+            try:
+                hash(key)
+            except TypeError:
+                _check_key(key)  # raises the clear error
+            target._keyed = True
             target._rich = True  # before the append: a plain run of another thread stops at it
             target._buffer.append((task, args, kwargs, None, None, None, key, (), target))
             return

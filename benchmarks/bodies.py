@@ -12,7 +12,9 @@ from typing import Any
 
 from .effects import Effect, phased_tasks
 
-__all__ = ["Body", "enqueue_k", "enqueue_keyed", "enqueue_phased", "nested_levels", "under"]
+__all__ = [
+    "Body", "enqueue_k", "enqueue_keyed", "enqueue_phased", "nested_levels", "then", "under",
+]
 
 Body = Callable[[], None]
 Enqueue = Callable[..., Any]
@@ -76,3 +78,13 @@ def under(context: Callable[[], AbstractContextManager[Any]], body: Body) -> Bod
             body()
 
     return wrapped
+
+
+def then(body: Body, finish: Body) -> Body:
+    """Run ``body``, then ``finish`` (a hand-written frame: the enqueues, then its flush)."""
+
+    def frame() -> None:
+        body()
+        finish()
+
+    return frame

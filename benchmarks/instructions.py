@@ -5,6 +5,9 @@ contender's frame N times and 0 times in a child process under ``valgrind --tool
 the difference over N is the instructions of one frame (interpreter start-up cancels out).
 Instructions are not time — calls and allocations cost more per instruction than arithmetic —
 but a change that removes instructions from the hot path shows here on any machine.
+
+``--features`` counts the tick features of ``python -m benchmarks.features`` instead (each
+feature's frame and its hand-written equivalent, at ``--k``, default 100).
 """
 
 from __future__ import annotations
@@ -19,14 +22,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .contenders.base import Contender
+from .contenders.base import Contender, Frame
 from .contenders.contextvar_baseline import ContextVarSetReset
 from .contenders.handwritten import HandWrittenScope
 from .contenders.ours import AirlockTick
 from .contenders.raw import Raw
 from .effects import noop
+from .feature_frames import FEATURES, PLAIN
 
-__all__ = ["CELLS", "Count", "count_frame", "main", "ratios"]
+__all__ = ["CELLS", "Count", "count_frame", "feature_cells", "frame_of", "main", "ratios"]
 
 #: contenders that need no framework, by name: what the targets compare
 CONTENDERS: dict[str, type[Contender]] = {
@@ -38,6 +42,8 @@ CELLS = [
     *[("intents", k, name) for k in (1, 10, 100) for name in (RAW, HANDWRITTEN, TICK)],
     *[("empty", 0, name) for name in (CONTEXTVAR, RAW, HANDWRITTEN, TICK)],
 ]
+FEATURE = "feature"  # the workload of a feature cell; its contender is "<feature>:<side>"
+SIDES = ("ours", "hand")
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 
 
@@ -49,9 +55,23 @@ class Count:
     per_frame: float
 
 
+def feature_cells(k: int) -> list[tuple[str, int, str]]:
+    """Every feature's frame and its hand-written equivalent at ``k`` effects per frame."""
+    return [(FEATURE, k, f"{f.name}:{side}") for f in FEATURES for side in SIDES]
+
+
+def frame_of(workload: str, param: int, contender: str) -> Frame:
+    """The frame of one cell (what the measured child runs)."""
+    if workload == FEATURE:
+        name, side = contender.split(":")
+        feature = next(f for f in FEATURES if f.name == name)
+        return (feature.ours if side == "ours" else feature.hand)(param, noop)
+    return CONTENDERS[contender]().build(workload, param, noop)
+
+
 def _child(workload: str, param: int, contender: str, frames: int) -> None:
     """The measured process: build the frame, warm it up, run it ``frames`` times."""
-    frame = CONTENDERS[contender]().build(workload, param, noop)
+    frame = frame_of(workload, param, contender)
     for _ in range(200):
         frame()
     gc.collect()
@@ -117,6 +137,15 @@ def ratios(counts: Sequence[Count]) -> list[tuple[str, float]]:
             if ("intents", k, TICK) in by and ("intents", k, other) in by:
                 found.append((f"tick / {other}, K={k}",
                               by["intents", k, TICK] / by["intents", k, other]))
+    for k in sorted({c.param for c in counts if c.workload == FEATURE}):
+        plain = by.get((FEATURE, k, f"{PLAIN}:ours"))
+        for f in FEATURES:
+            ours = by.get((FEATURE, k, f"{f.name}:ours"))
+            hand = by.get((FEATURE, k, f"{f.name}:hand"))
+            if ours is not None and plain is not None and f.name != PLAIN:
+                found.append((f"{f.name} / plain enqueue, K={k}", ours / plain))
+            if ours is not None and hand is not None:
+                found.append((f"{f.name} / its hand-written, K={k}", ours / hand))
     if ("empty", 0, TICK) in by and ("empty", 0, CONTEXTVAR) in by:
         found.append(("empty tick frame / ContextVar set+reset",
                       by["empty", 0, TICK] / by["empty", 0, CONTEXTVAR]))
@@ -130,11 +159,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     p = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__)
     p.add_argument("--frames", type=int, default=5_000, help="frames per measured run")
+    p.add_argument("--features", action="store_true",
+                   help="count the tick features and their hand-written equivalents instead")
+    p.add_argument("--k", type=int, default=100, help="effects per frame with --features")
     options = p.parse_args(args)
     if shutil.which("valgrind") is None:
         p.error("needs valgrind (apt-get install valgrind)")
     counts = []
-    for workload, param, contender in CELLS:
+    for workload, param, contender in feature_cells(options.k) if options.features else CELLS:
         frames = max(options.frames // max(param, 1), 50)
         count = count_frame(workload, param, contender, frames)
         counts.append(count)

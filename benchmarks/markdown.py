@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .checks import Check
 from .compare import Cell, Results
 from .contenders import PEER, RAW
 from .memory import FrameMemory, Soak
-from .targets import Check
 
-__all__ = ["memory_table", "side_by_side", "soak_table", "table", "targets_table"]
+__all__ = ["memory_table", "ns", "side_by_side", "soak_table", "table", "targets_table"]
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -19,13 +19,18 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def targets_table(checks: list[Check]) -> str:
-    return table(["target", "wanted", "measured (median of rounds)",
-                  "spread (middle half of rounds)", "verdict"],
-                 [[c.name, c.target, c.value, c.spread or "-", f"**{c.verdict}**"]
-                  for c in checks])
+    """One row per check; a "why" column when any check has a known reason."""
+    header = ["target", "wanted", "measured (median of rounds)",
+              "spread (middle half of rounds)", "verdict"]
+    rows = [[c.name, c.target, c.value, c.spread or "-", f"**{c.verdict}**"] for c in checks]
+    if any(c.reason for c in checks):
+        header.append("why")
+        for row, c in zip(rows, checks, strict=True):
+            row.append(c.reason or "-")
+    return table(header, rows)
 
 
-def _ns(value: float) -> str:
+def ns(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
 
 
@@ -52,7 +57,7 @@ def _timing(cell: Cell, name: str) -> str | None:
     if m is None:
         return None
     units = cell.workload.units(cell.param)
-    return f"{_ns(m.median / units)} ({_ns(m.min / units)})"
+    return f"{ns(m.median / units)} ({ns(m.min / units)})"
 
 
 def side_by_side(results: Results) -> str:

@@ -3,7 +3,9 @@
 Runs in ONE process with interleaved rounds, prints Markdown, and writes ``results.md`` and
 ``per-intent.png`` to ``out/performance/`` (``--out DIR`` elsewhere). ``--update-docs`` writes
 them over the committed ``docs/performance/`` instead (full mode only). This is the one place
-that gives the performance targets a verdict; the test suite never does.
+that gives the performance targets a verdict; the test suite never does. Parts measured by
+their own modules (tick features, fresh scopes vs airlock-py, ...) are listed in ``SECTIONS``;
+``--sections`` picks some.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import platform
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import features, fresh_scope, pygame_frames
 from .budget import BACKLOG, BudgetRatio
 from .budget import measure as measure_budgets
 from .chart import per_intent_chart
@@ -25,6 +28,8 @@ from .contenders import PEER, RAW, TICK, Contender, make_contenders
 from .effects import noop
 from .markdown import memory_table, side_by_side, soak_table, targets_table
 from .memory import FrameMemory, Soak, frame_memory, soak
+from .reasons import unmatched, with_reasons
+from .sections import RunOptions, Section, SectionResult
 from .targets import Check, check_all
 from .timing import CLOCKS
 
@@ -34,6 +39,16 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "performance"
 OUT = Path("out") / "performance"
 CHART = "per-intent.png"
 GAPS = Path(__file__).resolve().parent / "gaps.md"  # hand-written analysis, kept with the code
+
+# -- Sections measured by their own modules (see benchmarks/sections.py) --------------------
+# Each adds a "## title" part to the report and its checks to the targets table, in this
+# order. To add one: expose a Section in your module and append it here (one line).
+SECTIONS: list[Section] = [
+    features.SECTION,
+    fresh_scope.SECTION,
+    pygame_frames.SECTION,
+]
+# -------------------------------------------------------------------------------------------
 
 
 def _parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -61,8 +76,12 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
                    help="cpu: this thread's CPU time (default; ignores time descheduled by "
                    "other processes); wall: perf_counter")
+    p.add_argument("--sections", metavar="NAMES",
+                   help="comma-separated sections to run (default: all): "
+                   + ", ".join(s.name for s in SECTIONS))
     p.add_argument("--strict", action="store_true", help="exit 1 if any target is missed")
     args = p.parse_args(argv)
+    args.sections = _chosen_sections(p, args.sections)
     quick = args.quick
     args.rounds = args.rounds or (5 if quick else 51)
     args.sample_ms = args.sample_ms or (2.0 if quick else 6.0)
@@ -87,6 +106,17 @@ def _chosen(contenders: list[Contender], names: str | None) -> list[Contender]:
         raise SystemExit(f"unknown contender(s) {unknown}; choose from: "
                          + ", ".join(c.name for c in contenders))
     return [c for c in contenders if c.name in wanted or c.name in (RAW, TICK)]
+
+
+def _chosen_sections(p: argparse.ArgumentParser, names: str | None) -> list[Section]:
+    if names is None:
+        return list(SECTIONS)
+    wanted = [name.strip() for name in names.split(",") if name.strip()]
+    unknown = sorted(set(wanted) - {s.name for s in SECTIONS})
+    if unknown:
+        p.error(f"unknown section(s) {unknown}; choose from: "
+                + ", ".join(s.name for s in SECTIONS))
+    return [s for s in SECTIONS if s.name in wanted]
 
 
 def _cpu() -> str:
@@ -159,9 +189,14 @@ class Measured:
     memory: dict[str, dict[str, FrameMemory]]
     soaks: dict[str, Soak]
     budgets: list[BudgetRatio]
+    sections: list[tuple[Section, SectionResult]] = field(default_factory=list)
 
     def checks(self) -> list[Check]:
-        return check_all(self.results, self.soaks, self.budgets)
+        """The core targets, then each section's, with their known reasons."""
+        checks = check_all(self.results, self.soaks, self.budgets)
+        for _, result in self.sections:
+            checks += result.checks
+        return with_reasons(checks)
 
 
 def render(measured: Measured, unavailable: dict[str, str], args: argparse.Namespace,
@@ -202,6 +237,7 @@ def render(measured: Measured, unavailable: dict[str, str], args: argparse.Names
         "## Side by side",
         "",
         side_by_side(results),
+        *[f"## {section.title}\n\n{result.markdown}\n" for section, result in measured.sections],
         "## Memory per frame",
         "",
         "Retained blocks: growth of `sys.getallocatedblocks()` after warm-up (0 = nothing "
@@ -254,6 +290,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             c.close()
     print(f"  budgeted frames ({args.budget_backlog:,}-intent backlog)", file=sys.stderr)
     measured = Measured(results, memory, soaks, _budgets(args.budget_backlog, args.rounds))
+    options = RunOptions(args.quick, args.rounds, args.sample_ms, args.clock)
+    for section in args.sections:
+        print(f"  {section.name}", file=sys.stderr)
+        measured.sections.append((section, section.run(options, results)))
+    for name in unmatched(measured.checks()) if args.sections == SECTIONS else ():
+        print(f"note: benchmarks/reasons.py has a reason for {name!r}, which no check has",
+              file=sys.stderr)
     text = render(measured, unavailable, args, about, contenders, time.perf_counter() - started)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,17 @@ import shutil
 
 import pytest
 
-from benchmarks.instructions import CONTEXTVAR, RAW, TICK, Count, count_frame, ratios
+from benchmarks.instructions import (
+    CELLS,
+    CONTEXTVAR,
+    RAW,
+    TICK,
+    Count,
+    count_frame,
+    feature_cells,
+    frame_of,
+    ratios,
+)
 
 
 def test_ratios_compare_the_tick_with_its_baselines() -> None:
@@ -23,3 +33,21 @@ def test_ratios_compare_the_tick_with_its_baselines() -> None:
 def test_a_frame_is_counted_under_callgrind() -> None:
     counted = count_frame("intents", 1, TICK, 100)
     assert 2_000 < counted.per_frame < 100_000  # the with-protocol alone is thousands
+
+
+def test_feature_ratios_compare_each_feature_with_plain_and_its_hand_written() -> None:
+    k = 100
+    counts = [Count(w, p, c, n) for (w, p, c), n in zip(
+        feature_cells(k)[:4], (1000.0, 500.0, 3000.0, 600.0), strict=True)]
+    assert ratios(counts) == [
+        ("plain / its hand-written, K=100", 2.0),
+        ("key-distinct / plain enqueue, K=100", 3.0),
+        ("key-distinct / its hand-written, K=100", 5.0),
+    ]
+
+
+def test_the_child_builds_every_frame_by_name() -> None:
+    workload, _, contender = feature_cells(3)[6]
+    assert (workload, contender) == ("feature", "batch:ours")
+    for cell in [*feature_cells(3), *CELLS]:
+        frame_of(*cell)()

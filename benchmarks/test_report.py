@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import report
+from benchmarks import reasons, report
+from benchmarks.checks import Check
 
 ROOT = Path(__file__).resolve().parent.parent
 #: the smallest run that still goes through every section: 2 rounds, tiny samples and soaks,
@@ -32,13 +33,15 @@ def test_quick_report_writes_markdown_and_png(tmp_path: Path) -> None:
     text = (tmp_path / "results.md").read_text()
     assert text in done.stdout
     for heading in ("## Targets", "## Side by side", "## Memory per frame", "## Soak",
-                    "## Budgeted frames with a backlog"):
+                    "## Budgeted frames with a backlog", "## Tick features per intent",
+                    "## Fresh scope per unit of work vs airlock-py"):
         assert heading in text
     assert "CPython" in text
     assert "| airlock tick |" in text and "| hand-written scope |" in text
     assert "airlock-py |" not in text  # left out by --contenders
     assert "spread (middle half of rounds)" in text
     assert "| budgeted frame (max_per_frame=100) with a 2,000-intent backlog within 2x" in text
+    assert "| `@airlock.batch` effect: per intent within 1.5x of plain enqueue, K=100 |" in text
     assert ("**PASS" in text) or ("**MISS" in text)
     assert (tmp_path / "per-intent.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -66,3 +69,27 @@ def test_unknown_contenders_are_named() -> None:
 
     with pytest.raises(SystemExit, match=r"unknown contender\(s\) \['nope'\]; choose from: raw"):
         report._chosen([Raw()], "nope")
+
+
+def test_sections_are_chosen_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    assert [s.name for s in report._parse([]).sections] == [s.name for s in report.SECTIONS]
+    assert [s.name for s in report._parse(["--sections", "fresh-scope"]).sections] == [
+        "fresh-scope"]
+    assert report._parse(["--sections", ""]).sections == []
+    with pytest.raises(SystemExit):
+        report._parse(["--sections", "features,nope"])
+    assert "unknown section(s) ['nope']; choose from: features" in capsys.readouterr().err
+
+
+def test_section_checks_follow_the_core_ones_with_their_reasons(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from benchmarks.compare import Results
+    from benchmarks.sections import Section, SectionResult
+
+    found = SectionResult("text", [Check("extra target", "<= 1x", "2.0x", False)])
+    section = Section("extra", "Extra", lambda options, results: found)
+    monkeypatch.setitem(reasons.REASONS, "extra target", "known: see gaps.md")
+    checks = report.Measured(Results(), {}, {}, [], [(section, found)]).checks()
+    assert checks[-1].name == "extra target" and checks[-1].reason == "known: see gaps.md"
+    assert checks[0].name.startswith("airlock tick within 1.5x of raw")

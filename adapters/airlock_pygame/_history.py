@@ -1,14 +1,16 @@
 """Frame history: one record per frame, read by the overlay and by end-of-run tables.
 
 Rule: a flushed frame records the tick's ``FlushStats`` (with the errors of its failed effects
-in ``failures``); a discarded frame (an exception in the frame) records zeros and the error,
-since none of its effects escaped. ``flush_us`` is the only real-time figure.
+in ``failures``), plus the requests a GameLoop collected into one effect per helper, counted as
+if enqueued one by one (``_collect.request_counts``); a discarded frame (an exception in the
+frame) records zeros and the error, since none of its effects escaped. ``flush_us`` is the only
+real-time figure.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import airlock
@@ -36,16 +38,31 @@ class FrameRecord:
     failures: tuple[str, ...] = ()  #: errors of the frame's failed effects, one each
 
     @classmethod
-    def from_tick(cls, frame: int, tick: airlock.TickScope,
-                  error: BaseException | None) -> FrameRecord:
+    def from_tick(cls, frame: int, tick: airlock.TickScope, error: BaseException | None,
+                  requests: Sequence[int] | None = None) -> FrameRecord:
+        """The record of ``tick``'s last frame; ``requests``: (enqueued, dispatched, dropped,
+        coalesced, batched) to add for collected requests (see the module rule)."""
         if tick.is_discarded or (error is not None and not tick.is_flushed):
             return cls(frame, error=repr(error))
         s = tick.stats
-        return cls(
-            frame, s.enqueued, s.dispatched, s.dropped, s.coalesced, s.batched, s.carried,
-            s.failed, s.flush_ns / 1000, None if error is None else repr(error),
-            tuple(repr(exc) for _, exc in s.failures),
-        )
+        enqueued, dispatched, dropped = s.enqueued, s.dispatched, s.dropped
+        coalesced, batched = s.coalesced, s.batched
+        if requests is not None:
+            enqueued += requests[0]
+            dispatched += requests[1]
+            dropped += requests[2]
+            coalesced += requests[3]
+            batched += requests[4]
+        failures = s.failures
+        record = object.__new__(cls)  # the generated __init__ of a frozen dataclass sets each
+        record.__dict__.update({  # field through object.__setattr__: 4x the cost, every frame
+            "frame": frame, "enqueued": enqueued, "dispatched": dispatched, "dropped": dropped,
+            "coalesced": coalesced, "batched": batched, "carried": s.carried,
+            "failed": s.failed, "flush_us": s.flush_ns / 1000,
+            "error": None if error is None else repr(error),
+            "failures": tuple(repr(exc) for _, exc in failures) if failures else (),
+        })
+        return record
 
     @property
     def note(self) -> str:

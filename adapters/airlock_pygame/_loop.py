@@ -23,6 +23,11 @@ Rules:
   or its update and draw are skipped (``on_quit="skip"``); either way the effects enqueued
   so far are flushed.
 - Effect helpers called before a frame is open join the loop's next frame (``_waiting``).
+- Inside a frame, each helper's requests are collected into one effect per frame
+  (``_collect``) when the tick allows it (no budget, no observers, ``errors="continue"``);
+  the frame's record counts the requests either way.
+- ``loop.policies`` (switched on and off at any time, also during a frame) filter each frame
+  at its flush.
 - A failed effect (errors="continue") does not discard its frame: it is counted in the
   frame's record (``failed``, ``failures``) and appended to ``errors``.
 """
@@ -39,6 +44,7 @@ import pygame
 
 import airlock
 
+from ._collect import FrameLedger, close_ledger, open_ledger, request_counts
 from ._history import FrameHistory, FrameRecord
 from ._overlay import Overlay
 from ._phases import PHASE_ORDER
@@ -53,6 +59,9 @@ logger = logging.getLogger("airlock.pygame")
 #: events after which a dirty-rect loop presents the whole screen once
 _EXPOSED = frozenset({pygame.VIDEOEXPOSE, pygame.WINDOWEXPOSED, pygame.WINDOWSHOWN,
                       pygame.WINDOWRESTORED, pygame.WINDOWSIZECHANGED})
+
+#: the tick's policy while no game policy is on (see ``GameLoop._apply_policies``)
+_EVERYTHING = airlock.AllowAll()
 
 Update = Callable[[float], None]
 Draw = Callable[[pygame.Surface], None]
@@ -106,10 +115,12 @@ class GameLoop:
         self.dt, self.fps, self.max_updates = dt, fps, max_updates
         self.fixed_steps, self.timestep = fixed_steps, timestep
         self.present, self.on_error, self.on_quit = present, on_error, on_quit
+        #: the game's policies (Mute, Pause...); the frame's flush applies them
         self.policies = PolicySet()
         tick_options.setdefault("order_by", PHASE_ORDER)
         tick_options.setdefault("errors", "continue")
-        self.tick = airlock.tick_scope(self.policies, **tick_options)
+        self.tick = airlock.tick_scope(_EVERYTHING, **tick_options)
+        self._tick_policy: airlock.Policy = _EVERYTHING  # what _apply_policies last set
         self.history = history if isinstance(history, FrameHistory) else FrameHistory(history)
         if isinstance(overlay, Overlay):
             self.overlay = overlay
@@ -118,8 +129,9 @@ class GameLoop:
         self.redraw = redraw if redraw is not None else default_redraw
         #: (frame, error): frames that failed, and effects that failed in a flushed frame
         self.errors: list[tuple[int, BaseException]] = []
-        #: effect requests made while no frame was open; enqueued first in the next frame
-        self.waiting: deque[tuple[airlock.Batch, Any, dict[str, Any]]] = deque()
+        #: effect requests made while no frame was open (each the helper's call, made again
+        #: first thing in the next frame)
+        self.waiting: deque[Callable[[], None]] = deque()
         self.running = False
         self.clock = pygame.time.Clock() if fps else None
         self._lag = dt
@@ -150,38 +162,63 @@ class GameLoop:
         steps = self.fixed_steps if self.timestep == "fixed" else 1
         return 1000 * self.dt * steps
 
-    def wait_for_frame(self, task: airlock.Batch, payload: Any, options: dict[str, Any]) -> None:
+    def wait_for_frame(self, request: Callable[[], None]) -> None:
         """Keep an effect request made with no frame open for the next frame (see _waiting)."""
-        self.waiting.append((task, payload, options))
+        self.waiting.append(request)
 
     # -- one frame as a context manager ----------------------------------------------------
 
     def __enter__(self) -> GameLoop:
-        self.tick.__enter__()
+        tick = self.tick
+        tick.__enter__()
+        if self._collects(tick):
+            open_ledger(tick)
         waiting = self.waiting
         try:
             while waiting:
-                task, payload, options = waiting.popleft()
-                airlock.enqueue(task, payload, **options)
+                waiting.popleft()()
         except BaseException as exc:  # e.g. a policy refusing at enqueue: close the frame
             self.__exit__(type(exc), exc, exc.__traceback__)
             raise
         return self
 
+    @staticmethod
+    def _collects(tick: airlock.TickScope) -> bool:
+        """Whether this frame's requests may be collected (``_collect``): every effect of the
+        tick then reaches its flush, runs or is dropped by a policy, and nobody watches
+        intents one by one."""
+        return (tick.max_per_frame is None and tick.max_flush_ms is None
+                and tick.errors == "continue" and not tick.observers)
+
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        frame = self.tick.frame
+        tick = self.tick
+        frame = tick.frame
+        ledger = close_ledger(tick)  # requests made from here on are enqueued one by one
+        self._apply_policies(tick)
         try:
-            self.tick.__exit__(exc_type, exc, tb)
+            tick.__exit__(exc_type, exc, tb)
         except Exception as flush_error:
-            self._record(frame, flush_error)
+            self._record(frame, flush_error, ledger)
             raise
-        self._record(frame, exc)
+        self._record(frame, exc, ledger)
 
-    def _record(self, frame: int, error: BaseException | None) -> None:
-        record = FrameRecord.from_tick(frame, self.tick, error)
+    def _apply_policies(self, tick: airlock.TickScope) -> None:
+        """Just before the flush: the tick's policy is ``policies`` while one is on, else the
+        default (a frame with no game policy on then skips the policy stage: about a fifth of
+        an empty frame). A policy the game set on the tick itself is left alone."""
+        current = tick.policy
+        if current is not self._tick_policy:
+            return
+        wanted = self.policies if self.policies.active else _EVERYTHING
+        if current is not wanted:
+            tick.policy = self._tick_policy = wanted
+
+    def _record(self, frame: int, error: BaseException | None,
+                ledger: FrameLedger | None) -> None:
+        record = FrameRecord.from_tick(frame, self.tick, error, request_counts(ledger))
         self.history.append(record)
         if error is not None:
             self.errors.append((frame, error))

@@ -2,7 +2,9 @@
 
 Rule: a datagram is JSON ``{"seq": n, "payloads": [...]}``; ``seq`` counts datagrams from 0.
 A frame whose datagram would exceed ``max_datagram`` bytes is split into several, still in
-order. Sends are an ``airlock.batch`` in the ``network`` phase.
+order. Sends are an ``airlock.batch`` in the ``network`` phase; in a GameLoop frame they are
+one effect in that phase (``_collect``), and ``ui=True`` sends a datagram of their own (so that
+``Pause`` can keep it).
 
 One bad payload (not JSON-serialisable, or too big for a datagram on its own) is left out at
 flush: the frame's other payloads still go out, then the frame's send effect fails with an
@@ -18,11 +20,13 @@ import reprlib
 import select
 import socket
 from dataclasses import dataclass
+from functools import partial
 from types import TracebackType
 from typing import Any
 
 import airlock
 
+from ._collect import CLOSED, GONE, Collection, FrameTask, current_target_of, ledger_for
 from ._phases import NETWORK, ui_options
 from ._waiting import enqueue_or_wait
 
@@ -49,6 +53,9 @@ class NetSender:
         self._pending = NetReport()
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._batch = airlock.batch(self.transmit, phase=NETWORK)
+        self._frame_task = FrameTask(self._transmit_collected, "transmit", NETWORK)
+        self._gameplay: Collection = CLOSED  # this GameLoop frame's sends...
+        self._ui: Collection = CLOSED  # ...and its ui=True sends
 
     def send(self, payload: Any, *, key: object = None, ui: bool = False) -> None:
         """Send ``payload`` in this frame's datagram (at the end of the frame).
@@ -57,7 +64,42 @@ class NetSender:
         latest position when a frame ran several fixed updates). Before any frame is open the
         payload joins the next GameLoop frame.
         """
-        enqueue_or_wait("NetSender.send", self._batch, payload, _dispatch_options=ui_options(ui),
+        collection = self._ui if ui else self._gameplay
+        if current_target_of() is not collection.target:
+            self._send_first(payload, key, ui)
+        elif key is None:
+            collection.items.append(payload)
+        else:
+            self._collect_keyed(collection, payload, key, ui)
+
+    def _collect_keyed(self, collection: Collection, payload: Any, key: object, ui: bool) -> None:
+        """Add a keyed send; the key's earlier send this frame (ui or not) coalesces."""
+        other = self._gameplay if ui else self._ui
+        for sends in (collection, other):
+            if sends.target is collection.target and isinstance(sends, _Sends):
+                index = sends.keys.pop(key, None)
+                if index is not None:
+                    sends.items[index] = GONE
+                    sends.coalesced += 1
+        assert isinstance(collection, _Sends)
+        collection.keys[key] = len(collection.items)
+        collection.items.append(payload)
+
+    def _send_first(self, payload: Any, key: object, ui: bool) -> None:
+        """The frame's first send: begin its collection, or enqueue it on its own."""
+        target = current_target_of()
+        ledger = ledger_for(target)
+        if ledger is not None:
+            collection = ledger.begin(_Sends(target, []), self._frame_task, ui)
+            if ui:
+                self._ui = collection
+            else:
+                self._gameplay = collection
+            self.send(payload, key=key, ui=ui)
+            return
+        again = partial(self.send, payload, key=key, ui=ui)
+        enqueue_or_wait("NetSender.send", again, self._batch, payload,
+                        _dispatch_options=ui_options(ui),
                         _key=None if key is None else ("net", id(self), key))
 
     def take_report(self) -> NetReport:
@@ -68,11 +110,14 @@ class NetSender:
     def close(self) -> None:
         self._socket.close()
 
+    def _transmit_collected(self, collection: Collection) -> None:
+        self.transmit(collection.alive())
+
     def transmit(self, payloads: list[Any]) -> None:
         """Send a frame's payloads now (the batch handler), leaving out and reporting bad ones."""
         left_out: list[tuple[int, Any, Exception]] = []
         try:
-            json.dumps(payloads)
+            encoded = self._encode(payloads)  # the common frame: encoded once, sent at once
         except (TypeError, ValueError):
             good = []
             for index, payload in enumerate(payloads):
@@ -84,17 +129,30 @@ class NetSender:
                     good.append((index, payload))
             self._send_in_datagrams(good, left_out)
         else:
-            self._send_in_datagrams(list(enumerate(payloads)), left_out)
+            if len(encoded) <= self.max_datagram:
+                self._sendto(encoded, len(payloads))
+            else:
+                self._send_in_datagrams(list(enumerate(payloads)), left_out)
         if left_out:
             raise _left_out_error(left_out, len(payloads))
 
+    def _encode(self, payloads: list[Any]) -> bytes:
+        return json.dumps({"seq": self.seq, "payloads": payloads}, separators=(",", ":")).encode()
+
+    def _sendto(self, encoded: bytes, payloads: int) -> None:
+        self._socket.sendto(encoded, self.address)
+        self.seq += 1
+        for report in (self._pending, self.totals):
+            report.datagrams += 1
+            report.payloads += payloads
+            report.bytes += len(encoded)
+
     def _send_in_datagrams(self, payloads: list[tuple[int, Any]],
                            left_out: list[tuple[int, Any, Exception]]) -> None:
+        """Send ``(index, payload)`` pairs, halving them until each datagram fits."""
         if not payloads:
             return
-        data = json.dumps({"seq": self.seq, "payloads": [p for _, p in payloads]},
-                          separators=(",", ":"))
-        encoded = data.encode()
+        encoded = self._encode([p for _, p in payloads])
         if len(encoded) > self.max_datagram:
             if len(payloads) > 1:
                 half = len(payloads) // 2
@@ -106,12 +164,17 @@ class NetSender:
                     f"it encodes to {len(encoded)} bytes, over max_datagram={self.max_datagram};"
                     " send smaller payloads or raise max_datagram")))
             return
-        self._socket.sendto(encoded, self.address)
-        self.seq += 1
-        for report in (self._pending, self.totals):
-            report.datagrams += 1
-            report.payloads += len(payloads)
-            report.bytes += len(encoded)
+        self._sendto(encoded, len(payloads))
+
+
+class _Sends(Collection):
+    """A frame's sends, with where each key's latest payload stands."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self, target: Any, items: list[Any]) -> None:
+        super().__init__(target, items)
+        self.keys: dict[object, int] = {}
 
 
 def _left_out_error(left_out: list[tuple[int, Any, Exception]], total: int) -> Exception:

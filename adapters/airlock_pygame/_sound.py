@@ -1,17 +1,20 @@
 """Sounds: once per sound per frame, capped per frame, with cooldowns, instance limits, priority.
 
 Rules:
-- ``play(sound)`` enqueues with ``_key=("sound", player, sound)``, so repeats in a frame
-  coalesce into one (the last request's options win). A non-Sound is refused at the call
-  (TypeError), so one bad request never reaches, or spoils, the frame's batch.
-- The frame's sounds reach one batch call. Highest ``priority`` first (ties: request order),
-  each sound is, in this order of checks:
+- ``play(sound)`` enqueues with ``_key=("sound", player, sound)`` (in a GameLoop frame: joins
+  the frame's one sound effect, ``_collect``), so repeats in a frame coalesce into one (the
+  last request's options and place win). A non-Sound is refused at the call (TypeError), so
+  one bad request never reaches, or spoils, the frame's batch.
+- The frame's sounds reach one batch call (in a GameLoop frame, ``ui=True`` sounds reach a
+  call of their own, so that ``Pause`` can keep them; the cap counts both). Highest
+  ``priority`` first (ties: request order), each sound is, in this order of checks:
   *cooldown* — started less than ``cooldown_ms`` ago: coalesced into that play;
   *limited* — ``max_instances`` of it already playing;
   *capped* — ``cap`` sounds already started this frame;
   *played* — on a free channel, or on the channel of the oldest playing sound of lower
   priority, which is cut off (counted as *stolen*);
-  *starved* — no channel free or stealable (or no mixer).
+  *starved* — no channel free or stealable (or no mixer); the frame's later sounds (of lower
+  or equal priority) then starve without another search.
   ``requested == played + cooldown + limited + capped + starved``; nothing is lost silently
   the way ``Sound.play()`` returning None is.
 - Clock: by default channels are pygame's, freed by the mixer in real time (``played``,
@@ -27,6 +30,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from functools import partial
 from numbers import Real
 from typing import Any, NamedTuple
 
@@ -34,9 +38,12 @@ import pygame
 
 import airlock
 
+from ._collect import CLOSED, Collection, FrameTask, Keyed, current_target_of, ledger_for
 from ._env import warn_if_silent
 from ._phases import SOUND, ui_options
 from ._waiting import enqueue_or_wait
+
+_Sound = pygame.mixer.Sound
 
 __all__ = ["SoundPlayer", "SoundReport", "default_sounds", "play_sound"]
 
@@ -112,6 +119,10 @@ class SoundPlayer:
         self._frames = 0  # the frame clock
         self._tick_seen = (0, 0)  # (id, frame) of the tick at the last flush
         self._batch = airlock.batch(self.start_sounds, phase=SOUND)
+        self._frame_task = FrameTask(self._start_collected, "start_sounds", SOUND)
+        self._gameplay: Collection = CLOSED  # this GameLoop frame's sounds...
+        self._ui: Collection = CLOSED  # ...and its ui=True sounds
+        self._cap_used: tuple[object, int] = (None, 0)  # (frame ledger, sounds started in it)
 
     @property
     def cap(self) -> int:
@@ -128,11 +139,11 @@ class SoundPlayer:
         ``priority``: when channels run out, a sound takes the channel of the oldest playing
         sound of lower priority. ``cooldown_ms`` / ``max_instances`` override the player's.
         """
-        if not isinstance(sound, pygame.mixer.Sound):
+        if type(sound) is not _Sound and not isinstance(sound, _Sound):
             raise TypeError(f"play_sound() needs a pygame.mixer.Sound, got {sound!r}")
         if volume is not None and not isinstance(volume, Real):
             raise TypeError(f"volume must be a number from 0 to 1 or None, got {volume!r}")
-        if not isinstance(priority, int):
+        if type(priority) is not int and not isinstance(priority, int):
             raise TypeError(f"priority must be an int, got {priority!r}")
         if cooldown_ms is None and max_instances is None:  # the player's, checked already
             cooldown_ms, max_instances = self.cooldown_ms, self.max_instances
@@ -142,11 +153,41 @@ class SoundPlayer:
             if max_instances is None:
                 max_instances = self.max_instances
             _check_rules(cooldown_ms, max_instances)
-        enqueue_or_wait(
-            "play_sound", self._batch,
-            _Request(sound, volume, priority, cooldown_ms, max_instances),
-            _key=("sound", id(self), id(sound)), _dispatch_options=ui_options(ui),
-        )
+        request = (sound, volume, priority, cooldown_ms, max_instances)
+        if ui:
+            collection, other = self._ui, self._gameplay
+        else:
+            collection, other = self._gameplay, self._ui
+        target = collection.target
+        if current_target_of() is not target:
+            self._play_first(request, ui)
+            return
+        items = collection.items
+        if items.pop(sound, None) is not None:  # re-added last, as _key coalescing does
+            collection.coalesced += 1
+        items[sound] = request
+        if other.target is target:  # this frame's ui (or gameplay) sounds: one play per sound
+            _replaced(other, sound)
+
+    def _play_first(self, request: tuple[Any, ...], ui: bool) -> None:
+        """The frame's first request: begin its collection, or enqueue it on its own."""
+        target = current_target_of()
+        ledger = ledger_for(target)
+        if ledger is not None:
+            collection = ledger.begin(Keyed(target, {request[0]: request}), self._frame_task, ui)
+            if ui:
+                self._ui = collection
+            else:
+                self._gameplay = collection
+            other = self._gameplay if ui else self._ui
+            if other.target is target:
+                _replaced(other, request[0])
+            return
+        sound, volume, priority, cooldown_ms, max_instances = request
+        again = partial(self.play, sound, volume=volume, ui=ui, priority=priority,
+                        cooldown_ms=cooldown_ms, max_instances=max_instances)
+        enqueue_or_wait("play_sound", again, self._batch, _Request(*request),
+                        _key=("sound", id(self), id(sound)), _dispatch_options=ui_options(ui))
 
     def take_report(self) -> SoundReport:
         """The counts since the last call (e.g. for the frame that just ended)."""
@@ -157,6 +198,17 @@ class SoundPlayer:
 
     def start_sounds(self, requests: list[_Request]) -> None:
         """Start a frame's sound requests now (the batch handler; see the module rules)."""
+        self._start(requests, 0)
+
+    def _start_collected(self, collection: Collection) -> None:
+        """A GameLoop frame's collection (ui or not): the cap counts the frame's other one."""
+        ledger, used = self._cap_used
+        already = used if ledger is collection.ledger else 0
+        report = self._start([_Request(*r) for r in collection.items.values()], already)
+        self._cap_used = (collection.ledger, already + report.played)
+
+    def _start(self, requests: list[_Request], already: int) -> SoundReport:
+        """Start ``requests``, ``already`` sounds having started this frame; return the counts."""
         report = SoundReport(requested=len(requests))
         warn_if_silent()
         if not pygame.mixer.get_init():
@@ -164,16 +216,17 @@ class SoundPlayer:
                            len(requests))
             report.starved = len(requests)
         else:
-            self._start_all(requests, report)
+            self._start_all(requests, report, self.cap - already)
         if report.requested != report.played:
             logger.debug("airlock.pygame: sounds not played this frame: %s", report)
         self._pending.add(report)
         self.totals.add(report)
+        return report
 
-    def _start_all(self, requests: list[_Request], report: SoundReport) -> None:
+    def _start_all(self, requests: list[_Request], report: SoundReport, cap: int) -> None:
         now = self._now()
-        cap = self.cap
         ordered = sorted(requests, key=_by_priority) if len(requests) > 1 else requests
+        no_channel = False  # none free, none stealable: so for every later (lower) priority
         for request in ordered:
             sound = request.sound
             last = self._last_start.get(sound)
@@ -185,12 +238,15 @@ class SoundPlayer:
                 report.limited += 1
             elif report.played >= cap:
                 report.capped += 1
+            elif no_channel:
+                report.starved += 1
             else:
                 channel = self._free_channel(now)
                 if channel is None:
                     channel = self._steal(request.priority, now, report)
                 if channel is None:
                     report.starved += 1
+                    no_channel = True
                     continue
                 channel.play(sound)
                 channel.set_volume(1.0 if request.volume is None else request.volume)
@@ -251,6 +307,12 @@ class SoundPlayer:
             return None
         report.stolen += 1
         return pygame.mixer.Channel(min(victims)[1])
+
+
+def _replaced(collection: Collection, sound: pygame.mixer.Sound) -> None:
+    """A later request of ``sound`` went to the player's other collection of the frame."""
+    if collection.items.pop(sound, None) is not None:
+        collection.coalesced += 1
 
 
 def _by_priority(request: _Request) -> int:

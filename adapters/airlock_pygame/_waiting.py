@@ -2,14 +2,16 @@
 
 Rule: ``request_redraw``, ``play_sound``/``SoundPlayer.play`` and ``NetSender.send`` called
 with no scope open hand their request to the most recently created ``GameLoop``, which
-enqueues it (key and options kept) first thing in its next frame: before ``run()``, that is
-the first frame. With no ``GameLoop`` yet, the call raises ``airlock.NoScopeError`` saying
-what to do. Anything else can wait for the next frame with ``loop.tick.post(task, *args)``.
+makes it again (the same call: key and options kept) first thing in its next frame: before
+``run()``, that is the first frame. With no ``GameLoop`` yet, the call raises
+``airlock.NoScopeError`` saying what to do. Anything else can wait for the next frame with
+``loop.tick.post(task, *args)``.
 """
 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import airlock
@@ -18,7 +20,7 @@ __all__ = ["enqueue_or_wait", "set_waiting_loop", "wait_or_refuse"]
 
 
 class _Waits(Protocol):
-    def wait_for_frame(self, task: airlock.Batch, payload: Any, options: dict[str, Any]) -> None:
+    def wait_for_frame(self, request: Callable[[], None]) -> None:
         ...
 
 
@@ -31,16 +33,17 @@ def set_waiting_loop(loop: _Waits | None) -> None:
     _latest = None if loop is None else weakref.ref(loop)
 
 
-def enqueue_or_wait(helper: str, task: airlock.Batch, payload: Any, **options: Any) -> None:
-    """``airlock.enqueue(task, payload, **options)``, or wait for the next GameLoop frame."""
+def enqueue_or_wait(helper: str, request: Callable[[], None], task: airlock.Batch, payload: Any,
+                    **options: Any) -> None:
+    """``airlock.enqueue(task, payload, **options)``; with no scope open, ``request()`` (the
+    helper's call, made again) waits for the next GameLoop frame."""
     try:
         airlock.enqueue(task, payload, **options)
     except airlock.NoScopeError:
-        wait_or_refuse(helper, task, payload, options)
+        wait_or_refuse(helper, request)
 
 
-def wait_or_refuse(helper: str, task: airlock.Batch, payload: Any,
-                   options: dict[str, Any]) -> None:
+def wait_or_refuse(helper: str, request: Callable[[], None]) -> None:
     """No scope is open: hand the request to the latest GameLoop, or raise NoScopeError."""
     loop = _latest() if _latest is not None else None
     if loop is None:
@@ -49,4 +52,4 @@ def wait_or_refuse(helper: str, task: airlock.Batch, payload: Any,
             "the GameLoop first (requests made before run() join its first frame), or call "
             f"{helper}() inside a frame (`with loop:` or `with airlock.tick_scope():`)"
         ) from None
-    loop.wait_for_frame(task, payload, options)
+    loop.wait_for_frame(request)

@@ -33,18 +33,15 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from contextvars import Token
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from textual.app import App
-from textual.message import Message
-from textual.message_pump import MessagePump
 
 from airlock import Intent, Observer, Policy, TickScope
 from airlock.integrations.executors.asyncio import AsyncioExecutor, EffectsFailed
 
-from ._driver import Handle, TickDriver
-from ._hook import LISTENER_ATTR, install_hooks
+from ._driver import TickDriver
+from ._hook import LISTENER_ATTR, install_hooks, set_pump_hooks
 from ._inspector import EffectInspector
 from ._recorder import EffectRecorder
 from ._threads import call_with_target
@@ -61,34 +58,6 @@ T = TypeVar("T")
 effect_logger = logging.getLogger("airlock")
 
 INSPECTOR_KEYS = "f12,ctrl+backslash"
-
-
-class _Listener:
-    """The hook's listener for one app: the tick driver, plus closing it at app shutdown."""
-
-    def __init__(self, app: AirlockApp, driver: TickDriver) -> None:
-        self.app = app
-        self.driver = driver
-
-    def begin(self, pump: MessagePump, message: Message) -> Handle | None:
-        return self.driver.begin(pump, message)
-
-    def loop_started(self) -> Token[Any] | None:
-        return self.driver.loop_started()
-
-    def loop_ended(self, token: Token[Any] | None) -> None:
-        self.driver.loop_ended(token)
-
-    def thread_work(self, work: Any) -> Any:
-        return self.driver.thread_work(work)
-
-    def end(self, handle: Handle | None, error: BaseException | None) -> None:
-        self.driver.end(handle, error)
-        if handle is None:
-            return
-        scope = handle[0]
-        if scope.pump is self.app and scope.handler_name == "on_unmount":
-            self.driver.close()  # the App's own Unmount is the last handler of a Textual app
 
 
 class AirlockApp(_AppBase):
@@ -136,16 +105,19 @@ class AirlockApp(_AppBase):
             watchers.append(self.airlock_recorder)
         self._airlock_driver = TickDriver(
             policy=airlock_policy if airlock_policy is not None else self.AIRLOCK_POLICY,
-            executor=self.airlock_executor,
+            executor=_NotifyingExecutor(self.airlock_executor, self._airlock_notify_failure),
             order_by=type(self).AIRLOCK_ORDER_BY,  # via the class: a function must not bind
             errors="continue",
-            observers=[*watchers, _FailureNotifier(self)],
+            observers=watchers,
             handler_observers=watchers,
             max_tick_ms=self.AIRLOCK_MAX_TICK_MS,
             on_flush_error=self._airlock_flush_failed,
             owner=type(self).__qualname__,
+            app=self,
         )
-        setattr(self, LISTENER_ATTR, _Listener(self, self._airlock_driver))
+        setattr(self, LISTENER_ATTR, self._airlock_driver)
+        # the App's own pump (see _hook.py): its task is App._process_messages, not wrapped
+        set_pump_hooks(self, self._airlock_driver.pump_hooks(self, own_task=False))
         if self.AIRLOCK_INSPECTOR:
             self.bind(INSPECTOR_KEYS, "toggle_airlock_inspector", description="Effects")
 
@@ -206,8 +178,14 @@ class AirlockApp(_AppBase):
 
     # -- failures ----------------------------------------------------------------------------
 
+    def _airlock_notify_failure(self, intent: Intent, error: BaseException) -> None:
+        """Show a failed effect (sync or async) as an error notification."""
+        if self.is_running:
+            self.notify(f"{intent} failed: {error!r}", title="airlock", severity="error")
+
     def _airlock_async_failed(self, intent: Intent, error: BaseException) -> None:
-        """Log an async effect's failure and tell every observer (one raising stops none)."""
+        """Log an async effect's failure, tell every observer (one raising stops none) and
+        notify."""
         effect_logger.error("airlock: async effect %s failed", intent, exc_info=error)
         for observer in self._airlock_driver.observers:
             try:
@@ -215,6 +193,7 @@ class AirlockApp(_AppBase):
             except Exception as hook_error:
                 effect_logger.error("airlock: observer %s.failed raised on async effect %s",
                                     type(observer).__qualname__, intent, exc_info=hook_error)
+        self._airlock_notify_failure(intent, error)
 
     def _airlock_flush_failed(self, error: BaseException) -> None:
         """A flush itself failed (a policy or observer raised): stop the app like a handler."""
@@ -228,12 +207,22 @@ def _reraise(error: BaseException) -> None:
     raise error
 
 
-class _FailureNotifier(Observer):
-    """Shows a failed effect (sync or async) as an error notification."""
+class _NotifyingExecutor:
+    """The app's executor: a sync effect's failure is shown (``notify``) and raised on to the
+    tick, which logs it and tells the observers (``errors="continue"``). Not an observer of
+    the tick: a tick with no observers keeps the core's fast paths."""
 
-    def __init__(self, app: AirlockApp) -> None:
-        self.app = app
+    __slots__ = ("executor", "notify")
 
-    def failed(self, intent: Intent, error: BaseException) -> None:
-        if self.app.is_running:
-            self.app.notify(f"{intent} failed: {error!r}", title="airlock", severity="error")
+    def __init__(
+        self, executor: AsyncioExecutor, notify: Callable[[Intent, BaseException], None]
+    ) -> None:
+        self.executor = executor
+        self.notify = notify
+
+    def __call__(self, intent: Intent) -> Any:
+        try:
+            return self.executor(intent)
+        except Exception as error:
+            self.notify(intent, error)
+            raise

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from airlock import ScopeStateError, TickScope
+from airlock import Scope, ScopeStateError, TickScope
 
 __all__ = ["AppTick"]
 
@@ -59,16 +59,18 @@ class AppTick(TickScope):
         except ScopeStateError:  # closed while close() was finishing: the same rule
             self._drop_after_close(task)
 
-    # Core internal: the slow enqueue path's hook for a scope that is not open (here: between
-    # frames). Overridden until the public extension API of the pipeline issue exists.
-    def _enqueue_inactive(self, task: Any, *rest: Any) -> None:
-        if self.shut_down:
-            self._drop_after_close(task)
-            return
-        try:
-            super()._enqueue_inactive(task, *rest)
-        except ScopeStateError:  # closed while close() was finishing: the same rule
-            self._drop_after_close(task)
+    def enqueue_refused(self, task: Any, error: BaseException) -> None:
+        """An enqueue reached the tick after ``close()`` began (the only time a tick refuses
+        one): dropped and counted (see above)."""
+        self._drop_after_close(task)
+
+    def drop_late(self, scope: Scope) -> None:
+        """A handler that ended after shutdown: its scope's effects are dropped, counted here,
+        and the scope is discarded (its observers see them ``discarded``)."""
+        for intent in scope.intents:
+            self._drop_after_close(intent.task)
+        scope.exit()
+        scope.discard()
 
     def _drop_after_close(self, task: Any) -> None:
         with self._drop_lock:

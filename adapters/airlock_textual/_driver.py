@@ -28,30 +28,30 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextvars import Token
 from typing import Any
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from airlock import Observer
-
-# Core internal (the current target), used until the public extension API of the pipeline
-# issue exists: the driver makes the tick current around handlers and pump loops.
-from airlock._context import current_target
+from airlock import AllowAll, Observer, get_configuration, reset_current_scope, set_current_scope
+from airlock.integrations.executors.sync import sync_executor
 
 from ._app_tick import AppTick
 from ._handler_scope import HandlerScope
+from ._hook import PumpHooks, set_pump_hooks
 from ._threads import carry_target
 
 __all__ = ["TickDriver"]
 
+_ALLOW_ALL = AllowAll()
 logger = logging.getLogger("airlock.textual")
 
-Handle = tuple[HandlerScope, Token[Any]]
+Handle = tuple[HandlerScope, Token[Any] | None]
 
 
 class TickDriver:
@@ -66,6 +66,7 @@ class TickDriver:
         observers: Iterable[Observer] = (),
         handler_observers: Iterable[Observer] = (),
         owner: str = "the app",
+        app: MessagePump | None = None,
         **tick_options: Any,
     ) -> None:
         if settle_hops < 1:
@@ -75,6 +76,8 @@ class TickDriver:
         #: effects of a raising handler); none keeps a handler's scope on the fast path
         self.handler_observers = tuple(handler_observers)
         self.tick = AppTick(self.wake, owner=owner, observers=self.observers, **tick_options)
+        #: the App whose own Unmount handler is the last one: the ticks end with it (close())
+        self.app = app
         self.settle_hops = settle_hops
         self.max_tick_s = None if max_tick_ms is None else max_tick_ms / 1000
         self.on_flush_error = on_flush_error
@@ -88,52 +91,143 @@ class TickDriver:
         self._wake_pending = False
         self._settling = False
         self._deadline: asyncio.TimerHandle | None = None
+        #: whether a frame of the tick is open (the tick's ``is_active``, kept here: it is
+        #: read per handler)
+        self._frame_open = False
+        #: builds a handler's scope (see ``_handler_scope_factory``)
+        self._new_scope: Callable[[AppTick, MessagePump, str], HandlerScope] = HandlerScope
 
-    # -- the dispatch listener (called by the hook around every handler) -------------------
+    # -- the pumps' hooks (see _hook.py) -----------------------------------------------------
 
-    def begin(self, pump: MessagePump, message: Message) -> Handle | None:
-        """A handler starts: open a tick if none is open, and a scope for this handler."""
+    async def run_pump(
+        self, pump: MessagePump, process: Callable[[MessagePump], Awaitable[None]]
+    ) -> None:
+        """Run a Screen's or Widget's task (``process``, Textual's ``_process_messages``)
+        with the pump's hooks set and the tick as the task's airlock target throughout."""
+        hooks = self.pump_hooks(pump, own_task=True)
+        set_pump_hooks(pump, hooks)
+        token = self.loop_started()
+        try:
+            await process(pump)
+        finally:
+            self.loop_ended(token)
+            for name in hooks:
+                vars(pump).pop(name, None)
+
+    def pump_hooks(self, pump: MessagePump, *, own_task: bool) -> PumpHooks:
+        """The wrappers of ``pump``'s dispatch (each handler runs in its own scope: ``begin``/
+        ``end``) and, unless the pump's task has the tick as its target already
+        (``own_task``, see ``run_pump``), of its loop: code between messages enqueues to
+        the tick. The App is not ``own_task``: Textual also dispatches to it from the task
+        that shuts it down."""
+        cls = type(pump)
+        dispatch = cls._dispatch_message
+        begin, end = self.begin, self.end
+        set_target = not own_task
+
+        async def _dispatch_message(message: Message) -> None:
+            handle = begin(pump, message, set_target)
+            try:
+                await dispatch(pump, message)
+            except BaseException as error:
+                end(handle, error)
+                raise
+            end(handle, None)
+
+        if own_task:
+            return {"_dispatch_message": _dispatch_message}
+        loop = cls._process_messages_loop
+
+        async def _process_messages_loop() -> None:
+            token = self.loop_started()
+            try:
+                await loop(pump)
+            finally:
+                self.loop_ended(token)
+
+        return {"_dispatch_message": _dispatch_message,
+                "_process_messages_loop": _process_messages_loop}
+
+    def begin(self, pump: MessagePump, message: Message, set_target: bool = True) -> Handle | None:
+        """A handler starts: open a tick if none is open, and a scope for this handler, whose
+        parent is the tick (made the current target first, unless ``set_target`` is False:
+        the caller's task has it as its target).
+
+        If opening the scope fails, nothing is left changed: no handler counted as running,
+        the context's airlock target as it was.
+        """
         if self.closed:
             return None
-        if self._loop is None:
-            self.attach(asyncio.get_running_loop())
+        tick = self.tick
+        if not self._frame_open:
+            if self._loop is None:
+                self.attach(asyncio.get_running_loop())
+            self._open_frame()
+        scope = self._new_scope(tick, pump, message.handler_name)
+        token = set_current_scope(tick) if set_target else None
+        try:
+            scope.__enter__()  # the with-protocol: the one lifecycle every scope keeps
+        except BaseException:
+            if token is not None:
+                reset_current_scope(token)
+            if self.busy == 0:
+                self._schedule_settle()  # the frame it may have opened still ends
+            raise
         self.busy += 1
         self._generation += 1
-        tick = self.tick
-        if not tick.is_active:
-            self._open_frame()
-        scope = HandlerScope(tick, pump, message.handler_name, self.handler_observers)
-        token = current_target.set(tick)
-        scope.__enter__()  # the with-protocol: the one lifecycle every scope keeps
         return scope, token
 
     def end(self, handle: Handle | None, error: BaseException | None) -> None:
-        """A handler ends: its scope hands its effects to the tick (or discards them)."""
+        """A handler ends: its scope hands its effects to the tick (or discards them).
+
+        After shutdown its effects are dropped and counted as every late effect; the App's
+        own Unmount handler ends the ticks (``close()``).
+        """
         if handle is None:
             return
         scope, token = handle
         try:
-            if error is None:
+            if self.closed and error is None:
+                self.tick.drop_late(scope)
+            elif error is None:
                 scope.__exit__(None, None, None)
             else:
                 scope.__exit__(type(error), error, error.__traceback__)
         finally:
-            current_target.reset(token)
+            if token is not None:
+                reset_current_scope(token)
             self.busy -= 1
             if self.busy == 0:
                 self._schedule_settle()
+        if scope.pump is self.app and scope.handler_name == "on_unmount":
+            self.close()
 
     def loop_started(self) -> Token[Any] | None:
         """A pump's message loop starts: code it runs between messages enqueues to the tick."""
-        return None if self.closed else current_target.set(self.tick)
+        return None if self.closed else set_current_scope(self.tick)
 
     def loop_ended(self, token: Token[Any] | None) -> None:
         if token is not None:
-            current_target.reset(token)
+            reset_current_scope(token)
 
     def thread_work(self, work: Any) -> Any:
         """A thread worker's work, run with the tick as its airlock target (``_threads.py``)."""
         return carry_target(work, self.tick)
+
+    def _handler_scope_factory(self) -> Callable[[AppTick, MessagePump, str], HandlerScope]:
+        """How to build a handler's scope: it filters nothing (the tick's policy decides) and
+        never dispatches (the tick captures its effects, or they are dropped after shutdown).
+        When the process-wide defaults are just that and there are no observers, it takes no
+        arguments: the core's cheapest scope."""
+        config = get_configuration()
+        if (
+            type(config["policy"]) is AllowAll
+            and config["executor"] is sync_executor
+            and not self.handler_observers
+        ):
+            return HandlerScope
+        return functools.partial(HandlerScope, policy=_ALLOW_ALL, executor=sync_executor,
+                                 observers=self.handler_observers)
 
     # -- loop plumbing -----------------------------------------------------------------------
 
@@ -194,7 +288,9 @@ class TickDriver:
 
     def _open_frame(self) -> None:
         self._generation += 1
+        self._new_scope = self._handler_scope_factory()  # the defaults may have changed
         self._frame_context.run(self.tick.__enter__)
+        self._frame_open = True
         if self.max_tick_s is not None and self._loop is not None:
             self._deadline = self._loop.call_later(self.max_tick_s, self._overdue)
 
@@ -206,6 +302,8 @@ class TickDriver:
             self._frame_context.run(self.tick.__exit__, None, None, None)
         except Exception as error:
             self._report(error)
+        finally:
+            self._frame_open = self.tick.is_active
         if self.tick.pending and not self.closed:
             self._open_frame()
             if self.busy == 0:

@@ -5,29 +5,29 @@ Rules:
   provenance); a handler that raises loses exactly its own effects (discarded, as any airlock
   scope is on an exception). Other handlers' effects in the same tick are untouched.
 - A task the handler started (timer, worker, ``asyncio.create_task``) keeps this scope in its
-  context. When it enqueues after the handler ended, the effect goes to the app's tick, so
-  it lands in the tick's current or next frame — never an error, never early.
+  context. When it enqueues after the handler ended, the effect goes to the app's tick
+  (``late_enqueue_target``), so it lands in the tick's current or next frame — never an
+  error, never early.
+- The scope filters nothing and dispatches nothing itself: the tick's policy decides, and the
+  tick runs the effects (see ``TickDriver._handler_scope_options`` for its arguments).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any
 
-from airlock import AllowAll, Observer, Scope, TickScope
+from airlock import Scope, TickScope
 
 __all__ = ["HandlerScope"]
-
-_ALLOW_ALL = AllowAll()
 
 
 class HandlerScope(Scope):
     """The scope of one message handled by one pump (``repr``: ``Pump.handler_name``)."""
 
-    def __init__(
-        self, tick: TickScope, pump: object, handler_name: str, observers: Iterable[Observer]
-    ) -> None:
-        super().__init__(_ALLOW_ALL, executor=tick.executor, observers=observers)
+    __slots__ = ("handler_name", "pump", "tick")
+
+    def __init__(self, tick: TickScope, pump: object, handler_name: str, **options: Any) -> None:
+        super().__init__(**options)
         self.tick = tick
         self.pump = pump
         self.handler_name = handler_name
@@ -40,9 +40,9 @@ class HandlerScope(Scope):
         name = type(pump).__name__ + (f"#{node_id}" if node_id else "")
         return f"{name}.{self.handler_name}"
 
-    def _enqueue_inactive(self, task: Callable[..., Any], *rest: Any) -> None:
-        """After the handler ended, its tasks' enqueues go to the tick (same arguments)."""
-        self.tick._enqueue_intent(task, *rest)
+    def late_enqueue_target(self) -> Scope:
+        """After the handler ended, its tasks' enqueues go to the tick."""
+        return self.tick
 
     def __repr__(self) -> str:
         return f"<handler {self.label}>"

@@ -1,26 +1,36 @@
 """The private Textual hooks the adapter relies on, wrapped here and nowhere else.
 
-- ``MessagePump._dispatch_message(message)``: every App, Screen and Widget runs its message
-  loop in its own asyncio task and passes each message (events, messages, ``call_later``
-  callbacks, and the ``call_next`` callbacks queued while handling one) through it. The
-  wrapper calls the app's listener around each handler run (``begin``/``end``).
-- ``MessagePump._process_messages_loop()``: the whole loop of one pump. Textual also runs
-  code *between* messages there (``on_idle`` handlers, ``call_next`` callbacks flushed when
-  the queue goes idle — which is how ``set_timer`` callbacks run). The wrapper makes the
-  app's tick the current airlock target of that task for the loop's lifetime
-  (``loop_started``/``loop_ended``), so enqueues there land in the tick.
+Wrapped on the class, once (``install_hooks``; each runs once per pump or per worker, never
+per message):
+- ``MessagePump._process_messages()``: the body of the asyncio task of each Screen and Widget
+  (the App runs its own ``App._process_messages``). For a pump of an ``AirlockApp`` the
+  wrapper hands the task to the app's listener (``listener.run_pump``), which sets the pump's
+  own hooks (below) before Textual dispatches Compose and Mount and makes the app's tick the
+  task's airlock target, so that code the task runs between messages (``on_idle`` handlers,
+  ``call_next`` callbacks flushed when the queue goes idle — which is how ``set_timer``
+  callbacks run) enqueues to the tick. A pump of any other app goes straight to Textual.
 - ``Worker._run_threaded()``: starts a thread worker's work (``Worker._work``) in the loop's
   default executor, which does not carry the caller's context: the thread sees no airlock
   scope. The wrapper hands Textual ``listener.thread_work(work)`` instead: the same kind of
   work (function, coroutine function or awaitable) that runs with the app's tick as its
   airlock target, so ``airlock.enqueue`` in a ``@work(thread=True)`` worker joins the tick.
 
-Textual has no public hook around every handler of every pump, nor around a thread worker.
-Apps that are not ``AirlockApp`` pay one attribute lookup per message. Importing this module
-checks the Textual version (``SUPPORTED``, the ``textual`` extra's range) and the hooks'
-shape, and fails with ``TextualHookError`` (an ``ImportError``) saying what to install.
-``tests/adapters/textual_adapter/test_textual_hook.py`` runs the checks against the oldest
-and the newest Textual minor the extra allows.
+Wrapped per pump, only on the pumps of an ``AirlockApp`` (``PUMP_HOOKS``, set as instance
+attributes, which Python finds before the class's methods; ``AirlockApp`` sets them on
+itself):
+- ``MessagePump._dispatch_message(message)``: every pump passes each message (events,
+  messages, ``call_later`` callbacks, and the ``call_next`` callbacks queued while handling
+  one) through it, also Compose, Mount and Unmount. The listener's wrapper opens the handler's
+  scope around it.
+- ``MessagePump._process_messages_loop()``: the loop of one pump, wrapped on the App only
+  (its task is not wrapped): the app's tick is that task's airlock target while it loops.
+
+So apps that are not ``AirlockApp`` pay nothing per message: their pumps keep Textual's own
+methods. Textual has no public hook around every handler of every pump, nor around a thread
+worker. Importing this module checks the Textual version (``SUPPORTED``, the ``textual``
+extra's range) and the hooks' shape, and fails with ``TextualHookError`` (an ``ImportError``)
+saying what to install. ``tests/adapters/textual_adapter/test_textual_hook.py`` runs the
+checks against the oldest and the newest Textual minor the extra allows.
 """
 
 from __future__ import annotations
@@ -31,29 +41,40 @@ from collections.abc import Awaitable, Callable
 from importlib import metadata
 from typing import Any, Protocol
 
-from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.worker import Worker
 
 __all__ = [
+    "HOOKS",
+    "PUMP_HOOKS",
     "SUPPORTED",
     "DispatchListener",
+    "PumpHooks",
     "TextualHookError",
     "check_hooks",
     "check_version",
     "install_hooks",
+    "listener_of",
+    "set_pump_hooks",
 ]
 
 LISTENER_ATTR = "_airlock_dispatch_listener"
 #: the Textual versions the adapter is built and tested for: >= first, < second (the extra)
 SUPPORTED = ((8, 0), (9, 0))
 INSTALL_HINT = 'pip install "airlock-tick[textual]"'
-#: the private methods wrapped (class, name), with the parameters they must have
+#: the private methods wrapped on the class (class, name), with the parameters they must have
 HOOKS: dict[tuple[type[Any], str], list[str]] = {
-    (MessagePump, "_dispatch_message"): ["self", "message"],
-    (MessagePump, "_process_messages_loop"): ["self"],
+    (MessagePump, "_process_messages"): ["self"],
     (Worker, "_run_threaded"): ["self"],
 }
+#: the private methods wrapped on each pump of an AirlockApp, with their parameters
+PUMP_HOOKS: dict[tuple[type[Any], str], list[str]] = {
+    (MessagePump, "_dispatch_message"): ["self", "message"],
+    (MessagePump, "_process_messages_loop"): ["self"],
+}
+
+#: a pump's hooks: Textual's method (unbound) -> the wrapper to set on the pump, by name
+PumpHooks = dict[str, Callable[..., Awaitable[Any]]]
 
 
 class TextualHookError(ImportError):
@@ -64,16 +85,12 @@ class TextualHookError(ImportError):
 
 
 class DispatchListener(Protocol):
-    """What an app offers the hooks: called around each handler run of each of its pumps,
-    around each pump's loop, and for the work of each of its thread workers."""
+    """What an app offers the hooks: running each of its Screens' and Widgets' tasks (with
+    the pump's own hooks set), and the work of each of its thread workers."""
 
-    def begin(self, pump: MessagePump, message: Message) -> Any: ...
-
-    def end(self, handle: Any, error: BaseException | None) -> None: ...
-
-    def loop_started(self) -> Any: ...
-
-    def loop_ended(self, handle: Any) -> None: ...
+    async def run_pump(
+        self, pump: MessagePump, process: Callable[[MessagePump], Awaitable[None]]
+    ) -> None: ...
 
     def thread_work(self, work: Any) -> Any: ...
 
@@ -112,7 +129,7 @@ def check_version(version: str | None = None) -> tuple[int, int] | None:
 def check_hooks() -> dict[str, Callable[..., Awaitable[Any]]]:
     """Return Textual's original hook methods by name, or raise if one changed."""
     originals = {}
-    for (owner, name), expected in HOOKS.items():
+    for (owner, name), expected in (HOOKS | PUMP_HOOKS).items():
         where = f"textual.{owner.__module__.rsplit('.', 1)[-1]}.{owner.__qualname__}.{name}"
         method = getattr(owner, name, None)
         original = getattr(method, "__airlock_original__", method)
@@ -132,7 +149,8 @@ def check_hooks() -> dict[str, Callable[..., Awaitable[Any]]]:
     return originals
 
 
-def _listener(pump: MessagePump) -> DispatchListener | None:
+def listener_of(pump: MessagePump) -> DispatchListener | None:
+    """The listener of the pump's app (None: not an AirlockApp, or no active app)."""
     try:
         app = pump.app
     except Exception:  # no active app (e.g. a pump used outside any app)
@@ -140,42 +158,31 @@ def _listener(pump: MessagePump) -> DispatchListener | None:
     return getattr(app, LISTENER_ATTR, None)
 
 
+def set_pump_hooks(pump: MessagePump, hooks: PumpHooks) -> None:
+    """Give ``pump`` its wrappers of ``PUMP_HOOKS`` (instance attributes, found before the
+    class's methods)."""
+    for name, wrapper in hooks.items():
+        setattr(pump, name, wrapper)
+
+
 def install_hooks() -> None:
-    """Wrap the hook methods once (idempotent) to call the pump's app's listener."""
-    current = getattr(MessagePump, "_dispatch_message", None)
+    """Wrap the ``HOOKS`` once (idempotent) to call the pump's app's listener."""
+    current = getattr(MessagePump, "_process_messages", None)
     if getattr(current, "__airlock_original__", None) is not None:
         return
     originals = check_hooks()
-    original_dispatch = originals["_dispatch_message"]
-    original_loop = originals["_process_messages_loop"]
+    original_process = originals["_process_messages"]
     original_threaded = originals["_run_threaded"]
 
-    async def _dispatch_message(self: MessagePump, message: Message) -> None:
-        listener = _listener(self)
+    async def _process_messages(self: MessagePump) -> None:
+        listener = listener_of(self)
         if listener is None:
-            await original_dispatch(self, message)
-            return
-        handle = listener.begin(self, message)
-        try:
-            await original_dispatch(self, message)
-        except BaseException as error:
-            listener.end(handle, error)
-            raise
-        listener.end(handle, None)
-
-    async def _process_messages_loop(self: MessagePump) -> None:
-        listener = _listener(self)
-        if listener is None:
-            await original_loop(self)
-            return
-        handle = listener.loop_started()
-        try:
-            await original_loop(self)
-        finally:
-            listener.loop_ended(handle)
+            await original_process(self)
+        else:
+            await listener.run_pump(self, original_process)
 
     async def _run_threaded(self: Worker[Any]) -> Any:
-        listener = _listener(self.node)
+        listener = listener_of(self.node)
         if listener is None:
             return await original_threaded(self)
         work = self._work
@@ -187,8 +194,7 @@ def install_hooks() -> None:
             self._work = work
 
     for (owner, name), wrapper in (
-        ((MessagePump, "_dispatch_message"), _dispatch_message),
-        ((MessagePump, "_process_messages_loop"), _process_messages_loop),
+        ((MessagePump, "_process_messages"), _process_messages),
         ((Worker, "_run_threaded"), _run_threaded),
     ):
         wrapper.__dict__["__airlock_original__"] = originals[name]

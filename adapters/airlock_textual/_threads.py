@@ -21,11 +21,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from airlock import get_current_scope
-
-# Core internal, used until the core offers a public way to make a scope current without
-# opening it (the pipeline issue's extension API); this module is the only thread-side user.
-from airlock._context import current_target
+from airlock import get_current_scope, reset_current_scope, set_current_scope
 
 __all__ = ["call_with_target", "carry_target"]
 
@@ -43,11 +39,11 @@ def carry_target(work: Any, target: Any) -> Any:
     if _is_async_work(work):
 
         async def run_async_work() -> Any:
-            token = current_target.set(target)
+            token = set_current_scope(target)
             try:
                 return await work()
             finally:
-                current_target.reset(token)
+                reset_current_scope(token)
 
         return run_async_work
     if inspect.isawaitable(work):
@@ -55,28 +51,28 @@ def carry_target(work: Any, target: Any) -> Any:
     if callable(work):
 
         def run_work() -> Any:
-            token = current_target.set(target)
+            token = set_current_scope(target)
             try:
                 return work()
             finally:
-                current_target.reset(token)
+                reset_current_scope(token)
 
         return run_work
     return work
 
 
 async def _await_with_target(awaitable: Awaitable[Any], target: Any) -> Any:
-    token = current_target.set(target)
+    token = set_current_scope(target)
     try:
         return await awaitable
     finally:
-        current_target.reset(token)
+        reset_current_scope(token)
 
 
 async def call_with_target(callback: Callable[[], Any], target: Any) -> Any:
     """Call ``callback()`` (awaiting its result if need be) with ``target`` as the airlock
     target, unless a scope is already current here."""
-    token = current_target.set(target) if get_current_scope() is None else None
+    token = set_current_scope(target) if get_current_scope() is None else None
     try:
         result = callback()
         if inspect.isawaitable(result):
@@ -84,4 +80,4 @@ async def call_with_target(callback: Callable[[], Any], target: Any) -> Any:
         return result
     finally:
         if token is not None:
-            current_target.reset(token)
+            reset_current_scope(token)

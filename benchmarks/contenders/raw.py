@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..bodies import Body, enqueue_k, enqueue_keyed, enqueue_phased
+from ..bodies import enqueue_k, enqueue_keyed, enqueue_phased, then
 from ..effects import PHASES, Effect
 from .base import Contender, Frame
 
@@ -66,14 +66,6 @@ def flush_ordered() -> None:
     flush()
 
 
-def _then(body: Body, finish: Callable[[], None]) -> Frame:
-    def frame() -> None:
-        body()
-        finish()
-
-    return frame
-
-
 class Raw(Contender):
     name = "raw"
     note = "hand-written list buffer: append (fn, args, kwargs), loop, clear"
@@ -100,18 +92,18 @@ class Raw(Contender):
         return frame
 
     def w_drop(self, k: int, effect: Effect) -> Frame:
-        return _then(enqueue_k(enqueue, effect, k), clear)
+        return then(enqueue_k(enqueue, effect, k), clear)
 
     w_local_drop = w_drop
 
     def w_coalesce(self, k: int, effect: Effect) -> Frame:
-        return _then(enqueue_keyed(enqueue_coalescing, effect, k), flush_keyed)
+        return then(enqueue_keyed(enqueue_coalescing, effect, k), flush_keyed)
 
     def w_batch(self, k: int, effect: Effect) -> Frame:
-        return _then(enqueue_k(enqueue_batched, effect, k), flush_batches)
+        return then(enqueue_k(enqueue_batched, effect, k), flush_batches)
 
     def w_ordered(self, k: int, effect: Effect) -> Frame:
-        return _then(enqueue_phased(enqueue, effect, k), flush_ordered)
+        return then(enqueue_phased(enqueue, effect, k), flush_ordered)
 
     def w_observed(self, k: int, effect: Effect) -> Frame:
         """The floor for hooks: the same frame with none."""

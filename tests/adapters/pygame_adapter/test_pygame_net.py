@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pygame
 import pytest
@@ -126,3 +127,24 @@ def test_an_oversized_payload_in_the_middle_does_not_stop_the_ones_after_it(
     (_, error), = tick.stats.failures
     assert isinstance(error, ValueError) and "payload #2" in str(error)
     assert "max_datagram" in str(error)
+
+
+def test_a_frames_datagram_is_encoded_once(
+    peer: tuple[LoopbackReceiver, NetSender], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+
+    receiver, sender = peer
+    encodes: list[object] = []
+    dumps = json.dumps
+
+    def counted(obj: object, **kw: Any) -> str:
+        encodes.append(obj)
+        return dumps(obj, **kw)
+
+    monkeypatch.setattr(json, "dumps", counted)
+    with airlock.tick_scope():
+        for i in range(5):
+            sender.send({"i": i})
+    assert len(encodes) == 1
+    assert receiver.drain(timeout=2.0)[0]["payloads"] == [{"i": i} for i in range(5)]

@@ -285,3 +285,26 @@ def test_a_channel_reused_without_a_volume_plays_at_full_volume(screen: pygame.S
     with tick:
         player.play(normal)  # the same channel: no volume carried over from the quiet sound
     assert pygame.mixer.Channel(0).get_volume() == pytest.approx(1.0)
+
+
+def test_once_no_channel_is_left_the_frames_other_sounds_starve_without_searching(
+    screen: pygame.Surface, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pygame.mixer.set_num_channels(1)
+    player = SoundPlayer()
+    with airlock.tick_scope():
+        player.play(tone(100, 2000))  # holds the only channel
+    searches: list[bool] = []
+    find = pygame.mixer.find_channel
+
+    def counted(force: bool = False) -> pygame.mixer.Channel | None:
+        searches.append(force)
+        return find(force)
+
+    monkeypatch.setattr(pygame.mixer, "find_channel", counted)
+    with airlock.tick_scope():
+        for freq in (200, 300, 400):
+            player.play(tone(freq, 50))
+    report = player.take_report()
+    assert (report.requested, report.played, report.starved) == (4, 1, 3)
+    assert len(searches) == 1  # the first starved; the other two were not searched for

@@ -26,29 +26,38 @@ from textual.worker import Worker
 
 import airlock
 from airlock_textual import SUPPORTED, TextualHookError, check_hooks, check_version, install_hooks
-from airlock_textual._hook import HOOKS
+from airlock_textual._hook import HOOKS, PUMP_HOOKS
 
 REQUIRED = 'pip install "airlock-tick[textual]"'
 
 
 def test_textual_still_has_the_private_methods_the_adapter_wraps() -> None:
     originals = check_hooks()
-    assert set(originals) == {"_dispatch_message", "_process_messages_loop", "_run_threaded"}
-    for (_, name), expected in HOOKS.items():
+    assert set(originals) == {
+        "_dispatch_message", "_process_messages", "_process_messages_loop", "_run_threaded"
+    }
+    for (_, name), expected in (HOOKS | PUMP_HOOKS).items():
         method = originals[name]
         assert inspect.iscoroutinefunction(method)
         assert list(inspect.signature(method).parameters) == expected
 
 
 def test_no_subclass_overrides_the_hooks_so_a_class_wide_wrap_reaches_all() -> None:
+    """Screens and widgets run MessagePump's task body (the App runs its own: AirlockApp sets
+    its pump hooks itself), and no pump overrides the per-pump hooks."""
     install_hooks()
-    for cls in (App, Screen, Widget, Button, Worker):
+    for cls in (Screen, Widget, Button, Worker):
         for (hooked, name) in HOOKS:
             if not issubclass(cls, hooked):
                 continue
             owner = next(c for c in cls.__mro__ if name in c.__dict__)
             assert owner is hooked, f"{cls.__name__} overrides {name}: wrap it too"
             assert hasattr(getattr(cls, name), "__airlock_original__")
+    for cls in (App, Screen, Widget, Button):
+        for (hooked, name) in PUMP_HOOKS:
+            owner = next(c for c in cls.__mro__ if name in c.__dict__)
+            assert owner is hooked, f"{cls.__name__} overrides {name}: check pump_hooks"
+            assert not hasattr(getattr(cls, name), "__airlock_original__")  # never class-wide
 
 
 def test_a_thread_worker_still_hands_its_work_to_the_executor() -> None:
