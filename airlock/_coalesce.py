@@ -15,17 +15,24 @@ __all__ = ["coalesce"]
 
 
 def coalesce(scope: Scope, entries: list[Any], stats: FlushStats) -> list[Any]:
-    keys = [
-        (entry[KEY] if len(entry) > PLAIN else None) if type(entry) is tuple else entry.key
-        for entry in entries
-    ]
-    last = {key: index for index, key in enumerate(keys) if key is not None}
-    if not last:
-        return entries
-    survivors = [
-        entry for index, (entry, key) in enumerate(zip(entries, keys, strict=True))
-        if key is None or last[key] == index
-    ]
+    try:  # records only (the common case): len() of an Intent raises
+        keys = [entry[KEY] if len(entry) > PLAIN else None for entry in entries]
+    except TypeError:
+        keys = [
+            (entry[KEY] if len(entry) > PLAIN else None) if type(entry) is tuple else entry.key
+            for entry in entries
+        ]
+    last = dict(zip(keys, range(len(keys)), strict=True))  # each key's last position
+    last.pop(None, None)
+    if len(last) == len(entries) or not last:
+        return entries  # every key distinct, or none given: nothing coalesces
+    if None in keys:
+        survivors = [
+            entry for index, (entry, key) in enumerate(zip(entries, keys, strict=True))
+            if key is None or last[key] == index
+        ]
+    else:
+        survivors = [entries[index] for index in sorted(last.values())]
     stats.coalesced = len(entries) - len(survivors)
     if scope._watching:  # the entries are intents (see Scope._needs_intents)
         kept = {id(entry) for entry in survivors}

@@ -13,6 +13,7 @@ from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
     from ._scope import Scope
+    from ._stats import FlushStats
 
 __all__ = ["dispatch"]
 
@@ -22,25 +23,23 @@ def dispatch(scope: Scope, entries: list[Any]) -> None:
     direct = execute is sync_executor
     watching = scope._watching
     stats = scope._current_stats()  # not .stats: that turns a tick's timing on
+    if direct and not watching:
+        _call_each(scope, entries, stats)
+        return
     dispatched = 0
     remaining = iter(entries)
     try:
         for entry in remaining:
             try:
                 if type(entry) is not Intent:
-                    if direct and not watching:
-                        entry[0](*entry[1], **entry[2])
-                        dispatched += 1
-                        continue
                     entry = scope._intent_of(entry)
                 if direct:
                     entry.task(*entry.args, **entry.kwargs)
                 else:
                     execute(entry)
             except BaseException as exc:
-                intent = scope._intent_of(entry)
-                if not scope._intent_failed(intent, exc, stats):
-                    attach_undispatched(exc, intent, scope._intents_for(list(remaining)))
+                if not scope._intent_failed(entry, exc, stats):
+                    attach_undispatched(exc, entry, scope._intents_for(list(remaining)))
                     raise
             else:
                 dispatched += 1
@@ -48,3 +47,31 @@ def dispatch(scope: Scope, entries: list[Any]) -> None:
                     scope._tell("dispatched", entry)
     finally:
         stats.dispatched += dispatched
+
+
+def _call_each(scope: Scope, entries: list[Any], stats: FlushStats) -> None:
+    """Dispatch under the default executor with nobody watching: call each entry, records
+    as they are, in one loop that only leaves for a failure."""
+    remaining = iter(entries)
+    taken = len(entries)
+    failed = 0
+    entry = None
+    try:
+        while True:
+            try:
+                for entry in remaining:
+                    if type(entry) is tuple:
+                        entry[0](*entry[1], **entry[2])
+                    else:
+                        entry.task(*entry.args, **entry.kwargs)
+                return
+            except BaseException as exc:
+                failed += 1
+                intent = scope._intent_of(entry)
+                if not scope._intent_failed(intent, exc, stats):
+                    rest = list(remaining)
+                    taken -= len(rest)
+                    attach_undispatched(exc, intent, scope._intents_for(rest))
+                    raise
+    finally:
+        stats.dispatched += taken - failed

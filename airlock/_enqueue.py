@@ -1,8 +1,9 @@
 """The public entry points: ``enqueue()``, ``scope()`` and ``scoped()``.
 
 ``enqueue`` is the hot path. Inside an open scope with nothing to observe it does one
-``ContextVar.get``, a handful of identity checks and one ``list.append``; every other case
-(no scope, hooks, local policies, metadata, non-function callables) takes ``_enqueue_slow``.
+``ContextVar.get``, a handful of identity checks and one ``list.append`` of a plain record; a
+``_key`` alone appends a full record there too. Every other case (no scope, hooks, local
+policies, other options, batches, task objects) takes ``_enqueue_general``.
 """
 
 from __future__ import annotations
@@ -57,9 +58,23 @@ else:
 
     def enqueue(task, /, *args, **kwargs):
         target = _get_target()
-        if target._accepting and callable(task) and not kwargs:
-            target._buffer.append((task, args, kwargs))
-            return
+        if target._accepting and callable(task):
+            if not kwargs:
+                target._buffer.append((task, args, kwargs))
+                return
+            if len(kwargs) == 1 and "_key" in kwargs:  # a keyed effect: its full record
+                key = kwargs.pop("_key")
+                if key is None:
+                    target._buffer.append((task, args, kwargs))
+                    return
+                try:
+                    hash(key)
+                except TypeError:
+                    _check_key(key)  # raises the clear error
+                target._keyed = True
+                target._rich = True  # before the append: a plain run stops at the record
+                target._buffer.append((task, args, kwargs, None, None, None, key, (), target))
+                return
         _enqueue_general(target, task, args, kwargs)
 
     enqueue.__signature__ = inspect.signature(_documented_enqueue)
@@ -69,68 +84,73 @@ else:
 def _enqueue_general(
     target: Any, task: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
-    """Every enqueue the one-line fast path does not take: options, kwargs, other callables,
+    """Every enqueue the fast path does not take: options, kwargs, batches, task objects,
     hooked scopes, local policies, inactive scopes and every error.
 
     Into an open scope with no hooks (``_accepting``, or a policy view over one whose policies
     have none), an enqueue with options or of a batch appends its full record here, without
-    an Intent (see ``_record``)."""
+    an Intent (see ``_record``); everything else goes through ``Scope._enqueue_intent``."""
     values = None
-    if kwargs:
-        if "_key" in kwargs and len(kwargs) == 1 and target._accepting and callable(task):
-            # the commonest option alone, into an open scope: its record, inline
-            key = kwargs.pop("_key")
-            if key is None:
-                target._buffer.append((task, args, kwargs))
-                return
-            try:
-                hash(key)
-            except TypeError:
-                _check_key(key)  # raises the clear error
-            target._keyed = True
+    if kwargs and not _RESERVED_SET.isdisjoint(kwargs):
+        values = _pop_options(kwargs)
+        if values is not None and target._accepting and callable(task):
+            name, origin, dispatch_options, key = values
+            if key is not None:
+                target._keyed = True
             target._rich = True  # before the append: a plain run of another thread stops at it
-            target._buffer.append((task, args, kwargs, None, None, None, key, (), target))
+            target._buffer.append(
+                (task, args, kwargs, name, dispatch_options, origin, key, (), target)
+            )
             return
-        if not _RESERVED_SET.isdisjoint(kwargs):
-            values = _pop_options(kwargs)
-    elif target._accepting and callable(task):
-        target._buffer.append((task, args, kwargs))
-        return
-    scope = target.scope if type(target) is PolicyView else target
-    if (
-        (target._accepting or (type(target) is PolicyView and target.accepting))
-        and (callable(task) or type(task) is Batch)
-        and (values is not None or type(task) is Batch or type(target) is PolicyView)
-    ):
-        name, origin, dispatch_options, key = values or _NO_VALUES
-        if key is not None:
-            scope._keyed = True
-        if type(task) is Batch:
-            task.check_payload(kwargs)
-            scope._batching = True
-        if type(target) is PolicyView:
-            local_policies = target.policies
-            if target.filtering:
-                scope._filtering = True
-        else:
-            local_policies = ()
-        scope._rich = True  # before the append: a plain run of another thread stops at it
-        scope._buffer.append(
-            (task, args, kwargs, name, dispatch_options, origin, key, local_policies, scope)
-        )
-        return
-    options = None if values is None else _new_options(IntentOptions, values)
+    elif target._accepting:
+        if callable(task):
+            target._buffer.append((task, args, kwargs))
+            return
+        if type(task) is Batch and not kwargs:
+            target._batching = True
+            target._rich = True
+            target._buffer.append((task, args, kwargs, None, None, None, None, (), target))
+            return
     if not callable(task) and type(task) is not Batch and not _is_task_object(task):
         raise TypeError(
             f"airlock.enqueue() needs a callable task, got {task!r} "
             f"({type(task).__qualname__}); pass the function itself, not its result"
         )
     if type(target) is PolicyView:
-        target.scope._enqueue_intent(task, args, kwargs, options, target.policies)
+        if target.accepting and (callable(task) or type(task) is Batch):
+            _append_viewed(target, task, args, kwargs, values)
+            return
+        scope, local_policies = target.scope, target.policies
     elif target is NO_SCOPE or target is POLICY_GUARD:
-        _refuse(target, effect_label(task, options))
+        _refuse(target, effect_label(task, _options(values)))
     else:
-        target._enqueue_intent(task, args, kwargs, options, ())
+        scope, local_policies = target, ()
+    scope._enqueue_intent(task, args, kwargs, _options(values), local_policies)
+
+
+def _append_viewed(
+    view: PolicyView, task: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+    values: tuple[Any, Any, Any, Any] | None,
+) -> None:
+    """An enqueue inside ``airlock.policy(...)`` whose policies have no ``on_enqueue``: a full
+    record carrying them, for the flush's filter stage."""
+    scope = view.scope
+    name, origin, dispatch_options, key = values or _NO_VALUES
+    if type(task) is Batch:
+        task.check_payload(kwargs)
+        scope._batching = True
+    if key is not None:
+        scope._keyed = True
+    if view.filtering:
+        scope._filtering = True
+    scope._rich = True
+    scope._buffer.append(
+        (task, args, kwargs, name, dispatch_options, origin, key, view.policies, scope)
+    )
+
+
+def _options(values: tuple[Any, Any, Any, Any] | None) -> IntentOptions | None:
+    return None if values is None else _new_options(IntentOptions, values)
 
 
 def _is_task_object(task: Any) -> bool:
