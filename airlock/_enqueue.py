@@ -228,6 +228,11 @@ def scope(
     other keyword arguments go to its constructor, after ``configure(scope_kwargs=...)``'s
     (the ones given here win).
     """
+    if (
+        policy is None and executor is None and _cls is None and not scope_kwargs
+        and defaults.scope_cls is None and not defaults.scope_kwargs
+    ):
+        return Scope()  # the common call, without building keyword arguments
     cls = _cls or defaults.scope_cls or Scope
     if defaults.scope_kwargs:
         scope_kwargs = {**defaults.scope_kwargs, **scope_kwargs}

@@ -238,7 +238,15 @@ class Scope:
     _plain_lifecycle = True
     def __enter__(self: S) -> S:
         if self._plain_lifecycle and self._state is NEW:
-            self._open()
+            token = self._token = _set_target(self)
+            outer = token.old_value
+            if outer is _MISSING or outer is NO_SCOPE:
+                # _open() inlined for a scope outside any other: no parent and no ambient
+                # policies, as __init__ left them
+                self._state = ACTIVE
+                self._accepting = not self._enqueue_hooked
+                return self
+            self._nest(outer)
             return self
         self.enter()
         return self
@@ -257,8 +265,11 @@ class Scope:
             self._accepting = False
             if self.observers:
                 self._flush_now()
-            else:
+            elif self._buffer or self._rich:
                 self._release()
+            else:  # _release() of an empty scope, inlined
+                self._plain_count = 0
+                self._state = FLUSHED
             return
         self.exit()
         if self._state is not PENDING:
@@ -296,11 +307,17 @@ class Scope:
         if outer is _MISSING or outer is NO_SCOPE:
             self._parent = None
             self._ambient_policies = ()
+            self._state = ACTIVE
+            self._update_accepting()
         else:
-            parent, ambient = resolve(outer)
-            self._parent = parent
-            # local policies open around this scope, however deep: a view's, else the parent's
-            self._ambient_policies = ambient or getattr(parent, "_ambient_policies", ())
+            self._nest(outer)
+
+    def _nest(self, outer: Any) -> None:
+        """Become active inside the enqueue target ``outer`` (a scope or a policy view)."""
+        parent, ambient = resolve(outer)
+        self._parent = parent
+        # local policies open around this scope, however deep: a view's, else the parent's
+        self._ambient_policies = ambient or getattr(parent, "_ambient_policies", ())
         self._state = ACTIVE
         self._update_accepting()
 
