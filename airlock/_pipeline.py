@@ -33,7 +33,8 @@ def run_pipeline(scope: Scope, entries: list[Any], stats: FlushStats) -> list[An
     try:
         if getattr(scope, "_keyed", False):
             entries = coalesce(scope, entries, stats)
-        entries = filter_by_policies(scope, entries, stats)
+        if not scope._fast_flush or getattr(scope, "_filtering", False):
+            entries = filter_by_policies(scope, entries, stats)
         if scope._parent is not None:
             entries = scope._offer_to_ancestors(entries, stats)
         if scope.order_by is not None and entries:

@@ -752,13 +752,14 @@ class Scope:
         # Hooks may run on several threads at once (threads that carry the scope's context,
         # a tick's posts): the guard against enqueueing from a policy is the caller's own
         # context, not a flag on the scope that another thread would see.
-        token = _set_target(POLICY_GUARD)
-        try:
-            for local in intent.local_policies:
-                local.on_enqueue(intent)
-            self._policy.on_enqueue(intent)
-        finally:
-            _reset_target(token)
+        if intent.local_policies or has_enqueue_hook(self._policy):
+            token = _set_target(POLICY_GUARD)
+            try:
+                for local in intent.local_policies:
+                    local.on_enqueue(intent)
+                self._policy.on_enqueue(intent)
+            finally:
+                _reset_target(token)
         if self._watching:
             self._tell("enqueued", intent)
 
@@ -790,13 +791,15 @@ class Scope:
         takes intents (a policy that judges, an executor other than the default, an
         observer with per-intent hooks, an ``order_by`` over intents, an ancestor that
         chooses what to capture). Otherwise the pipeline runs on records."""
-        if (
+        if not self._fast_flush and (
             self._watching
             or self._executor is not sync_executor
             or not is_allow_all(self._policy)
             or (self.order_by is not None and not sorts_records(self.order_by))
         ):
             return True
+        if self._parent is None:
+            return False
         ancestor = self._capturing_ancestor()
         return ancestor is not None and (
             type(ancestor).before_descendant_flushes is not Scope.before_descendant_flushes

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._batch import Batch
 from ._context import NO_SCOPE, current_target, resolve
 from ._enqueue import _RESERVED_SET, _is_task_object, options_from
+from ._dispatch import dispatch
 from ._errors import ScopeStateError
 from ._intent import Intent, IntentOptions
 from ._observe import Observer
@@ -576,7 +577,7 @@ class TickScope(Scope, metaclass=_TickType):
         carry = self._carry
         limit, budget_ns = self._frame_budget
         if not carry and limit is None and budget_ns is None:
-            super()._dispatch(intents)
+            dispatch(self, intents)
             return
         carry.extend(intents)  # carried intents go first, then this frame's, in order
         take = carry.popleft
