@@ -1,10 +1,17 @@
 """Observers: optional per-intent hooks for overlays, inspectors and audit logs.
 
-A scope with no observers never calls into this module, so unused hooks cost nothing.
+A scope with no observers never calls into this module, so unused hooks cost nothing. An
+observer's error never stops a flush: it is remembered, then counted and logged once when the
+flush ends (``notify_flushed``), and raised then under ``errors="raise"``.
+
+The scope-side calls (``notify_flushed``, ``tell``, ``hook_failed``) are Scope methods defined
+here, next to the hooks they call.
 """
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +20,17 @@ from ._intent import Intent
 if TYPE_CHECKING:
     from ._scope import Scope
 
-__all__ = ["Observer", "check_observer", "check_observers", "watches_intents"]
+__all__ = [
+    "Observer",
+    "check_observer",
+    "check_observers",
+    "hook_failed",
+    "notify_flushed",
+    "tell",
+    "watches_intents",
+]
+
+logger = logging.getLogger("airlock")
 
 
 class Observer:
@@ -84,3 +101,62 @@ def check_observer(observer: Any) -> Observer:
             "(subclass airlock.Observer to get do-nothing defaults)"
         )
     return observer  # type: ignore[no-any-return]
+
+
+def notify_flushed(self: Scope, failing: bool) -> None:
+    """Call every observer's ``flushed``, then report the flush's observer errors.
+
+    ``failing``: the flush is raising an error of its own, which the observer errors must
+    not replace.
+    """
+    for observer in self.observers:
+        try:
+            observer.flushed(self)
+        except BaseException as exc:
+            hook_failed(self, exc, observer, "flushed")
+    failure: tuple[BaseException, str, int] | None = getattr(self, "_hook_failure", None)
+    if failure is not None:
+        self._hook_failure = None
+        error, where, count = failure
+        _report_hook_failure(self, error, where, count, failing)
+
+def tell(self: Scope, hook: str, *args: Any) -> None:
+    """Call ``hook`` on every observer; an observer's error never stops the flush."""
+    for observer in self.observers:
+        try:
+            getattr(observer, hook)(*args)
+        except BaseException as exc:
+            hook_failed(self, exc, observer, hook)
+
+def hook_failed(self: Scope, exc: BaseException, observer: Observer, hook: str) -> None:
+    """Remember an observer's error until the flush ends (the first, or an interrupt)."""
+    where = f"{type(observer).__qualname__}.{hook}"
+    failure = getattr(self, "_hook_failure", None)
+    if failure is None:
+        self._hook_failure = (exc, where, 1)
+    elif isinstance(failure[0], Exception) and not isinstance(exc, Exception):
+        self._hook_failure = (exc, where, failure[2] + 1)
+    else:
+        self._hook_failure = (failure[0], failure[1], failure[2] + 1)
+
+def _report_hook_failure(
+    self: Scope, exc: BaseException, where: str, count: int, failing: bool
+) -> None:
+    """Count and log a flush's observer errors once; raise the first under "raise" (and an
+    interrupt always), unless the flush is already failing."""
+    self._current_stats().hook_errors += count
+    logger.error(
+        "airlock: observer %s raised (%d observer error(s) in this flush of %r); "
+        "every intent was still accounted for", where, count, self, exc_info=exc,
+    )
+    if failing:
+        return  # the flush's own error goes on
+    if self.errors == "raise" or not isinstance(exc, Exception):
+        exc.failed_intent = None  # type: ignore[attr-defined]
+        exc.undispatched_intents = []  # type: ignore[attr-defined]
+        if sys.version_info >= (3, 11):
+            exc.add_note(
+                f"airlock: raised by observer {where} ({count} observer error(s)); the "
+                "flush went on and every intent was accounted for"
+            )
+        raise exc

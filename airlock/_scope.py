@@ -23,7 +23,6 @@ Ledger: every intent that enters a flush leaves it exactly one way (see ``FlushS
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import Token
 from time import perf_counter_ns
@@ -37,7 +36,14 @@ from ._dispatch import dispatch
 from ._errors import ScopeStateError, UsageError
 from ._executor import Executor, sync_executor
 from ._intent import NO_OPTIONS, Intent, IntentOptions
-from ._observe import Observer, check_observers, watches_intents
+from ._observe import (
+    Observer,
+    check_observers,
+    hook_failed,
+    notify_flushed,
+    tell,
+    watches_intents,
+)
 from ._ordering import sorts_records
 from ._pipeline import run_pipeline
 from ._policies import DropAll, Policy, check_policy, has_enqueue_hook, is_allow_all
@@ -429,65 +435,11 @@ class Scope:
         """Whether a descendant that flushes now should ask this scope to capture."""
         return self._state is ACTIVE
 
-    # -- observers -------------------------------------------------------------------------
+    # -- observers (the calls live in _observe) ---------------------------------------------
 
-    def _notify_flushed(self, failing: bool) -> None:
-        """Call every observer's ``flushed``, then report the flush's observer errors.
-
-        ``failing``: the flush is raising an error of its own, which the observer errors must
-        not replace.
-        """
-        for observer in self.observers:
-            try:
-                observer.flushed(self)
-            except BaseException as exc:
-                self._hook_failed(exc, observer, "flushed")
-        failure: tuple[BaseException, str, int] | None = getattr(self, "_hook_failure", None)
-        if failure is not None:
-            self._hook_failure = None
-            error, where, count = failure
-            self._report_hook_failure(error, where, count, failing)
-
-    def _tell(self, hook: str, *args: Any) -> None:
-        """Call ``hook`` on every observer; an observer's error never stops the flush."""
-        for observer in self.observers:
-            try:
-                getattr(observer, hook)(*args)
-            except BaseException as exc:
-                self._hook_failed(exc, observer, hook)
-
-    def _hook_failed(self, exc: BaseException, observer: Observer, hook: str) -> None:
-        """Remember an observer's error until the flush ends (the first, or an interrupt)."""
-        where = f"{type(observer).__qualname__}.{hook}"
-        failure = getattr(self, "_hook_failure", None)
-        if failure is None:
-            self._hook_failure = (exc, where, 1)
-        elif isinstance(failure[0], Exception) and not isinstance(exc, Exception):
-            self._hook_failure = (exc, where, failure[2] + 1)
-        else:
-            self._hook_failure = (failure[0], failure[1], failure[2] + 1)
-
-    def _report_hook_failure(
-        self, exc: BaseException, where: str, count: int, failing: bool
-    ) -> None:
-        """Count and log a flush's observer errors once; raise the first under "raise" (and an
-        interrupt always), unless the flush is already failing."""
-        self._current_stats().hook_errors += count
-        logger.error(
-            "airlock: observer %s raised (%d observer error(s) in this flush of %r); "
-            "every intent was still accounted for", where, count, self, exc_info=exc,
-        )
-        if failing:
-            return  # the flush's own error goes on
-        if self.errors == "raise" or not isinstance(exc, Exception):
-            exc.failed_intent = None  # type: ignore[attr-defined]
-            exc.undispatched_intents = []  # type: ignore[attr-defined]
-            if sys.version_info >= (3, 11):
-                exc.add_note(
-                    f"airlock: raised by observer {where} ({count} observer error(s)); the "
-                    "flush went on and every intent was accounted for"
-                )
-            raise exc
+    _notify_flushed = notify_flushed
+    _tell = tell
+    _hook_failed = hook_failed
 
     # -- nesting ---------------------------------------------------------------------------
 

@@ -42,8 +42,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._batch import Batch
 from ._context import NO_SCOPE, current_target, resolve
-from ._enqueue import _RESERVED_SET, _is_task_object, options_from
 from ._dispatch import dispatch
+from ._enqueue import _RESERVED_SET, _is_task_object, options_from
 from ._errors import ScopeStateError
 from ._intent import Intent, IntentOptions
 from ._observe import Observer
