@@ -791,9 +791,10 @@ class Scope:
             return _NONE_DISPATCHED
         stats = self._fresh_stats()
         started = perf_counter_ns()
-        entries = (
-            self._materialize() if want_intents or self._needs_intents() else self._records()
-        )
+        if want_intents or self._needs_intents():
+            entries = self._materialize()
+        else:
+            entries = self._records()
         self._state = FLUSHED
         stats.enqueued = len(entries)
         try:

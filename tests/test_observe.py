@@ -291,3 +291,26 @@ def test_an_effects_error_is_not_replaced_by_an_observers() -> None:
             airlock.enqueue(fx, "a")
             airlock.enqueue(boom)
         assert scope.stats.hook_errors == 2 and scope.stats.balance_error() is None
+
+
+class FlushedOnly(airlock.Observer):
+    """Watches frames, not intents."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+
+    def flushed(self, scope: Scope) -> None:
+        self.frames += 1
+
+
+def test_an_observer_of_flushes_only_keeps_the_plain_paths_and_hears_every_frame() -> None:
+    observer = FlushedOnly()
+    tick = airlock.tick_scope(observers=[observer])
+    for _ in range(3):
+        with tick:
+            airlock.enqueue(fx, "a")
+            assert tick._accepting  # the fast path: no Intent per enqueue
+    assert observer.frames == 3
+    assert all(type(entry) is tuple for entry in tick._buffer)
+    assert not airlock._observe.watches_intents((observer,))
+    assert airlock._observe.watches_intents((Log(),))

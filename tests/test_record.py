@@ -1,0 +1,118 @@
+"""Records: one tuple per enqueue, and Intents only when something asks for one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import airlock
+from airlock import Intent
+from airlock._record import PLAIN, key_of, to_intent
+
+
+def fx(*args: Any) -> None:
+    """An effect that does nothing."""
+
+
+@airlock.batch
+def send(payloads: list[Any]) -> None:
+    """A batch effect that does nothing."""
+
+
+@airlock.phase("draw")
+def draw(*args: Any) -> None:
+    """A phased effect that does nothing."""
+
+
+def test_each_enqueue_stores_the_record_its_features_need() -> None:
+    with airlock.scope() as scope:
+        airlock.enqueue(fx, 1)
+        airlock.enqueue(fx, 2, _key="k")
+        airlock.enqueue(fx, 3, _dispatch_options={"queue": "q"}, _name="n")
+        airlock.enqueue(send, 4)
+        plain, keyed, optioned, batched = scope._buffer
+    assert plain == (fx, (1,), {})
+    assert len(keyed) > PLAIN and key_of(keyed) == "k"
+    assert optioned[:3] == (fx, (3,), {}) and key_of(optioned) is None
+    assert batched[0] is send
+
+
+def test_a_frame_of_keys_batches_and_phases_builds_no_intent() -> None:
+    tick = airlock.tick_scope(order_by=airlock.by_phase("draw", "net"))
+    with tick:
+        airlock.enqueue(fx, 1, _key="k")
+        airlock.enqueue(fx, 2, _key="k")
+        airlock.enqueue(send, 3)
+        airlock.enqueue(draw, 4)
+        with airlock.policy(airlock.AllowAll()):
+            airlock.enqueue(fx, 5)
+    assert all(type(entry) is tuple for entry in tick._buffer)  # kept for ``intents``
+    assert tick.stats.coalesced == 1 and tick.stats.dispatched == 4
+    assert tick.stats.balance_error() is None
+
+
+def test_intents_built_later_keep_their_identity() -> None:
+    tick = airlock.tick_scope()
+    with tick:
+        airlock.enqueue(fx, 1, _key="k")
+        with airlock.policy(airlock.AllowAll()):
+            airlock.enqueue(fx, 2)
+    first = tick.intents
+    assert [type(i) for i in first] == [Intent, Intent]
+    assert tick.intents[0] is first[0] and first[0].key == "k"
+    assert [type(p).__name__ for p in first[1].local_policies] == ["AllowAll"]
+
+
+def test_a_record_that_fails_is_reported_as_the_intent_the_scope_shows() -> None:
+    def boom(*args: Any) -> None:
+        raise RuntimeError("boom")
+
+    scope = airlock.scope(errors="continue")
+    with scope:
+        airlock.enqueue(fx, 1, _key="a")
+        airlock.enqueue(boom, 2, _key="b")
+        airlock.enqueue(fx, 3, _key="c")
+    (failed, error), = scope.stats.failures
+    assert str(error) == "boom"
+    assert failed is scope.intents[1]
+    assert scope.stats.dispatched == 2 and scope.stats.balance_error() is None
+
+
+def test_a_local_policy_that_refuses_filters_records() -> None:
+    log: list[int] = []
+    tick = airlock.tick_scope()
+    with tick:
+        airlock.enqueue(log.append, 1, _key="a")
+        with airlock.policy(airlock.DropAll()):
+            airlock.enqueue(log.append, 2, _key="b")
+            airlock.enqueue(log.append, 3)
+    assert log == [1]
+    assert tick.stats.dropped == 2 and tick.stats.balance_error() is None
+
+
+def test_coalescing_runs_before_the_policies() -> None:
+    tick = airlock.tick_scope()
+    with tick:
+        airlock.enqueue(fx, 1, _key="k")
+        with airlock.policy(airlock.DropAll()):
+            airlock.enqueue(fx, 2, _key="k")  # replaces the first, then is refused
+    assert (tick.stats.coalesced, tick.stats.dropped, tick.stats.dispatched) == (1, 1, 0)
+
+
+def test_captured_records_keep_their_provenance() -> None:
+    tick = airlock.tick_scope()
+    with tick:
+        with airlock.scope() as inner:
+            airlock.enqueue(fx, 1, _key="k")
+            airlock.enqueue(fx, 2)
+        airlock.enqueue(fx, 3)
+        scopes = [i.scope for i in tick.intents]
+    assert scopes == [inner, inner, tick]
+
+
+def test_to_intent_materializes_every_form() -> None:
+    scope = airlock.scope()
+    plain = to_intent((fx, (1,), {}), scope)
+    assert (plain.task, plain.args, plain.scope) == (fx, (1,), scope)
+    full = to_intent((fx, (2,), {}, "n", {"q": 1}, "o", "k", (), scope), scope)
+    assert (full.name, full.dispatch_options, full.origin, full.key) == ("n", {"q": 1}, "o", "k")
+    assert to_intent(full, scope) is full
