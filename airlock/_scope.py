@@ -791,8 +791,8 @@ class Scope:
             return _NONE_DISPATCHED
         stats = self._fresh_stats()
         started = perf_counter_ns()
-        if want_intents or self._needs_intents():
-            entries = self._materialize()
+        if want_intents or self._needs_intents():  # noqa: SIM108 - a line per way to read the
+            entries = self._materialize()  # frame (tests/test_tick_threads.py breaks after one)
         else:
             entries = self._records()
         self._state = FLUSHED

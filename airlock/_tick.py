@@ -636,20 +636,26 @@ def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[.
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if tick._inline != _OPEN or exc is not None or tick._rich:
+        if tick._inline != _OPEN or exc is not None:
             tick._inline = _GENERAL
             tick.exit(exc)
             return
         tick._accepting = False
         tick._state = FLUSHED  # the tick stays current: its effects' enqueues wait in order
-        if not buffer:
+        rich = tick._rich
+        if not buffer and not rich:
             _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
             tick.frame += 1
             tick._plain_count = 0
             tick._inline = _IDLE
             return
         try:
-            taken = tick._run_plain(buffer)  # later arrivals are the next frame's
+            if rich:  # records with keys, batches, phases...: the pipeline, on records (a frame
+                # opened inline has a plain configuration: no hook, budget, carry or parent)
+                tick._release()
+                taken = tick._current_stats().enqueued
+            else:
+                taken = tick._run_plain(buffer)  # later arrivals are the next frame's
         except BaseException:
             _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
             tick.frame += 1
@@ -658,6 +664,8 @@ def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[.
             raise
         _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
         tick.frame += 1
+        if rich:  # what arrived during the flush decides how the next frame runs
+            tick._rich = not all_plain(islice(buffer, taken, None))
         # tick._keep_or_drop(taken), inlined; _GENERAL: the flush (a policy change) says the
         # next frame is not plain
         if keep:
