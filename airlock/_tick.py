@@ -642,13 +642,13 @@ def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[.
             return
         tick._accepting = False
         tick._state = FLUSHED  # the tick stays current: its effects' enqueues wait in order
-        rich = tick._rich
-        if not buffer and not rich:
+        if not buffer:  # (``_rich`` may be on for an empty buffer: ``intents`` was read)
             _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
             tick.frame += 1
             tick._plain_count = 0
             tick._inline = _IDLE
             return
+        rich = tick._rich
         try:
             if rich:  # records with keys, batches, phases...: the pipeline, on records (a frame
                 # opened inline has a plain configuration: no hook, budget, carry or parent)
