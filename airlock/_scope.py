@@ -5,17 +5,25 @@ Lifecycle (the reference Airlock's): NEW -> ``enter()`` -> ACTIVE -> ``exit()`` 
 entered may be flushed or discarded too. ``with`` runs enter(), exit(), then flush() or
 discard() as ``should_flush(error)`` decides.
 
-Buffer invariant: ``_buffer`` holds plain ``(task, args, kwargs)`` tuples and ``Intent``
-objects, in arrival order. ``_rich`` is False only while every entry is a plain tuple, which
-is what lets a flush under the default policy and executor be a plain loop. A scope used once
-keeps its buffer after the flush or discard (``intents`` stay readable, materialized lazily);
-a tick keeps a frame's entries until its next frame opens, then removes that many (other
-threads may have appended meanwhile: see ``_tick.py``).
+Buffer invariant: ``_buffer`` holds records (see ``_record``: plain ``(task, args, kwargs)``
+tuples, full 9-field tuples) and ``Intent`` objects, in arrival order. ``_rich`` is False only
+while every entry is a plain record, which is what lets a flush under the default policy and
+executor be a plain loop. A flush runs the pipeline (``_pipeline``) on records unless
+something in it takes intents (``_needs_intents``); then it materializes the buffer first. A
+scope used once keeps its buffer after the flush or discard (``intents`` stay readable,
+materialized lazily); a tick keeps a frame's entries until its next frame opens, then removes
+that many (other threads may have appended meanwhile: see ``_tick.py``).
 
-Provenance of plain tuples: an ``Intent`` carries its scope; a tuple belongs to this scope
-unless ``_origins`` says otherwise. ``_origins`` is None or a list of ``(index, scope)`` marks
-in index order: tuples from ``index`` on were enqueued into ``scope`` (None: this scope), up
-to the next mark. Plain capture writes the marks; materializing consumes them.
+Feature flags: ``_keyed``, ``_batching`` and ``_filtering`` (unset until used; read with
+``getattr``) are set by the enqueue that needs the coalesce, batch or local-filter stage,
+before its record is appended, and never turned off: a stage is skipped only where no
+enqueue ever asked for it, whatever thread appended when.
+
+Provenance of plain records: an ``Intent`` or a full record carries its scope; a plain one
+belongs to this scope unless ``_origins`` says otherwise. ``_origins`` is None or a list of
+``(index, scope)`` marks in index order: plain records from ``index`` on were enqueued into
+``scope`` (None: this scope), up to the next mark. Capture writes the marks; ``_records``
+(into full records) and ``_materialize`` (into Intents) consume them.
 
 Ledger: every intent that enters a flush leaves it exactly one way (see ``FlushStats``).
 """
