@@ -52,6 +52,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "benchmarks/test_frames.py": ("pygame",),
     "benchmarks/test_report.py": ("pygame", "matplotlib"),
     "benchmarks/test_profiling.py": ("pygame",),
+    "benchmarks/test_textual_messages.py": ("textual",),
     "benchmarks/test_pygame_frames.py": ("pygame",),
 }
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import features, fresh_scope, pygame_frames
+from . import features, fresh_scope, pygame_frames, textual_messages
 from .budget import BACKLOG, BudgetRatio
 from .budget import measure as measure_budgets
 from .chart import per_intent_chart
@@ -47,6 +47,7 @@ SECTIONS: list[Section] = [
     features.SECTION,
     fresh_scope.SECTION,
     pygame_frames.SECTION,
+    textual_messages.SECTION,
 ]
 # -------------------------------------------------------------------------------------------
 

@@ -10,7 +10,9 @@ Rules:
   task that outlived the app, ``enqueue_from_thread`` — is dropped: it is counted in
   ``dropped_after_close`` and the first one is logged as a warning (logger
   ``airlock.textual``); the caller gets no exception (a worker still running while the app
-  exits has nobody to report it to).
+  exits has nobody to report it to). The core refuses such an enqueue through
+  ``enqueue_refused``, which this tick overrides; so do the effects of a handler that ends
+  after shutdown (``drop_late``).
 """
 
 from __future__ import annotations

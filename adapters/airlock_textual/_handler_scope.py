@@ -14,9 +14,9 @@ Rules:
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
 
-from airlock import Scope, TickScope
+from airlock import Executor, Observer, Policy, Scope, TickScope
 
 __all__ = ["HandlerScope"]
 
@@ -26,8 +26,20 @@ class HandlerScope(Scope):
 
     __slots__ = ("handler_name", "pump", "tick")
 
-    def __init__(self, tick: TickScope, pump: object, handler_name: str, **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(
+        self,
+        tick: TickScope,
+        pump: object,
+        handler_name: str,
+        policy: Policy | None = None,
+        *,
+        executor: Executor | None = None,
+        observers: Iterable[Observer] = (),
+    ) -> None:
+        if policy is None and executor is None and not observers:
+            super().__init__()  # the core's cheapest scope (see the module docstring)
+        else:
+            super().__init__(policy, executor=executor, observers=observers)
         self.tick = tick
         self.pump = pump
         self.handler_name = handler_name

@@ -21,7 +21,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from airlock import get_current_scope, reset_current_scope, set_current_scope
+from airlock import Scope, get_current_scope, reset_current_scope, set_current_scope
 
 __all__ = ["call_with_target", "carry_target"]
 
@@ -33,7 +33,7 @@ def _is_async_work(work: Any) -> bool:
     )
 
 
-def carry_target(work: Any, target: Any) -> Any:
+def carry_target(work: Any, target: Scope) -> Any:
     """``work`` of the same kind (coroutine function, awaitable or function) that runs with
     ``target`` as the airlock target; anything else is returned as it is (Textual refuses it)."""
     if _is_async_work(work):
@@ -61,7 +61,7 @@ def carry_target(work: Any, target: Any) -> Any:
     return work
 
 
-async def _await_with_target(awaitable: Awaitable[Any], target: Any) -> Any:
+async def _await_with_target(awaitable: Awaitable[Any], target: Scope) -> Any:
     token = set_current_scope(target)
     try:
         return await awaitable
@@ -69,7 +69,7 @@ async def _await_with_target(awaitable: Awaitable[Any], target: Any) -> Any:
         reset_current_scope(token)
 
 
-async def call_with_target(callback: Callable[[], Any], target: Any) -> Any:
+async def call_with_target(callback: Callable[[], Any], target: Scope) -> Any:
     """Call ``callback()`` (awaiting its result if need be) with ``target`` as the airlock
     target, unless a scope is already current here."""
     token = set_current_scope(target) if get_current_scope() is None else None

@@ -53,11 +53,11 @@ def test_no_subclass_overrides_the_hooks_so_a_class_wide_wrap_reaches_all() -> N
             owner = next(c for c in cls.__mro__ if name in c.__dict__)
             assert owner is hooked, f"{cls.__name__} overrides {name}: wrap it too"
             assert hasattr(getattr(cls, name), "__airlock_original__")
-    for cls in (App, Screen, Widget, Button):
+    for pump_cls in (App, Screen, Widget, Button):
         for (hooked, name) in PUMP_HOOKS:
-            owner = next(c for c in cls.__mro__ if name in c.__dict__)
-            assert owner is hooked, f"{cls.__name__} overrides {name}: check pump_hooks"
-            assert not hasattr(getattr(cls, name), "__airlock_original__")  # never class-wide
+            owner = next(c for c in pump_cls.__mro__ if name in c.__dict__)
+            assert owner is hooked, f"{pump_cls.__name__} overrides {name}: check pump_hooks"
+            assert not hasattr(getattr(pump_cls, name), "__airlock_original__")  # never class-wide
 
 
 def test_a_thread_worker_still_hands_its_work_to_the_executor() -> None:
