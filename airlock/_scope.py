@@ -534,13 +534,7 @@ class Scope:
             entries = buffer[:count]
             if all(type(e) is Intent for e in entries):
                 return entries
-        marks = iter(origins or ())
-        mark = next(marks, None)
-        owner: Scope = self
-        for index, entry in enumerate(buffer[:count]):
-            while mark is not None and mark[0] <= index:
-                owner = mark[1] or self
-                mark = next(marks, None)
+        for index, entry, owner in self._owned(buffer[:count]):
             if type(entry) is tuple:
                 buffer[index] = to_intent(entry, owner)
         self._origins = None
@@ -554,17 +548,23 @@ class Scope:
         count = len(buffer)
         origins = self._origins
         if origins:
-            marks = iter(origins)
-            mark = next(marks, None)
-            owner: Scope = self
-            for index, entry in enumerate(buffer[:count]):
-                while mark is not None and mark[0] <= index:
-                    owner = mark[1] or self
-                    mark = next(marks, None)
+            for index, entry, owner in self._owned(buffer[:count]):
                 if owner is not self and type(entry) is tuple and len(entry) == PLAIN:
                     buffer[index] = (*entry, None, None, None, None, (), owner)
             self._origins = None
         return buffer[:count]
+
+    def _owned(self, entries: list[Any]) -> Iterator[tuple[int, Any, Scope]]:
+        """Each of ``entries`` (the buffer's head) with its index and the scope a plain record
+        there belongs to, as the origin marks say."""
+        marks = iter(self._origins or ())
+        mark = next(marks, None)
+        owner: Scope = self
+        for index, entry in enumerate(entries):
+            while mark is not None and mark[0] <= index:
+                owner = mark[1] or self
+                mark = next(marks, None)
+            yield index, entry, owner
 
     def _intent_of(self, entry: Any) -> Intent:
         """The Intent of one entry of the flush; a record becomes one in the buffer too, so
