@@ -9,7 +9,7 @@ Scopes decide *when* (``airlock.scope()``, ``airlock.tick_scope()``), policies d
 from ._batch import Batch, batch
 from ._configure import configure, get_configuration, reset_configuration
 from ._context import get_current_scope, policy
-from ._current import reset_current_scope, set_current_scope
+from ._current import get_enqueue_target, reset_current_scope, set_current_scope
 from ._enqueue import enqueue, scope, scoped
 from ._errors import (
     AirlockError,
@@ -56,6 +56,7 @@ __all__ = [
     "enqueue",
     "get_configuration",
     "get_current_scope",
+    "get_enqueue_target",
     "phase",
     "policy",
     "reset_configuration",

@@ -17,7 +17,15 @@ from ._context import current_target
 from ._errors import ScopeStateError
 from ._scope import Scope
 
-__all__ = ["reset_current_scope", "set_current_scope"]
+__all__ = ["get_enqueue_target", "reset_current_scope", "set_current_scope"]
+
+get_enqueue_target = current_target.get
+"""``airlock.get_enqueue_target()``: where ``enqueue()`` in this context goes, for ``is`` tests.
+
+A ``Scope`` when enqueues go straight into it; otherwise an opaque marker (no scope open,
+inside an ``airlock.policy(...)`` block, inside policy code). Costs one ``ContextVar.get``:
+cheap enough for an adapter to check per request whether its tick is the target.
+"""
 
 
 def set_current_scope(scope: Scope) -> Token[Any]:

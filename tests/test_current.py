@@ -153,3 +153,14 @@ def test_by_default_a_closed_tick_refuses_at_the_enqueue() -> None:
     tick.close()
     with pytest.raises(ScopeStateError):
         context.run(airlock.enqueue, record, [], 1)
+
+
+def test_get_enqueue_target_tells_whether_enqueues_go_straight_into_a_scope() -> None:
+    tick = airlock.tick_scope()
+    assert not isinstance(airlock.get_enqueue_target(), Scope)  # no scope open
+    with tick:
+        assert airlock.get_enqueue_target() is tick
+        with airlock.policy(airlock.AllowAll()):
+            assert airlock.get_enqueue_target() is not tick  # a policy block is in between
+        with airlock.scope() as inner:
+            assert airlock.get_enqueue_target() is inner

@@ -32,6 +32,7 @@ EXPECTED = [
     "enqueue",
     "get_configuration",
     "get_current_scope",
+    "get_enqueue_target",
     "phase",
     "policy",
     "reset_configuration",
