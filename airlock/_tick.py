@@ -45,9 +45,11 @@ from ._context import NO_SCOPE, current_target, resolve
 from ._dispatch import dispatch
 from ._enqueue import _RESERVED_SET, _is_task_object, options_from
 from ._errors import ScopeStateError
+from ._executor import sync_executor
 from ._intent import Intent, IntentOptions
 from ._observe import Observer
-from ._policies import Policy
+from ._ordering import sorts_records
+from ._policies import Policy, is_allow_all
 from ._record import PLAIN, all_plain, to_intent
 from ._scope import (
     ACTIVE,
@@ -143,6 +145,7 @@ class TickScope(Scope, metaclass=_TickType):
         "_frame_budget",
         "_inbox",
         "_inline",
+        "_inline_ok",
         "_keep",
         "_lock",
         "_max_flush_ms",
@@ -193,8 +196,19 @@ class TickScope(Scope, metaclass=_TickType):
 
     def _configure_paths(self) -> None:
         super()._configure_paths()
-        if self._frame_budget is not _NO_BUDGET or self._max_per_frame or self._max_flush_ms:
+        budgeted = (
+            self._frame_budget is not _NO_BUDGET or self._max_per_frame or self._max_flush_ms
+        )
+        if budgeted:
             self._fast_flush = False
+        # frames may open and close inline (see _frame_methods) when they run on records with
+        # nothing to watch or to budget: the plain loop's configuration, or one that adds
+        # ordering by phase or errors="continue" (the pipeline runs those at close)
+        self._inline_ok = self._fast_flush or not (
+            budgeted or self._watching or self._executor is not sync_executor
+            or not is_allow_all(self._policy)
+            or (self.order_by is not None and not sorts_records(self.order_by))
+        )
         self._update_inline()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -226,11 +240,11 @@ class TickScope(Scope, metaclass=_TickType):
     def _update_inline(self) -> None:
         """Recompute ``_inline`` after a change of configuration, state or waiting work."""
         if self._state is ACTIVE:
-            if not self._fast_flush:
+            if not self._inline_ok:
                 self._inline = _GENERAL
         elif (
             self._plain_lifecycle
-            and self._fast_flush
+            and self._inline_ok
             and not self._enqueue_hooked
             and not self.observers  # the inline close calls no observer's ``flushed``
             and not (self._carry or self._closed or self._rich)
@@ -648,10 +662,11 @@ def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[.
             tick._plain_count = 0
             tick._inline = _IDLE
             return
-        rich = tick._rich
+        rich = tick._rich or not tick._fast_flush
         try:
-            if rich:  # records with keys, batches, phases...: the pipeline, on records (a frame
-                # opened inline has a plain configuration: no hook, budget, carry or parent)
+            if rich:  # records with keys, batches, phases..., or a configuration that orders or
+                # continues past errors: the pipeline, on records (a frame opened inline has
+                # no hook, observer, budget, carry or parent: see _update_inline)
                 tick._release()
                 taken = tick._current_stats().enqueued
             else:
@@ -666,6 +681,8 @@ def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[.
         tick.frame += 1
         if rich:  # what arrived during the flush decides how the next frame runs
             tick._rich = not all_plain(islice(buffer, taken, None))
+            if tick._current_stats().failures:
+                tick._inline = _GENERAL  # the next frame releases them (see _end_frame)
         # tick._keep_or_drop(taken), inlined; _GENERAL: the flush (a policy change) says the
         # next frame is not plain
         if keep:

@@ -997,3 +997,39 @@ def test_post_takes_a_task_object_as_enqueue_does() -> None:
     assert task.sent == [("posted",), ("enqueued",)]
     with pytest.raises(TypeError, match="callable task"):
         tick.post(object())
+
+
+def test_a_tick_that_orders_by_phase_and_continues_runs_its_frames_inline() -> None:
+    """Issue 15: such a tick (a GameLoop's) keeps the inline frame; the pipeline runs at close."""
+    from airlock._tick import _GENERAL
+
+    log: list[str] = []
+
+    @airlock.phase("sound")
+    def play(name: str) -> None:
+        log.append(f"sound {name}")
+
+    @airlock.phase("draw")
+    def draw(name: str) -> None:
+        log.append(f"draw {name}")
+
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    tick = airlock.tick_scope(order_by=airlock.by_phase("draw", "sound"), errors="continue")
+    for frame in range(3):
+        with tick:
+            airlock.enqueue(play, f"hit{frame}")
+            airlock.enqueue(draw, f"ship{frame}")
+        assert tick._inline != _GENERAL
+    assert log == [f"{kind} {what}{n}" for n in range(3)
+                   for kind, what in (("draw", "ship"), ("sound", "hit"))]
+    logging.disable(logging.ERROR)
+    try:
+        with tick:
+            airlock.enqueue(boom)
+            airlock.enqueue(draw, "after")
+    finally:
+        logging.disable(logging.NOTSET)
+    assert log[-1] == "draw after" and tick.stats.failed == 1
+    assert tick.stats.balance_error() is None
