@@ -1,10 +1,12 @@
 """Stage 5 of a flush: dispatch. Each entry goes to the executor in order; the default
 ``sync_executor`` is called inline (one Python frame less per intent), and a plain or full
-record runs without ever becoming an ``Intent``. Fail-fast unless ``errors="continue"``.
+record runs without ever becoming an ``Intent`` (an executor with ``run_task`` takes records
+too). Fail-fast unless ``errors="continue"``.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ._executor import sync_executor
@@ -26,20 +28,26 @@ def dispatch(scope: Scope, entries: list[Any]) -> None:
     if direct and not watching:
         _call_each(scope, entries, stats)
         return
+    run_task = None if direct or watching else getattr(execute, "run_task", None)
     dispatched = 0
     remaining = iter(entries)
     try:
         for entry in remaining:
             try:
                 if type(entry) is not Intent:
+                    if run_task is not None:  # the executor takes the record as it is
+                        run_task(entry[0], entry[1], entry[2], partial(scope._intent_of, entry))
+                        dispatched += 1
+                        continue
                     entry = scope._intent_of(entry)
                 if direct:
                     entry.task(*entry.args, **entry.kwargs)
                 else:
                     execute(entry)
             except BaseException as exc:
-                if not scope._intent_failed(entry, exc, stats):
-                    attach_undispatched(exc, entry, scope._intents_for(list(remaining)))
+                intent = scope._intent_of(entry)
+                if not scope._intent_failed(intent, exc, stats):
+                    attach_undispatched(exc, intent, scope._intents_for(list(remaining)))
                     raise
             else:
                 dispatched += 1

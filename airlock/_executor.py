@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from ._intent import Intent
 
-__all__ = ["Executor", "sync_executor"]
+__all__ = ["Executor", "runs_tasks", "sync_executor"]
 
 
 @runtime_checkable
@@ -16,6 +16,11 @@ class Executor(Protocol):
 
     ``isinstance(obj, airlock.Executor)`` is True for every callable (every built-in executor,
     any function); it checks the shape only, as the call signature cannot be checked at run time.
+
+    An executor that calls the task itself, in the flushing thread, may also define
+    ``run_task(task, args, kwargs, get_intent)``: a flush then hands it each buffered record as
+    it is, and builds no ``Intent`` unless the executor calls ``get_intent()`` (which returns
+    the one the scope shows). ``sync_executor`` behaves so; ``AsyncioExecutor`` defines it.
     """
 
     def __call__(self, intent: Intent, /) -> Any:
@@ -26,3 +31,8 @@ def sync_executor(intent: Intent) -> Any:
     """Call ``intent.task(*intent.args, **intent.kwargs)`` in the flushing thread (the default
     executor; also importable as ``airlock.integrations.executors.sync.sync_executor``)."""
     return intent.task(*intent.args, **intent.kwargs)
+
+
+def runs_tasks(executor: Any) -> bool:
+    """True when a flush may hand ``executor`` records instead of Intents (see ``Executor``)."""
+    return executor is sync_executor or callable(getattr(executor, "run_task", None))

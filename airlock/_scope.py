@@ -42,7 +42,7 @@ from ._config import defaults, hot_path_flags
 from ._context import NO_SCOPE, POLICY_GUARD, current_target, resolve
 from ._dispatch import dispatch
 from ._errors import ScopeStateError, UsageError
-from ._executor import Executor, sync_executor
+from ._executor import Executor, runs_tasks
 from ._intent import NO_OPTIONS, Intent, IntentOptions
 from ._observe import (
     Observer,
@@ -753,7 +753,7 @@ class Scope:
         chooses what to capture). Otherwise the pipeline runs on records."""
         if not self._fast_flush and (
             self._watching
-            or self._executor is not sync_executor
+            or not runs_tasks(self._executor)
             or not is_allow_all(self._policy)
             or (self.order_by is not None and not sorts_records(self.order_by))
         ):

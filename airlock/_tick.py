@@ -45,7 +45,7 @@ from ._context import NO_SCOPE, current_target, resolve
 from ._dispatch import dispatch
 from ._enqueue import _RESERVED_SET, _is_task_object, options_from
 from ._errors import ScopeStateError
-from ._executor import sync_executor
+from ._executor import runs_tasks
 from ._intent import Intent, IntentOptions
 from ._observe import Observer
 from ._ordering import sorts_records
@@ -205,7 +205,7 @@ class TickScope(Scope, metaclass=_TickType):
         # nothing to watch or to budget: the plain loop's configuration, or one that adds
         # ordering by phase or errors="continue" (the pipeline runs those at close)
         self._inline_ok = self._fast_flush or not (
-            budgeted or self._watching or self._executor is not sync_executor
+            budgeted or self._watching or not runs_tasks(self._executor)
             or not is_allow_all(self._policy)
             or (self.order_by is not None and not sorts_records(self.order_by))
         )

@@ -226,3 +226,18 @@ class _NotifyingExecutor:
         except Exception as error:
             self.notify(intent, error)
             raise
+
+    def run_task(
+        self,
+        task: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        get_intent: Callable[[], Intent],
+    ) -> Any:
+        """The same for a buffered record (airlock's ``Executor.run_task``): no Intent is built
+        unless the effect fails or returns an awaitable."""
+        try:
+            return self.executor.run_task(task, args, kwargs, get_intent)
+        except Exception as error:
+            self.notify(get_intent(), error)
+            raise

@@ -119,3 +119,23 @@ async def test_tick_with_the_shared_executor() -> None:
             airlock.enqueue(effect, frame)
     await asyncio_executor.drain()
     assert ran == [0, 1, 2] and tick.frame == 3
+
+
+async def test_records_reach_the_executor_and_an_async_failure_keeps_its_intent() -> None:
+    """Issue 15: a tick under AsyncioExecutor runs on records (``run_task``); the Intent is
+    built only for the awaitable, and it is the one the tick shows."""
+
+    async def explode() -> None:
+        raise ValueError("later")
+
+    reported: list[airlock.Intent] = []
+    executor = AsyncioExecutor(on_error=lambda intent, exc: reported.append(intent))
+    tick = airlock.tick_scope(executor=executor)
+    log: list[int] = []
+    with tick:
+        airlock.enqueue(log.append, 1)
+        airlock.enqueue(explode)
+    assert type(tick._buffer[0]) is tuple  # the sync effect's record was never materialized
+    with pytest.raises(EffectsFailed):
+        await executor.drain()
+    assert log == [1] and reported == [tick.intents[1]]

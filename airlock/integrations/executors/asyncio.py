@@ -13,7 +13,7 @@ import asyncio
 import concurrent.futures
 import inspect
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -41,10 +41,28 @@ class AsyncioExecutor:
         return len(self._pending)
 
     def __call__(self, intent: Intent) -> Any:
-        loop = self._target_loop()
         result = intent.task(*intent.args, **intent.kwargs)
-        if not inspect.isawaitable(result):
+        if result is None or not inspect.isawaitable(result):
             return result
+        return self._track(result, intent)
+
+    def run_task(
+        self,
+        task: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        get_intent: Callable[[], Intent],
+    ) -> Any:
+        """``self(intent)`` for a buffered record: the Intent is built only for an awaitable
+        (its failure is reported later, with it)."""
+        result = task(*args, **kwargs)
+        if result is None or not inspect.isawaitable(result):
+            return result
+        return self._track(result, get_intent())
+
+    def _track(self, result: Any, intent: Intent) -> Any:
+        """Schedule an effect's awaitable on the loop and keep it until it finishes."""
+        loop = self._target_loop()
         if loop is None:
             if inspect.iscoroutine(result):
                 result.close()
