@@ -121,6 +121,7 @@ class GameLoop:
         tick_options.setdefault("errors", "continue")
         self.tick = airlock.tick_scope(_EVERYTHING, **tick_options)
         self._tick_policy: airlock.Policy = _EVERYTHING  # what _apply_policies last set
+        self.policies._changed = lambda: self._apply_policies(self.tick)
         self.history = history if isinstance(history, FrameHistory) else FrameHistory(history)
         if isinstance(overlay, Overlay):
             self.overlay = overlay
@@ -206,9 +207,10 @@ class GameLoop:
         self._record(frame, exc, ledger)
 
     def _apply_policies(self, tick: airlock.TickScope) -> None:
-        """Just before the flush: the tick's policy is ``policies`` while one is on, else the
-        default (a frame with no game policy on then skips the policy stage: about a fifth of
-        an empty frame). A policy the game set on the tick itself is left alone."""
+        """The tick's policy is ``policies`` while one is on, else the default (a frame with
+        no game policy on then skips the policy stage: about a fifth of an empty frame). Run
+        by ``switch``/``toggle`` and just before each frame's flush (which sees edits made to
+        ``policies.active`` directly). A policy the game set on the tick itself is left alone."""
         current = tick.policy
         if current is not self._tick_policy:
             return

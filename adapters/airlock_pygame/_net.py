@@ -26,7 +26,14 @@ from typing import Any
 
 import airlock
 
-from ._collect import CLOSED, GONE, Collection, FrameTask, current_target_of, ledger_for
+from ._collect import (
+    GONE,
+    Collection,
+    FrameTask,
+    OpenCollections,
+    current_target_of,
+    ledger_for,
+)
 from ._phases import NETWORK, ui_options
 from ._waiting import enqueue_or_wait
 
@@ -54,8 +61,8 @@ class NetSender:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._batch = airlock.batch(self.transmit, phase=NETWORK)
         self._frame_task = FrameTask(self._transmit_collected, "transmit", NETWORK)
-        self._gameplay: Collection = CLOSED  # this GameLoop frame's sends...
-        self._ui: Collection = CLOSED  # ...and its ui=True sends
+        self._open = OpenCollections(self)  # this GameLoop frame's sends, and its ui=True ones
+        self._open_now = self._open.get  # the hot path's one lookup
 
     def send(self, payload: Any, *, key: object = None, ui: bool = False) -> None:
         """Send ``payload`` in this frame's datagram (at the end of the frame).
@@ -64,7 +71,8 @@ class NetSender:
         latest position when a frame ran several fixed updates). Before any frame is open the
         payload joins the next GameLoop frame.
         """
-        collection = self._ui if ui else self._gameplay
+        pair = self._open_now()
+        collection = pair.ui if ui else pair.gameplay
         if current_target_of() is not collection.target:
             self._send_first(payload, key, ui)
         elif key is None:
@@ -74,7 +82,8 @@ class NetSender:
 
     def _collect_keyed(self, collection: Collection, payload: Any, key: object, ui: bool) -> None:
         """Add a keyed send; the key's earlier send this frame (ui or not) coalesces."""
-        other = self._gameplay if ui else self._ui
+        pair = self._open_now()
+        other = pair.gameplay if ui else pair.ui
         for sends in (collection, other):
             if sends.target is collection.target and isinstance(sends, _Sends):
                 index = sends.keys.pop(key, None)
@@ -90,11 +99,7 @@ class NetSender:
         target = current_target_of()
         ledger = ledger_for(target)
         if ledger is not None:
-            collection = ledger.begin(_Sends(target, []), self._frame_task, ui)
-            if ui:
-                self._ui = collection
-            else:
-                self._gameplay = collection
+            self._open.begin(ledger, _Sends(target, []), self._frame_task, ui)
             self.send(payload, key=key, ui=ui)
             return
         again = partial(self.send, payload, key=key, ui=ui)

@@ -8,7 +8,7 @@ and can be toggled while the game runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import airlock
 
@@ -65,6 +65,7 @@ class PolicySet(airlock.Policy):
 
     def __init__(self, policies: Iterable[airlock.Policy] = ()) -> None:
         self.active: list[airlock.Policy] = list(policies)
+        self._changed: Callable[[], None] | None = None  # set by the GameLoop that owns it
 
     def allows(self, intent: airlock.Intent) -> bool:
         active = self.active
@@ -78,6 +79,8 @@ class PolicySet(airlock.Policy):
         self.active = [p for p in self.active if type(p) is not kind]
         if on:
             self.active.append(kind())
+        if self._changed is not None:
+            self._changed()
 
     def toggle(self, kind: type[airlock.Policy]) -> bool:
         """Flip policy class ``kind``; return whether it is now on."""

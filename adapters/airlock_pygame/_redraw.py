@@ -19,7 +19,7 @@ import pygame
 
 import airlock
 
-from ._collect import CLOSED, Collection, FrameTask, current_target_of, ledger_for
+from ._collect import Collection, FrameTask, OpenCollections, current_target_of, ledger_for
 from ._phases import REDRAW
 from ._waiting import wait_or_refuse
 
@@ -69,7 +69,8 @@ class Redraw:
         self.last: list[pygame.Rect] | None = None
         self._batch = airlock.batch(self.present, phase=REDRAW)
         self._frame_task = FrameTask(self._present_collected, "present", REDRAW)
-        self._collection: Collection = CLOSED
+        self._open = OpenCollections(self)
+        self._open_now = self._open.get  # the hot path's one lookup
 
     def request(self, rect: pygame.Rect | tuple[int, int, int, int] | None = None) -> None:
         """Ask for ``rect`` (or the whole screen) to be presented at the end of this frame.
@@ -80,14 +81,14 @@ class Redraw:
             self._request_full()
             return
         area = rect.copy() if type(rect) is _Rect else _Rect(rect)
-        collection = self._collection
+        collection = self._open_now().gameplay
         if current_target_of() is collection.target:
             collection.items.append(area)
         else:
             self._request_first(area)
 
     def _request_full(self) -> None:
-        collection = self._collection
+        collection = self._open_now().gameplay
         if current_target_of() is collection.target and isinstance(collection, _Presents):
             collection.full += 1
         else:
@@ -98,7 +99,7 @@ class Redraw:
         target = current_target_of()
         ledger = ledger_for(target)
         if ledger is not None:
-            self._collection = ledger.begin(_Presents(target, area), self._frame_task, False)
+            self._open.begin(ledger, _Presents(target, area), self._frame_task, False)
             return
         try:
             airlock.enqueue(self._batch, area)

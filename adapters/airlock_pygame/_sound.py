@@ -38,7 +38,14 @@ import pygame
 
 import airlock
 
-from ._collect import CLOSED, Collection, FrameTask, Keyed, current_target_of, ledger_for
+from ._collect import (
+    Collection,
+    FrameTask,
+    Keyed,
+    OpenCollections,
+    current_target_of,
+    ledger_for,
+)
 from ._env import warn_if_silent
 from ._phases import SOUND, ui_options
 from ._waiting import enqueue_or_wait
@@ -120,8 +127,8 @@ class SoundPlayer:
         self._tick_seen = (0, 0)  # (id, frame) of the tick at the last flush
         self._batch = airlock.batch(self.start_sounds, phase=SOUND)
         self._frame_task = FrameTask(self._start_collected, "start_sounds", SOUND)
-        self._gameplay: Collection = CLOSED  # this GameLoop frame's sounds...
-        self._ui: Collection = CLOSED  # ...and its ui=True sounds
+        self._open = OpenCollections(self)  # this GameLoop frame's sounds, and its ui=True ones
+        self._open_now = self._open.get  # the hot path's one lookup
         self._cap_used: tuple[object, int] = (None, 0)  # (frame ledger, sounds started in it)
 
     @property
@@ -154,10 +161,11 @@ class SoundPlayer:
                 max_instances = self.max_instances
             _check_rules(cooldown_ms, max_instances)
         request = (sound, volume, priority, cooldown_ms, max_instances)
+        pair = self._open_now()
         if ui:
-            collection, other = self._ui, self._gameplay
+            collection, other = pair.ui, pair.gameplay
         else:
-            collection, other = self._gameplay, self._ui
+            collection, other = pair.gameplay, pair.ui
         target = collection.target
         if current_target_of() is not target:
             self._play_first(request, ui)
@@ -174,12 +182,9 @@ class SoundPlayer:
         target = current_target_of()
         ledger = ledger_for(target)
         if ledger is not None:
-            collection = ledger.begin(Keyed(target, {request[0]: request}), self._frame_task, ui)
-            if ui:
-                self._ui = collection
-            else:
-                self._gameplay = collection
-            other = self._gameplay if ui else self._ui
+            self._open.begin(ledger, Keyed(target, {request[0]: request}), self._frame_task, ui)
+            pair = self._open_now()
+            other = pair.gameplay if ui else pair.ui
             if other.target is target:
                 _replaced(other, request[0])
             return

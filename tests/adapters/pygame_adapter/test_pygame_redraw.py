@@ -100,3 +100,18 @@ def test_requests_before_any_frame_with_no_game_loop_say_what_to_do() -> None:
     assert "request_redraw() was called with no frame open" in message
     assert "create the GameLoop first" in message
     assert not re.search(r"(^|[\s.(])_[a-z]", message), message  # no private name
+
+
+def test_merging_leaves_the_given_rects_and_the_requested_ones_as_they_were(
+    screen: pygame.Surface,
+) -> None:
+    given = [Rect(0, 0, 10, 10), Rect(5, 5, 10, 10)]
+    assert merge_rects(given) == [Rect(0, 0, 15, 15)]
+    assert given == [Rect(0, 0, 10, 10), Rect(5, 5, 10, 10)]
+    redraw = Redraw()
+    sprite = Rect(0, 0, 10, 10)
+    with airlock.tick_scope():
+        redraw.request(sprite)
+        sprite.move_ip(100, 0)  # the sprite moves on after asking: its request stays put
+        redraw.request(Rect(5, 5, 10, 10))
+    assert redraw.last == [Rect(0, 0, 15, 15)] and sprite == Rect(100, 0, 10, 10)
