@@ -495,6 +495,9 @@ class TickScope(Scope, metaclass=_TickType):
             "or left over)", self, left,
         )
 
+    def _done_state(self) -> str:
+        return "is closed" if self._closed else super()._done_state()
+
     @property
     def is_closed(self) -> bool:
         """True once ``close()`` has run: no frame opens again and late arrivals are refused."""

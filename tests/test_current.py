@@ -143,7 +143,7 @@ def test_enqueue_refused_can_drop_and_count_instead_of_raising() -> None:
         context = contextvars.copy_context()
     tick.close()
     context.run(airlock.enqueue, record, [], 1)
-    assert len(tick.dropped) == 1 and "takes no more intents" in tick.dropped[0]
+    assert len(tick.dropped) == 1 and "is closed and takes no more intents" in tick.dropped[0]
 
 
 def test_by_default_a_closed_tick_refuses_at_the_enqueue() -> None:
