@@ -50,10 +50,6 @@ class Batch:
         return f"<batch {self.__name__}>"
 
 
-def payload_of(args: tuple[Any, ...]) -> Any:
-    return args[0] if len(args) == 1 else args
-
-
 @overload
 def batch(handler: Callable[[list[Any]], Any], /, *, phase: str | None = None) -> Batch: ...
 @overload

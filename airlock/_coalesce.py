@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._record import KEY, PLAIN
+from ._record import KEY, PLAIN, key_of
 
 if TYPE_CHECKING:
     from ._scope import Scope
@@ -17,11 +17,8 @@ __all__ = ["coalesce"]
 def coalesce(scope: Scope, entries: list[Any], stats: FlushStats) -> list[Any]:
     try:  # records only (the common case): len() of an Intent raises
         keys = [entry[KEY] if len(entry) > PLAIN else None for entry in entries]
-    except TypeError:
-        keys = [
-            (entry[KEY] if len(entry) > PLAIN else None) if type(entry) is tuple else entry.key
-            for entry in entries
-        ]
+    except TypeError:  # an Intent among them
+        keys = [key_of(entry) for entry in entries]
     last = dict(zip(keys, range(len(keys)), strict=True))  # each key's last position
     last.pop(None, None)
     if len(last) == len(entries) or not last:

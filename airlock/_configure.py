@@ -11,7 +11,7 @@ from ._config import defaults
 from ._policies import check_policy
 from ._scope import Scope
 
-__all__ = ["configure", "get_configuration", "reset_configuration", "reset_defaults"]
+__all__ = ["configure", "get_configuration", "reset_configuration"]
 
 _UNSET: Any = object()
 
@@ -103,7 +103,3 @@ def reset_configuration() -> None:
     """Restore the built-in defaults (``Scope``, ``AllowAll()``, ``sync_executor``, no
     ``scope_kwargs``). Meant for tests: call it in a fixture's teardown."""
     defaults.__init__()  # type: ignore[misc]
-
-
-#: The name the test fixtures have used; same function.
-reset_defaults = reset_configuration

@@ -105,9 +105,7 @@ def ordering_error(
 
 def describe(entry: Any) -> str:
     """How an error message shows a buffer entry: as its intent would print."""
-    if type(entry) is tuple:
-        return str(Intent(*entry) if len(entry) > PLAIN else Intent(*entry[:PLAIN]))
-    return str(entry)
+    return str(entry if type(entry) is Intent else Intent(*entry))
 
 
 def sorts_records(order_by: Callable[[Intent], Any]) -> bool:

@@ -31,7 +31,6 @@ __all__ = [
     "PLAIN",
     "SCOPE",
     "all_plain",
-    "dispatch_options_of",
     "is_own",
     "key_of",
     "local_policies_of",
@@ -64,13 +63,6 @@ def key_of(entry: Any) -> object:
     if type(entry) is tuple:
         return entry[KEY] if len(entry) > PLAIN else None
     return entry.key
-
-
-def dispatch_options_of(entry: Any) -> Any:
-    """The entry's ``_dispatch_options`` as given (None when unset)."""
-    if type(entry) is tuple:
-        return entry[DISPATCH_OPTIONS] if len(entry) > PLAIN else None
-    return entry._dispatch_options
 
 
 def local_policies_of(entry: Any) -> tuple[Any, ...]:

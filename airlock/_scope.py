@@ -471,7 +471,7 @@ class Scope:
         if origins is None:
             origins = self._origins = []
         origins.append((start, child))
-        if child._origins:  # only when ``entries`` is child's whole buffer (_capture_plain)
+        if child._origins:  # only when ``entries`` is child's whole plain buffer
             origins.extend((start + index, owner or child) for index, owner in child._origins)
         if not plain:
             self._rich = True  # before the entries: a plain run must stop at them
@@ -485,10 +485,6 @@ class Scope:
             self._keyed = True
         if getattr(child, "_batching", False):
             self._batching = True
-
-    def _capture_plain(self, child: Scope) -> None:
-        """Take a plain descendant's whole buffer as tuples, recording provenance as marks."""
-        self._capture(child._buffer, child, plain=True)
 
     def _offer_to_ancestors(self, entries: list[Any], stats: FlushStats) -> list[Any]:
         """Let each capturing ancestor (innermost first) take what it captures; return the rest.
@@ -746,17 +742,22 @@ class Scope:
             ancestor = ancestor._parent
         return None
 
+    def _takes_records(self) -> bool:
+        """Whether this configuration can flush records: nothing in it judges, watches,
+        executes or orders Intents (``_fast_flush`` implies it)."""
+        return not (
+            self._watching
+            or not runs_tasks(self._executor)
+            or not is_allow_all(self._policy)
+            or (self.order_by is not None and not sorts_records(self.order_by))
+        )
+
     def _needs_intents(self) -> bool:
         """Whether this flush must turn every entry into an Intent first: something in it
         takes intents (a policy that judges, an executor other than the default, an
         observer with per-intent hooks, an ``order_by`` over intents, an ancestor that
         chooses what to capture). Otherwise the pipeline runs on records."""
-        if not self._fast_flush and (
-            self._watching
-            or not runs_tasks(self._executor)
-            or not is_allow_all(self._policy)
-            or (self.order_by is not None and not sorts_records(self.order_by))
-        ):
+        if not self._fast_flush and not self._takes_records():
             return True
         if self._parent is None:
             return False
@@ -789,7 +790,7 @@ class Scope:
                 self._state = FLUSHED  # the default ancestor captures all: hand over the tuples
                 stats = self._fresh_stats()
                 stats.captured = stats.enqueued = len(buffer)
-                ancestor._capture_plain(self)
+                ancestor._capture(buffer, self, plain=True)
                 self._parent = None  # the ancestor's marks hold this scope: no cycle back
                 return _NONE_DISPATCHED
         if not self._rich and type(self._policy) is DropAll and not self._watching:

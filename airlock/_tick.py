@@ -45,11 +45,9 @@ from ._context import NO_SCOPE, current_target, resolve
 from ._dispatch import dispatch
 from ._enqueue import _RESERVED_SET, _is_task_object, options_from
 from ._errors import ScopeStateError
-from ._executor import runs_tasks
 from ._intent import Intent, IntentOptions
 from ._observe import Observer
-from ._ordering import sorts_records
-from ._policies import Policy, is_allow_all
+from ._policies import Policy
 from ._record import PLAIN, all_plain, to_intent
 from ._scope import (
     ACTIVE,
@@ -204,11 +202,7 @@ class TickScope(Scope, metaclass=_TickType):
         # frames may open and close inline (see _frame_methods) when they run on records with
         # nothing to watch or to budget: the plain loop's configuration, or one that adds
         # ordering by phase or errors="continue" (the pipeline runs those at close)
-        self._inline_ok = self._fast_flush or not (
-            budgeted or self._watching or not runs_tasks(self._executor)
-            or not is_allow_all(self._policy)
-            or (self.order_by is not None and not sorts_records(self.order_by))
-        )
+        self._inline_ok = self._fast_flush or (not budgeted and self._takes_records())
         self._update_inline()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

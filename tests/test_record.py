@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from typing import Any
+
+import pytest
 
 import airlock
 from airlock import Intent
@@ -116,3 +120,82 @@ def test_to_intent_materializes_every_form() -> None:
     full = to_intent((fx, (2,), {}, "n", {"q": 1}, "o", "k", (), scope), scope)
     assert (full.name, full.dispatch_options, full.origin, full.key) == ("n", {"q": 1}, "o", "k")
     assert to_intent(full, scope) is full
+
+
+def test_a_raising_record_in_an_inline_frame_leaves_the_rest_undispatched_not_lost() -> None:
+    log: list[int] = []
+
+    def boom(n: int) -> None:
+        raise RuntimeError(f"boom {n}")
+
+    tick = airlock.tick_scope()
+    with pytest.raises(RuntimeError, match="boom 2") as info, tick:
+        airlock.enqueue(log.append, 1, _key="a")
+        airlock.enqueue(boom, 2, _key="b")
+        airlock.enqueue(log.append, 3, _key="c")
+    assert log == [1]
+    assert [i.args for i in info.value.undispatched_intents] == [(3,)]  # type: ignore[attr-defined]
+    stats = tick.stats
+    assert (stats.dispatched, stats.failed, stats.undispatched) == (1, 1, 1)
+    assert stats.balance_error() is None
+    with tick:  # the next frame runs only its own effects: nothing runs twice
+        airlock.enqueue(log.append, 4, _key="a")
+    assert log == [1, 4] and tick.stats.balance_error() is None
+
+
+def test_records_captured_from_a_nested_scope_keep_their_provenance_after_the_flush() -> None:
+    tick = airlock.tick_scope()
+    with tick:
+        with airlock.scope() as inner:
+            airlock.enqueue(fx, 1)  # a plain record, handed over with an origin mark
+        airlock.enqueue(fx, 2, _key="k")  # the frame runs on records
+    assert all(type(entry) is tuple for entry in tick._buffer)
+    assert [i.scope for i in tick.intents] == [inner, tick]
+
+
+class Raising(airlock.Policy):
+    def allows(self, intent: Intent) -> bool:
+        if intent.args == (2,):
+            raise ValueError("policy broke")
+        return True
+
+
+@pytest.mark.parametrize("errors", ["raise", "continue"])
+def test_a_local_policy_raising_on_a_record_fails_that_intent_only(errors: str) -> None:
+    log: list[int] = []
+    tick = airlock.tick_scope(errors=errors)
+    logging.disable(logging.ERROR)
+    try:
+        with contextlib.suppress(ValueError), tick, airlock.policy(Raising()):
+            for n in (1, 2, 3):
+                airlock.enqueue(log.append, n, _key=n)
+    finally:
+        logging.disable(logging.NOTSET)
+    stats = tick.stats
+    assert stats.failed == 1 and stats.balance_error() is None
+    if errors == "continue":
+        assert log == [1, 3] and stats.failures[0][0] is tick.intents[1]
+    else:
+        assert log == [] and stats.undispatched == 2
+
+
+def test_an_executor_taking_records_that_raises_reports_the_rest_undispatched() -> None:
+    class Failing:
+        def __call__(self, intent: Intent) -> None:
+            raise AssertionError("records go to run_task")
+
+        def run_task(self, task: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                     get_intent: Any) -> None:
+            if args == (2,):
+                raise RuntimeError("executor broke")
+            task(*args, **kwargs)
+
+    log: list[int] = []
+    scope = airlock.scope(executor=Failing())
+    with pytest.raises(RuntimeError) as info, scope:
+        for n in (1, 2, 3):
+            airlock.enqueue(log.append, n, _key=n)
+    assert log == [1]
+    assert info.value.failed_intent is scope.intents[1]  # type: ignore[attr-defined]
+    assert [i.args for i in info.value.undispatched_intents] == [(3,)]  # type: ignore[attr-defined]
+    assert scope.stats.balance_error() is None
