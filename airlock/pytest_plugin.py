@@ -129,9 +129,10 @@ def _airlock_configuration_restored() -> Iterator[None]:
 @pytest.fixture
 def airlock_recorder(request: pytest.FixtureRequest) -> EnqueueRecorder:
     """The test scope, as an ``airlock.testing.EnqueueRecorder``: ``.intents`` / ``.names()`` /
-    ``.count(name)`` list what the test's code has enqueued so far (outcome ``waiting``); its
+    ``.count(name)`` list what the test's code has enqueued into it so far (outcome ``waiting``;
+    not yet what waits in an inner scope or a tick's open frame); its
     policy is ``DropAll()`` unless ``@pytest.mark.airlock(policy=...)`` gives another."""
     node = request.node
-    recorder = EnqueueRecorder(_marker_policy(node) or DropAll())
+    recorder = EnqueueRecorder(_marker_policy(node))
     node.stash[_RECORDER] = recorder
     return recorder

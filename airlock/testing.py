@@ -202,7 +202,9 @@ class EnqueueRecorder:
       class is always ``airlock.Scope``, whatever ``configure(scope_cls=...)`` says.
     - Scopes the code opens inside it, ticks included, are captured by it (the nesting rules),
       so while it is open ``rec.intents`` is everything enqueued so far, own and captured, in
-      arrival order, each with outcome ``"waiting"``.
+      arrival order, each with outcome ``"waiting"``. An inner scope hands its intents over
+      when it ends: what waits in a scope still open (a ``with airlock.scope():`` block the
+      check runs in, a tick's open frame) is not listed yet.
     - When the block ends the scope flushes under its policy (or discards its intents, on an
       exception); from then on ``rec.intents`` is what that flush did to each one
       (``rec.outcomes`` is the ``Recorder``). A recorder is used once.

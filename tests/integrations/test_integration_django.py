@@ -173,6 +173,21 @@ def test_a_raising_should_flush_discards_the_requests_effects(effect_log: Log) -
     assert request.airlock_scope.is_discarded and effect_log == []
 
 
+def test_the_scope_classs_own_should_flush_is_respected(effect_log: Log) -> None:
+    from django.test import Client, override_settings
+
+    from airlock.integrations.django import DjangoScope
+
+    class DryRunScope(DjangoScope):
+        def should_flush(self, error: BaseException | None) -> bool:
+            return False
+
+    with override_settings(AIRLOCK={"SCOPE": DryRunScope}):
+        response = Client().get("/ok/")
+    assert response.status_code == 200
+    assert effect_log == []  # the middleware's yes does not override the scope's no
+
+
 # -- DjangoScope on its own ----------------------------------------------------------------
 
 

@@ -2,9 +2,10 @@
 
 Each request runs in a scope: ``enter()`` before the view, ``exit()`` after it, then
 ``flush()`` if ``should_flush(request, response)`` (default: the view did not raise and the
-status is below 400), else ``discard()``. A view that raised is seen through
-``process_exception``, since Django turns the exception into a 500 response before it reaches
-this middleware. The scope is ``request.airlock_scope``. Sync and async views.
+status is below 400) and the scope's own ``should_flush(error)`` agree, else ``discard()``.
+A view that raised is seen through ``process_exception``, since Django turns the exception
+into a 500 response before it reaches this middleware. The scope is
+``request.airlock_scope``. Sync and async views.
 """
 
 from __future__ import annotations
@@ -48,8 +49,10 @@ class AirlockMiddleware:
 
     def _finish(self, scope: Scope, request: HttpRequest, response: HttpResponseBase) -> None:
         scope.exit()
-        try:
-            flush = self.should_flush(request, response)
+        try:  # the scope's own should_flush(error) (a SCOPE subclass may override it) agrees
+            flush = self.should_flush(request, response) and scope.should_flush(
+                getattr(request, _ERROR, None)
+            )
         except BaseException:
             scope.discard()  # a failing decision releases nothing, and leaves nothing waiting
             raise

@@ -41,10 +41,7 @@ class AsyncioExecutor:
         return len(self._pending)
 
     def __call__(self, intent: Intent) -> Any:
-        result = intent.task(*intent.args, **intent.kwargs)
-        if result is None or not inspect.isawaitable(result):
-            return result
-        return self._track(result, intent)
+        return self.run_task(intent.task, intent.args, intent.kwargs, lambda: intent)
 
     def run_task(
         self,
