@@ -10,22 +10,24 @@ Rules:
   ``FrameRecord`` counts requests as if each had been enqueued on its own
   (``request_counts``).
 - Anywhere else (no GameLoop frame, a nested scope, a policy block, a loop whose tick has a
-  budget, observers or ``errors="raise"``, the frame's own flush, another thread) each request
-  is one keyed/batched ``airlock.enqueue``, as documented for plain scopes.
+  budget, observers, ``errors="raise"`` or a policy the game set on it, the frame's own flush,
+  another thread) each request is one keyed/batched ``airlock.enqueue``, as documented for
+  plain scopes.
 - A collection closes just before its frame's flush (and when its effect runs), so the
   frame's code never adds to a collection already handed over; the next request begins anew.
-  A helper's open collections are kept per context (``OpenCollections``): another thread (or
-  asyncio task) never sees them, so it cannot add to one in the instant it is handed over.
+  A helper's open collections are kept per thread (``OpenCollections``): another thread (even
+  one running a copy of the frame's context) never sees them, so it cannot add to one in the
+  instant it is handed over.
 
-A request reads two ``ContextVar``s: its helper's open collections, and the enqueue target
+A request reads its helper's open collections (a thread-local) and the enqueue target
 (``airlock.get_enqueue_target``: one ``ContextVar.get``, and it tells an ``airlock.policy``
 block from its scope, which ``airlock.get_current_scope`` does not).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from contextvars import ContextVar
 from threading import get_ident
 from typing import Any
 
@@ -138,25 +140,31 @@ class Pair:
 _NONE_OPEN = Pair(CLOSED, CLOSED)
 
 
-class OpenCollections:
-    """Where a helper keeps its open collections: per context (thread, asyncio task), so a
-    request made in another thread never joins, nor races, the collection this thread's frame
-    hands over; that thread's requests are enqueued one by one (the core takes them)."""
+class _ThreadPair(threading.local):
+    pair: Pair = _NONE_OPEN  # every thread starts with none open
 
-    __slots__ = ("_var", "get")
+
+class OpenCollections:
+    """Where a helper keeps its open collections: per thread (a ``threading.local``, not a
+    ``ContextVar``: a context copied into another thread, as ``asyncio.to_thread`` and
+    ``contextvars.copy_context().run`` do, would carry the frame's open collection there),
+    so a request made in another thread never joins, nor races, the collection this thread's
+    frame hands over; that thread's requests are enqueued one by one (the core takes them)."""
+
+    __slots__ = ("local",)
 
     def __init__(self, helper: object) -> None:
-        self._var: ContextVar[Pair] = ContextVar(f"airlock_pygame_open_{id(helper)}",
-                                                 default=_NONE_OPEN)
-        #: this context's ``Pair`` (one ``ContextVar.get``: requests read it every time)
-        self.get = self._var.get
+        #: ``local.pair``: this thread's ``Pair`` (requests read it every time: keep a
+        #: reference to ``local`` and read ``.pair``, the cheapest per-thread lookup)
+        self.local = _ThreadPair()
 
     def begin(self, ledger: FrameLedger, collection: Collection, task: FrameTask,
               ui: bool) -> Collection:
-        """Enqueue ``task`` for ``collection`` and make it this context's open one."""
+        """Enqueue ``task`` for ``collection`` and make it this thread's open one."""
         ledger.begin(collection, task, ui)
-        pair = self._var.get()
-        self._var.set(Pair(pair.gameplay, collection) if ui else Pair(collection, pair.ui))
+        local = self.local
+        pair = local.pair
+        local.pair = Pair(pair.gameplay, collection) if ui else Pair(collection, pair.ui)
         return collection
 
 

@@ -24,7 +24,8 @@ Rules:
   so far are flushed.
 - Effect helpers called before a frame is open join the loop's next frame (``_waiting``).
 - Inside a frame, each helper's requests are collected into one effect per frame
-  (``_collect``) when the tick allows it (no budget, no observers, ``errors="continue"``);
+  (``_collect``) when the tick allows it (no budget, no observers, ``errors="continue"``,
+  no policy the game set on the tick itself);
   the frame's record counts the requests either way.
 - ``loop.policies`` (switched on and off at any time, also during a frame) filter each frame
   at its flush.
@@ -175,21 +176,28 @@ class GameLoop:
         if self._collects(tick):
             open_ledger(tick)
         waiting = self.waiting
+        replayed: list[Callable[[], None]] = []
         try:
             while waiting:
-                waiting.popleft()()
+                request = waiting.popleft()
+                request()
+                replayed.append(request)
         except BaseException as exc:  # e.g. a policy refusing at enqueue: close the frame
+            # the requests replayed before it were enqueued into this frame, which is now
+            # discarded: they wait again for the next frame, as those not replayed yet do
+            waiting.extendleft(reversed(replayed))
             self.__exit__(type(exc), exc, exc.__traceback__)
             raise
         return self
 
-    @staticmethod
-    def _collects(tick: airlock.TickScope) -> bool:
+    def _collects(self, tick: airlock.TickScope) -> bool:
         """Whether this frame's requests may be collected (``_collect``): every effect of the
         tick then reaches its flush, runs or is dropped by a policy, and nobody watches
-        intents one by one."""
+        intents one by one (no observers, and no policy the game set on the tick itself: its
+        ``on_enqueue`` and ``allows`` must see each request, not one frame effect)."""
         return (tick.max_per_frame is None and tick.max_flush_ms is None
-                and tick.errors == "continue" and not tick.observers)
+                and tick.errors == "continue" and not tick.observers
+                and tick.policy is self._tick_policy)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -62,7 +62,7 @@ class NetSender:
         self._batch = airlock.batch(self.transmit, phase=NETWORK)
         self._frame_task = FrameTask(self._transmit_collected, "transmit", NETWORK)
         self._open = OpenCollections(self)  # this GameLoop frame's sends, and its ui=True ones
-        self._open_now = self._open.get  # the hot path's one lookup
+        self._open_now = self._open.local  # the hot path's one lookup: .pair
 
     def send(self, payload: Any, *, key: object = None, ui: bool = False) -> None:
         """Send ``payload`` in this frame's datagram (at the end of the frame).
@@ -71,7 +71,7 @@ class NetSender:
         latest position when a frame ran several fixed updates). Before any frame is open the
         payload joins the next GameLoop frame.
         """
-        pair = self._open_now()
+        pair = self._open_now.pair
         collection = pair.ui if ui else pair.gameplay
         if current_target_of() is not collection.target:
             self._send_first(payload, key, ui)
@@ -82,7 +82,7 @@ class NetSender:
 
     def _collect_keyed(self, collection: Collection, payload: Any, key: object, ui: bool) -> None:
         """Add a keyed send; the key's earlier send this frame (ui or not) coalesces."""
-        pair = self._open_now()
+        pair = self._open_now.pair
         other = pair.gameplay if ui else pair.ui
         for sends in (collection, other):
             if sends.target is collection.target and isinstance(sends, _Sends):

@@ -70,7 +70,7 @@ class Redraw:
         self._batch = airlock.batch(self.present, phase=REDRAW)
         self._frame_task = FrameTask(self._present_collected, "present", REDRAW)
         self._open = OpenCollections(self)
-        self._open_now = self._open.get  # the hot path's one lookup
+        self._open_now = self._open.local  # the hot path's one lookup: .pair
 
     def request(self, rect: pygame.Rect | tuple[int, int, int, int] | None = None) -> None:
         """Ask for ``rect`` (or the whole screen) to be presented at the end of this frame.
@@ -81,14 +81,14 @@ class Redraw:
             self._request_full()
             return
         area = rect.copy() if type(rect) is _Rect else _Rect(rect)
-        collection = self._open_now().gameplay
+        collection = self._open_now.pair.gameplay
         if current_target_of() is collection.target:
             collection.items.append(area)
         else:
             self._request_first(area)
 
     def _request_full(self) -> None:
-        collection = self._open_now().gameplay
+        collection = self._open_now.pair.gameplay
         if current_target_of() is collection.target and isinstance(collection, _Presents):
             collection.full += 1
         else:

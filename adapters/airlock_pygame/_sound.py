@@ -128,7 +128,7 @@ class SoundPlayer:
         self._batch = airlock.batch(self.start_sounds, phase=SOUND)
         self._frame_task = FrameTask(self._start_collected, "start_sounds", SOUND)
         self._open = OpenCollections(self)  # this GameLoop frame's sounds, and its ui=True ones
-        self._open_now = self._open.get  # the hot path's one lookup
+        self._open_now = self._open.local  # the hot path's one lookup: .pair
         self._cap_used: tuple[object, int] = (None, 0)  # (frame ledger, sounds started in it)
 
     @property
@@ -161,7 +161,7 @@ class SoundPlayer:
                 max_instances = self.max_instances
             _check_rules(cooldown_ms, max_instances)
         request = (sound, volume, priority, cooldown_ms, max_instances)
-        pair = self._open_now()
+        pair = self._open_now.pair
         if ui:
             collection, other = pair.ui, pair.gameplay
         else:
@@ -183,7 +183,7 @@ class SoundPlayer:
         ledger = ledger_for(target)
         if ledger is not None:
             self._open.begin(ledger, Keyed(target, {request[0]: request}), self._frame_task, ui)
-            pair = self._open_now()
+            pair = self._open_now.pair
             other = pair.gameplay if ui else pair.ui
             if other.target is target:
                 _replaced(other, request[0])

@@ -306,3 +306,48 @@ def test_a_switched_policy_applies_at_once_even_to_a_frame_of_the_tick_alone(kit
     with loop.tick:  # the tick used directly, not through the loop
         kit.sounds.play(kit.beeps[0])
     assert loop.tick.stats.dropped == 1 and kit.sounds.take_report().requested == 0
+
+
+def test_a_thread_running_a_copy_of_the_frames_context_never_joins_its_collection(
+    kit: Kit,
+) -> None:
+    import contextvars
+    import threading
+
+    loop = kit.loop(lambda dt: None)
+    with loop:
+        kit.net.send({"main": 1})  # begins the frame's collection
+        # asyncio.to_thread and copy_context().run carry the frame's context to the worker
+        copied = contextvars.copy_context()
+        thread = threading.Thread(target=copied.run, args=(kit.net.send, {"worker": 1}))
+        thread.start()
+        thread.join()
+        kit.net.send({"main": 2})
+    assert kit.datagrams(2) == [[{"main": 1}, {"main": 2}], [{"worker": 1}]]
+    assert loop.history[-1].enqueued == 3 and loop.tick.stats.enqueued == 2
+
+
+def test_a_policy_the_game_sets_on_the_tick_sees_and_judges_every_request(kit: Kit) -> None:
+    class NoSecrets(airlock.Policy):
+        def __init__(self) -> None:
+            self.seen: list[object] = []
+
+        def on_enqueue(self, intent: airlock.Intent) -> None:
+            self.seen.append(intent.args)
+
+        def allows(self, intent: airlock.Intent) -> bool:
+            return intent.args != ({"secret": 1},)
+
+    def update(dt: float) -> None:
+        kit.net.send({"public": 1})
+        kit.net.send({"secret": 1})
+        kit.net.send({"public": 2})
+
+    loop = kit.loop(update)
+    policy = loop.tick.policy = NoSecrets()
+    loop.run(frames=1)
+    sends = [({"public": 1},), ({"secret": 1},), ({"public": 2},)]
+    assert policy.seen == [*sends, (None,)]  # and the frame's own full present
+    assert kit.datagrams(1) == [[{"public": 1}, {"public": 2}]]
+    record = loop.history[-1]
+    assert (record.enqueued, record.dropped) == (4, 1)

@@ -273,6 +273,30 @@ def test_a_setup_request_that_cannot_be_enqueued_fails_the_first_frame_cleanly(
     assert loop.run(frames=1) == 1 and loop.history[-1].error is None
 
 
+
+def test_setup_requests_replayed_before_one_that_fails_wait_again_for_the_next_frame(
+    screen: pygame.Surface,
+) -> None:
+    loop = GameLoop(screen, fps=None)
+    with LoopbackReceiver() as receiver:
+        sender = NetSender(receiver.address)
+        sender.send({"before": 1})  # waits for the first frame
+
+        def refused() -> None:
+            raise RuntimeError("refused at enqueue")
+
+        loop.wait_for_frame(refused)
+        sender.send({"after": 1})
+        assert len(loop.waiting) == 3
+        assert loop.run(frames=1) == 1  # the first frame fails as it opens: discarded
+        assert loop.history[0].error == "RuntimeError('refused at enqueue')"
+        assert len(loop.waiting) == 2  # the refused request is gone, the other two wait
+        assert loop.run(frames=1) == 1 and loop.history[-1].error is None
+        receiver.drain(timeout=2.0)
+        sender.close()
+    assert not loop.waiting
+    assert receiver.payloads == [{"before": 1}, {"after": 1}]  # each sent once, in order
+
 # -- the display surface is followed (issue 16.3) ---------------------------------------------
 
 
