@@ -1,11 +1,17 @@
 """Stage 1 of a flush: coalesce. Of the entries sharing a ``_key``, only the last enqueued
-goes on; the others count as ``coalesced``."""
+goes on; the others count as ``coalesced``.
+
+A key whose ``__hash__`` or ``__eq__`` raises fails its own intent (``Scope._intent_failed``):
+under ``errors="continue"`` the rest of the flush goes on without it; under ``"raise"`` the
+error escapes naming the key, the other entries recorded as undispatched.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from ._record import KEY, PLAIN, key_of
+from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
     from ._scope import Scope
@@ -13,27 +19,75 @@ if TYPE_CHECKING:
 
 __all__ = ["coalesce"]
 
+#: stands for the key of an entry that failed, so that it neither survives nor coalesces
+_FAILED = object()
+_ABSENT = object()
+
 
 def coalesce(scope: Scope, entries: list[Any], stats: FlushStats) -> list[Any]:
     try:  # records only (the common case): len() of an Intent raises
         keys = [entry[KEY] if len(entry) > PLAIN else None for entry in entries]
     except TypeError:  # an Intent among them
         keys = [key_of(entry) for entry in entries]
-    last = dict(zip(keys, range(len(keys)), strict=True))  # each key's last position
-    last.pop(None, None)
-    if len(last) == len(entries) or not last:
-        return entries  # every key distinct, or none given: nothing coalesces
-    if None in keys:
+    failed = 0
+    last: dict[Any, int] | None
+    try:  # each key's last position
+        last = dict(zip(keys, range(len(keys)), strict=True))
+        unkeyed = last.pop(None, _ABSENT) is not _ABSENT  # some entry has no key
+    except Exception:
+        last = None
+    if last is None:  # some key cannot be hashed or compared: find it, fail only its intent
+        last, failed = _last_positions_failing_bad_keys(scope, entries, keys, stats)
+        unkeyed = True  # failed entries are left out by the general filter below
+    if not failed and (not last or len(last) == len(entries)):
+        return entries  # no key given, or every key distinct: nothing coalesces
+    winners = set(last.values())  # positions, so no key is hashed or compared again
+    if unkeyed:
         survivors = [
             entry for index, (entry, key) in enumerate(zip(entries, keys, strict=True))
-            if key is None or last[key] == index
+            if key is None or index in winners
         ]
-    else:
-        survivors = [entries[index] for index in sorted(last.values())]
-    stats.coalesced = len(entries) - len(survivors)
-    if scope._watching:  # the entries are intents (see Scope._needs_intents)
-        kept = {id(entry) for entry in survivors}
-        for entry in entries:
-            if id(entry) not in kept:
+    else:  # every entry keyed: the winners, in order
+        survivors = [entries[index] for index in sorted(winners)]
+    stats.coalesced = len(entries) - len(survivors) - failed
+    if scope._watching and stats.coalesced:  # the entries are intents (Scope._needs_intents)
+        for index, entry in enumerate(entries):
+            if keys[index] is not None and keys[index] is not _FAILED and index not in winners:
                 scope._tell("coalesced", entry)
     return survivors
+
+
+def _last_positions_failing_bad_keys(
+    scope: Scope, entries: list[Any], keys: list[Any], stats: FlushStats
+) -> tuple[dict[Any, int], int]:
+    """``{key: last position}`` built one entry at a time: an entry whose key raises is
+    failed and its key replaced by ``_FAILED`` in ``keys``. Returns the positions and the
+    number failed; under ``errors="raise"`` the first failure escapes instead."""
+    last: dict[Any, int] = {}
+    failed = 0
+    for index, key in enumerate(keys):
+        if key is None:
+            continue
+        try:
+            # a key whose __eq__ raises fails here, before a later key is blamed for it
+            key == key  # noqa: B015
+            last[key] = index
+        except Exception as exc:
+            keys[index] = _FAILED
+            failed += 1
+            intent = scope._intent_of(entries[index])
+            if not scope._intent_failed(intent, exc, stats):
+                if hasattr(exc, "add_note"):  # Python 3.11+
+                    exc.add_note(f"airlock: the _key {_describe(key)} of {intent} raised")
+                rest = [entry for position, entry in enumerate(entries) if position != index]
+                attach_undispatched(exc, intent, scope._intents_for(rest))
+                raise
+    return last, failed
+
+
+def _describe(key: object) -> str:
+    """The key's repr, or its type when that raises too."""
+    try:
+        return repr(key)
+    except Exception:
+        return f"<{type(key).__qualname__} object>"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from ._intent import Intent
     from ._scope import Scope
 
-__all__ = ["defaults", "hot_path_flags"]
+__all__ = ["check_scope_kwargs", "defaults", "hot_path_flags"]
 
 
 def hot_path_flags(
@@ -37,8 +38,25 @@ def hot_path_flags(
     return enqueue_hooked, fast_flush
 
 
+def check_scope_kwargs(scope_cls: type[Scope], scope_kwargs: dict[str, Any]) -> None:
+    """Raise ``TypeError`` if ``scope_cls(**scope_kwargs)`` could never be called."""
+    try:
+        signature = inspect.signature(scope_cls)
+    except (TypeError, ValueError):  # pragma: no cover - a constructor inspect cannot read
+        return
+    try:
+        signature.bind_partial(**scope_kwargs)
+    except TypeError as exc:
+        raise TypeError(
+            f"scope_kwargs {sorted(scope_kwargs)} do not fit {scope_cls.__qualname__}(): "
+            f"{exc}; pass only arguments its constructor accepts"
+        ) from None
+
+
 class _Defaults:
-    __slots__ = ("_paths", "executor", "policy", "scope_cls", "scope_kwargs")
+    __slots__ = (
+        "_fits", "_paths", "configured", "executor", "policy", "scope_cls", "scope_kwargs"
+    )
 
     def __init__(self) -> None:
         self.scope_cls: type[Scope] | None = None  # None means airlock.Scope
@@ -46,7 +64,11 @@ class _Defaults:
         self.executor: Executor = sync_executor
         #: Extra constructor arguments for every ``airlock.scope()``.
         self.scope_kwargs: dict[str, Any] = {}
+        #: what ``configure()`` set, by name (``get_configuration()`` reports None for the rest)
+        self.configured: dict[str, Any] = {}
         self._paths: tuple[bool, bool] | None = None
+        #: the class ``scope_kwargs`` were last found to fit (they are checked once per class)
+        self._fits: type[Scope] | None = None
 
     def paths(self) -> tuple[bool, bool]:
         """``hot_path_flags`` of a scope created with every default (cached)."""
@@ -54,6 +76,13 @@ class _Defaults:
         if paths is None:
             paths = self._paths = hot_path_flags(self.policy, self.executor, None, "raise", False)
         return paths
+
+    def check_kwargs_fit(self, scope_cls: type[Scope]) -> None:
+        """``check_scope_kwargs`` of the configured ``scope_kwargs`` for the class that is
+        about to receive them (once per class)."""
+        if self._fits is not scope_cls:
+            check_scope_kwargs(scope_cls, self.scope_kwargs)
+            self._fits = scope_cls
 
 
 defaults = _Defaults()

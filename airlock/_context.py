@@ -96,7 +96,8 @@ def policy(p: Policy) -> Iterator[None]:
     scope, outer = resolve(target)
     if scope is None:
         raise NoScopeError(
-            f"airlock.policy({p!r}) needs an open scope; wrap it in `with airlock.scope():`"
+            f"airlock.policy({p!r}) needs an open scope and was called without an active "
+            "airlock.scope(); wrap it in `with airlock.scope():`"
         )
     ambient = getattr(scope, "_ambient_policies", ())
     token = current_target.set(PolicyView(scope, (p, *(outer or ambient))))

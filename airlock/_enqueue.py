@@ -21,7 +21,7 @@ from ._intent import IntentOptions
 from ._policies import Policy
 from ._scope import Executor, Scope, effect_label
 
-__all__ = ["enqueue", "scope", "scoped"]
+__all__ = ["check_task", "enqueue", "scope", "scoped"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -111,11 +111,7 @@ def _enqueue_general(
             target._rich = True
             target._buffer.append((task, args, kwargs, None, None, None, None, (), target))
             return
-    if not callable(task) and type(task) is not Batch and not _is_task_object(task):
-        raise TypeError(
-            f"airlock.enqueue() needs a callable task, got {task!r} "
-            f"({type(task).__qualname__}); pass the function itself, not its result"
-        )
+    check_task(task, "airlock.enqueue()")
     if type(target) is PolicyView:
         if target.accepting and (callable(task) or type(task) is Batch):
             _append_viewed(target, task, args, kwargs, values)
@@ -153,9 +149,33 @@ def _options(values: tuple[Any, Any, Any, Any] | None) -> IntentOptions | None:
     return None if values is None else _new_options(IntentOptions, values)
 
 
+#: How the executors send a task object that is not callable: Celery (``apply_async``,
+#: ``delay``), Dramatiq (``send_with_options``, ``send``), Huey (``schedule``, or a
+#: ``task_class`` on a ``huey``: see ``_is_task_object``), Django Tasks (``enqueue``). Any
+#: executor may be the one that flushes it (a scope's can be replaced, an ancestor may
+#: capture it), so the check is by shape, not by the current executor.
+_SEND_METHODS = ("apply_async", "delay", "send_with_options", "send", "schedule", "enqueue")
+
+
 def _is_task_object(task: Any) -> bool:
-    """A task object its executor sends though it is not callable (a Django 6 ``@task``)."""
-    return callable(getattr(task, "enqueue", None))
+    """A task object an executor sends though it is not callable (a Django 6 ``@task``, an
+    object with ``delay``, ``send``..., or a Huey ``task_class`` on a ``huey``)."""
+    return any(callable(getattr(task, method, None)) for method in _SEND_METHODS) or (
+        callable(getattr(task, "task_class", None))
+        and callable(getattr(getattr(task, "huey", None), "enqueue", None))
+    )
+
+
+def check_task(task: Any, caller: str) -> None:
+    """Refuse, at the call, a task no executor could run: not callable, not a batch effect,
+    not a task object (see ``_SEND_METHODS``). ``caller`` names the call in the message."""
+    if callable(task) or type(task) is Batch or _is_task_object(task):
+        return
+    raise TypeError(
+        f"{caller} needs a callable task, got {task!r} ({type(task).__qualname__}); pass the "
+        "function itself, not its result (or a task object with apply_async, delay, send, "
+        "send_with_options, schedule or enqueue, for an executor that sends it)"
+    )
 
 
 _new_options = tuple.__new__
@@ -209,9 +229,9 @@ def _refuse(target: Any, label: str) -> NoReturn:
             "enqueue from domain code instead"
         )
     raise NoScopeError(
-        f"airlock.enqueue() of {label} was called with no scope open, so nothing will run "
-        "it; open a scope around the code that enqueues: `with airlock.scope():` (in a game "
-        "or UI loop, the frame's `with tick:`)"
+        f"airlock.enqueue() of {label} was called without an active airlock.scope() (no "
+        "scope open in this context), so nothing would run it; open a scope around the code "
+        "that enqueues: `with airlock.scope():` (in a game or UI loop, the frame's `with tick:`)"
     )
 
 
@@ -224,9 +244,9 @@ def scope(
 ) -> Scope:
     """Create a scope (use it as ``with airlock.scope(...) as s:``).
 
-    ``_cls`` picks the Scope class (default: ``airlock.configure(scope_cls=...)`` or ``Scope``);
-    other keyword arguments go to its constructor, after ``configure(scope_kwargs=...)``'s
-    (the ones given here win).
+    ``_cls`` picks the Scope class (default: ``airlock.configure(scope_cls=...)`` or ``Scope``),
+    built with keyword arguments only: ``policy``, ``executor`` and the others given here,
+    after ``configure(scope_kwargs=...)``'s (the ones given here win).
     """
     if (
         policy is None and executor is None and _cls is None and not scope_kwargs
@@ -235,8 +255,10 @@ def scope(
         return Scope()  # the common call, without building keyword arguments
     cls = _cls or defaults.scope_cls or Scope
     if defaults.scope_kwargs:
+        defaults.check_kwargs_fit(cls)
         scope_kwargs = {**defaults.scope_kwargs, **scope_kwargs}
-    return cls(policy, executor=executor, **scope_kwargs)
+    # by keyword: a subclass may take only ``**kwargs`` (airlock-py's documented pattern)
+    return cls(policy=policy, executor=executor, **scope_kwargs)
 
 
 @overload

@@ -174,12 +174,21 @@ class Intent(_IntentFields):
     __hash__ = None  # type: ignore[assignment]  # kwargs may be unhashable
 
     def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the intent's own data (task, arguments, name, options, origin, key), not
+        the scope or local policies it was enqueued under: they are the sender's process."""
         return (
             Intent,
             (
                 self.task, self.args, self.kwargs, self._name, self._dispatch_options,
-                self.origin, self.key, self.local_policies, self.scope,
+                self.origin, self.key,
             ),
+        )
+
+    def __copy__(self) -> Intent:
+        """A twin in the same process: the same data, scope and local policies."""
+        return Intent(
+            self.task, self.args, self.kwargs, self._name, self._dispatch_options,
+            self.origin, self.key, self.local_policies, self.scope,
         )
 
     @property
@@ -211,11 +220,13 @@ class Intent(_IntentFields):
         return f"{self.name}({', '.join(parts)})"
 
     def __repr__(self) -> str:
+        """``Intent('name', args=(...), kwargs={...})`` as airlock-py shows it, then the
+        options that are set."""
         extra = ""
         if self._dispatch_options:
-            extra += f" dispatch_options={self._dispatch_options!r}"
+            extra += f", dispatch_options={self._dispatch_options!r}"
         if self.key is not None:
-            extra += f" key={self.key!r}"
+            extra += f", key={self.key!r}"
         if self.origin is not None:
-            extra += f" origin={self.origin!r}"
-        return f"<Intent {self}{extra}>"
+            extra += f", origin={self.origin!r}"
+        return f"Intent({self.name!r}, args={self.args!r}, kwargs={self.kwargs!r}{extra})"

@@ -87,17 +87,17 @@ class DropAll(Policy):
 
 
 class AssertNoEffects(Policy):
-    """Raise ``PolicyViolation`` as soon as any intent is enqueued (or captured) under it."""
+    """Raise ``PolicyViolation`` as soon as any intent is enqueued under it; an intent a nested
+    scope hands it at flush is refused (counted in ``stats.dropped``)."""
 
     def on_enqueue(self, intent: Intent) -> None:
         raise PolicyViolation(
-            f"{intent} was enqueued under AssertNoEffects(); this code path must not produce "
-            "side effects — remove the enqueue or run it under another policy"
+            f"{intent} was enqueued under AssertNoEffects(); Unexpected side effect: this code "
+            "path must not produce any — remove the enqueue or run it under another policy"
         )
 
     def allows(self, intent: Intent) -> bool:
-        self.on_enqueue(intent)
-        return False  # pragma: no cover - on_enqueue always raises
+        return False  # the protocol's answer, as in airlock-py; the loud refusal is on_enqueue
 
     def __repr__(self) -> str:
         return "AssertNoEffects()"

@@ -26,7 +26,7 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
-from ._configure import configure, get_configuration
+from ._configure import configure, get_configuration, reset_configuration
 from ._policies import AssertNoEffects, DropAll, Policy, check_policy
 from .testing import EnqueueRecorder
 
@@ -121,8 +121,9 @@ def _airlock_configuration_restored() -> Iterator[None]:
     """Undo the test's ``airlock.configure()`` calls. A plugin's autouse fixture is set up
     before any other function-scoped fixture, and torn down after them; what fixtures of wider
     scope configured before it is kept."""
-    saved = get_configuration()
+    saved = get_configuration()  # None where nothing was configured
     yield
+    reset_configuration()
     configure(**saved)
 
 

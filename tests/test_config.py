@@ -68,7 +68,7 @@ def test_tick_scope_uses_configured_policy_and_executor() -> None:
         ({"executor": "celery"}, "executor must be a callable"),
         ({"scope_kwargs": [("errors", "continue")]}, "scope_kwargs must be a dict"),
         ({"scope_kwargs": {"executor": print}}, r"cannot set \['executor'\]"),
-        ({"scope_kwargs": {"colour": "red"}}, r"do not fit Scope\(\)"),
+        ({"scope_cls": Counting, "scope_kwargs": {"colour": "red"}}, r"do not fit Counting\(\)"),
     ],
 )
 def test_configure_rejects_bad_values(kwargs: dict[str, Any], message: str) -> None:
@@ -95,7 +95,7 @@ def test_get_configuration_is_a_detached_copy() -> None:
     assert config == {
         "scope_cls": Counting,
         "policy": policy,
-        "executor": sync_executor,
+        "executor": None,  # not configured: the built-in default applies
         "scope_kwargs": {"errors": "continue"},
     }
     config["scope_kwargs"]["errors"] = "raise"
@@ -111,8 +111,7 @@ def test_reset_configuration_restores_every_default() -> None:
     )
     airlock.reset_configuration()
     config = airlock.get_configuration()
-    assert config["scope_cls"] is airlock.Scope and config["executor"] is sync_executor
-    assert isinstance(config["policy"], airlock.AllowAll) and config["scope_kwargs"] == {}
+    assert config == {"scope_cls": None, "policy": None, "executor": None, "scope_kwargs": {}}
     log: list[int] = []
     with airlock.scope() as s:
         airlock.enqueue(log.append, 1)
@@ -146,3 +145,70 @@ def test_scope_kwargs_are_checked_against_the_configured_scope_class() -> None:
     with pytest.raises(TypeError, match="do not fit Scope"):
         airlock.configure(scope_cls=airlock.Scope)  # Scope() takes no tag=
     assert airlock.get_configuration()["scope_cls"] is Tagged
+
+
+def test_get_configuration_reports_only_what_was_configured() -> None:
+    assert airlock.get_configuration() == {
+        "scope_cls": None, "policy": None, "executor": None, "scope_kwargs": {}
+    }
+    policy = airlock.DropAll()
+    airlock.configure(policy=policy)
+    assert airlock.get_configuration() == {
+        "scope_cls": None, "policy": policy, "executor": None, "scope_kwargs": {}
+    }
+    s = airlock.scope()  # the defaults are resolved when a scope is made
+    assert type(s) is airlock.Scope and s.policy is policy and s.executor is sync_executor
+
+
+def test_configure_with_none_keeps_the_value() -> None:
+    policy = airlock.DropAll()
+    airlock.configure(scope_cls=Counting, policy=policy, executor=print)
+    airlock.configure(scope_cls=None, policy=None, executor=None, scope_kwargs=None)
+    config = airlock.get_configuration()
+    assert (config["scope_cls"], config["policy"], config["executor"]) == (Counting, policy, print)
+
+
+class KeywordScope(airlock.Scope):
+    """airlock-py's documented subclass pattern: keyword arguments only."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.custom_arg = kwargs.pop("custom_arg", None)
+        super().__init__(**kwargs)
+
+
+def test_a_configured_scope_class_is_built_by_keyword() -> None:
+    airlock.configure(scope_cls=KeywordScope)
+    log: list[int] = []
+    with airlock.scope(airlock.DropAll()) as s:
+        airlock.enqueue(log.append, 1)
+    assert type(s) is KeywordScope and isinstance(s.policy, airlock.DropAll) and log == []
+
+    @airlock.scoped(executor=lambda intent: log.append(2))
+    def handler() -> airlock.Scope | None:
+        airlock.enqueue(print)
+        return airlock.get_current_scope()
+
+    assert type(handler()) is KeywordScope and log == [2]
+    assert type(airlock.scope(_cls=KeywordScope, custom_arg=1)) is KeywordScope
+
+
+@pytest.mark.parametrize("class_first", [True, False])
+def test_scope_kwargs_fit_the_class_configured_before_or_after(class_first: bool) -> None:
+    if class_first:
+        airlock.configure(scope_cls=KeywordScope)
+    airlock.configure(scope_kwargs={"custom_arg": "request"})
+    if not class_first:
+        airlock.configure(scope_cls=KeywordScope)
+    s = airlock.scope()
+    assert type(s) is KeywordScope and s.custom_arg == "request"
+
+
+def test_scope_kwargs_for_no_configured_class_are_checked_when_a_scope_is_made() -> None:
+    airlock.configure(scope_kwargs={"colour": "red"})  # a scope_cls may still come
+    message = r"scope_kwargs \['colour'\] do not fit Scope\(\).*pass only arguments"
+    with pytest.raises(TypeError, match=message):
+        airlock.scope()
+    with pytest.raises(TypeError, match=message):
+        airlock.scoped()(print)()
+    with pytest.raises(TypeError, match=r"do not fit Counting\(\)"):
+        airlock.scope(_cls=Counting)

@@ -178,3 +178,65 @@ def test_no_scope_error_never_names_a_private_function() -> None:
     message = str(info.value)
     assert "_present" not in message and "Redraw" not in message
     assert "with airlock.scope():" in message and "directly" not in message
+
+
+def test_no_scope_error_keeps_airlock_py_key_phrase() -> None:
+    """``pytest.raises(..., match=...)`` written against airlock-py keeps working."""
+    with pytest.raises(airlock.NoScopeError, match=r"without an active airlock\.scope\(\)"):
+        airlock.enqueue(print)
+    with pytest.raises(airlock.NoScopeError, match=r"without an active airlock\.scope\(\)"):  # noqa: SIM117
+        with airlock.policy(airlock.DropAll()):
+            pass
+
+
+class _Sends:
+    """A task object that is not callable: its executor sends it through ``method``."""
+
+    def __init__(self, method: str, sent: list[tuple[str, tuple[Any, ...]]]) -> None:
+        setattr(self, method, lambda *args, **kwargs: sent.append((method, args)))
+        self.method = method
+
+
+@pytest.mark.parametrize(
+    "method", ["apply_async", "delay", "send", "send_with_options", "schedule", "enqueue"]
+)
+def test_a_task_object_an_executor_can_send_is_accepted(method: str) -> None:
+    sent: list[tuple[str, tuple[Any, ...]]] = []
+
+    def sending_executor(intent: airlock.Intent) -> None:
+        getattr(intent.task, intent.task.method)(*intent.args)
+
+    task = _Sends(method, sent)
+    with airlock.scope(executor=sending_executor) as s:
+        airlock.enqueue(task, 1)
+        airlock.enqueue(task, 2, _name="named")
+        with airlock.policy(airlock.AllowAll()):
+            airlock.enqueue(task, 3)
+    assert sent == [(method, (1,)), (method, (2,)), (method, (3,))]
+    assert s.stats.dispatched == 3
+
+
+def test_a_task_object_the_default_executor_cannot_call_fails_at_flush_counted() -> None:
+    task = _Sends("delay", [])
+    with pytest.raises(TypeError, match="not callable"), airlock.scope() as s:
+        airlock.enqueue(task, 1)
+    assert s.stats.failed == 1 and s.stats.balance_error() is None
+
+
+@pytest.mark.parametrize("task", [42, "send_email", None, [print]])
+def test_what_no_executor_can_run_is_refused_at_the_call(task: object) -> None:
+    with airlock.scope() as s:
+        with pytest.raises(TypeError, match=r"airlock\.enqueue\(\) needs a callable task, got"):
+            airlock.enqueue(task)
+        with pytest.raises(TypeError, match="needs a callable task"):
+            airlock.enqueue(task, _name="x")
+    assert s.stats.enqueued == 0
+
+
+def test_check_task_names_the_caller() -> None:
+    from airlock._enqueue import check_task
+
+    check_task(print, "tick.post()")
+    check_task(_Sends("send", []), "tick.post()")
+    with pytest.raises(TypeError, match=r"^tick\.post\(\) needs a callable task, got 3 \(int\)"):
+        check_task(3, "tick.post()")

@@ -162,9 +162,14 @@ def test_failing_executor_on_the_fast_path_reports_too() -> None:
     assert (s.stats.dispatched, s.stats.failed) == (1, 1)
 
 
+class RefusesLoudly(airlock.Policy):
+    def allows(self, intent: airlock.Intent) -> bool:
+        raise airlock.PolicyViolation(f"{intent} refused")
+
+
 def test_a_policy_error_at_flush_fails_that_intent_and_reports_the_rest() -> None:
     with pytest.raises(airlock.PolicyViolation) as info, airlock.scope(  # noqa: SIM117
-        policy=airlock.AssertNoEffects()
+        policy=RefusesLoudly()
     ) as s:
         with airlock.scope():
             airlock.enqueue(effect, [], "a")

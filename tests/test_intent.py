@@ -49,10 +49,17 @@ def test_str_shortens_long_arguments() -> None:
     assert len(text) < 80
 
 
+def test_repr_shows_the_args_tuple_as_airlock_py_does() -> None:
+    assert repr(Intent(send_email, (1,), {"to": "a"})) == (
+        "Intent('send_email', args=(1,), kwargs={'to': 'a'})"
+    )
+
+
 def test_repr_shows_options_key_and_origin() -> None:
     intent = Intent(send_email, (1,), dispatch_options={"queue": "q"}, key="k", origin="view")
     assert repr(intent) == (
-        "<Intent send_email(1) dispatch_options={'queue': 'q'} key='k' origin='view'>"
+        "Intent('send_email', args=(1,), kwargs={}, dispatch_options={'queue': 'q'}, "
+        "key='k', origin='view')"
     )
 
 
@@ -110,6 +117,37 @@ def test_intent_builds_by_keyword_and_stores_args_as_a_tuple() -> None:
     assert intent.kwargs == {} and intent.origin is None and intent.dispatch_options == {}
     assert type(intent) is Intent
     assert Intent(send_email).args == () and Intent(send_email).kwargs == {}
+
+
+def test_a_pickled_intent_carries_its_own_data_not_its_scope() -> None:
+    with airlock.scope() as s:
+        for user_id in range(10_000):
+            airlock.enqueue(send_email, user_id, _key=user_id, _origin="signup")
+    intent = s.intents[0]
+    data = pickle.dumps(intent)
+    assert len(data) < 500  # the scope holds 10,000 intents
+    twin = pickle.loads(data)
+    assert (twin.task, twin.args, twin.key, twin.origin) == (send_email, (0,), 0, "signup")
+    assert twin.scope is None and twin.local_policies == ()
+
+
+def test_an_intent_from_a_tick_pickles() -> None:
+    tick = airlock.tick_scope()
+    with tick, airlock.policy(airlock.AllowAll()):
+        airlock.enqueue(send_email, 7, _dispatch_options={"queue": "mail"})
+    intent = tick.intents[0]
+    assert intent.scope is tick
+    twin = pickle.loads(pickle.dumps(intent))
+    assert (twin.args, twin.dispatch_options, twin.scope) == ((7,), {"queue": "mail"}, None)
+    tick.close()
+
+
+def test_a_copy_is_a_twin_with_the_same_provenance() -> None:
+    with airlock.scope() as s:
+        airlock.enqueue(send_email, 1, _name="mail")
+    intent = s.intents[0]
+    twin = copy.copy(intent)
+    assert twin is not intent and twin.scope is s and twin.name == "mail"
 
 
 def test_intent_copies_and_pickles_as_equal_data() -> None:

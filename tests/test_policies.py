@@ -47,12 +47,21 @@ def test_assert_no_effects_raises_at_the_enqueue() -> None:
     assert s.intents == []
 
 
-def test_assert_no_effects_refuses_captured_intents_at_flush() -> None:
+def test_assert_no_effects_message_keeps_airlock_py_key_phrase() -> None:
+    with airlock.scope(policy=airlock.AssertNoEffects()):  # noqa: SIM117
+        with pytest.raises(airlock.PolicyViolation, match="Unexpected side effect"):
+            airlock.enqueue(ping, [], "a")
+
+
+def test_assert_no_effects_allows_nothing_and_drops_captured_intents_counted() -> None:
+    with airlock.scope() as s:
+        airlock.enqueue(ping, [], "a")
+    assert airlock.AssertNoEffects().allows(s.intents[0]) is False  # airlock-py's answer
     log: list[str] = []
     policy = airlock.AssertNoEffects()
-    with pytest.raises(airlock.PolicyViolation), airlock.scope(policy=policy), airlock.scope():
+    with airlock.scope(policy=policy) as outer, airlock.scope():
         airlock.enqueue(ping, log, "a")
-    assert log == []
+    assert log == [] and outer.stats.dropped == 1 and outer.stats.balance_error() is None
 
 
 def test_block_tasks_drops_by_name() -> None:

@@ -129,3 +129,30 @@ def test_a_request_enqueues_tasks_after_its_response(tasks: Any, effect_log: Log
     finally:
         effects.TASKS.clear()
     assert queued() == [("send_digest", "mail", 0, "READY")]
+
+
+class EnqueueOnly:
+    """A task object with ``enqueue`` and no ``using`` (a thin wrapper over a real task)."""
+
+    def __init__(self, task: Any) -> None:
+        self.task = task
+        self.name = "app.tasks.enqueue_only"
+
+    def enqueue(self, *args: Any, **kwargs: Any) -> Any:
+        return self.task.enqueue(*args, **kwargs)
+
+
+def test_a_task_without_using_is_enqueued_without_its_options_and_logged_once(
+    tasks: Any, effect_log: Log, caplog: pytest.LogCaptureFixture
+) -> None:
+    task = EnqueueOnly(tasks.send_welcome)
+    with caplog.at_level("WARNING", logger="airlock"), airlock.scope(
+        executor=django_tasks_executor
+    ) as scope:
+        airlock.enqueue(task, 1, _dispatch_options={"priority": 5})
+        airlock.enqueue(task, 2, _dispatch_options={"priority": 5})
+    assert effect_log == [("send_welcome", (1, "hello")), ("send_welcome", (2, "hello"))]
+    assert scope.stats.dispatched == 2 and scope.stats.failed == 0
+    warnings = [r.getMessage() for r in caplog.records if "has no using()" in r.getMessage()]
+    assert len(warnings) == 1 and "app.tasks.enqueue_only" in warnings[0]
+    assert "['priority']" in warnings[0]

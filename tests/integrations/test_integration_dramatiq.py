@@ -87,3 +87,20 @@ def test_an_object_with_only_send_goes_through_send() -> None:
     task = only_method("send")
     assert dramatiq_executor(airlock.Intent(task, (1,), {"n": 2})) == "sent by send"
     assert task.sent == [((1,), {"n": 2})]
+
+
+class SendOnly:
+    """Not callable: a handle that only sends the real actor (as a proxy or a registry may)."""
+
+    def __init__(self, actor: Any) -> None:
+        self.send_with_options = actor.send_with_options
+        self.actor_name = actor.actor_name
+
+
+def test_a_task_object_that_is_not_callable_is_enqueued_and_sent(broker: StubBroker) -> None:
+    square = make_actor(broker)
+    with airlock.scope(executor=dramatiq_executor) as s:
+        airlock.enqueue(SendOnly(square), 5)
+    broker.join(square.queue_name, timeout=10_000)
+    assert RAN == [(25, {})] and s.stats.dispatched == 1
+    assert s.intents[0].name == "airlock_square"

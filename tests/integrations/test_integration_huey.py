@@ -106,3 +106,18 @@ def test_a_task_is_recognised_by_what_it_offers_not_its_class(app: Any) -> None:
     while app.scheduled_count() == 0 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert app.scheduled_count() == 1
+
+
+class OnlyHuey:
+    """Not callable: it offers only what huey_executor sends a task through."""
+
+    def __init__(self, inner: Any) -> None:
+        self.huey = inner.huey
+        self.task_class = inner.task_class
+
+
+def test_a_task_object_that_is_not_callable_is_enqueued_and_sent(app: Any) -> None:
+    with airlock.scope(executor=huey_executor) as s:
+        airlock.enqueue(OnlyHuey(app.airlock_triple), 3, _dispatch_options={"priority": 1})
+    wait_for(1)
+    assert RAN == [(9, 1)] and s.stats.dispatched == 1

@@ -16,6 +16,7 @@ from django.conf import settings  # type: ignore[import-untyped]
 from django.core.exceptions import ImproperlyConfigured  # type: ignore[import-untyped]
 from django.utils.module_loading import import_string  # type: ignore[import-untyped]
 
+from ..._config import check_scope_kwargs
 from ..._executor import Executor
 from ..._policies import Policy, check_policy
 from ..._scope import Scope
@@ -49,7 +50,8 @@ class AirlockSettings:
     scope_kwargs: Mapping[str, Any] = field(default_factory=dict)
 
     def new_scope(self) -> Scope:
-        return self.scope_cls(self.policy, executor=self.executor, **self.scope_kwargs)
+        """The request's scope, built by keyword (a subclass may take only ``**kwargs``)."""
+        return self.scope_cls(policy=self.policy, executor=self.executor, **self.scope_kwargs)
 
 
 def _fail(key: str, problem: str) -> ImproperlyConfigured:
@@ -135,13 +137,13 @@ def load_settings() -> AirlockSettings:
 
 def validate_settings() -> AirlockSettings:
     """Check ``settings.AIRLOCK`` now (unknown keys, bad paths, bad values) and return it,
-    raising ``ImproperlyConfigured`` that names the key and an example. A scope is built once
-    to check ``SCOPE_KWARGS`` against the scope class."""
+    raising ``ImproperlyConfigured`` that names the key and an example. ``SCOPE_KWARGS`` are
+    checked against the class that receives them (``SCOPE``), and a scope is built once."""
     airlock_settings = load_settings()
+    scope_cls = airlock_settings.scope_cls
     try:
+        check_scope_kwargs(scope_cls, dict(airlock_settings.scope_kwargs))
         airlock_settings.new_scope()
-    except TypeError as exc:
-        raise _fail(
-            "SCOPE_KWARGS", f"does not fit {airlock_settings.scope_cls.__qualname__} ({exc})"
-        ) from exc
+    except (TypeError, ValueError) as exc:
+        raise _fail("SCOPE_KWARGS", f"does not fit {scope_cls.__qualname__} ({exc})") from exc
     return airlock_settings

@@ -11,7 +11,7 @@ class AirlockConfig(AppConfig):  # type: ignore[misc]
     """Validates ``settings.AIRLOCK`` during ``django.setup()``."""
 
     name = "airlock.integrations.django"
-    label = "airlock"
+    label = "airlock_django"  # airlock-py's label: apps.get_app_config("airlock_django")
     verbose_name = "airlock"
 
     def ready(self) -> None:

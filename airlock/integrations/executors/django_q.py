@@ -3,7 +3,10 @@
 django-q runs any function its cluster can import, so "a task" here means a function reachable
 by its module and name. Lambdas, closures and bound methods cannot be shipped to a cluster and
 are called directly. ``intent.dispatch_options`` are passed as ``q_options`` (``group``,
-``timeout``, ``hook``, ``sync``, ``task_name``...), so they never collide with task kwargs.
+``timeout``, ``hook``, ``sync``, ``task_name``...); a call with no options is
+``async_task(task, *args, **kwargs)``, as airlock-py makes it. django-q takes a task keyword
+argument named like one of its options for itself, so such a call fails (``TypeError``)
+instead of losing the argument.
 """
 
 from __future__ import annotations
@@ -37,12 +40,31 @@ def is_importable(task: object) -> bool:
     return found is task
 
 
+#: keyword arguments ``async_task`` takes as its own options (unless ``q_options`` has them)
+_Q_OPTION_NAMES = frozenset((
+    "ack_failure", "broker", "cached", "chain", "cluster", "group", "hook", "iter_cached",
+    "iter_count", "q_options", "save", "sync", "task_name", "timeout",
+))
+
+
 def django_q_executor(intent: Intent) -> Any:
-    """``async_task(task, *args, q_options=dispatch_options, **kwargs)``; call non-importables."""
+    """``async_task(task, *args, **kwargs)``, with ``q_options=dispatch_options`` when there
+    are options; call non-importables. A task keyword django-q would take as its own option
+    (``group``, ``timeout``...) fails the intent with ``TypeError``."""
     if not is_importable(intent.task):
         return sync_executor(intent)
     from django_q.tasks import async_task  # type: ignore[import-untyped]  # needs Django apps
 
-    return async_task(
-        intent.task, *intent.args, q_options=dict(intent.dispatch_options), **intent.kwargs
+    options = intent.dispatch_options
+    taken = sorted(
+        name for name in _Q_OPTION_NAMES.intersection(intent.kwargs)
+        if name in ("q_options", "task_name") or name not in options
     )
+    if taken:  # django-q would pass them to itself, not to the task: refuse, never lose them
+        raise TypeError(
+            f"django-q takes the keyword argument(s) {taken} of {intent} as its own "
+            "options, so the task would never get them; rename the task's parameter(s)"
+        )
+    if options:
+        return async_task(intent.task, *intent.args, q_options=dict(options), **intent.kwargs)
+    return async_task(intent.task, *intent.args, **intent.kwargs)

@@ -3,7 +3,8 @@
 A task object (anything with ``enqueue``, such as a ``@task``) goes through
 ``task.using(**dispatch_options).enqueue(*args, **kwargs)``: the options are those of
 ``Task.using()`` (``priority``, ``run_after``, ``queue_name``, ``backend``) and without any
-the task is enqueued as declared. A plain callable is called.
+the task is enqueued as declared. A task object with ``enqueue`` but no ``using`` is enqueued
+without its options (a warning says so, once per task). A plain callable is called.
 
 A ``@task`` is not callable, so only a scope whose executor knows task objects can dispatch
 it: configure this executor (``AIRLOCK = {"EXECUTOR": ...}`` or ``airlock.configure()``).
@@ -11,8 +12,10 @@ it: configure this executor (``AIRLOCK = {"EXECUTOR": ...}`` or ``airlock.config
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
+from ..._intent import qualified_task_name
 from .._extras import missing_extra
 from .sync import sync_executor
 
@@ -33,6 +36,8 @@ if TYPE_CHECKING:
 
 __all__ = ["django_tasks_executor"]
 
+logger = logging.getLogger("airlock")
+
 
 def django_tasks_executor(intent: Intent) -> Any:
     """``task.using(**dispatch_options).enqueue(*args, **kwargs)``; call a plain callable.
@@ -45,5 +50,24 @@ def django_tasks_executor(intent: Intent) -> Any:
         return sync_executor(intent)
     options = intent.dispatch_options
     if options:
-        enqueue = task.using(**options).enqueue
+        using = getattr(task, "using", None)
+        if callable(using):
+            enqueue = using(**options).enqueue
+        else:
+            _warn_options_ignored(task, options)
     return enqueue(*intent.args, **intent.kwargs)
+
+
+_warned: set[str] = set()
+
+
+def _warn_options_ignored(task: Any, options: dict[str, Any]) -> None:
+    """A task object with ``enqueue`` but no ``using()`` cannot take options: say so once
+    per task (the effect still goes out, enqueued as declared)."""
+    name = qualified_task_name(task)
+    if name not in _warned:
+        _warned.add(name)
+        logger.warning(
+            "airlock: %s has no using(), so its dispatch options %s are ignored; it is "
+            "enqueued as declared (logged once per task)", name, sorted(options),
+        )
