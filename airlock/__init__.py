@@ -7,12 +7,14 @@ Scopes decide *when* (``airlock.scope()``, ``airlock.tick_scope()``), policies d
 """
 
 from ._batch import Batch, batch
+from ._cadence import Cadence, debounce, throttle
 from ._configure import configure, get_configuration, reset_configuration
 from ._context import get_current_scope, policy
 from ._current import get_enqueue_target, reset_current_scope, set_current_scope
 from ._enqueue import enqueue, scope, scoped
 from ._errors import (
     AirlockError,
+    BacklogFullError,
     NoScopeError,
     PolicyEnqueueError,
     PolicyViolation,
@@ -22,7 +24,7 @@ from ._errors import (
 from ._executor import Executor
 from ._greenlet import check_greenlet as _check_greenlet
 from ._intent import Intent
-from ._observe import Observer
+from ._observe import Observer, report_background_failure
 from ._ordering import by_phase, phase
 from ._policies import AllowAll, AssertNoEffects, BlockTasks, DropAll, LogOnFlush, Policy
 from ._scope import FlushStats, Scope
@@ -34,8 +36,10 @@ __all__ = [
     "AirlockError",
     "AllowAll",
     "AssertNoEffects",
+    "BacklogFullError",
     "Batch",
     "BlockTasks",
+    "Cadence",
     "DropAll",
     "Executor",
     "FlushStats",
@@ -53,17 +57,20 @@ __all__ = [
     "batch",
     "by_phase",
     "configure",
+    "debounce",
     "enqueue",
     "get_configuration",
     "get_current_scope",
     "get_enqueue_target",
     "phase",
     "policy",
+    "report_background_failure",
     "reset_configuration",
     "reset_current_scope",
     "scope",
     "scoped",
     "set_current_scope",
+    "throttle",
     "tick_scope",
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "AirlockError",
+    "BacklogFullError",
     "NoScopeError",
     "PolicyEnqueueError",
     "PolicyViolation",
@@ -30,6 +31,10 @@ class PolicyEnqueueError(UsageError):
 
 class ScopeStateError(AirlockError):
     """A scope was asked to do something its lifecycle state does not allow."""
+
+
+class BacklogFullError(AirlockError):
+    """``tick.post()`` found the tick's inbox full (``max_pending``) under ``on_full="raise"``."""
 
 
 class PolicyViolation(AirlockError):

@@ -26,7 +26,9 @@ __all__ = [
     "check_observers",
     "hook_failed",
     "notify_flushed",
+    "report_background_failure",
     "tell",
+    "tell_after_flush",
     "watches_intents",
 ]
 
@@ -49,7 +51,8 @@ class Observer:
         """The executor took an intent without raising."""
 
     def failed(self, intent: Intent, error: BaseException) -> None:
-        """The executor raised for an intent."""
+        """The executor raised for an intent, or its work failed or was cancelled after the
+        flush (see ``report_background_failure``; ``error`` is then a ``CancelledError``)."""
 
     def discarded(self, intent: Intent) -> None:
         """An intent was thrown away with its scope (the scope exited with an error)."""
@@ -138,6 +141,43 @@ def hook_failed(self: Scope, exc: BaseException, observer: Observer, hook: str) 
         self._hook_failure = (exc, where, failure[2] + 1)
     else:
         self._hook_failure = (failure[0], failure[1], failure[2] + 1)
+
+def report_background_failure(
+    intent: Intent, error: BaseException, scope: Scope | None = None
+) -> None:
+    """Tell ``Observer.failed`` of ``scope`` (default: ``intent.scope``, the scope it was
+    enqueued in) that ``intent``'s work failed or was cancelled after its flush ended (a task,
+    a worker thread, a commit).
+
+    For executors whose work ends after the flush returned. Runs on the thread where the work
+    ended; see ``tell_after_flush`` for how observer errors are handled.
+    """
+    if scope is None:
+        scope = intent.scope
+        if scope is None:
+            return
+    tell_after_flush(scope, "failed", intent, error)
+
+
+def tell_after_flush(scope: Scope, hook: str, intent: Intent, *args: Any) -> None:
+    """Call ``hook`` on every observer of ``scope`` about ``intent`` once the flush is over
+    (no flush is left to report their errors). One that raises is logged and the others still
+    hear; an interrupt (``KeyboardInterrupt``) raised by one is raised again after all heard.
+    """
+    interrupt: BaseException | None = None
+    for observer in scope.observers:
+        try:
+            getattr(observer, hook)(intent, *args)
+        except BaseException as exc:
+            logger.error(
+                "airlock: observer %s.%s raised when told about %s after its flush",
+                type(observer).__qualname__, hook, intent, exc_info=exc,
+            )
+            if interrupt is None and not isinstance(exc, Exception):
+                interrupt = exc
+    if interrupt is not None:
+        raise interrupt
+
 
 def _report_hook_failure(
     self: Scope, exc: BaseException, where: str, count: int, failing: bool

@@ -314,3 +314,37 @@ def test_an_observer_of_flushes_only_keeps_the_plain_paths_and_hears_every_frame
     assert all(type(entry) is tuple for entry in tick._buffer)
     assert not airlock._observe.watches_intents((observer,))
     assert airlock._observe.watches_intents((Log(),))
+
+
+class _RaisesOnFailed(airlock.Observer):
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def failed(self, intent: Intent, error: BaseException) -> None:
+        raise self.error
+
+
+def test_a_background_failure_reaches_every_observer_of_the_intents_scope(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 21: work that fails after its flush (a task, a thread) is told to the scope's
+    observers; one that raises is logged and does not hide it from the others."""
+    log = Log()
+    scope = airlock.scope(observers=[_RaisesOnFailed(RuntimeError("overlay")), log])
+    with scope:
+        airlock.enqueue(fx, "save")
+    intent = scope.intents[0]
+    airlock.report_background_failure(intent, TimeoutError("late"))
+    assert log.events[-1] == ("failed", "fx('save'): late")
+    assert "_RaisesOnFailed.failed raised when told about fx('save') after its flush" in caplog.text
+    airlock.report_background_failure(Intent(fx, ("orphan",)), ValueError())  # no scope: no-op
+
+
+def test_an_observer_interrupt_during_a_background_report_is_raised_after_all_heard() -> None:
+    log = Log()
+    scope = airlock.scope(observers=[_RaisesOnFailed(KeyboardInterrupt()), log])
+    with scope:
+        airlock.enqueue(fx, "save")
+    with pytest.raises(KeyboardInterrupt):
+        airlock.report_background_failure(scope.intents[0], TimeoutError("late"))
+    assert log.events[-1] == ("failed", "fx('save'): late")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,3 +49,79 @@ def test_a_chain_enqueued_as_a_signature_runs_on_the_redis_worker(redis_app: Any
     wait_for(3, timeout=20)
     assert scope.stats.dispatched == 2
     assert sorted(value for _, (value, _) in RAN) == [3, 10, 33] and INLINE == []
+
+
+# -- issue 21 item 11: the broker is down ------------------------------------------------------
+
+
+@pytest.fixture
+def stopped_redis_app() -> Iterator[Any]:
+    """An app whose Redis broker answered once, then was stopped (connections are refused)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )
+    try:
+        app = make_app(f"redis://127.0.0.1:{port}/0", "cache+memory://")
+        deadline = time.monotonic() + 10
+        while True:  # the first publish connects; it works once the server is up
+            try:
+                app.airlock_add.apply_async((0, 0), retry=False)
+                break
+            except Exception:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"redis-server did not start on port {port}")
+                time.sleep(0.05)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    yield app
+
+
+def flush_against(
+    app: Any, options: dict[str, Any], count: int
+) -> tuple[airlock.FlushStats, float]:
+    """Flush ``count`` publishes with ``options`` under errors="continue": stats, seconds."""
+    started = time.monotonic()
+    with airlock.scope(executor=celery_executor, errors="continue") as scope:
+        for n in range(count):
+            airlock.enqueue(app.airlock_add, n, n, _dispatch_options=options)
+    return scope.stats, time.monotonic() - started
+
+
+def test_with_the_broker_down_each_publish_fails_and_is_counted_failed(
+    stopped_redis_app: Any,
+) -> None:
+    """The documented bound, ``retry_policy={"max_retries": 0}``, makes each failed publish
+    return at once; the default retries first (about 0.6 s each, see docs/integrations/celery.md).
+    Either way every publish is counted failed, none is lost."""
+    from kombu.exceptions import OperationalError
+
+    fast, fast_seconds = flush_against(stopped_redis_app, {"retry_policy": {"max_retries": 0}}, 5)
+    default, default_seconds = flush_against(stopped_redis_app, {}, 2)
+    for stats in (fast, default):
+        assert stats.dispatched == 0 and stats.balance_error() is None
+        assert all(isinstance(exc, OperationalError) for _, exc in stats.failures)
+    assert (fast.failed, default.failed) == (5, 2)
+    assert fast_seconds < 10 and default_seconds < 10  # generous: no hang
+
+
+def test_with_the_broker_down_errors_raise_stops_at_the_first_publish(
+    stopped_redis_app: Any,
+) -> None:
+    from kombu.exceptions import OperationalError
+
+    bounded = {"retry_policy": {"max_retries": 0}}
+    with pytest.raises(OperationalError) as info, airlock.scope(
+        executor=celery_executor
+    ) as scope:
+        for n in range(3):
+            airlock.enqueue(stopped_redis_app.airlock_add, n, n, _dispatch_options=bounded)
+    assert (scope.stats.failed, scope.stats.undispatched) == (1, 2)
+    assert len(info.value.undispatched_intents) == 2  # type: ignore[attr-defined]

@@ -290,7 +290,61 @@ def test_scope_keeps_the_users_policy(effect_log: Log) -> None:
     assert effect_log == []
 
 
-def test_a_failing_dispatch_is_logged_and_the_others_still_run_on_commit(
+class FailedLog(airlock.Observer):
+    def __init__(self) -> None:
+        self.failed_calls: list[tuple[str, str]] = []
+        self.dropped_calls: list[str] = []
+
+    def failed(self, intent: airlock.Intent, error: BaseException) -> None:
+        self.failed_calls.append((str(intent.args[0]), str(error)))
+
+    def dropped(self, intent: airlock.Intent) -> None:
+        self.dropped_calls.append(str(intent.args[0]))
+
+
+def broken(label: str) -> None:
+    raise RuntimeError(f"{label} failed")
+
+
+def test_a_failing_effect_outside_a_transaction_fails_the_flush(effect_log: Log) -> None:
+    """Issue 21 item 6: counted failed, told to Observer.failed; errors="raise" stops there."""
+    from airlock_djangoapp.effects import record
+
+    from airlock.integrations.django import DjangoScope
+
+    seen = FailedLog()
+    with pytest.raises(RuntimeError, match="first failed") as info, DjangoScope(
+        observers=[seen]
+    ) as scope:
+        airlock.enqueue(broken, "first")
+        airlock.enqueue(record, "second")
+    stats = scope.stats
+    assert (stats.dispatched, stats.failed, stats.undispatched) == (0, 1, 1)
+    assert stats.balance_error() is None and effect_log == []
+    assert seen.failed_calls == [("first", "first failed")]
+    assert [i.args for i in info.value.undispatched_intents] == [("second",)]  # type: ignore[attr-defined]
+    assert [d.state for d in scope.deferred] == ["failed"]
+
+
+def test_a_failing_effect_outside_a_transaction_under_continue_is_logged(
+    effect_log: Log, caplog: pytest.LogCaptureFixture
+) -> None:
+    from airlock_djangoapp.effects import record
+
+    from airlock.integrations.django import DjangoScope
+
+    seen = FailedLog()
+    with DjangoScope(errors="continue", observers=[seen]) as scope:
+        airlock.enqueue(broken, "first")
+        airlock.enqueue(record, "second")
+    stats = scope.stats
+    assert (stats.dispatched, stats.failed, stats.balance_error()) == (1, 1, None)
+    assert [str(e) for _, e in stats.failures] == ["first failed"]
+    assert effect_log == [("second", False)] and seen.failed_calls == [("first", "first failed")]
+    assert "broken('first') failed" in caplog.text
+
+
+def test_a_dispatch_failing_at_the_commit_stops_the_scopes_rest_under_raise(
     effect_log: Log, caplog: pytest.LogCaptureFixture
 ) -> None:
     from airlock_djangoapp.effects import record
@@ -298,18 +352,108 @@ def test_a_failing_dispatch_is_logged_and_the_others_still_run_on_commit(
 
     from airlock.integrations.django import DjangoScope
 
-    def broken(label: str) -> None:
-        raise RuntimeError(f"{label} failed")
-
+    seen = FailedLog()
     with transaction.atomic():
-        with DjangoScope() as scope:
+        with DjangoScope(observers=[seen]) as scope:
             airlock.enqueue(broken, "first")
             airlock.enqueue(record, "second")
-        assert effect_log == []
-    assert effect_log == [("second", False)]  # robust: the failure did not stop the commit hooks
-    assert [d.state for d in scope.deferred] == ["failed", "ran"]
+        assert effect_log == [] and scope.stats.dispatched == 2  # handed to on_commit
+    stats = scope.stats
+    assert (stats.dispatched, stats.failed, stats.undispatched) == (0, 1, 1)
+    assert stats.balance_error() is None and effect_log == []
+    assert [d.state for d in scope.deferred] == ["failed", "undispatched"]
     assert str(scope.deferred[0].error) == "first failed"
-    assert "airlock dispatch of broken('first')" in caplog.text
+    assert seen.failed_calls == [("first", "first failed")]
+    # Django's robust on_commit logged the error, naming the intent
+    assert "airlock dispatch of" in caplog.text and "broken('first')" in caplog.text
+
+
+def test_a_dispatch_failing_at_the_commit_under_continue_lets_the_others_run(
+    effect_log: Log, caplog: pytest.LogCaptureFixture
+) -> None:
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    seen = FailedLog()
+    with transaction.atomic(), DjangoScope(errors="continue", observers=[seen]) as scope:
+        airlock.enqueue(broken, "first")
+        airlock.enqueue(record, "second")
+    stats = scope.stats
+    assert (stats.dispatched, stats.failed, stats.balance_error()) == (1, 1, None)
+    assert [str(e) for _, e in stats.failures] == ["first failed"]
+    assert effect_log == [("second", False)]
+    assert [d.state for d in scope.deferred] == ["failed", "ran"]
+    assert seen.failed_calls == [("first", "first failed")]
+    assert "broken('first') failed at the commit" in caplog.text
+
+
+def test_a_rolled_back_dispatch_counts_dropped_once_settled(effect_log: Log) -> None:
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    seen = FailedLog()
+    with transaction.atomic():
+        with DjangoScope(observers=[seen]) as scope:
+            airlock.enqueue(record, "x")
+        transaction.set_rollback(True)
+    assert scope.stats.dispatched == 1
+    scope.settle()
+    stats = scope.stats
+    assert (stats.dispatched, stats.dropped, stats.balance_error()) == (0, 1, None)
+    assert seen.dropped_calls == ["x"] and effect_log == []
+
+
+@pytest.mark.parametrize("errors", ["raise", "continue"])
+def test_a_request_whose_effect_fails_counts_it_and_tells_the_observers(
+    effect_log: Log, errors: str
+) -> None:
+    from airlock_djangoapp import effects
+    from airlock_djangoapp.effects import record
+    from django.test import Client, override_settings
+
+    seen = FailedLog()
+    effects.TASKS[:] = [broken, record]
+    kwargs = {"errors": errors, "observers": [seen]}
+    try:
+        with override_settings(AIRLOCK={"SCOPE_KWARGS": kwargs}):
+            response = Client(raise_request_exception=False).get("/enqueue-tasks/")
+    finally:
+        effects.TASKS.clear()
+    stats = response.wsgi_request.airlock_scope.stats
+    assert stats.failed == 1 and stats.balance_error() is None
+    assert seen.failed_calls == [("tasks", "tasks failed")]
+    if errors == "raise":  # the error leaves the middleware, as any error of the request
+        assert response.status_code == 500 and effect_log == [] and stats.undispatched == 1
+    else:
+        assert response.status_code == 200 and effect_log == [("tasks", False)]
+
+
+def test_a_request_inside_a_transaction_reports_a_failure_at_its_commit(
+    client, effect_log: Log
+) -> None:
+    from airlock_djangoapp import effects
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+    from django.test import Client, override_settings
+
+    seen = FailedLog()
+    effects.TASKS[:] = [broken, record]
+    try:
+        with override_settings(
+            AIRLOCK={"SCOPE_KWARGS": {"errors": "continue", "observers": [seen]}}
+        ), transaction.atomic():
+            response = Client().get("/enqueue-tasks/")
+            assert response.status_code == 200 and seen.failed_calls == []
+    finally:
+        effects.TASKS.clear()
+    stats = response.wsgi_request.airlock_scope.stats
+    assert (stats.dispatched, stats.failed, stats.balance_error()) == (1, 1, None)
+    assert seen.failed_calls == [("tasks", "tasks failed")]
+    assert effect_log == [("tasks", False)]
 
 
 def test_schedule_dispatch_can_be_overridden(effect_log: Log) -> None:
@@ -457,8 +601,9 @@ def test_app_config_validates_settings() -> None:
     from django.core.exceptions import ImproperlyConfigured
     from django.test import override_settings
 
+    config = next(c for c in apps.get_app_configs() if c.name == "airlock.integrations.django")
     with override_settings(AIRLOCK={"NOPE": 1}), pytest.raises(ImproperlyConfigured):
-        apps.get_app_config("airlock").ready()
+        config.ready()
 
 
 # -- end to end with a task queue ------------------------------------------------------------

@@ -4,8 +4,10 @@ Each request runs in a scope: ``enter()`` before the view, ``exit()`` after it, 
 ``flush()`` if ``should_flush(request, response)`` (default: the view did not raise and the
 status is below 400) and the scope's own ``should_flush(error)`` agree, else ``discard()``.
 A view that raised is seen through ``process_exception``, since Django turns the exception
-into a 500 response before it reaches this middleware. The scope is
-``request.airlock_scope``. Sync and async views.
+into a 500 response before it reaches this middleware. An effect that fails during the flush
+fails it as in any scope: under ``errors="raise"`` (the default) its error leaves the
+middleware (Django answers 500; the committed data stays), under ``"continue"`` it is logged.
+The scope is ``request.airlock_scope``. Sync and async views.
 """
 
 from __future__ import annotations
@@ -56,12 +58,14 @@ class AirlockMiddleware:
         except BaseException:
             scope.discard()  # a failing decision releases nothing, and leaves nothing waiting
             raise
-        if flush:
-            scope.flush()
-        else:
-            scope.discard()
-        if isinstance(scope, DjangoScope):
-            scope.settle()
+        try:  # a failing effect under errors="raise" fails the request, as any error does
+            if flush:
+                scope.flush()
+            else:
+                scope.discard()
+        finally:
+            if isinstance(scope, DjangoScope):
+                scope.settle()
 
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:

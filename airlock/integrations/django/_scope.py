@@ -4,10 +4,18 @@ Two rules, both through Django's ``transaction.on_commit``:
 
 * Each dispatch is deferred with ``schedule_dispatch(callback)``, by default
   ``transaction.on_commit(callback, using=..., robust=True)``: outside a transaction it runs
-  at once; inside one it waits for the commit and vanishes with a rollback. Robust: a failing
-  dispatch is logged by Django and does not stop the others. ``deferred`` tells what became of
-  each (``"waiting"``, ``"ran"``, ``"failed"``, ``"rolled back"``, the last one found by
-  ``settle()``, which the middleware calls at the end of each request).
+  at once; inside one it waits for the commit and vanishes with a rollback. ``deferred`` tells
+  what became of each (``"waiting"``, ``"ran"``, ``"failed"``, ``"undispatched"``,
+  ``"rolled back"``, the last one found by ``settle()``, which the middleware calls at the end
+  of each request).
+* A failing effect is a failure of the scope, as in any scope: counted in ``stats.failed`` and
+  told to ``Observer.failed``, ``errors=`` deciding the rest. One that runs during the flush
+  (no transaction) fails it like any effect. One that runs at the commit, after the flush
+  ended, moves in the stats from ``dispatched`` to ``failed``; under ``errors="raise"`` the
+  scope's dispatches still waiting behind it do not run (``undispatched``) and the error goes
+  to Django's robust ``on_commit``, which logs it; under ``"continue"`` it is logged and listed
+  in ``stats.failures`` and the others run. A dispatch that a rollback dropped moves from
+  ``dispatched`` to ``dropped`` when ``settle()`` finds it.
 * An intent enqueued inside an atomic block escapes only if that block committed, even when
   the scope itself ends later, outside it (``ATOMIC_REQUESTS``, ``transaction.set_rollback``,
   an ``atomic`` block whose exception the view caught). Those intents count as ``dropped``.
@@ -25,9 +33,10 @@ from django.db import DEFAULT_DB_ALIAS, transaction  # type: ignore[import-untyp
 from ..._config import defaults
 from ..._executor import Executor
 from ..._intent import Intent
-from ..._observe import Observer
+from ..._observe import Observer, report_background_failure, tell_after_flush
 from ..._policies import Policy, check_policy
 from ..._scope import ErrorMode, Scope
+from ..._stats import attach_undispatched
 
 __all__ = ["CommittedOnly", "DeferredDispatch", "DjangoScope"]
 
@@ -86,15 +95,21 @@ class CommittedOnly(Policy):
 class DeferredDispatch:
     """One intent's dispatch, handed to ``schedule_dispatch``; calling it runs the executor.
 
-    ``state`` is ``"waiting"``, ``"ran"``, ``"failed"`` (``error`` says why) or
-    ``"rolled back"`` (its transaction rolled back, so Django dropped it).
+    ``state`` is ``"waiting"``, ``"ran"``, ``"failed"`` (``error`` says why),
+    ``"undispatched"`` (an earlier dispatch of its scope failed at the commit under
+    ``errors="raise"``) or ``"rolled back"`` (its transaction rolled back, so Django dropped
+    it). Each dispatch runs once.
     """
 
-    __slots__ = ("__qualname__", "error", "executor", "intent", "state")
+    __slots__ = ("__qualname__", "error", "executor", "intent", "scope", "state")
 
-    def __init__(self, executor: Executor, intent: Intent) -> None:
+    def __init__(
+        self, executor: Executor, intent: Intent, scope: DjangoScope | None = None
+    ) -> None:
         self.executor = executor
         self.intent = intent
+        #: the scope that accounts for a failure after its flush (None: the caller does)
+        self.scope = scope
         self.state = "waiting"
         self.error: BaseException | None = None
         #: Django's robust on_commit names the failing callback by its ``__qualname__``.
@@ -102,11 +117,16 @@ class DeferredDispatch:
 
     def __call__(self) -> Any:
         if self.state != "waiting":
-            return None  # each dispatch runs once
+            return None
         try:
             result = self.executor(self.intent)
         except BaseException as exc:
             self.state, self.error = "failed", exc
+            scope = self.scope
+            if scope is None or scope._scheduling is self:
+                raise  # inside the flush, which counts and reports the failure
+            if scope._failed_after_flush(self, exc):
+                return None
             raise
         self.state = "ran"
         return result
@@ -133,6 +153,9 @@ class DjangoScope(Scope):
         self.using = using
         #: Every dispatch of this scope, in order, with what became of it.
         self.deferred: list[DeferredDispatch] = []
+        #: the dispatch being handed to ``schedule_dispatch`` (one that runs then runs inside
+        #: the flush, which accounts for its failure)
+        self._scheduling: DeferredDispatch | None = None
         super().__init__(
             self.guard, executor=executor, order_by=order_by, errors=errors, observers=observers
         )
@@ -151,21 +174,46 @@ class DjangoScope(Scope):
         set_executor(self, self._defer)
 
     def _defer(self, intent: Intent) -> None:
-        dispatch = DeferredDispatch(self._inner_executor, intent)
+        dispatch = DeferredDispatch(self._inner_executor, intent, self)
         self.deferred.append(dispatch)
-        self.schedule_dispatch(dispatch)
+        self._scheduling = dispatch
+        try:
+            self.schedule_dispatch(dispatch)
+        finally:
+            self._scheduling = None
 
     def schedule_dispatch(self, callback: Callable[[], Any]) -> None:
         """Run ``callback`` (one intent's dispatch) once the transaction commits, through
         ``transaction.on_commit(callback, robust=True)``; at once outside a transaction (also
-        in async code, where Django has none). Override to defer differently."""
+        in async code, where Django has none), where a failure fails the flush like any
+        effect's. Override to defer differently."""
         if transaction.get_connection(self.using).in_atomic_block:
             transaction.on_commit(callback, using=self.using, robust=True)
             return
-        try:  # what robust on_commit does outside a transaction
-            callback()
-        except Exception:
-            logger.exception("airlock: %s failed", getattr(callback, "__qualname__", callback))
+        callback()
+
+    def _failed_after_flush(self, failed: DeferredDispatch, exc: BaseException) -> bool:
+        """Account for a dispatch that failed after the flush (at the commit): failed, not
+        dispatched; told to the observers. True when the others go on (``errors="continue"``
+        and not an interrupt); else the scope's dispatches still waiting never run."""
+        intent = failed.intent
+        stats = self._current_stats()
+        stats.dispatched -= 1
+        stats.failed += 1
+        goes_on = self.errors == "continue" and isinstance(exc, Exception)
+        if goes_on:
+            stats.failures.append((intent, exc))
+            logger.error("airlock: %s failed at the commit", intent, exc_info=exc)
+        else:
+            later = self.deferred[self.deferred.index(failed) + 1 :]
+            rest = [d for d in later if d.state == "waiting"]
+            for dispatch in rest:
+                dispatch.state = "undispatched"
+            stats.dispatched -= len(rest)
+            stats.undispatched += len(rest)
+            attach_undispatched(exc, intent, [d.intent for d in rest])
+        report_background_failure(intent, exc, self)
+        return goes_on
 
     def before_descendant_flushes(
         self, exiting_scope: Scope, intents: list[Intent]
@@ -182,15 +230,22 @@ class DjangoScope(Scope):
 
     def settle(self) -> None:
         """Mark the waiting dispatches whose transaction rolled back (Django dropped their
-        callbacks) as ``"rolled back"``; the ones still registered keep waiting."""
+        callbacks) as ``"rolled back"``, counted ``dropped`` instead of ``dispatched``; the ones
+        still registered keep waiting."""
         waiting = [d for d in self.deferred if d.state == "waiting"]
         if not waiting:
             return
         connection = transaction.get_connection(self.using)
         registered = {id(entry[1]) for entry in connection.run_on_commit}
-        for dispatch in waiting:
-            if id(dispatch) not in registered:
-                dispatch.state = "rolled back"
+        rolled_back = [d for d in waiting if id(d) not in registered]
+        if not rolled_back:
+            return
+        stats = self._current_stats()
+        for dispatch in rolled_back:
+            dispatch.state = "rolled back"
+            stats.dispatched -= 1
+            stats.dropped += 1
+            tell_after_flush(self, "dropped", dispatch.intent)
 
     @property
     def rolled_back_intents(self) -> list[Intent]:

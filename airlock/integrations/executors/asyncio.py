@@ -2,27 +2,47 @@
 
 Coroutine functions are scheduled (not awaited) on the running loop, or on the loop given to
 ``AsyncioExecutor(loop=...)`` when the flush runs in another thread. The executor keeps a
-reference to every task until it finishes, so none is garbage-collected mid-flight, and reports
-each failure (``on_error``, default: log) and raises them from ``await executor.drain()``.
-Plain callables are called directly.
+reference to every task until it finishes, so none is garbage-collected mid-flight.
+
+``outcomes`` counts what became of each task (``scheduled == completed + failed + cancelled +
+pending``). A task that fails, or is cancelled (``task.cancel()``, ``asyncio.run()`` cancelling
+what is left when its main coroutine returns, or its loop closed with the task unfinished), is
+reported to ``on_error`` (default: log) and to ``Observer.failed`` of its scope;
+``await executor.drain()`` raises the failures (not the cancellations). Plain callables are
+called directly, and counted by the flush, not here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import inspect
 import threading
+import weakref
 from collections.abc import Callable, Coroutine
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ._reporting import EffectsFailed, FailureLog, OnError
+from ._reporting import (
+    BackgroundLedger,
+    EffectsFailed,
+    FailureLog,
+    OnError,
+    Outcomes,
+    outcome_of,
+)
 
 if TYPE_CHECKING:
     from ..._intent import Intent
 
-__all__ = ["AsyncioExecutor", "EffectsFailed", "asyncio_executor"]
+__all__ = ["AsyncioExecutor", "EffectsFailed", "Outcomes", "asyncio_executor"]
+
+#: loop -> the executors with work on it, told when its ``close()`` ran (see ``_watch_close``)
+_WATCHERS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakSet[AsyncioExecutor]
+] = weakref.WeakKeyDictionary()
+_WATCH_LOCK = threading.Lock()
+
 
 class AsyncioExecutor:
     """Executor that schedules awaitables as tasks and keeps track of them."""
@@ -32,13 +52,19 @@ class AsyncioExecutor:
     ) -> None:
         self.loop = loop
         self.failures = FailureLog(on_error)
-        self._pending: set[asyncio.Future[Any] | concurrent.futures.Future[Any]] = set()
-        self._lock = threading.Lock()
+        self._ledger = BackgroundLedger(self.failures)
 
     @property
     def pending(self) -> int:
         """Scheduled tasks that have not finished yet."""
-        return len(self._pending)
+        self._end_stranded()
+        return self._ledger.pending
+
+    @property
+    def outcomes(self) -> Outcomes:
+        """What became of the scheduled tasks, read at one instant."""
+        self._end_stranded()
+        return self._ledger.outcomes()
 
     def __call__(self, intent: Intent) -> Any:
         return self.run_task(intent.task, intent.args, intent.kwargs, lambda: intent)
@@ -68,9 +94,9 @@ class AsyncioExecutor:
                 "flush inside the loop (an async handler) or use AsyncioExecutor(loop=the_loop)"
             )
         future = self._schedule(loop, result)
-        with self._lock:
-            self._pending.add(future)
-        future.add_done_callback(partial(self._finished, intent))
+        _watch_close(loop, self)
+        self._ledger.add(future, intent, loop)
+        future.add_done_callback(self._finished)
         return future
 
     def _target_loop(self) -> asyncio.AbstractEventLoop | None:
@@ -94,31 +120,62 @@ class AsyncioExecutor:
             awaitable = _await(awaitable)
         return asyncio.run_coroutine_threadsafe(awaitable, loop)
 
-    def _finished(
-        self, intent: Intent, future: asyncio.Future[Any] | concurrent.futures.Future[Any]
-    ) -> None:
-        with self._lock:
-            self._pending.discard(future)
-        if future.cancelled():
-            return
-        exc = future.exception()
-        if exc is not None:
-            self.failures.report(intent, exc)
+    def _finished(self, future: asyncio.Future[Any] | concurrent.futures.Future[Any]) -> None:
+        self._ledger.end(future, outcome_of(future))
+
+    def _end_stranded(self) -> None:
+        """Report as cancelled the tasks whose loop closed before they finished: no
+        done-callback will ever run for them."""
+        for future, loop in self._ledger.unfinished():
+            if loop.is_closed() and not future.done():
+                self._ledger.end(future, asyncio.CancelledError(
+                    "its event loop closed before the effect finished"
+                ))
 
     async def drain(self) -> None:
         """Wait for every scheduled task (including ones scheduled meanwhile); raise failures.
 
-        Raises ``EffectsFailed`` listing every failure reported since the last drain.
+        Raises ``EffectsFailed`` listing every failure and cancellation reported since the
+        last drain, if one of them is a failure.
         """
-        while self._pending:
-            with self._lock:
-                futures = [
-                    f if isinstance(f, asyncio.Future) else asyncio.wrap_future(f)
-                    for f in self._pending
-                ]
+        while self.pending:
+            futures = [
+                f if isinstance(f, asyncio.Future) else asyncio.wrap_future(f)
+                for f, _ in self._ledger.unfinished()
+            ]
             await asyncio.gather(*futures, return_exceptions=True)
             await asyncio.sleep(0)  # let done-callbacks run
         self.failures.raise_if_any()
+
+
+def _watch_close(loop: asyncio.AbstractEventLoop, executor: AsyncioExecutor) -> None:
+    """Have ``loop.close()`` tell ``executor`` (so tasks it strands are reported at once).
+
+    The loop's ``close`` is wrapped once, on the instance; a loop whose methods cannot be
+    replaced (uvloop) is found closed at the next read of ``pending``, ``outcomes`` or
+    ``drain()``.
+    """
+    with _WATCH_LOCK:  # flushes on two threads may schedule on one loop
+        try:
+            watchers = _WATCHERS.get(loop)
+        except TypeError:  # a loop that takes no weak reference: found at the next look
+            return
+        if watchers is None:
+            watchers = _WATCHERS[loop] = weakref.WeakSet()
+            with contextlib.suppress(AttributeError):  # a loop without instance attributes
+                loop.close = _reporting_close(loop)  # type: ignore[method-assign]
+        watchers.add(executor)
+
+
+def _reporting_close(loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+    close = loop.close
+
+    def close_and_report() -> None:
+        close()
+        for watcher in list(_WATCHERS.get(loop, ())):
+            watcher._end_stranded()
+
+    return close_and_report
 
 
 async def _await(awaitable: Any) -> Any:

@@ -2,8 +2,12 @@
 
 Backpressure: dispatching into a full pool blocks the flush until a slot frees (or, with
 ``block=False`` or a ``timeout``, raises ``PoolFull`` so the flush reports that intent and its
-undispatched rest). A failing effect is reported (``on_error``, default: log) and raised by
-``join()``. ``shutdown()`` stops accepting work; ``with pool:`` shuts down on exit.
+undispatched rest). ``outcomes`` counts what became of each effect handed to a worker
+(``scheduled == completed + failed + cancelled + pending``). A failing effect, and one cancelled
+before it ran (``shutdown(cancel_pending=True)``, ``future.cancel()``), is reported to
+``on_error`` (default: log) and to ``Observer.failed`` of its scope; ``join()`` raises the
+failures (not the cancellations). ``shutdown()`` stops accepting work; ``with pool:`` shuts down
+on exit.
 
 Effects run without the flushing thread's context: an effect that enqueues must open its own
 scope or hand work back with ``tick.post()``.
@@ -13,17 +17,23 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
-from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ..._errors import AirlockError
-from ._reporting import EffectsFailed, FailureLog, OnError
+from ._reporting import (
+    BackgroundLedger,
+    EffectsFailed,
+    FailureLog,
+    OnError,
+    Outcomes,
+    outcome_of,
+)
 
 if TYPE_CHECKING:
     from ..._intent import Intent
 
-__all__ = ["BoundedThreadPoolExecutor", "EffectsFailed", "PoolFull"]
+__all__ = ["BoundedThreadPoolExecutor", "EffectsFailed", "Outcomes", "PoolFull"]
 
 
 class PoolFull(AirlockError):
@@ -54,14 +64,18 @@ class BoundedThreadPoolExecutor:
         self.failures = FailureLog(on_error)
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers, thread_name_prefix)
         self._slots = threading.BoundedSemaphore(max_pending)
-        self._futures: set[concurrent.futures.Future[Any]] = set()
-        self._lock = threading.Lock()
+        self._ledger = BackgroundLedger(self.failures)
         self._closed = False
 
     @property
     def pending(self) -> int:
         """Effects queued or running."""
-        return len(self._futures)
+        return self._ledger.pending
+
+    @property
+    def outcomes(self) -> Outcomes:
+        """What became of the effects handed to the workers, read at one instant."""
+        return self._ledger.outcomes()
 
     def __call__(self, intent: Intent) -> concurrent.futures.Future[Any]:
         if self._closed:
@@ -82,31 +96,26 @@ class BoundedThreadPoolExecutor:
         except BaseException:
             self._slots.release()
             raise
-        with self._lock:
-            self._futures.add(future)
-        future.add_done_callback(partial(self._finished, intent))
+        self._ledger.add(future, intent)
+        future.add_done_callback(self._finished)
         return future
 
-    def _finished(self, intent: Intent, future: concurrent.futures.Future[Any]) -> None:
-        with self._lock:
-            self._futures.discard(future)
+    def _finished(self, future: concurrent.futures.Future[Any]) -> None:
         self._slots.release()
-        if not future.cancelled():
-            exc = future.exception()
-            if exc is not None:
-                self.failures.report(intent, exc)
+        self._ledger.end(future, outcome_of(future))
 
     def join(self, timeout: float | None = None) -> None:
-        """Wait for the effects dispatched so far; raise ``EffectsFailed`` if any failed."""
-        with self._lock:
-            futures = list(self._futures)
+        """Wait for the effects dispatched so far; raise ``EffectsFailed`` if any failed
+        (cancellations were reported, and alone do not raise)."""
+        futures = [future for future, _ in self._ledger.unfinished()]
         _, not_done = concurrent.futures.wait(futures, timeout)
         if not_done:
             raise TimeoutError(f"{len(not_done)} effect(s) still running after {timeout} s")
         self.failures.raise_if_any()
 
     def shutdown(self, wait: bool = True, *, cancel_pending: bool = False) -> None:
-        """Stop accepting effects; optionally cancel queued ones; optionally wait for the rest."""
+        """Stop accepting effects; optionally cancel queued ones (each is reported cancelled);
+        optionally wait for the rest."""
         self._closed = True
         self._pool.shutdown(wait=wait, cancel_futures=cancel_pending)
 
