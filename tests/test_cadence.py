@@ -1,0 +1,121 @@
+"""The held-effects store on its own, on plain records and a number line for a clock."""
+
+from __future__ import annotations
+
+import pytest
+
+import airlock
+from airlock._cadence import Cadence, HeldEffects, cadence_of
+
+
+def lookup(query: str) -> None: ...
+
+
+def save(slot: int = 0) -> None: ...
+
+
+SEARCH = Cadence(lookup, 0.3, "debounce")
+SAVE = Cadence(save, 1.0, "throttle")
+
+
+def record(task: object, *args: object, key: object = None, name: str | None = None) -> tuple:
+    return (task, args, {}, name, None, None, key, (), None)
+
+
+def args_of(records: list[tuple]) -> list[tuple]:
+    return [r[1] for r in records]
+
+
+def test_the_decorators_make_held_tasks() -> None:
+    search = airlock.debounce(0.25)(lookup)
+    assert type(search) is Cadence and search.kind == "debounce" and search.seconds == 0.25
+    assert search.func is lookup and search.__name__ == "lookup"
+    assert not callable(search)  # like a batch, it runs only through a tick
+    assert repr(airlock.throttle(2)(save)) == "<throttle(2s) save>"
+    assert cadence_of(record(search, "q")) is search and cadence_of(record(lookup)) is None
+
+
+@pytest.mark.parametrize("seconds", [-1, float("nan"), float("inf")])
+def test_bad_intervals_are_refused(seconds: float) -> None:
+    with pytest.raises(ValueError, match=r"finite number of seconds >= 0"):
+        airlock.debounce(seconds)
+
+
+@pytest.mark.parametrize("seconds", ["1", None, True])
+def test_non_numbers_are_refused(seconds: object) -> None:
+    with pytest.raises(TypeError, match=r"takes a number of seconds"):
+        airlock.throttle(seconds)  # type: ignore[arg-type]
+
+
+def test_a_bare_decorator_is_refused_with_the_fix() -> None:
+    with pytest.raises(TypeError, match=r"write @airlock.debounce\(0.3\)"):
+        airlock.debounce(lookup)  # type: ignore[arg-type]
+
+
+def test_debounce_runs_the_latest_once_after_a_quiet_interval() -> None:
+    held = HeldEffects()
+    superseded = []
+    for now, query in [(0.0, "c"), (0.1, "ca"), (0.2, "cat")]:
+        run_now, gone = held.hold(record(SEARCH, query), SEARCH, now)
+        assert run_now is None
+        superseded.append(gone)
+    assert [g and g[1] for g in superseded] == [None, ("c",), ("ca",)]
+    assert len(held) == 1
+    assert held.take_due(0.4) == []  # 0.2 + 0.3 not reached
+    assert held.next_due() == pytest.approx(0.5)
+    released = held.take_due(0.5)
+    assert args_of(released) == [("cat",)]
+    assert released[0][0] is lookup and released[0][3] == "lookup" and released[0][6] is None
+    assert len(held) == 0 and held.next_due() is None
+
+
+def test_keys_make_separate_groups() -> None:
+    held = HeldEffects()
+    held.hold(record(SEARCH, "a", key="left"), SEARCH, 0.0)
+    held.hold(record(SEARCH, "b", key="right"), SEARCH, 0.1)
+    assert len(held) == 2
+    assert args_of(held.take_due(0.35)) == [("a",)]
+    assert args_of(held.take_due(1.0)) == [("b",)]
+
+
+def test_throttle_leads_then_trails_with_the_latest() -> None:
+    held = HeldEffects()
+    run_now, _ = held.hold(record(SAVE, 1), SAVE, 0.0)
+    assert run_now is not None and run_now[1] == (1,) and run_now[0] is save
+    assert held.hold(record(SAVE, 2), SAVE, 0.2) == (None, None)
+    assert held.hold(record(SAVE, 3), SAVE, 0.4)[1][1] == (2,)
+    assert held.take_due(0.9) == []
+    assert args_of(held.take_due(1.0)) == [(3,)]  # one trailing run at last_run + 1 s
+    # the trailing run counts as a run: the next enqueue within a second waits again
+    assert held.hold(record(SAVE, 4), SAVE, 1.5) == (None, None)
+    assert args_of(held.take_due(2.0)) == [(4,)]
+    # after a quiet interval the next one leads again
+    assert held.hold(record(SAVE, 5), SAVE, 3.5)[0][1] == (5,)
+
+
+def test_release_lets_one_go_now() -> None:
+    held = HeldEffects()
+    held.hold(record(SEARCH, "cat"), SEARCH, 0.0)
+    assert held.release(SEARCH, key="other") == []
+    assert args_of(held.release(SEARCH)) == [("cat",)]
+    assert held.release(SEARCH) == [] and len(held) == 0
+
+
+def test_an_ordinary_entry_supersedes_a_waiting_one() -> None:
+    held = HeldEffects()
+    held.hold(record(SEARCH, "a"), SEARCH, 0.0)
+    held.hold(record(SEARCH, "b", key="k"), SEARCH, 0.0)
+    assert held.supersede(save, None) == []  # another function, no key: unrelated
+    assert args_of(held.supersede(lookup, None)) == [("a",)]  # the same function
+    assert args_of(held.supersede(save, "k")) == [("b",)]  # the same key
+    assert len(held) == 0
+
+
+def test_clear_returns_what_waited_and_idle_groups_are_forgotten() -> None:
+    held = HeldEffects()
+    held.hold(record(SEARCH, "x"), SEARCH, 0.0)
+    held.hold(record(SAVE, 1), SAVE, 0.0)  # runs now; its group remembers the run
+    assert args_of(held.clear()) == [("x",)]
+    held.hold(record(SAVE, 1), SAVE, 10.0)
+    held.take_due(20.0)
+    assert held._groups == {}  # nothing waits and the throttle interval is over
