@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._config import check_scope_kwargs, defaults
-from ._executor import Executor
+from ._executor import Executor, check_executor
 from ._policies import Policy, check_policy
 from ._scope import Scope
 
@@ -35,8 +35,8 @@ def configure(
         raise TypeError(f"scope_cls must be a subclass of airlock.Scope, got {scope_cls!r}")
     if policy is not None:
         policy = check_policy(policy)
-    if executor is not None and not callable(executor):
-        raise TypeError(f"executor must be a callable taking an Intent, got {executor!r}")
+    if executor is not None:
+        check_executor(executor)
     kwargs = defaults.scope_kwargs if scope_kwargs is None else _checked_scope_kwargs(scope_kwargs)
     receiver = scope_cls or defaults.scope_cls
     if receiver is not None and kwargs:  # else checked when a scope is made (see scope())

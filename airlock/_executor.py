@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from ._intent import Intent
 
-__all__ = ["Executor", "runs_tasks", "sync_executor"]
+__all__ = ["Executor", "check_executor", "runs_tasks", "sync_executor"]
 
 
 @runtime_checkable
@@ -36,3 +38,23 @@ def sync_executor(intent: Intent) -> Any:
 def runs_tasks(executor: Any) -> bool:
     """True when a flush may hand ``executor`` records instead of Intents (see ``Executor``)."""
     return executor is sync_executor or callable(getattr(executor, "run_task", None))
+
+
+def check_executor(executor: Any) -> Any:
+    """Refuse what cannot be an executor: not callable, or an ``async def`` (calling it only
+    makes a coroutine, so the effects would never run)."""
+    if not callable(executor):
+        raise TypeError(f"executor must be a callable taking an Intent, got {executor!r}")
+    func = executor
+    while isinstance(func, functools.partial):
+        func = func.func
+    if inspect.iscoroutinefunction(func) or (
+        not inspect.isroutine(func)
+        and inspect.iscoroutinefunction(type(func).__call__)
+    ):
+        raise TypeError(
+            f"executor {executor!r} is an async function: calling it only creates a coroutine, "
+            "so no effect would run. Use AsyncioExecutor "
+            "(airlock.integrations.executors.asyncio) to run async effects on an event loop"
+        )
+    return executor

@@ -35,14 +35,14 @@ from collections.abc import Callable, Iterable, Iterator
 from contextvars import Token
 from time import perf_counter_ns
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar
 
 from ._batch import Batch
 from ._config import defaults, hot_path_flags
 from ._context import NO_SCOPE, POLICY_GUARD, current_target, resolve
 from ._dispatch import dispatch
 from ._errors import ScopeStateError, UsageError
-from ._executor import Executor, runs_tasks
+from ._executor import Executor, check_executor, runs_tasks
 from ._intent import NO_OPTIONS, Intent, IntentOptions
 from ._observe import (
     Observer,
@@ -159,11 +159,7 @@ class Scope:
         #: unset (read with getattr) by the default scope above, which saves a store
         self._hook_failure: tuple[BaseException, str, int] | None = None
         self._policy = defaults.policy if policy is None else check_policy(policy)
-        if executor is None:
-            executor = defaults.executor
-        elif not callable(executor):
-            raise TypeError(f"executor must be a callable taking an Intent, got {executor!r}")
-        self._executor = executor
+        self._executor = defaults.executor if executor is None else check_executor(executor)
         if order_by is not None and not callable(order_by):
             raise TypeError(f"order_by must be a key function over intents, got {order_by!r}")
         self.order_by = order_by
@@ -225,9 +221,7 @@ class Scope:
 
     @executor.setter
     def executor(self, executor: Executor) -> None:
-        if not callable(executor):
-            raise TypeError(f"executor must be a callable taking an Intent, got {executor!r}")
-        self._executor = executor
+        self._executor = check_executor(executor)
         self._configure_paths()
 
     def _configure_paths(self) -> None:
@@ -910,6 +904,25 @@ class Scope:
     def _dispatch(self, entries: list[Any]) -> None:
         """The pipeline's last stage (a tick overrides it to apply its budgets)."""
         dispatch(self, entries)
+
+    # -- copies --------------------------------------------------------------------------
+
+    def _refuse_copy(self, action: str) -> NoReturn:
+        make = "airlock.tick_scope(...)" if hasattr(self, "frame") else "airlock.scope(...)"
+        raise TypeError(
+            f"airlock scopes cannot be {action}: {self!r} owns its buffered effects and its "
+            f"place in the current context (a copy would run them twice); create a new one "
+            f"with {make}"
+        )
+
+    def __copy__(self) -> NoReturn:
+        self._refuse_copy("copied")
+
+    def __deepcopy__(self, memo: Any) -> NoReturn:
+        self._refuse_copy("copied")
+
+    def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        self._refuse_copy("pickled")
 
     def __repr__(self) -> str:
         return f"<{type(self).__qualname__} {self._state} intents={len(self._buffer)}>"

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import copy
+import functools
 import gc
 import logging
+import pickle
 import weakref
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import pytest
 
@@ -556,3 +560,54 @@ def test_a_raising_should_flush_discards_the_scope_and_its_error_goes_on() -> No
     assert s.is_discarded  # a known outcome, not left waiting in an exited scope
     assert (s.stats.enqueued, s.stats.discarded) == (1, 1)
     assert s.stats.balance_error() is None
+
+
+# -- copies and executors that cannot work ------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [airlock.scope, airlock.tick_scope])
+@pytest.mark.parametrize(
+    ("action", "word"),
+    [(copy.copy, "copied"), (copy.deepcopy, "copied"), (pickle.dumps, "pickled")],
+)
+def test_a_scope_refuses_to_be_copied_or_pickled(
+    make: Callable[[], airlock.Scope], action: Callable[[Any], Any], word: str
+) -> None:
+    original = make()
+    with pytest.raises(TypeError, match=rf"airlock scopes cannot be {word}.*create a new one"):
+        action(original)
+
+
+def test_an_open_scope_copied_would_have_run_its_effects_twice() -> None:
+    ran: list[int] = []
+    with airlock.scope() as outer:
+        airlock.enqueue(ran.append, 1)
+        with pytest.raises(TypeError):
+            copy.copy(outer)
+    assert ran == [1]
+
+
+async def _async_executor(intent: airlock.Intent) -> None:
+    intent.task(*intent.args, **intent.kwargs)
+
+
+class _AsyncCallable:
+    async def __call__(self, intent: airlock.Intent) -> None: ...
+
+
+@pytest.mark.parametrize(
+    "executor",
+    [_async_executor, functools.partial(_async_executor), _AsyncCallable()],
+    ids=["async def", "partial", "async __call__"],
+)
+def test_an_async_executor_is_refused_where_it_is_given(executor: Any) -> None:
+    match = r"is an async function.*Use AsyncioExecutor"
+    with pytest.raises(TypeError, match=match):
+        airlock.scope(executor=executor)
+    with pytest.raises(TypeError, match=match):
+        airlock.tick_scope(executor=executor)
+    with pytest.raises(TypeError, match=match):
+        airlock.configure(executor=executor)
+    scope = airlock.scope()
+    with pytest.raises(TypeError, match=match):
+        scope.executor = executor
