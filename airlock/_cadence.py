@@ -1,4 +1,5 @@
-"""Effects held across frames: ``@airlock.debounce(seconds)`` and ``@airlock.throttle(seconds)``.
+"""Effects held across frames: ``debounce(seconds)`` and ``throttle(seconds)`` (to become
+``@airlock.debounce`` / ``@airlock.throttle`` once the tick runs this store: not wired yet).
 
 Rules (time is the tick's clock, read when a frame closes or opens):
 - A held task's enqueues are grouped by ``(task, _key)``; no ``_key`` groups per task.

@@ -13,7 +13,6 @@ EXPECTED = [
     "BacklogFullError",
     "Batch",
     "BlockTasks",
-    "Cadence",
     "DropAll",
     "Executor",
     "FlushStats",
@@ -31,7 +30,6 @@ EXPECTED = [
     "batch",
     "by_phase",
     "configure",
-    "debounce",
     "enqueue",
     "get_configuration",
     "get_current_scope",
@@ -44,7 +42,6 @@ EXPECTED = [
     "scope",
     "scoped",
     "set_current_scope",
-    "throttle",
     "tick_scope",
 ]
 
