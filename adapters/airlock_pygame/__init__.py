@@ -1,13 +1,15 @@
 """airlock for pygame-ce: one ``tick_scope`` per frame, and the effects a game sends from anywhere.
 
 - ``GameLoop``: events -> update(s) (fixed steps, or one per frame) -> draw -> flush
-  (present, sounds, network); or ``with loop:`` around an existing loop body. Effects asked
-  for before a frame is open join the next frame.
+  (present, sounds, network); or ``with loop:`` around an existing loop body; or ``await
+  loop.run_async()`` in an asyncio program. Effects asked for before a frame is open join
+  the next frame.
 - ``play_sound`` / ``SoundPlayer``: once per sound per frame, capped, with cooldowns,
   instance limits and priorities; counted, optionally on a deterministic frame clock.
 - ``request_redraw`` / ``Redraw``: one ``display.update(rects)`` or one flip per frame.
-- ``NetSender``: one UDP datagram per frame; ``LoopbackReceiver`` collects them.
-- ``Overlay``: per-frame counts and a rolling graph (F3).
+- ``NetSender``: one UDP datagram per frame (at most ``MAX_DATAGRAM`` bytes);
+  ``LoopbackReceiver`` collects them.
+- ``Overlay``: per-frame counts, the backlog and a rolling graph (F3 when it is on).
 - Policies: ``Mute``, ``Pause``, ``HeadlessServer``, ``Replay`` (toggle in ``loop.policies``).
 
 Needs pygame-ce: ``pip install "airlock-tick[pygame]"``. On a machine with no audio device,
@@ -32,7 +34,7 @@ from ._env import (
 )
 from ._history import COUNTS, FrameHistory, FrameRecord, format_table
 from ._loop import GameLoop
-from ._net import LoopbackReceiver, NetReport, NetSender
+from ._net import MAX_DATAGRAM, LoopbackReceiver, NetReport, NetSender
 from ._overlay import BAR_COLORS, Overlay
 from ._phases import NETWORK, PHASE_ORDER, REDRAW, SOUND, is_ui, phase_of
 from ._policies import DropPhases, HeadlessServer, Mute, Pause, PolicySet, Replay
@@ -43,6 +45,7 @@ from ._synth import noise, tone
 __all__ = [
     "BAR_COLORS",
     "COUNTS",
+    "MAX_DATAGRAM",
     "NETWORK",
     "PHASE_ORDER",
     "REDRAW",

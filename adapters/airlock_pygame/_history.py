@@ -3,8 +3,9 @@
 Rule: a flushed frame records the tick's ``FlushStats`` (with the errors of its failed effects
 in ``failures``), plus the requests a GameLoop collected into one effect per helper, counted as
 if enqueued one by one (``_collect.request_counts``); a discarded frame (an exception in the
-frame) records zeros and the error, since none of its effects escaped. ``flush_us`` is the only
-real-time figure.
+frame) records zeros and the error, since none of its effects escaped. Either way ``pending``
+is the backlog when the frame ended: ``tick.pending`` (posted, carried, enqueued between
+frames) plus a GameLoop's ``waiting`` requests. ``flush_us`` is the only real-time figure.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import airlock
 __all__ = ["COUNTS", "FrameHistory", "FrameRecord", "format_table"]
 
 #: the per-frame counts the overlay and tables show, in display order
-COUNTS = ("enqueued", "dispatched", "dropped", "coalesced", "batched", "carried", "failed")
+COUNTS = ("enqueued", "dispatched", "dropped", "coalesced", "batched", "carried", "failed",
+          "pending")
 
 
 @dataclass(frozen=True)
@@ -36,14 +38,17 @@ class FrameRecord:
     flush_us: float = 0.0
     error: str | None = None  #: the exception that discarded the frame (or broke its flush)
     failures: tuple[str, ...] = ()  #: errors of the frame's failed effects, one each
+    pending: int = 0  #: the backlog when the frame ended: effects waiting for the next frame
 
     @classmethod
     def from_tick(cls, frame: int, tick: airlock.TickScope, error: BaseException | None,
-                  requests: Sequence[int] | None = None) -> FrameRecord:
+                  requests: Sequence[int] | None = None, waiting: int = 0) -> FrameRecord:
         """The record of ``tick``'s last frame; ``requests``: (enqueued, dispatched, dropped,
-        coalesced, batched) to add for collected requests (see the module rule)."""
+        coalesced, batched) to add for collected requests (see the module rule); ``waiting``:
+        requests waiting outside the tick, added to its ``pending``."""
+        pending = tick.pending + waiting
         if tick.is_discarded or (error is not None and not tick.is_flushed):
-            return cls(frame, error=repr(error))
+            return cls(frame, error=repr(error), pending=pending)
         s = tick.stats
         enqueued, dispatched, dropped = s.enqueued, s.dispatched, s.dropped
         coalesced, batched = s.coalesced, s.batched
@@ -61,6 +66,7 @@ class FrameRecord:
             "failed": s.failed, "flush_us": s.flush_ns / 1000,
             "error": None if error is None else repr(error),
             "failures": tuple(repr(exc) for _, exc in failures) if failures else (),
+            "pending": pending,
         })
         return record
 

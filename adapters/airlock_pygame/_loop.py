@@ -29,15 +29,21 @@ Rules:
   the frame's record counts the requests either way.
 - ``loop.policies`` (switched on and off at any time, also during a frame) filter each frame
   at its flush.
+- The loop takes one key for itself, the overlay's (``overlay_key``: F3 when the overlay is
+  on, none when it is off); every other event reaches ``on_event``.
+- ``await run_async()`` runs the same frames as ``run()`` (``_frames``), giving the event
+  loop a turn between frames: ``asyncio.sleep(0)``, or the rest of the frame's ``1/fps``.
 - A failed effect (errors="continue") does not discard its frame: it is counted in the
   frame's record (``failed``, ``failures``) and appended to ``errors``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, Literal
 
@@ -67,6 +73,17 @@ _EVERYTHING = airlock.AllowAll()
 Update = Callable[[float], None]
 Draw = Callable[[pygame.Surface], None]
 OnEvent = Callable[[pygame.event.Event], None]
+AfterFrame = Callable[[FrameRecord], None]
+
+
+class _Default:
+    """``overlay_key``'s default: F3 when the overlay is on, no key when it is off."""
+
+    def __repr__(self) -> str:
+        return "F3 if the overlay is on, else None"
+
+
+_OVERLAY_KEY_DEFAULT = _Default()
 
 
 class GameLoop:
@@ -76,7 +93,10 @@ class GameLoop:
     frame when ``fps=None``) or ``"variable"`` (one ``update(dt)`` per frame, ``dt`` measured).
     ``on_quit``: ``"finish"`` the frame that saw QUIT, or ``"skip"`` its update and draw.
     ``present``: ``"flip"`` or ``"dirty"`` (requested rects). ``on_error``: ``"report"`` a
-    failed frame in ``errors`` and go on, or ``"raise"``. Other keywords go to the tick.
+    failed frame in ``errors`` and go on, or ``"raise"``. ``overlay_key``: the key that
+    toggles the overlay (a ``pygame.K_*``; None: no key); by default F3 when ``overlay`` is on
+    (or an ``Overlay`` is given: its own ``key``), none when it is off. Other keywords go to
+    the tick.
     """
 
     def __init__(
@@ -93,6 +113,7 @@ class GameLoop:
         timestep: Literal["fixed", "variable"] = "fixed",
         present: Literal["flip", "dirty"] = "flip",
         overlay: bool | Overlay = False,
+        overlay_key: int | _Default | None = _OVERLAY_KEY_DEFAULT,
         history: int | FrameHistory | None = 600,
         redraw: Redraw | None = None,
         on_error: Literal["report", "raise"] = "report",
@@ -127,7 +148,10 @@ class GameLoop:
         if isinstance(overlay, Overlay):
             self.overlay = overlay
         else:
-            self.overlay = Overlay(self.history, visible=overlay)
+            self.overlay = Overlay(self.history, visible=overlay,
+                                   key=pygame.K_F3 if overlay else None)
+        if not isinstance(overlay_key, _Default):
+            self.overlay.key = overlay_key
         self.redraw = redraw if redraw is not None else default_redraw
         #: (frame, error): frames that failed, and effects that failed in a flushed frame
         self.errors: list[tuple[int, BaseException]] = []
@@ -139,6 +163,7 @@ class GameLoop:
         self._lag = dt
         self._frame_dt = dt  # timestep="variable": the dt of the next update
         self._full_present = True  # the first frame, and after the window was exposed
+        self._frame_ended = time.perf_counter()  # when the last frame's wait ended
         set_waiting_loop(self)
 
     @property
@@ -164,8 +189,19 @@ class GameLoop:
         steps = self.fixed_steps if self.timestep == "fixed" else 1
         return 1000 * self.dt * steps
 
-    def wait_for_frame(self, request: Callable[[], None]) -> None:
-        """Keep an effect request made with no frame open for the next frame (see _waiting)."""
+    @property
+    def is_closed(self) -> bool:
+        """True once ``loop.tick.close()`` ran: no frame opens again."""
+        return self.tick.is_closed
+
+    def wait_for_frame(self, request: Callable[[], None], helper: str = "wait_for_frame") -> None:
+        """Keep an effect request made with no frame open for the next frame (see _waiting);
+        a closed loop has no next frame: ``ScopeStateError``."""
+        if self.tick.is_closed:
+            raise airlock.ScopeStateError(
+                f"{helper}() was called with no frame open, and the latest GameLoop's tick is "
+                "closed, so no frame would ever run it; call it inside a frame before closing "
+                "the loop, or create a new GameLoop for requests made from now on")
         self.waiting.append(request)
 
     # -- one frame as a context manager ----------------------------------------------------
@@ -228,7 +264,8 @@ class GameLoop:
 
     def _record(self, frame: int, error: BaseException | None,
                 ledger: FrameLedger | None) -> None:
-        record = FrameRecord.from_tick(frame, self.tick, error, request_counts(ledger))
+        record = FrameRecord.from_tick(frame, self.tick, error, request_counts(ledger),
+                                       len(self.waiting))
         self.history.append(record)
         if error is not None:
             self.errors.append((frame, error))
@@ -241,9 +278,33 @@ class GameLoop:
         """End ``run()`` after the current frame."""
         self.running = False
 
-    def run(self, frames: int | None = None,
-            after_frame: Callable[[FrameRecord], None] | None = None) -> int:
+    def run(self, frames: int | None = None, after_frame: AfterFrame | None = None) -> int:
         """Run frames until ``stop()``, a QUIT event, or ``frames`` frames; return frames run."""
+        done = 0
+        for _ in self._frames(frames, after_frame):
+            done += 1
+            self._wait()
+        return done
+
+    async def run_async(self, frames: int | None = None,
+                        after_frame: AfterFrame | None = None) -> int:
+        """``run()`` inside an asyncio program: the same frames, and between two frames the
+        event loop runs its other tasks (``asyncio.sleep(0)``, or what is left of the frame's
+        ``1/fps``). Return the frames run; cancelling it stops it between frames."""
+        done = 0
+        try:
+            for _ in self._frames(frames, after_frame):
+                done += 1
+                await asyncio.sleep(self._rest_of_frame())
+                self._wait(cap=False)  # already slept: only measure the frame
+        except BaseException:  # cancelled between frames: no frame is open, nothing is lost
+            self.running = False
+            raise
+        return done
+
+    def _frames(self, frames: int | None, after_frame: AfterFrame | None) -> Iterator[None]:
+        """The frames of ``run()`` and ``run_async()``: each step runs one frame (``step()``
+        in a frame, a failure reported) and yields; the caller waits before the next."""
         self.running = True
         done = 0
         while self.running and (frames is None or done < frames):
@@ -257,11 +318,10 @@ class GameLoop:
                              self.tick.frame - 1, exc)
                 logger.debug("airlock.pygame: frame %d traceback", self.tick.frame - 1,
                              exc_info=exc)
-            done += 1
             if after_frame is not None:
                 after_frame(self.history[-1])
-            self._wait()
-        return done
+            done += 1
+            yield
 
     def step(self) -> None:
         """One frame's work inside an open frame: events, updates, draw, overlay, present.
@@ -304,8 +364,17 @@ class GameLoop:
         self._lag = 0.0 if steps == self.max_updates else self._lag - steps * self.dt
         return steps
 
-    def _wait(self) -> None:
+    def _wait(self, cap: bool = True) -> None:
+        """End a frame on the clock: sleep out the rest of its ``1/fps`` (``cap``), then take
+        the frame's real duration for the next updates."""
         if self.clock is not None:
-            elapsed = self.clock.tick(self.fps or 0) / 1000
+            elapsed = self.clock.tick(self.fps if cap and self.fps else 0) / 1000
             self._lag += elapsed
             self._frame_dt = min(elapsed, self.max_updates * self.dt)
+            self._frame_ended = time.perf_counter()
+
+    def _rest_of_frame(self) -> float:
+        """Seconds left of this frame's ``1/fps`` (0 without a clock)."""
+        if self.clock is None or not self.fps:
+            return 0.0
+        return max(0.0, 1 / self.fps - (time.perf_counter() - self._frame_ended))

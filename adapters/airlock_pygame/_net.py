@@ -6,14 +6,19 @@ order. Sends are an ``airlock.batch`` in the ``network`` phase; in a GameLoop fr
 one effect in that phase (``_collect``), and ``ui=True`` sends a datagram of their own (so that
 ``Pause`` can keep it).
 
-One bad payload (not JSON-serialisable, or too big for a datagram on its own) is left out at
-flush: the frame's other payloads still go out, then the frame's send effect fails with an
-error naming each payload left out (counted in the frame's ``failed``, listed in
-``tick.stats.failures`` and a GameLoop's ``errors``).
+``max_datagram`` is an int from ``MIN_DATAGRAM`` to ``MAX_DATAGRAM`` (65,507: UDP's payload
+limit over IPv4), checked when set. One bad payload (not JSON-serialisable, too big for a
+datagram on its own, or refused by the socket even alone) is left out at flush: the frame's
+other payloads still go out (a datagram the socket refuses as too long is split in halves until
+it passes), then the frame's send effect fails with an error naming each payload left out
+(counted in the frame's ``failed``, listed in ``tick.stats.failures`` and a GameLoop's
+``errors``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import ipaddress
 import json
 import reprlib
@@ -37,7 +42,12 @@ from ._collect import (
 from ._phases import NETWORK, ui_options
 from ._waiting import enqueue_or_wait
 
-__all__ = ["LoopbackReceiver", "NetReport", "NetSender"]
+__all__ = ["MAX_DATAGRAM", "MIN_DATAGRAM", "LoopbackReceiver", "NetReport", "NetSender"]
+
+#: the largest UDP payload over IPv4 (65,535 - 8 byte UDP header - 20 byte IP header)
+MAX_DATAGRAM = 65_507
+#: the smallest ``max_datagram`` that still fits the envelope and a small payload
+MIN_DATAGRAM = 64
 
 
 @dataclass
@@ -54,7 +64,7 @@ class NetSender:
 
     def __init__(self, address: tuple[str, int], *, max_datagram: int = 60_000) -> None:
         self.address = address
-        self.max_datagram = max_datagram
+        self.max_datagram = max_datagram  # checked by the property
         self.seq = 0
         self.totals = NetReport()
         self._pending = NetReport()
@@ -63,6 +73,19 @@ class NetSender:
         self._frame_task = FrameTask(self._transmit_collected, "transmit", NETWORK)
         self._open = OpenCollections(self)  # this GameLoop frame's sends, and its ui=True ones
         self._open_now = self._open.local  # the hot path's one lookup: .pair
+
+    @property
+    def max_datagram(self) -> int:
+        """The largest datagram sent, in bytes; a frame's sends over it are split."""
+        return self._max_datagram
+
+    @max_datagram.setter
+    def max_datagram(self, value: int) -> None:
+        if type(value) is not int or not MIN_DATAGRAM <= value <= MAX_DATAGRAM:
+            raise ValueError(
+                f"max_datagram must be an int from {MIN_DATAGRAM} to {MAX_DATAGRAM:,} bytes "
+                f"(UDP carries at most {MAX_DATAGRAM:,} bytes over IPv4), got {value!r}")
+        self._max_datagram = value
 
     def send(self, payload: Any, *, key: object = None, ui: bool = False) -> None:
         """Send ``payload`` in this frame's datagram (at the end of the frame).
@@ -134,42 +157,52 @@ class NetSender:
                     good.append((index, payload))
             self._send_in_datagrams(good, left_out)
         else:
-            if len(encoded) <= self.max_datagram:
-                self._sendto(encoded, len(payloads))
-            else:
-                self._send_in_datagrams(list(enumerate(payloads)), left_out)
+            self._send_in_datagrams(list(enumerate(payloads)), left_out, encoded)
         if left_out:
             raise _left_out_error(left_out, len(payloads))
 
     def _encode(self, payloads: list[Any]) -> bytes:
         return json.dumps({"seq": self.seq, "payloads": payloads}, separators=(",", ":")).encode()
 
-    def _sendto(self, encoded: bytes, payloads: int) -> None:
-        self._socket.sendto(encoded, self.address)
+    def _send_in_datagrams(self, payloads: list[tuple[int, Any]],
+                           left_out: list[tuple[int, Any, Exception]],
+                           encoded: bytes | None = None) -> None:
+        """Send ``(index, payload)`` pairs, halving them until each datagram fits and the
+        socket takes it; a payload that fails alone goes to ``left_out``."""
+        if not payloads:
+            return
+        if encoded is None:
+            encoded = self._encode([p for _, p in payloads])
+        error: Exception | None = None
+        if len(encoded) > self.max_datagram:
+            advice = _SMALLER if self.max_datagram == MAX_DATAGRAM else _SMALLER_OR_RAISE
+            error = ValueError(f"it encodes to {len(encoded)} bytes, over max_datagram="
+                               f"{self.max_datagram}; {advice}")
+        else:
+            try:
+                self._socket.sendto(encoded, self.address)
+            except OSError as exc:  # e.g. a platform with a lower datagram limit (EMSGSIZE)
+                if exc.errno != errno.EMSGSIZE:
+                    left_out.extend((index, payload, exc) for index, payload in payloads)
+                    return
+                error = exc
+            else:
+                self._count(encoded, len(payloads))
+                return
+        if len(payloads) > 1:
+            half = len(payloads) // 2
+            self._send_in_datagrams(payloads[:half], left_out)
+            self._send_in_datagrams(payloads[half:], left_out)
+        else:
+            index, payload = payloads[0]
+            left_out.append((index, payload, error))
+
+    def _count(self, encoded: bytes, payloads: int) -> None:
         self.seq += 1
         for report in (self._pending, self.totals):
             report.datagrams += 1
             report.payloads += payloads
             report.bytes += len(encoded)
-
-    def _send_in_datagrams(self, payloads: list[tuple[int, Any]],
-                           left_out: list[tuple[int, Any, Exception]]) -> None:
-        """Send ``(index, payload)`` pairs, halving them until each datagram fits."""
-        if not payloads:
-            return
-        encoded = self._encode([p for _, p in payloads])
-        if len(encoded) > self.max_datagram:
-            if len(payloads) > 1:
-                half = len(payloads) // 2
-                self._send_in_datagrams(payloads[:half], left_out)
-                self._send_in_datagrams(payloads[half:], left_out)
-            else:
-                index, payload = payloads[0]
-                left_out.append((index, payload, ValueError(
-                    f"it encodes to {len(encoded)} bytes, over max_datagram={self.max_datagram};"
-                    " send smaller payloads or raise max_datagram")))
-            return
-        self._sendto(encoded, len(payloads))
 
 
 class _Sends(Collection):
@@ -180,6 +213,10 @@ class _Sends(Collection):
     def __init__(self, target: Any, items: list[Any]) -> None:
         super().__init__(target, items)
         self.keys: dict[object, int] = {}
+
+
+_SMALLER = f"send smaller payloads (a UDP datagram carries at most {MAX_DATAGRAM:,} bytes)"
+_SMALLER_OR_RAISE = f"send smaller payloads or raise max_datagram (at most {MAX_DATAGRAM:,})"
 
 
 def _left_out_error(left_out: list[tuple[int, Any, Exception]], total: int) -> Exception:
@@ -223,6 +260,14 @@ class LoopbackReceiver:
             wait = 0.0
         self.messages.extend(got)
         return got
+
+    async def receive(self) -> dict[str, Any]:
+        """Wait for the next datagram without blocking the event loop; return it (also kept
+        in ``messages``). For a receiver that is one task of an asyncio program."""
+        data = await asyncio.get_running_loop().sock_recv(self._socket, 65_536)
+        message: dict[str, Any] = json.loads(data)
+        self.messages.append(message)
+        return message
 
     def close(self) -> None:
         self._socket.close()

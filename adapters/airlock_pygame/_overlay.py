@@ -2,7 +2,9 @@
 
 Rule: the overlay shows the newest record of a ``FrameHistory`` as text and the last
 ``graph_frames`` records as stacked bars (dispatched, dropped, coalesced, carried, failed,
-batched, from the bottom up; a discarded frame is a full-height red bar). ``key`` toggles it.
+batched, from the bottom up; a discarded frame is a full-height red bar), and the backlog
+(``FrameRecord.pending``: effects waiting for the next frame) as a number and a white trace
+over the bars, scaled to its own peak. ``key`` toggles it (None: no key does).
 It is drawn during a frame, before that frame's flush, so its counts are the last flushed
 frame's, and its heading says so ("frame 299 · counts of 298 · 41 us": frame 298 flushed in 41 us).
 """
@@ -25,6 +27,7 @@ PANEL = (16, 20, 32, 210)
 TEXT = (235, 235, 235)
 GRAPH_BG = (40, 44, 60)
 ERROR = (230, 40, 40)
+BACKLOG = (255, 255, 255)  #: the backlog's line and trace: unlike any bar
 #: bar colour per count, stacked bottom-up in this order
 BAR_COLORS: dict[str, tuple[int, int, int]] = {
     "dispatched": (70, 200, 90),
@@ -44,7 +47,7 @@ class Overlay:
         history: FrameHistory,
         *,
         visible: bool = False,
-        key: int = pygame.K_F3,
+        key: int | None = pygame.K_F3,
         graph_frames: int = 60,
         bar_width: int = 2,
         graph_height: int = 40,
@@ -71,8 +74,8 @@ class Overlay:
         self.add_line(lambda: f"sound  {player.totals.summary()}")
 
     def handle_event(self, event: pygame.event.Event) -> bool:
-        """Toggle on ``key``; True when the event was consumed."""
-        if event.type == pygame.KEYDOWN and event.key == self.key:
+        """Toggle on ``key``; True when the event was consumed (never, with no key)."""
+        if self.key is not None and event.type == pygame.KEYDOWN and event.key == self.key:
             self.visible = not self.visible
             return True
         return False
@@ -81,7 +84,7 @@ class Overlay:
     def graph_rect(self) -> pygame.Rect:
         """Where the graph is drawn (its bars grow up from the bottom edge)."""
         x, y = self.position
-        top = y + 6 + (2 + len(self.lines)) * self.font.get_linesize()
+        top = y + 6 + (3 + len(self.lines)) * self.font.get_linesize()
         return pygame.Rect(x + 6, top, self.graph_frames * self.bar_width, self.graph_height)
 
     @property
@@ -113,6 +116,7 @@ class Overlay:
         rendered = [
             self.font.render(self.heading(frame), True, TEXT),
             self._render_counts(newest),
+            self.font.render(_backlog_line(newest, records), True, BACKLOG),
             *(self.font.render(line(), True, TEXT) for line in self.lines),
         ]
         graph = self.graph_rect
@@ -127,12 +131,13 @@ class Overlay:
             y += self.font.get_linesize()
         surface.fill(GRAPH_BG, graph)
         self._draw_bars(surface, graph, records)
+        self._draw_backlog(surface, graph, records)
         return panel
 
     def _render_counts(self, record: FrameRecord) -> pygame.Surface:
         """One line of counts, each in its bar colour (so the line is the graph's legend)."""
         pieces = [self.font.render(f"{name[:4]} {getattr(record, name)}", True,
-                                   BAR_COLORS.get(name, TEXT)) for name in COUNTS]
+                                   BAR_COLORS.get(name, TEXT)) for name in _OUTCOMES]
         gap = self.font.size("  ")[0]
         width = sum(p.get_width() for p in pieces) + gap * (len(pieces) - 1)
         line = pygame.Surface((width, self.font.get_linesize()), pygame.SRCALPHA)
@@ -156,6 +161,28 @@ class Overlay:
                     surface.fill(color, (x, bottom - height, self.bar_width, height))
                     bottom -= height
             x += self.bar_width
+
+
+    def _draw_backlog(self, surface: pygame.Surface, graph: pygame.Rect,
+                      records: list[FrameRecord]) -> None:
+        """A 1-pixel trace of each frame's backlog over its bar, scaled to the peak shown."""
+        peak = max((r.pending for r in records), default=0)
+        if not peak:
+            return
+        x = graph.right - len(records) * self.bar_width
+        for record in records:
+            y = graph.bottom - 1 - round(record.pending * (graph.height - 1) / peak)
+            surface.fill(BACKLOG, (x, y, self.bar_width, 1))
+            x += self.bar_width
+
+
+#: the counts of what a frame did (the bars' legend); the backlog has its own line
+_OUTCOMES = tuple(name for name in COUNTS if name != "pending")
+
+
+def _backlog_line(newest: FrameRecord, records: list[FrameRecord]) -> str:
+    peak = max((r.pending for r in records), default=0)
+    return f"backlog {newest.pending} waiting · peak {peak} (white line)"
 
 
 def _stacked(record: FrameRecord) -> int:

@@ -4,8 +4,9 @@ Rule: ``request_redraw``, ``play_sound``/``SoundPlayer.play`` and ``NetSender.se
 with no scope open hand their request to the most recently created ``GameLoop``, which
 makes it again (the same call: key and options kept) first thing in its next frame: before
 ``run()``, that is the first frame. With no ``GameLoop`` yet, the call raises
-``airlock.NoScopeError`` saying what to do. Anything else can wait for the next frame with
-``loop.tick.post(task, *args)``.
+``airlock.NoScopeError`` saying what to do; when that loop's tick is closed, with
+``airlock.ScopeStateError`` (no frame would ever run it). Anything else can wait for the next
+frame with ``loop.tick.post(task, *args)``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ __all__ = ["enqueue_or_wait", "set_waiting_loop", "wait_or_refuse"]
 
 
 class _Waits(Protocol):
-    def wait_for_frame(self, request: Callable[[], None]) -> None:
+    def wait_for_frame(self, request: Callable[[], None], helper: str) -> None:
         ...
 
 
@@ -52,4 +53,4 @@ def wait_or_refuse(helper: str, request: Callable[[], None]) -> None:
             "the GameLoop first (requests made before run() join its first frame), or call "
             f"{helper}() inside a frame (`with loop:` or `with airlock.tick_scope():`)"
         ) from None
-    loop.wait_for_frame(request)
+    loop.wait_for_frame(request, helper)

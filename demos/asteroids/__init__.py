@@ -1,7 +1,8 @@
 """Asteroids on pygame-ce: every sound, redraw and telemetry packet goes through airlock.
 
 ``python -m demos asteroids`` (headless with no display: scripted input, a per-frame table and
-a screenshot; ``--windowed`` to play: arrows, space, M mute, P pause, R replay, G glitch, F3).
+a screenshot; ``--windowed`` to play: arrows, space, M mute, P pause, R replay, G glitch, F3;
+``--asyncio``: the loop as one task of an asyncio program, ``await loop.run_async()``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -61,6 +63,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--script", action=argparse.BooleanOptionalAction, default=None,
                         help="play the scripted key sequence (default: only when headless)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--asyncio", action="store_true",
+                        help="run the loop as one task of an asyncio program (await "
+                             "loop.run_async()), the telemetry receiver as another")
     args = parser.parse_args(argv)
     if args.headless is None:
         args.headless = not display_available()
@@ -129,7 +134,8 @@ def play(args: argparse.Namespace) -> int:
 
     def after_frame(record: FrameRecord) -> None:
         snd, net = sounds.take_report(), sender.take_report()
-        receiver.drain()
+        if not args.asyncio:  # under asyncio the receiver's own task takes the datagrams
+            receiver.drain()
         per_frame[record.frame] = {
             "played": snd.played, "cooldown": snd.cooldown, "limited": snd.limited,
             "stolen": snd.stolen, "starved": snd.starved, "datagrams": net.datagrams}
@@ -143,7 +149,13 @@ def play(args: argparse.Namespace) -> int:
               flush=True)
         post_script_events(0, say)
     try:
-        frames = loop.run(args.frames, after_frame=after_frame)
+        if args.asyncio:
+            frames, listened = asyncio.run(run_in_asyncio(loop, receiver, args.frames,
+                                                          after_frame))
+            print(f"asyncio: the loop ran as a task (await loop.run_async()); the telemetry "
+                  f"receiver, another task, took {listened} datagrams between frames")
+        else:
+            frames = loop.run(args.frames, after_frame=after_frame)
         if args.screenshot is not None:
             args.screenshot.parent.mkdir(parents=True, exist_ok=True)
             pygame.image.save(screen, str(args.screenshot))
@@ -154,6 +166,28 @@ def play(args: argparse.Namespace) -> int:
     report(args, loop, frames, per_frame, receiver, sender, sounds)
     received = len(receiver.messages), len(receiver.payloads)
     return 0 if received == (sender.totals.datagrams, sender.totals.payloads) else 1
+
+
+async def run_in_asyncio(loop: GameLoop, receiver: LoopbackReceiver, frames: int | None,
+                         after_frame: Callable[[FrameRecord], None]) -> tuple[int, int]:
+    """The game as one task of an asyncio program, the telemetry receiver as another: it takes
+    each datagram as it arrives, while the loop waits between frames. Returns (frames run,
+    datagrams the receiver's task took)."""
+    listened = 0
+
+    async def listen() -> None:
+        nonlocal listened
+        while True:
+            await receiver.receive()
+            listened += 1
+
+    listener = asyncio.create_task(listen())
+    try:
+        run = await loop.run_async(frames, after_frame=after_frame)
+        await asyncio.sleep(0)  # the last frame's datagram
+        return run, listened
+    finally:
+        listener.cancel()
 
 
 def say(text: str) -> None:

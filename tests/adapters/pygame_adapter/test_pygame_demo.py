@@ -148,3 +148,25 @@ def test_the_headless_demo_gives_the_same_sound_counts_on_every_run(
 
     first = sounds_line()
     assert "played" in first and sounds_line() == first
+
+
+def test_the_asyncio_mode_runs_the_same_game_as_a_task_beside_the_receivers_task(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    def run(*mode: str) -> str:
+        assert asteroids.main(["--headless", "--frames", "60", "--screenshot",
+                               str(tmp_path / "s.png"), *mode]) == 0
+        return capsys.readouterr().out
+
+    plain, under_asyncio = run(), run("--asyncio")
+    assert "asyncio: the loop ran as a task" in under_asyncio and "asyncio:" not in plain
+    took = int(under_asyncio.split("another task, took ")[1].split()[0])
+    sent = under_asyncio.split("telemetry: sent ")[1].split()[0]
+    assert took == int(sent) > 0  # every datagram reached the other task between frames
+
+    def same_game(out: str) -> list[str]:
+        return [line for line in out.splitlines()
+                if line.startswith(("sounds:", "totals:", "telemetry: sent"))]
+
+    assert [line.split("; loopback")[0] for line in same_game(under_asyncio)] == [
+        line.split("; loopback")[0] for line in same_game(plain)]

@@ -32,13 +32,14 @@ def test_history_keeps_the_last_n() -> None:
 
 
 def test_table_aligns_numbers_and_appends_extra_columns_and_notes() -> None:
-    rows = [FrameRecord(0, enqueued=12, dispatched=3, batched=9, flush_us=41.6),
+    rows = [FrameRecord(0, enqueued=12, dispatched=3, batched=9, flush_us=41.6, pending=5),
             FrameRecord(1, error="RuntimeError('x')")]
     table = format_table(rows, {0: {"played": 2, "datagrams": 1}})
     lines = table.splitlines()
     assert lines[0].split() == ["frame", "enqueued", "dispatched", "dropped", "coalesced",
-                                "batched", "carried", "failed", "played", "datagrams",
-                                "flush_us", "note"]
-    assert lines[1].split() == ["0", "12", "3", "0", "0", "9", "0", "0", "2", "1", "42"]
-    assert lines[2].split() == ["1", "0", "0", "0", "0", "0", "0", "0", "0", "RuntimeError('x')"]
+                                "batched", "carried", "failed", "pending", "played",
+                                "datagrams", "flush_us", "note"]
+    assert lines[1].split() == ["0", "12", "3", "0", "0", "9", "0", "0", "5", "2", "1", "42"]
+    assert lines[2].split() == ["1", "0", "0", "0", "0", "0", "0", "0", "0", "0",
+                                "RuntimeError('x')"]
     assert len(lines[1]) == lines[0].index("flush_us") + len("flush_us")  # right-aligned

@@ -97,12 +97,79 @@ def test_quit_event_stops_the_loop(game: tuple[GameLoop, Recorder]) -> None:
     assert not loop.running
 
 
-def test_overlay_key_is_consumed_by_the_overlay(game: tuple[GameLoop, Recorder]) -> None:
-    loop, rec = game
+def events_seen(rec: Recorder) -> list[str]:
+    return [e for e in rec.log if e.startswith("event")]
+
+
+def test_overlay_key_is_consumed_by_the_overlay(screen: pygame.Surface) -> None:
+    rec = Recorder(Redraw())
+    loop = GameLoop(screen, on_event=rec.on_event, fps=None, overlay=True)
     key(pygame.KEYDOWN, pygame.K_F3)
     loop.run(frames=1)
-    assert loop.overlay.visible
-    assert not [e for e in rec.log if e.startswith("event")]
+    assert not loop.overlay.visible  # F3 switched it off
+    assert not events_seen(rec)
+
+
+def test_with_the_overlay_off_the_loop_takes_no_keys(game: tuple[GameLoop, Recorder]) -> None:
+    loop, rec = game  # overlay=False, the default
+    key(pygame.KEYDOWN, pygame.K_F3)
+    loop.run(frames=1)
+    assert not loop.overlay.visible
+    assert events_seen(rec) == ["event f3"]
+
+
+@pytest.mark.parametrize(("overlay", "overlay_key", "taken"), [
+    (True, pygame.K_F1, pygame.K_F1),    # another key
+    (True, None, None),                  # shown, and no key hides it
+    (False, pygame.K_F3, pygame.K_F3),   # hidden until the key is pressed
+])
+def test_the_overlay_key_is_configurable(
+    screen: pygame.Surface, overlay: bool, overlay_key: int | None, taken: int | None,
+) -> None:
+    rec = Recorder(Redraw())
+    loop = GameLoop(screen, on_event=rec.on_event, fps=None, overlay=overlay,
+                    overlay_key=overlay_key)
+    for code in (pygame.K_F1, pygame.K_F3):
+        key(pygame.KEYDOWN, code)
+    loop.run(frames=1)
+    passed = {pygame.K_F1, pygame.K_F3} - {taken}
+    assert events_seen(rec) == [f"event {pygame.key.name(c)}" for c in sorted(passed)]
+    assert loop.overlay.visible is (overlay != (taken is not None))
+
+
+def test_an_overlay_given_keeps_its_own_key_unless_overlay_key_is_given(
+    screen: pygame.Surface,
+) -> None:
+    from airlock_pygame import FrameHistory, Overlay
+
+    history = FrameHistory()
+    own = GameLoop(screen, fps=None, history=history,
+                   overlay=Overlay(history, key=pygame.K_F2))
+    assert own.overlay.key == pygame.K_F2
+    replaced = GameLoop(screen, fps=None, history=history, overlay_key=None,
+                        overlay=Overlay(history, key=pygame.K_F2))
+    assert replaced.overlay.key is None
+
+
+def test_each_frame_records_the_backlog_left_for_the_next_frame(screen: pygame.Surface) -> None:
+    ran: list[int] = []
+    loop = GameLoop(screen, fps=None, max_per_frame=3)
+
+    def update(dt: float) -> None:
+        for n in range(2):
+            airlock.enqueue(ran.append, n)  # 2 effects + the present: 3, the budget
+        loop.tick.post(ran.append, 9)       # for the next frame
+
+    loop.update = update
+    seen: list[tuple[int, int]] = []
+    loop.run(frames=4, after_frame=lambda r: seen.append((r.pending, loop.tick.pending)))
+    # every frame leaves its post, and takes one post more than the budget holds: the backlog
+    # grows by one a frame (carried), and the record says so
+    assert [mine for mine, _ in seen] == [tick for _, tick in seen] == [1, 2, 3, 4]
+    assert [r.carried for r in loop.history] == [0, 1, 2, 3]
+    loop.update = None
+    loop.run(frames=4)
+    assert [r.pending for r in loop.history][-1] == 0  # drained once the posts stop
 
 
 def test_an_exception_in_update_discards_the_frames_effects_and_is_reported(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,7 +10,15 @@ import pygame
 import pytest
 
 import airlock
-from airlock_pygame import LoopbackReceiver, NetSender
+from airlock_pygame import (
+    MAX_DATAGRAM,
+    GameLoop,
+    LoopbackReceiver,
+    NetSender,
+    play_sound,
+    request_redraw,
+    tone,
+)
 
 
 @pytest.fixture
@@ -148,3 +157,120 @@ def test_a_frames_datagram_is_encoded_once(
             sender.send({"i": i})
     assert len(encodes) == 1
     assert receiver.drain(timeout=2.0)[0]["payloads"] == [{"i": i} for i in range(5)]
+
+
+@pytest.mark.parametrize("limit", [200_000, MAX_DATAGRAM + 1, 0, -1, 63, 1500.0, True, "9000"])
+def test_an_impossible_datagram_limit_is_refused_with_the_allowed_range(limit: Any) -> None:
+    with pytest.raises(ValueError, match=r"max_datagram must be an int from 64 to 65,507 bytes"):
+        NetSender(("127.0.0.1", 9), max_datagram=limit)
+    sender = NetSender(("127.0.0.1", 9), max_datagram=MAX_DATAGRAM)
+    with pytest.raises(ValueError, match="65,507"):
+        sender.max_datagram = limit  # setting it later is checked too
+    assert sender.max_datagram == MAX_DATAGRAM
+    sender.close()
+
+
+def test_a_payload_over_udps_limit_is_reported_and_the_frames_good_payloads_arrive(
+    screen: pygame.Surface,
+) -> None:
+    with LoopbackReceiver() as receiver:
+        sender = NetSender(receiver.address, max_datagram=MAX_DATAGRAM)
+
+        def update(dt: float) -> None:
+            sender.send({"id": 1})
+            sender.send("x" * 100_000)  # more than any UDP datagram carries
+            sender.send({"id": 3})
+
+        loop = GameLoop(screen, update=update, fps=None)
+        loop.run(frames=2)
+        while len(receiver.payloads) < 4 and receiver.drain(timeout=2.0):
+            pass
+        sender.close()
+    assert receiver.payloads == [{"id": 1}, {"id": 3}] * 2
+    for record in loop.history:
+        assert record.failed == 1
+        (failure,) = record.failures
+        assert "left 1 of 3 payload(s) out" in failure and "payload #1" in failure
+        assert "at most 65,507 bytes" in failure
+    assert [frame for frame, _ in loop.errors] == [0, 1]
+
+
+def test_payloads_the_socket_refuses_are_reported_and_the_next_frame_still_sends() -> None:
+    with LoopbackReceiver() as receiver:
+        refused = NetSender(("255.255.255.255", receiver.address[1]))  # no SO_BROADCAST: EACCES
+        sender = NetSender(receiver.address)
+        tick = airlock.tick_scope(errors="continue")
+        with tick:
+            refused.send({"id": 1})
+            refused.send({"id": 2})
+            sender.send({"id": 3})
+        assert receiver.drain(timeout=2.0)[0]["payloads"] == [{"id": 3}]
+        (_, error), = tick.stats.failures
+        assert isinstance(error, OSError) and "left 2 of 2 payload(s) out" in str(error)
+        assert refused.totals.datagrams == 0
+        refused.close()
+        sender.close()
+
+
+def test_a_request_to_a_closed_loop_raises_at_the_call(screen: pygame.Surface) -> None:
+    loop = GameLoop(screen, fps=None)
+    loop.run(frames=1)
+    loop.tick.close()
+    assert loop.is_closed
+    sender = NetSender(("127.0.0.1", 9))
+    with pytest.raises(airlock.ScopeStateError, match=r"NetSender.send\(\) .* tick is closed"):
+        sender.send({"late": 1})
+    with pytest.raises(airlock.ScopeStateError, match=r"request_redraw\(\) .* create a new"):
+        request_redraw()
+    with pytest.raises(airlock.ScopeStateError, match=r"play_sound\(\)"):
+        play_sound(tone(440, 10))
+    assert not loop.waiting
+    sender.close()
+    GameLoop(screen, fps=None)  # a new loop takes requests again
+    request_redraw()
+
+
+def test_a_receiver_can_be_a_task_of_an_asyncio_program(
+    peer: tuple[LoopbackReceiver, NetSender],
+) -> None:
+    import asyncio
+
+    receiver, sender = peer
+
+    async def main() -> dict[str, Any]:
+        waiting = asyncio.create_task(receiver.receive())
+        await asyncio.sleep(0)
+        with airlock.tick_scope():
+            sender.send({"hello": 1})
+        return await asyncio.wait_for(waiting, timeout=5.0)
+
+    assert asyncio.run(main())["payloads"] == [{"hello": 1}]
+    assert receiver.payloads == [{"hello": 1}]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's IP_OPTIONS limit")
+def test_a_datagram_the_kernel_refuses_as_too_long_is_split_and_a_lone_one_reported(
+    peer: tuple[LoopbackReceiver, NetSender],
+) -> None:
+    import socket
+
+    receiver, sender = peer
+    sender.max_datagram = MAX_DATAGRAM
+    # 40 bytes of IP options (no-ops): the kernel now refuses datagrams over 65,467 bytes
+    # (EMSGSIZE), below max_datagram, as a platform with a lower UDP limit does
+    sender._socket.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, b"\x01" * 40)
+    tick = airlock.tick_scope(errors="continue")
+    with tick:
+        sender.send("a" * 32_730)
+        sender.send("b" * 32_730)  # together 65,4xx bytes: refused, then sent one by one
+    with tick:
+        sender.send({"id": 1})
+        sender.send("c" * 65_470)  # alone over the kernel's limit, under max_datagram
+        sender.send({"id": 3})
+    while len(receiver.payloads) < 4 and receiver.drain(timeout=2.0):
+        pass
+    assert [p if isinstance(p, dict) else p[0] for p in receiver.payloads] == [
+        "a", "b", {"id": 1}, {"id": 3}]
+    (_, error), = tick.stats.failures
+    assert isinstance(error, OSError) and "payload #1" in str(error)
+    assert "Message too long" in str(error)

@@ -16,7 +16,7 @@ from airlock_pygame import (
     SoundPlayer,
     tone,
 )
-from airlock_pygame._overlay import ERROR, GRAPH_BG, PANEL
+from airlock_pygame._overlay import BACKLOG, ERROR, GRAPH_BG, PANEL
 
 WHITE = (255, 255, 255)
 
@@ -137,3 +137,41 @@ def test_the_overlay_shows_a_sound_players_counts(screen: pygame.Surface) -> Non
     loop.run(frames=3)
     (line,) = loop.overlay.lines
     assert line() == "sound  played 1  capped 0  starved 0  cooldown 2  limited 0  stolen 0"
+
+
+def test_the_overlay_traces_the_backlog_in_white_over_the_bars(
+    screen: pygame.Surface, tmp_path: Path,
+) -> None:
+    history = history_of(
+        FrameRecord(0, dispatched=4, pending=0),
+        FrameRecord(1, dispatched=4, pending=5),
+        FrameRecord(2, dispatched=4, pending=10),
+    )
+    overlay = Overlay(history, visible=True)
+    screen.fill(WHITE)
+    overlay.draw(screen)
+    image = screenshot(screen, tmp_path / "backlog.png")
+    graph = overlay.graph_rect
+    green = BAR_COLORS["dispatched"]
+    x0, x1, x2 = graph.right - 6, graph.right - 4, graph.right - 2
+    column = [rgb(image, x0, y) for y in range(graph.top, graph.bottom)]
+    assert column.count(BACKLOG) == 1 and column[-1] == BACKLOG  # a backlog of 0: at the base
+    middle = graph.bottom - 1 - round(5 * (graph.height - 1) / 10)
+    assert rgb(image, x1, middle) == BACKLOG and rgb(image, x1, middle - 1) == green
+    assert rgb(image, x2, graph.top) == BACKLOG  # the peak shown: the top
+    # and its line of text, between the counts and the graph
+    line = overlay.font.get_linesize()
+    text_row = range(graph.top - line, graph.top - 2)
+    assert any(rgb(image, x, y) == BACKLOG for x in range(graph.x, graph.right) for y in text_row)
+
+
+def test_a_running_loops_overlay_shows_its_backlog(screen: pygame.Surface, tmp_path: Path) -> None:
+    later: list[int] = []
+    loop = GameLoop(screen, fps=None, overlay=True)
+    loop.update = lambda dt: loop.tick.post(later.append, loop.tick.frame)  # for the next frame
+    loop.run(frames=3)
+    assert [r.pending for r in loop.history] == [1, 1, 1] and later == [0, 1]
+    image = screenshot(screen, tmp_path / "loop-backlog.png")
+    graph = loop.overlay.graph_rect
+    for index in range(2):  # the 2 frames graphed: each left 1 waiting, the peak
+        assert rgb(image, graph.right - 2 * (index + 1), graph.top) == BACKLOG
