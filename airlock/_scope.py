@@ -200,7 +200,12 @@ class Scope:
             if count:
                 stats.enqueued = stats.dispatched = count
                 stats.flush_ns = self._plain_ns
+            stats.pending = self._backlog()
         return stats
+
+    def _backlog(self) -> int:
+        """What waits for a later flush (a tick's ``pending``; nothing for a scope)."""
+        return 0
 
     # -- hot-path flags --------------------------------------------------------------------
 

@@ -24,8 +24,8 @@ class FlushStats:
 
     ``balance_error()`` checks it. A batch effect's N intents that reach the executor as one
     merged call count N - 1 as ``batched`` and the merged call once, as whatever happened to
-    it (``dispatched``, ``failed``, ``undispatched`` or ``carried``). ``hook_errors`` and
-    ``flush_ns`` are not part of the ledger.
+    it (``dispatched``, ``failed``, ``undispatched`` or ``carried``). ``hook_errors``,
+    ``flush_ns``, ``shed`` (a part of ``dropped``) and ``pending`` are not part of the ledger.
     """
 
     __slots__ = (
@@ -42,6 +42,8 @@ class FlushStats:
         "failures",
         "flush_ns",
         "hook_errors",
+        "pending",
+        "shed",
         "undispatched",
     )
 
@@ -78,6 +80,12 @@ class FlushStats:
         #: errors raised by observers or ``order_by`` (not by intents): logged once per flush;
         #: under ``errors="raise"`` the first is raised after the flush has accounted for all
         self.hook_errors = 0
+        #: of ``dropped``: posts a tick's ``max_pending`` bound shed (``on_full="drop_..."``)
+        self.shed = 0
+        #: a tick's backlog after this frame: what waits for the next frames (posted,
+        #: carried, enqueued between frames); for a frame that ran the plain path, as of the
+        #: first read of its stats
+        self.pending = 0
         #: wall time of the flush in nanoseconds (0 for an empty one). A tick times its
         #: frames from the first read of its ``stats`` on: a loop that never looks pays nothing
         self.flush_ns = 0

@@ -33,18 +33,21 @@ import inspect
 import logging
 import math
 import threading
+from _thread import get_ident
 from collections import deque
 from collections.abc import Callable, Iterable
 from itertools import islice
 from time import perf_counter_ns
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from ._batch import Batch
 from ._context import NO_SCOPE, current_target, resolve
 from ._dispatch import dispatch
-from ._enqueue import _RESERVED_SET, _is_task_object, options_from
+from ._enqueue import _RESERVED_SET, check_task, options_from
 from ._errors import ScopeStateError
+from ._fork import track_for_fork
+from ._inbox import CLOSED, Inbox, OnFull
 from ._intent import Intent, IntentOptions
 from ._observe import Observer
 from ._policies import Policy
@@ -69,7 +72,6 @@ _get_target = current_target.get
 # values of TickScope._inline: how the next __enter__/__exit__ may run
 _GENERAL, _OPEN, _IDLE, _KEPT = 0, 1, 2, 3
 _NO_BUDGET: tuple[int | None, int | None] = (None, None)
-_POSTS_PER_CLOCK_READ = 256  # a frame under max_flush_ms reads the clock once per this many
 
 
 class _TickType(type):
@@ -137,6 +139,7 @@ class TickScope(Scope, metaclass=_TickType):
         "__exit__",
         "_carried_in",
         "_carry",
+        "_claim",
         "_closed",
         "_closing",
         "_discarded_early",
@@ -148,6 +151,8 @@ class TickScope(Scope, metaclass=_TickType):
         "_lock",
         "_max_flush_ms",
         "_max_per_frame",
+        "_owner",
+        "_shed_in",
         "_spent",
         "frame",
     )
@@ -166,6 +171,8 @@ class TickScope(Scope, metaclass=_TickType):
         max_flush_ms: float | None = None,
         timed: bool = False,
         keep_intents: bool = True,
+        max_pending: int | None = None,
+        on_full: OnFull = "block",
     ) -> None:
         self._max_per_frame = _check_max_per_frame(max_per_frame)
         self._max_flush_ms = _check_max_flush_ms(max_flush_ms)
@@ -173,10 +180,17 @@ class TickScope(Scope, metaclass=_TickType):
         # released entries (records or Intents) a budget left over: first in the next frame
         self._carry: deque[Any] = deque()
         self._carried_in = 0
-        # thread handoff (post): never replaced, as the frame closures hold it
-        self._inbox: deque[Any] = deque()
-        self._lock = threading.Lock()  # orders post()/late enqueues against close()
+        # thread handoff (post): never replaced, as the frame closures hold its deque
+        self._inbox = Inbox(max_pending, on_full)
+        self._shed_in = 0  # posts the bound shed, for the stats of the frame that opened
+        # reentrant: a signal handler's late enqueue may land inside another one's
+        self._lock = threading.RLock()  # orders late enqueues against close()
         self._closing = self._closed = False
+        # the frame claim: one token, popped when a frame opens and put back when it has
+        # completely ended (one C-level call each way), so one frame runs at a time
+        self._claim = [True]
+        #: ident of the thread that opened the latest frame (at first: the creating thread)
+        self._owner = get_ident()
         self._spent = 0  # leading buffer entries that belong to the last frame
         self._discarded_early = 0  # discard() inside the open frame, for its stats
         self._keep = bool(keep_intents)
@@ -191,6 +205,7 @@ class TickScope(Scope, metaclass=_TickType):
         open_frame, close_frame = _frame_methods(self)
         _ENTER_SLOT.__set__(self, open_frame)
         _EXIT_SLOT.__set__(self, close_frame)
+        track_for_fork(self)
 
     def _configure_paths(self) -> None:
         super()._configure_paths()
@@ -281,11 +296,49 @@ class TickScope(Scope, metaclass=_TickType):
 
     def enter(self) -> TickScope:
         """Open the next frame: what waits for it (posted, enqueued between frames) joins
-        its buffer first, in arrival order."""
-        if self._open_or_flushing_here():
+        its buffer first, in arrival order. One frame at a time: see ``_claim_frame``."""
+        self._claim_frame()
+        return self._enter_claimed()
+
+    def _claim_frame(self) -> None:
+        """Take the frame claim, or refuse: a tick has one frame open or flushing at a time,
+        whichever thread, greenlet or task asks. (Inlined in ``_frame_methods``' open_frame:
+        keep the two in sync.)"""
+        try:
+            self._claim.pop()
+        except IndexError:
+            self._refuse_opener()
+        self._owner = get_ident()
+
+    def _release_claim(self) -> None:
+        """Put the claim back: the frame has completely ended (flushed, counted, context
+        reset). Only the claim's holder calls it."""
+        if not self._claim:
+            self._claim.append(True)
+
+    def _refuse_opener(self) -> NoReturn:
+        if self._runs_here():
             raise ScopeStateError(
                 f"{self!r} is open or flushing here; a tick cannot be nested in itself"
             )
+        owner = threading._active.get(self._owner)  # type: ignore[attr-defined]
+        where = f"thread {owner.name!r}" if owner is not None else f"thread {self._owner}"
+        raise ScopeStateError(
+            f"frame {self.frame + 1} of {self!r} is open or still flushing in {where} (opened "
+            "by another thread, greenlet or task); a tick runs one frame at a time: give each "
+            "thread its own tick_scope(), or hand effects to this one with tick.post()"
+        )
+
+    def _enter_claimed(self) -> TickScope:
+        """enter() once the claim is held: put it back if the frame does not open."""
+        try:
+            self._open_frame()
+        except BaseException:
+            self._release_claim()
+            raise
+        return self
+
+    def _open_frame(self) -> None:
         if self._closed:
             raise ScopeStateError(f"{self!r} is closed; create a new tick_scope()")
         budget = _NO_BUDGET if self._closing else (self._max_per_frame, self.max_flush_ns)
@@ -299,13 +352,14 @@ class TickScope(Scope, metaclass=_TickType):
         self._carried_in = len(self._carry)
         self._inline = _GENERAL
         self._open()
-        return self
 
     def _open_or_flushing_here(self) -> bool:
         """True while a frame is open, or this context runs inside the tick's frame or flush
         (an effect of the frame, however deep in nested scopes)."""
-        if self._state is ACTIVE:
-            return True
+        return self._state is ACTIVE or self._runs_here()
+
+    def _runs_here(self) -> bool:
+        """True when this context runs inside the tick's frame or flush."""
         scope = resolve(_get_target())[0]
         while scope is not None:
             if scope is self:
@@ -317,23 +371,11 @@ class TickScope(Scope, metaclass=_TickType):
         """Move posts into the opening frame, oldest first: only those posted before now (the
         drain ends however fast threads post) and, under a budget, about what one frame may
         dispatch — ``max_per_frame`` of them, or as many as ``max_flush_ms`` allows to move.
-        The rest wait for the next frames, in order."""
+        The rest wait for the next frames, in order. Posts a bound shed count in this frame."""
         inbox = self._inbox
-        append, take = self._buffer.append, inbox.popleft
-        limit, budget_ns = self._frame_budget
-        count = len(inbox) if limit is None else min(len(inbox), limit)
-        if budget_ns is None:
-            for _ in range(count):
-                append(take())
-            return
-        deadline = perf_counter_ns() + budget_ns
-        while count > 0:  # at least one chunk per frame, as dispatch runs at least one intent
-            chunk = min(count, _POSTS_PER_CLOCK_READ)
-            for _ in range(chunk):
-                append(take())
-            count -= chunk
-            if perf_counter_ns() >= deadline:
-                return
+        inbox.take_into(self._buffer.append, *self._frame_budget)
+        if inbox.shed:
+            self._shed_in = inbox.take_shed()
 
     def _forget_last_frame(self) -> None:
         """Remove the last frame's entries (kept for ``intents``) from the buffer's head."""
@@ -347,6 +389,12 @@ class TickScope(Scope, metaclass=_TickType):
         """Close the frame: flush it (or discard it on an error), then count it."""
         if self._state is not ACTIVE:
             raise ScopeStateError(f"no frame of {self!r} is open; cannot exit it")
+        try:
+            self._close_frame(error)
+        finally:
+            self._release_claim()
+
+    def _close_frame(self, error: BaseException | None) -> None:
         self._state = FLUSHED
         self._accepting = False
         try:
@@ -389,8 +437,15 @@ class TickScope(Scope, metaclass=_TickType):
             stats.carried_in = self._carried_in
             stats.carried = len(self._carry)
             self._carried_in = 0  # a frame opened inline starts with no carry
+        shed = self._shed_in
+        if shed:  # posts the max_pending bound dropped before this frame took the rest
+            self._shed_in = 0
+            stats.enqueued += shed
+            stats.dropped += shed
+            stats.shed = shed
         buffer = self._buffer
         self._keep_or_drop(taken)
+        stats.pending = self.pending
         self._rich = not all_plain(islice(buffer, self._spent, None))
         if stats.failures:
             self._rich = True  # the next frame takes the path that resets (releases) them
@@ -457,8 +512,8 @@ class TickScope(Scope, metaclass=_TickType):
             )
         if self._closed:
             return
-        with self._lock:
-            self._closing = True  # post() refuses from now on: the last frame drains them all
+        self._closing = True  # the last frame has no budget
+        self._inbox.close()  # post() refuses from now on: the last frame drains them all
         try:
             with self:
                 pass
@@ -471,6 +526,7 @@ class TickScope(Scope, metaclass=_TickType):
     def _discard_leftovers(self) -> None:
         """After the last frame: discard what still waits, into that frame's stats."""
         buffer, carry = self._buffer, self._carry
+        carry.extend(self._inbox.clear())  # none: the inbox closed before the last frame
         late = len(buffer) - self._spent
         left = late + len(carry)
         if not left:
@@ -488,6 +544,30 @@ class TickScope(Scope, metaclass=_TickType):
             "airlock: %s closed with %d intent(s) discarded (enqueued during its last frame "
             "or left over)", self, left,
         )
+
+    def _after_fork(self) -> None:
+        """In a forked child (see ``_fork``): none of the parent's waiting effects (buffer,
+        carry, inbox) stays, locks are fresh. A frame the forking thread had open stays open
+        (the child leaves it as the parent does), empty; one open in another thread of the
+        parent is gone with that thread: the child may open frames."""
+        del self._buffer[:]  # never rebound: the frame closures hold it
+        self._spent = 0
+        self._origins = None
+        self._carry.clear()
+        self._carried_in = self._shed_in = 0
+        self._inbox.after_fork()
+        self._lock = threading.RLock()
+        self._rich = False
+        if not self._claim and self._owner != get_ident():
+            self._state = FLUSHED
+            self._accepting = False
+            self._token = None
+            self._parent = None
+            self._inline = _GENERAL
+            self._claim.append(True)
+
+    def _backlog(self) -> int:
+        return self.pending
 
     def _done_state(self) -> str:
         return "is closed" if self._closed else super()._done_state()
@@ -519,26 +599,28 @@ class TickScope(Scope, metaclass=_TickType):
 
         Takes ``enqueue``'s options (``_key``, ``_name``, ``_origin``, ``_dispatch_options``);
         the policy's ``on_enqueue`` and observers' ``enqueued`` run here, on the calling
-        thread. The effect is filtered by the next frame's policy. Thread-safe; raises
-        ``ScopeStateError`` once ``close()`` has begun.
+        thread. The effect is filtered by the next frame's policy. Thread-safe and safe in a
+        signal handler; raises ``ScopeStateError`` once ``close()`` has begun. With
+        ``max_pending``, a full inbox does what ``on_full`` says (see ``tick_scope``).
         """
         options: IntentOptions | None = None
         if kwargs and not _RESERVED_SET.isdisjoint(kwargs):
             options = options_from(kwargs)
-        if not callable(task) and type(task) is not Batch and not _is_task_object(task):
-            raise TypeError(
-                f"tick.post() needs a callable task, got {task!r}; pass the function itself"
-            )
-        if self._closing:
+        check_task(task, "tick.post()")
+        inbox = self._inbox
+        if inbox.closed:
             self._refuse_post(task)
         entry = self._entry(task, args, kwargs, options, ())
-        with self._lock:
-            if self._closing:
+        # the thread that runs the frames never waits for room: it would wait for itself
+        shed = inbox.put(entry, may_wait=get_ident() != self._owner)
+        if shed is not None:
+            if shed is CLOSED:
                 self._refuse_post(task)
-            self._inbox.append(entry)
+            if self._watching:
+                self._tell("dropped", to_intent(shed, self))
         self.on_waiting()
 
-    def _refuse_post(self, task: Any) -> None:
+    def _refuse_post(self, task: Any) -> NoReturn:
         raise ScopeStateError(f"{self!r} is closed; nothing will run {task!r}")
 
     def on_waiting(self) -> None:
@@ -623,19 +705,26 @@ def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[.
     frame's entries; _OPEN: the open frame was opened inline and may close inline unless
     something rich was enqueued; _GENERAL: neither.
     """
-    buffer = tick._buffer  # neither is ever replaced
-    inbox = tick._inbox
+    buffer = tick._buffer  # none of these is ever replaced
+    inbox = tick._inbox.items
     keep = tick._keep
+    claim = tick._claim
+    take_claim, put_claim = claim.pop, claim.append
 
     def open_frame() -> TickScope:
+        try:  # tick._claim_frame(), inlined
+            take_claim()
+        except IndexError:
+            tick._refuse_opener()
+        tick._owner = get_ident()
         if tick._inline != _IDLE:
             if tick._inline != _KEPT or inbox or _get_target() is not NO_SCOPE:
-                return tick.enter()
+                return tick._enter_claimed()
             del buffer[: tick._spent]
             tick._spent = 0
             tick._origins = None
         elif inbox or _get_target() is not NO_SCOPE:
-            return tick.enter()
+            return tick._enter_claimed()
         tick._token = _set_target(tick)
         tick._inline = _OPEN
         tick._state = ACTIVE
@@ -649,7 +738,7 @@ def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[.
     ) -> None:
         if tick._inline != _OPEN or exc is not None:
             tick._inline = _GENERAL
-            tick.exit(exc)
+            tick.exit(exc)  # puts the claim back
             return
         tick._accepting = False
         tick._state = FLUSHED  # the tick stays current: its effects' enqueues wait in order
@@ -658,6 +747,7 @@ def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[.
             tick.frame += 1
             tick._plain_count = 0
             tick._inline = _IDLE
+            put_claim(True)
             return
         rich = tick._rich or not tick._fast_flush
         try:
@@ -673,6 +763,7 @@ def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[.
             tick.frame += 1
             tick._keep_or_drop(tick._current_stats().enqueued)
             tick._inline = _GENERAL  # the next frame re-reads the buffer (see enter())
+            put_claim(True)
             raise
         _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
         tick.frame += 1
@@ -691,6 +782,7 @@ def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[.
             tick._origins = None
             if tick._inline != _GENERAL:
                 tick._inline = _IDLE
+        put_claim(True)  # the frame has completely ended: the next may open
 
     return open_frame, close_frame
 

@@ -15,7 +15,7 @@ import pytest
 
 import airlock
 from airlock import Intent
-from airlock._tick import TickScope
+from airlock._inbox import Inbox
 
 
 def record(log: list[object], tag: object) -> None:
@@ -128,7 +128,7 @@ def test_the_inbox_drain_takes_only_what_was_posted_before_the_frame_opened() ->
     for n in range(3):
         tick.post(record, log, n)
     # a thread that posts while the frame opens: here, a post at every step of the drain
-    lines, first = inspect.getsourcelines(TickScope._take_posts)
+    lines, first = inspect.getsourcelines(Inbox.take_into)
     drain_line = first + next(i for i, text in enumerate(lines) if "append(take())" in text)
     posted_during = 0
 
@@ -140,7 +140,7 @@ def test_the_inbox_drain_takes_only_what_was_posted_before_the_frame_opened() ->
         return local
 
     def tracer(frame: FrameType, event: str, arg: object) -> Any:
-        return local if frame.f_code is TickScope._take_posts.__code__ else None
+        return local if frame.f_code is Inbox.take_into.__code__ else None
 
     tick.post(record, log, "forces the general open")
     sys.settrace(tracer)

@@ -24,6 +24,7 @@ import pytest
 import airlock
 from airlock import Intent
 from airlock._enqueue import enqueue as _enqueue_function
+from airlock._inbox import Inbox
 from airlock._scope import Scope
 from airlock._tick import TickScope
 
@@ -167,11 +168,22 @@ def test_an_enqueue_racing_the_next_frames_opening_keeps_the_threads_order() -> 
     assert log == [1, 2]  # the old code ran 2 in this frame and 1 in the next
 
 
-def test_a_post_racing_close_is_run_by_the_last_frame_or_refused() -> None:
+@pytest.mark.parametrize(
+    ("where", "marker", "accepted"),
+    [
+        # stopped inside the inbox, holding its lock: close() waits, the last frame runs it
+        (Inbox.put, "self.items.append(entry)", True),
+        # stopped before handing it over: close() goes ahead, the post is refused, loudly
+        (TickScope.post, "inbox.put(", False),
+    ],
+    ids=["inside the inbox", "before the inbox"],
+)
+def test_a_post_racing_close_is_run_by_the_last_frame_or_refused(
+    where: Any, marker: str, accepted: bool
+) -> None:
     log: list[object] = []
     tick = airlock.tick_scope()
-    # the poster passed the closed check and stops before handing the effect over
-    racing = Breakpoint(TickScope.post, "_inbox.append(")
+    racing = Breakpoint(where, marker)
     outcome: list[BaseException | None] = []
 
     def poster() -> None:
@@ -192,7 +204,10 @@ def test_a_post_racing_close_is_run_by_the_last_frame_or_refused() -> None:
     thread.join(WAIT)
     closer.join(WAIT)
     assert not closer.is_alive() and tick.pending == 0
-    assert outcome == [None] and log == ["posted"]  # it was accepted, so it ran
+    if accepted:
+        assert outcome == [None] and log == ["posted"]  # it was accepted, so it ran
+    else:
+        assert isinstance(outcome[0], airlock.ScopeStateError) and log == []
 
 
 def test_posts_racing_close_from_many_threads_all_run_or_raise() -> None:

@@ -1,0 +1,238 @@
+"""One frame at a time: threads, greenlets and tasks sharing one tick never run an effect twice.
+
+A second opener — while a frame is open or still flushing — gets ScopeStateError naming the
+owner, and its context is left clean. Stress runs are bounded; CI (``CI`` set) runs more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+import airlock
+
+ROUNDS = 20_000 if os.environ.get("CI") else 3_000
+WAIT = 30
+
+
+@contextmanager
+def switch_interval(seconds: float) -> Iterator[None]:
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(seconds)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
+def test_two_threads_opening_one_tick_never_run_an_effect_twice() -> None:
+    tick = airlock.tick_scope()
+    ran: Counter[tuple[int, int]] = Counter()
+    refused: Counter[int] = Counter()
+    leaked: list[object] = []
+
+    def opener(unit: int) -> None:
+        for n in range(ROUNDS):
+            try:
+                with tick:
+                    airlock.enqueue(ran.update, [(unit, n)])
+            except airlock.ScopeStateError:
+                refused[unit] += 1
+            current = airlock.get_current_scope()
+            if current is not None:
+                leaked.append(current)
+                return
+
+    with switch_interval(1e-6):
+        threads = [threading.Thread(target=opener, args=(u,)) for u in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    assert not any(t.is_alive() for t in threads)
+    assert leaked == []
+    assert [key for key, times in ran.items() if times > 1] == []
+    assert len(ran) + sum(refused.values()) == 2 * ROUNDS  # each ran once, or was refused
+
+
+def test_a_frame_still_flushing_refuses_a_second_opener_naming_the_owner() -> None:
+    tick = airlock.tick_scope()
+    ran: list[str] = []
+    flushing, finish = threading.Event(), threading.Event()
+
+    def slow(name: str) -> None:
+        ran.append(name)
+        flushing.set()
+        finish.wait(WAIT)
+
+    def frame_a() -> None:
+        with tick:
+            airlock.enqueue(slow, "a")
+
+    owner = threading.Thread(target=frame_a, name="frame-owner")
+    owner.start()
+    assert flushing.wait(WAIT)
+    refusal = r"still flushing in thread 'frame-owner'"
+    with pytest.raises(airlock.ScopeStateError, match=refusal) as info, tick:
+        airlock.enqueue(ran.append, "b")
+    assert "one frame at a time" in str(info.value) and "tick.post()" in str(info.value)
+    assert airlock.get_current_scope() is None  # the refused opener's context is clean
+    finish.set()
+    owner.join(WAIT)
+    assert ran == ["a"]
+    with tick:  # the frame has ended: this thread may open the next
+        airlock.enqueue(ran.append, "c")
+    assert ran == ["a", "c"]
+
+
+def test_the_imperative_lifecycle_takes_the_same_claim() -> None:
+    tick = airlock.tick_scope()
+    tick.enter()
+    errors: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            tick.enter()
+        except airlock.ScopeStateError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(WAIT)
+    tick.exit()
+    assert len(errors) == 1 and "one frame at a time" in str(errors[0])
+    tick.enter()  # released by exit()
+    tick.exit()
+
+
+def test_a_frame_of_its_own_still_cannot_be_nested() -> None:
+    tick = airlock.tick_scope()
+    with tick, pytest.raises(airlock.ScopeStateError, match="cannot be nested in itself"):
+        tick.__enter__()
+    with tick:
+        pass
+
+
+def test_the_claim_is_returned_when_a_frame_raises() -> None:
+    tick = airlock.tick_scope()
+    for error in (ValueError("x"), KeyboardInterrupt()):
+        with pytest.raises(type(error)), tick:
+            airlock.enqueue(print, "never")
+            raise error
+    ran: list[int] = []
+
+    def boom() -> None:
+        raise RuntimeError("effect failed")
+
+    with pytest.raises(RuntimeError), tick:
+        airlock.enqueue(boom)
+    with tick:
+        airlock.enqueue(ran.append, 1)
+    assert ran == [1]
+
+
+async def test_two_asyncio_tasks_sharing_a_tick() -> None:
+    tick = airlock.tick_scope()
+    ran: list[str] = []
+    errors: list[BaseException] = []
+
+    async def frame(name: str) -> None:
+        try:
+            with tick:
+                airlock.enqueue(ran.append, name)
+                await asyncio.sleep(0.01)  # the other task runs while this frame is open
+        except airlock.ScopeStateError as exc:
+            errors.append(exc)
+
+    await asyncio.gather(frame("first"), frame("second"))
+    assert ran == ["first"]
+    assert len(errors) == 1 and "another thread, greenlet or task" in str(errors[0])
+
+
+def test_greenlets_sharing_a_tick_run_each_effect_once() -> None:
+    gevent = pytest.importorskip("gevent")
+    tick = airlock.tick_scope()
+    ran: Counter[tuple[int, int]] = Counter()
+    refused = [0]
+
+    def effect(key: tuple[int, int]) -> None:
+        ran[key] += 1
+        gevent.sleep(0)  # any I/O under gevent: another greenlet runs mid-flush
+
+    def player(unit: int) -> None:
+        for n in range(20):
+            try:
+                with tick:
+                    airlock.enqueue(effect, (unit, n))
+            except airlock.ScopeStateError:
+                refused[0] += 1
+            assert airlock.get_current_scope() is None
+
+    greenlets = [gevent.spawn(player, u) for u in range(10)]
+    gevent.joinall(greenlets, timeout=WAIT, raise_error=True)
+    assert all(g.dead for g in greenlets)
+    assert max(ran.values()) == 1
+    assert len(ran) + refused[0] == 200
+
+
+class BalanceCheck(airlock.Observer):
+    """Checks each frame's ledger while the frame still holds the tick (another thread's
+    frame may start as soon as it ends, and reuses the same stats object)."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.frames = 0
+
+    def flushed(self, scope: airlock.Scope) -> None:
+        self.frames += 1
+        error = scope.stats.balance_error()
+        if error:
+            self.problems.append(error)
+
+
+def test_threads_posting_and_opening_under_stress_keep_the_ledger() -> None:
+    check = BalanceCheck()
+    tick = airlock.tick_scope(max_pending=500, on_full="block", observers=[check])
+    ran: Counter[tuple[str, int]] = Counter()
+    stop = threading.Event()
+    posted = [0, 0]
+
+    def poster(slot: int) -> None:
+        n = 0
+        while not stop.is_set():
+            tick.post(ran.update, [("post", slot * 10**9 + n)])
+            n += 1
+        posted[slot] = n
+
+    def opener(slot: int) -> None:
+        n = 0
+        while not stop.is_set():
+            try:
+                with tick:
+                    airlock.enqueue(ran.update, [("frame", slot * 10**9 + n)])
+                    n += 1
+            except airlock.ScopeStateError:
+                continue
+
+    with switch_interval(1e-5):
+        workers = [threading.Thread(target=poster, args=(s,)) for s in range(2)]
+        workers += [threading.Thread(target=opener, args=(s,)) for s in range(2)]
+        for w in workers:
+            w.start()
+        time.sleep(1.5 if os.environ.get("CI") else 0.5)
+        stop.set()
+        for w in workers:
+            w.join(WAIT)
+    assert not any(w.is_alive() for w in workers)
+    tick.close()
+    assert check.problems == [] and check.frames > 10
+    assert max(ran.values()) == 1
+    assert sum(1 for kind, _ in ran if kind == "post") == sum(posted)
