@@ -332,13 +332,13 @@ class TickScope(Scope, metaclass=_TickType):
     def _enter_claimed(self) -> TickScope:
         """enter() once the claim is held: put it back if the frame does not open."""
         try:
-            self._open_frame()
+            self._start_frame()
         except BaseException:
             self._release_claim()
             raise
         return self
 
-    def _open_frame(self) -> None:
+    def _start_frame(self) -> None:
         if self._closed:
             raise ScopeStateError(f"{self!r} is closed; create a new tick_scope()")
         budget = _NO_BUDGET if self._closing else (self._max_per_frame, self.max_flush_ns)
@@ -390,11 +390,11 @@ class TickScope(Scope, metaclass=_TickType):
         if self._state is not ACTIVE:
             raise ScopeStateError(f"no frame of {self!r} is open; cannot exit it")
         try:
-            self._close_frame(error)
+            self._finish_frame(error)
         finally:
             self._release_claim()
 
-    def _close_frame(self, error: BaseException | None) -> None:
+    def _finish_frame(self, error: BaseException | None) -> None:
         self._state = FLUSHED
         self._accepting = False
         try:
