@@ -21,6 +21,11 @@ Rules:
   shown with ``app.notify``. The adapter's own messages use the ``airlock.textual`` logger.
 - ``AIRLOCK_INSPECTOR = True`` records ticks and binds F12 / ctrl+backslash to the
   ``EffectInspector`` panel.
+- At exit, an app run with ``run()``/``run_async()`` gives its async effects still running
+  (a save on exit) up to ``AIRLOCK_EXIT_GRACE`` seconds to finish; what is left is cancelled
+  by asyncio, and each cancellation is reported like a failure (logged as a warning, told to
+  the observers' ``failed`` with the CancelledError, counted in
+  ``app.airlock_executor.outcomes.cancelled``).
 - At shutdown, after the App's own Unmount handlers ran, the last tick is flushed and the
   tick is closed. An effect enqueued after that (a worker or task that outlived the app) is
   dropped: counted in ``app.airlock_dropped_after_shutdown``, the first one logged as a
@@ -30,6 +35,8 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -71,6 +78,9 @@ class AirlockApp(_AppBase):
     AIRLOCK_MAX_TICK_MS: ClassVar[float | None] = 500.0
     #: record ticks and bind F12 / ctrl+backslash to the effect inspector
     AIRLOCK_INSPECTOR: ClassVar[bool] = False
+    #: seconds an exiting app waits for its async effects still running (a save on exit)
+    #: before asyncio cancels what is left (0: no wait)
+    AIRLOCK_EXIT_GRACE: ClassVar[float] = 1.0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -150,6 +160,22 @@ class AirlockApp(_AppBase):
         in_tick = functools.partial(call_with_target, call, self._airlock_driver.tick)
         return cast("T", super().call_from_thread(in_tick))
 
+    async def run_async(self, *args: Any, **kwargs: Any) -> Any:
+        """Textual's ``run_async``; then wait up to ``AIRLOCK_EXIT_GRACE`` seconds for the
+        async effects still running (``run()`` goes through here too)."""
+        try:
+            return await super().run_async(*args, **kwargs)
+        finally:
+            await self._airlock_let_effects_finish()
+
+    async def _airlock_let_effects_finish(self) -> None:
+        grace = self.AIRLOCK_EXIT_GRACE
+        if grace > 0 and self.airlock_executor.pending:
+            # failures were reported as they happened; a timeout cancels what is left, and
+            # each cancellation is reported too
+            with contextlib.suppress(asyncio.TimeoutError, EffectsFailed):
+                await asyncio.wait_for(self.airlock_executor.drain(), grace)
+
     async def airlock_drain(
         self, timeout: float | None = None
     ) -> list[tuple[Intent, BaseException]]:
@@ -184,15 +210,16 @@ class AirlockApp(_AppBase):
             self.notify(f"{intent} failed: {error!r}", title="airlock", severity="error")
 
     def _airlock_async_failed(self, intent: Intent, error: BaseException) -> None:
-        """Log an async effect's failure, tell every observer (one raising stops none) and
-        notify."""
-        effect_logger.error("airlock: async effect %s failed", intent, exc_info=error)
-        for observer in self._airlock_driver.observers:
-            try:
-                observer.failed(intent, error)
-            except Exception as hook_error:
-                effect_logger.error("airlock: observer %s.failed raised on async effect %s",
-                                    type(observer).__qualname__, intent, exc_info=hook_error)
+        """Log an async effect's failure and notify (the executor's ``on_error``; the
+        executor then tells the tick's observers, see ``airlock.report_background_failure``)."""
+        if isinstance(error, (asyncio.CancelledError, concurrent.futures.CancelledError)):
+            effect_logger.warning(
+                "airlock: async effect %s was cancelled before it finished (the app exited, "
+                "or its task was cancelled); raise AIRLOCK_EXIT_GRACE to give effects more "
+                "time at exit", intent,
+            )
+        else:
+            effect_logger.error("airlock: async effect %s failed", intent, exc_info=error)
         self._airlock_notify_failure(intent, error)
 
     def _airlock_flush_failed(self, error: BaseException) -> None:

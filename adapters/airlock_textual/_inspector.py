@@ -46,11 +46,13 @@ TITLE = "airlock · effects per tick"
 
 
 def tick_summary(record: TickRecord) -> str:
-    """``tick 7: 4 enqueued → 2 released, 1 coalesced`` (zero counts omitted)."""
+    """``tick 7: 4 enqueued → 2 released, 1 coalesced · 3 waiting`` (zero counts omitted;
+    ``waiting``: the backlog the tick left for the next ones)."""
     parts = [f"{record.count(o)} {o}" for o in _MARKS if record.count(o)]
     if record.batched:
         parts.append(f"{record.batched} batched")
-    return f"tick {record.frame}: {record.enqueued} enqueued → {', '.join(parts) or 'nothing'}"
+    summary = f"tick {record.frame}: {record.enqueued} enqueued → {', '.join(parts) or 'nothing'}"
+    return f"{summary} · {record.pending} waiting" if record.pending else summary
 
 
 class EffectInspector(Vertical):

@@ -48,6 +48,8 @@ class TickRecord:
     #: enqueues of batch effects folded into another call of the same batch
     batched: int = 0
     intents: list[IntentRecord] = field(default_factory=list)
+    #: the backlog the tick left: effects waiting for the next tick (``stats.pending``)
+    pending: int = 0
 
     def count(self, outcome: str) -> int:
         return sum(1 for record in self.intents if record.outcome == outcome)
@@ -91,7 +93,7 @@ class EffectRecorder(Observer):
             return
         stats = scope.stats
         enqueued = max(self._enqueued, stats.enqueued)
-        record = TickRecord(scope.frame, enqueued, stats.batched, self._pending)
+        record = TickRecord(scope.frame, enqueued, stats.batched, self._pending, stats.pending)
         self._pending = []
         self._enqueued = 0
         self.ticks.append(record)

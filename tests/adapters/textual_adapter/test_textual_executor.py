@@ -123,3 +123,57 @@ async def test_a_failing_sync_effect_is_reported_and_the_others_still_run(
     (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert record.name == "airlock"  # the same logger as async failures (the guide says so)
     assert record.exc_info is not None and record.exc_info[1] is error
+
+
+# -- effects still running when the app exits ----------------------------------------------
+
+
+class Told(airlock.Observer):
+    def __init__(self) -> None:
+        self.failed_with: list[tuple[str, str]] = []
+
+    def failed(self, intent: airlock.Intent, error: BaseException) -> None:
+        self.failed_with.append((intent.name, type(error).__name__))
+
+
+class SaveOnExitApp(AirlockApp, App[None]):
+    """Enqueues a save that takes ``seconds`` and exits at once."""
+
+    def __init__(self, seconds: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.seconds = seconds
+        self.saved: list[str] = []
+
+    async def save_game(self) -> None:
+        await asyncio.sleep(self.seconds)
+        self.saved.append("saved")
+
+    def on_mount(self) -> None:
+        airlock.enqueue(self.save_game)
+        self.exit()
+
+
+def test_an_exiting_app_gives_its_async_effects_time_to_finish() -> None:
+    app = SaveOnExitApp(0.05)
+    app.run(headless=True)
+    assert app.saved == ["saved"]
+    outcomes = app.airlock_executor.outcomes
+    assert (outcomes.completed, outcomes.cancelled, outcomes.pending) == (1, 0, 0)
+
+
+def test_an_effect_cut_off_at_exit_is_reported_cancelled(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    told = Told()
+
+    class Impatient(SaveOnExitApp):
+        AIRLOCK_EXIT_GRACE = 0.05
+
+    app = Impatient(3600, airlock_observers=[told])
+    with caplog.at_level(logging.WARNING, logger="airlock"):
+        app.run(headless=True)
+    assert app.saved == []
+    outcomes = app.airlock_executor.outcomes
+    assert (outcomes.scheduled, outcomes.cancelled, outcomes.pending) == (1, 1, 0)
+    assert told.failed_with == [("save_game", "CancelledError")]
+    assert any("was cancelled before it finished" in r.getMessage() for r in caplog.records)

@@ -191,3 +191,15 @@ async def test_the_inspector_follows_a_resize_of_the_terminal() -> None:
         await pilot.press("x")  # a tick recorded after the resizes is clipped too
         await pilot.pause()
         await check_fits(app, 100)
+
+
+def test_the_backlog_a_tick_leaves_is_recorded_and_shown() -> None:
+    recorder = EffectRecorder()
+    tick = airlock.tick_scope(observers=[recorder], max_per_frame=2)
+    for n in range(5):
+        tick.post(noop, n)
+    with tick:
+        pass
+    (record,) = recorder.ticks
+    assert record.pending == 3 == tick.pending
+    assert tick_summary(record) == "tick 1: 5 enqueued → 2 released · 3 waiting"
