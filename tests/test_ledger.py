@@ -23,6 +23,8 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -389,6 +391,85 @@ class LedgerMachine(RuleBasedStateMachine):
         except (airlock.ScopeStateError, airlock.PolicyViolation):
             return  # closed, or refused at the door
         self.enqueued.add(ident)
+
+    @precondition(lambda self: self.ticks)
+    @rule(data=st.data(), rival=st.sampled_from(["thread", "greenlet"]))
+    def rival_opens_the_tick(self, data: st.DataObject, rival: str) -> None:
+        """Another thread or greenlet opens a tick: refused while one of its frames is open
+        here (it runs nothing and its context stays clean), else it runs a frame there."""
+        tick, config = data.draw(st.sampled_from(self.ticks))
+        ident = self.new_ident()
+        busy = tick.is_active or any(e.real is tick for e in self.opened())
+        seen: list[object] = []
+        accepted: list[bool] = []
+
+        def frame() -> None:
+            try:
+                with tick:
+                    try:
+                        airlock.enqueue(run, ident)
+                    except airlock.PolicyViolation:  # refused at the door: never enqueued
+                        accepted.append(False)
+                    else:
+                        accepted.append(True)
+            except airlock.ScopeStateError as exc:
+                seen.append(exc)
+            except BaseException as exc:  # an effect's fault: settled below, as a frame end
+                seen.append(exc)
+                for intent in getattr(exc, "undispatched_intents", None) or ():
+                    for undone in idents_of(intent):
+                        self.world.record(undone, "undispatched")
+            seen.append(airlock.get_current_scope())
+
+        if rival == "greenlet":
+            greenlet = pytest.importorskip("greenlet")
+            greenlet.greenlet(frame).switch()
+        else:
+            thread = threading.Thread(target=frame)
+            thread.start()
+            thread.join()
+        assert seen[-1] is None  # the rival's context never points at the tick afterwards
+        refused = isinstance(seen[0], airlock.ScopeStateError)
+        if busy or tick.is_closed:
+            assert refused, f"{rival} opened a frame of a busy or closed tick: {seen}"
+            assert ident not in self.world.outcomes  # it ran nothing
+            return
+        if not refused:
+            if accepted == [True]:
+                self.enqueued.add(ident)
+            self.check_stats(tick, config)
+
+    @precondition(lambda self: self.ticks and hasattr(os, "fork"))
+    @rule()
+    def fork(self) -> None:
+        """A forked child starts with no pending effect of the parent: its idle ticks wait for
+        nothing and their frames run nothing of the parent's."""
+        read, write = os.pipe()
+        with warnings.catch_warnings():  # 3.12+: forking with threads alive may deadlock
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:  # the child: report, never return into Hypothesis
+            try:
+                before = len(self.world.outcomes)
+                waiting = sum(tick.pending for tick, _ in self.ticks)
+                for tick, _ in self.ticks:
+                    if not (tick.is_active or tick.is_closed
+                            or any(e.real is tick for e in self.opened())):
+                        try:
+                            with tick:
+                                pass
+                        except BaseException:  # a faulty observer: not an effect
+                            pass
+                report = f"{waiting} {len(self.world.outcomes) - before}"
+            except BaseException as exc:
+                report = f"error {exc!r}"
+            os.write(write, report.encode())
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as answer:
+            report = answer.read()
+        os.waitpid(pid, 0)
+        assert report == "0 0", f"the child saw the parent's effects: {report}"
 
     @precondition(lambda self: any(isinstance(e.real, airlock.TickScope) for e in self.opened()))
     @rule(data=st.data())
