@@ -19,7 +19,10 @@ Other rules:
 - Work that arrives while no tick is open (timers, workers, effects of the flush, threads via
   ``post``) opens a tick of its own at once (``AppTick.wake``).
 - Frames are opened and closed in a private ``contextvars.Context``, so the tick never becomes
-  its own parent and no pump's context is changed.
+  its own parent and no pump's context is changed. That context holds the variables of the
+  App's own message loop (Textual's ``active_app``, ``active_message_pump``...), taken when
+  that loop starts, without its airlock target: effects run with the app active, so every
+  Textual API that works in a handler works in an effect.
 - A thread worker's work runs with the tick as its airlock target (``thread_work``, see
   ``_threads.py``); after ``close()`` the tick drops what still arrives (``_app_tick.py``).
 """
@@ -35,10 +38,18 @@ from collections.abc import Awaitable, Callable, Iterable
 from contextvars import Token
 from typing import Any
 
+from textual._context import active_app
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from airlock import AllowAll, Observer, get_configuration, reset_current_scope, set_current_scope
+from airlock import (
+    AllowAll,
+    Observer,
+    get_configuration,
+    get_enqueue_target,
+    reset_current_scope,
+    set_current_scope,
+)
 from airlock.integrations.executors.sync import sync_executor
 
 from ._app_tick import AppTick
@@ -85,7 +96,9 @@ class TickDriver:
         self.busy = 0
         self.closed = False
         self._generation = 0
-        self._frame_context = contextvars.Context()
+        self._frame_context = self._empty_context = contextvars.Context()
+        #: the app loop's context, for the frames that open from now on (``_open_frame``)
+        self._app_context = self._frame_context
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._wake_pending = False
@@ -139,6 +152,8 @@ class TickDriver:
         loop = cls._process_messages_loop
 
         async def _process_messages_loop() -> None:
+            if pump is self.app:  # the app's context: where the next frames open
+                self._app_context = _context_without_airlock()
             token = self.loop_started()
             try:
                 await loop(pump)
@@ -221,8 +236,8 @@ class TickDriver:
         arguments: the core's cheapest scope."""
         config = get_configuration()
         if (
-            type(config["policy"]) is AllowAll
-            and config["executor"] is sync_executor
+            (config["policy"] is None or type(config["policy"]) is AllowAll)
+            and config["executor"] in (None, sync_executor)
             and not self.handler_observers
         ):
             return HandlerScope
@@ -289,6 +304,11 @@ class TickDriver:
     def _open_frame(self) -> None:
         self._generation += 1
         self._new_scope = self._handler_scope_factory()  # the defaults may have changed
+        if self._app_context is self._frame_context is self._empty_context and (
+            active_app.get(None) is self.app
+        ):  # a frame during setup, before the app's loop: take the app's context here
+            self._app_context = _context_without_airlock()
+        self._frame_context = self._app_context  # a frame closes where it opened
         self._frame_context.run(self.tick.__enter__)
         self._frame_open = True
         if self.max_tick_s is not None and self._loop is not None:
@@ -326,3 +346,14 @@ class TickDriver:
             self._frame_context.run(self.tick.close)
         except Exception as error:
             self._report(error)
+
+
+def _context_without_airlock() -> contextvars.Context:
+    """A new context holding this one's variables (Textual's ``active_app``...) except
+    airlock's enqueue target: a frame opened there has no parent scope."""
+    target = get_enqueue_target()
+    context = contextvars.Context()
+    for variable, value in contextvars.copy_context().items():
+        if value is not target:
+            context.run(variable.set, value)
+    return context
