@@ -512,6 +512,8 @@ class TickScope(Scope, metaclass=_TickType):
             )
         if self._closed:
             return
+        if not self._claim:  # another thread's frame is open or still flushing
+            self._refuse_opener()
         self._closing = True  # the last frame has no budget
         self._inbox.close()  # post() refuses from now on: the last frame drains them all
         try:
@@ -521,7 +523,8 @@ class TickScope(Scope, metaclass=_TickType):
             with self._lock:
                 self._closed = True  # late enqueues refuse from now on
             self._inline = _GENERAL
-            self._discard_leftovers()
+            if self._claim:  # (else a frame that won the race still runs: it takes them)
+                self._discard_leftovers()
 
     def _discard_leftovers(self) -> None:
         """After the last frame: discard what still waits, into that frame's stats."""

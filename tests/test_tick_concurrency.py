@@ -208,7 +208,10 @@ def test_threads_posting_and_opening_under_stress_keep_the_ledger() -> None:
     def poster(slot: int) -> None:
         n = 0
         while not stop.is_set():
-            tick.post(ran.update, [("post", slot * 10**9 + n)])
+            try:
+                tick.post(ran.update, [("post", slot * 10**9 + n)])
+            except airlock.ScopeStateError:  # closed while this post waited for room
+                break
             n += 1
         posted[slot] = n
 
@@ -223,16 +226,45 @@ def test_threads_posting_and_opening_under_stress_keep_the_ledger() -> None:
                 continue
 
     with switch_interval(1e-5):
-        workers = [threading.Thread(target=poster, args=(s,)) for s in range(2)]
-        workers += [threading.Thread(target=opener, args=(s,)) for s in range(2)]
-        for w in workers:
+        posters = [threading.Thread(target=poster, args=(s,)) for s in range(2)]
+        openers = [threading.Thread(target=opener, args=(s,)) for s in range(2)]
+        for w in posters + openers:
             w.start()
         time.sleep(1.5 if os.environ.get("CI") else 0.5)
         stop.set()
-        for w in workers:
+        for w in openers:
             w.join(WAIT)
-    assert not any(w.is_alive() for w in workers)
-    tick.close()
+        tick.close()  # runs what was accepted; wakes a poster still waiting for room
+        for w in posters:
+            w.join(WAIT)
+    assert not any(w.is_alive() for w in posters + openers)
     assert check.problems == [] and check.frames > 10
     assert max(ran.values()) == 1
     assert sum(1 for kind, _ in ran if kind == "post") == sum(posted)
+
+
+def test_close_refuses_while_another_threads_frame_still_flushes() -> None:
+    tick = airlock.tick_scope()
+    ran: list[str] = []
+    flushing, finish = threading.Event(), threading.Event()
+
+    def slow() -> None:
+        flushing.set()
+        finish.wait(WAIT)
+        ran.append("slow")
+
+    def frame() -> None:
+        with tick:
+            airlock.enqueue(slow)
+            airlock.enqueue(ran.append, "after")
+
+    owner = threading.Thread(target=frame, name="loop")
+    owner.start()
+    assert flushing.wait(WAIT)
+    with pytest.raises(airlock.ScopeStateError, match="still flushing in thread 'loop'"):
+        tick.close()
+    assert not tick.is_closed
+    finish.set()
+    owner.join(WAIT)
+    tick.close()
+    assert ran == ["slow", "after"] and tick.is_closed
