@@ -22,10 +22,10 @@ Rules:
 - ``AIRLOCK_INSPECTOR = True`` records ticks and binds F12 / ctrl+backslash to the
   ``EffectInspector`` panel.
 - At exit, an app run with ``run()``/``run_async()`` gives its async effects still running
-  (a save on exit) up to ``AIRLOCK_EXIT_GRACE`` seconds to finish; what is left is cancelled
-  by asyncio, and each cancellation is reported like a failure (logged as a warning, told to
-  the observers' ``failed`` with the CancelledError, counted in
-  ``app.airlock_executor.outcomes.cancelled``).
+  (a save on exit) up to ``AIRLOCK_EXIT_GRACE`` seconds to finish; what is left runs on
+  until its loop ends (``run()``'s loop ends at once), which cancels it, and each
+  cancellation is reported like a failure (logged as a warning, told to the observers'
+  ``failed`` with the CancelledError, counted in ``app.airlock_executor.outcomes.cancelled``).
 - At shutdown, after the App's own Unmount handlers ran, the last tick is flushed and the
   tick is closed. An effect enqueued after that (a worker or task that outlived the app) is
   dropped: counted in ``app.airlock_dropped_after_shutdown``, the first one logged as a
@@ -107,6 +107,9 @@ class AirlockApp(_AppBase):
         super().__init__(*args, **kwargs)
         install_hooks()
         self.airlock_executor = AsyncioExecutor(on_error=self._airlock_async_failed)
+        #: the drain in progress (``airlock_drain``), and failures no caller was given yet
+        self._airlock_draining: asyncio.Future[list[tuple[Intent, BaseException]]] | None = None
+        self._airlock_unreturned: list[tuple[Intent, BaseException]] = []
         self.airlock_recorder: EffectRecorder | None = (
             EffectRecorder() if self.AIRLOCK_INSPECTOR else None
         )
@@ -171,23 +174,34 @@ class AirlockApp(_AppBase):
     async def _airlock_let_effects_finish(self) -> None:
         grace = self.AIRLOCK_EXIT_GRACE
         if grace > 0 and self.airlock_executor.pending:
-            # failures were reported as they happened; a timeout cancels what is left, and
-            # each cancellation is reported too
-            with contextlib.suppress(asyncio.TimeoutError, EffectsFailed):
-                await asyncio.wait_for(self.airlock_executor.drain(), grace)
+            # failures were reported as they happened; what outlives the grace is left to
+            # the loop (``run()``'s ``asyncio.run`` cancels it: each cancellation is reported)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await self.airlock_drain(grace)
 
     async def airlock_drain(
         self, timeout: float | None = None
     ) -> list[tuple[Intent, BaseException]]:
-        """Wait for the async effects still running (``TimeoutError`` after ``timeout``).
+        """Wait for the async effects still running (``TimeoutError`` after ``timeout``
+        seconds: they keep running, and the next call waits for them again).
 
-        Returns the async failures since the last drain; they were already reported.
+        Returns the async failures since the last drain that returned; they were already
+        reported.
         """
-        try:
-            await asyncio.wait_for(self.airlock_executor.drain(), timeout)
-        except EffectsFailed as failed:
-            return failed.failures
-        return []
+        task = self._airlock_draining
+        if task is not None and task.done():  # its caller timed out: keep what it found
+            if not task.cancelled():
+                self._airlock_unreturned += task.result()
+            task = None
+        if task is None:
+            task = asyncio.ensure_future(_failures_of(self.airlock_executor))
+            self._airlock_draining = task
+        # shielded: a timeout must not cancel the drain, whose gather would cancel the effects
+        found = await asyncio.wait_for(asyncio.shield(task), timeout)
+        if self._airlock_draining is task:
+            self._airlock_draining = None
+        failures, self._airlock_unreturned = self._airlock_unreturned + found, []
+        return failures
 
     def action_toggle_airlock_inspector(self) -> None:
         """Show or hide the effect inspector on the current screen."""
@@ -232,6 +246,15 @@ class AirlockApp(_AppBase):
 
 def _reraise(error: BaseException) -> None:
     raise error
+
+
+async def _failures_of(executor: AsyncioExecutor) -> list[tuple[Intent, BaseException]]:
+    """Wait for ``executor``'s effects; the failures reported since its last drain."""
+    try:
+        await executor.drain()
+    except EffectsFailed as failed:
+        return failed.failures
+    return []
 
 
 class _NotifyingExecutor:

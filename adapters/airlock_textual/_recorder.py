@@ -7,6 +7,9 @@ Rules:
   handler ``Button#save.on_button_pressed``).
 - A tick is recorded when it flushes; ticks in which nothing happened are not recorded.
 - Async failures reported after their tick count toward the tick that is open at the time.
+- An effect enqueued into the tick between its frames (by an effect of the flush, or a thread)
+  counts toward the next tick, where it runs (as in the tick's ``stats``); the tick that left
+  it shows it as ``waiting``.
 """
 
 from __future__ import annotations
@@ -69,7 +72,10 @@ class EffectRecorder(Observer):
         self._pending: list[IntentRecord] = []
 
     def enqueued(self, intent: Intent) -> None:
-        self._enqueued += 1
+        scope = intent.scope
+        # between frames: the next tick's ``stats.enqueued`` counts it
+        if not isinstance(scope, TickScope) or scope.is_active:
+            self._enqueued += 1
 
     def coalesced(self, intent: Intent) -> None:
         self._pending.append(IntentRecord.of("coalesced", intent))

@@ -1,8 +1,11 @@
 """Effects run in the app's context: every Textual API that works in a handler works in an
-effect, whether the effect was enqueued from a handler or from a thread worker."""
+effect, whether the effect was enqueued from a handler, from a thread worker (each of the
+three ways) or during setup."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -59,27 +62,38 @@ class EffectsApp(AirlockApp, App[None]):
     async def background(self) -> None:
         self.worked.append("worked")
 
-    def enqueue_all(self, source: str) -> None:
-        airlock.enqueue(self.update_markdown, f"# after, from {source}")
-        airlock.enqueue(self.mount_label, f"mounted from {source}")
-        airlock.enqueue(self.remove_old)
-        airlock.enqueue(self.start_timer)
-        airlock.enqueue(self.toast)
-        airlock.enqueue(self.start_worker)
-        airlock.enqueue(self.show_other)
+    def enqueue_all(self, source: str, enqueue: Callable[..., Any] = airlock.enqueue) -> None:
+        enqueue(self.update_markdown, f"# after, from {source}")
+        enqueue(self.mount_label, f"mounted from {source}")
+        enqueue(self.remove_old)
+        enqueue(self.start_timer)
+        enqueue(self.toast)
+        enqueue(self.start_worker)
+        enqueue(self.show_other)
 
     def on_key(self, event: Any) -> None:
         if event.key == "h":
             self.enqueue_all("a handler")
-        elif event.key == "t":
-            self.from_thread()
+        elif event.key in THREAD_WAYS:
+            self.from_thread(event.key)
 
     @work(thread=True)
-    def from_thread(self) -> None:
-        self.enqueue_all("a thread")
+    def from_thread(self, key: str) -> None:
+        self.enqueue_all(THREAD_WAYS[key], self.thread_enqueue(key))
+
+    def thread_enqueue(self, key: str) -> Callable[..., Any]:
+        """The three ways a thread worker enqueues (see the guide's Threads section)."""
+        if key == "t":
+            return airlock.enqueue
+        if key == "p":
+            return self.enqueue_from_thread
+        return functools.partial(self.call_from_thread, airlock.enqueue)
 
 
-@pytest.mark.parametrize(("key", "source"), [("h", "a handler"), ("t", "a thread")])
+THREAD_WAYS = {"t": "a thread", "p": "enqueue_from_thread", "c": "call_from_thread"}
+
+
+@pytest.mark.parametrize(("key", "source"), [("h", "a handler"), *THREAD_WAYS.items()])
 async def test_textual_apis_work_inside_effects(key: str, source: str) -> None:
     app = EffectsApp()
     async with app.run_test() as pilot:

@@ -177,3 +177,56 @@ def test_an_effect_cut_off_at_exit_is_reported_cancelled(
     assert (outcomes.scheduled, outcomes.cancelled, outcomes.pending) == (1, 1, 0)
     assert told.failed_with == [("save_game", "CancelledError")]
     assert any("was cancelled before it finished" in r.getMessage() for r in caplog.records)
+
+
+# -- airlock_drain(timeout): a wait, never a cancellation -----------------------------------
+
+
+class GatedApp(AirlockApp, App[None]):
+    """Its async effect waits for ``gate``, then saves, or fails when ``fail`` is set."""
+
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__()
+        self.fail = fail
+        self.saved: list[str] = []
+
+    async def save(self) -> None:
+        await self.gate.wait()
+        if self.fail:
+            raise ConnectionError("server gone")
+        self.saved.append("saved")
+
+    def on_mount(self) -> None:
+        self.gate = asyncio.Event()
+        airlock.enqueue(self.save)
+
+
+async def test_a_drain_that_times_out_leaves_the_effects_running() -> None:
+    app = GatedApp()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        with pytest.raises(asyncio.TimeoutError):
+            await app.airlock_drain(timeout=0.01)  # the gate is shut: it cannot finish
+        app.gate.set()
+        assert await app.airlock_drain() == []
+        assert app.saved == ["saved"]
+        outcomes = app.airlock_executor.outcomes
+        assert (outcomes.completed, outcomes.cancelled) == (1, 0)
+
+
+@pytest.mark.parametrize("finished_before_the_next_drain", [False, True])
+async def test_a_failure_found_after_a_drain_timed_out_is_returned_by_the_next_one(
+    finished_before_the_next_drain: bool,
+) -> None:
+    app = GatedApp(fail=True)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        with pytest.raises(asyncio.TimeoutError):
+            await app.airlock_drain(timeout=0.01)
+        app.gate.set()
+        if finished_before_the_next_drain:  # the timed-out drain ends on its own meanwhile
+            while app.airlock_executor.pending or not app._airlock_draining.done():
+                await asyncio.sleep(0)
+        failures = await app.airlock_drain()
+        assert [type(error) for _, error in failures] == [ConnectionError]
+        assert await app.airlock_drain() == []

