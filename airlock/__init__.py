@@ -7,6 +7,7 @@ Scopes decide *when* (``airlock.scope()``, ``airlock.tick_scope()``), policies d
 """
 
 from ._batch import Batch, batch
+from ._cadence import Cadence, debounce, throttle
 from ._configure import configure, get_configuration, reset_configuration
 from ._context import get_current_scope, policy
 from ._current import get_enqueue_target, reset_current_scope, set_current_scope
@@ -38,6 +39,7 @@ __all__ = [
     "BacklogFullError",
     "Batch",
     "BlockTasks",
+    "Cadence",
     "DropAll",
     "Executor",
     "FlushStats",
@@ -55,6 +57,7 @@ __all__ = [
     "batch",
     "by_phase",
     "configure",
+    "debounce",
     "enqueue",
     "get_configuration",
     "get_current_scope",
@@ -67,6 +70,7 @@ __all__ = [
     "scope",
     "scoped",
     "set_current_scope",
+    "throttle",
     "tick_scope",
 ]
 

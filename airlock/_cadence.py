@@ -1,21 +1,23 @@
-"""Effects held across frames: ``debounce(seconds)`` and ``throttle(seconds)`` (to become
-``@airlock.debounce`` / ``@airlock.throttle`` once the tick runs this store: not wired yet).
+"""Effects held across frames: ``@airlock.debounce(seconds)`` and ``@airlock.throttle(seconds)``.
 
-Rules (time is the tick's clock, read when a frame closes or opens):
+Rules (time is the tick's clock, read once per frame, at its flush):
 - A held task's enqueues are grouped by ``(task, _key)``; no ``_key`` groups per task.
 - debounce: each enqueue replaces the group's waiting one (that one counts ``coalesced``)
   and restarts the wait; it runs once, with the latest arguments, in the first frame that
-  opens at least ``seconds`` after the frame that took the last enqueue.
+  flushes at least ``seconds`` after the flush that took the last enqueue.
 - throttle: at most one run per ``seconds`` per group. The first enqueue after a quiet
   interval runs at its own frame's end (leading); later ones in the interval collapse into
-  one trailing run with the latest arguments, in the first frame that opens once the
+  one trailing run with the latest arguments, in the first frame that flushes once the
   interval since the last run has passed.
-- A waiting entry is released into a frame as an ordinary full record of the task's function
-  (its ``_key`` dropped: the store did the coalescing). ``release()`` lets one go at once.
-- A later ordinary enqueue of the same function with the same key (or any ordinary entry with
-  the same non-None ``_key``) supersedes a waiting one: they never both run.
+- A frame's flush first releases what is due (ahead of the frame's own entries: it waited
+  longer), then takes the frame's enqueues of held tasks. A waiting entry is released as an
+  ordinary full record of the task's function (its ``_key`` dropped: the store did the
+  coalescing). ``mark_due`` makes entries due at once (``tick.release()``).
+- An ordinary entry of the same function with the same key (or any ordinary entry with the
+  same non-None ``_key``) supersedes a waiting one: they never both run.
 
-This module holds the task type and the store; the tick runs it (``TickScope``).
+This module holds the task type, the store and the stage (``hold_effects``); the tick owns a
+store and runs the stage in its flush (``TickScope._hold``).
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
-from ._intent import Intent, task_name
+from ._intent import Intent, qualified_task_name, task_name
 from ._record import DISPATCH_OPTIONS, KEY, LOCAL_POLICIES, NAME, ORIGIN, PLAIN, SCOPE
 
-__all__ = ["Cadence", "HeldEffects", "cadence_of", "debounce", "throttle"]
+__all__ = ["ALL", "Cadence", "HeldEffects", "cadence_of", "debounce", "hold_effects", "throttle"]
 
 Kind = Literal["debounce", "throttle"]
+
+#: ``mark_due``'s "any task" / "any key"
+ALL: Any = object()
 
 
 class Cadence:
@@ -49,11 +54,26 @@ class Cadence:
         self.kind = kind
         self.__wrapped__ = func
         self.__name__ = task_name(func)
-        self.__qualname__ = getattr(func, "__qualname__", self.__name__)
+        # dotted, as an Intent's ``qualified_name`` reports it (what BlockTasks matches)
+        self.__qualname__ = qualified_task_name(func)
         self.airlock_phase = getattr(func, "airlock_phase", None)
 
     def __repr__(self) -> str:
         return f"<{self.kind}({self.seconds:g}s) {self.__name__}>"
+
+    def released(self, entry: Any) -> tuple[Any, ...]:
+        """The full record that runs ``func`` with ``entry``'s arguments and options."""
+        if type(entry) is tuple:  # a held task always arrives as a full record
+            return (
+                self.func, entry[1], entry[2], entry[NAME] or self.__name__,
+                entry[DISPATCH_OPTIONS], entry[ORIGIN], None, entry[LOCAL_POLICIES],
+                entry[SCOPE],
+            )
+        intent: Intent = entry
+        return (
+            self.func, intent.args, intent.kwargs, intent.name, intent.dispatch_options,
+            intent.origin, None, intent.local_policies, intent.scope,
+        )
 
 
 def _check_seconds(seconds: Any, kind: str) -> float:
@@ -99,20 +119,6 @@ def _key(entry: Any) -> object:
     return entry.key
 
 
-def _released(entry: Any, cadence: Cadence) -> tuple[Any, ...]:
-    """The full record that runs ``cadence.func`` with ``entry``'s arguments and options."""
-    if type(entry) is tuple:  # a held task always arrives as a full record
-        return (
-            cadence.func, entry[1], entry[2], entry[NAME] or cadence.__name__,
-            entry[DISPATCH_OPTIONS], entry[ORIGIN], None, entry[LOCAL_POLICIES], entry[SCOPE],
-        )
-    intent: Intent = entry
-    return (
-        cadence.func, intent.args, intent.kwargs, intent.name, intent.dispatch_options,
-        intent.origin, None, intent.local_policies, intent.scope,
-    )
-
-
 class _Group:
     __slots__ = ("due", "entry", "last_run")
 
@@ -148,7 +154,7 @@ class HeldEffects:
         if cadence.kind == "throttle" and superseded is None and \
                 now - group.last_run >= cadence.seconds:
             group.last_run = now
-            return _released(entry, cadence), None
+            return cadence.released(entry), None
         if superseded is None:
             self._waiting += 1
         group.entry = entry
@@ -183,21 +189,24 @@ class HeldEffects:
         )
         released = []
         for _, _, cadence, group in due:
-            released.append(_released(group.entry, cadence))
+            released.append(cadence.released(group.entry))
             group.entry = None
             group.last_run = now
         self._waiting -= len(released)
         self._forget_idle(now)
         return released
 
-    def release(self, task: Cadence, key: object = None) -> list[tuple[Any, ...]]:
-        """Release the waiting entry of ``(task, key)`` now (empty if none waits)."""
-        group = self._groups.get((task, key))
-        if group is None or group.entry is None:
-            return []
-        entry, group.entry = group.entry, None
-        self._waiting -= 1
-        return [_released(entry, task)]
+    def mark_due(self, now: float, task: Any = ALL, key: object = ALL) -> int:
+        """Make the waiting entries of ``task`` (a Cadence) with ``key`` (``ALL``: any) due
+        at ``now``; return how many. They go out at the next flush."""
+        count = 0
+        for (cadence, group_key), group in list(self._groups.items()):
+            if group.entry is not None and (task is ALL or cadence is task) and (
+                key is ALL or group_key == key
+            ):
+                group.due = min(group.due, now)
+                count += 1
+        return count
 
     def next_due(self) -> float | None:
         """The clock time at which the next waiting entry is due (None: nothing waits)."""
@@ -223,3 +232,32 @@ class HeldEffects:
         ]
         for group_key in idle:
             del self._groups[group_key]
+
+
+def hold_effects(
+    entries: list[Any], held: HeldEffects, now: float
+) -> tuple[list[Any], list[Any]]:
+    """The hold stage of a tick's flush at clock time ``now``: ``(entries to go on,
+    superseded waiting entries)``.
+
+    What ``held`` has due goes first (as records), then ``entries`` without those of held
+    tasks: each of those is held (or, a leading throttle run, goes on in its place). An
+    ordinary entry supersedes the waiting ones it matches (see the module rules)."""
+    released = held.take_due(now)
+    superseded: list[Any] = []
+    kept: list[Any] = []
+    for entry in entries:
+        cadence = cadence_of(entry)
+        if cadence is None:
+            if len(held):
+                superseded += held.supersede(
+                    entry[0] if type(entry) is tuple else entry.task, _key(entry)
+                )
+            kept.append(entry)
+            continue
+        run_now, gone = held.hold(entry, cadence, now)
+        if gone is not None:
+            superseded.append(gone)
+        if run_now is not None:
+            kept.append(run_now)
+    return released + kept if released else kept, superseded

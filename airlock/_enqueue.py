@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 from ._batch import Batch
+from ._cadence import Cadence
 from ._config import defaults
 from ._context import NO_SCOPE, POLICY_GUARD, PolicyView, current_target
 from ._errors import NoScopeError, PolicyEnqueueError
@@ -167,9 +168,10 @@ def _is_task_object(task: Any) -> bool:
 
 
 def check_task(task: Any, caller: str) -> None:
-    """Refuse, at the call, a task no executor could run: not callable, not a batch effect,
-    not a task object (see ``_SEND_METHODS``). ``caller`` names the call in the message."""
-    if callable(task) or type(task) is Batch or _is_task_object(task):
+    """Refuse, at the call, a task no executor could run: not callable, not a batch effect or
+    held task, not a task object (see ``_SEND_METHODS``). ``caller`` names the call in the
+    message."""
+    if callable(task) or type(task) in _FLUSH_ONLY or _is_task_object(task):
         return
     raise TypeError(
         f"{caller} needs a callable task, got {task!r} ({type(task).__qualname__}); pass the "
@@ -178,6 +180,8 @@ def check_task(task: Any, caller: str) -> None:
     )
 
 
+#: tasks that are not callable and run only through a flush
+_FLUSH_ONLY = (Batch, Cadence)
 _new_options = tuple.__new__
 _NO_VALUES = (None, None, None, None)
 

@@ -1,11 +1,12 @@
-"""The flush pipeline: coalesce -> filter -> capture -> order -> batch -> dispatch.
+"""The flush pipeline: coalesce -> filter -> capture -> hold -> order -> batch -> dispatch.
 
 Each stage is a short function in its own module, takes the flush's entries (records or
 Intents, see ``_record``) and returns those that go on, counting what it decides into the
 ledger (``FlushStats``). A stage nothing asks for is skipped: keys, batches and local filters
-are flagged by the enqueues that use them (``Scope._entry``); the rest is configuration.
-Capture is the scope's own business (nesting), so that stage calls back into the scope, as
-does dispatch (a tick applies its budgets there).
+and held tasks (``@airlock.debounce``/``throttle``) are flagged by the enqueues that use them
+(``Scope._entry``); the rest is configuration. Capture is the scope's own business (nesting),
+so that stage calls back into the scope, as do hold (a tick keeps the held effects and the
+clock) and dispatch (a tick applies its budgets there).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def run_pipeline(scope: Scope, entries: list[Any], stats: FlushStats) -> list[An
             entries = filter_by_policies(scope, entries, stats)
         if scope._parent is not None:
             entries = scope._offer_to_ancestors(entries, stats)
+        if getattr(scope, "_holding", False):
+            entries = scope._hold(entries, stats)
         if scope.order_by is not None and entries:
             entries = order(scope, entries, stats)
         if getattr(scope, "_batching", False):

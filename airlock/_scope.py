@@ -14,8 +14,9 @@ scope used once keeps its buffer after the flush or discard (``intents`` stay re
 materialized lazily); a tick keeps a frame's entries until its next frame opens, then removes
 that many (other threads may have appended meanwhile: see ``_tick.py``).
 
-Feature flags: ``_keyed``, ``_batching`` and ``_filtering`` (unset until used; read with
-``getattr``) are set by the enqueue that needs the coalesce, batch or local-filter stage,
+Feature flags: ``_keyed``, ``_batching``, ``_filtering`` and ``_holding`` (unset until used;
+read with ``getattr``) are set by the enqueue that needs the coalesce, batch, local-filter or
+hold stage,
 before its record is appended, and never turned off: a stage is skipped only where no
 enqueue ever asked for it, whatever thread appended when.
 
@@ -38,6 +39,7 @@ from types import TracebackType
 from typing import Any, Literal, NoReturn, TypeVar
 
 from ._batch import Batch
+from ._cadence import Cadence, cadence_of
 from ._config import defaults, hot_path_flags
 from ._context import NO_SCOPE, POLICY_GUARD, current_target, resolve
 from ._dispatch import dispatch
@@ -92,6 +94,7 @@ class Scope:
         "_executor",
         "_fast_flush",
         "_filtering",
+        "_holding",
         "_hook_failure",
         "_keyed",
         "_origins",
@@ -484,6 +487,8 @@ class Scope:
             self._keyed = True
         if getattr(child, "_batching", False):
             self._batching = True
+        if getattr(child, "_holding", False):
+            self._holding = True
 
     def _offer_to_ancestors(self, entries: list[Any], stats: FlushStats) -> list[Any]:
         """Let each capturing ancestor (innermost first) take what it captures; return the rest.
@@ -640,6 +645,9 @@ class Scope:
         if type(task) is Batch:
             task.check_payload(kwargs)
             self._batching = True
+        elif type(task) is Cadence:
+            self._check_holds(task)
+            self._holding = True
         elif (
             not hooked and options is None and not local_policies and callable(task)
         ):  # task objects (not callable) go to the executor as full records
@@ -658,6 +666,20 @@ class Scope:
         )
         self._run_enqueue_hooks(intent)
         return intent
+
+    def _check_holds(self, task: Cadence) -> None:
+        """Refuse a held task (``@airlock.debounce``/``throttle``) where no tick would hold it:
+        a scope that is not a tick and has none around it."""
+        scope: Scope | None = self
+        while scope is not None:
+            if getattr(scope, "_holds_across_frames", False):
+                return
+            scope = scope._parent
+        raise UsageError(
+            f"{task!r} is held across frames, which only a tick_scope() does, and no tick "
+            f"encloses {self!r}; enqueue it inside a frame (`with tick:`), hand it to a tick "
+            f"with tick.post(), or call {task.__name__}.func(...) to run it now"
+        )
 
     # -- extension points ------------------------------------------------------------------
 
@@ -905,6 +927,15 @@ class Scope:
             logger.error("airlock: %s failed", intent, exc_info=exc)
             return True
         return False
+
+    def _hold(self, entries: list[Any], stats: FlushStats) -> list[Any]:
+        """The hold stage (flag ``_holding``). A scope holds nothing across flushes: held
+        tasks that reach its own flush (an ancestor that chose not to capture them) run now,
+        as their function. A tick overrides it."""
+        return [
+            entry if cadence is None else cadence.released(entry)
+            for entry, cadence in ((entry, cadence_of(entry)) for entry in entries)
+        ]
 
     def _dispatch(self, entries: list[Any]) -> None:
         """The pipeline's last stage (a tick overrides it to apply its budgets)."""

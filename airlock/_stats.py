@@ -25,7 +25,8 @@ class FlushStats:
     ``balance_error()`` checks it. A batch effect's N intents that reach the executor as one
     merged call count N - 1 as ``batched`` and the merged call once, as whatever happened to
     it (``dispatched``, ``failed``, ``undispatched`` or ``carried``). ``hook_errors``,
-    ``flush_ns``, ``shed`` (a part of ``dropped``) and ``pending`` are not part of the ledger.
+    ``flush_ns``, ``shed`` (a part of ``dropped``), ``held`` (a part of ``carried``) and
+    ``pending`` are not part of the ledger.
     """
 
     __slots__ = (
@@ -41,6 +42,7 @@ class FlushStats:
         "failed",
         "failures",
         "flush_ns",
+        "held",
         "hook_errors",
         "pending",
         "shed",
@@ -55,7 +57,8 @@ class FlushStats:
         #: intents in the buffer when the flush began (own, captured, handed over, posted and
         #: waiting from before the frame)
         self.enqueued = 0
-        #: intents a budget left over from the previous frame, dispatched first in this one
+        #: intents left over from the previous frame: by a budget (dispatched first in this
+        #: one), or held by ``@airlock.debounce``/``@airlock.throttle``
         self.carried_in = 0
         #: intents (or merged batch calls) handed to the executor without error
         self.dispatched = 0
@@ -68,7 +71,8 @@ class FlushStats:
         #: batch intents folded into another call of the same batch effect (N intents of one
         #: batch: N - 1 here, the merged call counted once elsewhere)
         self.batched = 0
-        #: intents released but left for the next frame by a budget
+        #: intents left for a later frame: released but over a budget, or held by
+        #: ``@airlock.debounce``/``@airlock.throttle`` (see ``held``)
         self.carried = 0
         #: intents whose executor (or policy at flush) raised; KeyboardInterrupt too
         self.failed = 0
@@ -82,6 +86,8 @@ class FlushStats:
         self.hook_errors = 0
         #: of ``dropped``: posts a tick's ``max_pending`` bound shed (``on_full="drop_..."``)
         self.shed = 0
+        #: of ``carried``: held tasks waiting for their time as the frame ended
+        self.held = 0
         #: a tick's backlog after this frame: what waits for the next frames (posted,
         #: carried, enqueued between frames); for a frame that ran the plain path, as of the
         #: first read of its stats

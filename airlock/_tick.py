@@ -22,8 +22,13 @@ Rules:
 - Ledger: every frame's ``stats`` balance (``FlushStats.balance_error()``); posted and waiting
   intents count in ``enqueued`` of the frame that takes them, the carry in ``carried_in`` and
   ``carried``.
+- Held tasks (``@airlock.debounce``/``@airlock.throttle``, see ``_cadence``) wait in the
+  tick's store across frames, timed by its ``clock``; a frame's flush releases what is due.
+  In the ledger they are carried: ``carried_in`` of each frame they wait through, ``carried``
+  (and ``held``) when it ends, ``coalesced`` when a later one supersedes them. They count in
+  ``pending``; while any waits, every frame takes the general path (its flush must look).
 - ``close()`` refuses new posts, runs one last unbudgeted frame, then ends closed whatever
-  happens; what it could not run is discarded, counted and logged.
+  happens; what it could not run (held effects too) is discarded, counted and logged.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import inspect
 import logging
 import math
 import threading
+import time
 from _thread import get_ident
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -42,6 +48,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from ._batch import Batch
+from ._cadence import ALL, Cadence, HeldEffects, hold_effects
 from ._context import NO_SCOPE, current_target, resolve
 from ._dispatch import dispatch
 from ._enqueue import _RESERVED_SET, check_task, options_from
@@ -62,6 +69,7 @@ from ._scope import (
     _reset_target,
     _set_target,
 )
+from ._stats import FlushStats
 
 __all__ = ["TickScope", "tick_scope"]
 
@@ -129,8 +137,20 @@ def _check_max_flush_ms(value: Any) -> float | None:
     return float(value)
 
 
+def _check_clock(clock: Any) -> Callable[[], float]:
+    if not callable(clock) or inspect.iscoroutinefunction(clock):
+        raise TypeError(
+            f"clock must be a function returning the time in seconds (like time.monotonic), "
+            f"got {clock!r}"
+        )
+    return clock  # type: ignore[no-any-return]
+
+
 class TickScope(Scope, metaclass=_TickType):
     """A scope reused for every frame of a loop. Create it with ``airlock.tick_scope()``."""
+
+    #: held tasks wait in a tick (see ``Scope._check_holds``)
+    _holds_across_frames = True
 
     # __enter__ and __exit__ are slots, filled per tick by _frame_methods: ``with`` finds a
     # slot's value as it is, where a method would be bound anew (two objects per frame).
@@ -140,10 +160,13 @@ class TickScope(Scope, metaclass=_TickType):
         "_carried_in",
         "_carry",
         "_claim",
+        "_clock",
         "_closed",
         "_closing",
         "_discarded_early",
         "_frame_budget",
+        "_held",
+        "_held_in",
         "_inbox",
         "_inline",
         "_inline_ok",
@@ -173,7 +196,11 @@ class TickScope(Scope, metaclass=_TickType):
         keep_intents: bool = True,
         max_pending: int | None = None,
         on_full: OnFull = "block",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._clock = _check_clock(clock)
+        self._held = HeldEffects()  # held tasks waiting across frames
+        self._held_in = 0  # how many waited when the frame opened, for its ledger
         self._max_per_frame = _check_max_per_frame(max_per_frame)
         self._max_flush_ms = _check_max_flush_ms(max_flush_ms)
         self._frame_budget = _NO_BUDGET  # the budgets of the frame open or flushing
@@ -256,7 +283,7 @@ class TickScope(Scope, metaclass=_TickType):
             and self._inline_ok
             and not self._enqueue_hooked
             and not self.observers  # the inline close calls no observer's ``flushed``
-            and not (self._carry or self._closed or self._rich)
+            and not (self._carry or self._closed or self._rich or len(self._held))
         ):
             self._inline = _KEPT if self._spent else _IDLE
         else:
@@ -348,7 +375,8 @@ class TickScope(Scope, metaclass=_TickType):
         self._forget_last_frame()
         self._take_posts()
         buffer = self._buffer
-        self._rich = bool(self._carry) or not all_plain(buffer)
+        self._held_in = len(self._held)
+        self._rich = bool(self._carry or self._held_in) or not all_plain(buffer)
         self._carried_in = len(self._carry)
         self._inline = _GENERAL
         self._open()
@@ -437,6 +465,7 @@ class TickScope(Scope, metaclass=_TickType):
             stats.carried_in = self._carried_in
             stats.carried = len(self._carry)
             self._carried_in = 0  # a frame opened inline starts with no carry
+        self._count_held(stats)
         shed = self._shed_in
         if shed:  # posts the max_pending bound dropped before this frame took the rest
             self._shed_in = 0
@@ -452,6 +481,16 @@ class TickScope(Scope, metaclass=_TickType):
         self._update_inline()
         if len(buffer) > self._spent:
             self.on_waiting()  # arrivals during the flush (another thread may not have said)
+
+    def _count_held(self, stats: FlushStats) -> None:
+        """The held effects in a frame's ledger: those waiting when it opened came in
+        (``carried_in``), those waiting as it ends go out (``carried``, and ``held``)."""
+        held_in, held = self._held_in, len(self._held)
+        if held_in or held:
+            self._held_in = 0
+            stats.carried_in += held_in
+            stats.carried += held
+            stats.held = held
 
     def _keep_or_drop(self, taken: int) -> None:
         """A frame took the first ``taken`` buffer entries: keep them for ``intents`` until the
@@ -530,22 +569,24 @@ class TickScope(Scope, metaclass=_TickType):
         """After the last frame: discard what still waits, into that frame's stats."""
         buffer, carry = self._buffer, self._carry
         carry.extend(self._inbox.clear())  # none: the inbox closed before the last frame
+        carry.extend(self._held.clear())  # not due yet: ``release()`` before close() runs them
         late = len(buffer) - self._spent
         left = late + len(carry)
         if not left:
             return
         stats = self._current_stats()
         stats.enqueued += late
-        stats.carried = 0
+        stats.carried = stats.held = 0
         stats.discarded += left
         if self._watching:
             for intent in [*self._materialize()[self._spent :], *carry]:
                 self._tell("discarded", to_intent(intent, self))
         del buffer[self._spent : self._spent + late]
         carry.clear()
+        stats.pending = 0
         logger.warning(
-            "airlock: %s closed with %d intent(s) discarded (enqueued during its last frame "
-            "or left over)", self, left,
+            "airlock: %s closed with %d intent(s) discarded (enqueued during its last frame, "
+            "left over, or held by debounce/throttle)", self, left,
         )
 
     def _after_fork(self) -> None:
@@ -557,7 +598,8 @@ class TickScope(Scope, metaclass=_TickType):
         self._spent = 0
         self._origins = None
         self._carry.clear()
-        self._carried_in = self._shed_in = 0
+        self._held.clear()
+        self._carried_in = self._shed_in = self._held_in = 0
         self._inbox.after_fork()
         self._lock = threading.RLock()
         self._rich = False
@@ -582,9 +624,59 @@ class TickScope(Scope, metaclass=_TickType):
 
     @property
     def pending(self) -> int:
-        """Intents waiting for the next frame (enqueued between frames, posted, or carried)."""
+        """Intents waiting for a later frame (enqueued between frames, posted, carried, or
+        held: see ``held``)."""
         waiting = 0 if self._state is ACTIVE else len(self._buffer) - self._spent
-        return waiting + len(self._inbox) + len(self._carry)
+        return waiting + len(self._inbox) + len(self._carry) + len(self._held)
+
+    # -- held tasks (@airlock.debounce, @airlock.throttle) ---------------------------------
+
+    @property
+    def held(self) -> int:
+        """Held effects waiting for their time (a part of ``pending``)."""
+        return len(self._held)
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The tick's clock (``tick_scope(clock=...)``): seconds, for held tasks."""
+        return self._clock
+
+    @property
+    def next_due(self) -> float | None:
+        """When the next held effect is due, in the tick's ``clock`` (None: none waits).
+        The first frame that flushes from then on runs it; a loop that sleeps while idle
+        wakes for it (the Textual adapter does)."""
+        with self._lock:
+            return self._held.next_due()
+
+    def release(self, task: Cadence | None = None, /, *, key: object = ALL) -> int:
+        """Let held effects go now: those of ``task`` (default: every held task) with ``key``
+        (default: any). They run at the end of the open frame, or in the next one. Returns
+        how many were waiting."""
+        if task is not None and type(task) is not Cadence:
+            raise TypeError(
+                f"tick.release() takes a task made with @airlock.debounce or "
+                f"@airlock.throttle (or nothing, for all), got {task!r}"
+            )
+        with self._lock:
+            count = self._held.mark_due(self._clock(), ALL if task is None else task, key)
+        if count and self._state is not ACTIVE:
+            self.on_waiting()
+        return count
+
+    def _hold(self, entries: list[Any], stats: FlushStats) -> list[Any]:
+        """The hold stage: release what is due, hold the frame's held tasks (see
+        ``hold_effects``); superseded waiting entries count as coalesced."""
+        with self._lock:  # release() may run on another thread
+            entries, superseded = hold_effects(entries, self._held, self._clock())
+        if superseded:
+            stats.coalesced += len(superseded)
+            if self._watching:
+                for entry in superseded:
+                    self._tell("coalesced", to_intent(entry, self))
+        if entries and self._needs_intents():  # released records join a flush of Intents
+            entries = [to_intent(entry, self) for entry in entries]
+        return entries
 
     # -- what a frame holds ----------------------------------------------------------------
 
@@ -756,15 +848,22 @@ def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[.
         try:
             if rich:  # records with keys, batches, phases..., or a configuration that orders or
                 # continues past errors: the pipeline, on records (a frame opened inline has
-                # no hook, observer, budget, carry or parent: see _update_inline)
+                # no hook, observer, budget, carry, parent or held effect: see _update_inline)
                 tick._release()
-                taken = tick._current_stats().enqueued
+                stats = tick._current_stats()
+                taken = stats.enqueued
+                if len(tick._held):  # the flush held some: the next frames must look
+                    tick._count_held(stats)
+                    stats.pending = tick.pending
+                    tick._inline = _GENERAL
             else:
                 taken = tick._run_plain(buffer)  # later arrivals are the next frame's
         except BaseException:
             _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
             tick.frame += 1
-            tick._keep_or_drop(tick._current_stats().enqueued)
+            stats = tick._current_stats()
+            tick._count_held(stats)
+            tick._keep_or_drop(stats.enqueued)
             tick._inline = _GENERAL  # the next frame re-reads the buffer (see enter())
             put_claim(True)
             raise
@@ -798,7 +897,9 @@ def tick_scope(
     Options: ``order_by``, ``errors`` ('raise' or 'continue'), ``observers``,
     ``max_per_frame``, ``max_flush_ms``, ``timed`` (measure ``stats.flush_ns`` from the first
     frame; otherwise from the first read of ``stats`` on), ``keep_intents`` (default True:
-    ``tick.intents`` shows the last frame's until the next opens; False releases them at once).
+    ``tick.intents`` shows the last frame's until the next opens; False releases them at once),
+    ``max_pending`` and ``on_full`` (bound ``post()``'s backlog), ``clock`` (seconds, default
+    ``time.monotonic``: times ``@airlock.debounce`` and ``@airlock.throttle`` tasks).
     """
     return TickScope(policy, executor=executor, **options)
 

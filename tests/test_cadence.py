@@ -1,12 +1,11 @@
-"""The held-effects store on its own, on plain records and a number line for a clock.
-
-(Groundwork for @airlock.debounce / @airlock.throttle: the tick does not run it yet.)"""
+"""The held-effects store and the hold stage on their own: plain records, a number line for a
+clock (the tick that runs them: tests/test_tick_cadence.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from airlock._cadence import Cadence, HeldEffects, cadence_of, debounce, throttle
+from airlock._cadence import ALL, Cadence, HeldEffects, cadence_of, debounce, hold_effects, throttle
 
 
 def lookup(query: str) -> None: ...
@@ -94,12 +93,19 @@ def test_throttle_leads_then_trails_with_the_latest() -> None:
     assert held.hold(record(SAVE, 5), SAVE, 3.5)[0][1] == (5,)
 
 
-def test_release_lets_one_go_now() -> None:
+def test_mark_due_lets_waiting_entries_go_at_the_next_flush() -> None:
     held = HeldEffects()
     held.hold(record(SEARCH, "cat"), SEARCH, 0.0)
-    assert held.release(SEARCH, key="other") == []
-    assert args_of(held.release(SEARCH)) == [("cat",)]
-    assert held.release(SEARCH) == [] and len(held) == 0
+    held.hold(record(SEARCH, "dog", key="k"), SEARCH, 0.0)
+    held.hold(record(SAVE, 1), SAVE, 0.0)  # leads: nothing waits
+    held.hold(record(SAVE, 2), SAVE, 0.1)
+    assert held.mark_due(0.0, SEARCH, key="other") == 0
+    assert held.mark_due(0.0, SEARCH, key=None) == 1
+    assert held.next_due() == 0.0
+    assert args_of(held.take_due(0.0)) == [("cat",)]
+    assert held.mark_due(0.05, key="k") == 1 and held.mark_due(0.1) == 2  # ALL tasks and keys
+    assert args_of(held.take_due(0.1)) == [("dog",), (2,)]  # due 0.05, then 0.1
+    assert held.mark_due(0.2, ALL, ALL) == 0 and len(held) == 0
 
 
 def test_an_ordinary_entry_supersedes_a_waiting_one() -> None:
@@ -120,3 +126,28 @@ def test_clear_returns_what_waited_and_idle_groups_are_forgotten() -> None:
     held.hold(record(SAVE, 1), SAVE, 10.0)
     held.take_due(20.0)
     assert held._groups == {}  # nothing waits and the throttle interval is over
+
+
+def test_the_stage_releases_what_is_due_first_then_holds_the_frames_own() -> None:
+    held = HeldEffects()
+    entries, gone = hold_effects([record(SEARCH, "c"), (save, (), {})], held, 0.0)
+    assert entries == [(save, (), {})] and gone == [] and len(held) == 1
+    # the next flush, 0.4 s later: "c" is due and goes first; "ca" starts a new wait
+    entries, gone = hold_effects([(lookup, ("plain",), {}), record(SEARCH, "ca")], held, 0.4)
+    # the plain lookup() with no key supersedes nothing: "c" was released before it
+    assert args_of(entries) == [("c",), ("plain",)] and gone == [] and len(held) == 1
+    entries, gone = hold_effects([record(SEARCH, "cat")], held, 0.5)
+    assert entries == [] and args_of(gone) == [("ca",)]
+    entries, gone = hold_effects([record(lookup, "now", key=None)], held, 0.6)
+    assert args_of(entries) == [("now",)] and args_of(gone) == [("cat",)]  # the same function
+    assert len(held) == 0
+
+
+def test_the_stage_runs_a_leading_throttle_in_its_place() -> None:
+    held = HeldEffects()
+    first = (lookup, ("a",), {})
+    entries, gone = hold_effects([first, record(SAVE, 1), record(SAVE, 2)], held, 0.0)
+    assert entries[0] is first and entries[1][0] is save and args_of(entries) == [("a",), (1,)]
+    assert gone == [] and len(held) == 1  # 2 trails
+    entries, _ = hold_effects([], held, 1.0)
+    assert args_of(entries) == [(2,)]

@@ -13,6 +13,7 @@ EXPECTED = [
     "BacklogFullError",
     "Batch",
     "BlockTasks",
+    "Cadence",
     "DropAll",
     "Executor",
     "FlushStats",
@@ -30,6 +31,7 @@ EXPECTED = [
     "batch",
     "by_phase",
     "configure",
+    "debounce",
     "enqueue",
     "get_configuration",
     "get_current_scope",
@@ -42,6 +44,7 @@ EXPECTED = [
     "scope",
     "scoped",
     "set_current_scope",
+    "throttle",
     "tick_scope",
 ]
 

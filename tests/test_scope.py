@@ -422,7 +422,7 @@ def test_stats_copy_and_as_dict_are_detached() -> None:
     assert kept.as_dict() == s.stats.as_dict()
     assert set(kept.as_dict()) == {
         "batched", "captured", "carried", "carried_in", "coalesced", "discarded", "dispatched",
-        "dropped", "enqueued", "failed", "flush_ns", "hook_errors", "pending", "shed",
+        "dropped", "enqueued", "failed", "flush_ns", "held", "hook_errors", "pending", "shed",
         "undispatched",
     }
     assert kept is not s.stats and kept.dispatched == 1

@@ -33,6 +33,8 @@ Rules:
   on, none when it is off); every other event reaches ``on_event``.
 - ``await run_async()`` runs the same frames as ``run()`` (``_frames``), giving the event
   loop a turn between frames: ``asyncio.sleep(0)``, or the rest of the frame's ``1/fps``.
+- The tick's clock is ``game_time`` (real time with ``fps``, frames times ``frame_ms``
+  without): ``@airlock.debounce``/``@airlock.throttle`` tasks are timed by it.
 - A failed effect (errors="continue") does not discard its frame: it is counted in the
   frame's record (``failed``, ``failures``) and appended to ``errors``.
 """
@@ -141,6 +143,7 @@ class GameLoop:
         self.policies = PolicySet()
         tick_options.setdefault("order_by", PHASE_ORDER)
         tick_options.setdefault("errors", "continue")
+        tick_options.setdefault("clock", self.game_time)  # times debounce/throttle
         self.tick = airlock.tick_scope(_EVERYTHING, **tick_options)
         self._tick_policy: airlock.Policy = _EVERYTHING  # what _apply_policies last set
         self.policies._changed = lambda: self._apply_policies(self.tick)
@@ -188,6 +191,15 @@ class GameLoop:
             return 1000 / self.fps
         steps = self.fixed_steps if self.timestep == "fixed" else 1
         return 1000 * self.dt * steps
+
+    def game_time(self) -> float:
+        """The loop's clock, in seconds: real time (``time.monotonic``) when the loop has a
+        clock (``fps``); otherwise frames times ``frame_ms``, so that headless runs and tests
+        are deterministic. The tick's ``clock``: it times ``@airlock.debounce`` and
+        ``@airlock.throttle`` tasks."""
+        if self.clock is not None:
+            return time.monotonic()
+        return self.tick.frame * self.frame_ms / 1000
 
     @property
     def is_closed(self) -> bool:

@@ -18,6 +18,9 @@ Other rules:
   running put their later effects into the next tick. ``None`` disables this.
 - Work that arrives while no tick is open (timers, workers, effects of the flush, threads via
   ``post``) opens a tick of its own at once (``AppTick.wake``).
+- Held effects (``@airlock.debounce``/``@airlock.throttle``) wait in the tick; after each tick
+  the driver sets one timer for the next one due (``tick.next_due``), which opens a tick then
+  if no input came first: the user stops typing, the lookup runs.
 - Frames are opened and closed in a private ``contextvars.Context``, so the tick never becomes
   its own parent and no pump's context is changed. That context holds the variables of the
   App's own message loop (Textual's ``active_app``, ``active_message_pump``...), taken when
@@ -104,6 +107,7 @@ class TickDriver:
         self._wake_pending = False
         self._settling = False
         self._deadline: asyncio.TimerHandle | None = None
+        self._due_timer: asyncio.TimerHandle | None = None  # wakes for a held effect
         #: whether a frame of the tick is open (the tick's ``is_active``, kept here: it is
         #: read per handler)
         self._frame_open = False
@@ -250,8 +254,9 @@ class TickDriver:
         """Run ticks on ``loop`` (the app's loop; the thread calling this is its thread)."""
         self._loop = loop
         self._loop_thread = threading.get_ident()
-        if self.tick.pending:
+        if self.tick.pending > self.tick.held:
             self.wake()
+        self._wake_when_due()
 
     def wake(self) -> None:
         """Ask for a tick soon (thread-safe); called when work waits for the next frame."""
@@ -324,10 +329,25 @@ class TickDriver:
             self._report(error)
         finally:
             self._frame_open = self.tick.is_active
-        if self.tick.pending and not self.closed:
+        if self.closed:
+            return
+        if self.tick.pending > self.tick.held:  # work for a tick now (held effects wait)
             self._open_frame()
             if self.busy == 0:
                 self._schedule_settle()
+        self._wake_when_due()
+
+    def _wake_when_due(self) -> None:
+        """One timer, for the held effect due next: it opens a tick then (the tick's flush
+        releases it). Reset after every tick."""
+        if self._due_timer is not None:
+            self._due_timer.cancel()
+            self._due_timer = None
+        due = self.tick.next_due
+        if due is None or self._loop is None or self.closed:
+            return
+        delay = max(0.0, due - self.tick.clock())
+        self._due_timer = self._loop.call_later(delay, self.wake)
 
     def _report(self, error: BaseException) -> None:
         if self.on_flush_error is not None:
@@ -340,6 +360,9 @@ class TickDriver:
         if self.closed:
             return
         self.closed = True
+        if self._due_timer is not None:
+            self._due_timer.cancel()
+            self._due_timer = None
         if self.tick.is_active:
             self._close_frame()
         try:
