@@ -35,6 +35,9 @@ Kind = Literal["debounce", "throttle"]
 
 #: ``mark_due``'s "any task" / "any key"
 ALL: Any = object()
+#: clock slack: a time computed as a sum (a frame count times a float frame length) that
+#: should equal a due time may come out a rounding error short of it
+SLACK = 1e-9
 
 
 class Cadence:
@@ -62,17 +65,24 @@ class Cadence:
         return f"<{self.kind}({self.seconds:g}s) {self.__name__}>"
 
     def released(self, entry: Any) -> tuple[Any, ...]:
-        """The full record that runs ``func`` with ``entry``'s arguments and options."""
+        """The full record that runs ``func`` with ``entry``'s arguments and options (and
+        this task's phase, when ``@airlock.phase`` was applied above the decorator)."""
         if type(entry) is tuple:  # a held task always arrives as a full record
-            return (
-                self.func, entry[1], entry[2], entry[NAME] or self.__name__,
-                entry[DISPATCH_OPTIONS], entry[ORIGIN], None, entry[LOCAL_POLICIES],
-                entry[SCOPE],
-            )
-        intent: Intent = entry
+            name, options, origin = entry[NAME], entry[DISPATCH_OPTIONS], entry[ORIGIN]
+            local_policies, scope = entry[LOCAL_POLICIES], entry[SCOPE]
+        else:
+            intent: Intent = entry
+            name, options, origin = intent.name, intent._dispatch_options, intent.origin
+            local_policies, scope = intent.local_policies, intent.scope
+        phase = self.airlock_phase
+        if phase is not None and getattr(self.func, "airlock_phase", None) != phase and not (
+            options and "phase" in options
+        ):
+            options = {**(options or {}), "phase": phase}
         return (
-            self.func, intent.args, intent.kwargs, intent.name, intent.dispatch_options,
-            intent.origin, None, intent.local_policies, intent.scope,
+            self.func, entry[1] if type(entry) is tuple else entry.args,
+            entry[2] if type(entry) is tuple else entry.kwargs, name or self.__name__,
+            options, origin, None, local_policies, scope,
         )
 
 
@@ -152,7 +162,7 @@ class HeldEffects:
             group = self._groups[group_key] = _Group()
         superseded = group.entry
         if cadence.kind == "throttle" and superseded is None and \
-                now - group.last_run >= cadence.seconds:
+                now - group.last_run >= cadence.seconds - SLACK:
             group.last_run = now
             return cadence.released(entry), None
         if superseded is None:
@@ -185,7 +195,7 @@ class HeldEffects:
         due = sorted(
             (group.due, index, cadence, group)
             for index, ((cadence, _), group) in enumerate(self._groups.items())
-            if group.entry is not None and group.due <= now
+            if group.entry is not None and group.due <= now + SLACK
         )
         released = []
         for _, _, cadence, group in due:
@@ -199,14 +209,21 @@ class HeldEffects:
     def mark_due(self, now: float, task: Any = ALL, key: object = ALL) -> int:
         """Make the waiting entries of ``task`` (a Cadence) with ``key`` (``ALL``: any) due
         at ``now``; return how many. They go out at the next flush."""
-        count = 0
-        for (cadence, group_key), group in list(self._groups.items()):
-            if group.entry is not None and (task is ALL or cadence is task) and (
-                key is ALL or group_key == key
-            ):
-                group.due = min(group.due, now)
-                count += 1
-        return count
+        groups = self._matching(task, key)
+        for group in groups:
+            group.due = min(group.due, now)
+        return len(groups)
+
+    def count(self, task: Any = ALL, key: object = ALL) -> int:
+        """How many waiting entries ``mark_due`` would make due."""
+        return len(self._matching(task, key))
+
+    def _matching(self, task: Any, key: object) -> list[_Group]:
+        return [
+            group for (cadence, group_key), group in list(self._groups.items())
+            if group.entry is not None and (task is ALL or cadence is task)
+            and (key is ALL or group_key == key)
+        ]
 
     def next_due(self) -> float | None:
         """The clock time at which the next waiting entry is due (None: nothing waits)."""
@@ -228,7 +245,7 @@ class HeldEffects:
         """Drop groups with nothing waiting whose throttle interval is over (bounded memory)."""
         idle = [
             group_key for group_key, group in self._groups.items()
-            if group.entry is None and now - group.last_run >= group_key[0].seconds
+            if group.entry is None and now - group.last_run >= group_key[0].seconds - SLACK
         ]
         for group_key in idle:
             del self._groups[group_key]

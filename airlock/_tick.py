@@ -175,6 +175,7 @@ class TickScope(Scope, metaclass=_TickType):
         "_max_flush_ms",
         "_max_per_frame",
         "_owner",
+        "_release_requests",
         "_shed_in",
         "_spent",
         "frame",
@@ -201,6 +202,8 @@ class TickScope(Scope, metaclass=_TickType):
         self._clock = _check_clock(clock)
         self._held = HeldEffects()  # held tasks waiting across frames
         self._held_in = 0  # how many waited when the frame opened, for its ledger
+        #: release() calls made while frame N was open: (N, task, key), applied at its flush
+        self._release_requests: list[tuple[int, Any, object]] = []
         self._max_per_frame = _check_max_per_frame(max_per_frame)
         self._max_flush_ms = _check_max_flush_ms(max_flush_ms)
         self._frame_budget = _NO_BUDGET  # the budgets of the frame open or flushing
@@ -651,16 +654,24 @@ class TickScope(Scope, metaclass=_TickType):
 
     def release(self, task: Cadence | None = None, /, *, key: object = ALL) -> int:
         """Let held effects go now: those of ``task`` (default: every held task) with ``key``
-        (default: any). They run at the end of the open frame, or in the next one. Returns
-        how many were waiting."""
+        (default: any). Called while a frame is open, it runs them at that frame's end, with
+        the latest arguments (also those enqueued later in the frame: "save and quit");
+        otherwise in the next frame. Returns how many were waiting. A frame that fails
+        (discarded) drops its releases: what waited keeps waiting."""
         if task is not None and type(task) is not Cadence:
             raise TypeError(
                 f"tick.release() takes a task made with @airlock.debounce or "
                 f"@airlock.throttle (or nothing, for all), got {task!r}"
             )
+        which = ALL if task is None else task
         with self._lock:
-            count = self._held.mark_due(self._clock(), ALL if task is None else task, key)
-        if count and self._state is not ACTIVE:
+            if self._state is ACTIVE:  # at this frame's hold stage, after its own enqueues
+                self._release_requests.append((self.frame, which, key))
+                self._rich = True  # the frame's close must run the pipeline
+                self._holding = True
+                return self._held.count(which, key)
+            count = self._held.mark_due(self._clock(), which, key)
+        if count:
             self.on_waiting()
         return count
 
@@ -668,7 +679,14 @@ class TickScope(Scope, metaclass=_TickType):
         """The hold stage: release what is due, hold the frame's held tasks (see
         ``hold_effects``); superseded waiting entries count as coalesced."""
         with self._lock:  # release() may run on another thread
-            entries, superseded = hold_effects(entries, self._held, self._clock())
+            now = self._clock()
+            entries, superseded = hold_effects(entries, self._held, now)
+            requests, self._release_requests = self._release_requests, []
+            for frame, task, key in requests:  # (a failed frame's releases are stale)
+                if frame == self.frame:
+                    self._held.mark_due(now, task, key)
+            if requests:
+                entries += self._held.take_due(now)
         if superseded:
             stats.coalesced += len(superseded)
             if self._watching:

@@ -379,3 +379,73 @@ def test_a_forked_child_holds_none_of_the_parents(now: Clock) -> None:
         assert child.read() == "0 0"
     os.waitpid(pid, 0)
     assert tick.held == 1
+
+
+def test_a_release_in_a_frame_runs_the_latest_including_later_enqueues(
+    now: Clock, ran: list[Any]
+) -> None:
+    @airlock.throttle(10.0)
+    def save(state: int) -> None:
+        ran.append(state)
+
+    tick = ticked(now)
+    frame_at(tick, now, 0.0, (save, 0))  # leads
+    frame_at(tick, now, 1.0, (save, 1))  # held
+    now[0] = 2.0
+    with tick:
+        assert tick.release(save) == 1
+        airlock.enqueue(save, 2)  # "save and quit": the frame's latest state is the one saved
+    assert ran == [0, 2] and tick.held == 0
+    assert tick.stats.balance_error() is None and tick.stats.coalesced == 1
+
+
+def test_a_failing_frame_drops_its_release(now: Clock, ran: list[Any]) -> None:
+    @airlock.debounce(10.0)
+    def lookup(query: str) -> None:
+        ran.append(query)
+
+    tick = ticked(now)
+    frame_at(tick, now, 0.0, (lookup, "q"))
+    with pytest.raises(RuntimeError), tick:
+        tick.release(lookup)
+        raise RuntimeError("the frame fails")
+    frame_at(tick, now, 1.0)
+    assert ran == [] and tick.held == 1  # it keeps waiting for its time
+    frame_at(tick, now, 10.0)
+    assert ran == ["q"]
+
+
+def test_frame_counts_times_a_float_frame_length_do_not_drift(ran: list[Any]) -> None:
+    """A clock of frames * (1/60): frame 180 is 3.0, the run at frame 120 was at
+    2.0000000000000004; the save due one second after it still runs at frame 180."""
+
+    @airlock.throttle(1.0)
+    def save(frame: int) -> None:
+        ran.append(frame)
+
+    tick = airlock.tick_scope(clock=lambda: tick.frame * (1000 / 60) / 1000)
+    for _ in range(301):
+        with tick:
+            airlock.enqueue(save, tick.frame)
+    assert ran == [0, 59, 119, 179, 239, 299]  # each the latest asked before its run
+
+
+@pytest.mark.parametrize("order", ["phase below", "phase above"])
+def test_a_phase_decorator_applies_on_either_side(now: Clock, ran: list[Any], order: str) -> None:
+    def sync(n: int) -> None:
+        ran.append(("sync", n))
+
+    if order == "phase below":
+        held = airlock.throttle(1.0)(airlock.phase("network")(sync))
+    else:
+        held = airlock.phase("network")(airlock.throttle(1.0)(sync))
+
+    @airlock.phase("sound")
+    def beep() -> None:
+        ran.append("beep")
+
+    tick = ticked(now, order_by=airlock.by_phase("sound", "network"))
+    frame_at(tick, now, 0.0, (held, 1), (beep,))
+    frame_at(tick, now, 0.5, (held, 2))
+    frame_at(tick, now, 1.0, (beep,))
+    assert ran == ["beep", ("sync", 1), "beep", ("sync", 2)]
