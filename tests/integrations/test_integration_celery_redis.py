@@ -10,15 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from celery_app import (
-    INLINE,
-    RAN,
-    collect_worker_garbage,
-    make_app,
-    reset,
-    running_worker,
-    wait_for,
-)
+from celery_app import INLINE, RAN, make_app, reset, running_worker, wait_for
 
 import airlock
 from airlock.integrations.executors.celery import celery_executor
@@ -28,8 +20,6 @@ from airlock.integrations.executors.celery import celery_executor
 def redis_app(redis_url: str) -> Iterator[Any]:
     with running_worker(make_app(redis_url, redis_url)) as app:
         yield app
-    del app
-    collect_worker_garbage()
 
 
 def test_flushed_tasks_run_on_the_redis_worker_and_discarded_ones_do_not(redis_app: Any) -> None:
