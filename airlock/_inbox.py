@@ -83,6 +83,10 @@ class Inbox:
     def closed(self) -> bool:
         return self._closed
 
+    def blocks(self) -> bool:
+        """True when ``put`` may wait for room (a bound with ``on_full="block"``)."""
+        return self.max_pending is not None and self.on_full == "block"
+
     def put(self, entry: Any, may_wait: bool = True) -> Any:
         """Append ``entry``; return None, the entry shed to make room, or ``CLOSED``."""
         with self._lock:

@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from ._batch import Batch
 from ._cadence import ALL, Cadence, HeldEffects, hold_effects
+from ._claim import holder_of
 from ._context import NO_SCOPE, current_target, resolve
 from ._dispatch import dispatch
 from ._enqueue import _RESERVED_SET, check_task, options_from
@@ -220,7 +221,7 @@ class TickScope(Scope, metaclass=_TickType):
         # completely ended (one C-level call each way), so one frame runs at a time
         self._claim = [True]
         #: ident of the thread that opened the latest frame (at first: the creating thread)
-        self._owner = get_ident()
+        self._owner: int | None = get_ident()
         self._spent = 0  # leading buffer entries that belong to the last frame
         self._discarded_early = 0  # discard() inside the open frame, for its stats
         self._keep = bool(keep_intents)
@@ -247,7 +248,9 @@ class TickScope(Scope, metaclass=_TickType):
         # frames may open and close inline (see _frame_methods) when they run on records with
         # nothing to watch or to budget: the plain loop's configuration, or one that adds
         # ordering by phase or errors="continue" (the pipeline runs those at close)
-        self._inline_ok = self._fast_flush or (not budgeted and self._takes_records())
+        self._inline_ok = (
+            self._fast_flush or (not budgeted and self._takes_records())
+        ) and not self._inbox.blocks()  # a post that may wait must know the frames' thread
         self._update_inline()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -332,13 +335,12 @@ class TickScope(Scope, metaclass=_TickType):
 
     def _claim_frame(self) -> None:
         """Take the frame claim, or refuse: a tick has one frame open or flushing at a time,
-        whichever thread, greenlet or task asks. (Inlined in ``_frame_methods``' open_frame:
-        keep the two in sync.)"""
+        whichever thread, greenlet or task asks. (Inlined in ``_frame_methods``' open_frame,
+        which records no owner: keep the two in sync otherwise; see ``_claim``.)"""
         try:
             self._claim.pop()
         except IndexError:
             self._refuse_opener()
-        self._owner = get_ident()
 
     def _release_claim(self) -> None:
         """Put the claim back: the frame has completely ended (flushed, counted, context
@@ -351,16 +353,16 @@ class TickScope(Scope, metaclass=_TickType):
             raise ScopeStateError(
                 f"{self!r} is open or flushing here; a tick cannot be nested in itself"
             )
-        owner = threading._active.get(self._owner)  # type: ignore[attr-defined]
-        where = f"thread {owner.name!r}" if owner is not None else f"thread {self._owner}"
+        where = holder_of(self, self._owner, _FRAME_END, __file__)
         raise ScopeStateError(
-            f"frame {self.frame + 1} of {self!r} is open or still flushing in {where} (opened "
-            "by another thread, greenlet or task); a tick runs one frame at a time: give each "
-            "thread its own tick_scope(), or hand effects to this one with tick.post()"
+            f"frame {self.frame + 1} of {self!r} is open or still flushing in {where}; a tick "
+            "runs one frame at a time: give each thread its own tick_scope(), or hand effects "
+            "to this one with tick.post()"
         )
 
     def _enter_claimed(self) -> TickScope:
         """enter() once the claim is held: put it back if the frame does not open."""
+        self._owner = get_ident()
         try:
             self._start_frame()
         except BaseException:
@@ -606,7 +608,9 @@ class TickScope(Scope, metaclass=_TickType):
         self._inbox.after_fork()
         self._lock = threading.RLock()
         self._rich = False
-        if not self._claim and self._owner != get_ident():
+        if not self._claim and not (  # a frame this thread (the child's only one) has open
+            self._runs_here() if self._owner is None else self._owner == get_ident()
+        ):
             self._state = FLUSHED
             self._accepting = False
             self._token = None
@@ -804,6 +808,9 @@ class TickScope(Scope, metaclass=_TickType):
         return f"<TickScope frame={self.frame} {state} pending={self.pending}>"
 
 
+#: the functions that end a frame (``close_frame`` below, ``exit``): a refusal finds the
+#: thread running one for its tick when the owner was not recorded (see ``_claim``)
+_FRAME_END = frozenset(("close_frame", "exit"))
 _ENTER_SLOT: Any = vars(TickScope)["__enter__"]
 _EXIT_SLOT: Any = vars(TickScope)["__exit__"]
 
@@ -829,7 +836,6 @@ def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[.
             take_claim()
         except IndexError:
             tick._refuse_opener()
-        tick._owner = get_ident()
         if tick._inline != _IDLE:
             if tick._inline != _KEPT or inbox or _get_target() is not NO_SCOPE:
                 return tick._enter_claimed()
@@ -838,6 +844,7 @@ def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[.
             tick._origins = None
         elif inbox or _get_target() is not NO_SCOPE:
             return tick._enter_claimed()
+        tick._owner = None  # not recorded inline (see _claim)
         tick._token = _set_target(tick)
         tick._inline = _OPEN
         tick._state = ACTIVE

@@ -113,6 +113,37 @@ def test_the_imperative_lifecycle_takes_the_same_claim() -> None:
     tick.exit()
 
 
+@pytest.mark.parametrize("general", [False, True], ids=["with-tick", "tick-enter"])
+def test_an_open_frame_is_named_by_its_opener_when_recorded(general: bool) -> None:
+    """``with tick:`` on the plain path records no owner: a refusal while its body runs says
+    "another thread"; a frame opened with ``tick.enter()`` (the general path) names its thread."""
+    tick = airlock.tick_scope()
+    opened, finish = threading.Event(), threading.Event()
+
+    def body() -> None:
+        if general:
+            tick.enter()
+        else:
+            tick.__enter__()
+        opened.set()
+        finish.wait(WAIT)
+        if general:
+            tick.exit()
+        else:
+            tick.__exit__(None, None, None)
+
+    owner = threading.Thread(target=body, name="opener")
+    owner.start()
+    assert opened.wait(WAIT)
+    where = "thread 'opener'" if general else "another thread, greenlet or task"
+    with pytest.raises(airlock.ScopeStateError, match=f"open or still flushing in {where};"):
+        tick.enter()
+    finish.set()
+    owner.join(WAIT)
+    with tick:  # released
+        pass
+
+
 def test_a_frame_of_its_own_still_cannot_be_nested() -> None:
     tick = airlock.tick_scope()
     with tick, pytest.raises(airlock.ScopeStateError, match="cannot be nested in itself"):
