@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from ._intent import Intent, task_name
 from ._record import DISPATCH_OPTIONS, ORIGIN, SCOPE
+
+if TYPE_CHECKING:
+    from ._flush import FlushContext
 
 __all__ = ["Batch", "batch", "merge_batches"]
 
@@ -63,9 +66,9 @@ def batch(
     return Batch(handler, phase=phase)
 
 
-def merge_batches(entries: list[Any]) -> tuple[list[Any], int]:
-    """Stage 4b of a flush: fold each batch's entries into one call at its last one's position
-    (as an Intent if that last one was, else as a record); return (entries, folded)."""
+def merge_batches(entries: list[Any], ctx: FlushContext) -> list[Any]:
+    """Stage 6 of a flush: fold each batch's entries into one call at its last one's position
+    (as an Intent if that last one was, else as a record); the folded count as ``batched``."""
     payloads: dict[Batch, list[Any]] = {}
     last: dict[Batch, Any] = {}
     for entry in entries:
@@ -80,7 +83,7 @@ def merge_batches(entries: list[Any]) -> tuple[list[Any], int]:
                 payloads[task] = [args[0] if len(args) == 1 else args]
             last[task] = entry
     if not payloads:
-        return entries, 0
+        return entries
     merged: list[Any] = []
     for entry in entries:
         task = entry[0] if type(entry) is tuple else entry.task
@@ -88,7 +91,8 @@ def merge_batches(entries: list[Any]) -> tuple[list[Any], int]:
             merged.append(entry)
         elif last[task] is entry:
             merged.append(_merged_call(task, payloads[task], entry))
-    return merged, len(entries) - len(merged)
+    ctx.stats.batched = len(entries) - len(merged)
+    return merged
 
 
 def _merged_call(batch: Batch, payloads: list[Any], last: Any) -> Any:

@@ -1,7 +1,7 @@
 """Stage 1 of a flush: coalesce. Of the entries sharing a ``_key``, only the last enqueued
 goes on; the others count as ``coalesced``.
 
-A key whose ``__hash__`` or ``__eq__`` raises fails its own intent (``Scope._intent_failed``):
+A key whose ``__hash__`` or ``__eq__`` raises fails its own intent (``FlushContext.fail``):
 under ``errors="continue"`` the rest of the flush goes on without it; under ``"raise"`` the
 error escapes naming the key, the other entries recorded as undispatched.
 """
@@ -14,8 +14,7 @@ from ._record import KEY, PLAIN, key_of
 from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
-    from ._scope import Scope
-    from ._stats import FlushStats
+    from ._flush import FlushContext
 
 __all__ = ["coalesce"]
 
@@ -24,7 +23,7 @@ _FAILED = object()
 _ABSENT = object()
 
 
-def coalesce(scope: Scope, entries: list[Any], stats: FlushStats) -> list[Any]:
+def coalesce(entries: list[Any], ctx: FlushContext) -> list[Any]:
     try:  # records only (the common case): len() of an Intent raises
         keys = [entry[KEY] if len(entry) > PLAIN else None for entry in entries]
     except TypeError:  # an Intent among them
@@ -37,7 +36,7 @@ def coalesce(scope: Scope, entries: list[Any], stats: FlushStats) -> list[Any]:
     except Exception:
         last = None
     if last is None:  # some key cannot be hashed or compared: find it, fail only its intent
-        last, failed = _last_positions_failing_bad_keys(scope, entries, keys, stats)
+        last, failed = _last_positions_failing_bad_keys(entries, keys, ctx)
         unkeyed = True  # failed entries are left out by the general filter below
     if not failed and (not last or len(last) == len(entries)):
         return entries  # no key given, or every key distinct: nothing coalesces
@@ -49,16 +48,16 @@ def coalesce(scope: Scope, entries: list[Any], stats: FlushStats) -> list[Any]:
         ]
     else:  # every entry keyed: the winners, in order
         survivors = [entries[index] for index in sorted(winners)]
-    stats.coalesced = len(entries) - len(survivors) - failed
-    if scope._watching and stats.coalesced:  # the entries are intents (Scope._needs_intents)
+    coalesced = ctx.stats.coalesced = len(entries) - len(survivors) - failed
+    if ctx.watching and coalesced:  # the entries are intents (Scope._needs_intents)
         for index, entry in enumerate(entries):
             if keys[index] is not None and keys[index] is not _FAILED and index not in winners:
-                scope._tell("coalesced", entry)
+                ctx.tell("coalesced", entry)
     return survivors
 
 
 def _last_positions_failing_bad_keys(
-    scope: Scope, entries: list[Any], keys: list[Any], stats: FlushStats
+    entries: list[Any], keys: list[Any], ctx: FlushContext
 ) -> tuple[dict[Any, int], int]:
     """``{key: last position}`` built one entry at a time: an entry whose key raises is
     failed and its key replaced by ``_FAILED`` in ``keys``. Returns the positions and the
@@ -75,12 +74,12 @@ def _last_positions_failing_bad_keys(
         except Exception as exc:
             keys[index] = _FAILED
             failed += 1
-            intent = scope._intent_of(entries[index])
-            if not scope._intent_failed(intent, exc, stats):
+            intent = ctx.intent_of(entries[index])
+            if not ctx.fail(intent, exc):
                 if hasattr(exc, "add_note"):  # Python 3.11+
                     exc.add_note(f"airlock: the _key {_describe(key)} of {intent} raised")
                 rest = [entry for position, entry in enumerate(entries) if position != index]
-                attach_undispatched(exc, intent, scope._intents_for(rest))
+                attach_undispatched(exc, intent, ctx.intents_for(rest))
                 raise
     return last, failed
 

@@ -1,4 +1,4 @@
-"""Stage 5 of a flush: dispatch. Each entry goes to the executor in order; the default
+"""Stage 7 of a flush: dispatch. Each entry goes to the executor in order; the default
 ``sync_executor`` is called inline (one Python frame less per intent), and a plain or full
 record runs without ever becoming an ``Intent`` (an executor with ``run_task`` takes records
 too). Fail-fast unless ``errors="continue"``.
@@ -14,20 +14,21 @@ from ._intent import Intent
 from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
-    from ._scope import Scope
-    from ._stats import FlushStats
+    from ._flush import FlushContext
 
 __all__ = ["dispatch"]
 
 
-def dispatch(scope: Scope, entries: list[Any]) -> None:
-    execute = scope._executor
+def dispatch(entries: list[Any], ctx: FlushContext) -> None:
+    """Hand ``entries`` to ``ctx.executor`` in order, counting into ``ctx.stats``."""
+    execute = ctx.executor
     direct = execute is sync_executor
-    watching = scope._watching
-    stats = scope._current_stats()  # not .stats: that turns a tick's timing on
+    watching = ctx.watching
+    stats = ctx.stats
     if direct and not watching:
-        _call_each(scope, entries, stats)
+        _call_each(entries, ctx)
         return
+    intent_of = ctx.intent_of
     run_task = None if direct or watching else getattr(execute, "run_task", None)
     dispatched = 0
     remaining = iter(entries)
@@ -36,28 +37,28 @@ def dispatch(scope: Scope, entries: list[Any]) -> None:
             try:
                 if type(entry) is not Intent:
                     if run_task is not None:  # the executor takes the record as it is
-                        run_task(entry[0], entry[1], entry[2], partial(scope._intent_of, entry))
+                        run_task(entry[0], entry[1], entry[2], partial(intent_of, entry))
                         dispatched += 1
                         continue
-                    entry = scope._intent_of(entry)
+                    entry = intent_of(entry)
                 if direct:
                     entry.task(*entry.args, **entry.kwargs)
                 else:
                     execute(entry)
             except BaseException as exc:
-                intent = scope._intent_of(entry)
-                if not scope._intent_failed(intent, exc, stats):
-                    attach_undispatched(exc, intent, scope._intents_for(list(remaining)))
+                intent = intent_of(entry)
+                if not ctx.fail(intent, exc):
+                    attach_undispatched(exc, intent, ctx.intents_for(list(remaining)))
                     raise
             else:
                 dispatched += 1
                 if watching:
-                    scope._tell("dispatched", entry)
+                    ctx.tell("dispatched", entry)
     finally:
         stats.dispatched += dispatched
 
 
-def _call_each(scope: Scope, entries: list[Any], stats: FlushStats) -> None:
+def _call_each(entries: list[Any], ctx: FlushContext) -> None:
     """Dispatch under the default executor with nobody watching: call each entry, records
     as they are, in one loop that only leaves for a failure."""
     remaining = iter(entries)
@@ -75,11 +76,11 @@ def _call_each(scope: Scope, entries: list[Any], stats: FlushStats) -> None:
                 return
             except BaseException as exc:
                 failed += 1
-                intent = scope._intent_of(entry)
-                if not scope._intent_failed(intent, exc, stats):
+                intent = ctx.intent_of(entry)
+                if not ctx.fail(intent, exc):
                     rest = list(remaining)
                     taken -= len(rest)
-                    attach_undispatched(exc, intent, scope._intents_for(rest))
+                    attach_undispatched(exc, intent, ctx.intents_for(rest))
                     raise
     finally:
-        stats.dispatched += taken - failed
+        ctx.stats.dispatched += taken - failed

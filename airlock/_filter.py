@@ -1,6 +1,6 @@
 """Stage 2 of a flush: filter. An entry goes on when its local policies (those open where it
 was enqueued into this scope) and the scope's policy allow it; otherwise it counts as
-``dropped``. A policy that raises fails that intent (see ``Scope._intent_failed``).
+``dropped``. A policy that raises fails that intent (see ``FlushContext.fail``).
 
 Policies judge ``Intent`` objects: a record is materialized only when some policy will
 actually look at it (an ``AllowAll`` never does).
@@ -17,46 +17,45 @@ from ._record import is_own, local_policies_of
 from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
-    from ._scope import Scope
-    from ._stats import FlushStats
+    from ._flush import FlushContext
 
 __all__ = ["filter_by_policies"]
 
 
-def filter_by_policies(scope: Scope, entries: list[Any], stats: FlushStats) -> list[Any]:
-    policy = scope._policy
+def filter_by_policies(entries: list[Any], ctx: FlushContext) -> list[Any]:
+    policy = ctx.policy
     policy_allows = None if is_allow_all(policy) else policy.allows
-    if policy_allows is None and not getattr(scope, "_filtering", False):
+    if policy_allows is None and not ctx.filtering:
         return entries  # no policy here can refuse anything
     kept: list[Any] = []
     keep = kept.append
-    watching = scope._watching
+    owner, stats, watching = ctx.owner, ctx.stats, ctx.watching
     remaining = iter(entries)
     token = current_target.set(POLICY_GUARD)
     try:
         for entry in remaining:
             local = local_policies_of(entry)
-            if local and not is_own(entry, scope):
+            if local and not is_own(entry, owner):
                 local = ()  # a captured intent passed its local policies where it was enqueued
             if not local and policy_allows is None:
                 keep(entry)
                 continue
-            intent = entry if type(entry) is Intent else scope._intent_of(entry)
+            intent = entry if type(entry) is Intent else ctx.intent_of(entry)
             try:
                 allowed = all(p.allows(intent) for p in local) and (
                     policy_allows is None or policy_allows(intent)
                 )
             except BaseException as exc:
-                if scope._intent_failed(intent, exc, stats):
+                if ctx.fail(intent, exc):
                     continue
-                attach_undispatched(exc, intent, scope._intents_for([*kept, *remaining]))
+                attach_undispatched(exc, intent, ctx.intents_for([*kept, *remaining]))
                 raise
             if allowed:
                 keep(intent)
             else:
                 stats.dropped += 1
                 if watching:
-                    scope._tell("dropped", intent)
+                    ctx.tell("dropped", intent)
     finally:
         current_target.reset(token)
     return kept

@@ -13,8 +13,7 @@ from ._record import DISPATCH_OPTIONS, PLAIN
 __all__ = ["by_phase", "order", "ordering_error", "phase", "sorts_records"]
 
 if TYPE_CHECKING:
-    from ._scope import Scope
-    from ._stats import FlushStats
+    from ._flush import FlushContext
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("airlock")
@@ -114,19 +113,19 @@ def sorts_records(order_by: Callable[[Intent], Any]) -> bool:
     return callable(getattr(order_by, "record_key", None))
 
 
-def order(scope: Scope, entries: list[Any], stats: FlushStats) -> list[Any]:
-    """Stage 4 of a flush: a stable sort by ``order_by``. If it fails: raise a clear error, or
-    under errors="continue" log it, count a hook error and keep enqueue order."""
-    order_by = scope.order_by
+def order(entries: list[Any], ctx: FlushContext) -> list[Any]:
+    """Stage 5 of a flush: a stable sort by ``ctx.order_by``. If it fails: raise a clear error,
+    or under errors="continue" log it, count a hook error and keep enqueue order."""
+    order_by = ctx.order_by
     assert order_by is not None
     key = getattr(order_by, "record_key", order_by)
     try:
         return sorted(entries, key=key)
     except Exception as exc:
-        error = ordering_error(order_by, scope._intents_for(entries), exc)
+        error = ordering_error(order_by, ctx.intents_for(entries), exc)
         error.__cause__ = exc
-    if scope.errors != "continue":
+    if ctx.errors != "continue":
         raise error
-    stats.hook_errors += 1
+    ctx.stats.hook_errors += 1
     logger.error("airlock: %s; dispatching in enqueue order", error, exc_info=error)
     return entries

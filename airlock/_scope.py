@@ -45,6 +45,7 @@ from ._context import NO_SCOPE, POLICY_GUARD, current_target, resolve
 from ._dispatch import dispatch
 from ._errors import ScopeStateError, UsageError
 from ._executor import Executor, check_executor, runs_tasks
+from ._flush import FlushContext
 from ._intent import NO_OPTIONS, Intent, IntentOptions
 from ._observe import (
     Observer,
@@ -490,7 +491,7 @@ class Scope:
         if getattr(child, "_holding", False):
             self._holding = True
 
-    def _offer_to_ancestors(self, entries: list[Any], stats: FlushStats) -> list[Any]:
+    def _offer_to_ancestors(self, entries: list[Any], ctx: FlushContext) -> list[Any]:
         """Let each capturing ancestor (innermost first) take what it captures; return the rest.
 
         An ancestor with the default ``before_descendant_flushes`` takes everything as it is;
@@ -498,6 +499,7 @@ class Scope:
         the intents not captured yet are recorded as undispatched on it.
         """
         ancestor = self._parent
+        stats = ctx.stats
         try:
             while entries and ancestor is not None:
                 if ancestor._captures_descendants():
@@ -828,7 +830,7 @@ class Scope:
         self._state = FLUSHED
         stats.enqueued = len(entries)
         try:
-            entries = run_pipeline(self, entries, stats)
+            entries = run_pipeline(entries, self._flush_context(stats))
         except BaseException as exc:  # the pipeline attached what it did not dispatch
             stats.undispatched = len(getattr(exc, "undispatched_intents", ()))
             raise
@@ -916,19 +918,28 @@ class Scope:
         stats.flush_ns = perf_counter_ns() - started if started else 0
         attach_undispatched(exc, intents[failed_at], rest)
 
-    def _intent_failed(self, intent: Intent, exc: BaseException, stats: FlushStats) -> bool:
-        """Count ``intent`` as failed and tell the observers; True when the flush goes on
-        (errors="continue" and not an interrupt such as KeyboardInterrupt)."""
-        stats.failed += 1
-        if self._watching:
-            self._tell("failed", intent, exc)
-        if self.errors == "continue" and isinstance(exc, Exception):
-            stats.failures.append((intent, exc))
-            logger.error("airlock: %s failed", intent, exc_info=exc)
-            return True
-        return False
+    def _flush_context(self, stats: FlushStats) -> FlushContext:
+        """What this flush's stages see (see ``_flush``): its configuration, its ledger, the
+        flags its enqueues set, and this scope's own stages. A scope flushes once: a context
+        of its own per flush (a tick keeps one)."""
+        ctx = FlushContext(self, self._tell, self._intent_of, self._intents_for, self._dispatch)
+        return self._prepare(ctx, stats)
 
-    def _hold(self, entries: list[Any], stats: FlushStats) -> list[Any]:
+    def _prepare(self, ctx: FlushContext, stats: FlushStats) -> FlushContext:
+        ctx.stats = stats
+        ctx.policy = self._policy
+        ctx.executor = self._executor
+        ctx.order_by = self.order_by
+        ctx.errors = self.errors
+        ctx.watching = self._watching
+        ctx.filtering = getattr(self, "_filtering", False)
+        ctx.keyed = getattr(self, "_keyed", False)
+        ctx.batching = getattr(self, "_batching", False)
+        ctx.capture = None if self._parent is None else self._offer_to_ancestors
+        ctx.hold = self._hold if getattr(self, "_holding", False) else None
+        return ctx
+
+    def _hold(self, entries: list[Any], ctx: FlushContext) -> list[Any]:
         """The hold stage (flag ``_holding``). A scope holds nothing across flushes: held
         tasks that reach its own flush (an ancestor that chose not to capture them) run now,
         as their function. A tick overrides it."""
@@ -937,9 +948,9 @@ class Scope:
             for entry, cadence in ((entry, cadence_of(entry)) for entry in entries)
         ]
 
-    def _dispatch(self, entries: list[Any]) -> None:
+    def _dispatch(self, entries: list[Any], ctx: FlushContext) -> None:
         """The pipeline's last stage (a tick overrides it to apply its budgets)."""
-        dispatch(self, entries)
+        dispatch(entries, ctx)
 
     # -- copies --------------------------------------------------------------------------
 

@@ -54,6 +54,7 @@ from ._context import NO_SCOPE, current_target, resolve
 from ._dispatch import dispatch
 from ._enqueue import _RESERVED_SET, check_task, options_from
 from ._errors import ScopeStateError
+from ._flush import FlushContext
 from ._fork import track_for_fork
 from ._inbox import CLOSED, Inbox, OnFull
 from ._intent import Intent, IntentOptions
@@ -164,6 +165,7 @@ class TickScope(Scope, metaclass=_TickType):
         "_clock",
         "_closed",
         "_closing",
+        "_ctx",
         "_discarded_early",
         "_frame_budget",
         "_held",
@@ -220,6 +222,8 @@ class TickScope(Scope, metaclass=_TickType):
         # the frame claim: one token, popped when a frame opens and put back when it has
         # completely ended (one C-level call each way), so one frame runs at a time
         self._claim = [True]
+        self._keyed = self._batching = self._filtering = self._holding = False  # (see _prepare)
+        self._ctx: FlushContext | None = None
         #: ident of the thread that opened the latest frame (at first: the creating thread)
         self._owner: int | None = get_ident()
         self._spent = 0  # leading buffer entries that belong to the last frame
@@ -679,7 +683,16 @@ class TickScope(Scope, metaclass=_TickType):
             self.on_waiting()
         return count
 
-    def _hold(self, entries: list[Any], stats: FlushStats) -> list[Any]:
+    def _flush_context(self, stats: FlushStats) -> FlushContext:
+        """The tick's one flush context, made at its first rich flush and prepared for each."""
+        ctx = self._ctx
+        if ctx is None:
+            ctx = self._ctx = FlushContext(
+                self, self._tell, self._intent_of, self._intents_for, self._dispatch
+            )
+        return self._prepare(ctx, stats)
+
+    def _hold(self, entries: list[Any], ctx: FlushContext) -> list[Any]:
         """The hold stage: release what is due, hold the frame's held tasks (see
         ``hold_effects``); superseded waiting entries count as coalesced."""
         with self._lock:  # release() may run on another thread
@@ -692,7 +705,7 @@ class TickScope(Scope, metaclass=_TickType):
             if requests:
                 entries += self._held.take_due(now)
         if superseded:
-            stats.coalesced += len(superseded)
+            ctx.stats.coalesced += len(superseded)
             if self._watching:
                 for entry in superseded:
                     self._tell("coalesced", to_intent(entry, self))
@@ -783,17 +796,19 @@ class TickScope(Scope, metaclass=_TickType):
         # the plain flush of a general frame: only the entries the frame holds now
         self._run_plain(buffer)
 
-    def _dispatch(self, intents: list[Any]) -> None:
+    def _dispatch(self, intents: list[Any], ctx: FlushContext) -> None:
+        """Dispatch under the frame's budget: carried intents first, then this frame's, in
+        order; what the budget leaves stays carried for the next frame."""
         carry = self._carry
         limit, budget_ns = self._frame_budget
         if not carry and limit is None and budget_ns is None:
-            dispatch(self, intents)
+            dispatch(intents, ctx)
             return
-        carry.extend(intents)  # carried intents go first, then this frame's, in order
+        carry.extend(intents)
         take = carry.popleft
         if budget_ns is None:
             count = len(carry) if limit is None else min(limit, len(carry))
-            super()._dispatch([take() for _ in range(count)])
+            dispatch([take() for _ in range(count)], ctx)
             return
         deadline = perf_counter_ns() + budget_ns
         dispatched = 0
@@ -801,7 +816,7 @@ class TickScope(Scope, metaclass=_TickType):
             if dispatched and perf_counter_ns() >= deadline:
                 return
             dispatched += 1
-            super()._dispatch([take()])
+            dispatch([take()], ctx)
 
     def __repr__(self) -> str:
         state = "open" if self._state is ACTIVE else ("new" if self._state is NEW else "idle")

@@ -1,0 +1,218 @@
+"""The flush pipeline and each stage alone, on plain lists with a standalone ``FlushContext``.
+
+No scope is involved: the stages are functions of plain data (``(entries, ctx) -> entries``),
+tested the way pluggy tests ``_multicall``. The scope-level behaviour of each stage is tested in
+its own module's tests (test_coalesce, test_ordering, test_batch, test_policies...).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import airlock
+from airlock._batch import merge_batches
+from airlock._coalesce import coalesce
+from airlock._dispatch import dispatch
+from airlock._filter import filter_by_policies
+from airlock._flush import FlushContext
+from airlock._intent import Intent
+from airlock._ordering import order
+from airlock._pipeline import run_pipeline
+from airlock._stats import FlushStats
+
+ran: list[Any] = []
+
+
+def task(value: Any) -> None:
+    ran.append(value)
+
+
+@pytest.fixture(autouse=True)
+def _clear_ran() -> None:
+    ran.clear()
+
+
+def keyed(value: Any, key: object) -> tuple[Any, ...]:
+    """A full record: the shape ``enqueue(task, value, _key=key)`` stores."""
+    return (task, (value,), {}, None, None, None, key, (), None)
+
+
+def plain(value: Any) -> tuple[Any, ...]:
+    return (task, (value,), {})
+
+
+def context(**options: Any) -> tuple[FlushContext, FlushStats, list[tuple[Any, ...]]]:
+    stats, told = FlushStats(), []
+    ctx = FlushContext.standalone(stats, tell=lambda *event: told.append(event), **options)
+    return ctx, stats, told
+
+
+def test_coalesce_keeps_each_keys_last_entry_in_place() -> None:
+    ctx, stats, told = context()
+    a, b, c, d = keyed(1, "k"), plain(2), keyed(3, "k"), keyed(4, "other")
+    assert coalesce([a, b, c, d], ctx) == [b, c, d]
+    assert stats.coalesced == 1
+    assert told == [("coalesced", a)]
+
+
+def test_coalesce_with_every_key_distinct_returns_the_same_list() -> None:
+    ctx, stats, _ = context()
+    entries = [keyed(1, "a"), keyed(2, "b"), plain(3)]
+    assert coalesce(entries, ctx) == entries and stats.coalesced == 0
+
+
+class Unhashable:
+    __hash__ = None  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize("errors", ["raise", "continue"])
+def test_coalesce_fails_only_the_entry_whose_key_raises(errors: str) -> None:
+    ctx, stats, told = context(errors=errors)
+    bad, good = keyed(1, Unhashable()), keyed(2, "k")
+    if errors == "raise":
+        with pytest.raises(TypeError) as info:
+            coalesce([bad, good], ctx)
+        assert [i.args for i in info.value.undispatched_intents] == [(2,)]  # type: ignore[attr-defined]
+    else:
+        assert coalesce([bad, good], ctx) == [good]
+        assert [intent.args for intent, _ in stats.failures] == [(1,)]
+    assert stats.failed == 1 and told[0][0] == "failed"
+
+
+class Refuse(airlock.Policy):
+    def __init__(self, *refused: Any) -> None:
+        self.refused = refused
+
+    def allows(self, intent: Intent) -> bool:
+        if intent.args == ("boom",):
+            raise RuntimeError("policy failed")
+        return intent.args[0] not in self.refused
+
+
+def test_filter_drops_what_the_policy_refuses_and_tells() -> None:
+    ctx, stats, told = context(policy=Refuse(2))
+    kept = filter_by_policies([plain(1), plain(2), plain(3)], ctx)
+    assert [i.args for i in kept] == [(1,), (3,)]
+    assert stats.dropped == 1 and [(e, i.args) for e, i in told] == [("dropped", (2,))]
+
+
+def test_filter_with_nothing_to_judge_returns_the_same_list() -> None:
+    ctx, stats, _ = context()
+    entries = [plain(1), keyed(2, "k")]
+    assert filter_by_policies(entries, ctx) is entries and stats.dropped == 0
+
+
+def test_filter_under_continue_fails_the_intent_a_policy_raises_for() -> None:
+    ctx, stats, _ = context(policy=Refuse(), errors="continue")
+    kept = filter_by_policies([plain("boom"), plain(2)], ctx)
+    assert [i.args for i in kept] == [(2,)] and stats.failed == 1
+
+
+@airlock.phase("draw")
+def draw(value: Any) -> None:
+    ran.append(("draw", value))
+
+
+@airlock.phase("sound")
+def sound(value: Any) -> None:
+    ran.append(("sound", value))
+
+
+def test_order_sorts_records_by_phase_stably() -> None:
+    ctx, _, _ = context(order_by=airlock.by_phase("draw", "sound"))
+    entries = [(sound, (1,), {}), (draw, (2,), {}), (sound, (3,), {}), (draw, (4,), {})]
+    assert [e[1][0] for e in order(entries, ctx)] == [2, 4, 1, 3]
+
+
+def test_order_under_continue_keeps_enqueue_order_and_counts_a_hook_error() -> None:
+    def broken(intent: Intent) -> int:
+        raise ValueError("no key")
+
+    ctx, stats, _ = context(order_by=broken, errors="continue")
+    entries = [plain(2), plain(1)]
+    assert order(entries, ctx) is entries and stats.hook_errors == 1
+    ctx.errors = "raise"
+    with pytest.raises(airlock.UsageError, match=r"order_by .*broken raised ValueError"):
+        order(entries, ctx)
+
+
+def test_merge_batches_folds_payloads_at_the_last_entrys_place() -> None:
+    sent: list[list[Any]] = []
+    send = airlock.batch(sent.append)
+    ctx, stats, _ = context()
+    entries = [
+        (send, (1,), {}, None, None, None, None, (), None), plain("x"),
+        (send, (2,), {}, None, None, None, None, (), None),
+    ]
+    merged = merge_batches(entries, ctx)
+    assert merged[0] == plain("x") and stats.batched == 1
+    merged[1][0](*merged[1][1])
+    assert sent == [[1, 2]]
+
+
+def test_dispatch_counts_and_under_continue_goes_past_a_failure() -> None:
+    def boom(_: Any) -> None:
+        raise RuntimeError("effect failed")
+
+    ctx, stats, _ = context(errors="continue")
+    dispatch([plain(1), (boom, (0,), {}), plain(2)], ctx)
+    assert ran == [1, 2] and (stats.dispatched, stats.failed) == (2, 1)
+
+
+def test_dispatch_under_raise_records_what_it_did_not_dispatch() -> None:
+    def boom(_: Any) -> None:
+        raise RuntimeError("effect failed")
+
+    ctx, stats, _ = context()
+    with pytest.raises(RuntimeError) as info:
+        dispatch([plain(1), (boom, (0,), {}), plain(2)], ctx)
+    assert ran == [1] and (stats.dispatched, stats.failed) == (1, 1)
+    assert [i.args for i in info.value.undispatched_intents] == [(2,)]  # type: ignore[attr-defined]
+
+
+def test_dispatch_hands_intents_to_an_executor_and_tells_each() -> None:
+    executed: list[Intent] = []
+    ctx, stats, told = context(executor=executed.append)
+    dispatch([plain(1), plain(2)], ctx)
+    assert [i.args for i in executed] == [(1,), (2,)] and ran == []
+    assert [event for event, _ in told] == ["dispatched", "dispatched"]
+    assert stats.dispatched == 2
+
+
+def test_the_pipeline_runs_only_the_stages_asked_for_in_order() -> None:
+    handed: list[list[Any]] = []
+    ctx, stats, _ = context(order_by=airlock.by_phase("draw", "sound"))
+    ctx.keyed = True
+    ctx.dispatch = lambda entries, ctx: handed.append(entries)
+    entries = [(sound, (1,), {}, None, None, None, "s", (), None), (draw, (2,), {}),
+               (sound, (3,), {}, None, None, None, "s", (), None)]
+    assert run_pipeline(entries, ctx) == handed[0]
+    assert [e[1][0] for e in handed[0]] == [2, 3] and stats.coalesced == 1
+
+
+def test_a_stage_error_carries_what_was_not_dispatched() -> None:
+    ctx, _, _ = context(order_by=lambda intent: 1 / 0)
+    ctx.dispatch = lambda entries, ctx: pytest.fail("dispatched after a failed stage")
+    with pytest.raises(airlock.UsageError) as info:
+        run_pipeline([plain(1), plain(2)], ctx)
+    assert [i.args for i in info.value.undispatched_intents] == [(1,), (2,)]  # type: ignore[attr-defined]
+
+
+STAGE_MODULES = ("_coalesce", "_filter", "_ordering", "_batch", "_dispatch", "_pipeline", "_flush")
+
+
+@pytest.mark.parametrize("module", STAGE_MODULES)
+def test_no_stage_module_touches_a_scopes_private_members(module: str) -> None:
+    """Stages see a FlushContext, never ``scope._anything`` (issue 22)."""
+    path = Path(airlock.__file__).parent / f"{module}.py"
+    touched = [
+        f"{node.value.id}.{node.attr}"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_")
+        and isinstance(node.value, ast.Name) and node.value.id in {"scope", "owner", "tick"}
+    ]
+    assert touched == []
