@@ -27,6 +27,7 @@ from ._intent import Intent
 from ._observe import Observer, report_background_failure
 from ._ordering import by_phase, phase
 from ._policies import AllowAll, AssertNoEffects, BlockTasks, DropAll, LogOnFlush, Policy
+from ._record import phase_of
 from ._scope import FlushStats, Scope
 from ._tick import TickScope, tick_scope
 
@@ -63,6 +64,7 @@ __all__ = [
     "get_current_scope",
     "get_enqueue_target",
     "phase",
+    "phase_of",
     "policy",
     "report_background_failure",
     "reset_configuration",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import UsageError
 from ._intent import Intent
-from ._record import DISPATCH_OPTIONS, PLAIN
+from ._record import PLAIN, phase_of
 
 __all__ = ["by_phase", "order", "ordering_error", "phase", "sorts_records"]
 
@@ -43,10 +43,8 @@ def by_phase(*phases: str, default: str | None = None) -> Callable[[Intent], int
         raise ValueError(f"default phase {default!r} is not one of {phases!r}")
     no_phase = len(phases) if default is None else rank[default]
 
-    def rank_of(task: Any, options: Any, entry: Any) -> int:
-        name = options.get("phase") if options else None
-        if name is None:
-            name = getattr(task, "airlock_phase", None)
+    def rank_of(entry: Any) -> int:
+        name = phase_of(entry)
         if name is None:
             return no_phase
         try:
@@ -58,18 +56,16 @@ def by_phase(*phases: str, default: str | None = None) -> Callable[[Intent], int
             ) from None
 
     def key(intent: Intent) -> int:
-        return rank_of(intent.task, intent._dispatch_options, intent)
+        return rank_of(intent)
 
     def record_key(entry: Any) -> int:
-        if type(entry) is tuple:
-            if len(entry) == PLAIN:  # the common case, inlined: a task's own phase
-                name = getattr(entry[0], "airlock_phase", None)
-                if name is None:
-                    return no_phase
-                if name in rank:
-                    return rank[name]
-            return rank_of(entry[0], entry[DISPATCH_OPTIONS] if len(entry) > PLAIN else None, entry)
-        return rank_of(entry.task, entry._dispatch_options, entry)
+        if type(entry) is tuple and len(entry) == PLAIN:  # the common case, inlined: a
+            name = getattr(entry[0], "airlock_phase", None)  # task's own phase (see phase_of)
+            if name is None:
+                return no_phase
+            if name in rank:
+                return rank[name]
+        return rank_of(entry)
 
     key.record_key = record_key  # type: ignore[attr-defined]  # see order()
     return key

@@ -34,6 +34,7 @@ __all__ = [
     "is_own",
     "key_of",
     "local_policies_of",
+    "phase_of",
     "to_intent",
 ]
 
@@ -63,6 +64,18 @@ def key_of(entry: Any) -> object:
     if type(entry) is tuple:
         return entry[KEY] if len(entry) > PLAIN else None
     return entry.key
+
+
+def phase_of(entry: Any) -> str | None:
+    """The phase an intent (or a buffer record) runs in: its ``_dispatch_options["phase"]``,
+    else its task's (``@airlock.phase``, ``airlock.batch(phase=...)``); None: no phase."""
+    if type(entry) is tuple:
+        task = entry[0]
+        options = entry[DISPATCH_OPTIONS] if len(entry) > PLAIN else None
+    else:
+        task, options = entry.task, entry._dispatch_options
+    name = options.get("phase") if options else None
+    return getattr(task, "airlock_phase", None) if name is None else name
 
 
 def local_policies_of(entry: Any) -> tuple[Any, ...]:

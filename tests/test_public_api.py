@@ -37,6 +37,7 @@ EXPECTED = [
     "get_current_scope",
     "get_enqueue_target",
     "phase",
+    "phase_of",
     "policy",
     "report_background_failure",
     "reset_configuration",

@@ -199,3 +199,19 @@ def test_an_executor_taking_records_that_raises_reports_the_rest_undispatched() 
     assert info.value.failed_intent is scope.intents[1]  # type: ignore[attr-defined]
     assert [i.args for i in info.value.undispatched_intents] == [(3,)]  # type: ignore[attr-defined]
     assert scope.stats.balance_error() is None
+
+
+def test_phase_of_reads_the_option_then_the_task_for_records_and_intents() -> None:
+    @airlock.phase("draw")
+    def draw() -> None: ...
+
+    def plain_task() -> None: ...
+
+    send = airlock.batch(print, phase="network")
+    assert airlock.phase_of((draw, (), {})) == "draw"
+    assert airlock.phase_of((plain_task, (), {})) is None
+    assert airlock.phase_of((send, (1,), {}, None, None, None, None, (), None)) == "network"
+    overridden = (draw, (), {}, None, {"phase": "ui"}, None, None, (), None)
+    assert airlock.phase_of(overridden) == "ui"
+    assert airlock.phase_of(airlock.Intent(draw, dispatch_options={"phase": "ui"})) == "ui"
+    assert airlock.phase_of(airlock.Intent(draw)) == "draw"
