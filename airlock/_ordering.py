@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import UsageError
 from ._intent import Intent
-from ._record import PLAIN, phase_of
+from ._record import DISPATCH_OPTIONS, PLAIN, phase_of
 
 __all__ = ["by_phase", "order", "ordering_error", "phase", "sorts_records"]
 
@@ -59,13 +59,19 @@ def by_phase(*phases: str, default: str | None = None) -> Callable[[Intent], int
         return rank_of(intent)
 
     def record_key(entry: Any) -> int:
-        if type(entry) is tuple and len(entry) == PLAIN:  # the common case, inlined: a
-            name = getattr(entry[0], "airlock_phase", None)  # task's own phase (see phase_of)
+        if type(entry) is tuple:  # records, the common case: phase_of inlined (keep in sync)
+            if len(entry) == PLAIN:
+                name = getattr(entry[0], "airlock_phase", None)
+            else:
+                options = entry[DISPATCH_OPTIONS]
+                name = options.get("phase") if options else None
+                if name is None:
+                    name = getattr(entry[0], "airlock_phase", None)
             if name is None:
                 return no_phase
             if name in rank:
                 return rank[name]
-        return rank_of(entry)
+        return rank_of(entry)  # an Intent, or an unknown phase (rank_of raises)
 
     key.record_key = record_key  # type: ignore[attr-defined]  # see order()
     return key

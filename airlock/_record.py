@@ -68,7 +68,8 @@ def key_of(entry: Any) -> object:
 
 def phase_of(entry: Any) -> str | None:
     """The phase an intent (or a buffer record) runs in: its ``_dispatch_options["phase"]``,
-    else its task's (``@airlock.phase``, ``airlock.batch(phase=...)``); None: no phase."""
+    else its task's (``@airlock.phase``, ``airlock.batch(phase=...)``); None: no phase.
+    (``by_phase``'s record key inlines it for records: keep the two in sync.)"""
     if type(entry) is tuple:
         task = entry[0]
         options = entry[DISPATCH_OPTIONS] if len(entry) > PLAIN else None
