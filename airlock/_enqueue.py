@@ -94,10 +94,14 @@ def _enqueue_general(
     values = None
     if kwargs and not _RESERVED_SET.isdisjoint(kwargs):
         values = _pop_options(kwargs)
-        if values is not None and target._accepting and callable(task):
+        if values is not None and target._accepting and (
+            callable(task) or (type(task) is Batch and not kwargs)
+        ):
             name, origin, dispatch_options, key = values
             if key is not None:
                 target._keyed = True
+            if type(task) is Batch:
+                target._batching = True
             target._rich = True  # before the append: a plain run of another thread stops at it
             target._buffer.append(
                 (task, args, kwargs, name, dispatch_options, origin, key, (), target)

@@ -130,3 +130,18 @@ def test_batch_decorator_with_a_phase_and_repr() -> None:
 def test_batch_handler_must_be_callable() -> None:
     with pytest.raises(TypeError, match="batch handler must be callable"):
         airlock.batch(3)  # type: ignore[arg-type]
+
+
+def test_a_keyed_batch_coalesces_by_key_then_folds_in_a_tick_and_a_scope() -> None:
+    for open_scope in (airlock.tick_scope, airlock.scope):
+        sent: list[list[Any]] = []
+        send = airlock.batch(sent.append)
+        with open_scope() as scope:
+            for value in ("a1", "b1", "a2", "c1"):
+                airlock.enqueue(send, value, _key=value[0], _name="send")
+            airlock.enqueue(send, "unkeyed")
+        assert sent == [["b1", "a2", "c1", "unkeyed"]]
+        stats = scope.stats
+        assert (stats.enqueued, stats.coalesced, stats.batched, stats.dispatched) == (5, 1, 3, 1)
+        with pytest.raises(TypeError, match="positional payloads only"), open_scope():
+            airlock.enqueue(send, value=1, _key="k")
