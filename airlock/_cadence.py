@@ -22,6 +22,7 @@ store and runs the stage in its flush (``TickScope._hold``).
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
@@ -29,7 +30,10 @@ from typing import Any, Literal
 from ._intent import Intent, qualified_task_name, task_name
 from ._record import DISPATCH_OPTIONS, KEY, LOCAL_POLICIES, NAME, ORIGIN, PLAIN, SCOPE
 
-__all__ = ["ALL", "Cadence", "HeldEffects", "cadence_of", "debounce", "hold_effects", "throttle"]
+__all__ = [
+    "ALL", "Cadence", "HeldEffects", "cadence_of", "check_clock", "debounce", "hold_effects",
+    "throttle",
+]
 
 Kind = Literal["debounce", "throttle"]
 
@@ -278,3 +282,13 @@ def hold_effects(
         if run_now is not None:
             kept.append(run_now)
     return released + kept if released else kept, superseded
+
+
+def check_clock(clock: Any) -> Callable[[], float]:
+    """A tick's ``clock=``: a plain function returning seconds (coroutine functions refused)."""
+    if not callable(clock) or inspect.iscoroutinefunction(clock):
+        raise TypeError(
+            f"clock must be a function returning the time in seconds (like time.monotonic), "
+            f"got {clock!r}"
+        )
+    return clock  # type: ignore[no-any-return]

@@ -36,26 +36,25 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import math
 import threading
 import time
 from _thread import get_ident
 from collections import deque
 from collections.abc import Callable, Iterable
 from itertools import islice
-from time import perf_counter_ns
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from ._batch import Batch
-from ._cadence import ALL, Cadence, HeldEffects, hold_effects
+from ._budget import NO_BUDGET, check_max_flush_ms, check_max_per_frame, dispatch_within
+from ._cadence import ALL, Cadence, HeldEffects, check_clock, hold_effects
 from ._claim import holder_of
-from ._context import NO_SCOPE, current_target, resolve
-from ._dispatch import dispatch
+from ._context import current_target, resolve
 from ._enqueue import _RESERVED_SET, check_task, options_from
 from ._errors import ScopeStateError
 from ._flush import FlushContext
 from ._fork import track_for_fork
+from ._frame import FRAME_END, GENERAL, IDLE, KEPT, TickType, frame_methods
 from ._inbox import CLOSED, Inbox, OnFull
 from ._intent import Intent, IntentOptions
 from ._observe import Observer
@@ -68,8 +67,6 @@ from ._scope import (
     ErrorMode,
     Executor,
     Scope,
-    _reset_target,
-    _set_target,
 )
 from ._stats import FlushStats
 
@@ -79,82 +76,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("airlock")
 _get_target = current_target.get
 
-# values of TickScope._inline: how the next __enter__/__exit__ may run
-_GENERAL, _OPEN, _IDLE, _KEPT = 0, 1, 2, 3
-_NO_BUDGET: tuple[int | None, int | None] = (None, None)
 
 
-class _TickType(type):
-    """TickScope's metaclass: ``__enter__``/``__exit__`` read on the class.
-
-    A tick keeps its ``__enter__``/``__exit__`` in slots (see ``_frame_methods``). Read on the
-    class, a slot is a member descriptor, not a function of the tick; callers that do
-    ``type(cm).__enter__(cm)`` (``contextlib.ExitStack``, ``unittest``) get these instead.
-    """
-
-    @property
-    def __enter__(cls) -> Callable[[TickScope], TickScope]:
-        return _enter_tick
-
-    @property
-    def __exit__(cls) -> Callable[..., None]:
-        return _exit_tick
-
-
-def _enter_tick(tick: TickScope) -> TickScope:
-    return tick.__enter__()
-
-
-def _exit_tick(tick: TickScope, *exc_info: Any) -> None:
-    tick.__exit__(*exc_info)
-
-
-def _check_max_per_frame(value: Any) -> int | None:
-    if value is None:
-        return None
-    if type(value) is bool or not isinstance(value, int):
-        raise TypeError(
-            f"max_per_frame must be a positive int (intents per frame) or None, got {value!r}"
-        )
-    if value < 1:
-        raise ValueError(
-            f"max_per_frame must be a positive int or None, got {value!r}; use None for no "
-            "limit (0 would never dispatch anything)"
-        )
-    return value
-
-
-def _check_max_flush_ms(value: Any) -> float | None:
-    if value is None:
-        return None
-    if type(value) is bool or not isinstance(value, (int, float)):
-        raise TypeError(
-            f"max_flush_ms must be a positive number of milliseconds or None, got {value!r}"
-        )
-    if not (value > 0 and math.isfinite(value)):
-        raise ValueError(
-            f"max_flush_ms must be a positive, finite number of milliseconds or None "
-            f"(None: no time limit), got {value!r}"
-        )
-    return float(value)
-
-
-def _check_clock(clock: Any) -> Callable[[], float]:
-    if not callable(clock) or inspect.iscoroutinefunction(clock):
-        raise TypeError(
-            f"clock must be a function returning the time in seconds (like time.monotonic), "
-            f"got {clock!r}"
-        )
-    return clock  # type: ignore[no-any-return]
-
-
-class TickScope(Scope, metaclass=_TickType):
+class TickScope(Scope, metaclass=TickType):
     """A scope reused for every frame of a loop. Create it with ``airlock.tick_scope()``."""
 
     #: held tasks wait in a tick (see ``Scope._check_holds``)
     _holds_across_frames = True
 
-    # __enter__ and __exit__ are slots, filled per tick by _frame_methods: ``with`` finds a
+    # __enter__ and __exit__ are slots, filled per tick by frame_methods: ``with`` finds a
     # slot's value as it is, where a method would be bound anew (two objects per frame).
     __slots__ = (
         "__enter__",
@@ -202,14 +132,14 @@ class TickScope(Scope, metaclass=_TickType):
         on_full: OnFull = "block",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._clock = _check_clock(clock)
+        self._clock = check_clock(clock)
         self._held = HeldEffects()  # held tasks waiting across frames
         self._held_in = 0  # how many waited when the frame opened, for its ledger
         #: release() calls made while frame N was open: (N, task, key), applied at its flush
         self._release_requests: list[tuple[int, Any, object]] = []
-        self._max_per_frame = _check_max_per_frame(max_per_frame)
-        self._max_flush_ms = _check_max_flush_ms(max_flush_ms)
-        self._frame_budget = _NO_BUDGET  # the budgets of the frame open or flushing
+        self._max_per_frame = check_max_per_frame(max_per_frame)
+        self._max_flush_ms = check_max_flush_ms(max_flush_ms)
+        self._frame_budget = NO_BUDGET  # the budgets of the frame open or flushing
         # released entries (records or Intents) a budget left over: first in the next frame
         self._carry: deque[Any] = deque()
         self._carried_in = 0
@@ -229,7 +159,7 @@ class TickScope(Scope, metaclass=_TickType):
         self._spent = 0  # leading buffer entries that belong to the last frame
         self._discarded_early = 0  # discard() inside the open frame, for its stats
         self._keep = bool(keep_intents)
-        self._inline = _GENERAL
+        self._inline = GENERAL
         #: number of frames completed (flushed or discarded)
         self.frame = 0
         super().__init__(
@@ -237,7 +167,7 @@ class TickScope(Scope, metaclass=_TickType):
         )
         self._timed = bool(timed)  # else the first read of stats turns frame timing on
         # through the slots themselves: a subclass's own __enter__ would take the assignment
-        open_frame, close_frame = _frame_methods(self)
+        open_frame, close_frame = frame_methods(self)
         _ENTER_SLOT.__set__(self, open_frame)
         _EXIT_SLOT.__set__(self, close_frame)
         track_for_fork(self)
@@ -245,11 +175,11 @@ class TickScope(Scope, metaclass=_TickType):
     def _configure_paths(self) -> None:
         super()._configure_paths()
         budgeted = (
-            self._frame_budget is not _NO_BUDGET or self._max_per_frame or self._max_flush_ms
+            self._frame_budget is not NO_BUDGET or self._max_per_frame or self._max_flush_ms
         )
         if budgeted:
             self._fast_flush = False
-        # frames may open and close inline (see _frame_methods) when they run on records with
+        # frames may open and close inline (see frame_methods) when they run on records with
         # nothing to watch or to budget: the plain loop's configuration, or one that adds
         # ordering by phase or errors="continue" (the pipeline runs those at close)
         self._inline_ok = (
@@ -272,7 +202,7 @@ class TickScope(Scope, metaclass=_TickType):
                     "exit(self, error=None) and call super().exit(error)"
                 ) from None
 
-    if TYPE_CHECKING:  # at run time, the slots hold the closures of _frame_methods
+    if TYPE_CHECKING:  # at run time, the slots hold the closures of frame_methods
 
         def __enter__(self) -> TickScope: ...
 
@@ -287,7 +217,7 @@ class TickScope(Scope, metaclass=_TickType):
         """Recompute ``_inline`` after a change of configuration, state or waiting work."""
         if self._state is ACTIVE:
             if not self._inline_ok:
-                self._inline = _GENERAL
+                self._inline = GENERAL
         elif (
             self._plain_lifecycle
             and self._inline_ok
@@ -295,9 +225,9 @@ class TickScope(Scope, metaclass=_TickType):
             and not self.observers  # the inline close calls no observer's ``flushed``
             and not (self._carry or self._closed or self._rich or len(self._held))
         ):
-            self._inline = _KEPT if self._spent else _IDLE
+            self._inline = KEPT if self._spent else IDLE
         else:
-            self._inline = _GENERAL
+            self._inline = GENERAL
 
     # -- budgets ---------------------------------------------------------------------------
 
@@ -309,7 +239,7 @@ class TickScope(Scope, metaclass=_TickType):
 
     @max_per_frame.setter
     def max_per_frame(self, value: int | None) -> None:
-        self._max_per_frame = _check_max_per_frame(value)
+        self._max_per_frame = check_max_per_frame(value)
         self._configure_paths()
 
     @property
@@ -320,7 +250,7 @@ class TickScope(Scope, metaclass=_TickType):
 
     @max_flush_ms.setter
     def max_flush_ms(self, value: float | None) -> None:
-        self._max_flush_ms = _check_max_flush_ms(value)
+        self._max_flush_ms = check_max_flush_ms(value)
         self._configure_paths()
 
     @property
@@ -339,7 +269,7 @@ class TickScope(Scope, metaclass=_TickType):
 
     def _claim_frame(self) -> None:
         """Take the frame claim, or refuse: a tick has one frame open or flushing at a time,
-        whichever thread, greenlet or task asks. (Inlined in ``_frame_methods``' open_frame,
+        whichever thread, greenlet or task asks. (Inlined in ``frame_methods``' open_frame,
         which records no owner: keep the two in sync otherwise; see ``_claim``.)"""
         try:
             self._claim.pop()
@@ -357,7 +287,7 @@ class TickScope(Scope, metaclass=_TickType):
             raise ScopeStateError(
                 f"{self!r} is open or flushing here; a tick cannot be nested in itself"
             )
-        where = holder_of(self, self._owner, _FRAME_END, __file__)
+        where = holder_of(self, self._owner, FRAME_END)
         raise ScopeStateError(
             f"frame {self.frame + 1} of {self!r} is open or still flushing in {where}; a tick "
             "runs one frame at a time: give each thread its own tick_scope(), or hand effects "
@@ -377,9 +307,9 @@ class TickScope(Scope, metaclass=_TickType):
     def _start_frame(self) -> None:
         if self._closed:
             raise ScopeStateError(f"{self!r} is closed; create a new tick_scope()")
-        budget = _NO_BUDGET if self._closing else (self._max_per_frame, self.max_flush_ns)
+        budget = NO_BUDGET if self._closing else (self._max_per_frame, self.max_flush_ns)
         if budget != self._frame_budget:
-            self._frame_budget = _NO_BUDGET if budget == _NO_BUDGET else budget
+            self._frame_budget = NO_BUDGET if budget == NO_BUDGET else budget
             self._configure_paths()
         self._forget_last_frame()
         self._take_posts()
@@ -387,7 +317,7 @@ class TickScope(Scope, metaclass=_TickType):
         self._held_in = len(self._held)
         self._rich = bool(self._carry or self._held_in) or not all_plain(buffer)
         self._carried_in = len(self._carry)
-        self._inline = _GENERAL
+        self._inline = GENERAL
         self._open()
 
     def _open_or_flushing_here(self) -> bool:
@@ -533,7 +463,7 @@ class TickScope(Scope, metaclass=_TickType):
         self._rich = not all_plain(self._buffer)
         self._state = ACTIVE
         self._update_accepting()
-        self._inline = _GENERAL  # the frame closes through exit(), which counts the discard
+        self._inline = GENERAL  # the frame closes through exit(), which counts the discard
         return dropped[:count]
 
     def __call__(self, func: F) -> F:
@@ -570,7 +500,7 @@ class TickScope(Scope, metaclass=_TickType):
         finally:
             with self._lock:
                 self._closed = True  # late enqueues refuse from now on
-            self._inline = _GENERAL
+            self._inline = GENERAL
             if self._claim:  # (else a frame that won the race still runs: it takes them)
                 self._discard_leftovers()
 
@@ -619,7 +549,7 @@ class TickScope(Scope, metaclass=_TickType):
             self._accepting = False
             self._token = None
             self._parent = None
-            self._inline = _GENERAL
+            self._inline = GENERAL
             self._claim.append(True)
 
     def _backlog(self) -> int:
@@ -797,136 +727,16 @@ class TickScope(Scope, metaclass=_TickType):
         self._run_plain(buffer)
 
     def _dispatch(self, intents: list[Any], ctx: FlushContext) -> None:
-        """Dispatch under the frame's budget: carried intents first, then this frame's, in
-        order; what the budget leaves stays carried for the next frame."""
-        carry = self._carry
-        limit, budget_ns = self._frame_budget
-        if not carry and limit is None and budget_ns is None:
-            dispatch(intents, ctx)
-            return
-        carry.extend(intents)
-        take = carry.popleft
-        if budget_ns is None:
-            count = len(carry) if limit is None else min(limit, len(carry))
-            dispatch([take() for _ in range(count)], ctx)
-            return
-        deadline = perf_counter_ns() + budget_ns
-        dispatched = 0
-        while carry and (limit is None or dispatched < limit):
-            if dispatched and perf_counter_ns() >= deadline:
-                return
-            dispatched += 1
-            dispatch([take()], ctx)
+        """Dispatch under the frame's budget (see ``_budget``)."""
+        dispatch_within(self._carry, intents, self._frame_budget, ctx)
 
     def __repr__(self) -> str:
         state = "open" if self._state is ACTIVE else ("new" if self._state is NEW else "idle")
         return f"<TickScope frame={self.frame} {state} pending={self.pending}>"
 
 
-#: the functions that end a frame (``close_frame`` below, ``exit``): a refusal finds the
-#: thread running one for its tick when the owner was not recorded (see ``_claim``)
-_FRAME_END = frozenset(("close_frame", "exit"))
 _ENTER_SLOT: Any = vars(TickScope)["__enter__"]
 _EXIT_SLOT: Any = vars(TickScope)["__exit__"]
-
-
-def _frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..., None]]:
-    """The tick's ``__enter__`` and ``__exit__``: enter()/exit() inlined for the common frame.
-
-    The common frame has nothing posted, no outer scope, default policy/executor, no hooks
-    and nothing rich enqueued; every other frame goes through enter()/exit(), to which these
-    must stay equivalent. ``_inline`` says which applies (see _update_inline): _IDLE: no
-    frame is open and the next may open inline; _KEPT: the same, after removing the last
-    frame's entries; _OPEN: the open frame was opened inline and may close inline unless
-    something rich was enqueued; _GENERAL: neither.
-    """
-    buffer = tick._buffer  # none of these is ever replaced
-    inbox = tick._inbox.items
-    keep = tick._keep
-    claim = tick._claim
-    take_claim, put_claim = claim.pop, claim.append
-
-    def open_frame() -> TickScope:
-        try:  # tick._claim_frame(), inlined
-            take_claim()
-        except IndexError:
-            tick._refuse_opener()
-        if tick._inline != _IDLE:
-            if tick._inline != _KEPT or inbox or _get_target() is not NO_SCOPE:
-                return tick._enter_claimed()
-            del buffer[: tick._spent]
-            tick._spent = 0
-            tick._origins = None
-        elif inbox or _get_target() is not NO_SCOPE:
-            return tick._enter_claimed()
-        tick._owner = None  # not recorded inline (see _claim)
-        tick._token = _set_target(tick)
-        tick._inline = _OPEN
-        tick._state = ACTIVE
-        tick._accepting = True
-        return tick
-
-    def close_frame(
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if tick._inline != _OPEN or exc is not None:
-            tick._inline = _GENERAL
-            tick.exit(exc)  # puts the claim back
-            return
-        tick._accepting = False
-        tick._state = FLUSHED  # the tick stays current: its effects' enqueues wait in order
-        if not buffer:  # (``_rich`` may be on for an empty buffer: ``intents`` was read)
-            _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
-            tick.frame += 1
-            tick._plain_count = 0
-            tick._inline = _IDLE
-            put_claim(True)
-            return
-        rich = tick._rich or not tick._fast_flush
-        try:
-            if rich:  # records with keys, batches, phases..., or a configuration that orders or
-                # continues past errors: the pipeline, on records (a frame opened inline has
-                # no hook, observer, budget, carry, parent or held effect: see _update_inline)
-                tick._release()
-                stats = tick._current_stats()
-                taken = stats.enqueued
-                if len(tick._held):  # the flush held some: the next frames must look
-                    tick._count_held(stats)
-                    stats.pending = tick.pending
-                    tick._inline = _GENERAL
-            else:
-                taken = tick._run_plain(buffer)  # later arrivals are the next frame's
-        except BaseException:
-            _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
-            tick.frame += 1
-            stats = tick._current_stats()
-            tick._count_held(stats)
-            tick._keep_or_drop(stats.enqueued)
-            tick._inline = _GENERAL  # the next frame re-reads the buffer (see enter())
-            put_claim(True)
-            raise
-        _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
-        tick.frame += 1
-        if rich:  # what arrived during the flush decides how the next frame runs
-            tick._rich = not all_plain(islice(buffer, taken, None))
-            if tick._current_stats().failures:
-                tick._inline = _GENERAL  # the next frame releases them (see _end_frame)
-        # tick._keep_or_drop(taken), inlined; _GENERAL: the flush (a policy change) says the
-        # next frame is not plain
-        if keep:
-            tick._spent = taken
-            if tick._inline != _GENERAL:
-                tick._inline = _KEPT
-        else:
-            del buffer[:taken]
-            tick._origins = None
-            if tick._inline != _GENERAL:
-                tick._inline = _IDLE
-        put_claim(True)  # the frame has completely ended: the next may open
-
-    return open_frame, close_frame
 
 
 def tick_scope(

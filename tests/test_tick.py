@@ -1001,7 +1001,7 @@ def test_post_takes_a_task_object_as_enqueue_does() -> None:
 
 def test_a_tick_that_orders_by_phase_and_continues_runs_its_frames_inline() -> None:
     """Issue 15: such a tick (a GameLoop's) keeps the inline frame; the pipeline runs at close."""
-    from airlock._tick import _GENERAL
+    from airlock._frame import GENERAL
 
     log: list[str] = []
 
@@ -1021,7 +1021,7 @@ def test_a_tick_that_orders_by_phase_and_continues_runs_its_frames_inline() -> N
         with tick:
             airlock.enqueue(play, f"hit{frame}")
             airlock.enqueue(draw, f"ship{frame}")
-        assert tick._inline != _GENERAL
+        assert tick._inline != GENERAL
     assert log == [f"{kind} {what}{n}" for n in range(3)
                    for kind, what in (("draw", "ship"), ("sound", "hit"))]
     logging.disable(logging.ERROR)

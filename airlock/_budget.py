@@ -1,0 +1,80 @@
+"""A tick's frame budget: at most ``max_per_frame`` intents, or ``max_flush_ms`` of dispatch.
+
+Rule: the options are checked when set; a frame takes its budget when it opens (``NO_BUDGET``:
+none), and ``dispatch_within`` dispatches carried intents first, then the frame's, in order,
+until the budget is spent; what is left stays in the carry for the next frame.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from time import perf_counter_ns
+from typing import TYPE_CHECKING, Any
+
+from ._dispatch import dispatch
+
+if TYPE_CHECKING:
+    from ._flush import FlushContext
+
+__all__ = ["NO_BUDGET", "check_max_flush_ms", "check_max_per_frame", "dispatch_within"]
+
+#: (max intents, max nanoseconds) of a frame with no budget
+NO_BUDGET: tuple[int | None, int | None] = (None, None)
+
+
+def check_max_per_frame(value: Any) -> int | None:
+    if value is None:
+        return None
+    if type(value) is bool or not isinstance(value, int):
+        raise TypeError(
+            f"max_per_frame must be a positive int (intents per frame) or None, got {value!r}"
+        )
+    if value < 1:
+        raise ValueError(
+            f"max_per_frame must be a positive int or None, got {value!r}; use None for no "
+            "limit (0 would never dispatch anything)"
+        )
+    return value
+
+
+def check_max_flush_ms(value: Any) -> float | None:
+    if value is None:
+        return None
+    if type(value) is bool or not isinstance(value, (int, float)):
+        raise TypeError(
+            f"max_flush_ms must be a positive number of milliseconds or None, got {value!r}"
+        )
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(
+            f"max_flush_ms must be a positive, finite number of milliseconds or None "
+            f"(None: no time limit), got {value!r}"
+        )
+    return float(value)
+
+
+
+
+def dispatch_within(
+    carry: deque[Any], entries: list[Any], budget: tuple[int | None, int | None],
+    ctx: FlushContext,
+) -> None:
+    """Dispatch ``carry`` then ``entries`` under ``budget`` (max intents, max ns); what the
+    budget leaves stays in ``carry``, in order."""
+    limit, budget_ns = budget
+    if not carry and limit is None and budget_ns is None:
+        dispatch(entries, ctx)
+        return
+    carry.extend(entries)
+    take = carry.popleft
+    if budget_ns is None:
+        count = len(carry) if limit is None else min(limit, len(carry))
+        dispatch([take() for _ in range(count)], ctx)
+        return
+    deadline = perf_counter_ns() + budget_ns
+    dispatched = 0
+    while carry and (limit is None or dispatched < limit):
+        if dispatched and perf_counter_ns() >= deadline:
+            return
+        dispatched += 1
+        dispatch([take()], ctx)
