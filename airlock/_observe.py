@@ -4,8 +4,8 @@ A scope with no observers never calls into this module, so unused hooks cost not
 observer's error never stops a flush: it is remembered, then counted and logged once when the
 flush ends (``notify_flushed``), and raised then under ``errors="raise"``.
 
-The scope-side calls (``notify_flushed``, ``tell``, ``hook_failed``) are Scope methods defined
-here, next to the hooks they call.
+A scope with observers holds an ``ObserverSet``: it tells them each hook, keeps their errors
+and reports them when the flush ends.
 """
 
 from __future__ import annotations
@@ -22,12 +22,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Observer",
+    "ObserverSet",
     "check_observer",
     "check_observers",
-    "hook_failed",
-    "notify_flushed",
     "report_background_failure",
-    "tell",
     "tell_after_flush",
     "watches_intents",
 ]
@@ -106,41 +104,61 @@ def check_observer(observer: Any) -> Observer:
     return observer  # type: ignore[no-any-return]
 
 
-def notify_flushed(self: Scope, failing: bool) -> None:
-    """Call every observer's ``flushed``, then report the flush's observer errors.
+class ObserverSet:
+    """A scope's observers: ``tell`` calls a hook on each, ``flushed`` ends a flush.
 
-    ``failing``: the flush is raising an error of its own, which the observer errors must
-    not replace.
+    Rule: an observer's error never stops a flush. The set remembers it (the first error, or
+    the first interrupt, and how many) until the flush ends; ``flushed`` then calls every
+    observer's ``flushed``, counts the errors into the flush's ``hook_errors``, logs them once,
+    and raises the first under ``errors="raise"`` (an interrupt always) unless the flush is
+    already raising its own error.
     """
-    for observer in self.observers:
-        try:
-            observer.flushed(self)
-        except BaseException as exc:
-            hook_failed(self, exc, observer, "flushed")
-    failure: tuple[BaseException, str, int] | None = getattr(self, "_hook_failure", None)
-    if failure is not None:
-        self._hook_failure = None
-        error, where, count = failure
-        _report_hook_failure(self, error, where, count, failing)
 
-def tell(self: Scope, hook: str, *args: Any) -> None:
-    """Call ``hook`` on every observer; an observer's error never stops the flush."""
-    for observer in self.observers:
-        try:
-            getattr(observer, hook)(*args)
-        except BaseException as exc:
-            hook_failed(self, exc, observer, hook)
+    __slots__ = ("_failure", "observers", "watching")
 
-def hook_failed(self: Scope, exc: BaseException, observer: Observer, hook: str) -> None:
-    """Remember an observer's error until the flush ends (the first, or an interrupt)."""
-    where = f"{type(observer).__qualname__}.{hook}"
-    failure = getattr(self, "_hook_failure", None)
-    if failure is None:
-        self._hook_failure = (exc, where, 1)
-    elif isinstance(failure[0], Exception) and not isinstance(exc, Exception):
-        self._hook_failure = (exc, where, failure[2] + 1)
-    else:
-        self._hook_failure = (failure[0], failure[1], failure[2] + 1)
+    def __init__(self, observers: tuple[Observer, ...]) -> None:
+        self.observers = observers
+        #: some observer has a per-intent hook (``watches_intents``): the flush makes Intents
+        self.watching = watches_intents(observers)
+        #: (first error, "Observer.hook", count) of the observer errors not yet reported
+        self._failure: tuple[BaseException, str, int] | None = None
+
+    def tell(self, hook: str, *args: Any) -> None:
+        """Call ``hook`` on every observer; an error is remembered, never raised here."""
+        for observer in self.observers:
+            try:
+                getattr(observer, hook)(*args)
+            except BaseException as exc:
+                self.hook_failed(exc, observer, hook)
+
+    def hook_failed(self, exc: BaseException, observer: Any, hook: str) -> None:
+        """Remember an observer's error until the flush ends (the first, or an interrupt)."""
+        where = f"{type(observer).__qualname__}.{hook}"
+        failure = self._failure
+        if failure is None:
+            self._failure = (exc, where, 1)
+        elif isinstance(failure[0], Exception) and not isinstance(exc, Exception):
+            self._failure = (exc, where, failure[2] + 1)
+        else:
+            self._failure = (failure[0], failure[1], failure[2] + 1)
+
+    def flushed(self, scope: Scope, failing: bool) -> None:
+        """Call every observer's ``flushed``, then report the flush's observer errors.
+
+        ``failing``: the flush is raising an error of its own, which the observer errors must
+        not replace.
+        """
+        for observer in self.observers:
+            try:
+                observer.flushed(scope)
+            except BaseException as exc:
+                self.hook_failed(exc, observer, "flushed")
+        failure = self._failure
+        if failure is not None:
+            self._failure = None
+            error, where, count = failure
+            _report_hook_failure(scope, error, where, count, failing)
+
 
 def report_background_failure(
     intent: Intent, error: BaseException, scope: Scope | None = None

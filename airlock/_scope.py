@@ -47,14 +47,7 @@ from ._errors import ScopeStateError, UsageError
 from ._executor import Executor, check_executor, runs_tasks
 from ._flush import FlushContext
 from ._intent import NO_OPTIONS, Intent, IntentOptions
-from ._observe import (
-    Observer,
-    check_observers,
-    hook_failed,
-    notify_flushed,
-    tell,
-    watches_intents,
-)
+from ._observe import Observer, ObserverSet, check_observers
 from ._ordering import sorts_records
 from ._pipeline import run_pipeline
 from ._policies import DropAll, Policy, check_policy, has_enqueue_hook, is_allow_all
@@ -96,8 +89,8 @@ class Scope:
         "_fast_flush",
         "_filtering",
         "_holding",
-        "_hook_failure",
         "_keyed",
+        "_observing",
         "_origins",
         "_parent",
         "_plain_count",
@@ -159,9 +152,6 @@ class Scope:
             self._watching = False
             self._enqueue_hooked, self._fast_flush = defaults.paths()
             return
-        #: (first error, "Observer.hook", count) of observer errors not yet reported; left
-        #: unset (read with getattr) by the default scope above, which saves a store
-        self._hook_failure: tuple[BaseException, str, int] | None = None
         self._policy = defaults.policy if policy is None else check_policy(policy)
         self._executor = defaults.executor if executor is None else check_executor(executor)
         if order_by is not None and not callable(order_by):
@@ -171,6 +161,8 @@ class Scope:
             raise ValueError(f"errors must be 'raise' or 'continue', got {errors!r}")
         self.errors = errors
         self.observers = check_observers(observers) if observers else ()
+        if self.observers:  # (unset without observers: nothing reads it then)
+            self._observing = ObserverSet(self.observers)
         self._configure_paths()
 
     #: True when ``_configure_paths`` is Scope's own, so a default scope may copy the defaults.
@@ -235,7 +227,7 @@ class Scope:
 
     def _configure_paths(self) -> None:
         """Precompute which work enqueue and flush may skip (rerun on any configuration change)."""
-        self._watching = watches_intents(self.observers)
+        self._watching = bool(self.observers) and self._observing.watching
         self._enqueue_hooked, self._fast_flush = hot_path_flags(
             self._policy, self._executor, self.order_by, self.errors, self._watching
         )
@@ -446,11 +438,15 @@ class Scope:
         """Whether a descendant that flushes now should ask this scope to capture."""
         return self._state is ACTIVE
 
-    # -- observers (the calls live in _observe) ---------------------------------------------
+    # -- observers (see ObserverSet) --------------------------------------------------------
 
-    _notify_flushed = notify_flushed
-    _tell = tell
-    _hook_failed = hook_failed
+    def _tell(self, hook: str, *args: Any) -> None:
+        """Tell every observer ``hook`` (a scope with observers only)."""
+        self._observing.tell(hook, *args)
+
+    def _notify_flushed(self, failing: bool) -> None:
+        """The flush (a tick's frame) ended: observers' ``flushed``, then their errors."""
+        self._observing.flushed(self, failing)
 
     # -- nesting ---------------------------------------------------------------------------
 

@@ -348,3 +348,32 @@ def test_an_observer_interrupt_during_a_background_report_is_raised_after_all_he
     with pytest.raises(KeyboardInterrupt):
         airlock.report_background_failure(scope.intents[0], TimeoutError("late"))
     assert log.events[-1] == ("failed", "fx('save'): late")
+
+
+def test_an_observer_set_tells_every_observer_and_reports_errors_once() -> None:
+    """``ObserverSet`` alone: errors are kept during the flush, counted and raised at its end."""
+    from airlock._observe import ObserverSet
+
+    heard: list[tuple[str, object]] = []
+
+    class Hears(airlock.Observer):
+        def dispatched(self, intent: Intent) -> None:
+            heard.append(("hears", intent))
+
+    class Breaks(airlock.Observer):
+        def dispatched(self, intent: Intent) -> None:
+            raise ValueError("observer broke")
+
+    observing = ObserverSet((Breaks(), Hears(), Breaks()))
+    assert observing.watching
+    observing.tell("dispatched", "i1")
+    observing.tell("dispatched", "i2")
+    assert heard == [("hears", "i1"), ("hears", "i2")]  # the others heard despite the errors
+    scope = airlock.scope(errors="continue")
+    observing.flushed(scope, failing=False)  # continue: counted and logged, not raised
+    assert scope.stats.hook_errors == 4
+    observing.tell("dispatched", "i3")
+    with pytest.raises(ValueError, match="observer broke"):
+        observing.flushed(airlock.scope(), failing=False)  # raise: the first error surfaces
+    observing.flushed(airlock.scope(), failing=False)  # reported once: nothing left
+    assert not ObserverSet((airlock.Observer(),)).watching
