@@ -72,25 +72,26 @@ def merge_batches(entries: list[Any], ctx: FlushContext) -> list[Any]:
     payloads: dict[Batch, list[Any]] = {}
     last: dict[Batch, Any] = {}
     for entry in entries:
-        if type(entry) is tuple:
-            task, args = entry[0], entry[1]
-        else:
-            task, args = entry.task, entry.args
-        if isinstance(task, Batch):
-            if task in payloads:
-                payloads[task].append(args[0] if len(args) == 1 else args)
+        task = entry[0] if type(entry) is tuple else entry.task
+        if type(task) is Batch:
+            args = entry[1] if type(entry) is tuple else entry.args
+            payload = args[0] if len(args) == 1 else args
+            folded = payloads.get(task)
+            if folded is None:
+                payloads[task] = [payload]
             else:
-                payloads[task] = [args[0] if len(args) == 1 else args]
+                folded.append(payload)
             last[task] = entry
     if not payloads:
         return entries
     merged: list[Any] = []
+    keep = merged.append
     for entry in entries:
         task = entry[0] if type(entry) is tuple else entry.task
-        if not isinstance(task, Batch):
-            merged.append(entry)
+        if type(task) is not Batch:
+            keep(entry)
         elif last[task] is entry:
-            merged.append(_merged_call(task, payloads[task], entry))
+            keep(_merged_call(task, payloads[task], entry))
     ctx.stats.batched = len(entries) - len(merged)
     return merged
 

@@ -2,8 +2,8 @@
 
 ``enqueue`` is the hot path. Inside an open scope with nothing to observe it does one
 ``ContextVar.get``, a handful of identity checks and one ``list.append`` of a plain record; a
-``_key`` alone appends a full record there too. Every other case (no scope, hooks, local
-policies, other options, batches, task objects) takes ``_enqueue_general``.
+``_key`` alone, or a batch's payload, appends a full record there too. Every other case (no
+scope, hooks, local policies, other options, task objects) takes ``_enqueue_general``.
 """
 
 from __future__ import annotations
@@ -76,6 +76,11 @@ else:
                 target._rich = True  # before the append: a plain run stops at the record
                 target._buffer.append((task, args, kwargs, None, None, None, key, (), target))
                 return
+        elif target._accepting and type(task) is Batch and not kwargs:  # a batch's payload
+            target._batching = True
+            target._rich = True
+            target._buffer.append((task, args, kwargs, None, None, None, None, (), target))
+            return
         _enqueue_general(target, task, args, kwargs)
 
     enqueue.__signature__ = inspect.signature(_documented_enqueue)
