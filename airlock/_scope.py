@@ -23,8 +23,8 @@ enqueue ever asked for it, whatever thread appended when.
 Provenance of plain records: an ``Intent`` or a full record carries its scope; a plain one
 belongs to this scope unless ``_origins`` says otherwise. ``_origins`` is None or a list of
 ``(index, scope)`` marks in index order: plain records from ``index`` on were enqueued into
-``scope`` (None: this scope), up to the next mark. Capture writes the marks; ``_records``
-(into full records) and ``_materialize`` (into Intents) consume them.
+``scope`` (None: this scope), up to the next mark. Capture writes the marks; the
+``_buffer`` functions (into full records, into Intents) consume them.
 
 Ledger: every intent that enters a flush leaves it exactly one way (see ``FlushStats``).
 """
@@ -39,6 +39,7 @@ from types import TracebackType
 from typing import Any, Literal, NoReturn, TypeVar
 
 from ._batch import Batch
+from ._buffer import full_records, intents_for, materialize
 from ._cadence import Cadence, cadence_of
 from ._config import defaults, hot_path_flags
 from ._context import NO_SCOPE, POLICY_GUARD, current_target, resolve
@@ -51,7 +52,7 @@ from ._observe import Observer, ObserverSet, check_observers
 from ._ordering import sorts_records
 from ._pipeline import run_pipeline
 from ._policies import DropAll, Policy, check_policy, has_enqueue_hook, is_allow_all
-from ._record import PLAIN, to_intent
+from ._record import PLAIN
 from ._stats import FlushStats, attach_undispatched, effect_label
 
 __all__ = ["ErrorMode", "Executor", "FlushStats", "Scope", "effect_label"]
@@ -526,43 +527,20 @@ class Scope:
     def _materialize(self) -> list[Intent]:
         """Turn buffered records into Intents in place (identity is stable from now on)."""
         buffer = self._buffer
-        count = len(buffer)  # an entry another thread appends meanwhile is not in the result
-        origins = self._origins
-        if self._rich and origins is None:
-            entries = buffer[:count]
+        if self._rich and self._origins is None:
+            entries = buffer[:]  # (an entry another thread appends meanwhile is not in it)
             if all(type(e) is Intent for e in entries):
                 return entries
-        for index, entry, owner in self._owned(buffer[:count]):
-            if type(entry) is tuple:
-                buffer[index] = to_intent(entry, owner)
+        intents = materialize(buffer, self._origins, self)
         self._origins = None
         self._rich = True
-        return buffer[:count]
+        return intents
 
     def _records(self) -> list[Any]:
-        """The buffer's entries for a flush that needs no Intent: plain records that came from
-        a descendant (origin marks) become full records, so every plain one left is own."""
-        buffer = self._buffer
-        count = len(buffer)
-        origins = self._origins
-        if origins:
-            for index, entry, owner in self._owned(buffer[:count]):
-                if owner is not self and type(entry) is tuple and len(entry) == PLAIN:
-                    buffer[index] = (*entry, None, None, None, None, (), owner)
-            self._origins = None
-        return buffer[:count]
-
-    def _owned(self, entries: list[Any]) -> Iterator[tuple[int, Any, Scope]]:
-        """Each of ``entries`` (the buffer's head) with its index and the scope a plain record
-        there belongs to, as the origin marks say."""
-        marks = iter(self._origins or ())
-        mark = next(marks, None)
-        owner: Scope = self
-        for index, entry in enumerate(entries):
-            while mark is not None and mark[0] <= index:
-                owner = mark[1] or self
-                mark = next(marks, None)
-            yield index, entry, owner
+        """The buffer's entries for a flush that needs no Intent (see ``full_records``)."""
+        records = full_records(self._buffer, self._origins, self)
+        self._origins = None
+        return records
 
     def _intent_of(self, entry: Any) -> Intent:
         """The Intent of one entry of the flush; a record becomes one in the buffer too, so
@@ -573,20 +551,9 @@ class Scope:
 
     def _intents_for(self, entries: list[Any]) -> list[Intent]:
         """``_intent_of`` for several entries (one pass over the buffer)."""
-        if all(type(e) is Intent for e in entries):
-            return entries
-        buffer = self._buffer
-        where = {id(e): index for index, e in enumerate(buffer) if type(e) is tuple}
-        intents: list[Intent] = []
-        for entry in entries:
-            if type(entry) is not Intent:
-                intent = to_intent(entry, self)
-                index = where.get(id(entry))
-                if index is not None and buffer[index] is entry:
-                    buffer[index] = intent
-                    self._rich = True
-                entry = intent
-            intents.append(entry)
+        intents, changed = intents_for(self._buffer, entries, self)
+        if changed:
+            self._rich = True
         return intents
 
     @property
