@@ -59,6 +59,10 @@ class _Defaults:
     )
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the built-in defaults (``reset_configuration``)."""
         self.scope_cls: type[Scope] | None = None  # None means airlock.Scope
         self.policy: Policy = AllowAll()
         self.executor: Executor = sync_executor

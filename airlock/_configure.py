@@ -84,4 +84,4 @@ def reset_configuration() -> None:
     """Forget everything ``configure()`` set: scopes get the built-in defaults again
     (``Scope``, ``AllowAll()``, ``sync_executor``, no ``scope_kwargs``). Meant for tests: call
     it in a fixture's teardown."""
-    defaults.__init__()  # type: ignore[misc]
+    defaults.reset()

@@ -171,11 +171,12 @@ class Scope:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._plain_lifecycle = (
-            cls.exit is Scope.exit and cls.should_flush is Scope.should_flush
-            and cls.enter is Scope.enter and cls.flush is Scope.flush
-            and cls.discard is Scope.discard
-        )
+        if "_plain_lifecycle" not in vars(cls):  # (TickScope says so itself)
+            cls._plain_lifecycle = (
+                cls.exit is Scope.exit and cls.should_flush is Scope.should_flush
+                and cls.enter is Scope.enter and cls.flush is Scope.flush
+                and cls.discard is Scope.discard
+            )
         cls._plain_paths = cls._configure_paths is Scope._configure_paths
 
     @property
@@ -786,11 +787,10 @@ class Scope:
             return _NONE_DISPATCHED
         stats = self._fresh_stats()
         started = perf_counter_ns()
-        if want_intents or self._needs_intents():  # noqa: SIM108 - a line per way to read the
-            entries = self._materialize()  # frame (tests/test_tick_threads.py breaks after one)
-        else:
-            entries = self._records()
-        self._state = FLUSHED
+        entries = (
+            self._materialize() if want_intents or self._needs_intents() else self._records()
+        )
+        self._state = FLUSHED  # (the entries of the frame are read: see test_tick_threads)
         stats.enqueued = len(entries)
         try:
             entries = run_pipeline(entries, self._flush_context(stats))

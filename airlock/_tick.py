@@ -113,6 +113,9 @@ class TickScope(Scope, metaclass=TickType):
         "_spent",
         "frame",
     )
+    #: its enter()/exit() are the ones ``frame_methods`` inlines (subclasses: __init_subclass__)
+    _plain_lifecycle = True
+
     # The buffer stays after a frame: the tick removes what a frame took when the next opens
     # (or at once without keep_intents), so entries that arrive meanwhile are never cleared.
 
@@ -748,7 +751,3 @@ def tick_scope(
     ``time.monotonic``: times ``@airlock.debounce`` and ``@airlock.throttle`` tasks).
     """
     return TickScope(policy, executor=executor, **options)
-
-
-TickScope._plain_lifecycle = True  # Scope.__init_subclass__ judged it against Scope's methods
-

@@ -120,7 +120,7 @@ def test_a_fast_enqueue_that_lands_after_the_flush_took_the_frame_runs_in_the_ne
     # the owner stops right after its flush has read the frame (the old code cleared the
     # buffer next, with the thread's append in it)
     if rich:
-        flushed = Breakpoint(Scope._release, "entries = self._records()", after=True,
+        flushed = Breakpoint(Scope._release, "self._state = FLUSHED  # (the entries",
                              when_reached=let_the_thread_append)
     else:
         flushed = Breakpoint(Scope._run_plain, "task(*args, **kwargs)", after=True,
