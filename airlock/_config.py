@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._executor import sync_executor
-from ._policies import AllowAll, Policy, has_enqueue_hook, is_allow_all
+from ._plan import FlushPlan, make_plan
+from ._policies import AllowAll, Policy
 
 if TYPE_CHECKING:
     from ._executor import Executor
-    from ._intent import Intent
     from ._scope import Scope
 
-__all__ = ["check_scope_kwargs", "defaults", "hot_path_flags"]
-
-
-def hot_path_flags(
-    policy: Policy,
-    executor: Executor,
-    order_by: Callable[[Intent], Any] | None,
-    errors: str,
-    watching: bool,
-) -> tuple[bool, bool]:
-    """(enqueue must build hooked intents, flush may run the plain loop) for a configuration.
-
-    ``watching``: an observer has a per-intent hook (see ``watches_intents``)."""
-    enqueue_hooked = has_enqueue_hook(policy) or watching
-    fast_flush = (
-        is_allow_all(policy)
-        and executor is sync_executor
-        and order_by is None
-        and not watching
-        and errors == "raise"  # the plain loop is fail-fast
-    )
-    return enqueue_hooked, fast_flush
+__all__ = ["check_scope_kwargs", "defaults"]
 
 
 def check_scope_kwargs(scope_cls: type[Scope], scope_kwargs: dict[str, Any]) -> None:
@@ -55,7 +33,7 @@ def check_scope_kwargs(scope_cls: type[Scope], scope_kwargs: dict[str, Any]) -> 
 
 class _Defaults:
     __slots__ = (
-        "_fits", "_paths", "configured", "executor", "policy", "scope_cls", "scope_kwargs"
+        "_fits", "_plan", "configured", "executor", "policy", "scope_cls", "scope_kwargs"
     )
 
     def __init__(self) -> None:
@@ -70,16 +48,16 @@ class _Defaults:
         self.scope_kwargs: dict[str, Any] = {}
         #: what ``configure()`` set, by name (``get_configuration()`` reports None for the rest)
         self.configured: dict[str, Any] = {}
-        self._paths: tuple[bool, bool] | None = None
+        self._plan: FlushPlan | None = None
         #: the class ``scope_kwargs`` were last found to fit (they are checked once per class)
         self._fits: type[Scope] | None = None
 
-    def paths(self) -> tuple[bool, bool]:
-        """``hot_path_flags`` of a scope created with every default (cached)."""
-        paths = self._paths
-        if paths is None:
-            paths = self._paths = hot_path_flags(self.policy, self.executor, None, "raise", False)
-        return paths
+    def plan(self) -> FlushPlan:
+        """The plan of a scope created with every default (cached until ``configure()``)."""
+        plan = self._plan
+        if plan is None:
+            plan = self._plan = make_plan(self.policy, self.executor, None, "raise", False)
+        return plan
 
     def check_kwargs_fit(self, scope_cls: type[Scope]) -> None:
         """``check_scope_kwargs`` of the configured ``scope_kwargs`` for the class that is

@@ -47,7 +47,7 @@ def configure(
         if value is not None:
             setattr(defaults, name, value)
             defaults.configured[name] = value
-    defaults._paths = None
+    defaults._plan = None
     defaults._fits = None
 
 

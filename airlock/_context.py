@@ -57,7 +57,7 @@ class PolicyView:
     def accepting(self) -> bool:
         """True when an enqueue here may append a record to the open scope directly."""
         scope = self.scope
-        return not self.hooked and scope._state == "active" and not scope._enqueue_hooked
+        return not self.hooked and scope._state == "active" and not scope._plan.enqueue_hooked
 
 
 class _PolicyGuard:

@@ -116,7 +116,7 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
             tick._inline = IDLE
             put_claim(True)
             return
-        rich = tick._rich or not tick._fast_flush
+        rich = tick._rich or not tick._plan.plain_loop
         try:
             if rich:  # records with keys, batches, phases..., or a configuration that orders or
                 # continues past errors: the pipeline, on records (a frame opened inline has

@@ -41,16 +41,16 @@ from typing import Any, Literal, NoReturn, TypeVar
 from ._batch import Batch
 from ._buffer import full_records, intents_for, materialize
 from ._cadence import Cadence, cadence_of
-from ._config import defaults, hot_path_flags
+from ._config import defaults
 from ._context import NO_SCOPE, POLICY_GUARD, current_target, resolve
 from ._dispatch import dispatch
 from ._errors import ScopeStateError, UsageError
-from ._executor import Executor, check_executor, runs_tasks
+from ._executor import Executor, check_executor
 from ._flush import FlushContext
 from ._intent import NO_OPTIONS, Intent, IntentOptions
 from ._observe import Observer, ObserverSet, check_observers
-from ._ordering import sorts_records
 from ._pipeline import run_pipeline
+from ._plan import FlushPlan, make_plan
 from ._policies import DropAll, Policy, check_policy, has_enqueue_hook, is_allow_all
 from ._record import PLAIN
 from ._stats import FlushStats, attach_undispatched, effect_label
@@ -85,9 +85,7 @@ class Scope:
         "_ambient_policies",
         "_batching",
         "_buffer",
-        "_enqueue_hooked",
         "_executor",
-        "_fast_flush",
         "_filtering",
         "_holding",
         "_keyed",
@@ -96,13 +94,13 @@ class Scope:
         "_parent",
         "_plain_count",
         "_plain_ns",
+        "_plan",
         "_policy",
         "_rich",
         "_state",
         "_stats",
         "_timed",
         "_token",
-        "_watching",
         "errors",
         "observers",
         "order_by",
@@ -150,8 +148,7 @@ class Scope:
             self.order_by = None
             self.errors = "raise"
             self.observers = ()
-            self._watching = False
-            self._enqueue_hooked, self._fast_flush = defaults.paths()
+            self._plan = defaults.plan()
             return
         self._policy = defaults.policy if policy is None else check_policy(policy)
         self._executor = defaults.executor if executor is None else check_executor(executor)
@@ -177,7 +174,9 @@ class Scope:
                 and cls.enter is Scope.enter and cls.flush is Scope.flush
                 and cls.discard is Scope.discard
             )
-        cls._plain_paths = cls._configure_paths is Scope._configure_paths
+        cls._plain_paths = (
+            cls._configure_paths is Scope._configure_paths and cls._make_plan is Scope._make_plan
+        )
 
     @property
     def stats(self) -> FlushStats:
@@ -228,17 +227,20 @@ class Scope:
         self._configure_paths()
 
     def _configure_paths(self) -> None:
-        """Precompute which work enqueue and flush may skip (rerun on any configuration change)."""
-        self._watching = bool(self.observers) and self._observing.watching
-        self._enqueue_hooked, self._fast_flush = hot_path_flags(
-            self._policy, self._executor, self.order_by, self.errors, self._watching
-        )
+        """Build the plan of this configuration (rerun on any configuration change)."""
+        self._plan = self._make_plan()
         self._update_accepting()
+
+    def _make_plan(self, **tick_options: bool) -> FlushPlan:
+        watching = bool(self.observers) and self._observing.watching
+        return make_plan(
+            self._policy, self._executor, self.order_by, self.errors, watching, **tick_options
+        )
 
     def _update_accepting(self) -> None:
         self._accepting = (
             self._state is ACTIVE
-            and not self._enqueue_hooked
+            and not self._plan.enqueue_hooked
             and not self._ambient_policies
         )
 
@@ -255,7 +257,7 @@ class Scope:
                 # _open() inlined for a scope outside any other: no parent and no ambient
                 # policies, as __init__ left them
                 self._state = ACTIVE
-                self._accepting = not self._enqueue_hooked
+                self._accepting = not self._plan.enqueue_hooked
                 return self
             self._nest(outer)
             return self
@@ -605,7 +607,7 @@ class Scope:
         Sets the feature flags (``_keyed``, ``_batching``, ``_filtering``) the flush reads;
         they only ever turn on, before the entry is appended.
         """
-        hooked = self._enqueue_hooked or (
+        hooked = self._plan.enqueue_hooked or (
             local_policies and any(has_enqueue_hook(p) for p in local_policies)
         )
         if type(task) is Batch:
@@ -703,8 +705,8 @@ class Scope:
                 self._policy.on_enqueue(intent)
             finally:
                 _reset_target(token)
-        if self._watching:
-            self._tell("enqueued", intent)
+        if self._plan.watching:
+            self._observing.tell("enqueued", intent)
 
     def _drop_buffer(self) -> None:
         """Discard: every buffered intent counts as ``discarded`` (the buffer stays readable
@@ -712,7 +714,7 @@ class Scope:
         buffer = self._buffer
         stats = self._fresh_stats()
         stats.enqueued = stats.discarded = len(buffer)
-        if self._watching and buffer:
+        if self._plan.watching and buffer:
             for intent in self._materialize():
                 self._tell("discarded", intent)
         self._state = DISCARDED
@@ -729,22 +731,12 @@ class Scope:
             ancestor = ancestor._parent
         return None
 
-    def _takes_records(self) -> bool:
-        """Whether this configuration can flush records: nothing in it judges, watches,
-        executes or orders Intents (``_fast_flush`` implies it)."""
-        return not (
-            self._watching
-            or not runs_tasks(self._executor)
-            or not is_allow_all(self._policy)
-            or (self.order_by is not None and not sorts_records(self.order_by))
-        )
-
     def _needs_intents(self) -> bool:
         """Whether this flush must turn every entry into an Intent first: something in it
         takes intents (a policy that judges, an executor other than the default, an
         observer with per-intent hooks, an ``order_by`` over intents, an ancestor that
         chooses what to capture). Otherwise the pipeline runs on records."""
-        if not self._fast_flush and not self._takes_records():
+        if not self._plan.on_records:
             return True
         if self._parent is None:
             return False
@@ -764,7 +756,7 @@ class Scope:
             self._plain_count = 0
             self._state = FLUSHED
             return None
-        if not self._rich and self._fast_flush:
+        if not self._rich and self._plan.plain_loop:
             ancestor = self._capturing_ancestor()
             if ancestor is None:
                 self._state = FLUSHED
@@ -780,7 +772,7 @@ class Scope:
                 ancestor._capture(buffer, self, plain=True)
                 self._parent = None  # the ancestor's marks hold this scope: no cycle back
                 return _NONE_DISPATCHED
-        if not self._rich and type(self._policy) is DropAll and not self._watching:
+        if not self._rich and type(self._policy) is DropAll and not self._plan.watching:
             self._state = FLUSHED  # plain tuples under DropAll: nothing to build or ask
             stats = self._fresh_stats()
             stats.dropped = stats.enqueued = len(buffer)
@@ -881,7 +873,9 @@ class Scope:
         ctx.executor = self._executor
         ctx.order_by = self.order_by
         ctx.errors = self.errors
-        ctx.watching = self._watching
+        ctx.watching = watching = self._plan.watching
+        if watching:  # (the set's own method: a call less per intent than Scope._tell)
+            ctx.tell = self._observing.tell
         ctx.filtering = getattr(self, "_filtering", False)
         ctx.keyed = getattr(self, "_keyed", False)
         ctx.batching = getattr(self, "_batching", False)

@@ -58,6 +58,7 @@ from ._frame import FRAME_END, GENERAL, IDLE, KEPT, TickType, frame_methods
 from ._inbox import CLOSED, Inbox, OnFull
 from ._intent import Intent, IntentOptions
 from ._observe import Observer
+from ._plan import FlushPlan
 from ._policies import Policy
 from ._record import PLAIN, all_plain, to_intent
 from ._scope import (
@@ -102,7 +103,6 @@ class TickScope(Scope, metaclass=TickType):
         "_held_in",
         "_inbox",
         "_inline",
-        "_inline_ok",
         "_keep",
         "_lock",
         "_max_flush_ms",
@@ -177,18 +177,13 @@ class TickScope(Scope, metaclass=TickType):
 
     def _configure_paths(self) -> None:
         super()._configure_paths()
-        budgeted = (
+        self._update_inline()
+
+    def _make_plan(self, **tick_options: bool) -> FlushPlan:
+        budgeted = bool(
             self._frame_budget is not NO_BUDGET or self._max_per_frame or self._max_flush_ms
         )
-        if budgeted:
-            self._fast_flush = False
-        # frames may open and close inline (see frame_methods) when they run on records with
-        # nothing to watch or to budget: the plain loop's configuration, or one that adds
-        # ordering by phase or errors="continue" (the pipeline runs those at close)
-        self._inline_ok = (
-            self._fast_flush or (not budgeted and self._takes_records())
-        ) and not self._inbox.blocks()  # a post that may wait must know the frames' thread
-        self._update_inline()
+        return super()._make_plan(tick=True, budgeted=budgeted, blocking=self._inbox.blocks())
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -219,12 +214,12 @@ class TickScope(Scope, metaclass=TickType):
     def _update_inline(self) -> None:
         """Recompute ``_inline`` after a change of configuration, state or waiting work."""
         if self._state is ACTIVE:
-            if not self._inline_ok:
+            if not self._plan.inline_frames:
                 self._inline = GENERAL
         elif (
             self._plain_lifecycle
-            and self._inline_ok
-            and not self._enqueue_hooked
+            and self._plan.inline_frames
+            and not self._plan.enqueue_hooked
             and not self.observers  # the inline close calls no observer's ``flushed``
             and not (self._carry or self._closed or self._rich or len(self._held))
         ):
@@ -520,7 +515,7 @@ class TickScope(Scope, metaclass=TickType):
         stats.enqueued += late
         stats.carried = stats.held = 0
         stats.discarded += left
-        if self._watching:
+        if self._plan.watching:
             for intent in [*self._materialize()[self._spent :], *carry]:
                 self._tell("discarded", to_intent(intent, self))
         del buffer[self._spent : self._spent + late]
@@ -639,7 +634,7 @@ class TickScope(Scope, metaclass=TickType):
                 entries += self._held.take_due(now)
         if superseded:
             ctx.stats.coalesced += len(superseded)
-            if self._watching:
+            if self._plan.watching:
                 for entry in superseded:
                     self._tell("coalesced", to_intent(entry, self))
         if entries and self._needs_intents():  # released records join a flush of Intents
@@ -679,7 +674,7 @@ class TickScope(Scope, metaclass=TickType):
         if shed is not None:
             if shed is CLOSED:
                 self._refuse_post(task)
-            if self._watching:
+            if self._plan.watching:
                 self._tell("dropped", to_intent(shed, self))
         self.on_waiting()
 

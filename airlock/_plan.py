@@ -1,0 +1,82 @@
+"""A scope's flush plan: what its configuration lets enqueue and flush skip, decided once.
+
+Rule: a plan is built when the configuration changes (policy, executor, ``order_by``, errors,
+observers; for a tick also its budget and back-pressure), never per enqueue or per flush, and
+is frozen: a change builds a new one (``Scope._configure_paths``). It says which paths the
+configuration allows: hooks at enqueue, the plain loop, the pipeline on records, a tick's
+inline frames. What a flush's own entries ask for (keys, batches, local filters, held tasks)
+is flagged by their enqueues and read at flush; whether an ancestor wants Intents is read at
+flush too (``Scope._needs_intents``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ._executor import runs_tasks, sync_executor
+from ._ordering import sorts_records
+from ._policies import Policy, has_enqueue_hook, is_allow_all
+
+if TYPE_CHECKING:
+    from ._intent import Intent
+
+__all__ = ["FlushPlan", "make_plan"]
+
+
+@dataclass(frozen=True, slots=True)
+class FlushPlan:
+    """What a configuration allows (see the module rule)."""
+
+    #: an enqueue builds its Intent at once and runs the hooks: a policy's ``on_enqueue``,
+    #: or an observer's ``enqueued``
+    enqueue_hooked: bool
+    #: some observer has a per-intent hook: the flush tells it each intent's fate
+    watching: bool
+    #: a buffer of plain records may run the plain loop: allow-all policy, ``sync_executor``,
+    #: no ``order_by``, nothing watching, ``errors="raise"`` (it is fail-fast), no budget
+    plain_loop: bool
+    #: the pipeline may run on records: nothing in the configuration judges, watches,
+    #: executes or orders Intents (``plain_loop`` implies it)
+    on_records: bool
+    #: a tick's frames may open and close inline (``_frame``): the plain loop, or the pipeline
+    #: on records with no budget, and no ``post()`` that may block
+    inline_frames: bool
+
+
+def make_plan(
+    policy: Policy,
+    executor: Any,
+    order_by: Callable[[Intent], Any] | None,
+    errors: str,
+    watching: bool,
+    *,
+    tick: bool = False,
+    budgeted: bool = False,
+    blocking: bool = False,
+) -> FlushPlan:
+    """The plan of a configuration; ``tick``: a tick's (``budgeted``: it has a frame budget;
+    ``blocking``: a full ``post()`` waits, so frames must record their thread)."""
+    allow_all = is_allow_all(policy)
+    on_records = not (
+        watching
+        or not runs_tasks(executor)
+        or not allow_all
+        or (order_by is not None and not sorts_records(order_by))
+    )
+    plain_loop = (
+        allow_all
+        and executor is sync_executor
+        and order_by is None
+        and not watching
+        and errors == "raise"
+        and not budgeted
+    )
+    return FlushPlan(
+        enqueue_hooked=has_enqueue_hook(policy) or watching,
+        watching=watching,
+        plain_loop=plain_loop,
+        on_records=on_records,
+        inline_frames=tick and (plain_loop or (on_records and not budgeted)) and not blocking,
+    )
