@@ -21,6 +21,7 @@ from ._errors import NoScopeError, PolicyEnqueueError
 from ._intent import IntentOptions
 from ._policies import Policy
 from ._scope import Executor, Scope, effect_label
+from ._stats import safe_repr
 
 __all__ = ["check_task", "enqueue", "scope", "scoped"]
 
@@ -183,9 +184,9 @@ def check_task(task: Any, caller: str) -> None:
     if callable(task) or type(task) in _FLUSH_ONLY or _is_task_object(task):
         return
     raise TypeError(
-        f"{caller} needs a callable task, got {task!r} ({type(task).__qualname__}); pass the "
-        "function itself, not its result (or a task object with apply_async, delay, send, "
-        "send_with_options, schedule or enqueue, for an executor that sends it)"
+        f"{caller} needs a callable task, got {safe_repr(task)} ({type(task).__qualname__}); "
+        "pass the function itself, not its result (or a task object with apply_async, delay, "
+        "send, send_with_options, schedule or enqueue, for an executor that sends it)"
     )
 
 

@@ -69,7 +69,7 @@ from ._scope import (
     Executor,
     Scope,
 )
-from ._stats import FlushStats
+from ._stats import FlushStats, effect_label, safe_repr
 
 __all__ = ["TickScope", "tick_scope"]
 
@@ -597,7 +597,7 @@ class TickScope(Scope, metaclass=TickType):
         if task is not None and type(task) is not Cadence:
             raise TypeError(
                 f"tick.release() takes a task made with @airlock.debounce or "
-                f"@airlock.throttle (or nothing, for all), got {task!r}"
+                f"@airlock.throttle (or nothing, for all), got {safe_repr(task)}"
             )
         which = ALL if task is None else task
         with self._lock:
@@ -679,7 +679,7 @@ class TickScope(Scope, metaclass=TickType):
         self.on_waiting()
 
     def _refuse_post(self, task: Any) -> NoReturn:
-        raise ScopeStateError(f"{self!r} is closed; nothing will run {task!r}")
+        raise ScopeStateError(f"{self!r} is closed; nothing will run {effect_label(task)}")
 
     def on_waiting(self) -> None:
         """Called when something starts waiting for the next frame: a ``post()``, an enqueue

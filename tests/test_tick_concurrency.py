@@ -299,3 +299,19 @@ def test_close_refuses_while_another_threads_frame_still_flushes() -> None:
     owner.join(WAIT)
     tick.close()
     assert ran == ["slow", "after"] and tick.is_closed
+
+
+def test_a_refused_post_names_the_task_without_its_objects_repr() -> None:
+    """The refusal once put ``repr(task)`` in its message: for ``counter.update`` that read the
+    Counter while another thread changed it, and the post died of a RuntimeError instead."""
+
+    class Unprintable(dict[str, int]):
+        def __repr__(self) -> str:
+            raise RuntimeError("dictionary changed size during iteration")
+
+    tick = airlock.tick_scope()
+    tick.close()
+    with pytest.raises(airlock.ScopeStateError, match="is closed; nothing will run 'update'"):
+        tick.post(Unprintable().update, {"a": 1})
+    with pytest.raises(TypeError, match=r"got <[\w.<>]*Unprintable object> \("):
+        airlock.tick_scope().post(Unprintable())  # type: ignore[arg-type]
