@@ -18,10 +18,9 @@ from ._cadence import Cadence
 from ._config import defaults
 from ._context import NO_SCOPE, POLICY_GUARD, PolicyView, current_target
 from ._errors import NoScopeError, PolicyEnqueueError
-from ._intent import IntentOptions
+from ._intent import IntentOptions, safe_repr
 from ._policies import Policy
 from ._scope import Executor, Scope, effect_label
-from ._stats import safe_repr
 
 __all__ = ["check_task", "enqueue", "scope", "scoped"]
 

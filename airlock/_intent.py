@@ -10,7 +10,9 @@ if TYPE_CHECKING:
     from ._policies import Policy
     from ._scope import Scope
 
-__all__ = ["Intent", "IntentOptions", "qualified_task_name", "registered_name", "task_name"]
+__all__ = [
+    "Intent", "IntentOptions", "qualified_task_name", "registered_name", "safe_repr", "task_name",
+]
 
 _MAX_REPR = 60
 #: Where task objects keep the name their framework registered them under.
@@ -84,9 +86,14 @@ class IntentOptions(NamedTuple):
 NO_OPTIONS = IntentOptions(None, None, None, None)
 
 
-def _short_repr(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
+def safe_repr(obj: object, limit: int = 120) -> str:
+    """``repr(obj)`` for a message: never raising (a repr that fails, or that reads state
+    another thread is changing, gives the type's name) and cut at ``limit`` characters."""
+    try:
+        text = repr(obj)
+    except Exception:
+        return f"<{type(obj).__qualname__} object>"
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 class _IntentFields:
@@ -215,8 +222,8 @@ class Intent(_IntentFields):
         return all(policy.allows(self) for policy in self.local_policies)
 
     def __str__(self) -> str:
-        parts = [_short_repr(a) for a in self.args]
-        parts += [f"{k}={_short_repr(v)}" for k, v in self.kwargs.items()]
+        parts = [safe_repr(a, _MAX_REPR) for a in self.args]
+        parts += [f"{k}={safe_repr(v, _MAX_REPR)}" for k, v in self.kwargs.items()]
         return f"{self.name}({', '.join(parts)})"
 
     def __repr__(self) -> str:
@@ -224,9 +231,10 @@ class Intent(_IntentFields):
         options that are set."""
         extra = ""
         if self._dispatch_options:
-            extra += f", dispatch_options={self._dispatch_options!r}"
+            extra += f", dispatch_options={safe_repr(self._dispatch_options)}"
         if self.key is not None:
-            extra += f", key={self.key!r}"
+            extra += f", key={safe_repr(self.key)}"
         if self.origin is not None:
             extra += f", origin={self.origin!r}"
-        return f"Intent({self.name!r}, args={self.args!r}, kwargs={self.kwargs!r}{extra})"
+        args, kwargs = safe_repr(self.args), safe_repr(self.kwargs)
+        return f"Intent({self.name!r}, args={args}, kwargs={kwargs}{extra})"

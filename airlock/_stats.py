@@ -15,7 +15,6 @@ __all__ = [
     "FlushStats",
     "attach_undispatched",
     "effect_label",
-    "safe_repr",
 ]
 
 
@@ -139,16 +138,6 @@ _LEFT = (
     "dispatched", "batched", "dropped", "coalesced", "captured", "discarded", "failed",
     "undispatched", "carried",
 )
-
-
-def safe_repr(obj: object, limit: int = 120) -> str:
-    """``repr(obj)`` for an error message: never raising (a repr that fails, or that reads
-    state another thread is changing, gives the type's name) and cut at ``limit``."""
-    try:
-        text = repr(obj)
-    except Exception:
-        return f"<{type(obj).__qualname__} object>"
-    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def effect_label(task: Any, options: IntentOptions | None = None) -> str:

@@ -56,7 +56,7 @@ from ._flush import FlushContext
 from ._fork import track_for_fork
 from ._frame import FRAME_END, GENERAL, IDLE, KEPT, TickType, frame_methods
 from ._inbox import CLOSED, Inbox, OnFull
-from ._intent import Intent, IntentOptions
+from ._intent import Intent, IntentOptions, safe_repr
 from ._observe import Observer
 from ._plan import FlushPlan
 from ._policies import Policy
@@ -69,7 +69,7 @@ from ._scope import (
     Executor,
     Scope,
 )
-from ._stats import FlushStats, effect_label, safe_repr
+from ._stats import FlushStats, effect_label
 
 __all__ = ["TickScope", "tick_scope"]
 

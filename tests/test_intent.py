@@ -193,3 +193,19 @@ def test_passes_local_policies_asks_every_policy() -> None:
     intent = Intent(send_email, local_policies=(airlock.AllowAll(), airlock.DropAll()))
     assert intent.passes_local_policies() is False
     assert Intent(send_email, local_policies=(airlock.AllowAll(),)).passes_local_policies()
+
+
+def test_an_intents_repr_never_raises_and_stays_short() -> None:
+    """Error messages and logs show intents: an argument whose repr raises, or a huge one,
+    must not replace the error being reported or flood it."""
+
+    class Unprintable:
+        def __repr__(self) -> str:
+            raise RuntimeError("dictionary changed size during iteration")
+
+    def task(*args: object) -> None: ...
+
+    shown = repr(airlock.Intent(task, (Unprintable(),)))
+    assert "args=<tuple object>" in shown  # the tuple's repr raised: its type stands in
+    assert "Unprintable object" in str(airlock.Intent(task, (Unprintable(),)))
+    assert len(repr(airlock.Intent(task, (list(range(100_000)),)))) < 300
