@@ -14,7 +14,8 @@ __all__ = [
     "Intent", "IntentOptions", "qualified_task_name", "registered_name", "safe_repr", "task_name",
 ]
 
-_MAX_REPR = 60
+_MAX_REPR = 60  # each argument in str(intent)
+_MAX_FULL_REPR = 1000  # each field in repr(intent): airlock-py's form, bounded
 #: Where task objects keep the name their framework registered them under.
 _REGISTERED_NAME_ATTRIBUTES = (
     "module_path",  # Django's @task (its ``name`` is the bare function name)
@@ -231,10 +232,10 @@ class Intent(_IntentFields):
         options that are set."""
         extra = ""
         if self._dispatch_options:
-            extra += f", dispatch_options={safe_repr(self._dispatch_options)}"
+            extra += f", dispatch_options={safe_repr(self._dispatch_options, _MAX_FULL_REPR)}"
         if self.key is not None:
-            extra += f", key={safe_repr(self.key)}"
+            extra += f", key={safe_repr(self.key, _MAX_FULL_REPR)}"
         if self.origin is not None:
             extra += f", origin={self.origin!r}"
-        args, kwargs = safe_repr(self.args), safe_repr(self.kwargs)
+        args, kwargs = safe_repr(self.args, _MAX_FULL_REPR), safe_repr(self.kwargs, _MAX_FULL_REPR)
         return f"Intent({self.name!r}, args={args}, kwargs={kwargs}{extra})"

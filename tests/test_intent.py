@@ -208,4 +208,4 @@ def test_an_intents_repr_never_raises_and_stays_short() -> None:
     shown = repr(airlock.Intent(task, (Unprintable(),)))
     assert "args=<tuple object>" in shown  # the tuple's repr raised: its type stands in
     assert "Unprintable object" in str(airlock.Intent(task, (Unprintable(),)))
-    assert len(repr(airlock.Intent(task, (list(range(100_000)),)))) < 300
+    assert len(repr(airlock.Intent(task, (list(range(100_000)),)))) < 1100
