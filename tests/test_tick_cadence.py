@@ -265,23 +265,6 @@ def test_a_failing_released_effect_is_failed_under_continue(now: Clock) -> None:
     assert tick.stats.failed == 1 and isinstance(tick.stats.failures[0][1], OSError)
 
 
-def test_phases_order_released_effects_with_the_frames_own(now: Clock, ran: list[Any]) -> None:
-    @airlock.throttle(1.0)
-    @airlock.phase("network")
-    def sync(n: int) -> None:
-        ran.append(("sync", n))
-
-    @airlock.phase("sound")
-    def beep() -> None:
-        ran.append("beep")
-
-    tick = ticked(now, order_by=airlock.by_phase("sound", "network"))
-    frame_at(tick, now, 0.0, (sync, 1), (beep,))
-    frame_at(tick, now, 0.5, (sync, 2))
-    frame_at(tick, now, 1.0, (beep,))
-    assert ran == ["beep", ("sync", 1), "beep", ("sync", 2)]
-
-
 def test_nested_scopes_in_a_frame_hand_held_tasks_to_the_tick(now: Clock, ran: list[Any]) -> None:
     @airlock.debounce(0.2)
     def lookup(query: str) -> None:
@@ -432,6 +415,7 @@ def test_frame_counts_times_a_float_frame_length_do_not_drift(ran: list[Any]) ->
 
 @pytest.mark.parametrize("order", ["phase below", "phase above"])
 def test_a_phase_decorator_applies_on_either_side(now: Clock, ran: list[Any], order: str) -> None:
+    """Phases order released effects with the frame's own, whichever side the phase is on."""
     def sync(n: int) -> None:
         ran.append(("sync", n))
 
