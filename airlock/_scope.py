@@ -760,7 +760,7 @@ class Scope:
             ancestor = self._capturing_ancestor()
             if ancestor is None:
                 self._state = FLUSHED
-                self._run_plain(buffer)
+                self._run_kept(buffer)
                 return None
             if (
                 ancestor._state is ACTIVE
@@ -842,6 +842,19 @@ class Scope:
             self._plain_ns = perf_counter_ns() - started
         self._plain_count = count
         return count
+
+    def _run_kept(self, buffer: list[Any]) -> None:
+        """``_run_plain`` for a scope used once: the buffer stays, for ``intents``."""
+        entries = iter(buffer)
+        started = perf_counter_ns()
+        try:
+            for task, args, kwargs in entries:
+                task(*args, **kwargs)
+        except BaseException as exc:
+            self._plain_failed(exc, entries, started)
+            raise
+        self._plain_ns = perf_counter_ns() - started
+        self._plain_count = len(buffer)
 
     def _plain_failed(
         self, exc: BaseException, remaining: Iterator[Any], started: int, count: int | None = None

@@ -720,6 +720,10 @@ class TickScope(Scope, metaclass=TickType):
 
     # -- flush -----------------------------------------------------------------------------
 
+    def _run_kept(self, buffer: list[Any]) -> None:
+        # the plain flush of a general frame: only the entries the frame holds now
+        self._run_plain(buffer)
+
     def _dispatch(self, intents: list[Any], ctx: FlushContext) -> None:
         """Dispatch under the frame's budget (see ``_budget``)."""
         dispatch_within(self._carry, intents, self._frame_budget, ctx)

@@ -103,6 +103,28 @@ def carrying_thread(target: Callable[[], None]) -> threading.Thread:
 # -- item 1: an enqueue that returns normally is never lost -----------------------------------
 
 
+def test_a_plain_enqueue_that_lands_while_a_scope_flushes_runs_in_that_flush() -> None:
+    """A scope used once has no next frame: a plain record another thread appends while the
+    scope's plain loop runs (it checked that the scope was open just before) runs in it."""
+    log: list[object] = []
+    late = Breakpoint(_enqueue_function, "_buffer.append(")
+
+    def worker() -> None:
+        airlock.enqueue(record, log, "from the thread")
+
+    def first() -> None:  # the flush is running: let the thread append now
+        log.append("first")
+        late.resume.set()
+        thread.join(WAIT)
+
+    with airlock.scope() as scope:
+        airlock.enqueue(first)
+        thread = carrying_thread(late.run_armed(worker))
+        assert late.reached.wait(WAIT)
+    assert log == ["first", "from the thread"]
+    assert scope.stats.dispatched == 2 and scope.stats.balance_error() is None
+
+
 @pytest.mark.parametrize("rich", [False, True], ids=["plain frame", "rich frame"])
 def test_a_fast_enqueue_that_lands_after_the_flush_took_the_frame_runs_in_the_next(
     rich: bool,
