@@ -72,11 +72,13 @@ class Cadence:
         """The full record that runs ``func`` with ``entry``'s arguments and options (and
         this task's phase, when ``@airlock.phase`` was applied above the decorator)."""
         if type(entry) is tuple:  # a held task always arrives as a full record
-            name, options, origin = entry[NAME], entry[DISPATCH_OPTIONS], entry[ORIGIN]
+            args, kwargs, name, options, origin = entry[1], entry[2], entry[NAME], \
+                entry[DISPATCH_OPTIONS], entry[ORIGIN]
             local_policies, scope = entry[LOCAL_POLICIES], entry[SCOPE]
         else:
             intent: Intent = entry
-            name, options, origin = intent.name, intent._dispatch_options, intent.origin
+            args, kwargs, name = intent.args, intent.kwargs, intent.name
+            options, origin = intent._dispatch_options, intent.origin
             local_policies, scope = intent.local_policies, intent.scope
         phase = self.airlock_phase
         if phase is not None and getattr(self.func, "airlock_phase", None) != phase and not (
@@ -84,9 +86,8 @@ class Cadence:
         ):
             options = {**(options or {}), "phase": phase}
         return (
-            self.func, entry[1] if type(entry) is tuple else entry.args,
-            entry[2] if type(entry) is tuple else entry.kwargs, name or self.__name__,
-            options, origin, None, local_policies, scope,
+            self.func, args, kwargs, name or self.__name__, options, origin, None,
+            local_policies, scope,
         )
 
 

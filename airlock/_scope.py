@@ -877,8 +877,10 @@ class Scope:
         """What this flush's stages see (see ``_flush``): its configuration, its ledger, the
         flags its enqueues set, and this scope's own stages. A scope flushes once: a context
         of its own per flush (a tick keeps one)."""
-        ctx = FlushContext(self, self._tell, self._intent_of, self._intents_for, self._dispatch)
-        return self._prepare(ctx, stats)
+        return self._prepare(self._new_flush_context(), stats)
+
+    def _new_flush_context(self) -> FlushContext:
+        return FlushContext(self, self._tell, self._intent_of, self._intents_for, self._dispatch)
 
     def _prepare(self, ctx: FlushContext, stats: FlushStats) -> FlushContext:
         ctx.stats = stats

@@ -615,9 +615,7 @@ class TickScope(Scope, metaclass=TickType):
         """The tick's one flush context, made at its first rich flush and prepared for each."""
         ctx = self._ctx
         if ctx is None:
-            ctx = self._ctx = FlushContext(
-                self, self._tell, self._intent_of, self._intents_for, self._dispatch
-            )
+            ctx = self._ctx = self._new_flush_context()
         return self._prepare(ctx, stats)
 
     def _hold(self, entries: list[Any], ctx: FlushContext) -> list[Any]:

@@ -167,11 +167,20 @@ def test_a_fork_inside_a_plain_scope_never_runs_the_parents_effects_twice() -> N
     assert ran == ["parent's", "inner parent's"]
 
 
-def test_a_frame_open_in_another_thread_does_not_block_the_childs_frames() -> None:
+@pytest.mark.parametrize("opened_by", ["with", "enter"])
+def test_a_frame_open_in_another_thread_does_not_block_the_childs_frames(opened_by: str) -> None:
+    """Whether the parent's frame recorded its thread (``tick.enter()``) or not (the inline
+    ``with tick:``), the child does not have that thread: its frames open."""
     tick = airlock.tick_scope()
     inside, leave = threading.Event(), threading.Event()
 
     def hold_a_frame() -> None:
+        if opened_by == "enter":
+            tick.enter()
+            inside.set()
+            leave.wait(10)
+            tick.exit()
+            return
         with tick:
             inside.set()
             leave.wait(10)
