@@ -844,7 +844,9 @@ class Scope:
         return count
 
     def _run_kept(self, buffer: list[Any]) -> None:
-        """``_run_plain`` for a scope used once: the buffer stays, for ``intents``."""
+        """``_run_plain`` for a scope used once: the buffer stays, for ``intents``, and the
+        loop runs the live buffer, so a record another thread appends meanwhile runs too (a
+        scope has no next frame to take it; a tick's ``_run_kept`` is ``_run_plain``)."""
         entries = iter(buffer)
         started = perf_counter_ns()
         try:
