@@ -94,8 +94,8 @@ def _enqueue_general(
     hooked scopes, local policies, inactive scopes and every error.
 
     Into an open scope with no hooks (``_accepting``, or a policy view over one whose policies
-    have none), an enqueue with options or of a batch appends its full record here, without
-    an Intent (see ``_record``); everything else goes through ``Scope._enqueue_intent``."""
+    have none), an enqueue with options appends its full record here, without an Intent (see
+    ``_record``); everything else goes through ``Scope._enqueue_intent``."""
     values = None
     if kwargs and not _RESERVED_SET.isdisjoint(kwargs):
         values = _pop_options(kwargs)
@@ -112,15 +112,9 @@ def _enqueue_general(
                 (task, args, kwargs, name, dispatch_options, origin, key, (), target)
             )
             return
-    elif target._accepting:
-        if callable(task):
-            target._buffer.append((task, args, kwargs))
-            return
-        if type(task) is Batch and not kwargs:
-            target._batching = True
-            target._rich = True
-            target._buffer.append((task, args, kwargs, None, None, None, None, (), target))
-            return
+    elif target._accepting and callable(task):  # with keywords of its own (a batch without
+        target._buffer.append((task, args, kwargs))  # any took ``enqueue``'s own record path)
+        return
     check_task(task, "airlock.enqueue()")
     if type(target) is PolicyView:
         if target.accepting and (callable(task) or type(task) is Batch):
