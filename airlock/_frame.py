@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import islice
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -23,18 +22,12 @@ from ._scope import ACTIVE, FLUSHED, _reset_target, _set_target
 if TYPE_CHECKING:
     from ._tick import TickScope
 
-__all__ = ["FRAME_END", "GENERAL", "IDLE", "KEPT", "OPEN", "TickType", "frame_methods"]
+__all__ = ["GENERAL", "IDLE", "KEPT", "OPEN", "TickType", "frame_methods"]
 
 _get_target = current_target.get
 
 # values of TickScope._inline: how the next __enter__/__exit__ may run
 GENERAL, OPEN, IDLE, KEPT = 0, 1, 2, 3
-
-_TICK_FILE = str(Path(__file__).with_name("_tick.py"))
-
-#: the functions that end a frame (``close_frame`` below, ``exit``): a refusal finds the
-#: thread running one for its tick when the owner was not recorded (see ``_claim``)
-FRAME_END = frozenset(((__file__, "close_frame"), (_TICK_FILE, "exit")))
 
 
 class TickType(type):

@@ -54,7 +54,7 @@ from ._enqueue import _RESERVED_SET, check_task, options_from
 from ._errors import ScopeStateError
 from ._flush import FlushContext
 from ._fork import track_for_fork
-from ._frame import FRAME_END, GENERAL, IDLE, KEPT, TickType, frame_methods
+from ._frame import GENERAL, IDLE, KEPT, TickType, frame_methods
 from ._inbox import CLOSED, Inbox, OnFull
 from ._intent import Intent, IntentOptions, safe_repr
 from ._observe import Observer
@@ -731,6 +731,12 @@ class TickScope(Scope, metaclass=TickType):
         return f"<TickScope frame={self.frame} {state} pending={self.pending}>"
 
 
+#: the functions that end a frame (the inline ``close_frame``, ``TickScope.exit``), as
+#: (file, name): a refusal finds the thread running one when the owner was not recorded
+FRAME_END = frozenset((
+    (frame_methods.__code__.co_filename, "close_frame"),
+    (TickScope.exit.__code__.co_filename, "exit"),
+))
 _ENTER_SLOT: Any = vars(TickScope)["__enter__"]
 _EXIT_SLOT: Any = vars(TickScope)["__exit__"]
 
