@@ -13,6 +13,7 @@ from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 from ._dispatch import dispatch
+from ._inbox import check_count_limit
 
 if TYPE_CHECKING:
     from ._flush import FlushContext
@@ -24,18 +25,9 @@ NO_BUDGET: tuple[int | None, int | None] = (None, None)
 
 
 def check_max_per_frame(value: Any) -> int | None:
-    if value is None:
-        return None
-    if type(value) is bool or not isinstance(value, int):
-        raise TypeError(
-            f"max_per_frame must be a positive int (intents per frame) or None, got {value!r}"
-        )
-    if value < 1:
-        raise ValueError(
-            f"max_per_frame must be a positive int or None, got {value!r}; use None for no "
-            "limit (0 would never dispatch anything)"
-        )
-    return value
+    return check_count_limit(
+        value, "max_per_frame", "intents dispatched per frame", "0 would never dispatch anything"
+    )
 
 
 def check_max_flush_ms(value: Any) -> float | None:

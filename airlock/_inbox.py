@@ -24,7 +24,10 @@ from typing import Any, Final, Literal, cast
 
 from ._errors import BacklogFullError
 
-__all__ = ["CLOSED", "ON_FULL", "Inbox", "OnFull", "check_max_pending", "check_on_full"]
+__all__ = [
+    "CLOSED", "ON_FULL", "Inbox", "OnFull", "check_count_limit", "check_max_pending",
+    "check_on_full",
+]
 
 OnFull = Literal["block", "raise", "drop_oldest", "drop_newest"]
 ON_FULL: Final = ("block", "raise", "drop_oldest", "drop_newest")
@@ -34,19 +37,25 @@ _TAKES_PER_CLOCK_READ = 256  # a frame under a time budget reads the clock once 
 _WAIT_SLICE_S = 0.05  # a blocked put re-checks this often (and stays interruptible)
 
 
-def check_max_pending(value: Any) -> int | None:
+def check_count_limit(value: Any, name: str, what: str, zero: str) -> int | None:
+    """A limit option: a positive int counting ``what``, or None for no limit (``zero``: why
+    0 is refused)."""
     if value is None:
         return None
     if type(value) is bool or not isinstance(value, int):
-        raise TypeError(
-            f"max_pending must be a positive int (posted effects waiting for a frame) or None, "
-            f"got {value!r}"
-        )
+        raise TypeError(f"{name} must be a positive int ({what}) or None, got {value!r}")
     if value < 1:
         raise ValueError(
-            f"max_pending must be a positive int or None (None: no limit), got {value!r}"
+            f"{name} must be a positive int ({what}) or None (None: no limit), got {value!r}; "
+            f"{zero}"
         )
     return value
+
+
+def check_max_pending(value: Any) -> int | None:
+    return check_count_limit(
+        value, "max_pending", "posted effects waiting for a frame", "0 would refuse every post"
+    )
 
 
 def check_on_full(value: Any) -> OnFull:
