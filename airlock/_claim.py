@@ -1,44 +1,28 @@
 """Who holds a tick's frame: named in the refusal a second opener gets.
 
 Rule: a tick has one frame open or flushing at a time (its claim). A frame opened through
-``tick.enter()`` records its thread; one opened inline (``with tick:`` on the plain path, see
-``_frame.frame_methods``) does not — ``get_ident()`` there would cost that path more than the
-claim itself — so a refusal looks for the thread whose stack is ending the tick's frame. A frame
-whose ``with`` body runs in another thread, or one held by another greenlet or task, is named
-as such. Refusals only: nothing here runs on a frame's path.
+``tick.enter()`` records its thread when it opens; one opened inline (``with tick:`` on the
+plain path, see ``_frame.frame_methods``) records it only when its end starts to flush
+something — ``get_ident()`` on every frame would cost the empty frame more than the claim
+itself. So a refusal names the thread flushing a frame, or the thread of a frame opened with
+``enter()``; while a ``with tick:`` body runs it says "another thread, greenlet or task".
+Nothing here looks at other threads' stacks (reading another thread's frames can crash
+CPython 3.11 when that thread pops them meanwhile). Refusals only: nothing here runs on a
+frame's path.
 """
 
 from __future__ import annotations
 
-import sys
 import threading
-from types import FrameType
 
 __all__ = ["holder_of"]
 
 
-def holder_of(tick: object, owner: int | None, frame_end: frozenset[tuple[str, str]]) -> str:
-    """Where ``tick``'s frame is held: ``owner`` (a thread ident) if recorded, else the thread
-    running one of the functions ``frame_end`` names (``(file, name)`` pairs) for that tick."""
-    if owner is None:
-        owner = _thread_ending_frame(tick, frame_end)
+def holder_of(owner: int | None) -> str:
+    """Where a tick's frame is held, given the thread ident recorded for it (or None)."""
     if owner is None:
         return "another thread, greenlet or task"
+    if owner == threading.get_ident():  # the refuser's own thread: not its context
+        return "another greenlet or task of this thread"
     thread = threading._active.get(owner)  # type: ignore[attr-defined]
     return f"thread {thread.name!r}" if thread is not None else f"thread {owner}"
-
-
-def _thread_ending_frame(tick: object, frame_end: frozenset[tuple[str, str]]) -> int | None:
-    here = threading.get_ident()
-    for ident, top in sys._current_frames().items():
-        if ident == here:
-            continue
-        frame: FrameType | None = top
-        while frame is not None:
-            code = frame.f_code
-            if (code.co_filename, code.co_name) in frame_end:
-                names = frame.f_locals
-                if names.get("tick") is tick or names.get("self") is tick:
-                    return ident
-            frame = frame.f_back
-    return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import islice
+from threading import get_ident
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -84,7 +85,7 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
             tick._origins = None
         elif inbox or _get_target() is not NO_SCOPE:
             return tick._enter_claimed()
-        tick._owner = None  # not recorded inline (see _claim)
+        tick._owner = None  # recorded inline only when the frame flushes (see _claim)
         tick._token = _set_target(tick)
         tick._inline = OPEN
         tick._state = ACTIVE
@@ -109,6 +110,7 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
             tick._inline = IDLE
             put_claim(True)
             return
+        tick._owner = get_ident()  # named to a second opener while this flush runs (see _claim)
         rich = tick._rich or not tick._plan.plain_loop
         try:
             if rich:  # records with keys, batches, phases..., or a configuration that orders or

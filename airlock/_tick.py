@@ -285,7 +285,7 @@ class TickScope(Scope, metaclass=TickType):
             raise ScopeStateError(
                 f"{self!r} is open or flushing here; a tick cannot be nested in itself"
             )
-        where = holder_of(self, self._owner, FRAME_END)
+        where = holder_of(self._owner)
         raise ScopeStateError(
             f"frame {self.frame + 1} of {self!r} is open or still flushing in {where}; a tick "
             "runs one frame at a time: give each thread its own tick_scope(), or hand effects "
@@ -731,12 +731,6 @@ class TickScope(Scope, metaclass=TickType):
         return f"<TickScope frame={self.frame} {state} pending={self.pending}>"
 
 
-#: the functions that end a frame (the inline ``close_frame``, ``TickScope.exit``), as
-#: (file, name): a refusal finds the thread running one when the owner was not recorded
-FRAME_END = frozenset((
-    (frame_methods.__code__.co_filename, "close_frame"),
-    (TickScope.exit.__code__.co_filename, "exit"),
-))
 _ENTER_SLOT: Any = vars(TickScope)["__enter__"]
 _EXIT_SLOT: Any = vars(TickScope)["__exit__"]
 
