@@ -1,25 +1,198 @@
-"""A scope's buffer: its entries in arrival order, and which scope each plain record is of.
+"""A scope's buffer: its entries in arrival order, whose scope each plain record is, and
+the feature flags its flush reads.
 
-Rule: a buffer is a list of entries (see ``_record``): plain records, full records and
-Intents. A plain record names no scope: it is the buffer's scope's (``owner``) unless the
-origin marks say otherwise. ``origins`` is None or a list of ``(index, scope)`` marks in index
-order: plain records from ``index`` on were enqueued into ``scope`` (None: the owner), up to
-the next mark; a capture from a descendant writes them. An entry is only ever replaced by the
-Intent built from it, so once materialized its identity is stable. Each function reads the
-entries present when it starts (another thread may append meanwhile) and works in place.
+Rule: a ``Buffer`` is a list of entries (see ``_record``: plain records, full records,
+Intents) and the only writer of its flags. Each flag turns on before the entry that needs it
+is appended (a plain run in another thread then stops at that entry, see
+``Scope._run_plain``) and stays on until the buffer is rescanned or dropped:
+
+- ``rich``: something other than a plain record may be in it, or the scope asked for the
+  general flush (``force_general``); False lets a flush be a plain loop;
+- ``keyed``, ``batching``, ``holding``, ``filtering``: some entry has a ``_key``, a batch
+  task, a held (``@debounce``/``@throttle``) task, local policies that judge: the flush runs
+  the coalesce, merge, hold or local-filter stage.
+
+A plain record names no scope: it is the owner's unless the origin marks say otherwise.
+``origins`` is None or a list of ``(index, scope)`` marks in index order: plain records from
+``index`` on were enqueued into ``scope`` (None: the owner), up to the next mark; a capture
+from a descendant writes them, turning records into full records or Intents spends them. An
+entry is only ever replaced by the Intent built from it, so once materialized its identity is
+stable. Each method reads the entries present when it starts (another thread may append
+meanwhile) and works in place: a tick's frame closures hold the buffer, never rebound.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Any
 
+from ._batch import Batch
+from ._cadence import Cadence
 from ._intent import Intent
-from ._record import PLAIN, to_intent
+from ._policies import any_judges
+from ._record import KEY, LOCAL_POLICIES, PLAIN, to_intent
 
-__all__ = ["full_records", "intents_for", "materialize", "owned"]
+__all__ = ["Buffer", "owned"]
 
 Origins = list[tuple[int, Any]] | None
+
+
+class Buffer(list[Any]):
+    """A scope's entries, origin marks and feature flags (see the module's rule)."""
+
+    __slots__ = ("batching", "filtering", "holding", "keyed", "origins", "rich")
+
+    def __init__(self) -> None:  # empty, every flag off
+        self.rich = self.keyed = self.batching = self.holding = self.filtering = False
+        self.origins: Origins = None
+
+    # -- appending (``append`` itself takes a plain record: no flag) --------------------------
+
+    def add_keyed(self, record: tuple[Any, ...]) -> None:
+        """Append the full record of a keyed enqueue (``enqueue``'s fast path)."""
+        self.keyed = self.rich = True
+        self.append(record)
+
+    def add_batched(self, record: tuple[Any, ...]) -> None:
+        """Append the full record of a batch's payload (``enqueue``'s fast path)."""
+        self.batching = self.rich = True
+        self.append(record)
+
+    def add(self, entry: Any, judged: bool) -> None:
+        """Append an entry that is not a plain record (a full record or an Intent), turning
+        on first what its flush needs. ``judged``: its local policies filter (the caller
+        knows; a policy view says once for all its enqueues).
+
+        (``_note`` inlined, without the policies' check; ``_enqueue`` inlines this method
+        where an enqueue has options or local policies: keep them in sync.)"""
+        if type(entry) is tuple:
+            task, key = entry[0], entry[KEY]
+        else:
+            task, key = entry.task, entry.key
+        if key is not None:
+            self.keyed = True
+        if type(task) is Batch:
+            self.batching = True
+        elif type(task) is Cadence:
+            self.holding = True
+        if judged:
+            self.filtering = True
+        self.rich = True
+        self.append(entry)
+
+    def capture(self, entries: list[Any], child: Any, plain: bool) -> None:
+        """Take a descendant's entries: ``child``'s plain records get a mark, its flags carry
+        over (``plain``: every entry is a plain record, so the flags stay as they are)."""
+        start = len(self)
+        origins = self.origins
+        if origins is None:
+            origins = self.origins = []
+        origins.append((start, child))
+        theirs = child._buffer
+        if theirs.origins:  # only when ``entries`` is the child's whole plain buffer
+            origins.extend((start + index, owner or child) for index, owner in theirs.origins)
+        if not plain:
+            self.keyed |= theirs.keyed
+            self.batching |= theirs.batching
+            self.holding |= theirs.holding
+            self.filtering |= theirs.filtering
+            self.rich = True  # before the entries: a plain run must stop at them
+        self.extend(entries)
+        origins.append((len(self), None))
+
+    def _note(self, entry: Any) -> None:
+        """Turn on what ``entry`` (not a plain record) needs, its local policies included."""
+        if type(entry) is tuple:
+            task, key, policies = entry[0], entry[KEY], entry[LOCAL_POLICIES]
+        else:
+            task, key, policies = entry.task, entry.key, entry.local_policies
+        if key is not None:
+            self.keyed = True
+        if type(task) is Batch:
+            self.batching = True
+        elif type(task) is Cadence:
+            self.holding = True
+        if policies and not self.filtering and any_judges(policies):
+            self.filtering = True
+
+    # -- flags -------------------------------------------------------------------------------
+
+    def force_general(self, holding: bool) -> None:
+        """Make the next flush take the general path (and the hold stage: ``holding``),
+        whatever the entries are: after failures, a release, a plain run cut short."""
+        self.rich = True
+        if holding:
+            self.holding = True
+
+    def rescan(self, start: int) -> None:
+        """Recompute ``rich`` from the entries from ``start`` on (those that arrived without
+        ``add``: posts, a flush's leftovers), turning on what they need."""
+        rich = False
+        for entry in islice(self, start, None):
+            if type(entry) is not tuple or len(entry) != PLAIN:
+                self._note(entry)
+                rich = True
+        self.rich = rich
+
+    # -- taking ------------------------------------------------------------------------------
+
+    def take(self, count: int) -> None:
+        """Remove the first ``count`` entries (a frame's, once it no longer shows them); the
+        marks go with them (later arrivals are the owner's). (Inlined in ``_frame``'s
+        open_frame: keep in sync.)"""
+        del self[:count]
+        self.origins = None
+
+    def drop(self) -> None:
+        """Remove every entry and mark, and the flags that only entries set."""
+        del self[:]
+        self.origins = None
+        self.rich = False
+
+    def records(self, owner: Any) -> list[Any]:
+        """The entries for a flush that needs no Intent: plain records of another scope
+        (origin marks) become full records in place, so every plain one left is ``owner``'s."""
+        count = len(self)
+        if self.origins:
+            for index, entry, scope in owned(self[:count], self.origins, owner):
+                if scope is not owner and type(entry) is tuple and len(entry) == PLAIN:
+                    self[index] = (*entry, None, None, None, None, (), scope)
+        self.origins = None
+        return self[:count]
+
+    def materialize(self, owner: Any) -> list[Intent]:
+        """Turn the records into Intents in place; return the Intents."""
+        if self.rich and self.origins is None:
+            entries = self[:]  # (an entry another thread appends meanwhile is not in it)
+            if all(type(e) is Intent for e in entries):
+                return entries
+        count = len(self)
+        for index, entry, scope in owned(self[:count], self.origins, owner):
+            if type(entry) is tuple:
+                self[index] = to_intent(entry, scope)
+        self.origins = None
+        self.rich = True
+        return self[:count]
+
+    def intents_for(self, entries: Iterable[Any], owner: Any) -> list[Intent]:
+        """The Intents of ``entries`` (taken from this buffer, plain records of ``owner``);
+        each record found here is replaced by its Intent."""
+        entries = list(entries)
+        if all(type(e) is Intent for e in entries):
+            return entries
+        where = {id(e): index for index, e in enumerate(self) if type(e) is tuple}
+        intents: list[Intent] = []
+        for entry in entries:
+            if type(entry) is not Intent:
+                intent = to_intent(entry, owner)
+                index = where.get(id(entry))
+                if index is not None and self[index] is entry:
+                    self[index] = intent
+                    self.rich = True
+                entry = intent
+            intents.append(entry)
+        return intents
 
 
 def owned(entries: list[Any], origins: Origins, owner: Any) -> Iterator[tuple[int, Any, Any]]:
@@ -33,45 +206,3 @@ def owned(entries: list[Any], origins: Origins, owner: Any) -> Iterator[tuple[in
             scope = mark[1] or owner
             mark = next(marks, None)
         yield index, entry, scope
-
-
-def materialize(buffer: list[Any], origins: Origins, owner: Any) -> list[Intent]:
-    """Turn the buffer's records into Intents in place; return the Intents. (The origin marks
-    are spent: the caller drops them.)"""
-    count = len(buffer)
-    for index, entry, scope in owned(buffer[:count], origins, owner):
-        if type(entry) is tuple:
-            buffer[index] = to_intent(entry, scope)
-    return buffer[:count]
-
-
-def full_records(buffer: list[Any], origins: Origins, owner: Any) -> list[Any]:
-    """The buffer's entries for a flush that needs no Intent: plain records of another scope
-    (origin marks) become full records in place, so every plain one left is the owner's."""
-    count = len(buffer)
-    if origins:
-        for index, entry, scope in owned(buffer[:count], origins, owner):
-            if scope is not owner and type(entry) is tuple and len(entry) == PLAIN:
-                buffer[index] = (*entry, None, None, None, None, (), scope)
-    return buffer[:count]
-
-
-def intents_for(buffer: list[Any], entries: list[Any], owner: Any) -> tuple[list[Intent], bool]:
-    """The Intents of ``entries`` (taken from ``buffer``, plain records of ``owner``); each
-    record found in the buffer is replaced there by its Intent. Returns (intents, whether the
-    buffer changed)."""
-    if all(type(e) is Intent for e in entries):
-        return entries, False
-    where = {id(e): index for index, e in enumerate(buffer) if type(e) is tuple}
-    intents: list[Intent] = []
-    changed = False
-    for entry in entries:
-        if type(entry) is not Intent:
-            intent = to_intent(entry, owner)
-            index = where.get(id(entry))
-            if index is not None and buffer[index] is entry:
-                buffer[index] = intent
-                changed = True
-            entry = intent
-        intents.append(entry)
-    return intents, changed

@@ -33,7 +33,7 @@ def check_scope_kwargs(scope_cls: type[Scope], scope_kwargs: dict[str, Any]) -> 
 
 class _Defaults:
     __slots__ = (
-        "_fits", "_plan", "configured", "executor", "policy", "scope_cls", "scope_kwargs"
+        "_fits", "configured", "executor", "plan", "policy", "scope_cls", "scope_kwargs"
     )
 
     def __init__(self) -> None:
@@ -48,16 +48,14 @@ class _Defaults:
         self.scope_kwargs: dict[str, Any] = {}
         #: what ``configure()`` set, by name (``get_configuration()`` reports None for the rest)
         self.configured: dict[str, Any] = {}
-        self._plan: FlushPlan | None = None
+        self.replan()
         #: the class ``scope_kwargs`` were last found to fit (they are checked once per class)
         self._fits: type[Scope] | None = None
 
-    def plan(self) -> FlushPlan:
-        """The plan of a scope created with every default (cached until ``configure()``)."""
-        plan = self._plan
-        if plan is None:
-            plan = self._plan = make_plan(self.policy, self.executor, None, "raise", False)
-        return plan
+    def replan(self) -> None:
+        """Build ``plan``, the plan of a scope created with every default, for the current
+        policy and executor (at configuration time, not per scope)."""
+        self.plan: FlushPlan = make_plan(self.policy, self.executor, None, "raise", False)
 
     def check_kwargs_fit(self, scope_cls: type[Scope]) -> None:
         """``check_scope_kwargs`` of the configured ``scope_kwargs`` for the class that is

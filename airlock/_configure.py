@@ -47,7 +47,7 @@ def configure(
         if value is not None:
             setattr(defaults, name, value)
             defaults.configured[name] = value
-    defaults._plan = None
+    defaults.replan()
     defaults._fits = None
 
 

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from ._errors import NoScopeError
-from ._policies import Policy, check_policy, has_enqueue_hook, is_allow_all
+from ._policies import Policy, any_judges, check_policy, has_enqueue_hook
 
 if TYPE_CHECKING:
     from ._scope import Scope
@@ -51,7 +51,7 @@ class PolicyView:
         #: some local policy has an ``on_enqueue`` (every enqueue builds an Intent for it)
         self.hooked = any(has_enqueue_hook(p) for p in policies)
         #: some local policy may refuse (the flush's filter stage must ask)
-        self.filtering = not all(is_allow_all(p) for p in policies)
+        self.filtering = any_judges(policies)
 
     @property
     def accepting(self) -> bool:

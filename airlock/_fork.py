@@ -38,8 +38,7 @@ def _forget_in_child() -> None:
     scope: Scope | None = resolve(current_target.get())[0]
     while scope is not None:
         if scope not in _ticks:
-            del scope._buffer[:]
-            scope._origins = None
+            scope._buffer.drop()
         scope = scope._parent
 
 

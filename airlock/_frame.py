@@ -11,13 +11,11 @@ the class (``contextlib.ExitStack``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import islice
 from threading import get_ident
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._context import NO_SCOPE, current_target
-from ._record import all_plain
 from ._scope import ACTIVE, FLUSHED, _reset_target, _set_target
 
 if TYPE_CHECKING:
@@ -80,9 +78,9 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
         if tick._inline != IDLE:
             if tick._inline != KEPT or inbox or _get_target() is not NO_SCOPE:
                 return tick._enter_claimed()
-            del buffer[: tick._spent]
+            del buffer[: tick._spent]  # buffer.take(tick._spent), inlined: keep in sync
+            buffer.origins = None
             tick._spent = 0
-            tick._origins = None
         elif inbox or _get_target() is not NO_SCOPE:
             return tick._enter_claimed()
         tick._owner = None  # recorded inline only when the frame flushes (see _claim)
@@ -103,7 +101,7 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
             return
         tick._accepting = False
         tick._state = FLUSHED  # the tick stays current: its effects' enqueues wait in order
-        if not buffer:  # (``_rich`` may be on for an empty buffer: ``intents`` was read)
+        if not buffer:  # (``rich`` may be on for an empty buffer: ``intents`` was read)
             _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
             tick.frame += 1
             tick._plain_count = 0
@@ -111,7 +109,7 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
             put_claim(True)
             return
         tick._owner = get_ident()  # named to a second opener while this flush runs (see _claim)
-        rich = tick._rich or not tick._plan.plain_loop
+        rich = buffer.rich or not tick._plan.plain_loop
         try:
             if rich:  # records with keys, batches, phases..., or a configuration that orders or
                 # continues past errors: the pipeline, on records (a frame opened inline has
@@ -137,7 +135,7 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
         _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
         tick.frame += 1
         if rich:  # what arrived during the flush decides how the next frame runs
-            tick._rich = not all_plain(islice(buffer, taken, None))
+            buffer.rescan(taken)
             if tick._current_stats().failures:
                 tick._inline = GENERAL  # the next frame releases them (see _end_frame)
         # tick._keep_or_drop(taken), inlined; GENERAL: the flush (a policy change) says the
@@ -147,8 +145,7 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
             if tick._inline != GENERAL:
                 tick._inline = KEPT
         else:
-            del buffer[:taken]
-            tick._origins = None
+            buffer.take(taken)
             if tick._inline != GENERAL:
                 tick._inline = IDLE
         put_claim(True)  # the frame has completely ended: the next may open

@@ -69,6 +69,11 @@ def is_allow_all(policy: Policy) -> bool:
     return getattr(type(policy), "allows", None) is Policy.allows
 
 
+def any_judges(policies: tuple[Policy, ...]) -> bool:
+    """True when one of ``policies`` may say no (its ``allows`` is not the inherited yes)."""
+    return not all(is_allow_all(p) for p in policies)
+
+
 class AllowAll(Policy):
     """Every intent escapes (the default)."""
 

@@ -5,26 +5,22 @@ Lifecycle (the reference Airlock's): NEW -> ``enter()`` -> ACTIVE -> ``exit()`` 
 entered may be flushed or discarded too. ``with`` runs enter(), exit(), then flush() or
 discard() as ``should_flush(error)`` decides.
 
-Buffer invariant: ``_buffer`` holds records (see ``_record``: plain ``(task, args, kwargs)``
-tuples, full 9-field tuples) and ``Intent`` objects, in arrival order. ``_rich`` is False only
-while every entry is a plain record, which is what lets a flush under the default policy and
-executor be a plain loop. A flush runs the pipeline (``_pipeline``) on records unless
-something in it takes intents (``_needs_intents``); then it materializes the buffer first. A
-scope used once keeps its buffer after the flush or discard (``intents`` stay readable,
-materialized lazily); a tick keeps a frame's entries until its next frame opens, then removes
-that many (other threads may have appended meanwhile: see ``_tick.py``).
+Buffer: ``_buffer`` (a ``Buffer``, see ``_buffer``) holds records (see ``_record``: plain
+``(task, args, kwargs)`` tuples, full 9-field tuples) and ``Intent`` objects, in arrival
+order, with the origin marks of captured plain records and the flags the flush reads. Its
+``rich`` is False only while every entry is a plain record, which is what lets a flush under
+the default policy and executor be a plain loop. A flush runs the pipeline (``_pipeline``) on
+records unless something in it takes intents (``_needs_intents``); then it materializes the
+buffer first. A scope used once keeps its buffer after the flush or discard (``intents`` stay
+readable, materialized lazily); a tick keeps a frame's entries until its next frame opens,
+then removes that many (other threads may have appended meanwhile: see ``_tick.py``).
 
-Feature flags: ``_keyed``, ``_batching``, ``_filtering`` and ``_holding`` (unset until used;
-read with ``getattr``) are set by the enqueue that needs the coalesce, batch, local-filter or
-hold stage,
-before its record is appended, and never turned off: a stage is skipped only where no
-enqueue ever asked for it, whatever thread appended when.
+Feature flags (the buffer's ``keyed``, ``batching``, ``filtering``, ``holding``) turn on as
+the entry that needs the coalesce, batch, local-filter or hold stage is added: a stage is
+skipped only where no entry ever asked for it, whatever thread appended when.
 
 Provenance of plain records: an ``Intent`` or a full record carries its scope; a plain one
-belongs to this scope unless ``_origins`` says otherwise. ``_origins`` is None or a list of
-``(index, scope)`` marks in index order: plain records from ``index`` on were enqueued into
-``scope`` (None: this scope), up to the next mark. Capture writes the marks; the
-``_buffer`` functions (into full records, into Intents) consume them.
+belongs to this scope unless the buffer's origin marks say otherwise (a capture writes them).
 
 Ledger: every intent that enters a flush leaves it exactly one way (see ``FlushStats``).
 """
@@ -39,7 +35,7 @@ from types import TracebackType
 from typing import Any, Literal, NoReturn, TypeVar
 
 from ._batch import Batch
-from ._buffer import full_records, intents_for, materialize
+from ._buffer import Buffer
 from ._cadence import Cadence, cadence_of
 from ._config import defaults
 from ._context import NO_SCOPE, POLICY_GUARD, current_target, resolve
@@ -51,7 +47,7 @@ from ._intent import NO_OPTIONS, Intent, IntentOptions
 from ._observe import Observer, ObserverSet, check_observers
 from ._pipeline import run_pipeline
 from ._plan import FlushPlan, make_plan
-from ._policies import DropAll, Policy, check_policy, has_enqueue_hook, is_allow_all
+from ._policies import DropAll, Policy, any_judges, check_policy, has_enqueue_hook
 from ._record import PLAIN
 from ._stats import FlushStats, attach_undispatched, effect_label
 
@@ -83,20 +79,14 @@ class Scope:
         "__weakref__",
         "_accepting",
         "_ambient_policies",
-        "_batching",
         "_buffer",
         "_executor",
-        "_filtering",
-        "_holding",
-        "_keyed",
         "_observing",
-        "_origins",
         "_parent",
         "_plain_count",
         "_plain_ns",
         "_plan",
         "_policy",
-        "_rich",
         "_state",
         "_stats",
         "_timed",
@@ -130,9 +120,7 @@ class Scope:
         self._plain_count: int | None = None
         self._plain_ns = 0
         self._timed = True  # read the clock for stats.flush_ns (a tick waits for a reader)
-        self._origins: list[tuple[int, Scope | None]] | None = None
-        self._buffer: list[Any] = []  # never replaced: a tick's frame closures hold it
-        self._rich = False
+        self._buffer = Buffer()  # never replaced: a tick's frame closures hold it
         self._state = NEW
         self._parent = None
         self._token = None
@@ -148,7 +136,7 @@ class Scope:
             self.order_by = None
             self.errors = "raise"
             self.observers = ()
-            self._plan = defaults.plan()
+            self._plan = defaults.plan
             return
         self._policy = defaults.policy if policy is None else check_policy(policy)
         self._executor = defaults.executor if executor is None else check_executor(executor)
@@ -278,7 +266,7 @@ class Scope:
             self._accepting = False
             if self.observers:
                 self._flush_now()
-            elif self._buffer or self._rich:
+            elif self._buffer or self._buffer.rich:
                 self._release()
             else:  # _release() of an empty scope, inlined
                 self._plain_count = 0
@@ -468,28 +456,7 @@ class Scope:
         """Take a descendant's entries into this buffer: they keep their provenance (an
         Intent or full record carries its scope; ``child``'s plain records get a mark).
         ``plain``: every entry is a plain record (the buffer stays plain if it was)."""
-        buffer = self._buffer
-        start = len(buffer)
-        origins = self._origins
-        if origins is None:
-            origins = self._origins = []
-        origins.append((start, child))
-        if child._origins:  # only when ``entries`` is child's whole plain buffer
-            origins.extend((start + index, owner or child) for index, owner in child._origins)
-        if not plain:
-            self._rich = True  # before the entries: a plain run must stop at them
-            self._inherit_features(child)
-        buffer.extend(entries)
-        origins.append((len(buffer), None))
-
-    def _inherit_features(self, child: Scope) -> None:
-        """What the flush of captured entries must look for (flags only ever turn on)."""
-        if getattr(child, "_keyed", False):
-            self._keyed = True
-        if getattr(child, "_batching", False):
-            self._batching = True
-        if getattr(child, "_holding", False):
-            self._holding = True
+        self._buffer.capture(entries, child, plain)
 
     def _offer_to_ancestors(self, entries: list[Any], ctx: FlushContext) -> list[Any]:
         """Let each capturing ancestor (innermost first) take what it captures; return the rest.
@@ -529,21 +496,11 @@ class Scope:
 
     def _materialize(self) -> list[Intent]:
         """Turn buffered records into Intents in place (identity is stable from now on)."""
-        buffer = self._buffer
-        if self._rich and self._origins is None:
-            entries = buffer[:]  # (an entry another thread appends meanwhile is not in it)
-            if all(type(e) is Intent for e in entries):
-                return entries
-        intents = materialize(buffer, self._origins, self)
-        self._origins = None
-        self._rich = True
-        return intents
+        return self._buffer.materialize(self)
 
     def _records(self) -> list[Any]:
-        """The buffer's entries for a flush that needs no Intent (see ``full_records``)."""
-        records = full_records(self._buffer, self._origins, self)
-        self._origins = None
-        return records
+        """The buffer's entries for a flush that needs no Intent (see ``Buffer.records``)."""
+        return self._buffer.records(self)
 
     def _intent_of(self, entry: Any) -> Intent:
         """The Intent of one entry of the flush; a record becomes one in the buffer too, so
@@ -554,10 +511,7 @@ class Scope:
 
     def _intents_for(self, entries: list[Any]) -> list[Intent]:
         """``_intent_of`` for several entries (one pass over the buffer)."""
-        intents, changed = intents_for(self._buffer, entries, self)
-        if changed:
-            self._rich = True
-        return intents
+        return self._buffer.intents_for(entries, self)
 
     @property
     def intents(self) -> list[Intent]:
@@ -589,9 +543,11 @@ class Scope:
         if not local_policies:  # a PolicyView over this scope already includes the ambient ones
             local_policies = self._ambient_policies
         entry = self._entry(task, args, kwargs, options, local_policies)
-        if type(entry) is not tuple or len(entry) != PLAIN:
-            self._rich = True  # before the append: a plain run of another thread stops at it
-        self._buffer.append(entry)
+        if type(entry) is tuple and len(entry) == PLAIN:
+            self._buffer.append(entry)
+        else:
+            judged = bool(local_policies) and any_judges(local_policies)
+            self._buffer.add(entry, judged)
 
     def _entry(
         self,
@@ -604,27 +560,21 @@ class Scope:
         """A buffer entry: the record the enqueue needs (plain when nothing else is asked
         for), or a hooked Intent when an ``on_enqueue`` or an observer must see one now.
 
-        Sets the feature flags (``_keyed``, ``_batching``, ``_filtering``) the flush reads;
-        they only ever turn on, before the entry is appended.
+        Checks a batch's payload and a held task's place; the buffer's ``add`` sets the
+        flags the entry needs.
         """
         hooked = self._plan.enqueue_hooked or (
             local_policies and any(has_enqueue_hook(p) for p in local_policies)
         )
         if type(task) is Batch:
             task.check_payload(kwargs)
-            self._batching = True
         elif type(task) is Cadence:
             self._check_holds(task)
-            self._holding = True
         elif (
             not hooked and options is None and not local_policies and callable(task)
         ):  # task objects (not callable) go to the executor as full records
             return (task, args, kwargs)
         name, origin, dispatch_options, key = options or NO_OPTIONS
-        if key is not None:
-            self._keyed = True
-        if local_policies and not all(is_allow_all(p) for p in local_policies):
-            self._filtering = True
         if not hooked:
             return (
                 task, args, kwargs, name, dispatch_options, origin, key, local_policies, self
@@ -752,11 +702,12 @@ class Scope:
         when that is the whole buffer.
         """
         buffer = self._buffer
-        if not buffer and not self._rich:
+        rich = buffer.rich
+        if not buffer and not rich:
             self._plain_count = 0
             self._state = FLUSHED
             return None
-        if not self._rich and self._plan.plain_loop:
+        if not rich and self._plan.plain_loop:
             ancestor = self._capturing_ancestor()
             if ancestor is None:
                 self._state = FLUSHED
@@ -772,7 +723,7 @@ class Scope:
                 ancestor._capture(buffer, self, plain=True)
                 self._parent = None  # the ancestor's marks hold this scope: no cycle back
                 return _NONE_DISPATCHED
-        if not self._rich and type(self._policy) is DropAll and not self._plan.watching:
+        if not rich and type(self._policy) is DropAll and not self._plan.watching:
             self._state = FLUSHED  # plain tuples under DropAll: nothing to build or ask
             stats = self._fresh_stats()
             stats.dropped = stats.enqueued = len(buffer)
@@ -794,7 +745,7 @@ class Scope:
             if stats.failures:
                 # a reused scope's next flush must take the path that resets the stats, so
                 # that this flush's failures (and their intents' arguments) go with it
-                self._rich = True
+                buffer.force_general(False)
         if self._parent is not None and stats.captured:
             self._parent = None  # the ancestor holds this scope in its marks: no cycle back
         if stats.failed:
@@ -836,7 +787,7 @@ class Scope:
             if type(stopped) is tuple and len(stopped) == PLAIN:  # the task itself raised
                 self._plain_failed(exc, iter(left), started, count)
                 raise
-            self._rich = True  # unpacking a richer entry failed: its task never ran
+            self._buffer.force_general(False)  # unpacking a richer entry failed: it never ran
             count = stopped_at
         if started:
             self._plain_ns = perf_counter_ns() - started
@@ -893,17 +844,18 @@ class Scope:
         ctx.watching = watching = self._plan.watching
         if watching:  # (the set's own method: a call less per intent than Scope._tell)
             ctx.tell = self._observing.tell
-        ctx.filtering = getattr(self, "_filtering", False)
-        ctx.keyed = getattr(self, "_keyed", False)
-        ctx.batching = getattr(self, "_batching", False)
+        buffer = self._buffer
+        ctx.filtering = buffer.filtering
+        ctx.keyed = buffer.keyed
+        ctx.batching = buffer.batching
         ctx.capture = None if self._parent is None else self._offer_to_ancestors
-        ctx.hold = self._hold if getattr(self, "_holding", False) else None
+        ctx.hold = self._hold if buffer.holding else None
         return ctx
 
     def _hold(self, entries: list[Any], ctx: FlushContext) -> list[Any]:
-        """The hold stage (flag ``_holding``). A scope holds nothing across flushes: held
-        tasks that reach its own flush (an ancestor that chose not to capture them) run now,
-        as their function. A tick overrides it."""
+        """The hold stage (the buffer's ``holding`` flag). A scope holds nothing across
+        flushes: held tasks that reach its own flush (an ancestor that chose not to capture
+        them) run now, as their function. A tick overrides it."""
         return [
             entry if cadence is None else cadence.released(entry)
             for entry, cadence in ((entry, cadence_of(entry)) for entry in entries)

@@ -41,7 +41,6 @@ import time
 from _thread import get_ident
 from collections import deque
 from collections.abc import Callable, Iterable
-from itertools import islice
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -59,8 +58,8 @@ from ._inbox import CLOSED, Inbox, OnFull
 from ._intent import Intent, IntentOptions, safe_repr
 from ._observe import Observer
 from ._plan import FlushPlan
-from ._policies import Policy
-from ._record import PLAIN, all_plain, to_intent
+from ._policies import Policy, any_judges
+from ._record import PLAIN, to_intent
 from ._scope import (
     ACTIVE,
     FLUSHED,
@@ -155,7 +154,6 @@ class TickScope(Scope, metaclass=TickType):
         # the frame claim: one token, popped when a frame opens and put back when it has
         # completely ended (one C-level call each way), so one frame runs at a time
         self._claim = [True]
-        self._keyed = self._batching = self._filtering = self._holding = False  # (see _prepare)
         self._ctx: FlushContext | None = None
         #: ident of the thread that opened the latest frame (at first: the creating thread)
         self._owner: int | None = get_ident()
@@ -221,7 +219,7 @@ class TickScope(Scope, metaclass=TickType):
             and self._plan.inline_frames
             and not self._plan.enqueue_hooked
             and not self.observers  # the inline close calls no observer's ``flushed``
-            and not (self._carry or self._closed or self._rich or len(self._held))
+            and not (self._carry or self._closed or self._buffer.rich or len(self._held))
         ):
             self._inline = KEPT if self._spent else IDLE
         else:
@@ -311,9 +309,10 @@ class TickScope(Scope, metaclass=TickType):
             self._configure_paths()
         self._forget_last_frame()
         self._take_posts()
-        buffer = self._buffer
         self._held_in = len(self._held)
-        self._rich = bool(self._carry or self._held_in) or not all_plain(buffer)
+        self._buffer.rescan(0)  # posts came in without ``add``
+        if self._carry or self._held_in:
+            self._buffer.force_general(False)
         self._carried_in = len(self._carry)
         self._inline = GENERAL
         self._open()
@@ -344,11 +343,8 @@ class TickScope(Scope, metaclass=TickType):
 
     def _forget_last_frame(self) -> None:
         """Remove the last frame's entries (kept for ``intents``) from the buffer's head."""
-        spent = self._spent
-        if spent:
-            del self._buffer[:spent]
-            self._spent = 0
-        self._origins = None  # marks belong to the last frame; later arrivals are own
+        self._buffer.take(self._spent)  # (the marks belong to the last frame)
+        self._spent = 0
 
     def exit(self, error: BaseException | None = None) -> None:
         """Close the frame: flush it (or discard it on an error), then count it."""
@@ -412,9 +408,9 @@ class TickScope(Scope, metaclass=TickType):
         buffer = self._buffer
         self._keep_or_drop(taken)
         stats.pending = self.pending
-        self._rich = not all_plain(islice(buffer, self._spent, None))
+        buffer.rescan(self._spent)
         if stats.failures:
-            self._rich = True  # the next frame takes the path that resets (releases) them
+            buffer.force_general(False)  # the next frame takes the path that releases them
         self._update_inline()
         if len(buffer) > self._spent:
             self.on_waiting()  # arrivals during the flush (another thread may not have said)
@@ -435,8 +431,7 @@ class TickScope(Scope, metaclass=TickType):
         if self._keep:
             self._spent = taken
         else:
-            del self._buffer[:taken]
-            self._origins = None
+            self._buffer.take(taken)
 
     def flush(self) -> list[Intent]:
         """Not for ticks: each frame flushes as it closes (``with tick:``, or ``exit()``)."""
@@ -455,10 +450,9 @@ class TickScope(Scope, metaclass=TickType):
         dropped = self._materialize()
         self._drop_buffer()
         count = self._current_stats().discarded
-        del self._buffer[:count]
+        self._buffer.take(count)
         self._discarded_early += count
-        self._origins = None
-        self._rich = not all_plain(self._buffer)
+        self._buffer.rescan(0)
         self._state = ACTIVE
         self._update_accepting()
         self._inline = GENERAL  # the frame closes through exit(), which counts the discard
@@ -531,15 +525,13 @@ class TickScope(Scope, metaclass=TickType):
         carry, inbox) stays, locks are fresh. A frame the forking thread had open stays open
         (the child leaves it as the parent does), empty; one open in another thread of the
         parent is gone with that thread: the child may open frames."""
-        del self._buffer[:]  # never rebound: the frame closures hold it
+        self._buffer.drop()  # never rebound: the frame closures hold it
         self._spent = 0
-        self._origins = None
         self._carry.clear()
         self._held.clear()
         self._carried_in = self._shed_in = self._held_in = 0
         self._inbox.after_fork()
         self._lock = threading.RLock()
-        self._rich = False
         if not self._claim and not (  # a frame this thread (the child's only one) has open
             self._runs_here() if self._owner is None else self._owner == get_ident()
         ):
@@ -603,8 +595,7 @@ class TickScope(Scope, metaclass=TickType):
         with self._lock:
             if self._state is ACTIVE:  # at this frame's hold stage, after its own enqueues
                 self._release_requests.append((self.frame, which, key))
-                self._rich = True  # the frame's close must run the pipeline
-                self._holding = True
+                self._buffer.force_general(True)  # the close runs the hold stage
                 return self._held.count(which, key)
             count = self._held.mark_due(self._clock(), which, key)
         if count:
@@ -699,9 +690,11 @@ class TickScope(Scope, metaclass=TickType):
         entry = self._entry(task, args, kwargs, options, local_policies)
         with self._lock:
             if not self._closed:
-                if type(entry) is not tuple or len(entry) != PLAIN:
-                    self._rich = True
-                self._buffer.append(entry)
+                if type(entry) is tuple and len(entry) == PLAIN:
+                    self._buffer.append(entry)
+                else:
+                    judged = bool(local_policies) and any_judges(local_policies)
+                    self._buffer.add(entry, judged)
                 entry = None
         if entry is not None:  # closed meanwhile
             self.enqueue_refused(task, self._refusal(task, options))

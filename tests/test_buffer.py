@@ -1,21 +1,42 @@
-"""A buffer's functions alone, on plain lists: origin marks, materializing, full records."""
+"""The Buffer alone: origin marks, materializing, full records, and the flags it owns."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
+import airlock
 from airlock import Intent
-from airlock._buffer import full_records, intents_for, materialize, owned
+from airlock._buffer import Buffer, owned
 
 
 def task(value: Any) -> None: ...
 
 
-OWNER, CHILD = object(), object()
+OWNER = object()
 
 
 def plain(value: Any) -> tuple[Any, ...]:
     return (task, (value,), {})
+
+
+def full(value: Any, key: object = None, policies: tuple[Any, ...] = ()) -> tuple[Any, ...]:
+    return (task, (value,), {}, None, None, None, key, policies, OWNER)
+
+
+def buffer_of(*entries: Any, origins: Any = None) -> Buffer:
+    buffer = Buffer()
+    buffer.extend(entries)
+    buffer.origins = origins
+    return buffer
+
+
+CHILD = SimpleNamespace(_buffer=Buffer())  # a child scope, as a capture sees it
+
+
+def flags(buffer: Buffer) -> dict[str, bool]:
+    names = ("rich", "keyed", "batching", "holding", "filtering")
+    return {name: getattr(buffer, name) for name in names if getattr(buffer, name)}
 
 
 def test_owned_follows_the_origin_marks() -> None:
@@ -25,28 +46,103 @@ def test_owned_follows_the_origin_marks() -> None:
     assert [scope for _, _, scope in owned(entries, None, OWNER)] == [OWNER] * 4
 
 
-def test_full_records_name_the_scope_of_captured_plain_records_only() -> None:
-    buffer = [plain(0), plain(1), plain(2)]
-    records = full_records(buffer, [(1, CHILD), (2, None)], OWNER)
+def test_records_name_the_scope_of_captured_plain_records_only() -> None:
+    buffer = buffer_of(plain(0), plain(1), plain(2), origins=[(1, CHILD), (2, None)])
+    records = buffer.records(OWNER)
     assert records[0] == plain(0) and records[2] == plain(2)
     assert records[1] == (task, (1,), {}, None, None, None, None, (), CHILD)
-    assert buffer == records  # in place
+    assert buffer == records and buffer.origins is None  # in place; the marks are spent
 
 
 def test_materialize_replaces_records_by_intents_in_place() -> None:
-    buffer: list[Any] = [plain(0), plain(1)]
-    intents = materialize(buffer, [(1, CHILD)], OWNER)
+    buffer = buffer_of(plain(0), plain(1), origins=[(1, CHILD)])
+    intents = buffer.materialize(OWNER)
     assert [type(i) for i in intents] == [Intent, Intent]
     assert [i.scope for i in intents] == [OWNER, CHILD]
     assert buffer == intents and buffer[0] is intents[0]  # identity is stable from now on
+    assert buffer.rich and buffer.origins is None
+    assert buffer.materialize(OWNER) == intents  # already Intents: the same objects
 
 
-def test_intents_for_replaces_the_records_it_finds_and_says_so() -> None:
-    buffer: list[Any] = [plain(0), plain(1)]
+def test_intents_for_replaces_the_records_it_finds() -> None:
+    buffer = buffer_of(plain(0), plain(1))
     first = buffer[0]
-    intents, changed = intents_for(buffer, [first], OWNER)
-    assert changed and buffer[0] is intents[0] and intents[0].args == (0,)
-    again, changed = intents_for(buffer, [buffer[0]], OWNER)
-    assert not changed and again[0] is buffer[0]
-    outside, changed = intents_for(buffer, [plain(9)], OWNER)  # not in the buffer
-    assert not changed and outside[0].args == (9,) and len(buffer) == 2
+    intents = buffer.intents_for([first], OWNER)
+    assert buffer[0] is intents[0] and intents[0].args == (0,) and buffer.rich
+    assert buffer.intents_for([buffer[0]], OWNER)[0] is buffer[0]
+    outside = buffer.intents_for([plain(9)], OWNER)  # not in the buffer: left as it is
+    assert outside[0].args == (9,) and len(buffer) == 2
+
+
+def test_plain_records_turn_on_no_flag() -> None:
+    buffer = Buffer()
+    buffer.append(plain(0))
+    assert flags(buffer) == {}
+
+
+def test_each_entry_turns_on_what_its_flush_needs() -> None:
+    batch = airlock.batch(lambda items: None)
+    held = airlock.debounce(0.1)(task)
+    buffer = Buffer()
+    buffer.add(full(0), False)
+    assert flags(buffer) == {"rich": True}
+    buffer.add(full(1, key="k"), False)
+    buffer.add((batch, (), {}, None, None, None, None, (), OWNER), False)
+    buffer.add((held, (1,), {}, None, None, None, None, (), OWNER), False)
+    assert flags(buffer) == {"rich": True, "keyed": True, "batching": True, "holding": True}
+    buffer.add(Intent(task, (3,), {}, local_policies=(airlock.DropAll(),)), True)
+    assert buffer.filtering  # the caller says whether its policies judge
+
+
+def test_a_rescan_asks_the_local_policies_whether_they_judge() -> None:
+    buffer = buffer_of(full(2, policies=(airlock.AllowAll(),)))  # allows all: no filter
+    buffer.rescan(0)
+    assert flags(buffer) == {"rich": True}
+    buffer.append(full(3, policies=(airlock.AllowAll(), airlock.DropAll())))
+    buffer.rescan(0)
+    assert flags(buffer) == {"rich": True, "filtering": True}
+
+
+def test_the_fast_adds_set_their_flag() -> None:
+    buffer = Buffer()
+    buffer.add_keyed(full(0, key="k"))
+    assert flags(buffer) == {"rich": True, "keyed": True}
+    other = Buffer()
+    other.add_batched(full(0))
+    assert flags(other) == {"rich": True, "batching": True}
+
+
+def test_rescan_lowers_rich_only_when_every_later_entry_is_plain() -> None:
+    buffer = buffer_of(full(0, key="k"), plain(1))  # arrived without add (a post)
+    buffer.rescan(0)
+    assert flags(buffer) == {"rich": True, "keyed": True}
+    buffer.rescan(start=1)
+    assert flags(buffer) == {"keyed": True}  # the feature stays on; rich follows the entries
+
+
+def test_force_general_and_drop() -> None:
+    buffer = buffer_of(plain(0))
+    buffer.force_general(True)
+    assert flags(buffer) == {"rich": True, "holding": True}
+    buffer.drop()
+    assert buffer == [] and not buffer.rich and buffer.origins is None
+
+
+def test_take_removes_the_head_and_its_marks() -> None:
+    buffer = buffer_of(plain(0), plain(1), plain(2), origins=[(0, CHILD), (1, None)])
+    buffer.take(2)
+    assert buffer == [plain(2)] and buffer.origins is None
+
+
+def test_capture_marks_the_childs_plain_records_and_carries_its_flags() -> None:
+    child_buffer = Buffer()
+    child_buffer.add_keyed(full(5, key="k"))
+    child = SimpleNamespace(_buffer=child_buffer)
+    buffer = buffer_of(plain(0))
+    buffer.capture([plain(1)], child, plain=True)
+    assert buffer.origins == [(1, child), (2, None)] and flags(buffer) == {}
+    buffer.capture(list(child_buffer), child, plain=False)
+    assert flags(buffer) == {"rich": True, "keyed": True}
+    assert [scope for _, _, scope in owned(buffer, buffer.origins, OWNER)] == [
+        OWNER, child, child
+    ]

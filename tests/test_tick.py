@@ -636,7 +636,7 @@ def test_a_frame_after_a_failed_plain_flush_is_plain_again() -> None:
         airlock.enqueue(boom)
     with tick:
         airlock.enqueue(log.append, "next")
-        assert not tick._rich
+        assert not tick._buffer.rich
     assert log == ["next"] and tick.stats.failed == 0 and tick.stats.dispatched == 1
 
 

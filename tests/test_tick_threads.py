@@ -389,7 +389,7 @@ def test_a_rich_entry_that_raced_its_flag_is_left_for_the_next_frame() -> None:
         airlock.enqueue(record, log, "plain before")
         tick._buffer.append(Intent(record, (log, "rich"), name="raced", scope=tick))
         airlock.enqueue(record, log, "plain after")
-        assert not tick._rich  # the flag has not been set yet: the race
+        assert not tick._buffer.rich  # the flag has not been set yet: the race
     assert log == ["plain before"] and tick.pending == 2
     assert (tick.stats.enqueued, tick.stats.dispatched) == (1, 1)
     with tick:
