@@ -48,6 +48,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "tests/test_packaging.py": ("build", "twine"),
     "tests/test_seeds.py": ("celery",),
     "tests/test_stateful.py": ("hypothesis",),
+    "tests/test_kernel_differential.py": ("hypothesis",),
     "benchmarks": ("pytest_benchmark",),
     "benchmarks/test_frames.py": ("pygame",),
     "benchmarks/test_report.py": ("pygame", "matplotlib"),

@@ -3,7 +3,8 @@
 Scopes decide *when* (``airlock.scope()``, ``airlock.tick_scope()``), policies decide *whether*
 (``airlock.policy()``, ``AllowAll``, ``DropAll``...), executors decide *how* (plain callables).
 ``configure()`` sets the process-wide defaults, ``get_configuration()`` reads them and
-``reset_configuration()`` restores them.
+``reset_configuration()`` restores them. ``compiled`` says whether the optional compiled
+kernel (``airlock._speedups``) runs ``enqueue``'s plain path.
 """
 
 from ._batch import Batch, batch
@@ -11,7 +12,7 @@ from ._cadence import Cadence, debounce, throttle
 from ._configure import configure, get_configuration, reset_configuration
 from ._context import get_current_scope, policy
 from ._current import get_enqueue_target, reset_current_scope, set_current_scope
-from ._enqueue import enqueue, scope, scoped
+from ._enqueue import scope, scoped
 from ._errors import (
     AirlockError,
     BacklogFullError,
@@ -24,6 +25,7 @@ from ._errors import (
 from ._executor import Executor
 from ._greenlet import check_greenlet as _check_greenlet
 from ._intent import Intent
+from ._kernel import compiled, enqueue
 from ._observe import Observer, report_background_failure
 from ._ordering import by_phase, phase
 from ._policies import AllowAll, AssertNoEffects, BlockTasks, DropAll, LogOnFlush, Policy
@@ -57,6 +59,7 @@ __all__ = [
     "UsageError",
     "batch",
     "by_phase",
+    "compiled",
     "configure",
     "debounce",
     "enqueue",

@@ -30,6 +30,7 @@ EXPECTED = [
     "UsageError",
     "batch",
     "by_phase",
+    "compiled",
     "configure",
     "debounce",
     "enqueue",

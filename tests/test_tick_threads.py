@@ -28,6 +28,10 @@ from airlock._inbox import Inbox
 from airlock._scope import Scope
 from airlock._tick import TickScope
 
+# The enqueue races stopped at a breakpoint here are the pure core's: between the fast path's
+# check of the target and its append, a bytecode boundary lets another thread run. The
+# compiled kernel has no bytecode there for a breakpoint to stop at (only a garbage collection
+# that its allocations start could let another thread in), so these tests drive the pure one.
 WAIT = 10.0  # seconds: a safety net against a hung test, never a measurement
 
 
@@ -109,8 +113,8 @@ def test_a_plain_enqueue_that_lands_while_a_scope_flushes_runs_in_that_flush() -
     log: list[object] = []
     late = Breakpoint(_enqueue_function, "_buffer.append(")
 
-    def worker() -> None:
-        airlock.enqueue(record, log, "from the thread")
+    def worker() -> None:  # the pure core's fast path (see the import of _enqueue_function)
+        _enqueue_function(record, log, "from the thread")
 
     def first() -> None:  # the flush is running: let the thread append now
         log.append("first")
@@ -148,8 +152,8 @@ def test_a_fast_enqueue_that_lands_after_the_flush_took_the_frame_runs_in_the_ne
         flushed = Breakpoint(Scope._run_plain, "task(*args, **kwargs)", after=True,
                              when_reached=let_the_thread_append)
 
-    def worker() -> None:
-        airlock.enqueue(record, log, "from the thread")
+    def worker() -> None:  # the pure core's fast path (see the import of _enqueue_function)
+        _enqueue_function(record, log, "from the thread")
         appended.set()
 
     with tick:

@@ -1,0 +1,228 @@
+"""The compiled kernel (``airlock._speedups``) and the switch that picks it (``_kernel``).
+
+The switch is tested in both modes; the tests of the C ``enqueue`` itself run wherever the
+extension is built (``AIRLOCK_NO_EXTENSIONS`` only changes what ``airlock.enqueue`` is), and
+are skipped only where it is genuinely absent. ``test_kernel_differential.py`` compares it
+with the pure core on random calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib.util
+import inspect
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import airlock
+from airlock import _enqueue, _kernel
+from airlock._context import current_target
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILT = importlib.util.find_spec("airlock._speedups") is not None
+
+
+def _compiled_in_child(switch: str | None) -> str:
+    """``airlock.compiled`` and which enqueue runs, in a fresh interpreter."""
+    env = {k: v for k, v in os.environ.items() if k != "AIRLOCK_NO_EXTENSIONS"}
+    if switch is not None:
+        env["AIRLOCK_NO_EXTENSIONS"] = switch
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", "import airlock, airlock._enqueue as e; "
+         "print(airlock.compiled, airlock.enqueue is e.enqueue)"],
+        env=env, capture_output=True, text=True, timeout=60, check=True, cwd=ROOT,
+    )
+    return done.stdout.strip()
+
+
+def test_the_switch_picks_the_pure_core() -> None:
+    assert _compiled_in_child("1") == "False True"
+
+
+def test_an_empty_switch_is_unset() -> None:
+    assert _compiled_in_child("") == _compiled_in_child(None)
+
+
+def test_without_the_switch_the_kernel_runs_where_it_is_built() -> None:
+    assert _compiled_in_child(None) == ("True False" if BUILT else "False True")
+
+
+def test_compiled_says_which_enqueue_this_process_runs() -> None:
+    assert isinstance(airlock.compiled, bool)
+    assert airlock.compiled is _kernel.compiled
+    assert airlock.enqueue is _kernel.enqueue
+    assert airlock.compiled == (airlock.enqueue is not _enqueue.enqueue)
+    if os.environ.get("AIRLOCK_NO_EXTENSIONS"):
+        assert not airlock.compiled
+    elif BUILT:
+        assert airlock.compiled
+
+
+# --- the C enqueue itself ----------------------------------------------------------------
+
+
+@pytest.fixture
+def c_enqueue() -> Callable[..., None]:
+    speedups = pytest.importorskip("airlock._speedups")
+    enqueue: Callable[..., None] = speedups.enqueue
+    return enqueue
+
+
+def noop(*args: Any, **kwargs: Any) -> None:
+    pass
+
+
+@airlock.batch
+def send(payloads: list[Any]) -> None:
+    pass
+
+
+def test_it_presents_the_documented_signature_and_docstring(c_enqueue: Any) -> None:
+    assert inspect.signature(c_enqueue) == inspect.signature(_enqueue.enqueue).replace(
+        parameters=[p.replace(annotation=inspect.Parameter.empty)
+                    for p in inspect.signature(_enqueue.enqueue).parameters.values()],
+        return_annotation=inspect.Signature.empty,
+    )
+    assert inspect.getdoc(c_enqueue) == inspect.getdoc(_enqueue.enqueue)
+
+
+def test_a_plain_call_appends_the_plain_record(c_enqueue: Any) -> None:
+    payload = [1]
+    with airlock.scope() as scope:
+        c_enqueue(noop, payload, "x")
+        c_enqueue(noop)
+        (first, second) = scope._buffer
+        assert first == (noop, ([1], "x"), {}) and first[1][0] is payload
+        assert second == (noop, (), {})
+        assert first[2] is not second[2]  # a fresh kwargs dict per record, as in Python
+        assert type(first) is tuple and len(first) == 3
+
+
+class Target:
+    """A stand-in enqueue target: ``_accepting`` and ``_buffer`` as given."""
+
+    def __init__(self, accepting: object, buffer: object) -> None:
+        self._accepting = accepting
+        self._buffer = buffer
+
+
+class LoggingList(list[Any]):
+    def append(self, item: Any) -> None:
+        super().append(("logged", item))
+
+
+def _outcome(enqueue: Callable[..., None], target: object, *args: Any) -> object:
+    token = current_target.set(target)
+    try:
+        enqueue(*args)
+    except Exception as error:
+        return type(error), str(error)
+    finally:
+        current_target.reset(token)
+    return None
+
+
+@pytest.mark.parametrize("accepting", [True, 1, False, None])
+def test_targets_out_of_the_ordinary_behave_as_in_python(
+    c_enqueue: Any, accepting: object
+) -> None:
+    makers: tuple[Callable[[], list[Any]], ...] = (list, LoggingList)
+    for make_buffer in makers:
+        ours, pure = make_buffer(), make_buffer()
+        assert _outcome(c_enqueue, Target(accepting, ours), noop, 1) == _outcome(
+            _enqueue.enqueue, Target(accepting, pure), noop, 1
+        )
+        assert ours == pure
+    if accepting:  # a subclass's own append runs, as in Python
+        assert pure == [("logged", (noop, (1,), {}))]
+
+
+def test_a_target_without_the_attributes_fails_as_in_python(c_enqueue: Any) -> None:
+    class Bare:
+        pass
+
+    class NoBuffer:
+        _accepting = True
+
+    for target in (Bare(), NoBuffer()):
+        ours = _outcome(c_enqueue, target, noop)
+        assert ours == _outcome(_enqueue.enqueue, target, noop)
+        assert ours is not None and ours[0] is AttributeError  # type: ignore[index]
+
+
+def test_no_task_fails_as_in_python(c_enqueue: Any) -> None:
+    with pytest.raises(TypeError) as ours:
+        c_enqueue()
+    with pytest.raises(TypeError) as pure:
+        _enqueue.enqueue()  # type: ignore[call-arg]
+    assert str(ours.value) == str(pure.value)
+
+
+def _every_option(enqueue: Callable[..., None], task: Any, arg: Any) -> None:
+    """One enqueue of each kind, inside the current frame; the refused ones included."""
+    enqueue(task, arg)
+    enqueue(task, arg, x=arg)
+    enqueue(task, arg, _key="k")
+    enqueue(task, arg, _key=None)
+    enqueue(task, arg, _name="n", _origin="o", _dispatch_options={"phase": 1}, _key=("k", 1))
+    enqueue(send, arg)
+    enqueue(send, arg, _key="b")
+    with airlock.policy(airlock.AllowAll()):
+        enqueue(task, arg)
+        enqueue(task, arg, _key="p")
+    for bad in ((arg,), (task, arg, dict(_key=[arg])), (task, arg, dict(_name=arg))):
+        try:
+            if len(bad) == 3:
+                enqueue(*bad[:2], **bad[2])
+            else:
+                enqueue(*bad)
+        except TypeError:
+            pass
+
+
+def _frames(enqueue: Callable[..., None], task: Any, arg: Any, frames: int) -> None:
+    tick = airlock.tick_scope()
+    for _ in range(frames):
+        with tick:
+            _every_option(enqueue, task, arg)
+    with contextlib.suppress(airlock.NoScopeError):
+        enqueue(task, arg)  # no scope open: refused
+
+
+@pytest.mark.parametrize("which", ["compiled", "pure"])
+def test_reference_counts_are_unchanged_after_the_frames(c_enqueue: Any, which: str) -> None:
+    enqueue = c_enqueue if which == "compiled" else _enqueue.enqueue
+
+    def task(*args: Any, **kwargs: Any) -> None:
+        pass
+
+    arg = object()
+    _frames(enqueue, task, arg, 10)
+    gc.collect()
+    before = sys.getrefcount(task), sys.getrefcount(arg)
+    _frames(enqueue, task, arg, 500)
+    gc.collect()
+    assert (sys.getrefcount(task), sys.getrefcount(arg)) == before
+
+
+@pytest.mark.parametrize("which", ["compiled", "pure"])
+def test_allocated_blocks_stay_flat(c_enqueue: Any, which: str) -> None:
+    enqueue = c_enqueue if which == "compiled" else _enqueue.enqueue
+    arg = object()
+    _frames(enqueue, noop, arg, 200)  # warm: caches, interned strings, free lists
+    gc.collect()
+    before = sys.getallocatedblocks()
+    _frames(enqueue, noop, arg, 2_000)  # 26,000 enqueues: a leak of one block each shows
+    gc.collect()
+    grown = sys.getallocatedblocks() - before
+    assert grown < 200, f"{grown} blocks retained over 2,000 frames"
