@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import airlock
+
 from .contenders.base import Contender, Frame
 from .contenders.contextvar_baseline import ContextVarSetReset
 from .contenders.handwritten import HandWrittenScope
@@ -30,17 +32,23 @@ from .contenders.raw import Raw
 from .effects import noop
 from .feature_frames import FEATURES, PLAIN
 
-__all__ = ["CELLS", "Count", "count_frame", "feature_cells", "frame_of", "main", "ratios"]
+__all__ = [
+    "CELLS", "TICK_PURE", "Count", "count_frame", "feature_cells", "frame_of", "main", "ratios"
+]
 
 #: contenders that need no framework, by name: what the targets compare
 CONTENDERS: dict[str, type[Contender]] = {
     c.name: c for c in (Raw, HandWrittenScope, AirlockTick, ContextVarSetReset)
 }
 RAW, HANDWRITTEN, TICK, CONTEXTVAR = CONTENDERS
+#: the tick on the pure core: its child runs with ``AIRLOCK_NO_EXTENSIONS=1`` (``TICK`` runs
+#: the compiled kernel where it is built: ``airlock.compiled``)
+TICK_PURE = f"{TICK} (pure)"
 #: (workload, param, contender) measured by default
 CELLS = [
-    *[("intents", k, name) for k in (1, 10, 100) for name in (RAW, HANDWRITTEN, TICK)],
-    *[("empty", 0, name) for name in (CONTEXTVAR, RAW, HANDWRITTEN, TICK)],
+    *[("intents", k, name) for k in (1, 10, 100)
+      for name in (RAW, HANDWRITTEN, TICK, TICK_PURE)],
+    *[("empty", 0, name) for name in (CONTEXTVAR, RAW, HANDWRITTEN, TICK, TICK_PURE)],
 ]
 FEATURE = "feature"  # the workload of a feature cell; its contender is "<feature>:<side>"
 SIDES = ("ours", "hand")
@@ -66,11 +74,15 @@ def frame_of(workload: str, param: int, contender: str) -> Frame:
         name, side = contender.split(":")
         feature = next(f for f in FEATURES if f.name == name)
         return (feature.ours if side == "ours" else feature.hand)(param, noop)
-    return CONTENDERS[contender]().build(workload, param, noop)
+    return CONTENDERS[TICK if contender == TICK_PURE else contender]().build(
+        workload, param, noop
+    )
 
 
 def _child(workload: str, param: int, contender: str, frames: int) -> None:
     """The measured process: build the frame, warm it up, run it ``frames`` times."""
+    if contender == TICK_PURE:
+        assert not airlock.compiled, "the pure tick's child runs the compiled kernel"
     frame = frame_of(workload, param, contender)
     for _ in range(200):
         frame()
@@ -88,13 +100,18 @@ def _child_command(workload: str, param: int, contender: str, frames: int) -> li
 
 
 _ENV = {"PYTHONHASHSEED": "0", "PATH": "/usr/bin:/bin"}
+
+
+def _env(contender: str) -> dict[str, str]:
+    """The child's environment: the pure tick's switches the compiled kernel off."""
+    return {**_ENV, "AIRLOCK_NO_EXTENSIONS": "1"} if contender == TICK_PURE else _ENV
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _compile_once(workload: str, param: int, contender: str) -> None:
     """Run the child natively first, so that the bytecode caches it may write exist before
     the measured runs: both then load the same caches, and neither counts the compiler."""
-    subprocess.run(_child_command(workload, param, contender, 0), env=_ENV, check=True,
+    subprocess.run(_child_command(workload, param, contender, 0), env=_env(contender), check=True,
                    capture_output=True, cwd=ROOT)
 
 
@@ -103,7 +120,7 @@ def _callgrind(workload: str, param: int, contender: str, frames: int) -> subpro
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
                *_child_command(workload, param, contender, frames)]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**_ENV, "PYTHONDONTWRITEBYTECODE": "1"}, cwd=ROOT)
+                            env={**_env(contender), "PYTHONDONTWRITEBYTECODE": "1"}, cwd=ROOT)
 
 
 def _instructions(run: subprocess.Popen[str]) -> int:
@@ -137,6 +154,9 @@ def ratios(counts: Sequence[Count]) -> list[tuple[str, float]]:
             if ("intents", k, TICK) in by and ("intents", k, other) in by:
                 found.append((f"tick / {other}, K={k}",
                               by["intents", k, TICK] / by["intents", k, other]))
+        if ("intents", k, TICK) in by and ("intents", k, TICK_PURE) in by:
+            found.append((f"tick / tick (pure), K={k}",
+                          by["intents", k, TICK] / by["intents", k, TICK_PURE]))
     for k in sorted({c.param for c in counts if c.workload == FEATURE}):
         plain = by.get((FEATURE, k, f"{PLAIN}:ours"))
         for f in FEATURES:
@@ -165,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = p.parse_args(args)
     if shutil.which("valgrind") is None:
         p.error("needs valgrind (apt-get install valgrind)")
+    print(f"airlock.compiled: {airlock.compiled} ({TICK!r}; {TICK_PURE!r} runs the pure core)")
     counts = []
     for workload, param, contender in feature_cells(options.k) if options.features else CELLS:
         frames = max(options.frames // max(param, 1), 50)

@@ -9,6 +9,7 @@ Runs wherever the extension is built, whatever ``AIRLOCK_NO_EXTENSIONS`` says (i
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -176,7 +177,11 @@ def _outcomes(enqueue: Callable[..., None], kind: str,
     return results, state
 
 
-@settings(max_examples=300, deadline=None)
+#: fewer examples under valgrind (benchmarks/memcheck.sh), where Python runs ~50x slower
+EXAMPLES = 30 if os.environ.get("AIRLOCK_MEMCHECK") else 300
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(st.sampled_from(CONTEXTS), calls)
 def test_the_kernel_and_the_pure_core_agree(
     kind: str, program: list[tuple[tuple[object, ...], tuple[object, ...], dict[str, object]]]

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# valgrind memcheck over a slice of the core suite with the compiled kernel (issue 23).
+#
+#   benchmarks/memcheck.sh [pytest arguments...]    (default: the slice below)
+#
+# Runs with PYTHONMALLOC=malloc (every Python allocation is visible to valgrind) and fails
+# when memcheck reports an invalid read or write, a use of uninitialised memory or a
+# definitely lost block whose stack passes through airlock._speedups. Errors elsewhere
+# (CPython's own start-up and shutdown) are counted and printed, not judged. Python is set by
+# $PYTHON (default: python); the kernel must be built (build_ext --inplace or an install).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-python}
+command -v valgrind >/dev/null || { echo "memcheck: needs valgrind (apt-get install valgrind)"; exit 2; }
+"$python" -c 'import airlock, sys; sys.exit(not airlock.compiled)' || {
+  echo "memcheck: airlock.compiled is False here: build the kernel first"; exit 2; }
+if [ "$#" -eq 0 ]; then
+  set -- tests/test_kernel.py tests/test_kernel_differential.py tests/test_enqueue.py \
+    tests/test_tick.py tests/test_context.py
+fi
+log=$(mktemp /tmp/airlock-memcheck.XXXXXX)
+echo "memcheck: running $* under valgrind (a few minutes); log: $log"
+status=0
+PYTHONMALLOC=malloc AIRLOCK_MEMCHECK=1 valgrind --tool=memcheck --leak-check=full \
+  --show-leak-kinds=definite --errors-for-leak-kinds=definite --num-callers=40 \
+  --log-file="$log" "$python" -m pytest -q -p no:cacheprovider -x "$@" || status=$?
+"$python" - "$log" "$status" <<'PY'
+import re, sys
+
+log, status = sys.argv[1], int(sys.argv[2])
+text = open(log, encoding="utf-8", errors="replace").read()
+blocks, current = [], []
+for line in text.splitlines():
+    body = re.sub(r"^==\d+== ?", "", line)
+    if body.strip():
+        current.append(body)
+    elif current:
+        blocks.append(current)
+        current = []
+if current:
+    blocks.append(current)
+KINDS = ("Invalid read", "Invalid write", "Invalid free", "uninitialised",
+         "definitely lost")
+errors = [b for b in blocks if any(k in b[0] for k in KINDS)]
+ours = [b for b in errors if any("_speedups" in line for line in b)]
+summary = [b for b in blocks if b[0].startswith(("ERROR SUMMARY", "LEAK SUMMARY"))]
+for b in summary:
+    print("memcheck:", " ".join(line.strip() for line in b[:6]))
+print(f"memcheck: {len(errors)} error record(s) in all, {len(ours)} through airlock._speedups")
+for b in ours:
+    print("\n".join(b[:25]), end="\n\n")
+if status != 0:
+    print(f"memcheck: the tests failed under valgrind (exit {status})")
+sys.exit(1 if ours or status else 0)
+PY
