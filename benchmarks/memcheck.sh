@@ -18,17 +18,20 @@ if [ "$#" -eq 0 ]; then
   set -- tests/test_kernel.py tests/test_kernel_differential.py tests/test_enqueue.py \
     tests/test_tick.py tests/test_context.py
 fi
-log=$(mktemp /tmp/airlock-memcheck.XXXXXX)
-echo "memcheck: running $* under valgrind (a few minutes); log: $log"
+log=$(mktemp -d /tmp/airlock-memcheck.XXXXXX)
+echo "memcheck: running $* under valgrind (a few minutes); logs: $log/<pid>.log"
 status=0
 PYTHONMALLOC=malloc AIRLOCK_MEMCHECK=1 valgrind --tool=memcheck --leak-check=full \
   --show-leak-kinds=definite --errors-for-leak-kinds=definite --num-callers=40 \
-  --log-file="$log" "$python" -m pytest -q -p no:cacheprovider -x "$@" || status=$?
+  --log-file="$log/%p.log" "$python" -m pytest -q -p no:cacheprovider -x "$@" || status=$?
 "$python" - "$log" "$status" <<'PY'
 import re, sys
+from pathlib import Path
 
-log, status = sys.argv[1], int(sys.argv[2])
-text = open(log, encoding="utf-8", errors="replace").read()
+log, status = Path(sys.argv[1]), int(sys.argv[2])
+# one log per process: the test process and any it forks (their records would interleave)
+text = "\n\n".join(p.read_text(encoding="utf-8", errors="replace")
+                   for p in sorted(log.glob("*.log")))
 blocks, current = [], []
 for line in text.splitlines():
     body = re.sub(r"^==\d+== ?", "", line)
@@ -41,11 +44,17 @@ if current:
     blocks.append(current)
 KINDS = ("Invalid read", "Invalid write", "Invalid free", "uninitialised",
          "definitely lost")
-errors = [b for b in blocks if any(k in b[0] for k in KINDS)]
+errors = [b for b in blocks if any(k in b[0] for k in KINDS) and not b[0].startswith("Use --")]
 ours = [b for b in errors if any("_speedups" in line for line in b)]
 summary = [b for b in blocks if b[0].startswith(("ERROR SUMMARY", "LEAK SUMMARY"))]
 for b in summary:
     print("memcheck:", " ".join(line.strip() for line in b[:6]))
+kinds = {}
+for b in errors:
+    kind = re.sub(r" of size \d+| in loss record .*|\d[\d,]* bytes in [\d,]* blocks", "", b[0])
+    kinds[kind] = kinds.get(kind, 0) + 1
+for kind, n in sorted(kinds.items()):
+    print(f"memcheck:   {n:4} x {kind.strip()}")
 print(f"memcheck: {len(errors)} error record(s) in all, {len(ours)} through airlock._speedups")
 for b in ours:
     print("\n".join(b[:25]), end="\n\n")
