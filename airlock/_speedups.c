@@ -18,6 +18,7 @@
 typedef struct {
     PyObject *current_target; /* airlock._context.current_target (a ContextVar) */
     PyObject *pure_enqueue;   /* airlock._enqueue.enqueue: everything but the plain path */
+    PyObject *buffer_type;    /* airlock._buffer.Buffer: a list whose append is list.append */
     PyObject *str_accepting;  /* "_accepting" */
     PyObject *str_buffer;     /* "_buffer" */
     PyObject *str_append;     /* "append" */
@@ -67,10 +68,10 @@ append_plain_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
     PyTuple_SET_ITEM(record, 2, kwargs);    /* steals */
 
     int status;
-    if (PyList_CheckExact(buffer)) {
+    if (PyList_CheckExact(buffer) || Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)) {
         status = PyList_Append(buffer, record);
     }
-    else { /* a list subclass or another sequence: its own append, as Python would call */
+    else { /* another list subclass or sequence: its own append, as Python would call */
         PyObject *result = PyObject_CallMethodOneArg(buffer, st->str_append, record);
         status = result == NULL ? -1 : 0;
         Py_XDECREF(result);
@@ -168,6 +169,16 @@ speedups_exec(PyObject *module)
     if (st->pure_enqueue == NULL) {
         return -1;
     }
+    st->buffer_type = import_attr("airlock._buffer", "Buffer");
+    if (st->buffer_type == NULL) {
+        return -1;
+    }
+    if (!PyType_Check(st->buffer_type)
+        || !PyType_IsSubtype((PyTypeObject *)st->buffer_type, &PyList_Type)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "airlock._speedups needs airlock._buffer.Buffer to be a list subclass");
+        return -1;
+    }
     st->str_accepting = PyUnicode_InternFromString("_accepting");
     st->str_buffer = PyUnicode_InternFromString("_buffer");
     st->str_append = PyUnicode_InternFromString("append");
@@ -186,6 +197,7 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     }
     Py_VISIT(st->current_target);
     Py_VISIT(st->pure_enqueue);
+    Py_VISIT(st->buffer_type);
     return 0;
 }
 
@@ -198,6 +210,7 @@ speedups_clear(PyObject *module)
     }
     Py_CLEAR(st->current_target);
     Py_CLEAR(st->pure_enqueue);
+    Py_CLEAR(st->buffer_type);
     Py_CLEAR(st->str_accepting);
     Py_CLEAR(st->str_buffer);
     Py_CLEAR(st->str_append);

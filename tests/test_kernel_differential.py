@@ -171,8 +171,8 @@ def _outcomes(enqueue: Callable[..., None], kind: str,
             buffer = getattr(owner, "_buffer", None)
             state = (
                 None if buffer is None else [_same_owner(entry, owner) for entry in buffer],
-                [getattr(owner, flag, False) for flag in ("_keyed", "_batching", "_rich",
-                                                            "_filtering")],
+                [getattr(buffer, flag, False) for flag in ("keyed", "batching", "rich",
+                                                             "filtering", "holding")],
             )
     return results, state
 
@@ -194,7 +194,7 @@ def test_the_kernel_and_the_pure_core_agree(
 def test_the_comparison_sees_every_kind_of_outcome() -> None:
     """The generated programs reach the plain path, the delegated ones and the errors."""
     plain = _outcomes(speedups.enqueue, "scope", [((noop,), (1,), {})])
-    assert plain == ([None], ([(noop, (1,), {})], [False, False, False, False]))
+    assert plain == ([None], ([(noop, (1,), {})], [False] * 5))
     keyed = _outcomes(speedups.enqueue, "tick", [((noop,), (), {"_key": "k"})])
     assert keyed[1][0][0][6] == "k"  # type: ignore[index]
     refused = _outcomes(speedups.enqueue, "none", [((3,), (), {})])
