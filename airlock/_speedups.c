@@ -14,11 +14,16 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h> /* T_OBJECT_EX: the kind of member a __slots__ name is */
 
 typedef struct {
     PyObject *current_target; /* airlock._context.current_target (a ContextVar) */
     PyObject *pure_enqueue;   /* airlock._enqueue.enqueue: everything but the plain path */
     PyObject *buffer_type;    /* airlock._buffer.Buffer: a list whose append is list.append */
+    PyObject *scope_type;     /* airlock.Scope and airlock.TickScope: targets whose */
+    PyObject *tick_type;      /* ``_accepting`` and ``_buffer`` slots are read in place */
+    Py_ssize_t accepting_at;  /* the byte offsets of those two slots in such an object */
+    Py_ssize_t buffer_at;
     PyObject *str_accepting;  /* "_accepting" */
     PyObject *str_buffer;     /* "_buffer" */
     PyObject *str_append;     /* "append" */
@@ -106,22 +111,26 @@ enqueue(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
     if (target == NULL) { /* no value and no default: the pure path says what is wrong */
         return delegate(st, args, nargs, kwnames);
     }
-    PyObject *accepting = PyObject_GetAttr(target, st->str_accepting);
-    if (accepting == NULL) {
+    PyObject *accepting, *buffer;
+    if (Py_IS_TYPE(target, (PyTypeObject *)st->tick_type)
+        || Py_IS_TYPE(target, (PyTypeObject *)st->scope_type)) {
+        /* the slots themselves (what the attribute reads would find, without the lookup);
+           an unset one is NULL */
+        accepting = *(PyObject **)((char *)target + st->accepting_at);
+        buffer = *(PyObject **)((char *)target + st->buffer_at);
+        Py_XINCREF(accepting);
+        Py_XINCREF(buffer);
+    }
+    else {
+        accepting = PyObject_GetAttr(target, st->str_accepting);
+        buffer = accepting == Py_True ? PyObject_GetAttr(target, st->str_buffer) : NULL;
         PyErr_Clear();
-        Py_DECREF(target);
-        return delegate(st, args, nargs, kwnames);
     }
-    int plain = accepting == Py_True && PyCallable_Check(args[0]);
-    Py_DECREF(accepting);
-    if (!plain) {
-        Py_DECREF(target);
-        return delegate(st, args, nargs, kwnames);
-    }
-    PyObject *buffer = PyObject_GetAttr(target, st->str_buffer);
     Py_DECREF(target);
-    if (buffer == NULL) {
-        PyErr_Clear();
+    int plain = accepting == Py_True && buffer != NULL && PyCallable_Check(args[0]);
+    Py_XDECREF(accepting);
+    if (!plain) {
+        Py_XDECREF(buffer);
         return delegate(st, args, nargs, kwnames);
     }
     int status = append_plain_record(st, buffer, args, nargs);
@@ -149,6 +158,31 @@ import_attr(const char *module, const char *name)
     PyObject *value = PyObject_GetAttrString(mod, name);
     Py_DECREF(mod);
     return value;
+}
+
+/* The byte offset of the ``__slots__`` member ``name`` that ``base`` defines and ``sub``
+   inherits unchanged; -1 with an exception set otherwise. */
+static Py_ssize_t
+slot_offset(PyObject *base, PyObject *sub, const char *name)
+{
+    PyObject *member = PyObject_GetAttrString(base, name);
+    if (member == NULL) {
+        return -1;
+    }
+    PyObject *inherited = PyObject_GetAttrString(sub, name);
+    Py_ssize_t offset = -1;
+    if (inherited == member && Py_IS_TYPE(member, &PyMemberDescr_Type)
+        && ((PyMemberDescrObject *)member)->d_member->type == T_OBJECT_EX) {
+        offset = ((PyMemberDescrObject *)member)->d_member->offset;
+    }
+    else if (inherited != NULL) {
+        PyErr_Format(PyExc_TypeError,
+                     "airlock._speedups needs %s to be a __slots__ member of airlock.Scope",
+                     name);
+    }
+    Py_DECREF(member);
+    Py_XDECREF(inherited);
+    return offset;
 }
 
 static int
@@ -179,6 +213,22 @@ speedups_exec(PyObject *module)
                         "airlock._speedups needs airlock._buffer.Buffer to be a list subclass");
         return -1;
     }
+    st->scope_type = import_attr("airlock._scope", "Scope");
+    if (st->scope_type == NULL) {
+        return -1;
+    }
+    st->tick_type = import_attr("airlock._tick", "TickScope");
+    if (st->tick_type == NULL) {
+        return -1;
+    }
+    st->accepting_at = slot_offset(st->scope_type, st->tick_type, "_accepting");
+    if (st->accepting_at < 0) {
+        return -1;
+    }
+    st->buffer_at = slot_offset(st->scope_type, st->tick_type, "_buffer");
+    if (st->buffer_at < 0) {
+        return -1;
+    }
     st->str_accepting = PyUnicode_InternFromString("_accepting");
     st->str_buffer = PyUnicode_InternFromString("_buffer");
     st->str_append = PyUnicode_InternFromString("append");
@@ -198,6 +248,8 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->current_target);
     Py_VISIT(st->pure_enqueue);
     Py_VISIT(st->buffer_type);
+    Py_VISIT(st->scope_type);
+    Py_VISIT(st->tick_type);
     return 0;
 }
 
@@ -211,6 +263,8 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->current_target);
     Py_CLEAR(st->pure_enqueue);
     Py_CLEAR(st->buffer_type);
+    Py_CLEAR(st->scope_type);
+    Py_CLEAR(st->tick_type);
     Py_CLEAR(st->str_accepting);
     Py_CLEAR(st->str_buffer);
     Py_CLEAR(st->str_append);

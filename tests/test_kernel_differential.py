@@ -77,7 +77,7 @@ OPTION_VALUES: dict[str, list[object]] = {
 ALLOW, DROP = airlock.AllowAll(), airlock.DropAll()
 CONTEXTS = ["none", "scope", "tick", "allow view", "drop view", "nested view",
             "target True list", "target True subclass", "target 1 list", "target False",
-            "target no buffer", "closed scope"]
+            "target no buffer", "closed scope", "scope subclass", "tick subclass"]
 
 KEYWORDS = ["x", "y", "task", "_key", "_name", "_origin", "_dispatch_options"]
 #: keyword arguments: the options with good and bad values, and the task's own keywords
@@ -106,10 +106,12 @@ def context(kind: str) -> Iterator[Any]:
     """The current target for ``kind``: yields what holds the buffer (or None)."""
     if kind == "none":
         yield None
-    elif kind in ("scope", "tick") or kind.endswith("view"):
-        owner: Any = airlock.tick_scope() if kind == "tick" else airlock.scope()
+    elif kind in ("scope", "tick", "scope subclass", "tick subclass") or kind.endswith("view"):
+        owner: Any = {  # the kernel reads an exact Scope's or TickScope's slots in place
+            "tick": airlock.tick_scope, "scope subclass": OwnScope, "tick subclass": OwnTick,
+        }.get(kind, airlock.scope)()
         with contextlib.suppress(Discard), owner:
-            if kind == "scope" or kind == "tick":
+            if not kind.endswith("view"):
                 yield owner
             else:
                 with contextlib.ExitStack() as views:
@@ -118,7 +120,7 @@ def context(kind: str) -> Iterator[Any]:
                         views.enter_context(airlock.policy(DROP))
                     yield owner
             raise Discard
-        if kind == "tick":
+        if kind.startswith("tick"):
             owner.close()
     elif kind == "closed scope":
         closed = airlock.scope()
@@ -142,6 +144,14 @@ def context(kind: str) -> Iterator[Any]:
             yield target
         finally:
             current_target.reset(token)
+
+
+class OwnScope(airlock.Scope):
+    """A subclass: the kernel reads its attributes by name."""
+
+
+class OwnTick(airlock.TickScope):
+    pass
 
 
 def _same_owner(entry: object, owner: object) -> object:
