@@ -24,6 +24,14 @@ typedef struct {
     PyObject *tick_type;      /* ``_accepting`` and ``_buffer`` slots are read in place */
     Py_ssize_t accepting_at;  /* the byte offsets of those two slots in such an object */
     Py_ssize_t buffer_at;
+    PyObject *batch_type;     /* airlock.Batch: a batch's payload is a full record */
+    Py_ssize_t rich_at;       /* the byte offsets of a Buffer's flags this module sets */
+    Py_ssize_t keyed_at;
+    Py_ssize_t batching_at;
+    PyObject *str_key;        /* the options' names: "_key", "_name", "_origin", */
+    PyObject *str_name;       /* "_dispatch_options" */
+    PyObject *str_origin;
+    PyObject *str_dispatch_options;
     PyObject *str_accepting;  /* "_accepting" */
     PyObject *str_buffer;     /* "_buffer" */
     PyObject *str_append;     /* "append" */
@@ -85,6 +93,133 @@ append_plain_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
     return status;
 }
 
+/* Turn on the Buffer flag at ``offset`` (a ``__slots__`` member of ``buffer``). */
+static inline void
+set_flag(PyObject *buffer, Py_ssize_t offset)
+{
+    PyObject **slot = (PyObject **)((char *)buffer + offset);
+    PyObject *old = *slot;
+    Py_INCREF(Py_True);
+    *slot = Py_True;
+    Py_XDECREF(old);
+}
+
+/* The options of one enqueue, borrowed (None when not given). */
+typedef struct {
+    PyObject *name, *dispatch_options, *origin, *key;
+} options;
+
+/* Append the full record ``(task, args[1:], kwargs, name, dispatch_options, origin, key, (),
+   target)`` to ``buffer`` (a Buffer), after turning on ``rich`` and what the record needs
+   (``keyed``, ``batching``): what ``Buffer.add`` does (and ``add_keyed``, ``add_batched``,
+   and ``_enqueue``'s inlined copies). ``kwargs``: the task's own keywords (stolen), or NULL
+   for none. Keep in sync with them and with the full record's fields in ``_record.py``. */
+static int
+append_full_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
+                   Py_ssize_t nargs, PyObject *kwargs, const options *opt, PyObject *target)
+{
+    PyObject *task_args = PyTuple_New(nargs - 1);
+    if (task_args == NULL) {
+        Py_XDECREF(kwargs);
+        return -1;
+    }
+    for (Py_ssize_t i = 1; i < nargs; i++) {
+        Py_INCREF(args[i]);
+        PyTuple_SET_ITEM(task_args, i - 1, args[i]);
+    }
+    if (kwargs == NULL) {
+        kwargs = PyDict_New();
+    }
+    PyObject *no_policies = PyTuple_New(0);
+    PyObject *record = PyTuple_New(9);
+    if (kwargs == NULL || no_policies == NULL || record == NULL) {
+        Py_DECREF(task_args);
+        Py_XDECREF(kwargs);
+        Py_XDECREF(no_policies);
+        Py_XDECREF(record);
+        return -1;
+    }
+    Py_INCREF(args[0]);
+    PyTuple_SET_ITEM(record, 0, args[0]);
+    PyTuple_SET_ITEM(record, 1, task_args);   /* steals */
+    PyTuple_SET_ITEM(record, 2, kwargs);      /* steals */
+    PyObject *fields[4] = {opt->name, opt->dispatch_options, opt->origin, opt->key};
+    for (Py_ssize_t i = 0; i < 4; i++) {      /* NAME, DISPATCH_OPTIONS, ORIGIN, KEY */
+        Py_INCREF(fields[i]);
+        PyTuple_SET_ITEM(record, 3 + i, fields[i]);
+    }
+    PyTuple_SET_ITEM(record, 7, no_policies); /* steals */
+    Py_INCREF(target);
+    PyTuple_SET_ITEM(record, 8, target);
+    if (opt->key != Py_None) {
+        set_flag(buffer, st->keyed_at);
+    }
+    if (Py_IS_TYPE(args[0], (PyTypeObject *)st->batch_type)) {
+        set_flag(buffer, st->batching_at);
+    }
+    set_flag(buffer, st->rich_at); /* before the append: a plain run stops at the record */
+    int status = PyList_Append(buffer, record);
+    Py_DECREF(record);
+    return status;
+}
+
+/* Sort the keyword arguments into the options and the task's own keywords (``*kwargs``: a new
+   dict, or NULL when there are none). Returns 1 when the options are all valid and at least
+   one is not None, 0 when the pure path must decide (no option given, all None, or one of
+   the wrong type or an unhashable key: it raises the clear error), -1 on an error. */
+static int
+parse_options(speedups_state *st, PyObject *const *values, PyObject *kwnames, options *opt,
+              PyObject **kwargs)
+{
+    opt->name = opt->dispatch_options = opt->origin = opt->key = Py_None;
+    *kwargs = NULL;
+    int given = 0;
+    Py_ssize_t nkw = PyTuple_GET_SIZE(kwnames);
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, i), *value = values[i];
+        PyObject **slot = NULL;
+        if (name == st->str_key) {
+            slot = &opt->key;
+        }
+        else if (name == st->str_name) {
+            slot = &opt->name;
+        }
+        else if (name == st->str_origin) {
+            slot = &opt->origin;
+        }
+        else if (name == st->str_dispatch_options) {
+            slot = &opt->dispatch_options;
+        }
+        else if (PyUnicode_GET_LENGTH(name) && PyUnicode_READ_CHAR(name, 0) == '_') {
+            return 0; /* an option's name, not interned: the pure path */
+        }
+        if (slot != NULL) {
+            *slot = value;
+            given = 1;
+            continue;
+        }
+        if (*kwargs == NULL && (*kwargs = PyDict_New()) == NULL) {
+            return -1;
+        }
+        if (PyDict_SetItem(*kwargs, name, value) < 0) {
+            return -1;
+        }
+    }
+    if (!given
+        || (opt->name == Py_None && opt->origin == Py_None && opt->dispatch_options == Py_None
+            && opt->key == Py_None)
+        || (opt->name != Py_None && !PyUnicode_Check(opt->name))
+        || (opt->origin != Py_None && !PyUnicode_Check(opt->origin))
+        || (opt->dispatch_options != Py_None && !PyDict_Check(opt->dispatch_options))) {
+        return 0;
+    }
+    if (opt->key != Py_None && PyObject_Hash(opt->key) == -1) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
 PyDoc_STRVAR(enqueue_doc,
 "enqueue($module, task, /, *args, _name=None, _origin=None, _dispatch_options=None,"
 " _key=None, **kwargs)\n"
@@ -97,11 +232,22 @@ PyDoc_STRVAR(enqueue_doc,
 "the intents with one key in a flush, only the last enqueued survives. Raises\n"
 "``NoScopeError`` outside a scope and ``TypeError`` for a task that is not callable.");
 
+static const options NO_OPTIONS = {Py_None, Py_None, Py_None, Py_None};
+
+/* Whether a keyword name is ``_key`` (an interned name is compared by identity first). */
+static inline int
+is_key_keyword(speedups_state *st, PyObject *name)
+{
+    return name == st->str_key
+           || (PyUnicode_CheckExact(name) && PyUnicode_Compare(name, st->str_key) == 0);
+}
+
 static PyObject *
 enqueue(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     speedups_state *st = get_state(module);
-    if (nargs < 1 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0)) {
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    if (nargs < 1) {
         return delegate(st, args, nargs, kwnames);
     }
     PyObject *target = NULL;
@@ -121,20 +267,54 @@ enqueue(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
         Py_XINCREF(accepting);
         Py_XINCREF(buffer);
     }
+    else if (nkw) { /* an option into another kind of target: the pure path */
+        Py_DECREF(target);
+        return delegate(st, args, nargs, kwnames);
+    }
     else {
         accepting = PyObject_GetAttr(target, st->str_accepting);
         buffer = accepting == Py_True ? PyObject_GetAttr(target, st->str_buffer) : NULL;
         PyErr_Clear();
     }
+    PyObject *task = args[0];
+    int status = 1; /* 1: the pure path decides */
+    if (accepting == Py_True && buffer != NULL) {
+        int own_buffer = Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type);
+        if (nkw == 0) {
+            if (PyCallable_Check(task)) {
+                status = append_plain_record(st, buffer, args, nargs);
+            }
+            else if (own_buffer && Py_IS_TYPE(task, (PyTypeObject *)st->batch_type)) {
+                status = append_full_record(st, buffer, args, nargs, NULL, &NO_OPTIONS,
+                                            target); /* a batch's payload */
+            }
+        }
+        else if (nkw == 1 && is_key_keyword(st, PyTuple_GET_ITEM(kwnames, 0))
+                 && args[nargs] == Py_None && PyCallable_Check(task)) {
+            status = append_plain_record(st, buffer, args, nargs); /* coalesces with nothing */
+        }
+        else if (own_buffer) { /* options, and maybe the task's own keywords */
+            options opt;
+            PyObject *kwargs;
+            int valid = parse_options(st, args + nargs, kwnames, &opt, &kwargs);
+            if (valid < 0) {
+                status = -1;
+            }
+            else if (valid && (PyCallable_Check(task)
+                               || (kwargs == NULL
+                                   && Py_IS_TYPE(task, (PyTypeObject *)st->batch_type)))) {
+                status = append_full_record(st, buffer, args, nargs, kwargs, &opt, target);
+                kwargs = NULL; /* stolen */
+            }
+            Py_XDECREF(kwargs);
+        }
+    }
     Py_DECREF(target);
-    int plain = accepting == Py_True && buffer != NULL && PyCallable_Check(args[0]);
     Py_XDECREF(accepting);
-    if (!plain) {
-        Py_XDECREF(buffer);
+    Py_XDECREF(buffer);
+    if (status == 1) {
         return delegate(st, args, nargs, kwnames);
     }
-    int status = append_plain_record(st, buffer, args, nargs);
-    Py_DECREF(buffer);
     if (status < 0) {
         return NULL;
     }
@@ -176,9 +356,8 @@ slot_offset(PyObject *base, PyObject *sub, const char *name)
         offset = ((PyMemberDescrObject *)member)->d_member->offset;
     }
     else if (inherited != NULL) {
-        PyErr_Format(PyExc_TypeError,
-                     "airlock._speedups needs %s to be a __slots__ member of airlock.Scope",
-                     name);
+        PyErr_Format(PyExc_TypeError, "airlock._speedups needs %s to be a __slots__ member of %s",
+                     name, ((PyTypeObject *)base)->tp_name);
     }
     Py_DECREF(member);
     Py_XDECREF(inherited);
@@ -229,6 +408,26 @@ speedups_exec(PyObject *module)
     if (st->buffer_at < 0) {
         return -1;
     }
+    st->batch_type = import_attr("airlock._batch", "Batch");
+    if (st->batch_type == NULL || !PyType_Check(st->batch_type)) {
+        if (st->batch_type != NULL) {
+            PyErr_SetString(PyExc_TypeError, "airlock._speedups needs airlock.Batch, a class");
+        }
+        return -1;
+    }
+    if ((st->rich_at = slot_offset(st->buffer_type, st->buffer_type, "rich")) < 0
+        || (st->keyed_at = slot_offset(st->buffer_type, st->buffer_type, "keyed")) < 0
+        || (st->batching_at = slot_offset(st->buffer_type, st->buffer_type, "batching")) < 0) {
+        return -1;
+    }
+    st->str_key = PyUnicode_InternFromString("_key");
+    st->str_name = PyUnicode_InternFromString("_name");
+    st->str_origin = PyUnicode_InternFromString("_origin");
+    st->str_dispatch_options = PyUnicode_InternFromString("_dispatch_options");
+    if (st->str_key == NULL || st->str_name == NULL || st->str_origin == NULL
+        || st->str_dispatch_options == NULL) {
+        return -1;
+    }
     st->str_accepting = PyUnicode_InternFromString("_accepting");
     st->str_buffer = PyUnicode_InternFromString("_buffer");
     st->str_append = PyUnicode_InternFromString("append");
@@ -250,6 +449,7 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->buffer_type);
     Py_VISIT(st->scope_type);
     Py_VISIT(st->tick_type);
+    Py_VISIT(st->batch_type);
     return 0;
 }
 
@@ -265,6 +465,11 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->buffer_type);
     Py_CLEAR(st->scope_type);
     Py_CLEAR(st->tick_type);
+    Py_CLEAR(st->batch_type);
+    Py_CLEAR(st->str_key);
+    Py_CLEAR(st->str_name);
+    Py_CLEAR(st->str_origin);
+    Py_CLEAR(st->str_dispatch_options);
     Py_CLEAR(st->str_accepting);
     Py_CLEAR(st->str_buffer);
     Py_CLEAR(st->str_append);

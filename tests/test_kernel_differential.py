@@ -205,6 +205,17 @@ def test_the_comparison_sees_every_kind_of_outcome() -> None:
     """The generated programs reach the plain path, the delegated ones and the errors."""
     plain = _outcomes(speedups.enqueue, "scope", [((noop,), (1,), {})])
     assert plain == ([None], ([(noop, (1,), {})], [False] * 5))
+    for kind in ("tick", "scope"):  # the kernel's own keyed and batch records: as the pure's
+        program = [
+            ((noop,), (1,), {"_key": "k"}), ((send,), (2,), {}), ((noop,), (3,), {}),
+            ((noop,), (4,), {"_name": "n", "_dispatch_options": {"phase": "x"}, "x": 1}),
+            ((send,), (5,), {"_origin": "here", "_key": ("k", 2)}),
+            ((noop,), (6,), {"_name": None, "x": 2}),  # every option None: the pure path
+            ((noop,), (7,), {"_key": None}),
+        ]
+        assert _outcomes(speedups.enqueue, kind, program) == _outcomes(
+            _enqueue.enqueue, kind, program
+        )
     keyed = _outcomes(speedups.enqueue, "tick", [((noop,), (), {"_key": "k"})])
     assert keyed[1][0][0][6] == "k"  # type: ignore[index]
     refused = _outcomes(speedups.enqueue, "none", [((3,), (), {})])
