@@ -4,7 +4,7 @@ the feature flags its flush reads.
 Rule: a ``Buffer`` is a list of entries (see ``_record``: plain records, full records,
 Intents) and the only writer of its flags. Each flag turns on before the entry that needs it
 is appended (a plain run in another thread then stops at that entry, see
-``Scope._run_plain``) and stays on until the buffer is rescanned or dropped:
+``_plain.run_plain``) and stays on until the buffer is rescanned or dropped:
 
 - ``rich``: something other than a plain record may be in it, or the scope asked for the
   general flush (``force_general``); False lets a flush be a plain loop;

@@ -17,7 +17,8 @@ Rules (time is the tick's clock, read once per frame, at its flush):
   same non-None ``_key``) supersedes a waiting one: they never both run.
 
 This module holds the task type, the store and the stage (``hold_effects``); the tick owns a
-store and runs the stage in its flush (``TickScope._hold``).
+store and runs the stage in its flush (``TickScope._hold``); a scope that is not a tick
+runs held tasks at once (``run_held_now``).
 """
 
 from __future__ import annotations
@@ -25,14 +26,17 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._intent import Intent, qualified_task_name, task_name
 from ._record import DISPATCH_OPTIONS, KEY, LOCAL_POLICIES, NAME, ORIGIN, PLAIN, SCOPE
 
+if TYPE_CHECKING:
+    from ._flush import FlushContext
+
 __all__ = [
     "ALL", "Cadence", "HeldEffects", "cadence_of", "check_clock", "debounce", "hold_effects",
-    "throttle",
+    "run_held_now", "throttle",
 ]
 
 Kind = Literal["debounce", "throttle"]
@@ -293,3 +297,13 @@ def check_clock(clock: Any) -> Callable[[], float]:
             f"got {clock!r}"
         )
     return clock  # type: ignore[no-any-return]
+
+
+def run_held_now(entries: list[Any], ctx: FlushContext) -> list[Any]:
+    """The hold stage of a scope that is not a tick: it holds nothing across flushes, so held
+    tasks that reach its own flush (an ancestor that chose not to capture them) run now, as
+    their function."""
+    return [
+        entry if cadence is None else cadence.released(entry)
+        for entry, cadence in ((entry, cadence_of(entry)) for entry in entries)
+    ]

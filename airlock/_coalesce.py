@@ -49,7 +49,7 @@ def coalesce(entries: list[Any], ctx: FlushContext) -> list[Any]:
     else:  # every entry keyed: the winners, in order
         survivors = [entries[index] for index in sorted(winners)]
     coalesced = ctx.stats.coalesced = len(entries) - len(survivors) - failed
-    if ctx.watching and coalesced:  # the entries are intents (Scope._needs_intents)
+    if ctx.watching and coalesced:  # the entries are intents (_settle.needs_intents)
         for index, entry in enumerate(entries):
             if keys[index] is not None and keys[index] is not _FAILED and index not in winners:
                 ctx.tell("coalesced", entry)

@@ -14,14 +14,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from ._errors import NoScopeError
+from ._errors import NoScopeError, ScopeStateError
 from ._policies import Policy, any_judges, check_policy, has_enqueue_hook
 
 if TYPE_CHECKING:
     from ._scope import Scope
 
 __all__ = [
-    "NO_SCOPE", "POLICY_GUARD", "PolicyView", "current_target", "get_current_scope", "policy"
+    "NO_SCOPE", "POLICY_GUARD", "PolicyView", "close_context", "current_target",
+    "get_current_scope", "policy", "runs_inside",
 ]
 
 
@@ -105,3 +106,28 @@ def policy(p: Policy) -> Iterator[None]:
         yield
     finally:
         current_target.reset(token)
+
+
+def close_context(scope: Scope) -> None:
+    """Reset the ContextVar to what it was before ``scope`` was entered (``Scope.exit()``)."""
+    token = scope._token
+    if token is not None:
+        try:
+            current_target.reset(token)
+        except ValueError:  # the token belongs to another context: keep it for a retry
+            raise ScopeStateError(
+                f"cannot exit {scope!r} here: it was entered in another context (another "
+                "thread or asyncio task); call exit() where enter() was called"
+            ) from None
+    scope._token = None
+
+
+def runs_inside(scope: Scope) -> bool:
+    """True when this context runs inside ``scope`` (it is the current scope or an ancestor
+    of it): for a tick, inside its frame or its flush, however deep in nested scopes."""
+    current = resolve(current_target.get())[0]
+    while current is not None:
+        if current is scope:
+            return True
+        current = current._parent
+    return False

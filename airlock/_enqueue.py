@@ -17,6 +17,7 @@ from ._batch import Batch
 from ._cadence import Cadence
 from ._config import defaults
 from ._context import NO_SCOPE, POLICY_GUARD, PolicyView, current_target
+from ._entry import enqueue_intent
 from ._errors import NoScopeError, PolicyEnqueueError
 from ._intent import IntentOptions, safe_repr
 from ._policies import Policy
@@ -91,7 +92,7 @@ def _enqueue_general(
 
     Into an open scope with no hooks (``_accepting``, or a policy view over one whose policies
     have none), an enqueue with options appends its full record here, without an Intent (see
-    ``_record``); everything else goes through ``Scope._enqueue_intent``."""
+    ``_record``); everything else goes through ``_entry.enqueue_intent``."""
     values = None
     if kwargs and not _RESERVED_SET.isdisjoint(kwargs):
         values = _pop_options(kwargs)
@@ -120,7 +121,7 @@ def _enqueue_general(
         _refuse(target, effect_label(task, _options(values)))
     else:
         scope, local_policies = target, ()
-    scope._enqueue_intent(task, args, kwargs, _options(values), local_policies)
+    enqueue_intent(scope, task, args, kwargs, _options(values), local_policies)
 
 
 def _append_viewed(

@@ -2,7 +2,7 @@
 
 Rules (``os.register_at_fork``, registered when airlock is imported):
 - Every live tick forgets, in the child, what waits for its next frames (buffer, carry,
-  inbox), gets fresh locks and no frame claim (``TickScope._after_fork``). The parent keeps and
+  inbox), gets fresh locks and no frame claim (``_reset_tick``). The parent keeps and
   runs its own effects; the child runs only what it enqueues or posts after the fork.
 - A scope open in the forking thread's context, and each scope around it, forgets its
   buffered effects in the child too: the child may leave the ``with`` block the fork was
@@ -14,27 +14,54 @@ Rules (``os.register_at_fork``, registered when airlock is imported):
 from __future__ import annotations
 
 import os
+import threading
 import weakref
+from _thread import get_ident
 from typing import TYPE_CHECKING, Any
 
-from ._context import current_target, resolve
+from ._context import current_target, resolve, runs_inside
+from ._states import FLUSHED, GENERAL
 
 if TYPE_CHECKING:
     from ._scope import Scope
+    from ._tick import TickScope
 
 __all__ = ["track_for_fork"]
 
 _ticks: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
-def track_for_fork(tick: Any) -> None:
-    """Reset ``tick`` in forked children (it must define ``_after_fork()``)."""
+def track_for_fork(tick: TickScope) -> None:
+    """Reset ``tick`` in forked children."""
     _ticks.add(tick)
+
+
+def _reset_tick(tick: TickScope) -> None:
+    """In a forked child: none of the parent's waiting effects (buffer, carry, inbox) stays,
+    locks are fresh. A frame the forking thread had open stays open (the child leaves it as
+    the parent does), empty; one open in another thread of the parent is gone with that
+    thread: the child may open frames."""
+    tick._buffer.drop()  # never rebound: the frame closures hold it
+    tick._spent = 0
+    tick._carry.clear()
+    tick._held.clear()
+    tick._carried_in = tick._shed_in = tick._held_in = 0
+    tick._inbox.after_fork()
+    tick._lock = threading.RLock()
+    if not tick._claim and not (  # a frame this thread (the child's only one) has open
+        runs_inside(tick) if tick._owner is None else tick._owner == get_ident()
+    ):
+        tick._state = FLUSHED
+        tick._accepting = False
+        tick._token = None
+        tick._parent = None
+        tick._inline = GENERAL
+        tick._claim.append(True)
 
 
 def _forget_in_child() -> None:
     for tick in list(_ticks):
-        tick._after_fork()
+        _reset_tick(tick)
     scope: Scope | None = resolve(current_target.get())[0]
     while scope is not None:
         if scope not in _ticks:

@@ -1,32 +1,54 @@
-"""A tick's frame, inlined: the ``__enter__``/``__exit__`` of the common frame.
+"""A tick's frames: how one opens and closes, inlined for the common frame or in general.
 
-Rule: ``with tick:`` calls two closures over the tick (``frame_methods``) that the tick keeps in
-its ``__enter__``/``__exit__`` slots: ``with`` finds a slot's value as it is, where a method
-would be bound anew (two objects per frame). They inline ``TickScope.enter()``/``exit()`` for
-the common frame and must stay equivalent to them (keep the two in sync); ``TickScope._inline``
-says which applies. ``TickType`` answers ``type(tick).__enter__`` for callers that read it on
-the class (``contextlib.ExitStack``).
+Rules:
+- ``with tick:`` calls two closures over the tick (``frame_methods``) that the tick keeps in
+  its ``__enter__``/``__exit__`` slots: ``with`` finds a slot's value as it is, where a method
+  would be bound anew (two objects per frame). They inline the general frame below
+  (``TickScope.enter()``/``exit()``) for the common frame and must stay equivalent to it (keep
+  the two in sync); ``tick._inline`` (``update_inline``) says which applies. ``TickType``
+  answers ``type(tick).__enter__`` for callers that read it on the class
+  (``contextlib.ExitStack``).
+- The general frame: ``enter_claimed`` (once the claim is held, see ``_claim``) opens it
+  (``start_frame``: the last frame's entries removed, the posts taken, the budget read);
+  ``finish_frame`` flushes or discards it and ``end_frame`` settles its ledger.
+- ``close()`` (``close_tick``) runs a last frame; ``discard_leftovers`` then discards what
+  still waits. ``tick.discard()`` drops the open frame's entries (``discard_open_frame``).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from threading import get_ident
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from ._context import NO_SCOPE, current_target
-from ._scope import ACTIVE, FLUSHED, _reset_target, _set_target
+from ._budget import NO_BUDGET
+from ._claim import holder_of
+from ._context import NO_SCOPE, current_target, runs_inside
+from ._errors import ScopeStateError
+from ._held import count_held
+from ._ledger import current_stats
+from ._record import to_intent
+from ._settle import drop_buffer
+from ._states import ACTIVE, FLUSHED, GENERAL, IDLE, KEPT, OPEN
 
 if TYPE_CHECKING:
+    from ._intent import Intent
+    from ._stats import FlushStats
     from ._tick import TickScope
 
-__all__ = ["GENERAL", "IDLE", "KEPT", "OPEN", "TickType", "frame_methods"]
+__all__ = [
+    "GENERAL", "IDLE", "KEPT", "OPEN", "TickType", "close_tick", "discard_leftovers",
+    "discard_open_frame", "end_frame",
+    "enter_claimed", "finish_frame", "frame_methods", "keep_or_drop", "refuse_opener",
+    "start_frame", "update_inline",
+]
 
+logger = logging.getLogger("airlock")
 _get_target = current_target.get
-
-# values of TickScope._inline: how the next __enter__/__exit__ may run
-GENERAL, OPEN, IDLE, KEPT = 0, 1, 2, 3
+_set_target = current_target.set
+_reset_target = current_target.reset
 
 
 class TickType(type):
@@ -59,7 +81,7 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
 
     The common frame has nothing posted, no outer scope, default policy/executor, no hooks
     and nothing rich enqueued; every other frame goes through enter()/exit(), to which these
-    must stay equivalent. ``_inline`` says which applies (see _update_inline): IDLE: no
+    must stay equivalent. ``_inline`` says which applies (see update_inline): IDLE: no
     frame is open and the next may open inline; KEPT: the same, after removing the last
     frame's entries; OPEN: the open frame was opened inline and may close inline unless
     something rich was enqueued; GENERAL: neither.
@@ -71,18 +93,18 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
     take_claim, put_claim = claim.pop, claim.append
 
     def open_frame() -> TickScope:
-        try:  # tick._claim_frame(), inlined
+        try:  # TickScope._claim_frame(), inlined
             take_claim()
         except IndexError:
-            tick._refuse_opener()
+            refuse_opener(tick)
         if tick._inline != IDLE:
             if tick._inline != KEPT or inbox or _get_target() is not NO_SCOPE:
-                return tick._enter_claimed()
+                return enter_claimed(tick)
             del buffer[: tick._spent]  # buffer.take(tick._spent), inlined: keep in sync
             buffer.origins = None
             tick._spent = 0
         elif inbox or _get_target() is not NO_SCOPE:
-            return tick._enter_claimed()
+            return enter_claimed(tick)
         tick._owner = None  # recorded inline only when the frame flushes (see _claim)
         tick._token = _set_target(tick)
         tick._inline = OPEN
@@ -113,12 +135,12 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
         try:
             if rich:  # records with keys, batches, phases..., or a configuration that orders or
                 # continues past errors: the pipeline, on records (a frame opened inline has
-                # no hook, observer, budget, carry, parent or held effect: see _update_inline)
+                # no hook, observer, budget, carry, parent or held effect: see update_inline)
                 tick._release()
-                stats = tick._current_stats()
+                stats = current_stats(tick)
                 taken = stats.enqueued
                 if len(tick._held):  # the flush held some: the next frames must look
-                    tick._count_held(stats)
+                    count_held(tick, stats)
                     stats.pending = tick.pending
                     tick._inline = GENERAL
             else:
@@ -126,9 +148,9 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
         except BaseException:
             _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
             tick.frame += 1
-            stats = tick._current_stats()
-            tick._count_held(stats)
-            tick._keep_or_drop(stats.enqueued)
+            stats = current_stats(tick)
+            count_held(tick, stats)
+            keep_or_drop(tick, stats.enqueued)
             tick._inline = GENERAL  # the next frame re-reads the buffer (see enter())
             put_claim(True)
             raise
@@ -136,9 +158,9 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
         tick.frame += 1
         if rich:  # what arrived during the flush decides how the next frame runs
             buffer.rescan(taken)
-            if tick._current_stats().failures:
-                tick._inline = GENERAL  # the next frame releases them (see _end_frame)
-        # tick._keep_or_drop(taken), inlined; GENERAL: the flush (a policy change) says the
+            if current_stats(tick).failures:
+                tick._inline = GENERAL  # the next frame releases them (see end_frame)
+        # keep_or_drop(tick, taken), inlined; GENERAL: the flush (a policy change) says the
         # next frame is not plain
         if keep:
             tick._spent = taken
@@ -151,3 +173,215 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
         put_claim(True)  # the frame has completely ended: the next may open
 
     return open_frame, close_frame
+
+
+# -- the general frame: TickScope.enter() and exit() ---------------------------------------
+
+
+def update_inline(tick: TickScope) -> None:
+    """Recompute ``tick._inline`` after a change of configuration, state or waiting work."""
+    plan = tick._plan
+    if tick._state is ACTIVE:
+        if not plan.inline_frames:
+            tick._inline = GENERAL
+    elif (
+        tick._plain_lifecycle
+        and plan.inline_frames
+        and not plan.enqueue_hooked
+        and not tick.observers  # the inline close calls no observer's ``flushed``
+        and not (tick._carry or tick._closed or tick._buffer.rich or len(tick._held))
+    ):
+        tick._inline = KEPT if tick._spent else IDLE
+    else:
+        tick._inline = GENERAL
+
+
+def refuse_opener(tick: TickScope) -> NoReturn:
+    """Refuse to open a frame: another one is open or flushing (the claim is taken)."""
+    if runs_inside(tick):
+        raise ScopeStateError(
+            f"{tick!r} is open or flushing here; a tick cannot be nested in itself"
+        )
+    where = holder_of(tick._owner)
+    raise ScopeStateError(
+        f"frame {tick.frame + 1} of {tick!r} is open or still flushing in {where}; a tick "
+        "runs one frame at a time: give each thread its own tick_scope(), or hand effects "
+        "to this one with tick.post()"
+    )
+
+
+def enter_claimed(tick: TickScope) -> TickScope:
+    """``enter()`` once the claim is held: put it back if the frame does not open."""
+    tick._owner = get_ident()
+    try:
+        start_frame(tick)
+    except BaseException:
+        tick._release_claim()
+        raise
+    return tick
+
+
+def start_frame(tick: TickScope) -> None:
+    """Open a frame: remove the last frame's entries, take the posts that arrived before now
+    (see ``Inbox.take_into``), read the budget, open the context."""
+    if tick._closed:
+        raise ScopeStateError(f"{tick!r} is closed; create a new tick_scope()")
+    budget = NO_BUDGET if tick._closing else (tick._max_per_frame, tick.max_flush_ns)
+    if budget != tick._frame_budget:
+        tick._frame_budget = NO_BUDGET if budget == NO_BUDGET else budget
+        tick._configure_paths()
+    buffer = tick._buffer
+    buffer.take(tick._spent)  # the last frame's entries (the marks belong to it)
+    tick._spent = 0
+    # posts, oldest first: only those posted before now and, under a budget, about what one
+    # frame may dispatch; posts a bound shed count in this frame
+    inbox = tick._inbox
+    inbox.take_into(buffer.append, *tick._frame_budget)
+    if inbox.shed:
+        tick._shed_in = inbox.take_shed()
+    tick._held_in = len(tick._held)
+    buffer.rescan(0)  # posts came in without ``add``
+    if tick._carry or tick._held_in:
+        buffer.force_general(False)
+    tick._carried_in = len(tick._carry)
+    tick._inline = GENERAL
+    tick._open()
+
+
+def finish_frame(tick: TickScope, error: BaseException | None) -> None:
+    """``exit()`` of a frame: flush it (discard it on an error), then settle its ledger."""
+    tick._state = FLUSHED
+    tick._accepting = False
+    try:
+        flushing = tick.should_flush(error)
+    except BaseException:
+        drop_buffer(tick)  # a subclass's should_flush failed: nothing of the frame escapes
+        end_frame(tick, False)
+        raise
+    try:
+        if flushing:
+            tick._release()
+        else:
+            drop_buffer(tick)
+    except BaseException:
+        end_frame(tick, flushing)
+        if tick.observers:
+            tick._notify_flushed(failing=True)
+        raise
+    end_frame(tick, flushing)
+    if tick.observers:
+        tick._notify_flushed(failing=False)
+
+
+def end_frame(tick: TickScope, flushed: bool) -> None:
+    """After a general frame: leave the context, settle the ledger, keep or drop what the
+    frame took, and see what the next frame needs."""
+    tick._close_context()
+    tick._parent = None
+    tick._ambient_policies = ()
+    tick.frame += 1
+    stats = current_stats(tick)
+    if not flushed:
+        stats.enqueued = stats.discarded
+    taken = stats.enqueued  # the entries at the buffer's head that this frame took
+    early = tick._discarded_early
+    if early:
+        tick._discarded_early = 0
+        stats.enqueued += early
+        stats.discarded += early
+    if tick._carried_in or tick._carry:
+        stats.carried_in = tick._carried_in
+        stats.carried = len(tick._carry)
+        tick._carried_in = 0  # a frame opened inline starts with no carry
+    count_held(tick, stats)
+    shed = tick._shed_in
+    if shed:  # posts the max_pending bound dropped before this frame took the rest
+        tick._shed_in = 0
+        stats.enqueued += shed
+        stats.dropped += shed
+        stats.shed = shed
+    buffer = tick._buffer
+    keep_or_drop(tick, taken)
+    stats.pending = tick.pending
+    buffer.rescan(tick._spent)
+    if stats.failures:
+        buffer.force_general(False)  # the next frame takes the path that releases them
+    update_inline(tick)
+    if len(buffer) > tick._spent:
+        tick.on_waiting()  # arrivals during the flush (another thread may not have said)
+
+
+def keep_or_drop(tick: TickScope, taken: int) -> None:
+    """A frame took the first ``taken`` buffer entries: keep them for ``intents`` until the
+    next frame opens, or (``keep_intents=False``) remove them now."""
+    if tick._keep:
+        tick._spent = taken
+    else:
+        tick._buffer.take(taken)
+
+
+def discard_open_frame(tick: TickScope) -> list[Intent]:
+    """``tick.discard()``: drop the open frame's intents now and return them; the frame stays
+    open and closes through ``exit()``, which counts the discard."""
+    dropped = tick._materialize()
+    drop_buffer(tick)
+    count = current_stats(tick).discarded
+    tick._buffer.take(count)
+    tick._discarded_early += count
+    tick._buffer.rescan(0)
+    tick._state = ACTIVE
+    tick._update_accepting()
+    tick._inline = GENERAL
+    return dropped[:count]
+
+
+def close_tick(tick: TickScope) -> None:
+    """``tick.close()``: refuse new posts, run one last frame (no budget), end closed whatever
+    happens, and discard what could not run."""
+    if tick._state is ACTIVE:
+        raise ScopeStateError(f"cannot close {tick!r} while frame {tick.frame} is open")
+    if tick._open_or_flushing_here():
+        raise ScopeStateError(
+            f"cannot close {tick!r} from an effect of its own frame; close it after the "
+            "`with tick:` block ends (an effect can set a flag that stops the loop)"
+        )
+    if tick._closed:
+        return
+    if not tick._claim:  # another thread's frame is open or still flushing
+        refuse_opener(tick)
+    tick._closing = True  # the last frame has no budget
+    tick._inbox.close()  # post() refuses from now on: the last frame drains them all
+    try:
+        with tick:
+            pass
+    finally:
+        with tick._lock:
+            tick._closed = True  # late enqueues refuse from now on
+        tick._inline = GENERAL
+        if tick._claim:  # (else a frame that won the race still runs: it takes them)
+            discard_leftovers(tick)
+
+
+def discard_leftovers(tick: TickScope) -> None:
+    """After the last frame (``close()``): discard what still waits, into its stats."""
+    buffer, carry = tick._buffer, tick._carry
+    carry.extend(tick._inbox.clear())  # none: the inbox closed before the last frame
+    carry.extend(tick._held.clear())  # not due yet: ``release()`` before close() runs them
+    late = len(buffer) - tick._spent
+    left = late + len(carry)
+    if not left:
+        return
+    stats: FlushStats = current_stats(tick)
+    stats.enqueued += late
+    stats.carried = stats.held = 0
+    stats.discarded += left
+    if tick._plan.watching:
+        for intent in [*tick._materialize()[tick._spent :], *carry]:
+            tick._tell("discarded", to_intent(intent, tick))
+    del buffer[tick._spent : tick._spent + late]
+    carry.clear()
+    stats.pending = 0
+    logger.warning(
+        "airlock: %s closed with %d intent(s) discarded (enqueued during its last frame, "
+        "left over, or held by debounce/throttle)", tick, left,
+    )

@@ -6,7 +6,7 @@ is frozen: a change builds a new one (``Scope._configure_paths``). It says which
 configuration allows: hooks at enqueue, the plain loop, the pipeline on records, a tick's
 inline frames. What a flush's own entries ask for (keys, batches, local filters, held tasks)
 is flagged by their enqueues and read at flush; whether an ancestor wants Intents is read at
-flush too (``Scope._needs_intents``).
+flush too (``_settle.needs_intents``).
 """
 
 from __future__ import annotations

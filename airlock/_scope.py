@@ -1,26 +1,17 @@
 """Scopes decide *when* effects escape: they buffer intents and release them at flush.
 
-Lifecycle (the reference Airlock's): NEW -> ``enter()`` -> ACTIVE -> ``exit()`` -> PENDING
-(exited) -> exactly one of ``flush()`` / ``discard()`` -> FLUSHED | DISCARDED. A scope never
-entered may be flushed or discarded too. ``with`` runs enter(), exit(), then flush() or
-discard() as ``should_flush(error)`` decides.
+Lifecycle (the reference Airlock's, see ``_states``): NEW -> ``enter()`` -> ACTIVE ->
+``exit()`` -> PENDING (exited) -> exactly one of ``flush()`` / ``discard()`` -> FLUSHED |
+DISCARDED. A scope never entered may be flushed or discarded too. ``with`` runs enter(),
+exit(), then flush() or discard() as ``should_flush(error)`` decides.
 
-Buffer: ``_buffer`` (a ``Buffer``, see ``_buffer``) holds records (see ``_record``: plain
-``(task, args, kwargs)`` tuples, full 9-field tuples) and ``Intent`` objects, in arrival
-order, with the origin marks of captured plain records and the flags the flush reads. Its
-``rich`` is False only while every entry is a plain record, which is what lets a flush under
-the default policy and executor be a plain loop. A flush runs the pipeline (``_pipeline``) on
-records unless something in it takes intents (``_needs_intents``); then it materializes the
-buffer first. A scope used once keeps its buffer after the flush or discard (``intents`` stay
-readable, materialized lazily); a tick keeps a frame's entries until its next frame opens,
-then removes that many (other threads may have appended meanwhile: see ``_tick.py``).
-
-Feature flags (the buffer's ``keyed``, ``batching``, ``filtering``, ``holding``) turn on as
-the entry that needs the coalesce, batch, local-filter or hold stage is added: a stage is
-skipped only where no entry ever asked for it, whatever thread appended when.
-
-Provenance of plain records: an ``Intent`` or a full record carries its scope; a plain one
-belongs to this scope unless the buffer's origin marks say otherwise (a capture writes them).
+Here: the lifecycle, the configuration and the extension points. Each other responsibility
+has a module of functions that take the scope: the buffer (``_buffer``), the slow enqueue
+path (``_entry``), nesting and capture (``_nesting``), the plain loop (``_plain``), the
+ledger (``_ledger``), the pipeline flush and the discard (``_settle``). A flush
+(``_release``) is the plain loop when the buffer holds only plain records and the plan allows
+it, else the pipeline: on records unless something takes intents (``_settle.needs_intents``).
+A scope used once keeps its buffer after the flush or discard (``intents`` stay readable).
 
 Ledger: every intent that enters a flush leaves it exactly one way (see ``FlushStats``).
 """
@@ -28,28 +19,46 @@ Ledger: every intent that enters a flush leaves it exactly one way (see ``FlushS
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextvars import Token
 from time import perf_counter_ns
 from types import TracebackType
 from typing import Any, Literal, NoReturn, TypeVar
 
-from ._batch import Batch
 from ._buffer import Buffer
-from ._cadence import Cadence, cadence_of
+from ._cadence import run_held_now
 from ._config import defaults
-from ._context import NO_SCOPE, POLICY_GUARD, current_target, resolve
+from ._context import NO_SCOPE, close_context, current_target
 from ._dispatch import dispatch
-from ._errors import ScopeStateError, UsageError
+from ._entry import enqueue_late
+from ._errors import ScopeStateError
 from ._executor import Executor, check_executor
 from ._flush import FlushContext
-from ._intent import NO_OPTIONS, Intent, IntentOptions
+from ._intent import Intent
+from ._ledger import current_stats, fresh_stats
+from ._nesting import (
+    ancestor_chooses,
+    captures_all,
+    capturing_ancestor,
+    hand_over,
+    nest,
+    open_scope,
+)
 from ._observe import Observer, ObserverSet, check_observers
-from ._pipeline import run_pipeline
+from ._plain import run_kept, run_plain
 from ._plan import FlushPlan, make_plan
-from ._policies import DropAll, Policy, any_judges, check_policy, has_enqueue_hook
-from ._record import PLAIN
-from ._stats import FlushStats, attach_undispatched, effect_label
+from ._policies import DropAll, Policy, check_policy
+from ._settle import (
+    discard_now,
+    drop_all,
+    flush_context,
+    flush_now,
+    require_settleable,
+    run_flush,
+    settle,
+)
+from ._states import ACTIVE, DISCARDED, DONE_STATE, FLUSHED, NEW, PENDING
+from ._stats import FlushStats, effect_label
 
 __all__ = ["ErrorMode", "Executor", "FlushStats", "Scope", "effect_label"]
 
@@ -58,7 +67,6 @@ S = TypeVar("S", bound="Scope")
 
 logger = logging.getLogger("airlock")
 
-NEW, ACTIVE, PENDING, FLUSHED, DISCARDED = "new", "active", "exited", "flushed", "discarded"
 _MISSING = Token.MISSING
 _set_target = current_target.set
 _reset_target = current_target.reset
@@ -76,24 +84,9 @@ class Scope:
 
     # Slots keep attribute access on the hot path cheap; subclasses may add a __dict__.
     __slots__ = (
-        "__weakref__",
-        "_accepting",
-        "_ambient_policies",
-        "_buffer",
-        "_executor",
-        "_observing",
-        "_parent",
-        "_plain_count",
-        "_plain_ns",
-        "_plan",
-        "_policy",
-        "_state",
-        "_stats",
-        "_timed",
-        "_token",
-        "errors",
-        "observers",
-        "order_by",
+        "__weakref__", "_accepting", "_ambient_policies", "_buffer", "_executor", "_observing",
+        "_parent", "_plain_count", "_plain_ns", "_plan", "_policy", "_state", "_stats", "_timed",
+        "_token", "errors", "observers", "order_by",
     )
 
     _state: str
@@ -171,22 +164,10 @@ class Scope:
         """Numbers of the last flush (see ``FlushStats``). Reading them turns on the timing of
         plain flushes (``flush_ns``) for a tick created with ``timed=False``."""
         self._timed = True
-        return self._current_stats()
+        return current_stats(self)
 
-    def _current_stats(self) -> FlushStats:
-        """``stats`` without turning timing on."""
-        stats = self._stats
-        if stats is None:
-            stats = self._stats = FlushStats()
-        count = self._plain_count
-        if count is not None:
-            self._plain_count = None
-            stats.reset()
-            if count:
-                stats.enqueued = stats.dispatched = count
-                stats.flush_ns = self._plain_ns
-            stats.pending = self._backlog()
-        return stats
+    #: ``stats`` without turning timing on (see ``_ledger``)
+    _current_stats = current_stats
 
     def _backlog(self) -> int:
         """What waits for a later flush (a tick's ``pending``; nothing for a scope)."""
@@ -247,7 +228,7 @@ class Scope:
                 self._state = ACTIVE
                 self._accepting = not self._plan.enqueue_hooked
                 return self
-            self._nest(outer)
+            nest(self, outer)
             return self
         self.enter()
         return self
@@ -265,7 +246,7 @@ class Scope:
             self._state = PENDING
             self._accepting = False
             if self.observers:
-                self._flush_now()
+                flush_now(self)
             elif self._buffer or self._buffer.rich:
                 self._release()
             else:  # _release() of an empty scope, inlined
@@ -273,23 +254,9 @@ class Scope:
                 self._state = FLUSHED
             return
         self.exit()
-        if self._state is not PENDING:
-            return  # a subclass's exit() already flushed or discarded
-        cls = type(self)
-        try:
-            flushing = self.should_flush(exc)
-        except BaseException:
-            self._discard_now()  # a subclass's should_flush failed: nothing escapes, as for a tick
-            raise
-        if flushing:
-            if cls.flush is Scope.flush:
-                self._flush_now()  # the same, without building the list nobody reads
-            else:
-                self.flush()
-        elif cls.discard is Scope.discard:
-            self._discard_now()
-        else:
-            self.discard()
+        if self._state is PENDING:  # (else a subclass's exit() already flushed or discarded)
+            cls = type(self)
+            settle(self, exc, cls.flush is Scope.flush, cls.discard is Scope.discard)
 
     def enter(self: S) -> S:
         """Make this the current scope of the calling context. A scope is entered once."""
@@ -302,37 +269,8 @@ class Scope:
         self._open()
         return self
 
-    def _open(self) -> None:
-        token = self._token = _set_target(self)
-        outer = token.old_value
-        if outer is _MISSING or outer is NO_SCOPE:
-            self._parent = None
-            self._ambient_policies = ()
-            self._state = ACTIVE
-            self._update_accepting()
-        else:
-            self._nest(outer)
-
-    def _nest(self, outer: Any) -> None:
-        """Become active inside the enqueue target ``outer`` (a scope or a policy view)."""
-        parent, ambient = resolve(outer)
-        self._parent = parent
-        # local policies open around this scope, however deep: a view's, else the parent's
-        self._ambient_policies = ambient or getattr(parent, "_ambient_policies", ())
-        self._state = ACTIVE
-        self._update_accepting()
-
-    def _close_context(self) -> None:
-        token = self._token
-        if token is not None:
-            try:
-                current_target.reset(token)
-            except ValueError:  # the token belongs to another context: keep it for a retry
-                raise ScopeStateError(
-                    f"cannot exit {self!r} here: it was entered in another context (another "
-                    "thread or asyncio task); call exit() where enter() was called"
-                ) from None
-        self._token = None
+    _open = open_scope  # enter(), once checked (see ``_nesting``)
+    _close_context = close_context  # (see ``_context``)
 
     def exit(self) -> None:
         """Deactivate: the context's current scope becomes the one before ``enter()``.
@@ -362,57 +300,25 @@ class Scope:
 
         Call it after ``exit()``, or on a scope that was never entered; once per scope.
         """
-        self._require_settleable("flush")
-        dispatched = self._flush_now(want_intents=True)
+        require_settleable(self, "flush")
+        dispatched = flush_now(self, want_intents=True)
         if dispatched is None:
             return self._materialize()
         return [] if dispatched is _NONE_DISPATCHED else dispatched
-
-    def _flush_now(self, want_intents: bool = False) -> list[Intent] | None:
-        try:
-            dispatched = self._release(want_intents)
-        except BaseException:
-            if self.observers:
-                self._notify_flushed(failing=True)
-            raise
-        if self.observers:
-            self._notify_flushed(failing=False)
-        return dispatched
 
     def discard(self) -> list[Intent]:
         """Throw the buffered intents away without dispatching them; return them.
 
         Call it after ``exit()``, or on a scope that was never entered; once per scope.
         """
-        self._require_settleable("discard")
+        require_settleable(self, "discard")
         discarded = self._materialize()
-        self._discard_now()
+        discard_now(self)
         return discarded
-
-    def _discard_now(self) -> None:
-        self._drop_buffer()
-        if self.observers:
-            self._notify_flushed(failing=False)
-
-    def _require_settleable(self, action: str) -> None:
-        state = self._state
-        if state is ACTIVE:
-            raise ScopeStateError(
-                f"cannot {action} {self!r}: it is still active; call exit() first "
-                "(or let the `with` block end)"
-            )
-        if state is FLUSHED or state is DISCARDED:
-            raise ScopeStateError(f"cannot {action} {self!r}: it {self._done_state()}")
 
     def _done_state(self) -> str:
         """How a scope's state reads in an error message."""
-        return {
-            NEW: "was never entered",
-            ACTIVE: "is active",
-            PENDING: "has already been exited",
-            FLUSHED: "has already been flushed",
-            DISCARDED: "has already been discarded",
-        }[self._state]
+        return DONE_STATE[self._state]
 
     @property
     def is_active(self) -> bool:
@@ -440,8 +346,9 @@ class Scope:
         """The flush (a tick's frame) ended: observers' ``flushed``, then their errors."""
         self._observing.flushed(self, failing)
 
-    # -- nesting ---------------------------------------------------------------------------
+    # -- nesting (see _nesting) -------------------------------------------------------------
 
+    @captures_all
     def before_descendant_flushes(
         self, exiting_scope: Scope, intents: list[Intent]
     ) -> list[Intent]:
@@ -458,49 +365,11 @@ class Scope:
         ``plain``: every entry is a plain record (the buffer stays plain if it was)."""
         self._buffer.capture(entries, child, plain)
 
-    def _offer_to_ancestors(self, entries: list[Any], ctx: FlushContext) -> list[Any]:
-        """Let each capturing ancestor (innermost first) take what it captures; return the rest.
-
-        An ancestor with the default ``before_descendant_flushes`` takes everything as it is;
-        one that overrides it is shown intents (``_needs_intents`` saw to that). On an error,
-        the intents not captured yet are recorded as undispatched on it.
-        """
-        ancestor = self._parent
-        stats = ctx.stats
-        try:
-            while entries and ancestor is not None:
-                if ancestor._captures_descendants():
-                    if type(ancestor).before_descendant_flushes is Scope.before_descendant_flushes:
-                        ancestor._capture(entries, self)
-                        stats.captured += len(entries)
-                        return []
-                    allowed = ancestor.before_descendant_flushes(self, entries)
-                    if not isinstance(allowed, list):
-                        raise TypeError(
-                            f"{type(ancestor).__qualname__}.before_descendant_flushes must "
-                            f"return a list of intents, got {type(allowed).__qualname__}"
-                        )
-                    allowed_ids = {id(i) for i in allowed}
-                    if len(allowed_ids) < len(entries):
-                        captured = [i for i in entries if id(i) not in allowed_ids]
-                        ancestor._capture(captured, self)
-                        stats.captured += len(captured)
-                        entries = [i for i in entries if id(i) in allowed_ids]
-                ancestor = ancestor._parent
-        except BaseException as exc:
-            attach_undispatched(exc, None, self._intents_for(entries))
-            raise
-        return entries
-
     # -- the buffer ------------------------------------------------------------------------
 
     def _materialize(self) -> list[Intent]:
         """Turn buffered records into Intents in place (identity is stable from now on)."""
         return self._buffer.materialize(self)
-
-    def _records(self) -> list[Any]:
-        """The buffer's entries for a flush that needs no Intent (see ``Buffer.records``)."""
-        return self._buffer.records(self)
 
     def _intent_of(self, entry: Any) -> Intent:
         """The Intent of one entry of the flush; a record becomes one in the buffer too, so
@@ -528,77 +397,6 @@ class Scope:
         """Intents captured from nested scopes."""
         return [i for i in self.intents if i.scope is not self]
 
-    def _enqueue_intent(
-        self,
-        task: Any,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        options: IntentOptions | None,
-        local_policies: tuple[Policy, ...],
-    ) -> None:
-        """The slow enqueue path: hooks, local policies, metadata, batches, inactive scopes."""
-        if self._state is not ACTIVE:
-            self._enqueue_inactive(task, args, kwargs, options, local_policies)
-            return
-        if not local_policies:  # a PolicyView over this scope already includes the ambient ones
-            local_policies = self._ambient_policies
-        entry = self._entry(task, args, kwargs, options, local_policies)
-        if type(entry) is tuple and len(entry) == PLAIN:
-            self._buffer.append(entry)
-        else:
-            judged = bool(local_policies) and any_judges(local_policies)
-            self._buffer.add(entry, judged)
-
-    def _entry(
-        self,
-        task: Any,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        options: IntentOptions | None,
-        local_policies: tuple[Policy, ...],
-    ) -> Any:
-        """A buffer entry: the record the enqueue needs (plain when nothing else is asked
-        for), or a hooked Intent when an ``on_enqueue`` or an observer must see one now.
-
-        Checks a batch's payload and a held task's place; the buffer's ``add`` sets the
-        flags the entry needs.
-        """
-        hooked = self._plan.enqueue_hooked or (
-            local_policies and any(has_enqueue_hook(p) for p in local_policies)
-        )
-        if type(task) is Batch:
-            task.check_payload(kwargs)
-        elif type(task) is Cadence:
-            self._check_holds(task)
-        elif (
-            not hooked and options is None and not local_policies and callable(task)
-        ):  # task objects (not callable) go to the executor as full records
-            return (task, args, kwargs)
-        name, origin, dispatch_options, key = options or NO_OPTIONS
-        if not hooked:
-            return (
-                task, args, kwargs, name, dispatch_options, origin, key, local_policies, self
-            )
-        intent = Intent(
-            task, args, kwargs, name, dispatch_options, origin, key, local_policies, self
-        )
-        self._run_enqueue_hooks(intent)
-        return intent
-
-    def _check_holds(self, task: Cadence) -> None:
-        """Refuse a held task (``@airlock.debounce``/``throttle``) where no tick would hold it:
-        a scope that is not a tick and has none around it."""
-        scope: Scope | None = self
-        while scope is not None:
-            if getattr(scope, "_holds_across_frames", False):
-                return
-            scope = scope._parent
-        raise UsageError(
-            f"{task!r} is held across frames, which only a tick_scope() does, and no tick "
-            f"encloses {self!r}; enqueue it inside a frame (`with tick:`), hand it to a tick "
-            f"with tick.post(), or call {task.__name__}.func(...) to run it now"
-        )
-
     # -- extension points ------------------------------------------------------------------
 
     def late_enqueue_target(self) -> Scope | None:
@@ -614,86 +412,11 @@ class Scope:
         returns drops the effect instead: it must count or log it."""
         raise error
 
-    def _enqueue_inactive(
-        self,
-        task: Any,
-        args: tuple[Any, ...] = (),
-        kwargs: dict[str, Any] | None = None,
-        options: IntentOptions | None = None,
-        local_policies: tuple[Policy, ...] = (),
-    ) -> None:
-        """An enqueue into this scope while it is not active: forwarded to
-        ``late_enqueue_target()``, else refused through ``enqueue_refused``."""
-        target = self.late_enqueue_target()
-        if target is not None:
-            if target is self:
-                raise UsageError(
-                    f"{type(self).__qualname__}.late_enqueue_target() returned the scope "
-                    "itself; return another scope (or None to refuse late enqueues)"
-                )
-            target._enqueue_intent(task, args, {} if kwargs is None else kwargs, options,
-                                   local_policies)
-            return
-        self.enqueue_refused(task, self._refusal(task, options))
-
-    def _refusal(self, task: Any, options: IntentOptions | None) -> ScopeStateError:
-        return ScopeStateError(
-            f"cannot enqueue {effect_label(task, options)} into {self!r}: it "
-            f"{self._done_state()} and takes no more intents. Code that outlived its scope "
-            "(a task, timer or thread) must open its own: `with airlock.scope():`"
-        )
-
-    def _run_enqueue_hooks(self, intent: Intent) -> None:
-        # Hooks may run on several threads at once (threads that carry the scope's context,
-        # a tick's posts): the guard against enqueueing from a policy is the caller's own
-        # context, not a flag on the scope that another thread would see.
-        if intent.local_policies or has_enqueue_hook(self._policy):
-            token = _set_target(POLICY_GUARD)
-            try:
-                for local in intent.local_policies:
-                    local.on_enqueue(intent)
-                self._policy.on_enqueue(intent)
-            finally:
-                _reset_target(token)
-        if self._plan.watching:
-            self._observing.tell("enqueued", intent)
-
-    def _drop_buffer(self) -> None:
-        """Discard: every buffered intent counts as ``discarded`` (the buffer stays readable
-        unless it is reused)."""
-        buffer = self._buffer
-        stats = self._fresh_stats()
-        stats.enqueued = stats.discarded = len(buffer)
-        if self._plan.watching and buffer:
-            for intent in self._materialize():
-                self._tell("discarded", intent)
-        self._state = DISCARDED
-        self._update_accepting()
+    #: an enqueue while not active: ``late_enqueue_target()``, else ``enqueue_refused``
+    #: (see ``_entry``; a tick overrides it: its enqueues between frames wait for the next)
+    _enqueue_inactive = enqueue_late
 
     # -- flush -----------------------------------------------------------------------------
-
-    def _capturing_ancestor(self) -> Scope | None:
-        """The nearest ancestor that would be asked to capture now, if any."""
-        ancestor = self._parent
-        while ancestor is not None:
-            if ancestor._captures_descendants():
-                return ancestor
-            ancestor = ancestor._parent
-        return None
-
-    def _needs_intents(self) -> bool:
-        """Whether this flush must turn every entry into an Intent first: something in it
-        takes intents (a policy that judges, an executor other than the default, an
-        observer with per-intent hooks, an ``order_by`` over intents, an ancestor that
-        chooses what to capture). Otherwise the pipeline runs on records."""
-        if not self._plan.on_records:
-            return True
-        if self._parent is None:
-            return False
-        ancestor = self._capturing_ancestor()
-        return ancestor is not None and (
-            type(ancestor).before_descendant_flushes is not Scope.before_descendant_flushes
-        )
 
     def _release(self, want_intents: bool = False) -> list[Intent] | None:
         """Flush: coalesce, filter, offer to ancestors, order, batch, dispatch.
@@ -708,158 +431,41 @@ class Scope:
             self._state = FLUSHED
             return None
         if not rich and self._plan.plain_loop:
-            ancestor = self._capturing_ancestor()
+            ancestor = None if self._parent is None else capturing_ancestor(self)
             if ancestor is None:
                 self._state = FLUSHED
                 self._run_kept(buffer)
                 return None
-            if (
-                ancestor._state is ACTIVE
-                and type(ancestor).before_descendant_flushes is Scope.before_descendant_flushes
-            ):
-                self._state = FLUSHED  # the default ancestor captures all: hand over the tuples
-                stats = self._fresh_stats()
-                stats.captured = stats.enqueued = len(buffer)
-                ancestor._capture(buffer, self, plain=True)
-                self._parent = None  # the ancestor's marks hold this scope: no cycle back
+            if hand_over(self, ancestor):  # a default ancestor took the tuples
                 return _NONE_DISPATCHED
         if not rich and type(self._policy) is DropAll and not self._plan.watching:
-            self._state = FLUSHED  # plain tuples under DropAll: nothing to build or ask
-            stats = self._fresh_stats()
-            stats.dropped = stats.enqueued = len(buffer)
+            drop_all(self)  # plain tuples under DropAll: nothing to build or ask
             return _NONE_DISPATCHED
-        stats = self._fresh_stats()
+        stats = fresh_stats(self)
         started = perf_counter_ns()
-        entries = (
-            self._materialize() if want_intents or self._needs_intents() else self._records()
+        entries = (  # (``needs_intents(self)``, inlined: keep in sync)
+            self._materialize()
+            if want_intents or not self._plan.on_records
+            or (self._parent is not None and ancestor_chooses(self))
+            else buffer.records(self)
         )
         self._state = FLUSHED  # (the entries of the frame are read: see test_tick_threads)
-        stats.enqueued = len(entries)
-        try:
-            entries = run_pipeline(entries, self._flush_context(stats))
-        except BaseException as exc:  # the pipeline attached what it did not dispatch
-            stats.undispatched = len(getattr(exc, "undispatched_intents", ()))
-            raise
-        finally:
-            stats.flush_ns = perf_counter_ns() - started
-            if stats.failures:
-                # a reused scope's next flush must take the path that resets the stats, so
-                # that this flush's failures (and their intents' arguments) go with it
-                buffer.force_general(False)
-        if self._parent is not None and stats.captured:
-            self._parent = None  # the ancestor holds this scope in its marks: no cycle back
-        if stats.failed:
-            failed = {id(intent) for intent, _ in stats.failures}
-            return [i for i in entries if id(i) not in failed]
-        return entries
+        return run_flush(self, entries, stats, started)
 
-    def _fresh_stats(self) -> FlushStats:
-        """Zeroed stats for a flush that may write any field."""
-        stats = self._stats
-        if stats is None:
-            stats = self._stats = FlushStats()
-        else:
-            stats.reset()
-        self._plain_count = None
-        return stats
+    #: the plain loop (see ``_plain``): a tick's frame runs its count of entries
+    _run_plain = run_plain
+    #: the plain flush of ``_release``: a scope runs its live buffer (a tick's runs its count)
+    _run_kept = run_kept
 
-    def _run_plain(self, buffer: list[Any]) -> int:
-        """Call the buffered ``(task, args, kwargs)`` in order: the default-everything flush.
-        Return how many entries it took: those in the buffer when it began.
-
-        The entries stay in the buffer: the caller removes what was taken. What is appended
-        meanwhile (an effect enqueueing, another thread) is not run here. An entry that is not
-        a plain record and reached the buffer without ``_rich`` (a thread's enqueue racing the
-        flag) ends the run before it, normally: the rest is left, ``_rich`` set, for a general
-        flush.
-        """
-        taken = buffer.copy()  # a thread reading ``intents`` may convert entries in place
-        count = len(taken)
-        entries = iter(taken)
-        started = perf_counter_ns() if self._timed else 0
-        try:
-            for task, args, kwargs in entries:
-                task(*args, **kwargs)
-        except BaseException as exc:
-            left = list(entries)
-            stopped_at = count - len(left) - 1
-            stopped = taken[stopped_at]
-            if type(stopped) is tuple and len(stopped) == PLAIN:  # the task itself raised
-                self._plain_failed(exc, iter(left), started, count)
-                raise
-            self._buffer.force_general(False)  # unpacking a richer entry failed: it never ran
-            count = stopped_at
-        if started:
-            self._plain_ns = perf_counter_ns() - started
-        self._plain_count = count
-        return count
-
-    def _run_kept(self, buffer: list[Any]) -> None:
-        """``_run_plain`` for a scope used once: the buffer stays, for ``intents``, and the
-        loop runs the live buffer, so a record another thread appends meanwhile runs too (a
-        scope has no next frame to take it; a tick's ``_run_kept`` is ``_run_plain``)."""
-        entries = iter(buffer)
-        started = perf_counter_ns()
-        try:
-            for task, args, kwargs in entries:
-                task(*args, **kwargs)
-        except BaseException as exc:
-            self._plain_failed(exc, entries, started)
-            raise
-        self._plain_ns = perf_counter_ns() - started
-        self._plain_count = len(buffer)
-
-    def _plain_failed(
-        self, exc: BaseException, remaining: Iterator[Any], started: int, count: int | None = None
-    ) -> None:
-        """A plain flush of the first ``count`` entries (default: all) stopped at a failing
-        task: record it on ``exc`` and in the stats."""
-        total = len(self._buffer) if count is None else count
-        failed_at = total - sum(1 for _ in remaining) - 1
-        intents = self._materialize()[:total]
-        stats = self._fresh_stats()
-        stats.enqueued = len(intents)
-        stats.dispatched = failed_at
-        stats.failed = 1
-        rest = intents[failed_at + 1 :]
-        stats.undispatched = len(rest)
-        stats.flush_ns = perf_counter_ns() - started if started else 0
-        attach_undispatched(exc, intents[failed_at], rest)
-
-    def _flush_context(self, stats: FlushStats) -> FlushContext:
-        """What this flush's stages see (see ``_flush``): its configuration, its ledger, the
-        flags its enqueues set, and this scope's own stages. A scope flushes once: a context
-        of its own per flush (a tick keeps one)."""
-        return self._prepare(self._new_flush_context(), stats)
-
-    def _new_flush_context(self) -> FlushContext:
-        return FlushContext(self, self._tell, self._intent_of, self._intents_for, self._dispatch)
-
-    def _prepare(self, ctx: FlushContext, stats: FlushStats) -> FlushContext:
-        ctx.stats = stats
-        ctx.policy = self._policy
-        ctx.executor = self._executor
-        ctx.order_by = self.order_by
-        ctx.errors = self.errors
-        ctx.watching = watching = self._plan.watching
-        if watching:  # (the set's own method: a call less per intent than Scope._tell)
-            ctx.tell = self._observing.tell
-        buffer = self._buffer
-        ctx.filtering = buffer.filtering
-        ctx.keyed = buffer.keyed
-        ctx.batching = buffer.batching
-        ctx.capture = None if self._parent is None else self._offer_to_ancestors
-        ctx.hold = self._hold if buffer.holding else None
-        return ctx
+    #: what this flush's stages see (see ``_settle``): a context of its own per flush (a tick
+    #: keeps one)
+    _flush_context = flush_context
 
     def _hold(self, entries: list[Any], ctx: FlushContext) -> list[Any]:
         """The hold stage (the buffer's ``holding`` flag). A scope holds nothing across
         flushes: held tasks that reach its own flush (an ancestor that chose not to capture
         them) run now, as their function. A tick overrides it."""
-        return [
-            entry if cadence is None else cadence.released(entry)
-            for entry, cadence in ((entry, cadence_of(entry)) for entry in entries)
-        ]
+        return run_held_now(entries, ctx)
 
     def _dispatch(self, entries: list[Any], ctx: FlushContext) -> None:
         """The pipeline's last stage (a tick overrides it to apply its budgets)."""

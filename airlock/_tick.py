@@ -29,13 +29,16 @@ Rules:
   ``pending``; while any waits, every frame takes the general path (its flush must look).
 - ``close()`` refuses new posts, runs one last unbudgeted frame, then ends closed whatever
   happens; what it could not run (held effects too) is discarded, counted and logged.
+
+Here: the tick's state, its configuration and its public methods. How a frame opens and
+closes (inline or in general) is ``_frame``'s, the held effects ``_held``'s, the inbox
+``_inbox``'s, what a forked child keeps ``_fork``'s.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import logging
 import threading
 import time
 from _thread import get_ident
@@ -46,42 +49,44 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from ._batch import Batch
 from ._budget import NO_BUDGET, check_max_flush_ms, check_max_per_frame, dispatch_within
-from ._cadence import ALL, Cadence, HeldEffects, check_clock, hold_effects
-from ._claim import holder_of
-from ._context import current_target, resolve
+from ._cadence import ALL, Cadence, HeldEffects, check_clock
+from ._context import runs_inside
 from ._enqueue import _RESERVED_SET, check_task, options_from
+from ._entry import make_entry, refusal
 from ._errors import ScopeStateError
 from ._flush import FlushContext
 from ._fork import track_for_fork
-from ._frame import GENERAL, IDLE, KEPT, TickType, frame_methods
+from ._frame import (
+    TickType,
+    close_tick,
+    discard_open_frame,
+    enter_claimed,
+    finish_frame,
+    frame_methods,
+    refuse_opener,
+    update_inline,
+)
+from ._held import hold_stage, request_release
 from ._inbox import CLOSED, Inbox, OnFull
-from ._intent import Intent, IntentOptions, safe_repr
+from ._intent import Intent, IntentOptions
 from ._observe import Observer
+from ._plain import run_plain
 from ._plan import FlushPlan
 from ._policies import Policy, any_judges
 from ._record import PLAIN, to_intent
-from ._scope import (
-    ACTIVE,
-    FLUSHED,
-    NEW,
-    ErrorMode,
-    Executor,
-    Scope,
-)
+from ._scope import ErrorMode, Executor, Scope
+from ._settle import new_flush_context, prepare
+from ._states import ACTIVE, GENERAL, NEW
 from ._stats import FlushStats, effect_label
 
 __all__ = ["TickScope", "tick_scope"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-logger = logging.getLogger("airlock")
-_get_target = current_target.get
-
-
 
 class TickScope(Scope, metaclass=TickType):
     """A scope reused for every frame of a loop. Create it with ``airlock.tick_scope()``."""
 
-    #: held tasks wait in a tick (see ``Scope._check_holds``)
+    #: held tasks wait in a tick (see ``_entry.check_holds``)
     _holds_across_frames = True
 
     # __enter__ and __exit__ are slots, filled per tick by frame_methods: ``with`` finds a
@@ -175,7 +180,7 @@ class TickScope(Scope, metaclass=TickType):
 
     def _configure_paths(self) -> None:
         super()._configure_paths()
-        self._update_inline()
+        update_inline(self)
 
     def _make_plan(self, **tick_options: bool) -> FlushPlan:
         budgeted = bool(
@@ -208,22 +213,6 @@ class TickScope(Scope, metaclass=TickType):
             exc: BaseException | None,
             tb: TracebackType | None,
         ) -> None: ...
-
-    def _update_inline(self) -> None:
-        """Recompute ``_inline`` after a change of configuration, state or waiting work."""
-        if self._state is ACTIVE:
-            if not self._plan.inline_frames:
-                self._inline = GENERAL
-        elif (
-            self._plain_lifecycle
-            and self._plan.inline_frames
-            and not self._plan.enqueue_hooked
-            and not self.observers  # the inline close calls no observer's ``flushed``
-            and not (self._carry or self._closed or self._buffer.rich or len(self._held))
-        ):
-            self._inline = KEPT if self._spent else IDLE
-        else:
-            self._inline = GENERAL
 
     # -- budgets ---------------------------------------------------------------------------
 
@@ -261,7 +250,7 @@ class TickScope(Scope, metaclass=TickType):
         """Open the next frame: what waits for it (posted, enqueued between frames) joins
         its buffer first, in arrival order. One frame at a time: see ``_claim_frame``."""
         self._claim_frame()
-        return self._enter_claimed()
+        return enter_claimed(self)
 
     def _claim_frame(self) -> None:
         """Take the frame claim, or refuse: a tick has one frame open or flushing at a time,
@@ -270,7 +259,7 @@ class TickScope(Scope, metaclass=TickType):
         try:
             self._claim.pop()
         except IndexError:
-            self._refuse_opener()
+            refuse_opener(self)
 
     def _release_claim(self) -> None:
         """Put the claim back: the frame has completely ended (flushed, counted, context
@@ -278,160 +267,19 @@ class TickScope(Scope, metaclass=TickType):
         if not self._claim:
             self._claim.append(True)
 
-    def _refuse_opener(self) -> NoReturn:
-        if self._runs_here():
-            raise ScopeStateError(
-                f"{self!r} is open or flushing here; a tick cannot be nested in itself"
-            )
-        where = holder_of(self._owner)
-        raise ScopeStateError(
-            f"frame {self.frame + 1} of {self!r} is open or still flushing in {where}; a tick "
-            "runs one frame at a time: give each thread its own tick_scope(), or hand effects "
-            "to this one with tick.post()"
-        )
-
-    def _enter_claimed(self) -> TickScope:
-        """enter() once the claim is held: put it back if the frame does not open."""
-        self._owner = get_ident()
-        try:
-            self._start_frame()
-        except BaseException:
-            self._release_claim()
-            raise
-        return self
-
-    def _start_frame(self) -> None:
-        if self._closed:
-            raise ScopeStateError(f"{self!r} is closed; create a new tick_scope()")
-        budget = NO_BUDGET if self._closing else (self._max_per_frame, self.max_flush_ns)
-        if budget != self._frame_budget:
-            self._frame_budget = NO_BUDGET if budget == NO_BUDGET else budget
-            self._configure_paths()
-        self._forget_last_frame()
-        self._take_posts()
-        self._held_in = len(self._held)
-        self._buffer.rescan(0)  # posts came in without ``add``
-        if self._carry or self._held_in:
-            self._buffer.force_general(False)
-        self._carried_in = len(self._carry)
-        self._inline = GENERAL
-        self._open()
-
     def _open_or_flushing_here(self) -> bool:
         """True while a frame is open, or this context runs inside the tick's frame or flush
         (an effect of the frame, however deep in nested scopes)."""
-        return self._state is ACTIVE or self._runs_here()
-
-    def _runs_here(self) -> bool:
-        """True when this context runs inside the tick's frame or flush."""
-        scope = resolve(_get_target())[0]
-        while scope is not None:
-            if scope is self:
-                return True
-            scope = scope._parent
-        return False
-
-    def _take_posts(self) -> None:
-        """Move posts into the opening frame, oldest first: only those posted before now (the
-        drain ends however fast threads post) and, under a budget, about what one frame may
-        dispatch — ``max_per_frame`` of them, or as many as ``max_flush_ms`` allows to move.
-        The rest wait for the next frames, in order. Posts a bound shed count in this frame."""
-        inbox = self._inbox
-        inbox.take_into(self._buffer.append, *self._frame_budget)
-        if inbox.shed:
-            self._shed_in = inbox.take_shed()
-
-    def _forget_last_frame(self) -> None:
-        """Remove the last frame's entries (kept for ``intents``) from the buffer's head."""
-        self._buffer.take(self._spent)  # (the marks belong to the last frame)
-        self._spent = 0
+        return self._state is ACTIVE or runs_inside(self)
 
     def exit(self, error: BaseException | None = None) -> None:
         """Close the frame: flush it (or discard it on an error), then count it."""
         if self._state is not ACTIVE:
             raise ScopeStateError(f"no frame of {self!r} is open; cannot exit it")
         try:
-            self._finish_frame(error)
+            finish_frame(self, error)
         finally:
             self._release_claim()
-
-    def _finish_frame(self, error: BaseException | None) -> None:
-        self._state = FLUSHED
-        self._accepting = False
-        try:
-            flushing = self.should_flush(error)
-        except BaseException:
-            self._drop_buffer()  # a subclass's should_flush failed: nothing of the frame escapes
-            self._end_frame(False)
-            raise
-        try:
-            if flushing:
-                self._release()
-            else:
-                self._drop_buffer()
-        except BaseException:
-            self._end_frame(flushing)
-            if self.observers:
-                self._notify_flushed(failing=True)
-            raise
-        self._end_frame(flushing)
-        if self.observers:
-            self._notify_flushed(failing=False)
-
-    def _end_frame(self, flushed: bool) -> None:
-        """After a general frame: leave the context, settle the ledger, keep or drop what the
-        frame took, and see what the next frame needs."""
-        self._close_context()
-        self._parent = None
-        self._ambient_policies = ()
-        self.frame += 1
-        stats = self._current_stats()
-        if not flushed:
-            stats.enqueued = stats.discarded
-        taken = stats.enqueued  # the entries at the buffer's head that this frame took
-        early = self._discarded_early
-        if early:
-            self._discarded_early = 0
-            stats.enqueued += early
-            stats.discarded += early
-        if self._carried_in or self._carry:
-            stats.carried_in = self._carried_in
-            stats.carried = len(self._carry)
-            self._carried_in = 0  # a frame opened inline starts with no carry
-        self._count_held(stats)
-        shed = self._shed_in
-        if shed:  # posts the max_pending bound dropped before this frame took the rest
-            self._shed_in = 0
-            stats.enqueued += shed
-            stats.dropped += shed
-            stats.shed = shed
-        buffer = self._buffer
-        self._keep_or_drop(taken)
-        stats.pending = self.pending
-        buffer.rescan(self._spent)
-        if stats.failures:
-            buffer.force_general(False)  # the next frame takes the path that releases them
-        self._update_inline()
-        if len(buffer) > self._spent:
-            self.on_waiting()  # arrivals during the flush (another thread may not have said)
-
-    def _count_held(self, stats: FlushStats) -> None:
-        """The held effects in a frame's ledger: those waiting when it opened came in
-        (``carried_in``), those waiting as it ends go out (``carried``, and ``held``)."""
-        held_in, held = self._held_in, len(self._held)
-        if held_in or held:
-            self._held_in = 0
-            stats.carried_in += held_in
-            stats.carried += held
-            stats.held = held
-
-    def _keep_or_drop(self, taken: int) -> None:
-        """A frame took the first ``taken`` buffer entries: keep them for ``intents`` until the
-        next frame opens, or (``keep_intents=False``) remove them now."""
-        if self._keep:
-            self._spent = taken
-        else:
-            self._buffer.take(taken)
 
     def flush(self) -> list[Intent]:
         """Not for ticks: each frame flushes as it closes (``with tick:``, or ``exit()``)."""
@@ -447,16 +295,7 @@ class TickScope(Scope, metaclass=TickType):
             raise ScopeStateError(
                 f"no frame of {self!r} is open; discard() drops the open frame's intents"
             )
-        dropped = self._materialize()
-        self._drop_buffer()
-        count = self._current_stats().discarded
-        self._buffer.take(count)
-        self._discarded_early += count
-        self._buffer.rescan(0)
-        self._state = ACTIVE
-        self._update_accepting()
-        self._inline = GENERAL  # the frame closes through exit(), which counts the discard
-        return dropped[:count]
+        return discard_open_frame(self)
 
     def __call__(self, func: F) -> F:
         """Use the tick as a decorator: every call of ``func`` is one frame."""
@@ -473,74 +312,7 @@ class TickScope(Scope, metaclass=TickType):
         """Refuse new posts, run one last frame (no budget) for whatever is waiting, and end
         closed — also when that frame raises. What it could not run (enqueued during that
         frame, or arriving meanwhile) is discarded, counted in its stats and logged."""
-        if self._state is ACTIVE:
-            raise ScopeStateError(f"cannot close {self!r} while frame {self.frame} is open")
-        if self._open_or_flushing_here():
-            raise ScopeStateError(
-                f"cannot close {self!r} from an effect of its own frame; close it after the "
-                "`with tick:` block ends (an effect can set a flag that stops the loop)"
-            )
-        if self._closed:
-            return
-        if not self._claim:  # another thread's frame is open or still flushing
-            self._refuse_opener()
-        self._closing = True  # the last frame has no budget
-        self._inbox.close()  # post() refuses from now on: the last frame drains them all
-        try:
-            with self:
-                pass
-        finally:
-            with self._lock:
-                self._closed = True  # late enqueues refuse from now on
-            self._inline = GENERAL
-            if self._claim:  # (else a frame that won the race still runs: it takes them)
-                self._discard_leftovers()
-
-    def _discard_leftovers(self) -> None:
-        """After the last frame: discard what still waits, into that frame's stats."""
-        buffer, carry = self._buffer, self._carry
-        carry.extend(self._inbox.clear())  # none: the inbox closed before the last frame
-        carry.extend(self._held.clear())  # not due yet: ``release()`` before close() runs them
-        late = len(buffer) - self._spent
-        left = late + len(carry)
-        if not left:
-            return
-        stats = self._current_stats()
-        stats.enqueued += late
-        stats.carried = stats.held = 0
-        stats.discarded += left
-        if self._plan.watching:
-            for intent in [*self._materialize()[self._spent :], *carry]:
-                self._tell("discarded", to_intent(intent, self))
-        del buffer[self._spent : self._spent + late]
-        carry.clear()
-        stats.pending = 0
-        logger.warning(
-            "airlock: %s closed with %d intent(s) discarded (enqueued during its last frame, "
-            "left over, or held by debounce/throttle)", self, left,
-        )
-
-    def _after_fork(self) -> None:
-        """In a forked child (see ``_fork``): none of the parent's waiting effects (buffer,
-        carry, inbox) stays, locks are fresh. A frame the forking thread had open stays open
-        (the child leaves it as the parent does), empty; one open in another thread of the
-        parent is gone with that thread: the child may open frames."""
-        self._buffer.drop()  # never rebound: the frame closures hold it
-        self._spent = 0
-        self._carry.clear()
-        self._held.clear()
-        self._carried_in = self._shed_in = self._held_in = 0
-        self._inbox.after_fork()
-        self._lock = threading.RLock()
-        if not self._claim and not (  # a frame this thread (the child's only one) has open
-            self._runs_here() if self._owner is None else self._owner == get_ident()
-        ):
-            self._state = FLUSHED
-            self._accepting = False
-            self._token = None
-            self._parent = None
-            self._inline = GENERAL
-            self._claim.append(True)
+        close_tick(self)
 
     def _backlog(self) -> int:
         return self.pending
@@ -586,49 +358,17 @@ class TickScope(Scope, metaclass=TickType):
         the latest arguments (also those enqueued later in the frame: "save and quit");
         otherwise in the next frame. Returns how many were waiting. A frame that fails
         (discarded) drops its releases: what waited keeps waiting."""
-        if task is not None and type(task) is not Cadence:
-            raise TypeError(
-                f"tick.release() takes a task made with @airlock.debounce or "
-                f"@airlock.throttle (or nothing, for all), got {safe_repr(task)}"
-            )
-        which = ALL if task is None else task
-        with self._lock:
-            if self._state is ACTIVE:  # at this frame's hold stage, after its own enqueues
-                self._release_requests.append((self.frame, which, key))
-                self._buffer.force_general(True)  # the close runs the hold stage
-                return self._held.count(which, key)
-            count = self._held.mark_due(self._clock(), which, key)
-        if count:
-            self.on_waiting()
-        return count
+        return request_release(self, task, key)
 
     def _flush_context(self, stats: FlushStats) -> FlushContext:
         """The tick's one flush context, made at its first rich flush and prepared for each."""
         ctx = self._ctx
         if ctx is None:
-            ctx = self._ctx = self._new_flush_context()
-        return self._prepare(ctx, stats)
+            ctx = self._ctx = new_flush_context(self)
+        return prepare(self, ctx, stats)
 
-    def _hold(self, entries: list[Any], ctx: FlushContext) -> list[Any]:
-        """The hold stage: release what is due, hold the frame's held tasks (see
-        ``hold_effects``); superseded waiting entries count as coalesced."""
-        with self._lock:  # release() may run on another thread
-            now = self._clock()
-            entries, superseded = hold_effects(entries, self._held, now)
-            requests, self._release_requests = self._release_requests, []
-            for frame, task, key in requests:  # (a failed frame's releases are stale)
-                if frame == self.frame:
-                    self._held.mark_due(now, task, key)
-            if requests:
-                entries += self._held.take_due(now)
-        if superseded:
-            ctx.stats.coalesced += len(superseded)
-            if self._plan.watching:
-                for entry in superseded:
-                    self._tell("coalesced", to_intent(entry, self))
-        if entries and self._needs_intents():  # released records join a flush of Intents
-            entries = [to_intent(entry, self) for entry in entries]
-        return entries
+    #: the hold stage: release what is due, hold the frame's held tasks (see ``_held``)
+    _hold = hold_stage
 
     # -- what a frame holds ----------------------------------------------------------------
 
@@ -657,7 +397,7 @@ class TickScope(Scope, metaclass=TickType):
         inbox = self._inbox
         if inbox.closed:
             self._refuse_post(task)
-        entry = self._entry(task, args, kwargs, options, ())
+        entry = make_entry(self, task, args, kwargs, options, ())
         # the thread that runs the frames never waits for room: it would wait for itself
         shed = inbox.put(entry, may_wait=get_ident() != self._owner)
         if shed is not None:
@@ -685,9 +425,9 @@ class TickScope(Scope, metaclass=TickType):
         *rest: Any,
     ) -> None:
         if self._closed:
-            self.enqueue_refused(task, self._refusal(task, options))
+            self.enqueue_refused(task, refusal(self, task, options))
             return
-        entry = self._entry(task, args, kwargs, options, local_policies)
+        entry = make_entry(self, task, args, kwargs, options, local_policies)
         with self._lock:
             if not self._closed:
                 if type(entry) is tuple and len(entry) == PLAIN:
@@ -697,7 +437,7 @@ class TickScope(Scope, metaclass=TickType):
                     self._buffer.add(entry, judged)
                 entry = None
         if entry is not None:  # closed meanwhile
-            self.enqueue_refused(task, self._refusal(task, options))
+            self.enqueue_refused(task, refusal(self, task, options))
             return
         self.on_waiting()
 
@@ -711,9 +451,8 @@ class TickScope(Scope, metaclass=TickType):
 
     # -- flush -----------------------------------------------------------------------------
 
-    def _run_kept(self, buffer: list[Any]) -> None:
-        # the plain flush of a general frame: only the entries the frame holds now
-        self._run_plain(buffer)
+    #: the plain flush of a general frame: only the entries the frame holds now
+    _run_kept = run_plain
 
     def _dispatch(self, intents: list[Any], ctx: FlushContext) -> None:
         """Dispatch under the frame's budget (see ``_budget``)."""
