@@ -111,3 +111,26 @@ def test_a_local_policy_reaches_scopes_nested_two_deep() -> None:
     with airlock.scope(), airlock.policy(airlock.DropAll()), airlock.scope(), airlock.scope():
         airlock.enqueue(log.append, "must be dropped")
     assert log == []
+
+
+def test_runs_inside_a_scope_and_its_nested_scopes() -> None:
+    from airlock._context import runs_inside
+
+    outer = airlock.scope()
+    assert not runs_inside(outer)
+    with outer:
+        assert runs_inside(outer)
+        with airlock.scope():
+            assert runs_inside(outer)
+    assert not runs_inside(outer)
+
+
+def test_close_context_refuses_a_token_of_another_context() -> None:
+    from airlock._context import close_context
+
+    scope = airlock.scope()
+    scope.enter()
+    with pytest.raises(airlock.ScopeStateError, match="entered in another context"):
+        contextvars.copy_context().run(close_context, scope)
+    close_context(scope)  # here it resets
+    assert airlock.get_current_scope() is None

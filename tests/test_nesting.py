@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import airlock
@@ -225,3 +227,76 @@ def test_a_failure_after_plain_capture_reports_intents_with_their_scopes() -> No
     assert failed.task is boom and failed.scope is inner
     assert [(i.args[1], i.scope) for i in rest] == [("never", inner)]
     assert outer.is_flushed and log == []
+
+
+# -- the nesting functions alone (airlock._nesting) --------------------------------------------
+
+
+def test_capturing_ancestor_skips_ancestors_that_capture_nothing_now() -> None:
+    from airlock._nesting import capturing_ancestor
+
+    outer = airlock.scope()
+    with outer, airlock.scope() as middle, airlock.scope() as inner:
+        assert capturing_ancestor(inner) is middle
+        middle._state = "exited"  # not active: it would not capture
+        assert capturing_ancestor(inner) is outer
+        middle._state = "active"
+    assert capturing_ancestor(outer) is None
+
+
+def test_an_ancestor_chooses_when_it_overrides_before_descendant_flushes() -> None:
+    from airlock._nesting import CAPTURES_ALL, ancestor_chooses
+
+    class Keeps(Scope):
+        def before_descendant_flushes(self, exiting_scope: Scope, intents: list[Intent]) -> list[
+            Intent
+        ]:
+            return intents
+
+    assert Scope.before_descendant_flushes in CAPTURES_ALL
+    with airlock.scope(), airlock.scope() as inner:
+        assert not ancestor_chooses(inner)
+    with Keeps(), airlock.scope() as inner:
+        assert ancestor_chooses(inner)
+    # an override assigned to a class after it was made is not marked either
+    class Later(Scope):
+        pass
+
+    Later.before_descendant_flushes = Keeps.before_descendant_flushes  # type: ignore[method-assign,assignment]
+    with Later(), airlock.scope() as inner:
+        assert ancestor_chooses(inner)
+
+
+def test_the_capture_stage_hands_the_entries_to_a_default_ancestor_on_a_plain_context() -> None:
+    from airlock._flush import FlushContext
+    from airlock._nesting import offer_to_ancestors
+    from airlock._stats import FlushStats
+
+    log: list[str] = []
+    with airlock.scope() as outer, airlock.scope() as inner:
+        stats = FlushStats()
+        ctx = FlushContext.standalone(stats, owner=inner)
+        entries: list[Any] = [(effect, (log, "a"), {}), (effect, (log, "b"), {})]
+        assert offer_to_ancestors(entries, ctx) == []
+        assert stats.captured == 2
+        assert [i.scope for i in outer.intents] == [inner, inner]
+    assert log == ["a", "b"]
+
+
+def test_the_capture_stage_keeps_what_a_choosing_ancestor_returns() -> None:
+    from airlock._flush import FlushContext
+    from airlock._nesting import offer_to_ancestors
+    from airlock._stats import FlushStats
+
+    class KeepsB(Scope):
+        def before_descendant_flushes(self, exiting_scope: Scope, intents: list[Intent]) -> list[
+            Intent
+        ]:
+            return [i for i in intents if i.args[1] == "b"]
+
+    log: list[str] = []
+    with KeepsB() as outer, airlock.scope() as inner:
+        stats = FlushStats()
+        a, b = Intent(effect, (log, "a"), scope=inner), Intent(effect, (log, "b"), scope=inner)
+        assert offer_to_ancestors([a, b], FlushContext.standalone(stats, owner=inner)) == [b]
+        assert stats.captured == 1 and outer.intents == [a]

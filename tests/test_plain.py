@@ -1,0 +1,91 @@
+"""The plain loop (``airlock._plain``): a flush that calls each ``(task, args, kwargs)`` in order.
+
+The failure accounting is a function of plain data (``plain_failure``); the loops are tested
+through the scopes that run them, and on a scope's buffer directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import airlock
+from airlock import Intent
+from airlock._plain import plain_failure, run_kept, run_plain
+from airlock._stats import FlushStats
+
+
+def record(log: list[Any], value: Any) -> None:
+    log.append(value)
+
+
+def boom(log: list[Any], value: Any) -> None:
+    raise RuntimeError(value)
+
+
+def test_plain_failure_counts_and_attaches_on_plain_data() -> None:
+    stats, exc = FlushStats(), RuntimeError("x")
+    intents = [Intent(print, (n,)) for n in range(4)]
+    plain_failure(stats, exc, intents, 1, 123)
+    assert (stats.enqueued, stats.dispatched, stats.failed, stats.undispatched) == (4, 1, 1, 2)
+    assert stats.flush_ns == 123 and stats.balance_error() is None
+    assert exc.failed_intent is intents[1]  # type: ignore[attr-defined]
+    assert exc.undispatched_intents == intents[2:]  # type: ignore[attr-defined]
+
+
+def test_run_plain_takes_the_entries_present_when_it_starts() -> None:
+    log: list[Any] = []
+    tick = airlock.tick_scope()
+    buffer = tick._buffer
+
+    def late(value: Any) -> None:
+        log.append(value)
+        buffer.append((record, (log, "later"), {}))  # arrives during the run: not taken
+
+    buffer.extend([(record, (log, 1), {}), (late, ("late",), {})])
+    assert run_plain(tick, buffer) == 2
+    assert log == [1, "late"] and len(buffer) == 3
+    assert tick.stats.dispatched == 2
+    tick.close()
+
+
+def test_run_plain_stops_before_an_entry_that_is_not_a_plain_record() -> None:
+    log: list[Any] = []
+    tick = airlock.tick_scope()
+    buffer = tick._buffer
+    full: tuple[Any, ...] = (record, (log, 2), {}, None, None, None, "k", (), tick)
+    buffer.extend([(record, (log, 1), {}), full, (record, (log, 3), {})])
+    assert run_plain(tick, buffer) == 1
+    assert log == [1] and buffer.rich  # the rest waits for a general flush
+    buffer.take(1)  # (the caller removes what the run took)
+    with tick:
+        pass
+    assert log == [1, 2, 3]
+    tick.close()
+
+
+def test_run_kept_runs_what_arrives_meanwhile_and_keeps_the_buffer() -> None:
+    log: list[Any] = []
+    scope = airlock.scope()
+    buffer = scope._buffer
+
+    def more(value: Any) -> None:
+        log.append(value)
+        buffer.append((record, (log, "meanwhile"), {}))
+
+    buffer.append((more, ("first",), {}))
+    assert run_kept(scope, buffer) == 2
+    assert log == ["first", "meanwhile"] and len(buffer) == 2
+
+
+def test_a_failing_plain_task_is_counted_and_the_rest_is_undispatched() -> None:
+    log: list[Any] = []
+    with pytest.raises(RuntimeError) as info, airlock.scope() as scope:
+        airlock.enqueue(record, log, 1)
+        airlock.enqueue(boom, log, 2)
+        airlock.enqueue(record, log, 3)
+    assert log == [1]
+    stats = scope.stats
+    assert (stats.dispatched, stats.failed, stats.undispatched) == (1, 1, 1)
+    assert [i.args[1] for i in info.value.undispatched_intents] == [3]  # type: ignore[attr-defined]
