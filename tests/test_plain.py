@@ -34,18 +34,22 @@ def test_plain_failure_counts_and_attaches_on_plain_data() -> None:
     assert exc.undispatched_intents == intents[2:]  # type: ignore[attr-defined]
 
 
+def appending(log: list[Any], buffer: list[Any]) -> tuple[Any, ...]:
+    """A plain record whose task logs its value and appends another record while it runs."""
+
+    def task(value: Any) -> None:
+        log.append(value)
+        buffer.append((record, (log, "meanwhile"), {}))
+
+    return (task, ("appends",), {})
+
+
 def test_run_plain_takes_the_entries_present_when_it_starts() -> None:
     log: list[Any] = []
     tick = airlock.tick_scope()
-    buffer = tick._buffer
-
-    def late(value: Any) -> None:
-        log.append(value)
-        buffer.append((record, (log, "later"), {}))  # arrives during the run: not taken
-
-    buffer.extend([(record, (log, 1), {}), (late, ("late",), {})])
-    assert run_plain(tick, buffer) == 2
-    assert log == [1, "late"] and len(buffer) == 3
+    tick._buffer.extend([(record, (log, 1), {}), appending(log, tick._buffer)])
+    assert run_plain(tick, tick._buffer) == 2
+    assert log == [1, "appends"] and len(tick._buffer) == 3  # the arrival is not taken
     assert tick.stats.dispatched == 2
     tick.close()
 
@@ -68,15 +72,9 @@ def test_run_plain_stops_before_an_entry_that_is_not_a_plain_record() -> None:
 def test_run_kept_runs_what_arrives_meanwhile_and_keeps_the_buffer() -> None:
     log: list[Any] = []
     scope = airlock.scope()
-    buffer = scope._buffer
-
-    def more(value: Any) -> None:
-        log.append(value)
-        buffer.append((record, (log, "meanwhile"), {}))
-
-    buffer.append((more, ("first",), {}))
-    assert run_kept(scope, buffer) == 2
-    assert log == ["first", "meanwhile"] and len(buffer) == 2
+    scope._buffer.append(appending(log, scope._buffer))
+    assert run_kept(scope, scope._buffer) == 2
+    assert log == ["appends", "meanwhile"] and len(scope._buffer) == 2
 
 
 def test_a_failing_plain_task_is_counted_and_the_rest_is_undispatched() -> None:
