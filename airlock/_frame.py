@@ -29,6 +29,7 @@ from ._context import NO_SCOPE, current_target, runs_inside
 from ._errors import ScopeStateError
 from ._held import count_held
 from ._ledger import current_stats
+from ._native import speedups
 from ._record import to_intent
 from ._settle import drop_buffer
 from ._states import ACTIVE, FLUSHED, GENERAL, IDLE, KEPT, OPEN
@@ -172,7 +173,12 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
                 tick._inline = IDLE
         put_claim(True)  # the frame has completely ended: the next may open
 
-    return open_frame, close_frame
+    native = speedups()
+    if native is None:
+        return open_frame, close_frame
+    # the compiled kernel runs the common frame (opening from IDLE/KEPT, closing an empty
+    # OPEN frame) and hands every other call to these closures: keep it in sync with them
+    return native.inline_frame(tick, inbox, claim, open_frame, close_frame)  # type: ignore[no-any-return]
 
 
 # -- the general frame: TickScope.enter() and exit() ---------------------------------------

@@ -32,6 +32,14 @@ typedef struct {
     PyObject *str_name;       /* "_dispatch_options" */
     PyObject *str_origin;
     PyObject *str_dispatch_options;
+    /* a tick's inline frame (see ``inline_frame``) */
+    PyObject *frame_type;     /* the type of the frame's two callables */
+    PyObject *no_scope;       /* airlock._context.NO_SCOPE */
+    PyObject *mode_open, *mode_idle, *mode_kept; /* airlock._states.OPEN, IDLE, KEPT */
+    PyObject *state_active, *state_flushed;      /* airlock._states.ACTIVE, FLUSHED */
+    Py_ssize_t inline_at, spent_at, owner_at, token_at, frame_at; /* TickScope's slots */
+    Py_ssize_t state_at, plain_count_at;                          /* Scope's slots */
+    Py_ssize_t origins_at;                                        /* Buffer's slot */
     PyObject *str_accepting;  /* "_accepting" */
     PyObject *str_buffer;     /* "_buffer" */
     PyObject *str_append;     /* "append" */
@@ -321,7 +329,289 @@ enqueue(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
     Py_RETURN_NONE;
 }
 
+/* -- a tick's inline frame ----------------------------------------------------------------
+
+   ``_frame.frame_methods`` builds two closures, ``open_frame`` and ``close_frame``, that a
+   tick keeps as its ``__enter__`` and ``__exit__``. ``inline_frame`` wraps them: the common
+   frame — opening from IDLE or KEPT with nothing posted and no scope around, closing an
+   OPEN frame that enqueued nothing — runs here; every other call goes to the closure,
+   unchanged, which does the same and everything else. Keep in sync with ``open_frame`` and
+   ``close_frame`` in ``airlock/_frame.py`` (the order of the writes included). */
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    int closes;          /* 0: the __enter__, 1: the __exit__ */
+    PyObject *module;    /* for the state */
+    PyObject *tick, *buffer, *inbox, *claim;
+    PyObject *fallback;  /* the closure */
+} InlineFrame;
+
+#define SLOT(obj, offset) (*(PyObject **)((char *)(obj) + (offset)))
+
+/* Store a new reference to ``value`` in the slot at ``offset`` of ``obj``. */
+static inline void
+set_slot(PyObject *obj, Py_ssize_t offset, PyObject *value)
+{
+    PyObject *old = SLOT(obj, offset);
+    Py_INCREF(value);
+    SLOT(obj, offset) = value;
+    Py_XDECREF(old);
+}
+
+static PyObject *
+frame_fallback(InlineFrame *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    return PyObject_Vectorcall(self->fallback, args, nargsf, kwnames);
+}
+
+/* open_frame: the claim, then the frame opens (IDLE, or KEPT: the last frame's entries go). */
+static PyObject *
+open_inline(InlineFrame *self, speedups_state *st)
+{
+    PyObject *tick = self->tick;
+    PyObject *mode = SLOT(tick, st->inline_at);
+    Py_ssize_t claims = PyList_GET_SIZE(self->claim);
+    if (claims == 0 || (mode != st->mode_idle && mode != st->mode_kept)) {
+        return NULL; /* refused, or the general frame: the closure */
+    }
+    Py_ssize_t posted = PyObject_Length(self->inbox);
+    if (posted != 0) {
+        if (posted < 0) {
+            PyErr_Clear();
+        }
+        return NULL;
+    }
+    PyObject *target = NULL;
+    if (PyContextVar_Get(st->current_target, NULL, &target) < 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    int outside = target == st->no_scope;
+    Py_XDECREF(target);
+    if (!outside) {
+        return NULL;
+    }
+    /* From here on as open_frame does, without giving the GIL up: nothing below runs Python
+       code, so no other thread sees a half-open frame. */
+    if (PyList_SetSlice(self->claim, claims - 1, claims, NULL) < 0) { /* take the claim */
+        return (PyObject *)-1;
+    }
+    if (mode == st->mode_kept) {
+        PyObject *spent = SLOT(tick, st->spent_at);
+        Py_ssize_t count = spent == NULL ? 0 : PyLong_AsSsize_t(spent);
+        if (count < 0 || PyList_SetSlice(self->buffer, 0, count, NULL) < 0) {
+            PyList_Append(self->claim, Py_True); /* (the claim back: the frame did not open) */
+            return (PyObject *)-1;
+        }
+        set_slot(self->buffer, st->origins_at, Py_None);
+        PyObject *zero = PyLong_FromLong(0);
+        set_slot(tick, st->spent_at, zero);
+        Py_DECREF(zero);
+    }
+    set_slot(tick, st->owner_at, Py_None);
+    PyObject *token = PyContextVar_Set(st->current_target, tick);
+    if (token == NULL) {
+        PyList_Append(self->claim, Py_True);
+        return (PyObject *)-1;
+    }
+    set_slot(tick, st->token_at, token);
+    Py_DECREF(token);
+    set_slot(tick, st->inline_at, st->mode_open);
+    set_slot(tick, st->state_at, st->state_active);
+    set_slot(tick, st->accepting_at, Py_True);
+    Py_INCREF(tick);
+    return tick;
+}
+
+/* close_frame of an OPEN frame that enqueued nothing. */
+static PyObject *
+close_inline(InlineFrame *self, speedups_state *st, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *tick = self->tick;
+    if (nargs != 3 || args[1] != Py_None || SLOT(tick, st->inline_at) != st->mode_open
+        || PyList_GET_SIZE(self->buffer) != 0) {
+        return NULL;
+    }
+    PyObject *token = SLOT(tick, st->token_at);
+    PyObject *frame = SLOT(tick, st->frame_at);
+    if (token == NULL || frame == NULL || !PyLong_CheckExact(frame)) {
+        return NULL;
+    }
+    set_slot(tick, st->accepting_at, Py_False);
+    set_slot(tick, st->state_at, st->state_flushed);
+    if (PyContextVar_Reset(st->current_target, token) < 0) {
+        return (PyObject *)-1;
+    }
+    PyObject *one = PyLong_FromLong(1);
+    PyObject *next = PyNumber_Add(frame, one);
+    Py_DECREF(one);
+    if (next == NULL) {
+        return (PyObject *)-1;
+    }
+    set_slot(tick, st->frame_at, next);
+    Py_DECREF(next);
+    PyObject *zero = PyLong_FromLong(0);
+    set_slot(tick, st->plain_count_at, zero);
+    Py_DECREF(zero);
+    set_slot(tick, st->inline_at, st->mode_idle);
+    if (PyList_Append(self->claim, Py_True) < 0) { /* the frame has completely ended */
+        return (PyObject *)-1;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+inline_frame_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    InlineFrame *self = (InlineFrame *)callable;
+    speedups_state *st = get_state(self->module);
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    PyObject *result = NULL;
+    if (kwnames == NULL || PyTuple_GET_SIZE(kwnames) == 0) {
+        result = self->closes ? close_inline(self, st, args, nargs)
+                              : (nargs == 0 ? open_inline(self, st) : NULL);
+    }
+    if (result == (PyObject *)-1) {
+        return NULL; /* an error, raised here */
+    }
+    return result != NULL ? result : frame_fallback(self, args, nargsf, kwnames);
+}
+
+static int
+inline_frame_traverse(InlineFrame *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->module);
+    Py_VISIT(self->tick);
+    Py_VISIT(self->buffer);
+    Py_VISIT(self->inbox);
+    Py_VISIT(self->claim);
+    Py_VISIT(self->fallback);
+    return 0;
+}
+
+static int
+inline_frame_clear(InlineFrame *self)
+{
+    Py_CLEAR(self->module);
+    Py_CLEAR(self->tick);
+    Py_CLEAR(self->buffer);
+    Py_CLEAR(self->inbox);
+    Py_CLEAR(self->claim);
+    Py_CLEAR(self->fallback);
+    return 0;
+}
+
+static void
+inline_frame_dealloc(InlineFrame *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    (void)inline_frame_clear(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+static PyObject *
+inline_frame_repr(InlineFrame *self)
+{
+    return PyUnicode_FromFormat("<compiled %s of %R>",
+                                self->closes ? "close_frame" : "open_frame", self->fallback);
+}
+
+static PyMemberDef inline_frame_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(InlineFrame, vectorcall), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot inline_frame_slots[] = {
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_traverse, inline_frame_traverse},
+    {Py_tp_clear, inline_frame_clear},
+    {Py_tp_dealloc, inline_frame_dealloc},
+    {Py_tp_repr, inline_frame_repr},
+    {Py_tp_members, inline_frame_members},
+    {0, NULL},
+};
+
+static PyType_Spec inline_frame_spec = {
+    .name = "airlock._speedups.InlineFrame",
+    .basicsize = sizeof(InlineFrame),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .slots = inline_frame_slots,
+};
+
+static PyObject *
+new_inline_frame(PyObject *module, int closes, PyObject *tick, PyObject *fallback)
+{
+    speedups_state *st = get_state(module);
+    InlineFrame *self = PyObject_GC_New(InlineFrame, (PyTypeObject *)st->frame_type);
+    if (self == NULL) {
+        return NULL;
+    }
+    Py_INCREF(st->frame_type); /* a heap type: each instance holds it */
+    self->vectorcall = inline_frame_call;
+    self->closes = closes;
+    Py_INCREF(module);
+    self->module = module;
+    Py_INCREF(tick);
+    self->tick = tick;
+    self->buffer = SLOT(tick, st->buffer_at);
+    Py_XINCREF(self->buffer);
+    self->inbox = NULL;
+    self->claim = NULL;
+    Py_INCREF(fallback);
+    self->fallback = fallback;
+    PyObject_GC_Track(self);
+    return (PyObject *)self;
+}
+
+PyDoc_STRVAR(inline_frame_doc,
+"inline_frame($module, tick, inbox, claim, open_frame, close_frame, /)\n"
+"--\n"
+"\n"
+"The tick's ``__enter__`` and ``__exit__``: the common frame compiled, every other call\n"
+"handed to ``open_frame`` / ``close_frame`` (see ``airlock._frame.frame_methods``).");
+
+static PyObject *
+inline_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    speedups_state *st = get_state(module);
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "inline_frame() takes 5 arguments");
+        return NULL;
+    }
+    PyObject *tick = args[0], *inbox = args[1], *claim = args[2];
+    if (!PyObject_TypeCheck(tick, (PyTypeObject *)st->tick_type) || !PyList_CheckExact(claim)
+        || SLOT(tick, st->buffer_at) == NULL
+        || !Py_IS_TYPE(SLOT(tick, st->buffer_at), (PyTypeObject *)st->buffer_type)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "inline_frame() needs a TickScope with its Buffer and its claim list");
+        return NULL;
+    }
+    PyObject *enter = new_inline_frame(module, 0, tick, args[3]);
+    if (enter == NULL) {
+        return NULL;
+    }
+    PyObject *exit = new_inline_frame(module, 1, tick, args[4]);
+    if (exit == NULL) {
+        Py_DECREF(enter);
+        return NULL;
+    }
+    InlineFrame *frames[2] = {(InlineFrame *)enter, (InlineFrame *)exit};
+    for (int i = 0; i < 2; i++) {
+        Py_INCREF(inbox);
+        frames[i]->inbox = inbox;
+        Py_INCREF(claim);
+        frames[i]->claim = claim;
+    }
+    return Py_BuildValue("(NN)", enter, exit);
+}
+
 static PyMethodDef speedups_methods[] = {
+    {"inline_frame", (PyCFunction)(void (*)(void))inline_frame, METH_FASTCALL,
+     inline_frame_doc},
     {"enqueue", (PyCFunction)(void (*)(void))enqueue, METH_FASTCALL | METH_KEYWORDS,
      enqueue_doc},
     {NULL, NULL, 0, NULL},
@@ -420,6 +710,28 @@ speedups_exec(PyObject *module)
         || (st->batching_at = slot_offset(st->buffer_type, st->buffer_type, "batching")) < 0) {
         return -1;
     }
+    st->frame_type = PyType_FromModuleAndSpec(module, &inline_frame_spec, NULL);
+    st->no_scope = import_attr("airlock._context", "NO_SCOPE");
+    st->mode_open = import_attr("airlock._states", "OPEN");
+    st->mode_idle = import_attr("airlock._states", "IDLE");
+    st->mode_kept = import_attr("airlock._states", "KEPT");
+    st->state_active = import_attr("airlock._states", "ACTIVE");
+    st->state_flushed = import_attr("airlock._states", "FLUSHED");
+    if (st->frame_type == NULL || st->no_scope == NULL || st->mode_open == NULL
+        || st->mode_idle == NULL || st->mode_kept == NULL || st->state_active == NULL
+        || st->state_flushed == NULL) {
+        return -1;
+    }
+    if ((st->inline_at = slot_offset(st->tick_type, st->tick_type, "_inline")) < 0
+        || (st->spent_at = slot_offset(st->tick_type, st->tick_type, "_spent")) < 0
+        || (st->owner_at = slot_offset(st->tick_type, st->tick_type, "_owner")) < 0
+        || (st->token_at = slot_offset(st->scope_type, st->tick_type, "_token")) < 0
+        || (st->frame_at = slot_offset(st->tick_type, st->tick_type, "frame")) < 0
+        || (st->state_at = slot_offset(st->scope_type, st->tick_type, "_state")) < 0
+        || (st->plain_count_at = slot_offset(st->scope_type, st->tick_type, "_plain_count")) < 0
+        || (st->origins_at = slot_offset(st->buffer_type, st->buffer_type, "origins")) < 0) {
+        return -1;
+    }
     st->str_key = PyUnicode_InternFromString("_key");
     st->str_name = PyUnicode_InternFromString("_name");
     st->str_origin = PyUnicode_InternFromString("_origin");
@@ -450,6 +762,13 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->scope_type);
     Py_VISIT(st->tick_type);
     Py_VISIT(st->batch_type);
+    Py_VISIT(st->frame_type);
+    Py_VISIT(st->no_scope);
+    Py_VISIT(st->mode_open);
+    Py_VISIT(st->mode_idle);
+    Py_VISIT(st->mode_kept);
+    Py_VISIT(st->state_active);
+    Py_VISIT(st->state_flushed);
     return 0;
 }
 
@@ -466,6 +785,13 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->scope_type);
     Py_CLEAR(st->tick_type);
     Py_CLEAR(st->batch_type);
+    Py_CLEAR(st->frame_type);
+    Py_CLEAR(st->no_scope);
+    Py_CLEAR(st->mode_open);
+    Py_CLEAR(st->mode_idle);
+    Py_CLEAR(st->mode_kept);
+    Py_CLEAR(st->state_active);
+    Py_CLEAR(st->state_flushed);
     Py_CLEAR(st->str_key);
     Py_CLEAR(st->str_name);
     Py_CLEAR(st->str_origin);

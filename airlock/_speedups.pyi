@@ -2,3 +2,6 @@
 from typing import Any
 
 def enqueue(task: Any, /, *args: Any, **kwargs: Any) -> None: ...
+def inline_frame(
+    tick: Any, inbox: Any, claim: list[Any], open_frame: Any, close_frame: Any, /
+) -> tuple[Any, Any]: ...

@@ -228,6 +228,56 @@ def test_allocated_blocks_stay_flat(c_enqueue: Any, which: str) -> None:
     assert grown < 200, f"{grown} blocks retained over 2,000 frames"
 
 
+def test_a_ticks_common_frame_is_compiled_where_the_kernel_runs() -> None:
+    tick = airlock.tick_scope()
+    enter, exit_ = type(tick).__dict__["__enter__"].__get__(tick), tick.__exit__
+    compiled_frames = all(repr(m).startswith("<compiled ") for m in (enter, exit_))
+    assert compiled_frames == airlock.compiled
+    tick.close()
+
+
+def _tick_lifetimes(ticks: int) -> None:
+    """Ticks made, used every way a frame opens and closes (inline or handed to the closures),
+    and dropped: each holds its frame callables, which hold it (a cycle the collector frees)."""
+    ran: list[int] = []
+    for n in range(ticks):
+        tick = airlock.tick_scope()
+        with tick:  # empty: opens and closes compiled
+            pass
+        with tick:  # closes through the closure (something to flush)
+            airlock.enqueue(ran.append, n)
+        with tick:  # opens from KEPT (the last frame's entries go)
+            pass
+        tick.post(ran.append, -n)
+        with tick:  # something posted: the closure opens it
+            pass
+        with airlock.scope(), tick:  # a scope around: the closure opens it
+            pass
+        with contextlib.suppress(RuntimeError), tick:  # a raising body: the closure closes
+            raise RuntimeError
+        tick.close()
+    assert len(ran) == 2 * ticks
+
+
+def test_ticks_and_their_frames_leave_no_blocks_behind() -> None:
+    _tick_lifetimes(50)
+    gc.collect()
+    before = sys.getallocatedblocks()
+    _tick_lifetimes(500)
+    gc.collect()
+    grown = sys.getallocatedblocks() - before
+    assert grown < 200, f"{grown} blocks retained over 500 ticks"
+
+
+def test_a_refused_opener_goes_through_the_closure() -> None:
+    tick = airlock.tick_scope()
+    with tick, pytest.raises(airlock.ScopeStateError, match="cannot be nested in itself"):
+        tick.__enter__()
+    with tick:  # the claim came back
+        pass
+    assert tick.frame == 2
+
+
 @pytest.mark.skipif(not os.environ.get("CI"), reason="only CI promises a C compiler")
 @pytest.mark.skipif(bool(os.environ.get("AIRLOCK_NO_EXTENSIONS")), reason="the pure-core run")
 def test_ci_builds_the_kernel() -> None:
