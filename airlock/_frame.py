@@ -30,6 +30,7 @@ from ._errors import ScopeStateError
 from ._held import count_held
 from ._ledger import current_stats
 from ._native import speedups
+from ._plain import record_failure
 from ._record import to_intent
 from ._settle import drop_buffer
 from ._states import ACTIVE, FLUSHED, GENERAL, IDLE, KEPT, OPEN
@@ -147,13 +148,7 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
             else:
                 taken = tick._run_plain(buffer)  # later arrivals are the next frame's
         except BaseException:
-            _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
-            tick.frame += 1
-            stats = current_stats(tick)
-            count_held(tick, stats)
-            keep_or_drop(tick, stats.enqueued)
-            tick._inline = GENERAL  # the next frame re-reads the buffer (see enter())
-            put_claim(True)
+            abort_frame(tick)
             raise
         _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
         tick.frame += 1
@@ -176,9 +171,36 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
     native = speedups()
     if native is None:
         return open_frame, close_frame
-    # the compiled kernel runs the common frame (opening from IDLE/KEPT, closing an empty
-    # OPEN frame) and hands every other call to these closures: keep it in sync with them
-    return native.inline_frame(tick, inbox, claim, open_frame, close_frame)  # type: ignore[no-any-return]
+    # the compiled kernel runs the common frame (opening from IDLE/KEPT, closing an OPEN
+    # frame of plain records under the plain loop) and hands every other call to these
+    # closures: keep it in sync with them
+    return native.inline_frame(  # type: ignore[no-any-return]
+        tick, inbox, claim, open_frame, close_frame, plain_frame_failed
+    )
+
+
+def abort_frame(tick: TickScope) -> None:
+    """The end of an inline frame whose flush raised: counted, the claim back (close_frame's
+    ``except`` branch)."""
+    _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
+    tick.frame += 1
+    stats = current_stats(tick)
+    count_held(tick, stats)
+    keep_or_drop(tick, stats.enqueued)
+    tick._inline = GENERAL  # the next frame re-reads the buffer (see enter())
+    tick._claim.append(True)
+
+
+def plain_frame_failed(
+    tick: TickScope, exc: BaseException, count: int, failed_at: int, started: int
+) -> None:
+    """The compiled plain loop's failure: a task of the ``count`` taken raised ``exc`` at
+    ``failed_at``. As ``run_plain``'s and then close_frame's ``except`` branches; the kernel
+    raises ``exc`` again."""
+    try:
+        record_failure(tick, exc, count, failed_at, started)
+    finally:
+        abort_frame(tick)
 
 
 # -- the general frame: TickScope.enter() and exit() ---------------------------------------

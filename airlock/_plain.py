@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ._intent import Intent
     from ._scope import Scope
 
-__all__ = ["plain_failure", "run_kept", "run_plain"]
+__all__ = ["plain_failure", "record_failure", "run_kept", "run_plain"]
 
 
 def run_plain(scope: Scope, buffer: list[Any]) -> int:
@@ -47,7 +47,7 @@ def run_plain(scope: Scope, buffer: list[Any]) -> int:
         stopped_at = count - len(left) - 1
         stopped = taken[stopped_at]
         if type(stopped) is tuple and len(stopped) == PLAIN:  # the task itself raised
-            _failed(scope, exc, count, stopped_at, started)
+            record_failure(scope, exc, count, stopped_at, started)
             raise
         scope._buffer.force_general(False)  # unpacking a richer entry failed: it never ran
         count = stopped_at
@@ -67,14 +67,16 @@ def run_kept(scope: Scope, buffer: list[Any]) -> int:
             task(*args, **kwargs)
     except BaseException as exc:
         total = len(buffer)
-        _failed(scope, exc, total, total - sum(1 for _ in entries) - 1, started)
+        record_failure(scope, exc, total, total - sum(1 for _ in entries) - 1, started)
         raise
     scope._plain_ns = perf_counter_ns() - started
     count = scope._plain_count = len(buffer)
     return count
 
 
-def _failed(scope: Scope, exc: BaseException, count: int, failed_at: int, started: int) -> None:
+def record_failure(
+    scope: Scope, exc: BaseException, count: int, failed_at: int, started: int
+) -> None:
     """A plain flush of the first ``count`` entries stopped at the one at ``failed_at``."""
     flush_ns = perf_counter_ns() - started if started else 0
     plain_failure(fresh_stats(scope), exc, scope._materialize()[:count], failed_at, flush_ns)

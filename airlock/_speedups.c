@@ -35,11 +35,15 @@ typedef struct {
     /* a tick's inline frame (see ``inline_frame``) */
     PyObject *frame_type;     /* the type of the frame's two callables */
     PyObject *no_scope;       /* airlock._context.NO_SCOPE */
-    PyObject *mode_open, *mode_idle, *mode_kept; /* airlock._states.OPEN, IDLE, KEPT */
+    PyObject *mode_open, *mode_idle, *mode_kept, *mode_general; /* airlock._states' modes */
+    PyObject *perf_counter_ns;                   /* time.perf_counter_ns */
+    PyObject *plan_type;                         /* airlock._plan.FlushPlan */
     PyObject *state_active, *state_flushed;      /* airlock._states.ACTIVE, FLUSHED */
     Py_ssize_t inline_at, spent_at, owner_at, token_at, frame_at; /* TickScope's slots */
-    Py_ssize_t state_at, plain_count_at;                          /* Scope's slots */
+    Py_ssize_t keep_at;
+    Py_ssize_t state_at, plain_count_at, plain_ns_at, timed_at, plan_at; /* Scope's slots */
     Py_ssize_t origins_at;                                        /* Buffer's slot */
+    Py_ssize_t plain_loop_at;                                     /* FlushPlan's slot */
     PyObject *str_accepting;  /* "_accepting" */
     PyObject *str_buffer;     /* "_buffer" */
     PyObject *str_append;     /* "append" */
@@ -345,6 +349,7 @@ typedef struct {
     PyObject *module;    /* for the state */
     PyObject *tick, *buffer, *inbox, *claim;
     PyObject *fallback;  /* the closure */
+    PyObject *failed;    /* _frame.plain_frame_failed: the plain loop's failure, as Python's */
 } InlineFrame;
 
 #define SLOT(obj, offset) (*(PyObject **)((char *)(obj) + (offset)))
@@ -424,14 +429,194 @@ open_inline(InlineFrame *self, speedups_state *st)
     return tick;
 }
 
+/* The exception being raised, taken out of the thread state (a new reference). */
+static PyObject *
+take_exception(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL) {
+        PyException_SetTraceback(value, tb);
+        Py_DECREF(tb);
+    }
+    Py_XDECREF(type);
+    return value;
+#endif
+}
+
+/* Raise ``exc`` (taken by ``take_exception``) again; steals the reference. */
+static void
+raise_exception(PyObject *exc)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(exc);
+#else
+    PyObject *type = (PyObject *)Py_TYPE(exc);
+    Py_INCREF(type);
+    PyErr_Restore(type, exc, PyException_GetTraceback(exc));
+#endif
+}
+
+/* ``time.perf_counter_ns()`` as a C integer; -1 with an exception set. */
+static long long
+now_ns(speedups_state *st)
+{
+    PyObject *now = PyObject_CallNoArgs(st->perf_counter_ns);
+    if (now == NULL) {
+        return -1;
+    }
+    long long value = PyLong_AsLongLong(now);
+    Py_DECREF(now);
+    return value;
+}
+
+/* A Python int from a C one into the slot at ``offset`` of ``obj``; -1 on an error. */
+static int
+set_int_slot(PyObject *obj, Py_ssize_t offset, long long value)
+{
+    PyObject *number = PyLong_FromLongLong(value);
+    if (number == NULL) {
+        return -1;
+    }
+    set_slot(obj, offset, number);
+    Py_DECREF(number);
+    return 0;
+}
+
+/* The frame's end once it has flushed (close_frame after a plain run of ``taken``). */
+static PyObject *
+end_plain_frame(InlineFrame *self, speedups_state *st, Py_ssize_t taken)
+{
+    PyObject *tick = self->tick;
+    if (PyContextVar_Reset(st->current_target, SLOT(tick, st->token_at)) < 0) {
+        return (PyObject *)-1;
+    }
+    PyObject *one = PyLong_FromLong(1);
+    PyObject *next = PyNumber_Add(SLOT(tick, st->frame_at), one);
+    Py_DECREF(one);
+    if (next == NULL) {
+        return (PyObject *)-1;
+    }
+    set_slot(tick, st->frame_at, next);
+    Py_DECREF(next);
+    int general = SLOT(tick, st->inline_at) == st->mode_general; /* (a flush changed it) */
+    if (SLOT(tick, st->keep_at) == Py_True) {
+        if (set_int_slot(tick, st->spent_at, taken) < 0) {
+            return (PyObject *)-1;
+        }
+        if (!general) {
+            set_slot(tick, st->inline_at, st->mode_kept);
+        }
+    }
+    else {
+        if (PyList_SetSlice(self->buffer, 0, taken, NULL) < 0) { /* buffer.take(taken) */
+            return (PyObject *)-1;
+        }
+        set_slot(self->buffer, st->origins_at, Py_None);
+        if (!general) {
+            set_slot(tick, st->inline_at, st->mode_idle);
+        }
+    }
+    if (PyList_Append(self->claim, Py_True) < 0) { /* the frame has completely ended */
+        return (PyObject *)-1;
+    }
+    Py_RETURN_NONE;
+}
+
+/* close_frame of an OPEN frame of plain records under the plain loop: ``run_plain`` (a copy
+   of the entries present now, each called in order) and the frame's end. A task that raises
+   goes to ``plain_frame_failed``, which does what run_plain's and close_frame's ``except``
+   branches do; then its error is raised again. Anything else: the closure. */
+static PyObject *
+close_plain(InlineFrame *self, speedups_state *st)
+{
+    PyObject *tick = self->tick, *buffer = self->buffer;
+    PyObject *plan = SLOT(tick, st->plan_at);
+    if (SLOT(buffer, st->rich_at) != Py_False || plan == NULL
+        || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
+        || SLOT(plan, st->plain_loop_at) != Py_True || SLOT(tick, st->token_at) == NULL
+        || SLOT(tick, st->frame_at) == NULL || !PyLong_CheckExact(SLOT(tick, st->frame_at))) {
+        return NULL;
+    }
+    PyObject *taken = PyList_GetSlice(buffer, 0, PyList_GET_SIZE(buffer)); /* the copy */
+    if (taken == NULL) {
+        return (PyObject *)-1;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(taken);
+    for (Py_ssize_t i = 0; i < count; i++) { /* plain records only, or the closure decides */
+        PyObject *entry = PyList_GET_ITEM(taken, i);
+        if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 3
+            || !PyTuple_CheckExact(PyTuple_GET_ITEM(entry, 1))
+            || !PyDict_CheckExact(PyTuple_GET_ITEM(entry, 2))) {
+            Py_DECREF(taken);
+            return NULL;
+        }
+    }
+    set_slot(tick, st->accepting_at, Py_False);
+    set_slot(tick, st->state_at, st->state_flushed); /* the tick stays current meanwhile */
+    PyObject *owner = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
+    if (owner == NULL) {
+        Py_DECREF(taken);
+        return (PyObject *)-1;
+    }
+    set_slot(tick, st->owner_at, owner); /* named to a second opener while this runs */
+    Py_DECREF(owner);
+    long long started = 0;
+    if (SLOT(tick, st->timed_at) == Py_True && (started = now_ns(st)) < 0) {
+        Py_DECREF(taken);
+        return (PyObject *)-1;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *entry = PyList_GET_ITEM(taken, i);
+        PyObject *task = PyTuple_GET_ITEM(entry, 0), *args = PyTuple_GET_ITEM(entry, 1);
+        PyObject *kwargs = PyTuple_GET_ITEM(entry, 2);
+        PyObject *result = PyDict_GET_SIZE(kwargs)
+            ? PyObject_Call(task, args, kwargs)
+            : PyObject_Vectorcall(task, &PyTuple_GET_ITEM(args, 0),
+                                  (size_t)PyTuple_GET_SIZE(args), NULL);
+        if (result == NULL) {
+            PyObject *exc = take_exception();
+            PyObject *done = PyObject_CallFunction(self->failed, "OOnnL", tick, exc, count, i,
+                                                   started);
+            Py_DECREF(taken);
+            if (done == NULL) { /* its own error wins, as in Python */
+                Py_DECREF(exc);
+            }
+            else {
+                Py_DECREF(done);
+                raise_exception(exc);
+            }
+            return (PyObject *)-1;
+        }
+        Py_DECREF(result);
+    }
+    Py_DECREF(taken);
+    if (started) {
+        long long ended = now_ns(st);
+        if (ended < 0 || set_int_slot(tick, st->plain_ns_at, ended - started) < 0) {
+            return (PyObject *)-1;
+        }
+    }
+    if (set_int_slot(tick, st->plain_count_at, count) < 0) {
+        return (PyObject *)-1;
+    }
+    return end_plain_frame(self, st, count);
+}
+
 /* close_frame of an OPEN frame that enqueued nothing. */
 static PyObject *
 close_inline(InlineFrame *self, speedups_state *st, PyObject *const *args, Py_ssize_t nargs)
 {
     PyObject *tick = self->tick;
-    if (nargs != 3 || args[1] != Py_None || SLOT(tick, st->inline_at) != st->mode_open
-        || PyList_GET_SIZE(self->buffer) != 0) {
+    if (nargs != 3 || args[1] != Py_None || SLOT(tick, st->inline_at) != st->mode_open) {
         return NULL;
+    }
+    if (PyList_GET_SIZE(self->buffer) != 0) {
+        return close_plain(self, st);
     }
     PyObject *token = SLOT(tick, st->token_at);
     PyObject *frame = SLOT(tick, st->frame_at);
@@ -488,6 +673,7 @@ inline_frame_traverse(InlineFrame *self, visitproc visit, void *arg)
     Py_VISIT(self->inbox);
     Py_VISIT(self->claim);
     Py_VISIT(self->fallback);
+    Py_VISIT(self->failed);
     return 0;
 }
 
@@ -500,6 +686,7 @@ inline_frame_clear(InlineFrame *self)
     Py_CLEAR(self->inbox);
     Py_CLEAR(self->claim);
     Py_CLEAR(self->fallback);
+    Py_CLEAR(self->failed);
     return 0;
 }
 
@@ -561,6 +748,7 @@ new_inline_frame(PyObject *module, int closes, PyObject *tick, PyObject *fallbac
     Py_XINCREF(self->buffer);
     self->inbox = NULL;
     self->claim = NULL;
+    self->failed = NULL;
     Py_INCREF(fallback);
     self->fallback = fallback;
     PyObject_GC_Track(self);
@@ -568,7 +756,7 @@ new_inline_frame(PyObject *module, int closes, PyObject *tick, PyObject *fallbac
 }
 
 PyDoc_STRVAR(inline_frame_doc,
-"inline_frame($module, tick, inbox, claim, open_frame, close_frame, /)\n"
+"inline_frame($module, tick, inbox, claim, open_frame, close_frame, plain_frame_failed, /)\n"
 "--\n"
 "\n"
 "The tick's ``__enter__`` and ``__exit__``: the common frame compiled, every other call\n"
@@ -578,8 +766,8 @@ static PyObject *
 inline_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     speedups_state *st = get_state(module);
-    if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "inline_frame() takes 5 arguments");
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "inline_frame() takes 6 arguments");
         return NULL;
     }
     PyObject *tick = args[0], *inbox = args[1], *claim = args[2];
@@ -605,6 +793,8 @@ inline_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         frames[i]->inbox = inbox;
         Py_INCREF(claim);
         frames[i]->claim = claim;
+        Py_INCREF(args[5]);
+        frames[i]->failed = args[5];
     }
     return Py_BuildValue("(NN)", enter, exit);
 }
@@ -715,10 +905,14 @@ speedups_exec(PyObject *module)
     st->mode_open = import_attr("airlock._states", "OPEN");
     st->mode_idle = import_attr("airlock._states", "IDLE");
     st->mode_kept = import_attr("airlock._states", "KEPT");
+    st->mode_general = import_attr("airlock._states", "GENERAL");
+    st->perf_counter_ns = import_attr("time", "perf_counter_ns");
+    st->plan_type = import_attr("airlock._plan", "FlushPlan");
     st->state_active = import_attr("airlock._states", "ACTIVE");
     st->state_flushed = import_attr("airlock._states", "FLUSHED");
     if (st->frame_type == NULL || st->no_scope == NULL || st->mode_open == NULL
-        || st->mode_idle == NULL || st->mode_kept == NULL || st->state_active == NULL
+        || st->mode_idle == NULL || st->mode_kept == NULL || st->mode_general == NULL
+        || st->perf_counter_ns == NULL || st->plan_type == NULL || st->state_active == NULL
         || st->state_flushed == NULL) {
         return -1;
     }
@@ -729,6 +923,11 @@ speedups_exec(PyObject *module)
         || (st->frame_at = slot_offset(st->tick_type, st->tick_type, "frame")) < 0
         || (st->state_at = slot_offset(st->scope_type, st->tick_type, "_state")) < 0
         || (st->plain_count_at = slot_offset(st->scope_type, st->tick_type, "_plain_count")) < 0
+        || (st->keep_at = slot_offset(st->tick_type, st->tick_type, "_keep")) < 0
+        || (st->plain_ns_at = slot_offset(st->scope_type, st->tick_type, "_plain_ns")) < 0
+        || (st->timed_at = slot_offset(st->scope_type, st->tick_type, "_timed")) < 0
+        || (st->plan_at = slot_offset(st->scope_type, st->tick_type, "_plan")) < 0
+        || (st->plain_loop_at = slot_offset(st->plan_type, st->plan_type, "plain_loop")) < 0
         || (st->origins_at = slot_offset(st->buffer_type, st->buffer_type, "origins")) < 0) {
         return -1;
     }
@@ -767,6 +966,9 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->mode_open);
     Py_VISIT(st->mode_idle);
     Py_VISIT(st->mode_kept);
+    Py_VISIT(st->mode_general);
+    Py_VISIT(st->perf_counter_ns);
+    Py_VISIT(st->plan_type);
     Py_VISIT(st->state_active);
     Py_VISIT(st->state_flushed);
     return 0;
@@ -790,6 +992,9 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->mode_open);
     Py_CLEAR(st->mode_idle);
     Py_CLEAR(st->mode_kept);
+    Py_CLEAR(st->mode_general);
+    Py_CLEAR(st->perf_counter_ns);
+    Py_CLEAR(st->plan_type);
     Py_CLEAR(st->state_active);
     Py_CLEAR(st->state_flushed);
     Py_CLEAR(st->str_key);

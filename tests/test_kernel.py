@@ -269,6 +269,55 @@ def test_ticks_and_their_frames_leave_no_blocks_behind() -> None:
     assert grown < 200, f"{grown} blocks retained over 500 ticks"
 
 
+def _frame_story(tick: airlock.TickScope) -> list[object]:
+    """Frames of plain records: a clean one, one whose second task raises, an effect that
+    enqueues while the loop runs, an empty one; what each leaves."""
+    seen: list[object] = []
+
+    def boom(n: int) -> None:
+        raise ValueError(n)
+
+    def late() -> None:
+        airlock.enqueue(seen.append, "late")  # arrives while the loop runs: the next frame's
+
+    def stats() -> tuple[object, ...]:
+        s = tick.stats
+        return (s.enqueued, s.dispatched, s.failed, s.undispatched, s.balance_error())
+
+    with tick:
+        airlock.enqueue(seen.append, 1)
+        airlock.enqueue(seen.append, 2, **{})
+    seen.append(stats())
+    try:
+        with tick:
+            airlock.enqueue(seen.append, 3)
+            airlock.enqueue(boom, 4)
+            airlock.enqueue(seen.append, 5)
+    except ValueError as exc:
+        seen.append((exc.args, exc.failed_intent.args,  # type: ignore[attr-defined]
+                     [i.args for i in exc.undispatched_intents]))  # type: ignore[attr-defined]
+    seen.append(stats())
+    with tick:
+        airlock.enqueue(late)
+    seen.append(stats())
+    with tick:
+        pass
+    seen.append((stats(), tick.frame, len(tick.intents), tick.pending))
+    tick.close()
+    return seen
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_the_compiled_plain_loop_leaves_what_the_pure_one_does(
+    monkeypatch: pytest.MonkeyPatch, keep: bool
+) -> None:
+    compiled = _frame_story(airlock.tick_scope(keep_intents=keep))
+    monkeypatch.setattr("airlock._frame.speedups", lambda: None)
+    assert _frame_story(airlock.tick_scope(keep_intents=keep)) == compiled
+    assert compiled[:6] == [1, 2, (2, 2, 0, 0, None), 3, ((4,), (4,), [(5,)]), (3, 1, 1, 1, None)]
+    assert "late" in compiled  # ran in the frame after the one whose loop it arrived in
+
+
 def test_a_refused_opener_goes_through_the_closure() -> None:
     tick = airlock.tick_scope()
     with tick, pytest.raises(airlock.ScopeStateError, match="cannot be nested in itself"):

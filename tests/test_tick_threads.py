@@ -129,7 +129,16 @@ def test_a_plain_enqueue_that_lands_while_a_scope_flushes_runs_in_that_flush() -
     assert scope.stats.dispatched == 2 and scope.stats.balance_error() is None
 
 
+@pytest.fixture
+def pure_frames(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ticks made from now on run every frame in Python, even where the compiled kernel runs
+    the common one: the breakpoints below stop inside the pure loop (the kernel's loop takes
+    the same copy of the entries; ``tests/test_kernel.py`` runs it)."""
+    monkeypatch.setattr("airlock._frame.speedups", lambda: None)
+
+
 @pytest.mark.parametrize("rich", [False, True], ids=["plain frame", "rich frame"])
+@pytest.mark.usefixtures("pure_frames")
 def test_a_fast_enqueue_that_lands_after_the_flush_took_the_frame_runs_in_the_next(
     rich: bool,
 ) -> None:
