@@ -337,10 +337,11 @@ enqueue(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
 
    ``_frame.frame_methods`` builds two closures, ``open_frame`` and ``close_frame``, that a
    tick keeps as its ``__enter__`` and ``__exit__``. ``inline_frame`` wraps them: the common
-   frame — opening from IDLE or KEPT with nothing posted and no scope around, closing an
-   OPEN frame that enqueued nothing — runs here; every other call goes to the closure,
-   unchanged, which does the same and everything else. Keep in sync with ``open_frame`` and
-   ``close_frame`` in ``airlock/_frame.py`` (the order of the writes included). */
+   frame — opening from IDLE or KEPT with nothing posted and no scope around; closing an OPEN
+   frame that enqueued nothing, or only plain records under the plain loop (``run_plain``
+   here) — runs here; every other call goes to the closure, unchanged, which does the same
+   and everything else. Keep in sync with ``open_frame``, ``close_frame`` and
+   ``_plain.run_plain`` (the order of the writes included). */
 
 typedef struct {
     PyObject_HEAD
@@ -397,8 +398,8 @@ open_inline(InlineFrame *self, speedups_state *st)
     if (!outside) {
         return NULL;
     }
-    /* From here on as open_frame does, without giving the GIL up: nothing below runs Python
-       code, so no other thread sees a half-open frame. */
+    /* From here on as open_frame does. The claim goes first: should Python code run below
+       (a removed entry's finalizer), another opener finds it taken. */
     if (PyList_SetSlice(self->claim, claims - 1, claims, NULL) < 0) { /* take the claim */
         return (PyObject *)-1;
     }
