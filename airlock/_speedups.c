@@ -28,6 +28,10 @@ typedef struct {
     Py_ssize_t rich_at;       /* the byte offsets of a Buffer's flags this module sets */
     Py_ssize_t keyed_at;
     Py_ssize_t batching_at;
+    Py_ssize_t filtering_at;
+    PyObject *view_type;      /* airlock._context.PolicyView, and its slots */
+    Py_ssize_t view_scope_at, view_policies_at, view_hooked_at, view_filtering_at;
+    Py_ssize_t enqueue_hooked_at; /* FlushPlan's */
     PyObject *str_key;        /* the options' names: "_key", "_name", "_origin", */
     PyObject *str_name;       /* "_dispatch_options" */
     PyObject *str_origin;
@@ -48,6 +52,9 @@ typedef struct {
     PyObject *str_buffer;     /* "_buffer" */
     PyObject *str_append;     /* "append" */
 } speedups_state;
+
+/* The ``__slots__`` member at byte ``offset`` of ``obj`` (NULL when unset). */
+#define SLOT(obj, offset) (*(PyObject **)((char *)(obj) + (offset)))
 
 static inline speedups_state *
 get_state(PyObject *module)
@@ -121,14 +128,16 @@ typedef struct {
     PyObject *name, *dispatch_options, *origin, *key;
 } options;
 
-/* Append the full record ``(task, args[1:], kwargs, name, dispatch_options, origin, key, (),
-   target)`` to ``buffer`` (a Buffer), after turning on ``rich`` and what the record needs
-   (``keyed``, ``batching``): what ``Buffer.add`` does (and ``add_keyed``, ``add_batched``,
-   and ``_enqueue``'s inlined copies). ``kwargs``: the task's own keywords (stolen), or NULL
-   for none. Keep in sync with them and with the full record's fields in ``_record.py``. */
+/* Append the full record ``(task, args[1:], kwargs, name, dispatch_options, origin, key,
+   policies, owner)`` to ``buffer`` (a Buffer), after turning on ``rich`` and what the record
+   needs (``keyed``, ``batching``): what ``Buffer.add`` does (and ``add_keyed``,
+   ``add_batched``, and ``_enqueue``'s inlined copies). ``kwargs``: the task's own keywords
+   (stolen), or NULL for none; ``policies``: the local policies, or NULL for none. Keep in
+   sync with them and with the full record's fields in ``_record.py``. */
 static int
 append_full_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
-                   Py_ssize_t nargs, PyObject *kwargs, const options *opt, PyObject *target)
+                   Py_ssize_t nargs, PyObject *kwargs, const options *opt, PyObject *policies,
+                   PyObject *owner)
 {
     PyObject *task_args = PyTuple_New(nargs - 1);
     if (task_args == NULL) {
@@ -142,12 +151,17 @@ append_full_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
     if (kwargs == NULL) {
         kwargs = PyDict_New();
     }
-    PyObject *no_policies = PyTuple_New(0);
+    if (policies == NULL) {
+        policies = PyTuple_New(0); /* (the empty tuple: a new reference) */
+    }
+    else {
+        Py_INCREF(policies);
+    }
     PyObject *record = PyTuple_New(9);
-    if (kwargs == NULL || no_policies == NULL || record == NULL) {
+    if (kwargs == NULL || policies == NULL || record == NULL) {
         Py_DECREF(task_args);
         Py_XDECREF(kwargs);
-        Py_XDECREF(no_policies);
+        Py_XDECREF(policies);
         Py_XDECREF(record);
         return -1;
     }
@@ -160,9 +174,9 @@ append_full_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
         Py_INCREF(fields[i]);
         PyTuple_SET_ITEM(record, 3 + i, fields[i]);
     }
-    PyTuple_SET_ITEM(record, 7, no_policies); /* steals */
-    Py_INCREF(target);
-    PyTuple_SET_ITEM(record, 8, target);
+    PyTuple_SET_ITEM(record, 7, policies);    /* steals */
+    Py_INCREF(owner);
+    PyTuple_SET_ITEM(record, 8, owner);
     if (opt->key != Py_None) {
         set_flag(buffer, st->keyed_at);
     }
@@ -177,8 +191,9 @@ append_full_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
 
 /* Sort the keyword arguments into the options and the task's own keywords (``*kwargs``: a new
    dict, or NULL when there are none). Returns 1 when the options are all valid and at least
-   one is not None, 0 when the pure path must decide (no option given, all None, or one of
-   the wrong type or an unhashable key: it raises the clear error), -1 on an error. */
+   one is not None, 2 when none is given or all are None, 0 when the pure path must decide
+   (one of the wrong type or an unhashable key: it raises the clear error; a name starting
+   with ``_`` not known by identity), -1 on an error. */
 static int
 parse_options(speedups_state *st, PyObject *const *values, PyObject *kwnames, options *opt,
               PyObject **kwargs)
@@ -219,8 +234,10 @@ parse_options(speedups_state *st, PyObject *const *values, PyObject *kwnames, op
     }
     if (!given
         || (opt->name == Py_None && opt->origin == Py_None && opt->dispatch_options == Py_None
-            && opt->key == Py_None)
-        || (opt->name != Py_None && !PyUnicode_Check(opt->name))
+            && opt->key == Py_None)) {
+        return 2;
+    }
+    if ((opt->name != Py_None && !PyUnicode_Check(opt->name))
         || (opt->origin != Py_None && !PyUnicode_Check(opt->origin))
         || (opt->dispatch_options != Py_None && !PyDict_Check(opt->dispatch_options))) {
         return 0;
@@ -245,6 +262,44 @@ PyDoc_STRVAR(enqueue_doc,
 "``NoScopeError`` outside a scope and ``TypeError`` for a task that is not callable.");
 
 static const options NO_OPTIONS = {Py_None, Py_None, Py_None, Py_None};
+
+/* An enqueue inside ``airlock.policy(...)``: what ``_enqueue._append_viewed`` does for a view
+   over an open scope whose policies have no ``on_enqueue`` (``PolicyView.accepting``): the
+   full record carrying the view's policies, ``filtering`` on when they may refuse. Returns 0
+   when appended, 1 when the pure path must decide (a batch, options it would refuse, a view
+   that does not accept), -1 on an error. Keep in sync with them. */
+static int
+enqueue_viewed(speedups_state *st, PyObject *view, PyObject *const *args, Py_ssize_t nargs,
+               PyObject *kwnames)
+{
+    PyObject *scope = SLOT(view, st->view_scope_at);
+    PyObject *policies = SLOT(view, st->view_policies_at);
+    if (scope == NULL || policies == NULL || SLOT(view, st->view_hooked_at) != Py_False
+        || !(Py_IS_TYPE(scope, (PyTypeObject *)st->tick_type)
+             || Py_IS_TYPE(scope, (PyTypeObject *)st->scope_type))
+        || SLOT(scope, st->state_at) != st->state_active || !PyCallable_Check(args[0])) {
+        return 1;
+    }
+    PyObject *plan = SLOT(scope, st->plan_at), *buffer = SLOT(scope, st->buffer_at);
+    if (plan == NULL || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
+        || SLOT(plan, st->enqueue_hooked_at) != Py_False || buffer == NULL
+        || !Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)) {
+        return 1;
+    }
+    options opt = NO_OPTIONS;
+    PyObject *kwargs = NULL;
+    if (kwnames != NULL && PyTuple_GET_SIZE(kwnames)) {
+        int valid = parse_options(st, args + nargs, kwnames, &opt, &kwargs);
+        if (valid <= 0) {
+            Py_XDECREF(kwargs);
+            return valid < 0 ? -1 : 1;
+        }
+    }
+    if (SLOT(view, st->view_filtering_at) == Py_True) {
+        set_flag(buffer, st->filtering_at);
+    }
+    return append_full_record(st, buffer, args, nargs, kwargs, &opt, policies, scope);
+}
 
 /* Whether a keyword name is ``_key`` (an interned name is compared by identity first). */
 static inline int
@@ -279,6 +334,17 @@ enqueue(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
         Py_XINCREF(accepting);
         Py_XINCREF(buffer);
     }
+    else if (Py_IS_TYPE(target, (PyTypeObject *)st->view_type)) { /* in airlock.policy() */
+        int viewed = enqueue_viewed(st, target, args, nargs, kwnames);
+        Py_DECREF(target);
+        if (viewed == 1) {
+            return delegate(st, args, nargs, kwnames);
+        }
+        if (viewed < 0) {
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
     else if (nkw) { /* an option into another kind of target: the pure path */
         Py_DECREF(target);
         return delegate(st, args, nargs, kwnames);
@@ -297,7 +363,7 @@ enqueue(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
                 status = append_plain_record(st, buffer, args, nargs);
             }
             else if (own_buffer && Py_IS_TYPE(task, (PyTypeObject *)st->batch_type)) {
-                status = append_full_record(st, buffer, args, nargs, NULL, &NO_OPTIONS,
+                status = append_full_record(st, buffer, args, nargs, NULL, &NO_OPTIONS, NULL,
                                             target); /* a batch's payload */
             }
         }
@@ -312,10 +378,10 @@ enqueue(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
             if (valid < 0) {
                 status = -1;
             }
-            else if (valid && (PyCallable_Check(task)
-                               || (kwargs == NULL
-                                   && Py_IS_TYPE(task, (PyTypeObject *)st->batch_type)))) {
-                status = append_full_record(st, buffer, args, nargs, kwargs, &opt, target);
+            else if (valid == 1 && (PyCallable_Check(task)
+                                    || (kwargs == NULL
+                                        && Py_IS_TYPE(task, (PyTypeObject *)st->batch_type)))) {
+                status = append_full_record(st, buffer, args, nargs, kwargs, &opt, NULL, target);
                 kwargs = NULL; /* stolen */
             }
             Py_XDECREF(kwargs);
@@ -352,8 +418,6 @@ typedef struct {
     PyObject *fallback;  /* the closure */
     PyObject *failed;    /* _frame.plain_frame_failed: the plain loop's failure, as Python's */
 } InlineFrame;
-
-#define SLOT(obj, offset) (*(PyObject **)((char *)(obj) + (offset)))
 
 /* Store a new reference to ``value`` in the slot at ``offset`` of ``obj``. */
 static inline void
@@ -929,7 +993,24 @@ speedups_exec(PyObject *module)
         || (st->timed_at = slot_offset(st->scope_type, st->tick_type, "_timed")) < 0
         || (st->plan_at = slot_offset(st->scope_type, st->tick_type, "_plan")) < 0
         || (st->plain_loop_at = slot_offset(st->plan_type, st->plan_type, "plain_loop")) < 0
-        || (st->origins_at = slot_offset(st->buffer_type, st->buffer_type, "origins")) < 0) {
+        || (st->origins_at = slot_offset(st->buffer_type, st->buffer_type, "origins")) < 0
+        || (st->filtering_at = slot_offset(st->buffer_type, st->buffer_type, "filtering")) < 0
+        || (st->enqueue_hooked_at = slot_offset(st->plan_type, st->plan_type,
+                                                "enqueue_hooked")) < 0) {
+        return -1;
+    }
+    st->view_type = import_attr("airlock._context", "PolicyView");
+    if (st->view_type == NULL || !PyType_Check(st->view_type)) {
+        if (st->view_type != NULL) {
+            PyErr_SetString(PyExc_TypeError, "airlock._speedups needs PolicyView, a class");
+        }
+        return -1;
+    }
+    if ((st->view_scope_at = slot_offset(st->view_type, st->view_type, "scope")) < 0
+        || (st->view_policies_at = slot_offset(st->view_type, st->view_type, "policies")) < 0
+        || (st->view_hooked_at = slot_offset(st->view_type, st->view_type, "hooked")) < 0
+        || (st->view_filtering_at = slot_offset(st->view_type, st->view_type,
+                                                "filtering")) < 0) {
         return -1;
     }
     st->str_key = PyUnicode_InternFromString("_key");
@@ -962,6 +1043,7 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->scope_type);
     Py_VISIT(st->tick_type);
     Py_VISIT(st->batch_type);
+    Py_VISIT(st->view_type);
     Py_VISIT(st->frame_type);
     Py_VISIT(st->no_scope);
     Py_VISIT(st->mode_open);
@@ -988,6 +1070,7 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->scope_type);
     Py_CLEAR(st->tick_type);
     Py_CLEAR(st->batch_type);
+    Py_CLEAR(st->view_type);
     Py_CLEAR(st->frame_type);
     Py_CLEAR(st->no_scope);
     Py_CLEAR(st->mode_open);
