@@ -56,6 +56,29 @@ typedef struct {
 /* The ``__slots__`` member at byte ``offset`` of ``obj`` (NULL when unset). */
 #define SLOT(obj, offset) (*(PyObject **)((char *)(obj) + (offset)))
 
+/* Store a new reference to ``value`` in the slot at ``offset`` of ``obj``. */
+static inline void
+set_slot(PyObject *obj, Py_ssize_t offset, PyObject *value)
+{
+    PyObject *old = SLOT(obj, offset);
+    Py_INCREF(value);
+    SLOT(obj, offset) = value;
+    Py_XDECREF(old);
+}
+
+/* A Python int from a C one into the slot at ``offset`` of ``obj``; -1 on an error. */
+static int
+set_int_slot(PyObject *obj, Py_ssize_t offset, long long value)
+{
+    PyObject *number = PyLong_FromLongLong(value);
+    if (number == NULL) {
+        return -1;
+    }
+    set_slot(obj, offset, number);
+    Py_DECREF(number);
+    return 0;
+}
+
 static inline speedups_state *
 get_state(PyObject *module)
 {
@@ -110,17 +133,6 @@ append_plain_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
     }
     Py_DECREF(record);
     return status;
-}
-
-/* Turn on the Buffer flag at ``offset`` (a ``__slots__`` member of ``buffer``). */
-static inline void
-set_flag(PyObject *buffer, Py_ssize_t offset)
-{
-    PyObject **slot = (PyObject **)((char *)buffer + offset);
-    PyObject *old = *slot;
-    Py_INCREF(Py_True);
-    *slot = Py_True;
-    Py_XDECREF(old);
 }
 
 /* The options of one enqueue, borrowed (None when not given). */
@@ -178,12 +190,12 @@ append_full_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
     Py_INCREF(owner);
     PyTuple_SET_ITEM(record, 8, owner);
     if (opt->key != Py_None) {
-        set_flag(buffer, st->keyed_at);
+        set_slot(buffer, st->keyed_at, Py_True);
     }
     if (Py_IS_TYPE(args[0], (PyTypeObject *)st->batch_type)) {
-        set_flag(buffer, st->batching_at);
+        set_slot(buffer, st->batching_at, Py_True);
     }
-    set_flag(buffer, st->rich_at); /* before the append: a plain run stops at the record */
+    set_slot(buffer, st->rich_at, Py_True); /* before the append: a plain run stops at the record */
     int status = PyList_Append(buffer, record);
     Py_DECREF(record);
     return status;
@@ -296,7 +308,7 @@ enqueue_viewed(speedups_state *st, PyObject *view, PyObject *const *args, Py_ssi
         }
     }
     if (SLOT(view, st->view_filtering_at) == Py_True) {
-        set_flag(buffer, st->filtering_at);
+        set_slot(buffer, st->filtering_at, Py_True);
     }
     return append_full_record(st, buffer, args, nargs, kwargs, &opt, policies, scope);
 }
@@ -419,16 +431,6 @@ typedef struct {
     PyObject *failed;    /* _frame.plain_frame_failed: the plain loop's failure, as Python's */
 } InlineFrame;
 
-/* Store a new reference to ``value`` in the slot at ``offset`` of ``obj``. */
-static inline void
-set_slot(PyObject *obj, Py_ssize_t offset, PyObject *value)
-{
-    PyObject *old = SLOT(obj, offset);
-    Py_INCREF(value);
-    SLOT(obj, offset) = value;
-    Py_XDECREF(old);
-}
-
 static PyObject *
 frame_fallback(InlineFrame *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -475,9 +477,10 @@ open_inline(InlineFrame *self, speedups_state *st)
             return (PyObject *)-1;
         }
         set_slot(self->buffer, st->origins_at, Py_None);
-        PyObject *zero = PyLong_FromLong(0);
-        set_slot(tick, st->spent_at, zero);
-        Py_DECREF(zero);
+        if (set_int_slot(tick, st->spent_at, 0) < 0) {
+            PyList_Append(self->claim, Py_True);
+            return (PyObject *)-1;
+        }
     }
     set_slot(tick, st->owner_at, Py_None);
     PyObject *token = PyContextVar_Set(st->current_target, tick);
@@ -539,16 +542,22 @@ now_ns(speedups_state *st)
     return value;
 }
 
-/* A Python int from a C one into the slot at ``offset`` of ``obj``; -1 on an error. */
+/* close_frame's ``_reset_target(tick._token)`` and ``tick.frame += 1``: 0, or -1 with an
+   exception set. */
 static int
-set_int_slot(PyObject *obj, Py_ssize_t offset, long long value)
+reset_and_count(speedups_state *st, PyObject *tick)
 {
-    PyObject *number = PyLong_FromLongLong(value);
-    if (number == NULL) {
+    if (PyContextVar_Reset(st->current_target, SLOT(tick, st->token_at)) < 0) {
         return -1;
     }
-    set_slot(obj, offset, number);
-    Py_DECREF(number);
+    PyObject *one = PyLong_FromLong(1);
+    PyObject *next = PyNumber_Add(SLOT(tick, st->frame_at), one);
+    Py_DECREF(one);
+    if (next == NULL) {
+        return -1;
+    }
+    set_slot(tick, st->frame_at, next);
+    Py_DECREF(next);
     return 0;
 }
 
@@ -557,17 +566,9 @@ static PyObject *
 end_plain_frame(InlineFrame *self, speedups_state *st, Py_ssize_t taken)
 {
     PyObject *tick = self->tick;
-    if (PyContextVar_Reset(st->current_target, SLOT(tick, st->token_at)) < 0) {
+    if (reset_and_count(st, tick) < 0) {
         return (PyObject *)-1;
     }
-    PyObject *one = PyLong_FromLong(1);
-    PyObject *next = PyNumber_Add(SLOT(tick, st->frame_at), one);
-    Py_DECREF(one);
-    if (next == NULL) {
-        return (PyObject *)-1;
-    }
-    set_slot(tick, st->frame_at, next);
-    Py_DECREF(next);
     int general = SLOT(tick, st->inline_at) == st->mode_general; /* (a flush changed it) */
     if (SLOT(tick, st->keep_at) == Py_True) {
         if (set_int_slot(tick, st->spent_at, taken) < 0) {
@@ -683,27 +684,15 @@ close_inline(InlineFrame *self, speedups_state *st, PyObject *const *args, Py_ss
     if (PyList_GET_SIZE(self->buffer) != 0) {
         return close_plain(self, st);
     }
-    PyObject *token = SLOT(tick, st->token_at);
     PyObject *frame = SLOT(tick, st->frame_at);
-    if (token == NULL || frame == NULL || !PyLong_CheckExact(frame)) {
+    if (SLOT(tick, st->token_at) == NULL || frame == NULL || !PyLong_CheckExact(frame)) {
         return NULL;
     }
     set_slot(tick, st->accepting_at, Py_False);
     set_slot(tick, st->state_at, st->state_flushed);
-    if (PyContextVar_Reset(st->current_target, token) < 0) {
+    if (reset_and_count(st, tick) < 0 || set_int_slot(tick, st->plain_count_at, 0) < 0) {
         return (PyObject *)-1;
     }
-    PyObject *one = PyLong_FromLong(1);
-    PyObject *next = PyNumber_Add(frame, one);
-    Py_DECREF(one);
-    if (next == NULL) {
-        return (PyObject *)-1;
-    }
-    set_slot(tick, st->frame_at, next);
-    Py_DECREF(next);
-    PyObject *zero = PyLong_FromLong(0);
-    set_slot(tick, st->plain_count_at, zero);
-    Py_DECREF(zero);
     set_slot(tick, st->inline_at, st->mode_idle);
     if (PyList_Append(self->claim, Py_True) < 0) { /* the frame has completely ended */
         return (PyObject *)-1;
