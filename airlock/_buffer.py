@@ -23,7 +23,7 @@ meanwhile) and works in place: a tick's frame closures hold the buffer, never re
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
@@ -175,10 +175,9 @@ class Buffer(list[Any]):
         self.rich = True
         return self[:count]
 
-    def intents_for(self, entries: Iterable[Any], owner: Any) -> list[Intent]:
+    def intents_for(self, entries: list[Any], owner: Any) -> list[Intent]:
         """The Intents of ``entries`` (taken from this buffer, plain records of ``owner``);
         each record found here is replaced by its Intent."""
-        entries = list(entries)
         if all(type(e) is Intent for e in entries):
             return entries
         where = {id(e): index for index, e in enumerate(self) if type(e) is tuple}
