@@ -6,6 +6,7 @@ too). Fail-fast unless ``errors="continue"``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -14,9 +15,11 @@ from ._intent import Intent
 from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from ._flush import FlushContext
 
-__all__ = ["dispatch"]
+__all__ = ["call_each", "dispatch", "fail_or_stop", "use_loop"]
 
 
 def dispatch(entries: list[Any], ctx: FlushContext) -> None:
@@ -26,7 +29,7 @@ def dispatch(entries: list[Any], ctx: FlushContext) -> None:
     watching = ctx.watching
     stats = ctx.stats
     if direct and not watching:
-        _call_each(entries, ctx)
+        call_each(entries, ctx)
         return
     intent_of = ctx.intent_of
     run_task = None if direct or watching else getattr(execute, "run_task", None)
@@ -60,7 +63,8 @@ def dispatch(entries: list[Any], ctx: FlushContext) -> None:
 
 def _call_each(entries: list[Any], ctx: FlushContext) -> None:
     """Dispatch under the default executor with nobody watching: call each entry, records
-    as they are, in one loop that only leaves for a failure."""
+    as they are, in one loop that only leaves for a failure. (The compiled kernel's
+    ``call_each`` is its twin: keep the two in sync.)"""
     remaining = iter(entries)
     taken = len(entries)
     failed = 0
@@ -76,11 +80,34 @@ def _call_each(entries: list[Any], ctx: FlushContext) -> None:
                 return
             except BaseException as exc:
                 failed += 1
-                intent = ctx.intent_of(entry)
-                if not ctx.fail(intent, exc):
-                    rest = list(remaining)
-                    taken -= len(rest)
-                    attach_undispatched(exc, intent, ctx.intents_for(rest))
+                left = fail_or_stop(entry, exc, remaining, ctx)
+                if left >= 0:
+                    taken -= left
                     raise
     finally:
         ctx.stats.dispatched += taken - failed
+
+
+def fail_or_stop(entry: Any, exc: BaseException, remaining: Iterable[Any],
+                 ctx: FlushContext) -> int:
+    """A dispatch loop's failure: ``entry`` raised ``exc``; counted and told (``ctx.fail``).
+    -1: the loop goes on; else the loop stops and re-raises ``exc``, which now carries the
+    ``remaining`` entries as undispatched (their number is returned)."""
+    intent = ctx.intent_of(entry)
+    if ctx.fail(intent, exc):
+        return -1
+    rest = list(remaining)
+    attach_undispatched(exc, intent, ctx.intents_for(rest))
+    return len(rest)
+
+
+#: the loop ``dispatch`` runs under the default executor: ``_call_each``, or the compiled
+#: kernel's twin (``use_loop``)
+call_each: Callable[[list[Any], FlushContext], None] = _call_each
+
+
+def use_loop(native: ModuleType | None) -> None:
+    """Run the dispatch loop compiled (``native``: ``airlock._speedups``) or, for None, pure.
+    ``_kernel`` decides, once, at import."""
+    global call_each
+    call_each = _call_each if native is None else native.call_each

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import _enqueue
+from . import _dispatch, _enqueue, _pipeline
 from ._native import speedups
 
 __all__ = ["compiled", "enqueue"]
@@ -25,3 +25,5 @@ if TYPE_CHECKING:
     from ._enqueue import enqueue
 else:
     enqueue = _enqueue.enqueue if _native is None else _native.enqueue
+_pipeline.use_stages(_native)
+_dispatch.use_loop(_native)

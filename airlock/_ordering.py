@@ -74,6 +74,8 @@ def by_phase(*phases: str, default: str | None = None) -> Callable[[Intent], int
         return rank_of(entry)  # an Intent, or an unknown phase (rank_of raises)
 
     key.record_key = record_key  # type: ignore[attr-defined]  # see order()
+    # the compiled kernel's order stage ranks records itself from these (keep in sync)
+    key.phase_ranks = (rank, no_phase)  # type: ignore[attr-defined]
     return key
 
 

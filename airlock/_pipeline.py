@@ -13,17 +13,33 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._batch import merge_batches
-from ._coalesce import coalesce
+from . import _batch, _coalesce, _ordering
 from ._filter import filter_by_policies
-from ._ordering import order
 from ._policies import is_allow_all
 from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
-    from ._flush import FlushContext
+    from types import ModuleType
 
-__all__ = ["run_pipeline"]
+    from ._flush import FlushContext, Stage
+
+__all__ = ["run_pipeline", "use_stages"]
+
+#: the stages that run per intent: the pure ones, or their compiled twins (``use_stages``)
+coalesce: Stage = _coalesce.coalesce
+order: Stage = _ordering.order
+merge_batches: Stage = _batch.merge_batches
+
+
+def use_stages(native: ModuleType | None) -> None:
+    """Run the per-intent stages compiled (``native``: ``airlock._speedups``, whose stages do
+    the common case and hand the rest to the pure ones) or, for None, pure. ``_kernel``
+    decides, once, at import."""
+    global coalesce, order, merge_batches
+    if native is None:
+        coalesce, order, merge_batches = _coalesce.coalesce, _ordering.order, _batch.merge_batches
+    else:
+        coalesce, order, merge_batches = native.coalesce, native.order, native.merge_batches
 
 
 def run_pipeline(entries: list[Any], ctx: FlushContext) -> list[Any]:

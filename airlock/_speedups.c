@@ -1,16 +1,15 @@
-/* airlock._speedups: the optional compiled kernel (issue 23), first slice.
+/* airlock._speedups: the optional compiled kernel (issue 23).
  *
- * One function, ``enqueue``, for the plain path only: no keyword arguments, a current
- * target whose ``_accepting`` is exactly True, a callable task. That call appends the plain
- * record ``(task, args, {})`` to ``target._buffer``, as ``airlock._enqueue.enqueue`` does.
- * Every other call (keywords or options, a target that is not accepting, a task that is not
- * callable, a batch, no task at all, any error while looking) is handed, arguments
- * unchanged, to the pure-Python ``airlock._enqueue.enqueue``: the pure core is the reference,
- * and whatever is not here behaves exactly as it does there.
+ * The hot path of the core in C: ``enqueue``, a tick's common frame (``inline_frame``), the
+ * per-intent stages of a flush (``coalesce``, ``order``, ``merge_batches``) and its dispatch
+ * loop (``call_each``). Each function does the common case exactly as its pure-Python twin
+ * does and hands every other call, arguments unchanged, to that twin: the pure core is the
+ * reference, and whatever is not here behaves exactly as it does there. Each section names
+ * the twin to keep in sync with.
  *
- * The module keeps its references (the ContextVar, the pure enqueue, interned attribute
- * names) in its module state, filled when the module is executed (multi-phase init).
- * It declares that it needs the GIL on free-threaded CPython (Py_mod_gil).
+ * The module keeps its references (the ContextVar, the pure twins, the core's types, slot
+ * offsets, interned names) in its module state, filled when the module is executed
+ * (multi-phase init). It declares that it needs the GIL on free-threaded CPython (Py_mod_gil).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -51,7 +50,24 @@ typedef struct {
     PyObject *str_accepting;  /* "_accepting" */
     PyObject *str_buffer;     /* "_buffer" */
     PyObject *str_append;     /* "append" */
+    /* the per-intent stages: their pure twins, and the names they read */
+    PyObject *pure_coalesce, *pure_order, *pure_merge_batches, *pure_call_each, *fail_or_stop;
+    PyObject *empty_tuple;
+    PyObject *str_dispatched, *str_task, *str_args, *str_kwargs;
+    PyObject *str_stats, *str_watching, *str_coalesced, *str_batched, *str_order_by;
+    PyObject *str_phase_ranks, *str_airlock_phase, *str_phase, *str_handler, *str_dunder_name;
 } speedups_state;
+
+/* A record's layout (``airlock._record``, checked when the module loads): a plain record is
+   ``(task, args, kwargs)``, a full one has nine fields. */
+#define PLAIN_SIZE 3
+#define FULL_SIZE 9
+#define NAME_AT 3
+#define DISPATCH_OPTIONS_AT 4
+#define ORIGIN_AT 5
+#define KEY_AT 6
+#define LOCAL_POLICIES_AT 7
+#define SCOPE_AT 8
 
 /* The ``__slots__`` member at byte ``offset`` of ``obj`` (NULL when unset). */
 #define SLOT(obj, offset) (*(PyObject **)((char *)(obj) + (offset)))
@@ -169,7 +185,7 @@ append_full_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
     else {
         Py_INCREF(policies);
     }
-    PyObject *record = PyTuple_New(9);
+    PyObject *record = PyTuple_New(FULL_SIZE);
     if (kwargs == NULL || policies == NULL || record == NULL) {
         Py_DECREF(task_args);
         Py_XDECREF(kwargs);
@@ -184,11 +200,11 @@ append_full_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
     PyObject *fields[4] = {opt->name, opt->dispatch_options, opt->origin, opt->key};
     for (Py_ssize_t i = 0; i < 4; i++) {      /* NAME, DISPATCH_OPTIONS, ORIGIN, KEY */
         Py_INCREF(fields[i]);
-        PyTuple_SET_ITEM(record, 3 + i, fields[i]);
+        PyTuple_SET_ITEM(record, NAME_AT + i, fields[i]);
     }
-    PyTuple_SET_ITEM(record, 7, policies);    /* steals */
+    PyTuple_SET_ITEM(record, LOCAL_POLICIES_AT, policies);    /* steals */
     Py_INCREF(owner);
-    PyTuple_SET_ITEM(record, 8, owner);
+    PyTuple_SET_ITEM(record, SCOPE_AT, owner);
     if (opt->key != Py_None) {
         set_slot(buffer, st->keyed_at, Py_True);
     }
@@ -853,7 +869,560 @@ inline_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return Py_BuildValue("(NN)", enter, exit);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * The per-intent stages of a flush (``_pipeline``): coalesce, order by phase, merge batches.
+ *
+ * Each is a stage of the pure pipeline with the same signature, ``(entries, ctx) ->
+ * entries``, and the same result; it runs the common case here — a list of records only
+ * (tuples: ``_record``), nothing watching — and hands every other call, arguments unchanged,
+ * to its pure twin: ``_coalesce.coalesce``, ``_ordering.order``, ``_batch.merge_batches``.
+ * Keep each in sync with its twin. An error in user code (a key's ``__hash__``/``__eq__``,
+ * a task's ``airlock_phase``) that is an ``Exception`` is cleared and the pure stage runs
+ * instead, so that the error it reports is the pure core's; any other exception (an
+ * interrupt) propagates as it would from the pure stage.
+ */
+
+/* The pure stage ``pure`` on this call's arguments. */
+static PyObject *
+pure_stage(PyObject *pure, PyObject *const *args, Py_ssize_t nargs)
+{
+    return PyObject_Vectorcall(pure, args, (size_t)nargs, NULL);
+}
+
+/* After an error in user code: 1 when it was an ``Exception`` (now cleared: run the pure
+   stage), 0 when it must propagate. */
+static int
+cleared_for_pure(void)
+{
+    if (PyErr_ExceptionMatches(PyExc_Exception)) {
+        PyErr_Clear();
+        return 1;
+    }
+    return 0;
+}
+
+/* ``getattr(obj, name, None)`` without building an AttributeError: a new reference (None
+   when absent), or NULL with another exception set. */
+static PyObject *
+attr_or_none(PyObject *obj, PyObject *name)
+{
+    PyObject *value = NULL;
+#if PY_VERSION_HEX >= 0x030D0000
+    int found = PyObject_GetOptionalAttr(obj, name, &value);
+#else
+    int found = _PyObject_LookupAttr(obj, name, &value);
+#endif
+    if (found < 0) {
+        return NULL;
+    }
+    if (found == 0) {
+        Py_RETURN_NONE;
+    }
+    return value;
+}
+
+/* ``ctx.<name>`` is true: 1, 0, or -1 with an exception set. */
+static int
+ctx_flag(PyObject *ctx, PyObject *name)
+{
+    PyObject *value = PyObject_GetAttr(ctx, name);
+    if (value == NULL) {
+        return -1;
+    }
+    int flag = PyObject_IsTrue(value);
+    Py_DECREF(value);
+    return flag;
+}
+
+/* ``ctx.stats.<field> = value``: 0, or -1 with an exception set. */
+static int
+count_into_stats(PyObject *ctx, speedups_state *st, PyObject *field, Py_ssize_t value)
+{
+    PyObject *stats = PyObject_GetAttr(ctx, st->str_stats);
+    if (stats == NULL) {
+        return -1;
+    }
+    PyObject *number = PyLong_FromSsize_t(value);
+    int done = number == NULL ? -1 : PyObject_SetAttr(stats, field, number);
+    Py_XDECREF(number);
+    Py_DECREF(stats);
+    return done;
+}
+
+/* ``entries`` is a list of records only (plain or full: tuples of 3 or 9): 1, else 0. */
+static int
+all_records(PyObject *entries)
+{
+    Py_ssize_t n = PyList_GET_SIZE(entries);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *entry = PyList_GET_ITEM(entries, i);
+        if (!PyTuple_CheckExact(entry)
+            || (PyTuple_GET_SIZE(entry) != PLAIN_SIZE && PyTuple_GET_SIZE(entry) != FULL_SIZE)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The entries of ``entries`` whose ``drop[i]`` is 0, in order (a new list). */
+static PyObject *
+kept_entries(PyObject *entries, const char *drop, Py_ssize_t kept)
+{
+    PyObject *survivors = PyList_New(kept);
+    if (survivors == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(entries), at = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!drop[i]) {
+            PyObject *entry = PyList_GET_ITEM(entries, i);
+            Py_INCREF(entry);
+            PyList_SET_ITEM(survivors, at++, entry);
+        }
+    }
+    return survivors;
+}
+
+/* Coalesce: of the records sharing a ``_key`` only the last goes on; ``stats.coalesced``. */
+static PyObject *
+coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    speedups_state *st = get_state(module);
+    if (nargs != 2 || !PyList_CheckExact(args[0]) || !all_records(args[0])) {
+        return pure_stage(st->pure_coalesce, args, nargs);
+    }
+    PyObject *entries = args[0], *ctx = args[1];
+    int watching = ctx_flag(ctx, st->str_watching);
+    if (watching != 0) {  /* observers hear of each coalesced intent: the pure stage tells */
+        return watching < 0 ? NULL : pure_stage(st->pure_coalesce, args, nargs);
+    }
+    Py_ssize_t n = PyList_GET_SIZE(entries), dropped = 0;
+    /* key -> the order of its first sighting; last_at[that order]: its last position so far */
+    Py_ssize_t *last_at = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(Py_ssize_t));
+    char *drop = PyMem_Calloc((size_t)(n > 0 ? n : 1), 1);
+    PyObject *seen = PyDict_New();
+    PyObject *result = NULL;
+    if (last_at == NULL || drop == NULL || seen == NULL) {
+        if (seen != NULL) {
+            PyErr_NoMemory();
+        }
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *entry = PyList_GET_ITEM(entries, i);
+        if (PyTuple_GET_SIZE(entry) == PLAIN_SIZE) {
+            continue;
+        }
+        PyObject *key = PyTuple_GET_ITEM(entry, KEY_AT);
+        if (key == Py_None) {
+            continue;
+        }
+        Py_ssize_t order = PyDict_GET_SIZE(seen);
+        PyObject *fresh = PyLong_FromSsize_t(order);
+        if (fresh == NULL) {
+            goto done;
+        }
+        PyObject *found = PyDict_SetDefault(seen, key, fresh);  /* borrowed */
+        Py_DECREF(fresh);
+        if (found == NULL) {  /* the key's __hash__ or __eq__ raised */
+            if (cleared_for_pure()) {
+                result = pure_stage(st->pure_coalesce, args, nargs);
+            }
+            goto done;
+        }
+        if (found != fresh) {  /* seen before: its earlier position is coalesced */
+            order = PyLong_AsSsize_t(found);
+            drop[last_at[order]] = 1;
+            dropped++;
+        }
+        last_at[order] = i;
+    }
+    if (dropped == 0) {
+        result = Py_NewRef(entries);
+    }
+    else if ((result = kept_entries(entries, drop, n - dropped)) != NULL
+             && count_into_stats(ctx, st, st->str_coalesced, dropped) < 0) {
+        Py_CLEAR(result);
+    }
+done:
+    PyMem_Free(last_at);
+    PyMem_Free(drop);
+    Py_XDECREF(seen);
+    return result;
+}
+
+/* The phase of a record (``_record.phase_of``: its options' "phase", else its task's
+   ``airlock_phase``): a new reference (None: no phase), or NULL with an exception set.
+   ``cache`` holds the last task looked up and its phase (borrowed task, owned phase). */
+static PyObject *
+record_phase(speedups_state *st, PyObject *entry, PyObject **cached_task,
+             PyObject **cached_phase)
+{
+    PyObject *task = PyTuple_GET_ITEM(entry, 0);
+    if (PyTuple_GET_SIZE(entry) == FULL_SIZE) {
+        PyObject *options = PyTuple_GET_ITEM(entry, DISPATCH_OPTIONS_AT);
+        if (options != Py_None) {
+            if (!PyDict_CheckExact(options)) {  /* a mapping of the user's: the pure stage */
+                PyErr_SetString(PyExc_TypeError, "not a dict");
+                return NULL;
+            }
+            PyObject *name = PyDict_GetItemWithError(options, st->str_phase);
+            if (name != NULL && name != Py_None) {
+                return Py_NewRef(name);
+            }
+            if (PyErr_Occurred()) {
+                return NULL;
+            }
+        }
+    }
+    if (task != *cached_task) {
+        PyObject *name = attr_or_none(task, st->str_airlock_phase);
+        if (name == NULL) {
+            return NULL;
+        }
+        Py_XSETREF(*cached_phase, name);
+        *cached_task = task;
+    }
+    return Py_NewRef(*cached_phase);
+}
+
+/* Order by phase (``by_phase``): a stable counting sort by each record's phase rank. */
+static PyObject *
+order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    speedups_state *st = get_state(module);
+    if (nargs != 2 || !PyList_CheckExact(args[0]) || !all_records(args[0])) {
+        return pure_stage(st->pure_order, args, nargs);
+    }
+    PyObject *entries = args[0], *ctx = args[1];
+    PyObject *order_by = PyObject_GetAttr(ctx, st->str_order_by);
+    if (order_by == NULL) {
+        return NULL;
+    }
+    PyObject *ranks = attr_or_none(order_by, st->str_phase_ranks);
+    Py_DECREF(order_by);
+    if (ranks == NULL) {
+        return cleared_for_pure() ? pure_stage(st->pure_order, args, nargs) : NULL;
+    }
+    PyObject *rank = NULL, *result = NULL, *cached_phase = NULL, *cached_task = NULL;
+    Py_ssize_t no_phase = -1, n = PyList_GET_SIZE(entries);
+    Py_ssize_t *at = NULL, *starts = NULL;
+    if (!PyTuple_CheckExact(ranks) || PyTuple_GET_SIZE(ranks) != 2
+        || !PyDict_CheckExact(PyTuple_GET_ITEM(ranks, 0))
+        || !PyLong_CheckExact(PyTuple_GET_ITEM(ranks, 1))) {  /* another order_by */
+        result = pure_stage(st->pure_order, args, nargs);
+        goto done;
+    }
+    rank = PyTuple_GET_ITEM(ranks, 0);
+    Py_ssize_t buckets = PyDict_GET_SIZE(rank) + 1;  /* the phases' ranks, and no phase */
+    no_phase = PyLong_AsSsize_t(PyTuple_GET_ITEM(ranks, 1));
+    at = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(Py_ssize_t));
+    starts = PyMem_Calloc((size_t)buckets + 1, sizeof(Py_ssize_t));
+    if (at == NULL || starts == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *name = record_phase(st, PyList_GET_ITEM(entries, i), &cached_task,
+                                      &cached_phase);
+        if (name == NULL) {
+            goto user_error;
+        }
+        Py_ssize_t r = no_phase;
+        if (name != Py_None) {
+            PyObject *found = PyDict_GetItemWithError(rank, name);
+            r = found != NULL && PyLong_CheckExact(found) ? PyLong_AsSsize_t(found) : -1;
+        }
+        Py_DECREF(name);
+        if (r < 0 || r >= buckets) {  /* an unknown phase (the pure stage says which) */
+            if (PyErr_Occurred()) {
+                goto user_error;
+            }
+            result = pure_stage(st->pure_order, args, nargs);
+            goto done;
+        }
+        at[i] = r;
+        starts[r + 1]++;
+    }
+    for (Py_ssize_t b = 1; b <= buckets; b++) {
+        starts[b] += starts[b - 1];
+    }
+    if ((result = PyList_New(n)) == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *entry = PyList_GET_ITEM(entries, i);
+        Py_INCREF(entry);
+        PyList_SET_ITEM(result, starts[at[i]]++, entry);
+    }
+    goto done;
+user_error:
+    if (cleared_for_pure()) {
+        result = pure_stage(st->pure_order, args, nargs);
+    }
+done:
+    Py_XDECREF(cached_phase);
+    Py_DECREF(ranks);
+    PyMem_Free(at);
+    PyMem_Free(starts);
+    return result;
+}
+
+/* The one call of a batch with every payload, under its last record's options (as
+   ``_batch._merged_call`` builds it for a record): a new reference, or NULL. */
+static PyObject *
+merged_record(speedups_state *st, PyObject *batch, PyObject *payloads, PyObject *last)
+{
+    PyObject *handler = PyObject_GetAttr(batch, st->str_handler);
+    PyObject *name = handler == NULL ? NULL : PyObject_GetAttr(batch, st->str_dunder_name);
+    PyObject *call_args = name == NULL ? NULL : PyTuple_Pack(1, payloads);
+    PyObject *kwargs = call_args == NULL ? NULL : PyDict_New();
+    PyObject *record = NULL;
+    if (kwargs != NULL) {
+        record = PyTuple_Pack(
+            FULL_SIZE, handler, call_args, kwargs, name,
+            PyTuple_GET_ITEM(last, DISPATCH_OPTIONS_AT), PyTuple_GET_ITEM(last, ORIGIN_AT),
+            Py_None, st->empty_tuple, PyTuple_GET_ITEM(last, SCOPE_AT));
+    }
+    Py_XDECREF(handler);
+    Py_XDECREF(name);
+    Py_XDECREF(call_args);
+    Py_XDECREF(kwargs);
+    return record;
+}
+
+/* Merge batches: each batch's records fold into one call at its last one's position. */
+static PyObject *
+merge_batches(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    speedups_state *st = get_state(module);
+    if (nargs != 2 || !PyList_CheckExact(args[0]) || !all_records(args[0])) {
+        return pure_stage(st->pure_merge_batches, args, nargs);
+    }
+    PyObject *entries = args[0], *ctx = args[1];
+    PyObject *payloads = PyDict_New();  /* batch -> its payloads */
+    PyObject *lasts = PyDict_New();     /* batch -> its last record */
+    PyObject *merged = NULL, *result = NULL;
+    Py_ssize_t n = PyList_GET_SIZE(entries);
+    if (payloads == NULL || lasts == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *entry = PyList_GET_ITEM(entries, i);
+        PyObject *task = PyTuple_GET_ITEM(entry, 0);
+        if (!Py_IS_TYPE(task, (PyTypeObject *)st->batch_type)) {
+            continue;
+        }
+        PyObject *task_args = PyTuple_GET_ITEM(entry, 1);
+        if (PyTuple_GET_SIZE(entry) != FULL_SIZE || !PyTuple_CheckExact(task_args)) {
+            result = pure_stage(st->pure_merge_batches, args, nargs);
+            goto done;
+        }
+        PyObject *payload = PyTuple_GET_SIZE(task_args) == 1
+                                ? PyTuple_GET_ITEM(task_args, 0) : task_args;
+        PyObject *folded = PyDict_GetItemWithError(payloads, task);  /* borrowed */
+        if (folded == NULL) {
+            if (PyErr_Occurred() || (folded = PyList_New(0)) == NULL) {
+                goto done;
+            }
+            int stored = PyDict_SetItem(payloads, task, folded);
+            Py_DECREF(folded);  /* the dict holds it */
+            if (stored < 0) {
+                goto done;
+            }
+        }
+        if (PyList_Append(folded, payload) < 0 || PyDict_SetItem(lasts, task, entry) < 0) {
+            goto done;
+        }
+    }
+    if (PyDict_GET_SIZE(payloads) == 0) {
+        result = Py_NewRef(entries);
+        goto done;
+    }
+    if ((merged = PyList_New(0)) == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *entry = PyList_GET_ITEM(entries, i);
+        PyObject *task = PyTuple_GET_ITEM(entry, 0);
+        if (!Py_IS_TYPE(task, (PyTypeObject *)st->batch_type)) {
+            if (PyList_Append(merged, entry) < 0) {
+                goto done;
+            }
+            continue;
+        }
+        if (PyDict_GetItemWithError(lasts, task) != entry) {
+            if (PyErr_Occurred()) {
+                goto done;
+            }
+            continue;
+        }
+        PyObject *call = merged_record(st, task, PyDict_GetItemWithError(payloads, task), entry);
+        if (call == NULL) {
+            goto done;
+        }
+        int kept = PyList_Append(merged, call);
+        Py_DECREF(call);
+        if (kept < 0) {
+            goto done;
+        }
+    }
+    if (count_into_stats(ctx, st, st->str_batched, n - PyList_GET_SIZE(merged)) == 0) {
+        result = Py_NewRef(merged);
+    }
+done:
+    Py_XDECREF(payloads);
+    Py_XDECREF(lasts);
+    Py_XDECREF(merged);
+    return result;
+}
+
+/* ``ctx.stats.dispatched += count``: 0, or -1 with an exception set. */
+static int
+add_dispatched(PyObject *ctx, speedups_state *st, Py_ssize_t count)
+{
+    PyObject *stats = PyObject_GetAttr(ctx, st->str_stats);
+    if (stats == NULL) {
+        return -1;
+    }
+    PyObject *before = PyObject_GetAttr(stats, st->str_dispatched);
+    PyObject *number = before == NULL ? NULL : PyLong_FromSsize_t(count);
+    PyObject *after = number == NULL ? NULL : PyNumber_Add(before, number);
+    int done = after == NULL ? -1 : PyObject_SetAttr(stats, st->str_dispatched, after);
+    Py_XDECREF(before);
+    Py_XDECREF(number);
+    Py_XDECREF(after);
+    Py_DECREF(stats);
+    return done;
+}
+
+/* ``task(*args, **kwargs)`` of a record, or of an Intent (one appended during the loop):
+   the call's result, or NULL with an exception set. */
+static PyObject *
+call_entry(speedups_state *st, PyObject *entry)
+{
+    if (PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) >= PLAIN_SIZE) {
+        PyObject *task_args = PyTuple_GET_ITEM(entry, 1);
+        PyObject *kwargs = PyTuple_GET_ITEM(entry, 2);
+        if (PyTuple_CheckExact(task_args) && PyDict_CheckExact(kwargs)) {  /* always, here */
+            return PyObject_Call(PyTuple_GET_ITEM(entry, 0), task_args,
+                                 PyDict_GET_SIZE(kwargs) ? kwargs : NULL);
+        }
+    }
+    PyObject *task, *task_args, *kwargs;
+    if (PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) >= PLAIN_SIZE) {
+        task = Py_NewRef(PyTuple_GET_ITEM(entry, 0));
+        task_args = Py_NewRef(PyTuple_GET_ITEM(entry, 1));
+        kwargs = Py_NewRef(PyTuple_GET_ITEM(entry, 2));
+    }
+    else {
+        task = PyObject_GetAttr(entry, st->str_task);
+        task_args = task == NULL ? NULL : PyObject_GetAttr(entry, st->str_args);
+        kwargs = task_args == NULL ? NULL : PyObject_GetAttr(entry, st->str_kwargs);
+    }
+    PyObject *tuple = kwargs == NULL ? NULL : PySequence_Tuple(task_args);
+    PyObject *dict = tuple == NULL ? NULL : PyDict_New();
+    PyObject *result = NULL;
+    if (dict != NULL && PyDict_Merge(dict, kwargs, 1) == 0) {  /* as ``f(*a, **k)`` */
+        result = PyObject_Call(task, tuple, dict);
+    }
+    Py_XDECREF(task);
+    Py_XDECREF(task_args);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(tuple);
+    Py_XDECREF(dict);
+    return result;
+}
+
+/* The dispatch loop under the default executor with nobody watching (``_dispatch``'s
+   ``_call_each``): each record called as it is; a failure goes to ``_dispatch.fail_or_stop``,
+   as in the pure loop. A list holding an Intent goes to the pure loop whole. */
+static PyObject *
+call_each(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    speedups_state *st = get_state(module);
+    if (nargs != 2 || !PyList_CheckExact(args[0]) || !all_records(args[0])) {
+        return pure_stage(st->pure_call_each, args, nargs);
+    }
+    PyObject *entries = args[0], *ctx = args[1];
+    Py_ssize_t taken = PyList_GET_SIZE(entries), failed = 0;
+    PyObject *raised = NULL;  /* the exception that stops the loop */
+    /* as the pure loop's iterator: the list's length is read again at each step */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(entries); i++) {
+        PyObject *entry = PyList_GET_ITEM(entries, i);
+        Py_INCREF(entry);
+        PyObject *result = call_entry(st, entry);
+        if (result != NULL) {
+            Py_DECREF(result);
+            Py_DECREF(entry);
+            continue;
+        }
+        failed++;
+        PyObject *exc = take_exception();
+        PyObject *rest = PyList_GetSlice(entries, i + 1, PyList_GET_SIZE(entries));
+        PyObject *left = rest == NULL ? NULL : PyObject_CallFunctionObjArgs(
+            st->fail_or_stop, entry, exc, rest, ctx, NULL);
+        Py_DECREF(entry);
+        Py_XDECREF(rest);
+        if (left == NULL) {  /* the failure's bookkeeping raised: that error, in exc's context */
+            PyObject *error = take_exception();
+            if (error != exc) {
+                PyException_SetContext(error, Py_NewRef(exc));
+            }
+            Py_DECREF(exc);
+            raised = error;
+            break;
+        }
+        Py_ssize_t stop = PyLong_AsSsize_t(left);
+        Py_DECREF(left);
+        if (stop >= 0) {
+            taken -= stop;
+            raised = exc;
+            break;
+        }
+        if (PyErr_Occurred()) {  /* not an int */
+            Py_DECREF(exc);
+            raised = take_exception();
+            break;
+        }
+        Py_DECREF(exc);  /* counted and told: the loop goes on */
+    }
+    if (raised != NULL) {  /* as the pure loop's ``finally``, then the error */
+        if (add_dispatched(ctx, st, taken - failed) < 0) {
+            PyObject *error = take_exception();
+            PyException_SetContext(error, raised);
+            raise_exception(error);
+            return NULL;
+        }
+        raise_exception(raised);
+        return NULL;
+    }
+    if (add_dispatched(ctx, st, taken - failed) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(call_each_doc,
+"call_each(entries, ctx)\n--\n\n"
+"The dispatch loop (``airlock._dispatch._call_each``) for records.");
+
+PyDoc_STRVAR(coalesce_doc,
+"coalesce(entries, ctx)\n--\n\n"
+"The coalesce stage (``airlock._coalesce.coalesce``) for records when nothing watches.");
+PyDoc_STRVAR(order_doc,
+"order(entries, ctx)\n--\n\n"
+"The order stage (``airlock._ordering.order``) for records under ``by_phase``.");
+PyDoc_STRVAR(merge_batches_doc,
+"merge_batches(entries, ctx)\n--\n\n"
+"The batch stage (``airlock._batch.merge_batches``) for records.");
+
 static PyMethodDef speedups_methods[] = {
+    {"coalesce", (PyCFunction)(void (*)(void))coalesce, METH_FASTCALL, coalesce_doc},
+    {"order", (PyCFunction)(void (*)(void))order, METH_FASTCALL, order_doc},
+    {"call_each", (PyCFunction)(void (*)(void))call_each, METH_FASTCALL, call_each_doc},
+    {"merge_batches", (PyCFunction)(void (*)(void))merge_batches, METH_FASTCALL,
+     merge_batches_doc},
     {"inline_frame", (PyCFunction)(void (*)(void))inline_frame, METH_FASTCALL,
      inline_frame_doc},
     {"enqueue", (PyCFunction)(void (*)(void))enqueue, METH_FASTCALL | METH_KEYWORDS,
@@ -896,6 +1465,59 @@ slot_offset(PyObject *base, PyObject *sub, const char *name)
     Py_DECREF(member);
     Py_XDECREF(inherited);
     return offset;
+}
+
+/* The record layout this module builds and reads is ``airlock._record``'s: 0, or -1. */
+static int
+check_record_layout(void)
+{
+    static const struct { const char *name; long value; } fields[] = {
+        {"PLAIN", PLAIN_SIZE}, {"NAME", NAME_AT}, {"DISPATCH_OPTIONS", DISPATCH_OPTIONS_AT},
+        {"ORIGIN", ORIGIN_AT}, {"KEY", KEY_AT}, {"LOCAL_POLICIES", LOCAL_POLICIES_AT},
+        {"SCOPE", SCOPE_AT},
+    };
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        PyObject *value = import_attr("airlock._record", fields[i].name);
+        if (value == NULL) {
+            return -1;
+        }
+        long found = PyLong_Check(value) ? PyLong_AsLong(value) : -1;
+        Py_DECREF(value);
+        if (found != fields[i].value) {
+            PyErr_Format(PyExc_TypeError, "airlock._speedups was built for another record "
+                         "layout (airlock._record.%s); rebuild it", fields[i].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The stages' references (see "The per-intent stages"): 0, or -1 with an exception set. */
+static int
+stages_exec(speedups_state *st)
+{
+    if (check_record_layout() < 0
+        || (st->pure_coalesce = import_attr("airlock._coalesce", "coalesce")) == NULL
+        || (st->pure_order = import_attr("airlock._ordering", "order")) == NULL
+        || (st->pure_merge_batches = import_attr("airlock._batch", "merge_batches")) == NULL
+        || (st->pure_call_each = import_attr("airlock._dispatch", "_call_each")) == NULL
+        || (st->fail_or_stop = import_attr("airlock._dispatch", "fail_or_stop")) == NULL
+        || (st->empty_tuple = PyTuple_New(0)) == NULL) {
+        return -1;
+    }
+    PyObject **names[] = {&st->str_dispatched, &st->str_task, &st->str_args, &st->str_kwargs,
+                          &st->str_stats, &st->str_watching, &st->str_coalesced,
+                          &st->str_batched, &st->str_order_by, &st->str_phase_ranks,
+                          &st->str_airlock_phase, &st->str_phase, &st->str_handler,
+                          &st->str_dunder_name};
+    const char *texts[] = {"dispatched", "task", "args", "kwargs", "stats", "watching", "coalesced", "batched", "order_by",
+                           "phase_ranks", "airlock_phase", "phase", "handler", "__name__"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if ((*names[i] = PyUnicode_InternFromString(texts[i])) == NULL) {
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int
@@ -1016,7 +1638,7 @@ speedups_exec(PyObject *module)
     if (st->str_accepting == NULL || st->str_buffer == NULL || st->str_append == NULL) {
         return -1;
     }
-    return 0;
+    return stages_exec(st);
 }
 
 static int
@@ -1043,6 +1665,11 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->plan_type);
     Py_VISIT(st->state_active);
     Py_VISIT(st->state_flushed);
+    Py_VISIT(st->pure_coalesce);
+    Py_VISIT(st->pure_order);
+    Py_VISIT(st->pure_merge_batches);
+    Py_VISIT(st->pure_call_each);
+    Py_VISIT(st->fail_or_stop);
     return 0;
 }
 
@@ -1077,6 +1704,26 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->str_accepting);
     Py_CLEAR(st->str_buffer);
     Py_CLEAR(st->str_append);
+    Py_CLEAR(st->pure_coalesce);
+    Py_CLEAR(st->pure_order);
+    Py_CLEAR(st->pure_merge_batches);
+    Py_CLEAR(st->pure_call_each);
+    Py_CLEAR(st->fail_or_stop);
+    Py_CLEAR(st->str_dispatched);
+    Py_CLEAR(st->str_task);
+    Py_CLEAR(st->str_args);
+    Py_CLEAR(st->str_kwargs);
+    Py_CLEAR(st->empty_tuple);
+    Py_CLEAR(st->str_stats);
+    Py_CLEAR(st->str_watching);
+    Py_CLEAR(st->str_coalesced);
+    Py_CLEAR(st->str_batched);
+    Py_CLEAR(st->str_order_by);
+    Py_CLEAR(st->str_phase_ranks);
+    Py_CLEAR(st->str_airlock_phase);
+    Py_CLEAR(st->str_phase);
+    Py_CLEAR(st->str_handler);
+    Py_CLEAR(st->str_dunder_name);
     return 0;
 }
 
@@ -1096,7 +1743,7 @@ static PyModuleDef_Slot speedups_slots[] = {
 };
 
 PyDoc_STRVAR(module_doc,
-"The compiled kernel of airlock (optional): ``enqueue``'s plain path in C.\n"
+"The compiled kernel of airlock (optional): enqueue, a tick's frame and a flush's stages in C.\n"
 "\n"
 "Everything it does not do itself goes to the pure-Python core, the reference.");
 

@@ -1,0 +1,220 @@
+"""The per-intent stages, compiled and pure: ``airlock._speedups.coalesce``, ``order``,
+``merge_batches`` and the dispatch loop ``call_each`` against ``_coalesce.coalesce``,
+``_ordering.order``, ``_batch.merge_batches`` and ``_dispatch._call_each`` on the same random
+entries (plain and full records, Intents, keys
+that cannot be hashed or compared, unknown phases, batches), under ``errors="raise"`` and
+``"continue"``, watched or not: the same entries out, the same ``FlushStats``, the same
+events told, the same errors (type and message).
+
+Runs wherever the extension is built, whatever ``AIRLOCK_NO_EXTENSIONS`` says; skipped only
+where it is absent (the stages then are the pure ones: ``_pipeline.use_stages``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import airlock
+from airlock import _batch, _coalesce, _dispatch, _ordering, _pipeline
+from airlock._flush import FlushContext
+from airlock._intent import Intent
+from airlock._stats import FlushStats
+
+speedups = pytest.importorskip("airlock._speedups")
+
+Stage = Callable[[list[Any], FlushContext], list[Any]]
+PHASES = ("redraw", "sound", "network")
+
+
+CALLS: list[tuple[str, tuple[Any, ...]]] = []  # what the tasks ran, in order
+
+
+def noop(*args: Any) -> None:
+    CALLS.append(("noop", args))
+
+
+@airlock.phase("sound")
+def beep(*args: Any) -> None:
+    CALLS.append(("beep", args))
+
+
+def boom(*args: Any) -> None:
+    CALLS.append(("boom", args))
+    raise ValueError(f"boom{args}")
+
+
+@airlock.phase("nowhere")
+def lost(*args: Any) -> None:
+    pass
+
+
+class PhaseRaises:
+    """A task whose ``airlock_phase`` cannot be read."""
+
+    def __call__(self, *args: Any) -> None:
+        pass
+
+    @property
+    def airlock_phase(self) -> str:
+        raise RuntimeError("no phase here")
+
+    def __repr__(self) -> str:
+        return "PhaseRaises()"
+
+
+@airlock.batch(phase="network")
+def send(payloads: list[Any]) -> None:
+    pass
+
+
+@airlock.batch
+def draw(payloads: list[Any]) -> None:
+    pass
+
+
+class EqRaises:
+    def __hash__(self) -> int:
+        return 7
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("EqRaises cannot be compared")
+
+    def __repr__(self) -> str:
+        return "EqRaises()"
+
+
+class Unhashable:
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "Unhashable()"
+
+
+OWNER = object()  # the scope the records name (an identity only, as in a flush context)
+PHASE_RAISES = PhaseRaises()
+tasks = st.sampled_from([noop, beep, lost, PHASE_RAISES, send, draw, boom])
+keys = st.one_of(st.none(), st.sampled_from(["a", "b", ("k", 1), 3, EqRaises(), Unhashable()]))
+options = st.one_of(st.none(), st.sampled_from([{"phase": p} for p in (*PHASES, "bad")]),
+                    st.just({"other": 1}))
+
+
+@st.composite
+def entries(draw_: st.DrawFn) -> Any:
+    task = draw_(tasks)
+    args = tuple(draw_(st.lists(st.integers(0, 9), max_size=2)))
+    # mostly records: a list with an Intent is handed to the pure stage whole
+    shape = draw_(st.sampled_from(["plain", "full", "plain", "full", "intent"]))
+    if type(task) is airlock.Batch and draw_(st.booleans()):  # as the batch stage leaves it
+        task = task.handler
+    if shape == "plain" and type(task) is not airlock.Batch:
+        return (task, args, {})
+    record: Any = (task, args, {}, None, draw_(options), None, draw_(keys), (), OWNER)
+    return Intent(*record) if shape == "intent" else record
+
+
+programs = st.lists(entries(), max_size=12)
+
+
+def _run(stage: Stage, entries_: list[Any], errors: str, watched: bool,
+         default: str | None) -> tuple[Any, ...]:
+    """What a stage did: its result (or error), the stats, and what it told."""
+    told: list[tuple[Any, ...]] = []
+    CALLS.clear()
+    stats = FlushStats()
+    ctx = FlushContext.standalone(
+        stats, errors=errors, owner=OWNER,
+        order_by=airlock.by_phase(*PHASES, default=default),
+        tell=(lambda *event: told.append(event)) if watched else None,
+    )
+    try:
+        out: Any = stage(list(entries_), ctx)
+        result: Any = ("ok", [_comparable(e) for e in out])
+    except Exception as exc:  # the same errors, compared by type and message
+        result = ("raised", type(exc), str(exc),
+                  [_comparable(e) for e in getattr(exc, "undispatched_intents", None) or ()])
+    fields = {name: getattr(stats, name) for name in FlushStats.__slots__}
+    fields["failures"] = [(_comparable(i), type(e), str(e)) for i, e in stats.failures]
+    told_ = [(event[0], *(_comparable(x) for x in event[1:])) for event in told]
+    return result, fields, told_, list(CALLS)
+
+
+def _comparable(entry: Any) -> Any:
+    """An entry as data: an Intent by its fields, an error by its type and message."""
+    if isinstance(entry, BaseException):
+        return (type(entry), str(entry))
+    if type(entry) is Intent:
+        return ("intent", entry.task, entry.args, entry.kwargs, entry.key, entry.origin,
+                entry._dispatch_options)
+    return entry
+
+
+STAGES = [
+    pytest.param(speedups.coalesce, _coalesce.coalesce, id="coalesce"),
+    pytest.param(speedups.order, _ordering.order, id="order"),
+    pytest.param(speedups.merge_batches, _batch.merge_batches, id="merge_batches"),
+    pytest.param(speedups.call_each, _dispatch._call_each, id="call_each"),
+]
+#: fewer examples under valgrind (benchmarks/memcheck.sh), where Python runs ~50x slower
+EXAMPLES = 30 if os.environ.get("AIRLOCK_MEMCHECK") else 200
+
+
+@pytest.mark.parametrize(("compiled", "pure"), STAGES)
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(programs, st.sampled_from(["raise", "continue"]), st.booleans(),
+       st.sampled_from([None, "sound"]))
+def test_each_compiled_stage_does_what_its_pure_twin_does(
+    compiled: Stage, pure: Stage, program: list[Any], errors: str, watched: bool,
+    default: str | None,
+) -> None:
+    assert _run(compiled, program, errors, watched, default) == _run(
+        pure, program, errors, watched, default)
+
+
+def test_the_common_cases_run_in_the_kernel() -> None:
+    """Records only: each compiled stage decides itself (results checked by value here; the
+    differential test above covers the rest)."""
+    records = [
+        (send, (1,), {}, None, None, None, "k", (), OWNER),
+        (noop, (2,), {}),
+        (beep, (3,), {}, None, None, None, "k", (), OWNER),
+        (send, (4, 5), {}, None, {"phase": "redraw"}, "here", None, (), OWNER),
+    ]
+    stats = FlushStats()
+    ctx = FlushContext.standalone(stats, order_by=airlock.by_phase(*PHASES), owner=OWNER)
+    ctx.watching = False  # standalone watches only when told to
+    survivors = speedups.coalesce(records, ctx)
+    assert survivors == records[1:] and stats.coalesced == 1
+    ordered = speedups.order(survivors, ctx)
+    assert [e[1] for e in ordered] == [(4, 5), (3,), (2,)]  # redraw, sound, then no phase
+    merged = speedups.merge_batches(ordered, ctx)
+    assert merged[0] == (send.handler, ([(4, 5)],), {}, "send", {"phase": "redraw"}, "here",
+                         None, (), OWNER)
+    assert stats.batched == 0  # one payload: nothing folded
+    merged = speedups.merge_batches(records, ctx)  # at the last one's place, its options
+    assert [e[1] for e in merged] == [(2,), (3,), ([1, (4, 5)],)] and merged[2][5] == "here"
+    assert stats.batched == 1
+
+
+def test_the_compiled_stages_run_where_the_kernel_does() -> None:
+    assert (_dispatch.call_each is speedups.call_each) == airlock.compiled
+    assert (_pipeline.coalesce is speedups.coalesce) == airlock.compiled
+    assert (_pipeline.order is speedups.order) == airlock.compiled
+    assert (_pipeline.merge_batches is speedups.merge_batches) == airlock.compiled
+
+
+def test_an_interrupt_from_a_key_propagates_from_the_compiled_stage() -> None:
+    class Interrupting:
+        def __hash__(self) -> int:
+            raise KeyboardInterrupt
+
+    record: Any = (noop, (), {}, None, None, None, Interrupting(), (), OWNER)
+    ctx = FlushContext.standalone(FlushStats(), owner=OWNER)
+    ctx.watching = False
+    with pytest.raises(KeyboardInterrupt):
+        speedups.coalesce([record, record], ctx)
