@@ -876,7 +876,9 @@ inline_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
  * entries``, and the same result; it runs the common case here — a list of records only
  * (tuples: ``_record``), nothing watching — and hands every other call, arguments unchanged,
  * to its pure twin: ``_coalesce.coalesce``, ``_ordering.order``, ``_batch.merge_batches``.
- * Keep each in sync with its twin. An error in user code (a key's ``__hash__``/``__eq__``,
+ * Keep each in sync with its twin. The entries list is the flush's own (user code that runs
+ * here, a key's hash or a task's ``airlock_phase``, cannot reach it; should it change, the
+ * pure stage runs). An error in user code (a key's ``__hash__``/``__eq__``,
  * a task's ``airlock_phase``) that is an ``Exception`` is cleared and the pure stage runs
  * instead, so that the error it reports is the pure core's; any other exception (an
  * interrupt) propagates as it would from the pure stage.
@@ -1024,6 +1026,10 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         PyObject *found = PyDict_SetDefault(seen, key, fresh);  /* borrowed */
         Py_DECREF(fresh);
+        if (found != NULL && PyList_GET_SIZE(entries) != n) {  /* changed by a key: pure */
+            result = pure_stage(st->pure_coalesce, args, nargs);
+            goto done;
+        }
         if (found == NULL) {  /* the key's __hash__ or __eq__ raised */
             if (cleared_for_pure()) {
                 result = pure_stage(st->pure_coalesce, args, nargs);
@@ -1122,9 +1128,19 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_NoMemory();
         goto done;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *name = record_phase(st, PyList_GET_ITEM(entries, i), &cached_task,
-                                      &cached_phase);
+    PyObject *ranked_task = NULL;  /* the last task ranked by its own phase, and its rank */
+    Py_ssize_t ranked = -1;
+    for (Py_ssize_t i = 0; i < n && PyList_GET_SIZE(entries) == n; i++) {
+        PyObject *entry = PyList_GET_ITEM(entries, i);
+        PyObject *task = PyTuple_GET_ITEM(entry, 0);
+        int by_task = PyTuple_GET_SIZE(entry) == PLAIN_SIZE
+                      || PyTuple_GET_ITEM(entry, DISPATCH_OPTIONS_AT) == Py_None;
+        if (by_task && task == ranked_task) {
+            at[i] = ranked;
+            starts[ranked + 1]++;
+            continue;
+        }
+        PyObject *name = record_phase(st, entry, &cached_task, &cached_phase);
         if (name == NULL) {
             goto user_error;
         }
@@ -1141,8 +1157,16 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             result = pure_stage(st->pure_order, args, nargs);
             goto done;
         }
+        if (by_task) {
+            ranked_task = task;
+            ranked = r;
+        }
         at[i] = r;
         starts[r + 1]++;
+    }
+    if (PyList_GET_SIZE(entries) != n) {  /* changed by a task's airlock_phase: pure */
+        result = pure_stage(st->pure_order, args, nargs);
+        goto done;
     }
     for (Py_ssize_t b = 1; b <= buckets; b++) {
         starts[b] += starts[b - 1];
@@ -1191,7 +1215,12 @@ merged_record(speedups_state *st, PyObject *batch, PyObject *payloads, PyObject 
     return record;
 }
 
-/* Merge batches: each batch's records fold into one call at its last one's position. */
+/* The distinct batches a frame's records may hold for ``merge_batches`` to fold them here
+   (a frame with more goes to the pure stage). */
+#define MAX_BATCHES 8
+
+/* Merge batches: each batch's records fold into one call at its last one's position. The
+   batches are told apart by identity in a small array, each record's batch remembered. */
 static PyObject *
 merge_batches(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1200,79 +1229,89 @@ merge_batches(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return pure_stage(st->pure_merge_batches, args, nargs);
     }
     PyObject *entries = args[0], *ctx = args[1];
-    PyObject *payloads = PyDict_New();  /* batch -> its payloads */
-    PyObject *lasts = PyDict_New();     /* batch -> its last record */
-    PyObject *merged = NULL, *result = NULL;
+    PyObject *batches[MAX_BATCHES], *payloads[MAX_BATCHES] = {NULL};
+    Py_ssize_t last_at[MAX_BATCHES], found = 0, folded = 0;
     Py_ssize_t n = PyList_GET_SIZE(entries);
-    if (payloads == NULL || lasts == NULL) {
-        goto done;
+    signed char *batch_of = PyMem_Malloc((size_t)(n > 0 ? n : 1));  /* -1: not a batch's */
+    PyObject *merged = NULL, *result = NULL;
+    if (batch_of == NULL) {
+        PyErr_NoMemory();
+        return NULL;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *entry = PyList_GET_ITEM(entries, i);
         PyObject *task = PyTuple_GET_ITEM(entry, 0);
+        batch_of[i] = -1;
         if (!Py_IS_TYPE(task, (PyTypeObject *)st->batch_type)) {
             continue;
         }
         PyObject *task_args = PyTuple_GET_ITEM(entry, 1);
-        if (PyTuple_GET_SIZE(entry) != FULL_SIZE || !PyTuple_CheckExact(task_args)) {
+        Py_ssize_t b = 0;
+        while (b < found && batches[b] != task) {
+            b++;
+        }
+        if (PyTuple_GET_SIZE(entry) != FULL_SIZE || !PyTuple_CheckExact(task_args)
+            || b == MAX_BATCHES) {
             result = pure_stage(st->pure_merge_batches, args, nargs);
             goto done;
         }
+        if (b == found) {
+            if ((payloads[b] = PyList_New(0)) == NULL) {
+                goto done;
+            }
+            batches[b] = task;
+            found++;
+        }
         PyObject *payload = PyTuple_GET_SIZE(task_args) == 1
                                 ? PyTuple_GET_ITEM(task_args, 0) : task_args;
-        PyObject *folded = PyDict_GetItemWithError(payloads, task);  /* borrowed */
-        if (folded == NULL) {
-            if (PyErr_Occurred() || (folded = PyList_New(0)) == NULL) {
-                goto done;
-            }
-            int stored = PyDict_SetItem(payloads, task, folded);
-            Py_DECREF(folded);  /* the dict holds it */
-            if (stored < 0) {
-                goto done;
-            }
-        }
-        if (PyList_Append(folded, payload) < 0 || PyDict_SetItem(lasts, task, entry) < 0) {
+        if (PyList_Append(payloads[b], payload) < 0) {
             goto done;
         }
+        last_at[b] = i;
+        batch_of[i] = (signed char)b;
+        folded++;
     }
-    if (PyDict_GET_SIZE(payloads) == 0) {
+    if (found == 0) {
         result = Py_NewRef(entries);
         goto done;
     }
-    if ((merged = PyList_New(0)) == NULL) {
+    if ((merged = PyList_New(n - folded + found)) == NULL) {
         goto done;
     }
+    Py_ssize_t at = 0, size = PyList_GET_SIZE(merged);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *entry = PyList_GET_ITEM(entries, i);
-        PyObject *task = PyTuple_GET_ITEM(entry, 0);
-        if (!Py_IS_TYPE(task, (PyTypeObject *)st->batch_type)) {
-            if (PyList_Append(merged, entry) < 0) {
-                goto done;
-            }
+        int b = batch_of[i];
+        /* as the pure stage: a batch's call goes where its last record is (found by
+           identity: a record that is twice in the list goes twice, so to the pure stage) */
+        if (b >= 0 && entry != PyList_GET_ITEM(entries, last_at[b])) {
             continue;
         }
-        if (PyDict_GetItemWithError(lasts, task) != entry) {
-            if (PyErr_Occurred()) {
-                goto done;
-            }
-            continue;
-        }
-        PyObject *call = merged_record(st, task, PyDict_GetItemWithError(payloads, task), entry);
-        if (call == NULL) {
+        if (at == size) {
+            Py_CLEAR(merged);
+            result = pure_stage(st->pure_merge_batches, args, nargs);
             goto done;
         }
-        int kept = PyList_Append(merged, call);
-        Py_DECREF(call);
-        if (kept < 0) {
+        PyObject *kept = b < 0 ? Py_NewRef(entry)
+                               : merged_record(st, batches[b], payloads[b], entry);
+        if (kept == NULL) {
             goto done;
         }
+        PyList_SET_ITEM(merged, at++, kept);
     }
-    if (count_into_stats(ctx, st, st->str_batched, n - PyList_GET_SIZE(merged)) == 0) {
+    if (at != size) {  /* (cannot happen: every record was counted above) */
+        Py_CLEAR(merged);
+        result = pure_stage(st->pure_merge_batches, args, nargs);
+        goto done;
+    }
+    if (count_into_stats(ctx, st, st->str_batched, n - at) == 0) {
         result = Py_NewRef(merged);
     }
 done:
-    Py_XDECREF(payloads);
-    Py_XDECREF(lasts);
+    for (Py_ssize_t b = 0; b < found; b++) {
+        Py_XDECREF(payloads[b]);
+    }
+    PyMem_Free(batch_of);
     Py_XDECREF(merged);
     return result;
 }
