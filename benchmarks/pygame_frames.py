@@ -541,9 +541,8 @@ WHY = {
              "that floor alone), and the frame's phased effects go through the flush "
              "pipeline in the core",
     "empty": "a tick frame alone ('tick + hand') is already about 2x an empty hand loop; "
-             "GameLoop adds its own per-frame bookkeeping (frame record, history, request "
-             "ledger: about 60% of the frame under cProfile) and the pipeline flush of its one "
-             "phased flip",
+             "GameLoop adds the general flush of its one phased flip (about half of the frame "
+             "under cProfile) and its own per-frame record and history (about a fifth)",
     "sprites": "on SDL's dummy video driver a flip costs nothing (the hand loop's own dirty/flip "
                "is about 1x), so the dirty port's per-rect requests and rect merging are all "
                "that differs",

@@ -1,17 +1,18 @@
 """Frame history: one record per frame, read by the overlay and by end-of-run tables.
 
-Rule: a flushed frame records the tick's ``FlushStats`` (with the errors of its failed effects
-in ``failures``), plus the requests a GameLoop collected into one effect per helper, counted as
-if enqueued one by one (``_collect.request_counts``); a discarded frame (an exception in the
+Rule: a flushed frame records the tick's ``FlushStats`` as they are (the one ledger: every
+helper request is one intent of the tick, so ``loop.tick.stats`` and the frame's record agree),
+with the errors of its failed effects in ``failures``; a discarded frame (an exception in the
 frame) records zeros and the error, since none of its effects escaped. Either way ``pending``
-is the backlog when the frame ended: ``tick.pending`` (posted, carried, enqueued between
-frames) plus a GameLoop's ``waiting`` requests. ``flush_us`` is the only real-time figure.
+is the backlog when the frame ended: ``tick.pending`` (posted — helper requests made with no
+frame open included —, carried, enqueued between frames). ``flush_us`` is the only real-time
+figure.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import airlock
@@ -41,28 +42,19 @@ class FrameRecord:
     pending: int = 0  #: the backlog when the frame ended: effects waiting for the next frame
 
     @classmethod
-    def from_tick(cls, frame: int, tick: airlock.TickScope, error: BaseException | None,
-                  requests: Sequence[int] | None = None, waiting: int = 0) -> FrameRecord:
-        """The record of ``tick``'s last frame; ``requests``: (enqueued, dispatched, dropped,
-        coalesced, batched) to add for collected requests (see the module rule); ``waiting``:
-        requests waiting outside the tick, added to its ``pending``."""
-        pending = tick.pending + waiting
+    def from_tick(cls, frame: int, tick: airlock.TickScope,
+                  error: BaseException | None) -> FrameRecord:
+        """The record of ``tick``'s last frame (see the module rule)."""
+        pending = tick.pending
         if tick.is_discarded or (error is not None and not tick.is_flushed):
             return cls(frame, error=repr(error), pending=pending)
         s = tick.stats
-        enqueued, dispatched, dropped = s.enqueued, s.dispatched, s.dropped
-        coalesced, batched = s.coalesced, s.batched
-        if requests is not None:
-            enqueued += requests[0]
-            dispatched += requests[1]
-            dropped += requests[2]
-            coalesced += requests[3]
-            batched += requests[4]
         failures = s.failures
         record = object.__new__(cls)  # the generated __init__ of a frozen dataclass sets each
         record.__dict__.update({  # field through object.__setattr__: 4x the cost, every frame
-            "frame": frame, "enqueued": enqueued, "dispatched": dispatched, "dropped": dropped,
-            "coalesced": coalesced, "batched": batched, "carried": s.carried,
+            "frame": frame, "enqueued": s.enqueued, "dispatched": s.dispatched,
+            "dropped": s.dropped, "coalesced": s.coalesced, "batched": s.batched,
+            "carried": s.carried,
             "failed": s.failed, "flush_us": s.flush_ns / 1000,
             "error": None if error is None else repr(error),
             "failures": tuple(repr(exc) for _, exc in failures) if failures else (),

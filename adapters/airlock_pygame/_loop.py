@@ -22,11 +22,11 @@ Rules:
   still gets the QUIT (to save on quit). The rest of the frame runs (``on_quit="finish"``)
   or its update and draw are skipped (``on_quit="skip"``); either way the effects enqueued
   so far are flushed.
-- Effect helpers called before a frame is open join the loop's next frame (``_waiting``).
-- Inside a frame, each helper's requests are collected into one effect per frame
-  (``_collect``) when the tick allows it (no budget, no observers, ``errors="continue"``,
-  no policy the game set on the tick itself);
-  the frame's record counts the requests either way.
+- Effect helpers called before a frame is open post their request to the loop's tick: it
+  joins the loop's next frame (``_waiting``; ``tick.pending`` counts it meanwhile).
+- Inside a frame, each helper request is one enqueue of the helper's batch effect into the
+  tick, which coalesces (keys), orders (phases), folds (one call per batch) and counts it like
+  any other effect: the frame's record is ``tick.stats`` as it is.
 - ``loop.policies`` (switched on and off at any time, also during a frame) filter each frame
   at its flush.
 - The loop takes one key for itself, the overlay's (``overlay_key``: F3 when the overlay is
@@ -44,7 +44,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, Literal
@@ -53,7 +52,6 @@ import pygame
 
 import airlock
 
-from ._collect import FrameLedger, close_ledger, open_ledger, request_counts
 from ._history import FrameHistory, FrameRecord
 from ._overlay import Overlay
 from ._phases import PHASE_ORDER
@@ -158,9 +156,6 @@ class GameLoop:
         self.redraw = redraw if redraw is not None else default_redraw
         #: (frame, error): frames that failed, and effects that failed in a flushed frame
         self.errors: list[tuple[int, BaseException]] = []
-        #: effect requests made while no frame was open (each the helper's call, made again
-        #: first thing in the next frame)
-        self.waiting: deque[Callable[[], None]] = deque()
         self.running = False
         self.clock = pygame.time.Clock() if fps else None
         self._lag = dt
@@ -206,46 +201,11 @@ class GameLoop:
         """True once ``loop.tick.close()`` ran: no frame opens again."""
         return self.tick.is_closed
 
-    def wait_for_frame(self, request: Callable[[], None], helper: str = "wait_for_frame") -> None:
-        """Keep an effect request made with no frame open for the next frame (see _waiting);
-        a closed loop has no next frame: ``ScopeStateError``."""
-        if self.tick.is_closed:
-            raise airlock.ScopeStateError(
-                f"{helper}() was called with no frame open, and the latest GameLoop's tick is "
-                "closed, so no frame would ever run it; call it inside a frame before closing "
-                "the loop, or create a new GameLoop for requests made from now on")
-        self.waiting.append(request)
-
     # -- one frame as a context manager ----------------------------------------------------
 
     def __enter__(self) -> GameLoop:
-        tick = self.tick
-        tick.__enter__()
-        if self._collects(tick):
-            open_ledger(tick)
-        waiting = self.waiting
-        replayed: list[Callable[[], None]] = []
-        try:
-            while waiting:
-                request = waiting.popleft()
-                request()
-                replayed.append(request)
-        except BaseException as exc:  # e.g. a policy refusing at enqueue: close the frame
-            # the requests replayed before it were enqueued into this frame, which is now
-            # discarded: they wait again for the next frame, as those not replayed yet do
-            waiting.extendleft(reversed(replayed))
-            self.__exit__(type(exc), exc, exc.__traceback__)
-            raise
+        self.tick.__enter__()  # takes what was posted meanwhile (setup requests included)
         return self
-
-    def _collects(self, tick: airlock.TickScope) -> bool:
-        """Whether this frame's requests may be collected (``_collect``): every effect of the
-        tick then reaches its flush, runs or is dropped by a policy, and nobody watches
-        intents one by one (no observers, and no policy the game set on the tick itself: its
-        ``on_enqueue`` and ``allows`` must see each request, not one frame effect)."""
-        return (tick.max_per_frame is None and tick.max_flush_ms is None
-                and tick.errors == "continue" and not tick.observers
-                and tick.policy is self._tick_policy)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -253,14 +213,13 @@ class GameLoop:
     ) -> None:
         tick = self.tick
         frame = tick.frame
-        ledger = close_ledger(tick)  # requests made from here on are enqueued one by one
         self._apply_policies(tick)
         try:
             tick.__exit__(exc_type, exc, tb)
         except Exception as flush_error:
-            self._record(frame, flush_error, ledger)
+            self._record(frame, flush_error)
             raise
-        self._record(frame, exc, ledger)
+        self._record(frame, exc)
 
     def _apply_policies(self, tick: airlock.TickScope) -> None:
         """The tick's policy is ``policies`` while one is on, else the default (a frame with
@@ -274,10 +233,8 @@ class GameLoop:
         if current is not wanted:
             tick.policy = self._tick_policy = wanted
 
-    def _record(self, frame: int, error: BaseException | None,
-                ledger: FrameLedger | None) -> None:
-        record = FrameRecord.from_tick(frame, self.tick, error, request_counts(ledger),
-                                       len(self.waiting))
+    def _record(self, frame: int, error: BaseException | None) -> None:
+        record = FrameRecord.from_tick(frame, self.tick, error)
         self.history.append(record)
         if error is not None:
             self.errors.append((frame, error))

@@ -2,9 +2,13 @@
 
 Rule: a datagram is JSON ``{"seq": n, "payloads": [...]}``; ``seq`` counts datagrams from 0.
 A frame whose datagram would exceed ``max_datagram`` bytes is split into several, still in
-order. Sends are an ``airlock.batch`` in the ``network`` phase; in a GameLoop frame they are
-one effect in that phase (``_collect``), and ``ui=True`` sends a datagram of their own (so that
-``Pause`` can keep it).
+order. Each send is one ``airlock.enqueue`` of the sender's ``airlock.batch`` (``transmit``, in
+the ``network`` phase): the core folds a flush's sends into one ``transmit`` call where the
+frame's last send stood, counts each send in ``tick.stats`` (all but one ``batched``), and
+``key=`` is the core's ``_key`` (a later send under the key replaces the earlier one). A
+``ui=True`` send is enqueued with ``_dispatch_options={"ui": True}``: policies judge each send
+on its own before the batch is folded, so ``Pause`` keeps it and drops the others. With no
+frame open, a send waits for the next GameLoop frame (``_waiting``).
 
 ``max_datagram`` is an int from ``MIN_DATAGRAM`` to ``MAX_DATAGRAM`` (65,507: UDP's payload
 limit over IPv4), checked when set. One bad payload (not JSON-serialisable, too big for a
@@ -25,22 +29,13 @@ import reprlib
 import select
 import socket
 from dataclasses import dataclass
-from functools import partial
 from types import TracebackType
 from typing import Any
 
 import airlock
 
-from ._collect import (
-    GONE,
-    Collection,
-    FrameTask,
-    OpenCollections,
-    current_target_of,
-    ledger_for,
-)
-from ._phases import NETWORK, ui_options
-from ._waiting import enqueue_or_wait
+from ._phases import NETWORK, UI_OPTIONS
+from ._waiting import post_to_latest
 
 __all__ = ["MAX_DATAGRAM", "MIN_DATAGRAM", "LoopbackReceiver", "NetReport", "NetSender"]
 
@@ -70,9 +65,6 @@ class NetSender:
         self._pending = NetReport()
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._batch = airlock.batch(self.transmit, phase=NETWORK)
-        self._frame_task = FrameTask(self._transmit_collected, "transmit", NETWORK)
-        self._open = OpenCollections(self)  # this GameLoop frame's sends, and its ui=True ones
-        self._open_now = self._open.local  # the hot path's one lookup: .pair
 
     @property
     def max_datagram(self) -> int:
@@ -94,41 +86,21 @@ class NetSender:
         latest position when a frame ran several fixed updates). Before any frame is open the
         payload joins the next GameLoop frame.
         """
-        pair = self._open_now.pair
-        collection = pair.ui if ui else pair.gameplay
-        if current_target_of() is not collection.target:
-            self._send_first(payload, key, ui)
-        elif key is None:
-            collection.items.append(payload)
-        else:
-            self._collect_keyed(collection, payload, key, ui)
-
-    def _collect_keyed(self, collection: Collection, payload: Any, key: object, ui: bool) -> None:
-        """Add a keyed send; the key's earlier send this frame (ui or not) coalesces."""
-        pair = self._open_now.pair
-        other = pair.gameplay if ui else pair.ui
-        for sends in (collection, other):
-            if sends.target is collection.target and isinstance(sends, _Sends):
-                index = sends.keys.pop(key, None)
-                if index is not None:
-                    sends.items[index] = GONE
-                    sends.coalesced += 1
-        assert isinstance(collection, _Sends)
-        collection.keys[key] = len(collection.items)
-        collection.items.append(payload)
-
-    def _send_first(self, payload: Any, key: object, ui: bool) -> None:
-        """The frame's first send: begin its collection, or enqueue it on its own."""
-        target = current_target_of()
-        ledger = ledger_for(target)
-        if ledger is not None:
-            self._open.begin(ledger, _Sends(target, []), self._frame_task, ui)
-            self.send(payload, key=key, ui=ui)
+        if key is None and not ui:  # the common send: no options to parse
+            try:
+                airlock.enqueue(self._batch, payload)
+            except airlock.NoScopeError:
+                post_to_latest("NetSender.send", self._batch, payload)
             return
-        again = partial(self.send, payload, key=key, ui=ui)
-        enqueue_or_wait("NetSender.send", again, self._batch, payload,
-                        _dispatch_options=ui_options(ui),
-                        _key=None if key is None else ("net", id(self), key))
+        options: dict[str, Any] = {}
+        if key is not None:
+            options["_key"] = ("net", id(self), key)
+        if ui:
+            options["_dispatch_options"] = UI_OPTIONS
+        try:
+            airlock.enqueue(self._batch, payload, **options)
+        except airlock.NoScopeError:
+            post_to_latest("NetSender.send", self._batch, payload, **options)
 
     def take_report(self) -> NetReport:
         """The counts since the last call."""
@@ -137,9 +109,6 @@ class NetSender:
 
     def close(self) -> None:
         self._socket.close()
-
-    def _transmit_collected(self, collection: Collection) -> None:
-        self.transmit(collection.alive())
 
     def transmit(self, payloads: list[Any]) -> None:
         """Send a frame's payloads now (the batch handler), leaving out and reporting bad ones."""
@@ -203,16 +172,6 @@ class NetSender:
             report.datagrams += 1
             report.payloads += payloads
             report.bytes += len(encoded)
-
-
-class _Sends(Collection):
-    """A frame's sends, with where each key's latest payload stands."""
-
-    __slots__ = ("keys",)
-
-    def __init__(self, target: Any, items: list[Any]) -> None:
-        super().__init__(target, items)
-        self.keys: dict[object, int] = {}
 
 
 _SMALLER = f"send smaller payloads (a UDP datagram carries at most {MAX_DATAGRAM:,} bytes)"

@@ -11,7 +11,7 @@ from typing import Any
 
 import airlock
 
-__all__ = ["NETWORK", "PHASE_ORDER", "REDRAW", "SOUND", "is_ui", "phase_of", "ui_options"]
+__all__ = ["NETWORK", "PHASE_ORDER", "REDRAW", "SOUND", "UI_OPTIONS", "is_ui", "phase_of"]
 
 REDRAW = "redraw"
 SOUND = "sound"
@@ -20,7 +20,8 @@ NETWORK = "network"
 #: ``order_by`` for a frame: redraw, sound, network; effects with no phase run last.
 PHASE_ORDER = airlock.by_phase(REDRAW, SOUND, NETWORK)
 
-_UI_OPTIONS: dict[str, Any] = {"ui": True}
+#: the ``_dispatch_options`` an effect helper passes for ``ui=True`` (shared: never changed)
+UI_OPTIONS: dict[str, Any] = {"ui": True}
 
 
 def phase_of(intent: airlock.Intent) -> str | None:
@@ -36,8 +37,3 @@ def is_ui(intent: airlock.Intent) -> bool:
     """UI effects survive a pause: redraws, and anything enqueued with ``ui=True``."""
     options = intent.dispatch_options
     return bool(options and options.get("ui")) or phase_of(intent) == REDRAW
-
-
-def ui_options(ui: bool) -> dict[str, Any] | None:
-    """The ``_dispatch_options`` an effect helper passes for ``ui=...``."""
-    return _UI_OPTIONS if ui else None

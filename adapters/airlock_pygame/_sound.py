@@ -1,13 +1,15 @@
 """Sounds: once per sound per frame, capped per frame, with cooldowns, instance limits, priority.
 
 Rules:
-- ``play(sound)`` enqueues with ``_key=("sound", player, sound)`` (in a GameLoop frame: joins
-  the frame's one sound effect, ``_collect``), so repeats in a frame coalesce into one (the
-  last request's options and place win). A non-Sound is refused at the call (TypeError), so
-  one bad request never reaches, or spoils, the frame's batch.
-- The frame's sounds reach one batch call (in a GameLoop frame, ``ui=True`` sounds reach a
-  call of their own, so that ``Pause`` can keep them; the cap counts both). Highest
-  ``priority`` first (ties: request order), each sound is, in this order of checks:
+- ``play(sound)`` is one ``airlock.enqueue`` of the player's ``airlock.batch``
+  (``start_sounds``, in the ``sound`` phase) with ``_key=("sound", player, sound)``, so the
+  core coalesces repeats in a frame into one (the last request's options and place win); a
+  ``ui=True`` request carries ``_dispatch_options={"ui": True}``, so ``Pause`` keeps it
+  (policies judge each request before the batch is folded). A non-Sound is refused at the call
+  (TypeError), so one bad request never reaches, or spoils, the frame's batch. With no frame
+  open, a request waits for the next GameLoop frame (``_waiting``).
+- The frame's sounds (ui or not) reach one batch call. Highest ``priority`` first (ties:
+  request order), each sound is, in this order of checks:
   *cooldown* — started less than ``cooldown_ms`` ago: coalesced into that play;
   *limited* — ``max_instances`` of it already playing;
   *capped* — ``cap`` sounds already started this frame;
@@ -30,7 +32,6 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from functools import partial
 from numbers import Real
 from typing import Any, NamedTuple
 
@@ -38,17 +39,9 @@ import pygame
 
 import airlock
 
-from ._collect import (
-    Collection,
-    FrameTask,
-    Keyed,
-    OpenCollections,
-    current_target_of,
-    ledger_for,
-)
 from ._env import warn_if_silent
-from ._phases import SOUND, ui_options
-from ._waiting import enqueue_or_wait
+from ._phases import SOUND, UI_OPTIONS
+from ._waiting import post_to_latest
 
 _Sound = pygame.mixer.Sound
 
@@ -92,6 +85,10 @@ class _Request(NamedTuple):
     max_instances: int | None
 
 
+#: builds a _Request from a tuple without its generated ``__new__`` (one call, per request)
+_new_request = tuple.__new__
+
+
 class _Playing(NamedTuple):
     sound: pygame.mixer.Sound
     priority: int
@@ -126,10 +123,7 @@ class SoundPlayer:
         self._frames = 0  # the frame clock
         self._tick_seen = (0, 0)  # (id, frame) of the tick at the last flush
         self._batch = airlock.batch(self.start_sounds, phase=SOUND)
-        self._frame_task = FrameTask(self._start_collected, "start_sounds", SOUND)
-        self._open = OpenCollections(self)  # this GameLoop frame's sounds, and its ui=True ones
-        self._open_now = self._open.local  # the hot path's one lookup: .pair
-        self._cap_used: tuple[object, int] = (None, 0)  # (frame ledger, sounds started in it)
+        self._id = id(self)
 
     @property
     def cap(self) -> int:
@@ -160,39 +154,16 @@ class SoundPlayer:
             if max_instances is None:
                 max_instances = self.max_instances
             _check_rules(cooldown_ms, max_instances)
-        request = (sound, volume, priority, cooldown_ms, max_instances)
-        pair = self._open_now.pair
-        if ui:
-            collection, other = pair.ui, pair.gameplay
-        else:
-            collection, other = pair.gameplay, pair.ui
-        target = collection.target
-        if current_target_of() is not target:
-            self._play_first(request, ui)
-            return
-        items = collection.items
-        if items.pop(sound, None) is not None:  # re-added last, as _key coalescing does
-            collection.coalesced += 1
-        items[sound] = request
-        if other.target is target:  # this frame's ui (or gameplay) sounds: one play per sound
-            _replaced(other, sound)
-
-    def _play_first(self, request: tuple[Any, ...], ui: bool) -> None:
-        """The frame's first request: begin its collection, or enqueue it on its own."""
-        target = current_target_of()
-        ledger = ledger_for(target)
-        if ledger is not None:
-            self._open.begin(ledger, Keyed(target, {request[0]: request}), self._frame_task, ui)
-            pair = self._open_now.pair
-            other = pair.gameplay if ui else pair.ui
-            if other.target is target:
-                _replaced(other, request[0])
-            return
-        sound, volume, priority, cooldown_ms, max_instances = request
-        again = partial(self.play, sound, volume=volume, ui=ui, priority=priority,
-                        cooldown_ms=cooldown_ms, max_instances=max_instances)
-        enqueue_or_wait("play_sound", again, self._batch, _Request(*request),
-                        _key=("sound", id(self), id(sound)), _dispatch_options=ui_options(ui))
+        request = _new_request(_Request, (sound, volume, priority, cooldown_ms, max_instances))
+        key = ("sound", self._id, id(sound))
+        try:
+            if ui:
+                airlock.enqueue(self._batch, request, _key=key, _dispatch_options=UI_OPTIONS)
+            else:
+                airlock.enqueue(self._batch, request, _key=key)
+        except airlock.NoScopeError:
+            post_to_latest("play_sound", self._batch, request, _key=key,
+                           _dispatch_options=UI_OPTIONS if ui else None)
 
     def take_report(self) -> SoundReport:
         """The counts since the last call (e.g. for the frame that just ended)."""
@@ -203,17 +174,6 @@ class SoundPlayer:
 
     def start_sounds(self, requests: list[_Request]) -> None:
         """Start a frame's sound requests now (the batch handler; see the module rules)."""
-        self._start(requests, 0)
-
-    def _start_collected(self, collection: Collection) -> None:
-        """A GameLoop frame's collection (ui or not): the cap counts the frame's other one."""
-        ledger, used = self._cap_used
-        already = used if ledger is collection.ledger else 0
-        report = self._start([_Request(*r) for r in collection.items.values()], already)
-        self._cap_used = (collection.ledger, already + report.played)
-
-    def _start(self, requests: list[_Request], already: int) -> SoundReport:
-        """Start ``requests``, ``already`` sounds having started this frame; return the counts."""
         report = SoundReport(requested=len(requests))
         warn_if_silent()
         if not pygame.mixer.get_init():
@@ -221,12 +181,11 @@ class SoundPlayer:
                            len(requests))
             report.starved = len(requests)
         else:
-            self._start_all(requests, report, self.cap - already)
+            self._start_all(requests, report, self.cap)
         if report.requested != report.played:
             logger.debug("airlock.pygame: sounds not played this frame: %s", report)
         self._pending.add(report)
         self.totals.add(report)
-        return report
 
     def _start_all(self, requests: list[_Request], report: SoundReport, cap: int) -> None:
         now = self._now()
@@ -312,12 +271,6 @@ class SoundPlayer:
             return None
         report.stolen += 1
         return pygame.mixer.Channel(min(victims)[1])
-
-
-def _replaced(collection: Collection, sound: pygame.mixer.Sound) -> None:
-    """A later request of ``sound`` went to the player's other collection of the frame."""
-    if collection.items.pop(sound, None) is not None:
-        collection.coalesced += 1
 
 
 def _by_priority(request: _Request) -> int:

@@ -1,51 +1,45 @@
 """Effects asked for before a frame is open (sprites built during setup) join the next frame.
 
 Rule: ``request_redraw``, ``play_sound``/``SoundPlayer.play`` and ``NetSender.send`` called
-with no scope open hand their request to the most recently created ``GameLoop``, which
-makes it again (the same call: key and options kept) first thing in its next frame: before
-``run()``, that is the first frame. With no ``GameLoop`` yet, the call raises
-``airlock.NoScopeError`` saying what to do; when that loop's tick is closed, with
+with no scope open post their request to the most recently created ``GameLoop``'s tick:
+``loop.tick.post(...)`` of the same batch effect, key and options a frame would get. It waits
+in the tick's own inbox (``loop.tick.pending`` counts it) and joins the next frame (before
+``run()``, the first one), filtered by that frame's policies. With no ``GameLoop`` yet, the
+call raises ``airlock.NoScopeError`` saying what to do; when that loop's tick is closed,
 ``airlock.ScopeStateError`` (no frame would ever run it). Anything else can wait for the next
-frame with ``loop.tick.post(task, *args)``.
+frame the same way: ``loop.tick.post(task, *args)``.
+
+The latest loop is held by weak reference: a loop nobody keeps takes no requests.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import airlock
 
-__all__ = ["enqueue_or_wait", "set_waiting_loop", "wait_or_refuse"]
+__all__ = ["post_to_latest", "set_waiting_loop"]
 
 
-class _Waits(Protocol):
-    def wait_for_frame(self, request: Callable[[], None], helper: str) -> None:
+class _Loop(Protocol):
+    @property
+    def tick(self) -> airlock.TickScope:
         ...
 
 
-_latest: weakref.ref[_Waits] | None = None
+_latest: weakref.ref[_Loop] | None = None
 
 
-def set_waiting_loop(loop: _Waits | None) -> None:
-    """Make ``loop`` the one that takes requests made while no frame is open (None: none)."""
+def set_waiting_loop(loop: _Loop | None) -> None:
+    """Make ``loop`` the one whose tick takes requests made while no frame is open."""
     global _latest
     _latest = None if loop is None else weakref.ref(loop)
 
 
-def enqueue_or_wait(helper: str, request: Callable[[], None], task: airlock.Batch, payload: Any,
-                    **options: Any) -> None:
-    """``airlock.enqueue(task, payload, **options)``; with no scope open, ``request()`` (the
-    helper's call, made again) waits for the next GameLoop frame."""
-    try:
-        airlock.enqueue(task, payload, **options)
-    except airlock.NoScopeError:
-        wait_or_refuse(helper, request)
-
-
-def wait_or_refuse(helper: str, request: Callable[[], None]) -> None:
-    """No scope is open: hand the request to the latest GameLoop, or raise NoScopeError."""
+def post_to_latest(helper: str, task: airlock.Batch, *payload: Any, **options: Any) -> None:
+    """No scope is open: ``tick.post(task, *payload, **options)`` to the latest GameLoop's
+    tick, or raise ``NoScopeError`` (no loop) / ``ScopeStateError`` (its tick is closed)."""
     loop = _latest() if _latest is not None else None
     if loop is None:
         raise airlock.NoScopeError(
@@ -53,4 +47,11 @@ def wait_or_refuse(helper: str, request: Callable[[], None]) -> None:
             "the GameLoop first (requests made before run() join its first frame), or call "
             f"{helper}() inside a frame (`with loop:` or `with airlock.tick_scope():`)"
         ) from None
-    loop.wait_for_frame(request, helper)
+    tick = loop.tick
+    try:
+        tick.post(task, *payload, **options)
+    except airlock.ScopeStateError as refused:  # the tick's close() has begun: it takes none
+        raise airlock.ScopeStateError(
+            f"{helper}() was called with no frame open, and the latest GameLoop's tick is "
+            "closed, so no frame would ever run it; call it inside a frame before closing "
+            "the loop, or create a new GameLoop for requests made from now on") from refused

@@ -300,11 +300,11 @@ def test_effects_requested_before_run_join_the_first_frame(screen: pygame.Surfac
         player.play(beep, ui=True)
         player.play(beep)
         sender.send({"hello": 1}, key="greeting")
-        assert len(loop.waiting) == 4 and redraw.presents == 0
+        assert loop.tick.pending == 4 and redraw.presents == 0  # the tick's own inbox
         loop.run(frames=1)
         receiver.drain(timeout=2.0)
         sender.close()
-    assert not loop.waiting
+    assert loop.tick.pending == 0
     first = loop.history[0]
     assert first.enqueued == 5  # the four setup requests and the frame's own full present
     assert first.coalesced == 1  # the two plays of one sound, as in any frame
@@ -322,47 +322,60 @@ def test_a_setup_request_is_filtered_by_the_first_frames_policy(screen: pygame.S
     assert player.totals.requested == 0 and loop.history[0].dropped == 1
 
 
-def test_a_setup_request_that_cannot_be_enqueued_fails_the_first_frame_cleanly(
-    screen: pygame.Surface, monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    redraw = Redraw()
-    loop = GameLoop(screen, fps=None, redraw=redraw)
-    redraw.request((0, 0, 2, 2))  # waits for the first frame
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("refused at enqueue")
-
-    monkeypatch.setattr(airlock, "enqueue", refuse)
-    assert loop.run(frames=1) == 1
-    monkeypatch.undo()
-    assert loop.history[0].error == "RuntimeError('refused at enqueue')"
-    assert airlock.get_current_scope() is None  # the frame was closed, not left open
-    assert loop.run(frames=1) == 1 and loop.history[-1].error is None
-
-
-
-def test_setup_requests_replayed_before_one_that_fails_wait_again_for_the_next_frame(
+def test_a_setup_request_that_fails_at_flush_is_counted_in_the_first_frame(
     screen: pygame.Surface,
 ) -> None:
     loop = GameLoop(screen, fps=None)
     with LoopbackReceiver() as receiver:
         sender = NetSender(receiver.address)
-        sender.send({"before": 1})  # waits for the first frame
-
-        def refused() -> None:
-            raise RuntimeError("refused at enqueue")
-
-        loop.wait_for_frame(refused)
-        sender.send({"after": 1})
-        assert len(loop.waiting) == 3
-        assert loop.run(frames=1) == 1  # the first frame fails as it opens: discarded
-        assert loop.history[0].error == "RuntimeError('refused at enqueue')"
-        assert len(loop.waiting) == 2  # the refused request is gone, the other two wait
-        assert loop.run(frames=1) == 1 and loop.history[-1].error is None
+        sender.send({"good": 1})  # both wait for the first frame
+        sender.send({"bad": object()})  # not JSON: left out at flush
+        assert loop.run(frames=1) == 1
         receiver.drain(timeout=2.0)
         sender.close()
-    assert not loop.waiting
-    assert receiver.payloads == [{"before": 1}, {"after": 1}]  # each sent once, in order
+    first = loop.history[0]
+    assert first.error is None and first.failed == 1 and "bad" in first.failures[0]
+    assert [frame for frame, _ in loop.errors] == [0]
+    assert receiver.payloads == [{"good": 1}]  # the frame's other payload still went out
+    assert loop.run(frames=1) == 1 and loop.history[-1].failed == 0
+
+
+def test_setup_requests_wait_in_the_ticks_inbox_in_order_and_run_once(
+    screen: pygame.Surface,
+) -> None:
+    ran: list[str] = []
+    loop = GameLoop(screen, fps=None)
+    with LoopbackReceiver() as receiver:
+        sender = NetSender(receiver.address)
+        sender.send({"before": 1})  # waits for the first frame
+        loop.tick.post(ran.append, "posted")  # any other effect, the same way
+        sender.send({"after": 1})
+        assert loop.tick.pending == 3
+        assert loop.run(frames=2) == 2
+        receiver.drain(timeout=2.0)
+        sender.close()
+    assert loop.tick.pending == 0 and ran == ["posted"]
+    assert receiver.messages[0]["payloads"] == [{"before": 1}, {"after": 1}]  # one datagram
+    assert receiver.payloads == [{"before": 1}, {"after": 1}]  # each sent once
+    assert loop.history[0].enqueued == 4  # the three, and the frame's own flip
+
+
+def test_setup_requests_are_discarded_with_a_first_frame_that_fails(
+    screen: pygame.Surface,
+) -> None:
+    def update(dt: float) -> None:
+        if loop.tick.frame == 0:
+            raise RuntimeError("the first frame fails")
+
+    loop = GameLoop(screen, update=update, fps=None)
+    with LoopbackReceiver() as receiver:
+        sender = NetSender(receiver.address)
+        sender.send({"setup": 1})
+        assert loop.run(frames=2) == 2
+        assert receiver.drain(timeout=0.2) == []
+        sender.close()
+    assert loop.history[0].error == "RuntimeError('the first frame fails')"
+    assert loop.history[0].pending == 0 and loop.history[1].error is None
 
 # -- the display surface is followed (issue 16.3) ---------------------------------------------
 

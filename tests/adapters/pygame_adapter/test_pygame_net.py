@@ -224,11 +224,11 @@ def test_a_request_to_a_closed_loop_raises_at_the_call(screen: pygame.Surface) -
         request_redraw()
     with pytest.raises(airlock.ScopeStateError, match=r"play_sound\(\)"):
         play_sound(tone(440, 10))
-    assert not loop.waiting
+    assert loop.tick.pending == 0
     sender.close()
     new_loop = GameLoop(screen, fps=None)  # a new loop takes requests again (it is held by
     request_redraw()  # weak reference: an unreferenced loop may be collected at any moment)
-    assert len(new_loop.waiting) == 1
+    assert new_loop.tick.pending == 1
 
 
 def test_a_receiver_can_be_a_task_of_an_asyncio_program(
