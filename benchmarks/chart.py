@@ -18,6 +18,7 @@ _STYLE: dict[str, dict[str, Any]] = {
     "raw": {"color": "black", "linestyle": "--"},
     "hand-written scope": {"color": "grey", "linestyle": ":"},
     "airlock tick": {"color": "tab:blue", "linewidth": 2.5},
+    "airlock tick (pure)": {"color": "tab:blue", "linewidth": 1.5, "linestyle": "-."},
     "airlock scope": {"color": "tab:cyan", "linewidth": 2.0},
     "airlock-py": {"color": "tab:red"},
     "pygame queue": {"color": "tab:green"},

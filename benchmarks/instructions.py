@@ -27,7 +27,7 @@ import airlock
 from .contenders.base import Contender, Frame
 from .contenders.contextvar_baseline import ContextVarSetReset
 from .contenders.handwritten import HandWrittenScope
-from .contenders.ours import AirlockTick
+from .contenders.ours import AirlockTick, AirlockTickPure
 from .contenders.raw import Raw
 from .effects import noop
 from .feature_frames import FEATURES, PLAIN
@@ -41,9 +41,10 @@ CONTENDERS: dict[str, type[Contender]] = {
     c.name: c for c in (Raw, HandWrittenScope, AirlockTick, ContextVarSetReset)
 }
 RAW, HANDWRITTEN, TICK, CONTEXTVAR = CONTENDERS
-#: the tick on the pure core: its child runs with ``AIRLOCK_NO_EXTENSIONS=1`` (``TICK`` runs
-#: the compiled kernel where it is built: ``airlock.compiled``)
-TICK_PURE = f"{TICK} (pure)"
+#: the tick on the pure core (the report's name for it): its child runs ``TICK``'s frame with
+#: ``AIRLOCK_NO_EXTENSIONS=1`` (``TICK`` runs the compiled kernel where it is built:
+#: ``airlock.compiled``)
+TICK_PURE = AirlockTickPure.name
 #: (workload, param, contender) measured by default
 CELLS = [
     *[("intents", k, name) for k in (1, 10, 100)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: and only the contenders that need no framework
 SMOKE = ["--quick", "--rounds", "2", "--sample-ms", "0.2", "--soak", "1000",
          "--memory-frames", "50", "--budget-backlog", "2000",
-         "--contenders", "hand-written scope,ContextVar set+reset"]
+         "--contenders", "hand-written scope,ContextVar set+reset,airlock tick (pure)"]
 
 
 def test_quick_report_writes_markdown_and_png(tmp_path: Path) -> None:
@@ -38,6 +39,7 @@ def test_quick_report_writes_markdown_and_png(tmp_path: Path) -> None:
         assert heading in text
     assert "CPython" in text
     assert "| airlock tick |" in text and "| hand-written scope |" in text
+    assert "| airlock tick (pure) |" in text
     assert "airlock-py |" not in text  # left out by --contenders
     assert "spread (middle half of rounds)" in text
     assert "| budgeted frame (max_per_frame=100) with a 2,000-intent backlog within 2x" in text
@@ -93,3 +95,31 @@ def test_section_checks_follow_the_core_ones_with_their_reasons(
     checks = report.Measured(Results(), {}, {}, [], [(section, found)]).checks()
     assert checks[-1].name == "extra target" and checks[-1].reason == "known: see gaps.md"
     assert checks[0].name.startswith("airlock tick within 1.5x of raw")
+
+
+def test_the_chart_draws_the_pure_tick_beside_the_compiled_one() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from benchmarks.chart import _plot
+    from benchmarks.compare import Cell
+    from benchmarks.contenders import RAW, TICK, TICK_PURE
+    from benchmarks.timing import Measurement
+    from benchmarks.workloads import BY_NAME
+
+    cells = [Cell(BY_NAME["intents"], k, {name: Measurement([k * ns, k * ns])
+                                          for name, ns in ((RAW, 50), (TICK, 60),
+                                                           (TICK_PURE, 90))})
+             for k in (1, 10, 100)]
+    fig, ax = plt.subplots()
+    try:
+        _plot(ax, cells, [RAW, TICK, TICK_PURE], over_raw=True)
+        lines = {line.get_label(): line for line in ax.get_lines()}
+        pure: Any = lines[TICK_PURE].get_ydata()
+    finally:
+        plt.close(fig)
+    assert set(lines) == {RAW, TICK, TICK_PURE}
+    assert list(pure) == pytest.approx([1.8] * 3)  # per intent over raw's
+    assert lines[TICK_PURE].get_linestyle() != lines[TICK].get_linestyle()

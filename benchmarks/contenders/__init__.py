@@ -10,7 +10,7 @@ from .._peer import peer_or_none
 from .base import Contender, Frame
 from .contextvar_baseline import ContextVarSetReset
 from .handwritten import HandWrittenScope
-from .ours import AirlockScope, AirlockTick
+from .ours import AirlockScope, AirlockTick, AirlockTickPure
 from .peer import AirlockPy
 from .pygame_queue import PygameQueue
 from .raw import Raw
@@ -24,6 +24,7 @@ __all__ = [
     "RAW",
     "SCOPE",
     "TICK",
+    "TICK_PURE",
     "Contender",
     "Frame",
     "make_contenders",
@@ -32,6 +33,7 @@ __all__ = [
 RAW = Raw.name
 HANDWRITTEN = HandWrittenScope.name
 TICK = AirlockTick.name
+TICK_PURE = AirlockTickPure.name
 SCOPE = AirlockScope.name
 PEER = AirlockPy.name
 PYGAME = PygameQueue.name
@@ -42,7 +44,9 @@ CONTEXTVAR = ContextVarSetReset.name
 def make_contenders() -> tuple[list[Contender], dict[str, str]]:
     """Fresh contenders (not yet opened) and ``{name: reason}`` for those unavailable."""
     peer, reason = peer_or_none()
-    contenders: list[Contender] = [Raw(), HandWrittenScope(), AirlockTick(), AirlockScope()]
+    contenders: list[Contender] = [
+        Raw(), HandWrittenScope(), AirlockTick(), AirlockTickPure(), AirlockScope()
+    ]
     unavailable: dict[str, str] = {}
     if peer is not None:
         contenders.append(AirlockPy(peer))

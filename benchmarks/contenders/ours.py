@@ -1,4 +1,5 @@
-"""This project: ``airlock.enqueue`` in a reused ``tick_scope()`` or a new ``scope()`` per frame."""
+"""This project: ``airlock.enqueue`` in a reused ``tick_scope()`` or a new ``scope()`` per frame;
+the tick also on the pure core (``AirlockTickPure``), beside the compiled kernel in one run."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from typing import Any
 import airlock
 
 from ..bodies import Body, enqueue_k, enqueue_keyed, enqueue_phased, nested_levels, under
+from ..cores import core
 from ..effects import PHASES, Effect
 from .base import Contender, Frame
 
-__all__ = ["AirlockScope", "AirlockTick"]
+__all__ = ["AirlockScope", "AirlockTick", "AirlockTickPure"]
 
 
 class _Airlock(Contender):
@@ -105,6 +107,24 @@ class AirlockTick(_Airlock):
     name = "airlock tick"
     note = "airlock.enqueue inside one reused airlock.tick_scope()"
     reuse = True
+
+
+class AirlockTickPure(AirlockTick):
+    """The tick on the pure-Python core in this process: its frames are built under
+    ``core(False)`` (``airlock.enqueue`` and the tick's frames in Python), what
+    ``AIRLOCK_NO_EXTENSIONS=1`` runs. Only the per-intent chart's workloads."""
+
+    name = f"{AirlockTick.name} (pure)"
+    note = ("the same on the pure-Python core (the compiled kernel switched off for its "
+            "frames; where the kernel is not built, both run the pure core)")
+    workloads = ("intents", "empty")
+
+    def supports(self, workload: str) -> bool:
+        return workload in self.workloads and super().supports(workload)
+
+    def build(self, workload: str, param: int, effect: Effect) -> Frame:
+        with core(compiled=False):
+            return super().build(workload, param, effect)
 
 
 class AirlockScope(_Airlock):

@@ -1,0 +1,61 @@
+"""Both implementations of airlock's core in one process: the compiled kernel and the pure core.
+
+``AIRLOCK_NO_EXTENSIONS=1`` picks the pure core for a whole process (``airlock._native``). To
+compare the two in one process (interleaved timings, lock-step differential tests),
+``core(compiled)`` switches, until its block ends, every place that holds what ``_native``
+decided (``SWITCHED``): ``airlock.enqueue`` (bound by ``airlock._kernel`` at import) and the
+``speedups()`` that ``airlock._frame`` asks when a tick is made, so a tick made inside the block
+runs its frames on that implementation for its whole life. ``benchmarks/test_cores.py`` fails
+when the core binds the kernel anywhere else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Callable, Iterator
+from types import ModuleType
+
+import airlock
+from airlock import _enqueue, _frame, _kernel
+
+__all__ = ["KERNEL", "SWITCHED", "core"]
+
+
+def _kernel_module() -> ModuleType | None:
+    """``airlock._speedups`` where it is built, whatever ``AIRLOCK_NO_EXTENSIONS`` says."""
+    try:
+        return importlib.import_module("airlock._speedups")
+    except ImportError:
+        return None
+
+
+KERNEL = _kernel_module()
+#: (module, attribute): every binding that ``core()`` switches
+SWITCHED = (
+    (airlock, "enqueue"),
+    (_kernel, "enqueue"),
+    (_frame, "speedups"),
+)
+
+
+def _values(compiled: bool) -> tuple[object, object, Callable[[], ModuleType | None]]:
+    if not compiled:
+        return _enqueue.enqueue, _enqueue.enqueue, lambda: None
+    kernel = KERNEL
+    if kernel is None:
+        raise RuntimeError("the compiled kernel (airlock._speedups) is not built here")
+    return kernel.enqueue, kernel.enqueue, lambda: kernel
+
+
+@contextlib.contextmanager
+def core(compiled: bool) -> Iterator[None]:
+    """Run the block on the compiled kernel (True) or the pure core (False); then restore."""
+    before = [getattr(module, name) for module, name in SWITCHED]
+    for (module, name), value in zip(SWITCHED, _values(compiled), strict=True):
+        setattr(module, name, value)
+    try:
+        yield
+    finally:
+        for (module, name), value in zip(SWITCHED, before, strict=True):
+            setattr(module, name, value)

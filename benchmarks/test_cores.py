@@ -1,0 +1,109 @@
+"""``benchmarks.cores``: the in-process switch between the compiled kernel and the pure core
+covers every place the core binds the kernel, and a tick made under it keeps its frames (the
+report's ``airlock tick (pure)`` contender is built that way)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import airlock
+from airlock import _enqueue, _native
+
+from .contenders.ours import AirlockTick, AirlockTickPure
+from .cores import KERNEL, SWITCHED, core
+from .effects import noop
+from .workloads import WORKLOADS
+
+#: bindings read once, at import (``_kernel`` picks ``enqueue`` with them), or the definitions
+AT_IMPORT = {("airlock._kernel", "_native"), ("airlock._kernel", "speedups"),
+             ("airlock._native", "speedups"), ("airlock", "_speedups")}
+needs_kernel = pytest.mark.skipif(KERNEL is None, reason="airlock._speedups is not built here")
+
+
+def _holds_the_kernel(value: object) -> bool:
+    return value is _native.speedups or (KERNEL is not None and (
+        value is KERNEL or getattr(value, "__module__", None) == KERNEL.__name__
+    ))
+
+
+def _bindings() -> set[tuple[str, str]]:
+    """(module, attribute) of every loaded airlock module attribute that holds the kernel, one
+    of its functions, or ``_native.speedups`` (which decides whether it runs)."""
+    return {
+        (name, attribute)
+        for name, module in list(sys.modules.items())
+        if (name == "airlock" or name.startswith("airlock."))
+        and (KERNEL is None or name != KERNEL.__name__)  # the kernel's own namespace
+        for attribute, value in list(vars(module).items())
+        if _holds_the_kernel(value)
+    }
+
+
+def _frames_compiled(tick: airlock.TickScope) -> bool:
+    enter = type(tick).__dict__["__enter__"].__get__(tick)
+    return all(repr(m).startswith("<compiled ") for m in (enter, tick.__exit__))
+
+
+def test_every_binding_of_the_kernel_is_switched() -> None:
+    switched = {(module.__name__, name) for module, name in SWITCHED}
+    found = _bindings() - AT_IMPORT
+    assert found <= switched, (
+        f"the core binds the kernel where core() does not switch it: {sorted(found - switched)}"
+    )
+    if airlock.compiled:
+        assert found == switched
+
+
+def test_the_pure_core_runs_inside_the_block_and_the_ticks_made_there_keep_it() -> None:
+    before = airlock.enqueue
+    with core(False):
+        assert airlock.enqueue is _enqueue.enqueue
+        tick = airlock.tick_scope()
+    assert airlock.enqueue is before
+    assert not _frames_compiled(tick)
+    log: list[int] = []
+    with tick:
+        airlock.enqueue(log.append, 1)
+    assert log == [1] and tick.stats.dispatched == 1
+    tick.close()
+
+
+@needs_kernel
+def test_the_kernel_runs_inside_the_block_whatever_the_process_runs() -> None:
+    assert KERNEL is not None
+    before = airlock.enqueue
+    with core(True):
+        assert airlock.enqueue is KERNEL.enqueue
+        tick = airlock.tick_scope()
+    assert airlock.enqueue is before
+    assert _frames_compiled(tick)
+    tick.close()
+
+
+def test_the_bindings_come_back_when_the_block_raises() -> None:
+    before = [getattr(module, name) for module, name in SWITCHED]
+    with pytest.raises(ValueError, match="inside"), core(False):
+        raise ValueError("inside")
+    assert [getattr(module, name) for module, name in SWITCHED] == before
+
+
+def _free_variables(frame: Callable[[], None]) -> dict[str, Any]:
+    code = frame.__code__
+    cells = frame.__closure__ or ()
+    return dict(zip(code.co_freevars, (cell.cell_contents for cell in cells), strict=True))
+
+
+def test_the_pure_tick_contender_runs_the_pure_core_beside_the_compiled_one() -> None:
+    pure, compiled = AirlockTickPure(), AirlockTick()
+    assert pure.name == "airlock tick (pure)"
+    assert [w.name for w in WORKLOADS if pure.supports(w.name)] == ["intents", "empty"]
+    intents = _free_variables(pure.build("intents", 3, noop))
+    assert intents["enqueue"] is _enqueue.enqueue and not _frames_compiled(intents["tick"])
+    assert not _frames_compiled(_free_variables(pure.build("empty", 0, noop))["tick"])
+    theirs = _free_variables(compiled.build("intents", 3, noop))
+    assert theirs["enqueue"] is airlock.enqueue
+    assert _frames_compiled(theirs["tick"]) == airlock.compiled
