@@ -15,18 +15,27 @@ have one, records dropped, coalesced and discarded intents. Scopes without obser
 plain paths in play: what their flushes drop, coalesce or discard is only counted (their stats),
 and at the end exactly that many intents have no recorded outcome.
 
+A program's state and operations are a ``LedgerProgram`` (one method per operation, run in
+the program's own context); ``LedgerMachine`` draws the operations and runs each on its
+programs. ``tests/test_kernel_ledger.py`` runs the same programs on the compiled kernel and on
+the pure core side by side and compares everything each saw (``World.log``).
+
 ``CI`` set in the environment selects the ``ci`` profile (2,000 programs); the default is
 small, so the local test run stays fast.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import itertools
 import logging
 import os
+import re
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sized
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,16 +70,26 @@ TERMINAL = ("dispatched", "failed", "undispatched", "dropped", "coalesced", "dis
 
 
 class World:
-    """Where effects, executors, policies and observers write what happened to each intent."""
+    """Where effects, executors, policies and observers write what happened to each intent.
+
+    ``log`` holds everything one program saw, in order: its steps, each intent's outcome, each
+    error it caught (type and message), each flush's stats and what ``release()`` and
+    ``discard()`` returned.
+    """
 
     def __init__(self) -> None:
         self.outcomes: dict[int, list[str]] = {}
+        self.log: list[tuple[object, ...]] = []
 
     def record(self, ident: int, outcome: str) -> None:
         self.outcomes.setdefault(ident, []).append(outcome)
+        self.log.append(("outcome", ident, outcome))
+
+    def raised(self, error: BaseException) -> None:
+        self.log.append(("raised", type(error), stable(str(error))))
 
 
-WORLD = World()  # replaced per program: effects are module-level functions (phases, names)
+WORLD = World()  # the running program's (``LedgerProgram.run``): effects are module-level
 
 
 def run(ident: int) -> None:
@@ -104,8 +123,6 @@ def send(idents: list[int]) -> None:
 
 
 HELD = ("debounce", "throttle", "debounce_fail")
-#: the ticks' clock, moved by the ``advance_clock`` rule
-CLOCK = [0.0]
 
 TASKS: dict[str, Callable[..., Any] | airlock.Batch | airlock.Cadence] = {
     "run": run, "run_a": run_a, "run_b": run_b, "fail": fail, "interrupt": interrupt,
@@ -283,15 +300,44 @@ class LocalPolicy:
     manager: Any
 
 
-# -- the machine -----------------------------------------------------------------------------
+# -- a program: the model's state and operations --------------------------------------------
 
 
-class LedgerMachine(RuleBasedStateMachine):
-    def __init__(self) -> None:
-        super().__init__()
-        global WORLD
-        WORLD = self.world = World()
-        CLOCK[0] = 0.0
+def stable(message: str) -> str:
+    """``message`` without what differs between two runs of one program (addresses, thread
+    idents)."""
+    return re.sub(r"thread \d+", "thread ?", re.sub(r"0x[0-9a-fA-F]+", "0x?", message))
+
+
+def stats_fields(stats: airlock.FlushStats) -> tuple[object, ...]:
+    """Every field of ``stats`` but the flush's duration; failures as (idents, error type,
+    message)."""
+    return tuple(
+        (name, [(idents_of(intent), type(error), stable(str(error)))
+                for intent, error in stats.failures] if name == "failures"
+         else getattr(stats, name))
+        for name in airlock.FlushStats.__slots__ if name != "flush_ns"
+    )
+
+
+class LedgerProgram:
+    """One run of the model: its state and its operations (one method each), on whichever
+    implementation ``implementation`` switches to (default: the one this process runs).
+
+    ``run`` performs each operation in the program's own ``World`` and its own copy of the
+    context (its open scopes are the current target there only), so two programs can run the
+    same operations step by step: ``LedgerMachine`` draws the operations, and
+    ``tests/test_kernel_ledger.py`` runs them on the compiled kernel and on the pure core and
+    compares the worlds' logs.
+    """
+
+    def __init__(
+        self, implementation: Callable[[], AbstractContextManager[object]] = nullcontext
+    ) -> None:
+        self.implementation = implementation
+        self.context = contextvars.copy_context()
+        self.world = World()
+        self.clock = 0.0  # the ticks' clock, moved by ``advance_clock``
         self.ids = itertools.count()
         self.enqueued: set[int] = set()  # enqueue()/post() returned normally
         self.silent = 0  # outcomes counted by unobserved flushes, not recorded per intent
@@ -300,20 +346,32 @@ class LedgerMachine(RuleBasedStateMachine):
         self.ticks: list[tuple[airlock.TickScope, Config]] = []
         self.last_error: str | None = None
 
-    @initialize()
-    def quiet(self) -> None:
-        logging.disable(logging.CRITICAL)  # faults are logged by design; keep the output short
+    def run(self, operation: str, *args: Any) -> None:
+        """Perform ``operation`` (a method's name) with ``args``, logged as one step."""
+        global WORLD
+        WORLD = self.world
+        self.world.log.append(("step", operation, args))
+        with self.implementation():
+            self.context.run(getattr(self, operation), *args)
 
     # -- helpers ---------------------------------------------------------------------------
 
     def opened(self) -> list[Open]:
         return [e for e in self.stack if isinstance(e, Open)]
 
+    def open_ticks(self) -> list[airlock.TickScope]:
+        """The ticks with a frame open on the stack."""
+        return [e.real for e in self.opened() if isinstance(e.real, airlock.TickScope)]
+
+    def busy(self, tick: airlock.TickScope) -> bool:
+        return tick.is_active or any(e.real is tick for e in self.opened())
+
     def settle(self, real: Scope, config: Config, action: Callable[[], Any]) -> None:
         """Run a flush/discard/frame end; record what an abort left undispatched; check stats."""
         try:
             action()
         except BaseException as exc:
+            self.world.raised(exc)
             for intent in getattr(exc, "undispatched_intents", None) or ():
                 for ident in idents_of(intent):
                     self.world.record(ident, "undispatched")
@@ -321,6 +379,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def check_stats(self, real: Scope, config: Config) -> None:
         stats = real.stats
+        self.world.log.append(("stats", stats_fields(stats)))
         self.last_error = stats.balance_error()
         assert self.last_error is None, f"{real!r}: {self.last_error}"
         if not config.observed:
@@ -329,10 +388,8 @@ class LedgerMachine(RuleBasedStateMachine):
     def new_ident(self) -> int:
         return next(self.ids)
 
-    # -- rules -----------------------------------------------------------------------------
+    # -- operations ------------------------------------------------------------------------
 
-    @rule(kind=st.sampled_from(sorted(SCOPE_CLASSES)), config=configs,
-          imperative=st.booleans())
     def open_scope(self, kind: str, config: Config, imperative: bool) -> None:
         real = SCOPE_CLASSES[kind](**config.kwargs())
         if imperative:
@@ -341,39 +398,29 @@ class LedgerMachine(RuleBasedStateMachine):
             real.__enter__()
         self.stack.append(Open(real, config))
 
-    @rule(config=configs, budget=st.sampled_from([None, None, 1, 2]))
     def new_tick(self, config: Config, budget: int | None) -> None:
         tick = airlock.tick_scope(
-            **config.kwargs(), max_per_frame=budget, clock=lambda: CLOCK[0]
+            **config.kwargs(), max_per_frame=budget, clock=lambda: self.clock
         )
         self.ticks.append((tick, config))
 
-    @precondition(lambda self: self.ticks)
-    @rule(data=st.data())
-    def open_frame(self, data: st.DataObject) -> None:
-        tick, config = data.draw(st.sampled_from(self.ticks))
-        if tick.is_active or any(e.real is tick for e in self.opened()):
+    def open_frame(self, index: int) -> None:
+        tick, config = self.ticks[index]
+        if self.busy(tick):
             return
         if tick.is_closed:
-            with pytest.raises(airlock.ScopeStateError, match="closed"):
+            with pytest.raises(airlock.ScopeStateError, match="closed") as refused:
                 tick.__enter__()
+            self.world.raised(refused.value)
             return
         tick.__enter__()
         self.stack.append(Open(tick, config))
 
-    @precondition(lambda self: self.opened())
-    @rule(kind=st.sampled_from(["allow", "drop", "gate", "faulty gate", "refuse"]))
     def open_local_policy(self, kind: str) -> None:
         manager = airlock.policy(make_policy(kind))
         manager.__enter__()
         self.stack.append(LocalPolicy(manager))
 
-    @rule(
-        task=st.sampled_from(["run", "run", "run_a", "run_b", "batch", "batch", "fail",
-                              "interrupt", "debounce", "throttle", "debounce_fail"]),
-        key=st.sampled_from([None, None, None, "k1", "k2"]),
-        named=st.booleans(),
-    )
     def enqueue(self, task: str, key: str | None, named: bool) -> None:
         if task == "interrupt" and not named:
             task = "run"  # keep interrupts rarer than the other faults
@@ -384,44 +431,41 @@ class LedgerMachine(RuleBasedStateMachine):
         if named:
             options["_name"] = f"n{ident % 4}"
         try:
-            airlock.enqueue(TASKS[task], ident, **options)
-        except (airlock.NoScopeError, airlock.PolicyViolation):
+            airlock.enqueue(TASKS[task], ident, **options)  # type: ignore[arg-type]
+        except (airlock.NoScopeError, airlock.PolicyViolation) as refused:
+            self.world.raised(refused)
             assert not self.opened() or ident % 5 == 4
             return
         except airlock.UsageError as refused:  # a held task where no tick holds it
+            self.world.raised(refused)
             assert "held across frames" in str(refused) and task in HELD
             return
         self.enqueued.add(ident)
 
-    @precondition(lambda self: self.ticks)
-    @rule(data=st.data(), task=st.sampled_from(["run", "run_b", "fail", "debounce"]))
-    def post(self, data: st.DataObject, task: str) -> None:
-        tick, _ = data.draw(st.sampled_from(self.ticks))
+    def post(self, index: int, task: str) -> None:
+        tick, _ = self.ticks[index]
         ident = self.new_ident()
         try:
             tick.post(TASKS[task], ident)  # type: ignore[arg-type]
-        except (airlock.ScopeStateError, airlock.PolicyViolation):
+        except (airlock.ScopeStateError, airlock.PolicyViolation) as refused:
+            self.world.raised(refused)
             return  # closed, or refused at the door
         self.enqueued.add(ident)
 
-    @rule(seconds=st.sampled_from([0.1, 0.2, 0.4, 0.7]))
     def advance_clock(self, seconds: float) -> None:
-        CLOCK[0] += seconds
+        self.clock += seconds
 
-    @precondition(lambda self: self.ticks)
-    @rule(data=st.data(), which=st.sampled_from(["all", "debounce", "throttle"]))
-    def release(self, data: st.DataObject, which: str) -> None:
-        tick, _ = data.draw(st.sampled_from(self.ticks))
-        tick.release(*(() if which == "all" else (TASKS[which],)))  # type: ignore[arg-type]
+    def release(self, index: int, which: str) -> None:
+        tick, _ = self.ticks[index]
+        tasks = () if which == "all" else (TASKS[which],)
+        self.world.log.append(("released", tick.release(*tasks)))
 
-    @precondition(lambda self: self.ticks)
-    @rule(data=st.data(), rival=st.sampled_from(["thread", "greenlet"]))
-    def rival_opens_the_tick(self, data: st.DataObject, rival: str) -> None:
+    def rival_opens_the_tick(self, index: int, rival: str) -> None:
         """Another thread or greenlet opens a tick: refused while one of its frames is open
         here (it runs nothing and its context stays clean), else it runs a frame there."""
-        tick, config = data.draw(st.sampled_from(self.ticks))
+        tick, config = self.ticks[index]
         ident = self.new_ident()
-        busy = tick.is_active or any(e.real is tick for e in self.opened())
+        busy = self.busy(tick)
         seen: list[object] = []
         accepted: list[bool] = []
 
@@ -451,6 +495,9 @@ class LedgerMachine(RuleBasedStateMachine):
             thread.start()
             thread.join()
         assert seen[-1] is None  # the rival's context never points at the tick afterwards
+        for error in seen[:-1]:
+            self.world.raised(error)  # type: ignore[arg-type]
+        self.world.log.append(("accepted", accepted))
         refused = isinstance(seen[0], airlock.ScopeStateError)
         if busy or tick.is_closed:
             assert refused, f"{rival} opened a frame of a busy or closed tick: {seen}"
@@ -461,8 +508,6 @@ class LedgerMachine(RuleBasedStateMachine):
                 self.enqueued.add(ident)
             self.check_stats(tick, config)
 
-    @precondition(lambda self: self.ticks and hasattr(os, "fork"))
-    @rule()
     def fork(self) -> None:
         """A forked child starts with no pending effect of the parent: its idle ticks wait for
         nothing and their frames run nothing of the parent's."""
@@ -475,8 +520,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 before = len(self.world.outcomes)
                 waiting = sum(tick.pending for tick, _ in self.ticks)
                 for tick, _ in self.ticks:
-                    if not (tick.is_active or tick.is_closed
-                            or any(e.real is tick for e in self.opened())):
+                    if not (self.busy(tick) or tick.is_closed):
                         try:
                             with tick:
                                 pass
@@ -493,15 +537,11 @@ class LedgerMachine(RuleBasedStateMachine):
         os.waitpid(pid, 0)
         assert report == "0 0", f"the child saw the parent's effects: {report}"
 
-    @precondition(lambda self: any(isinstance(e.real, airlock.TickScope) for e in self.opened()))
-    @rule(data=st.data())
-    def discard_open_frame(self, data: st.DataObject) -> None:
+    def discard_open_frame(self, index: int) -> None:
         """``tick.discard()`` inside a frame: counted (or observed) with that frame's end."""
-        frames = [e.real for e in self.opened() if isinstance(e.real, airlock.TickScope)]
-        data.draw(st.sampled_from(frames)).discard()
+        dropped = self.open_ticks()[index].discard()
+        self.world.log.append(("discard", [idents_of(intent) for intent in dropped]))
 
-    @precondition(lambda self: self.stack)
-    @rule(how=st.sampled_from(["flush", "flush", "flush", "error", "interrupt", "exit"]))
     def close_top(self, how: str) -> None:
         entry = self.stack.pop()
         if isinstance(entry, LocalPolicy):
@@ -519,62 +559,172 @@ class LedgerMachine(RuleBasedStateMachine):
         real.exit()
         self.exited.append((real, config))
 
-    @precondition(lambda self: self.exited)
-    @rule(data=st.data(), discard=st.booleans())
-    def settle_exited(self, data: st.DataObject, discard: bool) -> None:
-        index = data.draw(st.integers(0, len(self.exited) - 1))
+    def settle_exited(self, index: int, discard: bool) -> None:
         real, config = self.exited.pop(index)
         self.settle(real, config, real.discard if discard else real.flush)
 
-    @precondition(lambda self: self.ticks)
-    @rule(data=st.data())
-    def close_tick(self, data: st.DataObject) -> None:
-        tick, config = data.draw(st.sampled_from(self.ticks))
-        if tick.is_active or tick.is_closed or any(e.real is tick for e in self.opened()):
+    def close_tick(self, index: int) -> None:
+        tick, config = self.ticks[index]
+        if tick.is_active or tick.is_closed or self.busy(tick):
             return
         self.settle(tick, config, tick.close)
 
+    def finish(self) -> None:
+        """Close and settle everything; then every intent has exactly one outcome, except
+        those counted silently by unobserved flushes."""
+        while self.stack:
+            entry = self.stack.pop()
+            if isinstance(entry, LocalPolicy):
+                entry.manager.__exit__(None, None, None)
+            else:
+                self.settle(entry.real, entry.config,
+                            functools.partial(entry.real.__exit__, None, None, None))
+        for real, config in self.exited:
+            self.settle(real, config, real.discard)
+        for tick, config in self.ticks:
+            if not tick.is_closed:
+                self.settle(tick, config, tick.close)
+            assert tick.pending == 0
+        assert airlock.get_current_scope() is None
+        self.no_intent_has_two_outcomes()
+        unaccounted = self.enqueued - set(self.world.outcomes)
+        assert len(unaccounted) == self.silent, (
+            f"{len(unaccounted)} intent(s) without an outcome, {self.silent} counted "
+            f"silently by unobserved flushes: {sorted(unaccounted)[:20]}"
+        )
+
     # -- checks ----------------------------------------------------------------------------
 
-    @invariant()
     def no_intent_has_two_outcomes(self) -> None:
         for ident, outcomes in self.world.outcomes.items():
             assert ident in self.enqueued, f"intent {ident} was never enqueued: {outcomes}"
             assert len(outcomes) <= 1, f"intent {ident} has outcomes {outcomes}"
             assert outcomes[0] in TERMINAL
 
-    @invariant()
     def when_idle_every_intent_is_accounted_for(self) -> None:
         if self.stack or self.exited:
             return
         waiting = sum(tick.pending for tick, _ in self.ticks)
         assert len(self.enqueued) == len(self.world.outcomes) + self.silent + waiting
 
+
+# -- the machine: random programs ------------------------------------------------------------
+
+
+def index_into(data: st.DataObject, items: Sized) -> int:
+    return data.draw(st.integers(0, len(items) - 1))
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    """Draws a random program and runs each step on every program of ``programs`` (one here;
+    a subclass may run several, which take the same steps). The rules' preconditions and
+    draws read the first program."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.programs = self.make_programs()
+        self.program = self.programs[0]
+
+    def make_programs(self) -> list[LedgerProgram]:
+        return [LedgerProgram()]
+
+    def each(self, operation: str, *args: Any) -> None:
+        for program in self.programs:
+            program.run(operation, *args)
+
+    @initialize()
+    def quiet(self) -> None:
+        logging.disable(logging.CRITICAL)  # faults are logged by design; keep the output short
+
+    # -- rules -----------------------------------------------------------------------------
+
+    @rule(kind=st.sampled_from(sorted(SCOPE_CLASSES)), config=configs,
+          imperative=st.booleans())
+    def open_scope(self, kind: str, config: Config, imperative: bool) -> None:
+        self.each("open_scope", kind, config, imperative)
+
+    @rule(config=configs, budget=st.sampled_from([None, None, 1, 2]))
+    def new_tick(self, config: Config, budget: int | None) -> None:
+        self.each("new_tick", config, budget)
+
+    @precondition(lambda self: self.program.ticks)
+    @rule(data=st.data())
+    def open_frame(self, data: st.DataObject) -> None:
+        self.each("open_frame", index_into(data, self.program.ticks))
+
+    @precondition(lambda self: self.program.opened())
+    @rule(kind=st.sampled_from(["allow", "drop", "gate", "faulty gate", "refuse"]))
+    def open_local_policy(self, kind: str) -> None:
+        self.each("open_local_policy", kind)
+
+    @rule(
+        task=st.sampled_from(["run", "run", "run_a", "run_b", "batch", "batch", "fail",
+                              "interrupt", "debounce", "throttle", "debounce_fail"]),
+        key=st.sampled_from([None, None, None, "k1", "k2"]),
+        named=st.booleans(),
+    )
+    def enqueue(self, task: str, key: str | None, named: bool) -> None:
+        self.each("enqueue", task, key, named)
+
+    @precondition(lambda self: self.program.ticks)
+    @rule(data=st.data(), task=st.sampled_from(["run", "run_b", "fail", "debounce"]))
+    def post(self, data: st.DataObject, task: str) -> None:
+        self.each("post", index_into(data, self.program.ticks), task)
+
+    @rule(seconds=st.sampled_from([0.1, 0.2, 0.4, 0.7]))
+    def advance_clock(self, seconds: float) -> None:
+        self.each("advance_clock", seconds)
+
+    @precondition(lambda self: self.program.ticks)
+    @rule(data=st.data(), which=st.sampled_from(["all", "debounce", "throttle"]))
+    def release(self, data: st.DataObject, which: str) -> None:
+        self.each("release", index_into(data, self.program.ticks), which)
+
+    @precondition(lambda self: self.program.ticks)
+    @rule(data=st.data(), rival=st.sampled_from(["thread", "greenlet"]))
+    def rival_opens_the_tick(self, data: st.DataObject, rival: str) -> None:
+        self.each("rival_opens_the_tick", index_into(data, self.program.ticks), rival)
+
+    @precondition(lambda self: self.program.ticks and hasattr(os, "fork"))
+    @rule()
+    def fork(self) -> None:
+        self.each("fork")
+
+    @precondition(lambda self: self.program.open_ticks())
+    @rule(data=st.data())
+    def discard_open_frame(self, data: st.DataObject) -> None:
+        self.each("discard_open_frame", index_into(data, self.program.open_ticks()))
+
+    @precondition(lambda self: self.program.stack)
+    @rule(how=st.sampled_from(["flush", "flush", "flush", "error", "interrupt", "exit"]))
+    def close_top(self, how: str) -> None:
+        self.each("close_top", how)
+
+    @precondition(lambda self: self.program.exited)
+    @rule(data=st.data(), discard=st.booleans())
+    def settle_exited(self, data: st.DataObject, discard: bool) -> None:
+        self.each("settle_exited", index_into(data, self.program.exited), discard)
+
+    @precondition(lambda self: self.program.ticks)
+    @rule(data=st.data())
+    def close_tick(self, data: st.DataObject) -> None:
+        self.each("close_tick", index_into(data, self.program.ticks))
+
+    # -- checks ----------------------------------------------------------------------------
+
+    @invariant()
+    def no_intent_has_two_outcomes(self) -> None:
+        for program in self.programs:
+            program.no_intent_has_two_outcomes()
+
+    @invariant()
+    def when_idle_every_intent_is_accounted_for(self) -> None:
+        for program in self.programs:
+            program.when_idle_every_intent_is_accounted_for()
+
     def teardown(self) -> None:
         try:
-            while self.stack:
-                entry = self.stack.pop()
-                if isinstance(entry, LocalPolicy):
-                    entry.manager.__exit__(None, None, None)
-                elif isinstance(entry.real, airlock.TickScope):
-                    self.settle(entry.real, entry.config,
-                                lambda r=entry.real: r.__exit__(None, None, None))
-                else:
-                    real = entry.real
-                    self.settle(real, entry.config, lambda r=real: r.__exit__(None, None, None))
-            for real, config in self.exited:
-                self.settle(real, config, real.discard)
-            for tick, config in self.ticks:
-                if not tick.is_closed:
-                    self.settle(tick, config, tick.close)
-                assert tick.pending == 0
-            assert airlock.get_current_scope() is None
-            self.no_intent_has_two_outcomes()
-            unaccounted = self.enqueued - set(self.world.outcomes)
-            assert len(unaccounted) == self.silent, (
-                f"{len(unaccounted)} intent(s) without an outcome, {self.silent} counted "
-                f"silently by unobserved flushes: {sorted(unaccounted)[:20]}"
-            )
+            self.each("finish")
         finally:
             logging.disable(logging.NOTSET)
 
