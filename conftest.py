@@ -49,6 +49,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "tests/test_seeds.py": ("celery",),
     "tests/test_stateful.py": ("hypothesis",),
     "tests/test_kernel_differential.py": ("hypothesis",),
+    "tests/test_ledger.py": ("hypothesis",),
+    "tests/test_kernel_ledger.py": ("hypothesis",),
     "benchmarks": ("pytest_benchmark",),
     "benchmarks/test_frames.py": ("pygame",),
     "benchmarks/test_report.py": ("pygame", "matplotlib"),

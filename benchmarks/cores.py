@@ -19,7 +19,7 @@ from types import ModuleType
 import airlock
 from airlock import _enqueue, _frame, _kernel
 
-__all__ = ["KERNEL", "SWITCHED", "core"]
+__all__ = ["KERNEL", "SWITCHED", "compiled_frames", "core"]
 
 
 def _kernel_module() -> ModuleType | None:
@@ -59,3 +59,9 @@ def core(compiled: bool) -> Iterator[None]:
     finally:
         for (module, name), value in zip(SWITCHED, before, strict=True):
             setattr(module, name, value)
+
+
+def compiled_frames(tick: airlock.TickScope) -> bool:
+    """Whether ``tick``'s frames open and close in the compiled kernel (``with tick:``)."""
+    enter = type(tick).__dict__["__enter__"].__get__(tick)
+    return all(repr(m).startswith("<compiled ") for m in (enter, tick.__exit__))

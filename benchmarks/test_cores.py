@@ -14,7 +14,7 @@ import airlock
 from airlock import _enqueue, _native
 
 from .contenders.ours import AirlockTick, AirlockTickPure
-from .cores import KERNEL, SWITCHED, core
+from .cores import KERNEL, SWITCHED, compiled_frames, core
 from .effects import noop
 from .workloads import WORKLOADS
 
@@ -43,11 +43,6 @@ def _bindings() -> set[tuple[str, str]]:
     }
 
 
-def _frames_compiled(tick: airlock.TickScope) -> bool:
-    enter = type(tick).__dict__["__enter__"].__get__(tick)
-    return all(repr(m).startswith("<compiled ") for m in (enter, tick.__exit__))
-
-
 def test_every_binding_of_the_kernel_is_switched() -> None:
     switched = {(module.__name__, name) for module, name in SWITCHED}
     found = _bindings() - AT_IMPORT
@@ -64,7 +59,7 @@ def test_the_pure_core_runs_inside_the_block_and_the_ticks_made_there_keep_it() 
         assert airlock.enqueue is _enqueue.enqueue
         tick = airlock.tick_scope()
     assert airlock.enqueue is before
-    assert not _frames_compiled(tick)
+    assert not compiled_frames(tick)
     log: list[int] = []
     with tick:
         airlock.enqueue(log.append, 1)
@@ -80,7 +75,7 @@ def test_the_kernel_runs_inside_the_block_whatever_the_process_runs() -> None:
         assert airlock.enqueue is KERNEL.enqueue
         tick = airlock.tick_scope()
     assert airlock.enqueue is before
-    assert _frames_compiled(tick)
+    assert compiled_frames(tick)
     tick.close()
 
 
@@ -102,8 +97,8 @@ def test_the_pure_tick_contender_runs_the_pure_core_beside_the_compiled_one() ->
     assert pure.name == "airlock tick (pure)"
     assert [w.name for w in WORKLOADS if pure.supports(w.name)] == ["intents", "empty"]
     intents = _free_variables(pure.build("intents", 3, noop))
-    assert intents["enqueue"] is _enqueue.enqueue and not _frames_compiled(intents["tick"])
-    assert not _frames_compiled(_free_variables(pure.build("empty", 0, noop))["tick"])
+    assert intents["enqueue"] is _enqueue.enqueue and not compiled_frames(intents["tick"])
+    assert not compiled_frames(_free_variables(pure.build("empty", 0, noop))["tick"])
     theirs = _free_variables(compiled.build("intents", 3, noop))
     assert theirs["enqueue"] is airlock.enqueue
-    assert _frames_compiled(theirs["tick"]) == airlock.compiled
+    assert compiled_frames(theirs["tick"]) == airlock.compiled
