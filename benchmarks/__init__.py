@@ -14,5 +14,6 @@
 - ``python -m benchmarks.budget``: a budgeted frame with a backlog against the same without.
 - ``python -m benchmarks.instructions``: instructions per frame under callgrind.
 - ``python -m benchmarks.profiling WORKLOAD PARAM [CONTENDER]``: cProfile of one frame kind.
-- ``python -m benchmarks.soak --intents K --frames N``: a tick soak in a quiet process.
+- ``python -m benchmarks.soak --intents K --frames N``: a tick soak in a quiet process (with
+  ``AIRLOCK_NO_EXTENSIONS=1``: on the pure core).
 """

@@ -12,6 +12,7 @@ when the core binds the kernel anywhere else.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 from collections.abc import Callable, Iterator
 from types import ModuleType
@@ -19,18 +20,19 @@ from types import ModuleType
 import airlock
 from airlock import _enqueue, _frame, _kernel
 
-__all__ = ["KERNEL", "SWITCHED", "compiled_frames", "core"]
+__all__ = ["SWITCHED", "compiled_frames", "core", "kernel"]
 
 
-def _kernel_module() -> ModuleType | None:
-    """``airlock._speedups`` where it is built, whatever ``AIRLOCK_NO_EXTENSIONS`` says."""
+@functools.cache
+def kernel() -> ModuleType | None:
+    """``airlock._speedups`` where it is built, whatever ``AIRLOCK_NO_EXTENSIONS`` says
+    (loaded at the first call: a process on the pure core that never asks keeps it out)."""
     try:
         return importlib.import_module("airlock._speedups")
     except ImportError:
         return None
 
 
-KERNEL = _kernel_module()
 #: (module, attribute): every binding that ``core()`` switches
 SWITCHED = (
     (airlock, "enqueue"),
@@ -42,10 +44,10 @@ SWITCHED = (
 def _values(compiled: bool) -> tuple[object, object, Callable[[], ModuleType | None]]:
     if not compiled:
         return _enqueue.enqueue, _enqueue.enqueue, lambda: None
-    kernel = KERNEL
-    if kernel is None:
+    built = kernel()
+    if built is None:
         raise RuntimeError("the compiled kernel (airlock._speedups) is not built here")
-    return kernel.enqueue, kernel.enqueue, lambda: kernel
+    return built.enqueue, built.enqueue, lambda: built
 
 
 @contextlib.contextmanager

@@ -92,8 +92,29 @@ def memory_table(memory: dict[str, dict[str, FrameMemory]]) -> str:
                   "transient peak bytes / frame", "gen-0 GCs / 1000 frames"], rows)
 
 
-def soak_table(soaks: dict[str, Soak]) -> str:
-    rows = [[name, f"{s.frames:,}", f"{s.baseline:,}", " ".join(f"{d:+d}" for d in s.deltas),
-             f"{s.growth:+d}"] for name, s in soaks.items()]
-    return table(["soak", "frames", "blocks after warm-up", "growth at checkpoints",
-                  "sustained growth"], rows)
+def soak_table(soaks: dict[str, dict[str, Soak]]) -> str:
+    """One row per soak; its cores side by side: growth at the checkpoints, sustained growth
+    and the time the soak took, each core's in its own columns."""
+    cores = list(dict.fromkeys(core for by_core in soaks.values() for core in by_core))
+    header = ["soak", "frames"]
+    for core in cores:
+        header += [f"{core}: growth at checkpoints", f"{core}: sustained growth",
+                   f"{core}: time"]
+    rows = []
+    for name, by_core in soaks.items():
+        frames = {s.frames for s in by_core.values()}
+        row = [name, ", ".join(f"{n:,}" for n in sorted(frames))]
+        for core in cores:
+            s = by_core.get(core)
+            row += ["-"] * 3 if s is None else [
+                " ".join(f"{d:+d}" for d in s.deltas) + _ran(core, s), f"{s.growth:+d}",
+                f"{s.seconds:.3g} s"]
+        rows.append(row)
+    return table(header, rows)
+
+
+def _ran(core: str, soak: Soak) -> str:
+    """A note when a soak ran on another core than asked (the kernel is not built)."""
+    if core == "compiled" and soak.compiled is False:
+        return " (the kernel is not built: pure)"
+    return ""

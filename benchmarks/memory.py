@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,6 +76,8 @@ class Soak:
     frames: int
     baseline: int  # getallocatedblocks after warm-up
     deltas: list[int]  # growth over the baseline at evenly spaced checkpoints
+    seconds: float = 0.0  # the soak's frames and checkpoints (wall clock)
+    compiled: bool | None = None  # which core ran it (``airlock.compiled``), where recorded
 
     @property
     def growth(self) -> int:
@@ -97,6 +100,7 @@ def soak(frame: Frame, frames: int, checkpoints: int = 10, warmup: int = 1_000) 
     step, left = divmod(frames, checkpoints)
     deltas = [0] * checkpoints
     todo = iter(enumerate([step] * (checkpoints - 1) + [step + left]))  # allocated before base
+    started = time.perf_counter()
     gc.collect()
     gc.freeze()
     try:
@@ -106,4 +110,4 @@ def soak(frame: Frame, frames: int, checkpoints: int = 10, warmup: int = 1_000) 
             deltas[index] = _blocks() - base
     finally:
         gc.unfreeze()
-    return Soak(frames, base, deltas)
+    return Soak(frames, base, deltas, time.perf_counter() - started)

@@ -27,9 +27,10 @@ from .compare import Results, compare
 from .contenders import PEER, RAW, TICK, Contender, make_contenders
 from .effects import noop
 from .markdown import memory_table, side_by_side, soak_table, targets_table
-from .memory import FrameMemory, Soak, frame_memory, soak
+from .memory import FrameMemory, Soak, frame_memory
 from .reasons import unmatched, with_reasons
 from .sections import RunOptions, Section, SectionResult
+from .soak import CORES, soak_in_subprocess
 from .targets import Check, check_all
 from .timing import CLOCKS
 
@@ -167,12 +168,14 @@ def _memory(contenders: list[Contender], frames: int) -> dict[str, dict[str, Fra
     return found
 
 
-def _soaks(contenders: list[Contender], frames: int) -> dict[str, Soak]:
+def _soaks(frames: int) -> dict[str, dict[str, Soak]]:
+    """Each tick soak on each core (``soak.CORES``), each in a fresh interpreter."""
     if frames <= 0:
         return {}
-    tick = next(c for c in contenders if c.name == TICK)
     return {
-        f"tick, {k} intents per frame": soak(tick.build("intents", k, noop), frames)
+        f"tick, {k} intents per frame": {
+            core: soak_in_subprocess(k, frames, core=core) for core in CORES
+        }
         for k in (0, 1, 10)
     }
 
@@ -188,7 +191,7 @@ class Measured:
 
     results: Results
     memory: dict[str, dict[str, FrameMemory]]
-    soaks: dict[str, Soak]
+    soaks: dict[str, dict[str, Soak]]  # {soak: {core: its soak}}
     budgets: list[BudgetRatio]
     sections: list[tuple[Section, SectionResult]] = field(default_factory=list)
 
@@ -250,8 +253,11 @@ def render(measured: Measured, unavailable: dict[str, str], args: argparse.Names
         "## Soak",
         "",
         "`sys.getallocatedblocks()` after a full collection at 10 evenly spaced checkpoints, "
-        "relative to the count after warm-up. The count is process-wide; sustained growth is "
-        "the lowest reading of the second half (a leak raises every later reading).",
+        "relative to the count after warm-up, on both cores side by side: the compiled kernel "
+        "and the pure core (`AIRLOCK_NO_EXTENSIONS=1`), each soak in a fresh interpreter that "
+        "runs only the tick (`python -m benchmarks.soak`). Sustained growth is the lowest "
+        "reading of the second half (a leak raises every later reading); time is the soak's "
+        "frames and checkpoints, wall clock.",
         "",
         soak_table(soaks) if soaks else "(skipped: --soak 0)",
         "",
@@ -284,11 +290,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                           progress=lambda line: print(f"  {line}", file=sys.stderr))
         print("  memory per frame", file=sys.stderr)
         memory = _memory(contenders, args.memory_frames)
-        print(f"  soak ({args.soak:,} frames)", file=sys.stderr)
-        soaks = _soaks(contenders, args.soak)
     finally:
         for c in contenders:
             c.close()
+    print(f"  soak ({args.soak:,} frames, compiled and pure, each in a fresh interpreter)",
+          file=sys.stderr)
+    soaks = _soaks(args.soak)
     print(f"  budgeted frames ({args.budget_backlog:,}-intent backlog)", file=sys.stderr)
     measured = Measured(results, memory, soaks, _budgets(args.budget_backlog, args.rounds))
     options = RunOptions(args.quick, args.rounds, args.sample_ms, args.clock)

@@ -14,13 +14,14 @@ import airlock
 from airlock import _enqueue, _native
 
 from .contenders.ours import AirlockTick, AirlockTickPure
-from .cores import KERNEL, SWITCHED, compiled_frames, core
+from .cores import SWITCHED, compiled_frames, core, kernel
 from .effects import noop
 from .workloads import WORKLOADS
 
 #: bindings read once, at import (``_kernel`` picks ``enqueue`` with them), or the definitions
 AT_IMPORT = {("airlock._kernel", "_native"), ("airlock._kernel", "speedups"),
              ("airlock._native", "speedups"), ("airlock", "_speedups")}
+KERNEL = kernel()
 needs_kernel = pytest.mark.skipif(KERNEL is None, reason="airlock._speedups is not built here")
 
 

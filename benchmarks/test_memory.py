@@ -7,24 +7,31 @@ from typing import Any
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
+from .cores import kernel
 from .memory import frame_memory, soak
 from .soak import soak_in_subprocess
 
 FRAMES = 10_000
 
 
+@pytest.mark.parametrize("core", ["compiled", "pure"])
 @pytest.mark.parametrize("k", [0, 1, 10])
-def test_tick_soak_has_zero_block_growth(benchmark: BenchmarkFixture, k: int) -> None:
-    """The Ticks issue: zero growth of getallocatedblocks across 10,000 frames.
+def test_tick_soak_has_zero_block_growth(
+    benchmark: BenchmarkFixture, k: int, core: str
+) -> None:
+    """The Ticks issue: zero growth of getallocatedblocks across 10,000 frames, on the
+    compiled kernel and on the pure core (``AIRLOCK_NO_EXTENSIONS=1``).
 
     Run in a fresh interpreter: the count is process-wide, and other tests' threads would
     add their own blocks to it.
     """
     benchmark.group = "soak"
     result = benchmark.pedantic(  # type: ignore[no-untyped-call]
-        soak_in_subprocess, (k, FRAMES), rounds=1, iterations=1
+        soak_in_subprocess, (k, FRAMES), {"core": core}, rounds=1, iterations=1
     )
     assert result.frames == FRAMES
+    assert result.compiled is (core == "compiled" and kernel() is not None)
+    assert result.seconds > 0
     assert result.deltas == [0] * len(result.deltas), result
 
 

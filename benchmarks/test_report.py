@@ -40,6 +40,9 @@ def test_quick_report_writes_markdown_and_png(tmp_path: Path) -> None:
     assert "CPython" in text
     assert "| airlock tick |" in text and "| hand-written scope |" in text
     assert "| airlock tick (pure) |" in text
+    assert "| compiled: sustained growth | compiled: time | pure: growth at checkpoints" in text
+    for core in ("compiled", "pure"):
+        assert f"| no block growth: tick, 10 intents per frame ({core}) | 0 blocks |" in text
     assert "airlock-py |" not in text  # left out by --contenders
     assert "spread (middle half of rounds)" in text
     assert "| budgeted frame (max_per_frame=100) with a 2,000-intent backlog within 2x" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from benchmarks.compare import Cell, Results
 from benchmarks.contenders import ASYNCIO, CONTEXTVAR, HANDWRITTEN, PEER, PYGAME, RAW, TICK
+from benchmarks.markdown import soak_table
 from benchmarks.memory import Soak
 from benchmarks.targets import check_all
 from benchmarks.timing import Measurement
@@ -26,7 +27,9 @@ def _results(tick_per_intent: float, with_peer: bool = True) -> Results:
     return Results(cells)
 
 
-def _verdicts(results: Results, soaks: dict[str, Soak] | None = None) -> dict[str, str]:
+def _verdicts(
+    results: Results, soaks: dict[str, dict[str, Soak]] | None = None
+) -> dict[str, str]:
     return {c.name: c.verdict for c in check_all(results, soaks or {})}
 
 
@@ -57,12 +60,38 @@ def test_missing_peer_is_not_a_pass() -> None:
     assert _verdicts(results)["airlock tick at least 6x faster than airlock-py, every K"] == "n/a"
 
 
-def test_soak_growth_is_a_miss() -> None:
+def test_soak_growth_is_a_miss_on_either_core() -> None:
     grown = Soak(100, 1000, [0, 2, 3])
     flat = Soak(100, 1000, [0, 1, 0])
-    verdicts = _verdicts(_results(110.0), {"grown": grown, "flat": flat})
-    assert verdicts["no block growth: grown"] == "MISS"
-    assert verdicts["no block growth: flat"] == "PASS"
+    verdicts = _verdicts(_results(110.0), {"a": {"compiled": flat, "pure": grown},
+                                           "b": {"compiled": grown, "pure": flat}})
+    assert verdicts["no block growth: a (compiled)"] == "PASS"
+    assert verdicts["no block growth: a (pure)"] == "MISS"
+    assert verdicts["no block growth: b (compiled)"] == "MISS"
+    assert verdicts["no block growth: b (pure)"] == "PASS"
+
+
+def test_a_compiled_soak_that_ran_the_pure_core_is_not_judged() -> None:
+    """Where the kernel is not built, the compiled soak's child ran the pure core."""
+    ran_pure = Soak(100, 1000, [0, 0, 0], compiled=False)
+    verdicts = _verdicts(_results(110.0), {"a": {"compiled": ran_pure, "pure": ran_pure}})
+    assert verdicts["no block growth: a (compiled)"] == "n/a"
+    assert verdicts["no block growth: a (pure)"] == "PASS"
+
+
+def test_the_soak_table_puts_the_cores_side_by_side() -> None:
+    table = soak_table({"tick, 1 intents per frame": {
+        "compiled": Soak(1000, 5000, [0, 0, 0, 0], 1.25, True),
+        "pure": Soak(1000, 5100, [0, 3, 0, 0], 2.5, False),
+    }})
+    header, _, row = table.splitlines()
+    assert header == ("| soak | frames | compiled: growth at checkpoints | compiled: sustained "
+                      "growth | compiled: time | pure: growth at checkpoints | pure: sustained "
+                      "growth | pure: time |")
+    assert row == ("| tick, 1 intents per frame | 1,000 | +0 +0 +0 +0 | +0 | 1.25 s "
+                   "| +0 +3 +0 +0 | +0 | 2.5 s |")
+    lone = soak_table({"x": {"compiled": Soak(10, 1, [0, 1], 0.5, False)}})
+    assert "| +0 +1 (the kernel is not built: pure) | +1 | 0.5 s |" in lone
 
 
 def test_verdicts_show_the_spread_and_flag_a_limit_inside_it() -> None:

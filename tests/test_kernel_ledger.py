@@ -34,9 +34,9 @@ from test_ledger import Config, LedgerMachine, LedgerProgram, LocalPolicy
 
 import airlock
 from airlock import _enqueue
-from benchmarks.cores import KERNEL, compiled_frames, core
+from benchmarks.cores import compiled_frames, core, kernel
 
-if KERNEL is None:
+if kernel() is None:
     pytest.skip("the compiled kernel (airlock._speedups) is not built here",
                 allow_module_level=True)
 
