@@ -1,11 +1,21 @@
-"""What ``python -m build`` makes: a wheel with only the project's packages, an sdist that can
-run the test suite, both passing ``twine check``; public names as users see them."""
+"""What ``python -m build`` makes: a wheel with only the project's packages and the compiled
+kernel, an sdist that can run the test suite and builds the kernel when pip installs it, both
+passing ``twine check``; public names as users see them.
+
+The wheels for PyPI are cibuildwheel's (``[tool.cibuildwheel]`` in pyproject.toml), which
+cannot run here; its test of each wheel, ``.ci/check_kernel.py``, runs below on an install of
+the sdist in a fresh venv.
+"""
 
 from __future__ import annotations
 
+import os
 import pickle
+import re
+import shutil
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import zipfile
 from pathlib import Path
@@ -20,8 +30,28 @@ ROOT = Path(__file__).resolve().parent.parent
 #: what a test run from the unpacked sdist needs besides the packages
 SUITE = ("tests", "benchmarks", "docs", "demos", "adapters", "airlock")
 SUITE_FILES = ("conftest.py", "pyproject.toml", "mkdocs.yml", "README.md", "CHANGELOG.md",
-               "LICENSE", "DEVELOPERS.md")
+               "LICENSE", "DEVELOPERS.md", ".ci/run", ".ci/check_kernel.py")
 PACKAGES = {"airlock", "airlock_pygame", "airlock_textual"}
+#: what the sdist needs to build the compiled kernel
+KERNEL_SOURCES = ("setup.py", "airlock/_speedups.c", "airlock/_speedups.pyi")
+#: the compiled kernel in a wheel (a .so; a .pyd on Windows)
+KERNEL_BINARY = re.compile(r"airlock/_speedups(\.[\w-]+)?\.(so|pyd)")
+
+
+def _environment(**changes: str) -> dict[str, str]:
+    """This environment without the checkout on the path nor the pure-core switch (the test
+    run on the pure core sets it), with ``changes``."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "AIRLOCK_NO_EXTENSIONS")}
+    return {**env, **changes}
+
+
+def _without_a_compiler() -> None:
+    """Skip where no C compiler is found (the build then installs the pure core, by design),
+    except in CI, which promises one; return where a compiler exists."""
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if os.name != "nt" and shutil.which(compiler) is None and not os.environ.get("CI"):
+        pytest.skip(f"no C compiler ({compiler}) here: the build installs the pure core")
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +61,7 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     done = subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True, text=True, timeout=300, check=False, env=_environment(),
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "!!" not in done.stdout + done.stderr, "setuptools printed a deprecation notice"
@@ -54,6 +84,26 @@ def test_the_wheel_installs_only_project_named_packages(dist: Path) -> None:
     assert not [n for n in names if "/tests/" in n or "benchmarks" in n or "demos" in n]
     assert "[pytest11]\nairlock = airlock.pytest_plugin" in entry_points
     assert "airlock/py.typed" in names and "airlock_pygame/py.typed" in names
+
+
+def test_the_wheel_carries_the_compiled_kernel(dist: Path) -> None:
+    wheel_path = _one(dist, "*.whl")
+    with zipfile.ZipFile(wheel_path) as wheel:
+        names = wheel.namelist()
+    kernels = [n for n in names if KERNEL_BINARY.fullmatch(n)]
+    if not kernels:
+        _without_a_compiler()
+    assert len(kernels) == 1, names
+    assert not wheel_path.name.endswith("-none-any.whl")  # tagged for this interpreter
+    assert "airlock/_speedups.pyi" in names
+    assert "airlock/_speedups.c" not in names  # the source is the sdist's
+
+
+def test_the_sdist_carries_the_kernel_source_and_no_binary(dist: Path) -> None:
+    with tarfile.open(_one(dist, "*.tar.gz")) as sdist:
+        names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
+    assert set(KERNEL_SOURCES) <= names
+    assert not [n for n in names if n.endswith((".so", ".pyd", ".o"))]
 
 
 def _tracked() -> set[str]:
@@ -82,6 +132,61 @@ def test_both_pass_twine_check(dist: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("PASSED") == 2
+
+
+@pytest.fixture(scope="module")
+def installed(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv's python, with the sdist installed by pip (which builds it: setup.py
+    compiles the kernel) and nothing else. Offline: pip and the build backend are this
+    environment's (``--no-build-isolation``), installing into the venv's site-packages."""
+    venv = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   timeout=120, env=_environment())
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    site = _run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation",
+         "--no-index", "--target", site.stdout.strip(), str(_one(dist, "*.tar.gz"))],
+        capture_output=True, text=True, timeout=300, check=False, env=_environment(),
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return python
+
+
+def _run(python: Path, *args: str, cwd: Path | None = None, **env: str
+         ) -> subprocess.CompletedProcess[str]:
+    """``python *args`` outside the checkout (its ``airlock`` is not importable there)."""
+    return subprocess.run([str(python), *args], capture_output=True, text=True, timeout=120,
+                          check=False, cwd=cwd or python.parent, env=_environment(**env))
+
+
+def test_pip_install_of_the_sdist_builds_the_kernel(installed: Path) -> None:
+    where = "import airlock; print(airlock.compiled, airlock.__file__)"
+    compiled, path = _run(installed, "-c", where).stdout.split()
+    if compiled != "True":
+        _without_a_compiler()
+    assert compiled == "True"
+    assert Path(path).is_relative_to(installed.parent.parent)  # the venv's, not the checkout's
+    assert _run(installed, "-c", where, AIRLOCK_NO_EXTENSIONS="1").stdout.split() == [
+        "False", path]
+
+
+def test_cibuildwheels_test_command_passes_on_the_install_and_fails_on_the_pure_core(
+    installed: Path,
+) -> None:
+    """The command cibuildwheel runs on each wheel (read from pyproject.toml), on the sdist's
+    install: it passes with the kernel, and fails where the pure core runs."""
+    found = re.search(r'^test-command = "python \{project\}/(.+)"$',
+                      (ROOT / "pyproject.toml").read_text(), re.MULTILINE)
+    assert found is not None, "pyproject.toml: [tool.cibuildwheel] test-command"
+    script = str(ROOT / found.group(1))
+    passed = _run(installed, script)
+    if passed.returncode != 0 and "compiled is False" in passed.stderr:
+        _without_a_compiler()
+    assert passed.returncode == 0, passed.stderr
+    assert passed.stdout.startswith("airlock.compiled is True (")
+    failed = _run(installed, script, AIRLOCK_NO_EXTENSIONS="1")
+    assert failed.returncode == 1 and "airlock.compiled is False" in failed.stderr
 
 
 @pytest.mark.parametrize("name", _errors.__all__)
