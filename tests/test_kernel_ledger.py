@@ -29,7 +29,8 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
-from hypothesis.stateful import invariant
+from hypothesis import strategies as st
+from hypothesis.stateful import invariant, rule
 from test_ledger import Config, LedgerMachine, LedgerProgram, LocalPolicy
 
 import airlock
@@ -88,11 +89,25 @@ def assert_same(ours: LedgerProgram, theirs: LedgerProgram) -> None:
     assert state(ours) == state(theirs)
 
 
+#: ticks whose frames the kernel runs itself when they hold only plain records: allow-all,
+#: sync executor, no per-intent observer, no budget (the ledger's own configurations rarely
+#: are: about one tick in sixty)
+common_ticks = st.builds(
+    Config, policy=st.just("allow"), errors=st.sampled_from(["raise", "raise", "continue"]),
+    order=st.sampled_from(["none", "none", "phases"]), executor=st.just("sync"),
+    observers=st.just("none"),
+)
+
+
 class KernelLedgerMachine(LedgerMachine):
     """The ledger machine over two programs: the compiled kernel's, then the pure core's."""
 
     def make_programs(self) -> list[LedgerProgram]:
         return [LedgerProgram(compiled), LedgerProgram(pure)]
+
+    @rule(config=common_ticks)
+    def new_common_tick(self, config: Config) -> None:
+        self.each("new_tick", config, None)
 
     @invariant()
     def each_program_runs_its_implementation(self) -> None:

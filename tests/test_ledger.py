@@ -565,7 +565,7 @@ class LedgerProgram:
 
     def close_tick(self, index: int) -> None:
         tick, config = self.ticks[index]
-        if tick.is_active or tick.is_closed or self.busy(tick):
+        if tick.is_closed or self.busy(tick):
             return
         self.settle(tick, config, tick.close)
 
