@@ -3,10 +3,12 @@
 ``AIRLOCK_NO_EXTENSIONS=1`` picks the pure core for a whole process (``airlock._native``). To
 compare the two in one process (interleaved timings, lock-step differential tests),
 ``core(compiled)`` switches, until its block ends, every place that holds what ``_native``
-decided (``SWITCHED``): ``airlock.enqueue`` (bound by ``airlock._kernel`` at import) and the
-``speedups()`` that ``airlock._frame`` asks when a tick is made, so a tick made inside the block
-runs its frames on that implementation for its whole life. ``benchmarks/test_cores.py`` fails
-when the core binds the kernel anywhere else.
+decided (``SWITCHED``): ``airlock.enqueue`` (bound by ``airlock._kernel`` at import), the
+per-intent stages and the dispatch loop (installed by ``_pipeline.use_stages`` and
+``_dispatch.use_loop``, which it calls), and the ``speedups()`` that ``airlock._frame`` asks
+when a tick is made, so a tick made inside the block runs its frames on that implementation
+for its whole life (its flushes use whichever stages are installed when they run).
+``benchmarks/test_cores.py`` fails when the core binds the kernel anywhere else.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from types import ModuleType
 
 import airlock
-from airlock import _enqueue, _frame, _kernel
+from airlock import _dispatch, _enqueue, _frame, _kernel, _pipeline
 
 __all__ = ["SWITCHED", "compiled_frames", "core", "kernel"]
 
@@ -33,30 +35,38 @@ def kernel() -> ModuleType | None:
         return None
 
 
-#: (module, attribute): every binding that ``core()`` switches
+#: (module, attribute): every binding of what ``_native`` decided, set by ``core()`` and put
+#: back when its block ends
 SWITCHED = (
     (airlock, "enqueue"),
     (_kernel, "enqueue"),
     (_frame, "speedups"),
+    (_pipeline, "coalesce"),
+    (_pipeline, "order"),
+    (_pipeline, "merge_batches"),
+    (_dispatch, "call_each"),
 )
 
 
-def _values(compiled: bool) -> tuple[object, object, Callable[[], ModuleType | None]]:
-    if not compiled:
-        return _enqueue.enqueue, _enqueue.enqueue, lambda: None
-    built = kernel()
-    if built is None:
-        raise RuntimeError("the compiled kernel (airlock._speedups) is not built here")
-    return built.enqueue, built.enqueue, lambda: built
+def _install(native: ModuleType | None) -> None:
+    """What ``_kernel`` does at import, for ``native`` (the kernel, or None: the pure core),
+    and what ``_frame`` reads per tick."""
+    enqueue = _enqueue.enqueue if native is None else native.enqueue
+    airlock.enqueue = _kernel.enqueue = enqueue
+    setattr(_frame, "speedups", lambda: native)  # noqa: B010  # a function, replaced
+    _pipeline.use_stages(native)
+    _dispatch.use_loop(native)
 
 
 @contextlib.contextmanager
 def core(compiled: bool) -> Iterator[None]:
     """Run the block on the compiled kernel (True) or the pure core (False); then restore."""
+    native = kernel() if compiled else None
+    if compiled and native is None:
+        raise RuntimeError("the compiled kernel (airlock._speedups) is not built here")
     before = [getattr(module, name) for module, name in SWITCHED]
-    for (module, name), value in zip(SWITCHED, _values(compiled), strict=True):
-        setattr(module, name, value)
     try:
+        _install(native)
         yield
     finally:
         for (module, name), value in zip(SWITCHED, before, strict=True):

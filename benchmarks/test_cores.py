@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import airlock
-from airlock import _enqueue, _native
+from airlock import _dispatch, _enqueue, _native, _pipeline
 
 from .contenders.ours import AirlockTick, AirlockTickPure
 from .cores import SWITCHED, compiled_frames, core, kernel
@@ -58,6 +58,7 @@ def test_the_pure_core_runs_inside_the_block_and_the_ticks_made_there_keep_it() 
     before = airlock.enqueue
     with core(False):
         assert airlock.enqueue is _enqueue.enqueue
+        assert not any(_holds_the_kernel(getattr(module, name)) for module, name in SWITCHED)
         tick = airlock.tick_scope()
     assert airlock.enqueue is before
     assert not compiled_frames(tick)
@@ -74,6 +75,7 @@ def test_the_kernel_runs_inside_the_block_whatever_the_process_runs() -> None:
     before = airlock.enqueue
     with core(True):
         assert airlock.enqueue is KERNEL.enqueue
+        assert _pipeline.coalesce is KERNEL.coalesce and _dispatch.call_each is KERNEL.call_each
         tick = airlock.tick_scope()
     assert airlock.enqueue is before
     assert compiled_frames(tick)
