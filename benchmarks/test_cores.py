@@ -15,7 +15,8 @@ from airlock import _dispatch, _enqueue, _native, _pipeline
 
 from .contenders.ours import AirlockTick, AirlockTickPure
 from .cores import SWITCHED, compiled_frames, core, kernel
-from .effects import noop
+from .effects import Recorder, noop
+from .expect import expected_calls
 from .workloads import WORKLOADS
 
 #: bindings read once, at import (``_kernel`` picks ``enqueue`` with them), or the definitions
@@ -105,3 +106,24 @@ def test_the_pure_tick_contender_runs_the_pure_core_beside_the_compiled_one() ->
     theirs = _free_variables(compiled.build("intents", 3, noop))
     assert theirs["enqueue"] is airlock.enqueue
     assert compiled_frames(theirs["tick"]) == airlock.compiled
+
+
+def test_the_pure_tick_contenders_frames_read_no_switched_binding_when_they_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Built under ``core(False)``, its frames keep the pure core outside the block: they
+    never read a binding ``core()`` switches (the stages and the dispatch loop are read when
+    a flush runs; a plain frame reaches none)."""
+    recorder = Recorder()
+    frames = [AirlockTickPure().build("intents", k, recorder) for k in (1, 10)]
+    frames.append(AirlockTickPure().build("empty", 0, recorder))
+
+    def read(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a frame read a binding that core() switches")
+
+    for module, name in SWITCHED:
+        monkeypatch.setattr(module, name, read)
+    for frame in frames:
+        frame()
+        frame()
+    assert recorder.calls == expected_calls("intents", 1) * 2 + expected_calls("intents", 10) * 2
