@@ -6,6 +6,9 @@
 - A plain run times no benchmark: pytest-benchmark runs each benchmarked frame once (checking
   it works) unless a ``--benchmark-*`` option asks for timing (``--benchmark-only``,
   ``--benchmark-enable``, ...). Verdicts on performance come from ``python -m benchmarks.report``.
+- The core suite's second run, on the pure core (``tests/test_kernel.py``), starts in its own
+  process as soon as collection ends, so that it runs beside the rest of the suite (the
+  ``pure_suite`` fixture waits for it).
 - Which parts of the suite need which optional packages: ``pip install -e ".[dev]"`` installs
   every one of them, and then the whole suite runs (CI does exactly that). Where some are
   missing, the parts that import them are not collected, the core runs, and the end of the run
@@ -16,12 +19,16 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
+import airlock
 from airlock import reset_configuration
 from airlock._context import NO_SCOPE, current_target
 
@@ -80,6 +87,61 @@ PROVIDED_BY: dict[str, tuple[str, ...]] = {
 }
 
 LEFT_OUT = pytest.StashKey[dict[str, list[str]]]()
+
+#: the test that checks the pure-core run, and the variable set in that run (so that it does
+#: not start another)
+PURE_SUITE_TEST = "test_the_core_suite_passes_on_the_pure_core"
+PURE_SUITE_RUN = "AIRLOCK_PURE_SUITE_RUN"
+PureRun = tuple["subprocess.Popen[bytes]", IO[bytes]]
+PURE_SUITE = pytest.StashKey[PureRun]()
+
+
+def start_pure_suite() -> PureRun:
+    """The core suite (``tests/`` without adapters and integrations) on the pure core
+    (``AIRLOCK_NO_EXTENSIONS=1``), started in a process of its own; its output goes to a
+    temporary file (a pipe could fill up and stop it)."""
+    env = {**os.environ, "AIRLOCK_NO_EXTENSIONS": "1", PURE_SUITE_RUN: "1"}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT), str(ROOT / "adapters"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    output = tempfile.TemporaryFile()  # noqa: SIM115  # read and closed by pure_suite
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests",
+         "--ignore=tests/adapters", "--ignore=tests/integrations"],
+        env=env, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT,
+    )
+    return run, output
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if (airlock.compiled and not os.environ.get(PURE_SUITE_RUN)
+            and any(item.name == PURE_SUITE_TEST for item in session.items)):
+        session.config.stash[PURE_SUITE] = start_pure_suite()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A pure-core run nobody waited for (the session stopped early) is stopped."""
+    started = config.stash.get(PURE_SUITE, None)
+    if started is not None and started[0].poll() is None:
+        started[0].kill()
+        started[0].wait()
+
+
+@pytest.fixture
+def pure_suite(request: pytest.FixtureRequest) -> tuple[int, str]:
+    """The pure-core run's exit status and output, once it has ended (started now if
+    collection did not start it)."""
+    run, output = request.config.stash.get(PURE_SUITE, None) or start_pure_suite()
+    try:
+        status = run.wait(timeout=600)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    output.seek(0)
+    text = output.read().decode(errors="replace")
+    output.close()
+    return status, text
 
 pytest_plugins = ["pytester"]  # tests/test_pytest_plugin.py runs small suites with it
 

@@ -333,23 +333,13 @@ def test_ci_builds_the_kernel() -> None:
     assert BUILT and airlock.compiled, "the install did not build airlock._speedups"
 
 
-#: set in the child run below, so that it does not start another
-_PURE_RUN = "AIRLOCK_PURE_SUITE_RUN"
-
-
 @pytest.mark.skipif(not airlock.compiled, reason="this run is already on the pure core")
-@pytest.mark.skipif(bool(os.environ.get(_PURE_RUN)), reason="the pure-core run itself")
-def test_the_core_suite_passes_on_the_pure_core() -> None:
+@pytest.mark.skipif(bool(os.environ.get("AIRLOCK_PURE_SUITE_RUN")),
+                    reason="the pure-core run itself")
+def test_the_core_suite_passes_on_the_pure_core(pure_suite: tuple[int, str]) -> None:
     """The pure core is the reference and the fallback: the whole core suite passes on it
-    (``AIRLOCK_NO_EXTENSIONS=1``), in the same run as the compiled one."""
-    env = {**os.environ, "AIRLOCK_NO_EXTENSIONS": "1", _PURE_RUN: "1"}
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT), str(ROOT / "adapters"), *filter(None, [os.environ.get("PYTHONPATH")])]
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests",
-         "--ignore=tests/adapters", "--ignore=tests/integrations"],
-        env=env, capture_output=True, text=True, timeout=600, cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert " passed" in done.stdout.splitlines()[-1]
+    (``AIRLOCK_NO_EXTENSIONS=1``), in the same run as the compiled one (started when
+    collection ends, beside the rest: ``conftest.pure_suite``)."""
+    status, output = pure_suite
+    assert status == 0, output[-6000:]
+    assert " passed" in output.strip().splitlines()[-1]
