@@ -1,7 +1,9 @@
 """``python -m benchmarks.features [--quick] [--k 10,100]``: each tick feature per intent.
 
-Issue 15's target: every tick feature, used as documented, costs at most 1.5x the plain
-``airlock.enqueue`` per intent at K=100 effects per frame, and at most 2x at K=10. Every
+Issue 23's target (tightening issue 15's 1.5x and 2x): every tick feature, used as
+documented, costs at most 1.25x the plain ``airlock.enqueue`` per intent at K=100 effects per
+frame, and at most 1.5x at K=10; an ``Observer`` overriding ``enqueued``/``dispatched`` at most
+2x. Every
 feature frame (``benchmarks/feature_frames.py``) and its hand-written equivalent run in ONE
 interleaved run (every round samples each of them in turn, rotating the order), so the ratios
 between them are what noise moves least. Per intent = median frame time / K. The table shows
@@ -36,9 +38,13 @@ OURS, HAND = "airlock", "hand-written"
 Key = tuple[str, str, int]  # (feature, side, K)
 
 
-def limit_for(k: int) -> float:
-    """The most a feature may cost per intent over the plain enqueue at ``k`` per frame."""
-    return 1.5 if k >= 100 else 2.0
+#: features whose own limit is looser (issue 23): feature name -> most per intent over plain
+OWN_LIMITS = {"observer-hooks": 2.0}
+
+
+def limit_for(k: int, feature: str = "") -> float:
+    """The most ``feature`` may cost per intent over the plain enqueue at ``k`` per frame."""
+    return OWN_LIMITS.get(feature) or (1.25 if k >= 100 else 1.5)
 
 
 @dataclass
@@ -56,9 +62,9 @@ class FeatureRun:
         return measured_ratio(self.measured[a], self.measured[b])
 
     def check(self, feature: Feature, k: int) -> Check:
-        limit = limit_for(k)
+        limit = limit_for(k, feature.name)
         value, rounds = self.ratio((feature.name, OURS, k), (PLAIN, OURS, k))
-        name = f"{feature.title}: per intent within {limit:g}x of plain enqueue, K={k}"
+        name = f"{feature.title}: per intent vs plain enqueue, K={k}"
         check = judged(name, f"<= {limit:.2f}x", value, f"{value:.2f}x", rounds, limit)
         return with_reasons([check])[0]
 
@@ -97,7 +103,7 @@ def feature_table(run: FeatureRun) -> str:
             else:
                 check = run.check(f, k)
                 vs_plain = f"{check.value} ({check.spread})" if check.spread else check.value
-                verdict = f"**{check.verdict}** (<= {limit_for(k):g}x)" + because(check)
+                verdict = f"**{check.verdict}** (<= {limit_for(k, f.name):g}x)" + because(check)
             rows.append([
                 f.title, str(k), ns(run.per_intent(f.name, OURS, k)),
                 ns(run.per_intent(f.name, HAND, k)), vs_plain, verdict, _x(run, ours, buffer),

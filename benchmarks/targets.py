@@ -121,6 +121,13 @@ def check_all(
         _ratio_check("unused stats/hooks/coalescing/batching/ordering cost nothing: tick vs "
                      "hand-written scope, K=100..", f"<= {NOISE:.2f}x",
                      _intents(results, 100), TICK, HANDWRITTEN, NOISE),
+        # issue 23 (the compiled kernel): cheaper than the hand-written buffer it replaces
+        _ratio_check("airlock tick cheaper than a hand-written buffer per intent, K=10.. "
+                     "(issue 23)", "<= 0.90x", _intents(results, 10), TICK, HANDWRITTEN, 0.9),
+        _ratio_check("airlock tick at least 10x faster than airlock-py, K=10.. (issue 23)",
+                     ">= 10.00x", _intents(results, 10), TICK, PEER, 10.0, speedup=True),
+        _ratio_check("empty tick frame within 1.5x of ContextVar set+reset (issue 23)",
+                     "<= 1.50x", empty, TICK, CONTEXTVAR, 1.5),
     ]
     for name, by_core in soaks.items():  # each soak on each core: {name: {core: soak}}
         checks += [_soak_check(f"no block growth: {name} ({core})", soak, core)

@@ -46,7 +46,7 @@ def test_quick_report_writes_markdown_and_png(tmp_path: Path) -> None:
     assert "airlock-py |" not in text  # left out by --contenders
     assert "spread (middle half of rounds)" in text
     assert "| budgeted frame (max_per_frame=100) with a 2,000-intent backlog within 2x" in text
-    assert "| `@airlock.batch` effect: per intent within 1.5x of plain enqueue, K=100 |" in text
+    assert "| `@airlock.batch` effect: per intent vs plain enqueue, K=100 |" in text
     assert ("**PASS" in text) or ("**MISS" in text)
     assert (tmp_path / "per-intent.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
