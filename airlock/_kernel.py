@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from . import _dispatch, _enqueue, _pipeline
 from ._native import speedups
 
-__all__ = ["compiled", "enqueue"]
+__all__ = ["compiled", "enqueue", "scope"]
 
 _native = speedups()
 compiled: bool = _native is not None
@@ -22,8 +22,9 @@ False when the pure-Python core runs it. Both behave the same; ``AIRLOCK_NO_EXTE
 the environment before ``import airlock`` picks the pure core."""
 
 if TYPE_CHECKING:
-    from ._enqueue import enqueue
+    from ._enqueue import enqueue, scope
 else:
     enqueue = _enqueue.enqueue if _native is None else _native.enqueue
+    scope = _enqueue.scope if _native is None else _native.scope
 _pipeline.use_stages(_native)
 _dispatch.use_loop(_native)

@@ -1,8 +1,8 @@
 /* airlock._speedups: the optional compiled kernel (issue 23).
  *
- * The hot path of the core in C: ``enqueue``, a tick's common frame (``inline_frame``), the
- * per-intent stages of a flush (``coalesce``, ``order``, ``merge_batches``) and its dispatch
- * loop (``call_each``). Each function does the common case exactly as its pure-Python twin
+ * The hot path of the core in C: ``enqueue``, a fresh ``scope``, a tick's common frame
+ * (``inline_frame``), the per-intent stages of a flush (``coalesce``, ``order``,
+ * ``merge_batches``) and its dispatch loop (``call_each``). Each function does the common case exactly as its pure-Python twin
  * does and hands every other call, arguments unchanged, to that twin: the pure core is the
  * reference, and whatever is not here behaves exactly as it does there. Each section names
  * the twin to keep in sync with.
@@ -54,6 +54,12 @@ typedef struct {
     PyObject *pure_coalesce, *pure_order, *pure_merge_batches, *pure_call_each, *fail_or_stop;
     PyObject *empty_tuple;
     PyObject *str_dispatched, *str_task, *str_args, *str_kwargs;
+    /* a fresh scope (see ``fresh_scope``) */
+    PyObject *pure_scope, *defaults, *state_new, *zero, *str_raise;
+    Py_ssize_t stats_at, parent_at, ambient_at, policy_at, executor_at, order_by_at;
+    Py_ssize_t errors_at, observers_at, holding_at;
+    Py_ssize_t defaults_scope_cls_at, defaults_scope_kwargs_at, defaults_policy_at;
+    Py_ssize_t defaults_executor_at, defaults_plan_at;
     PyObject *str_stats, *str_watching, *str_coalesced, *str_batched, *str_order_by;
     PyObject *str_phase_ranks, *str_airlock_phase, *str_phase, *str_handler, *str_dunder_name;
 } speedups_state;
@@ -68,6 +74,10 @@ typedef struct {
 #define KEY_AT 6
 #define LOCAL_POLICIES_AT 7
 #define SCOPE_AT 8
+
+/* defined with the module's init, used by the sections' own (``*_exec``) */
+static PyObject *import_attr(const char *module, const char *name);
+static Py_ssize_t slot_offset(PyObject *base, PyObject *sub, const char *name);
 
 /* The ``__slots__`` member at byte ``offset`` of ``obj`` (NULL when unset). */
 #define SLOT(obj, offset) (*(PyObject **)((char *)(obj) + (offset)))
@@ -1456,7 +1466,123 @@ PyDoc_STRVAR(merge_batches_doc,
 "merge_batches(entries, ctx)\n--\n\n"
 "The batch stage (``airlock._batch.merge_batches``) for records.");
 
+/* -- a fresh scope ------------------------------------------------------------------------
+
+   ``airlock.scope()`` with no argument and nothing configured for it (``scope_cls``,
+   ``scope_kwargs``): the new ``Scope`` is built here as ``Scope.__init__``'s common branch
+   and ``Buffer.__init__`` build it, the same slots set to the same values and the others left
+   unset. Every other call goes to the pure ``airlock._enqueue.scope``. Keep in sync with
+   those three. */
+
+static PyObject *
+fresh_scope(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    speedups_state *st = get_state(module);
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs != 0 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0)) {
+        return PyObject_Vectorcall(st->pure_scope, args, nargsf, kwnames);
+    }
+    PyObject *defaults = st->defaults;
+    PyObject *cls = SLOT(defaults, st->defaults_scope_cls_at);
+    PyObject *kwargs = SLOT(defaults, st->defaults_scope_kwargs_at);
+    PyObject *policy = SLOT(defaults, st->defaults_policy_at);
+    PyObject *executor = SLOT(defaults, st->defaults_executor_at);
+    PyObject *plan = SLOT(defaults, st->defaults_plan_at);
+    if (cls != Py_None || kwargs == NULL || !PyDict_CheckExact(kwargs)
+        || PyDict_GET_SIZE(kwargs) != 0 || policy == NULL || executor == NULL
+        || plan == NULL) {
+        return PyObject_Vectorcall(st->pure_scope, args, nargsf, kwnames);
+    }
+    PyTypeObject *scope_type = (PyTypeObject *)st->scope_type;
+    PyTypeObject *buffer_type = (PyTypeObject *)st->buffer_type;
+    PyObject *buffer = buffer_type->tp_alloc(buffer_type, 0);
+    if (buffer == NULL) {
+        return NULL;
+    }
+    /* Buffer.__init__: empty, every flag off */
+    set_slot(buffer, st->rich_at, Py_False);
+    set_slot(buffer, st->keyed_at, Py_False);
+    set_slot(buffer, st->batching_at, Py_False);
+    set_slot(buffer, st->holding_at, Py_False);
+    set_slot(buffer, st->filtering_at, Py_False);
+    set_slot(buffer, st->origins_at, Py_None);
+    PyObject *scope = scope_type->tp_alloc(scope_type, 0);
+    if (scope == NULL) {
+        Py_DECREF(buffer);
+        return NULL;
+    }
+    /* Scope.__init__, in its order: the common library-code scope */
+    set_slot(scope, st->stats_at, Py_None);
+    set_slot(scope, st->plain_count_at, Py_None);
+    set_slot(scope, st->plain_ns_at, st->zero);
+    set_slot(scope, st->timed_at, Py_True);
+    set_slot(scope, st->buffer_at, buffer);
+    Py_DECREF(buffer);
+    set_slot(scope, st->state_at, st->state_new);
+    set_slot(scope, st->parent_at, Py_None);
+    set_slot(scope, st->token_at, Py_None);
+    set_slot(scope, st->ambient_at, st->empty_tuple);
+    set_slot(scope, st->accepting_at, Py_False);
+    set_slot(scope, st->policy_at, policy);
+    set_slot(scope, st->executor_at, executor);
+    set_slot(scope, st->order_by_at, Py_None);
+    set_slot(scope, st->errors_at, st->str_raise);
+    set_slot(scope, st->observers_at, st->empty_tuple);
+    set_slot(scope, st->plan_at, plan);
+    return scope;
+}
+
+/* The fresh scope's references and slot offsets: 0, or -1 with an exception set. */
+static int
+fresh_scope_exec(speedups_state *st)
+{
+    PyObject *scope_type = st->scope_type;
+    if ((st->pure_scope = import_attr("airlock._enqueue", "scope")) == NULL
+        || (st->defaults = import_attr("airlock._config", "defaults")) == NULL
+        || (st->state_new = import_attr("airlock._states", "NEW")) == NULL
+        || (st->zero = PyLong_FromLong(0)) == NULL
+        || (st->str_raise = PyUnicode_InternFromString("raise")) == NULL) {
+        return -1;
+    }
+    PyObject *defaults_type = (PyObject *)Py_TYPE(st->defaults);
+    if ((st->stats_at = slot_offset(scope_type, scope_type, "_stats")) < 0
+        || (st->parent_at = slot_offset(scope_type, scope_type, "_parent")) < 0
+        || (st->ambient_at = slot_offset(scope_type, scope_type, "_ambient_policies")) < 0
+        || (st->policy_at = slot_offset(scope_type, scope_type, "_policy")) < 0
+        || (st->executor_at = slot_offset(scope_type, scope_type, "_executor")) < 0
+        || (st->order_by_at = slot_offset(scope_type, scope_type, "order_by")) < 0
+        || (st->errors_at = slot_offset(scope_type, scope_type, "errors")) < 0
+        || (st->observers_at = slot_offset(scope_type, scope_type, "observers")) < 0
+        || (st->holding_at = slot_offset(st->buffer_type, st->buffer_type, "holding")) < 0
+        || (st->defaults_scope_cls_at = slot_offset(defaults_type, defaults_type,
+                                                    "scope_cls")) < 0
+        || (st->defaults_scope_kwargs_at = slot_offset(defaults_type, defaults_type,
+                                                       "scope_kwargs")) < 0
+        || (st->defaults_policy_at = slot_offset(defaults_type, defaults_type, "policy")) < 0
+        || (st->defaults_executor_at = slot_offset(defaults_type, defaults_type,
+                                                   "executor")) < 0
+        || (st->defaults_plan_at = slot_offset(defaults_type, defaults_type, "plan")) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(fresh_scope_doc,
+"scope($module, policy=None, *, executor=None, _cls=None, **scope_kwargs)\n"
+"--\n"
+"\n"
+"Create a scope (use it as ``with airlock.scope(...) as s:``).\n"
+"\n"
+"``_cls`` picks the Scope class (default: ``airlock.configure(scope_cls=...)`` or ``Scope``),\n"
+"built with keyword arguments only: ``policy``, ``executor`` and the others given here,\n"
+"after ``configure(scope_kwargs=...)``'s (the ones given here win).\n"
+"\n"
+"(The compiled kernel builds the common ``airlock.scope()`` itself; every other call is\n"
+"``airlock._enqueue.scope``'s.)");
+
 static PyMethodDef speedups_methods[] = {
+    {"scope", (PyCFunction)(void (*)(void))fresh_scope, METH_FASTCALL | METH_KEYWORDS,
+     fresh_scope_doc},
     {"coalesce", (PyCFunction)(void (*)(void))coalesce, METH_FASTCALL, coalesce_doc},
     {"order", (PyCFunction)(void (*)(void))order, METH_FASTCALL, order_doc},
     {"call_each", (PyCFunction)(void (*)(void))call_each, METH_FASTCALL, call_each_doc},
@@ -1677,7 +1803,7 @@ speedups_exec(PyObject *module)
     if (st->str_accepting == NULL || st->str_buffer == NULL || st->str_append == NULL) {
         return -1;
     }
-    return stages_exec(st);
+    return stages_exec(st) < 0 ? -1 : fresh_scope_exec(st);
 }
 
 static int
@@ -1709,6 +1835,9 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->pure_merge_batches);
     Py_VISIT(st->pure_call_each);
     Py_VISIT(st->fail_or_stop);
+    Py_VISIT(st->pure_scope);
+    Py_VISIT(st->defaults);
+    Py_VISIT(st->state_new);
     return 0;
 }
 
@@ -1748,6 +1877,11 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->pure_merge_batches);
     Py_CLEAR(st->pure_call_each);
     Py_CLEAR(st->fail_or_stop);
+    Py_CLEAR(st->pure_scope);
+    Py_CLEAR(st->defaults);
+    Py_CLEAR(st->state_new);
+    Py_CLEAR(st->zero);
+    Py_CLEAR(st->str_raise);
     Py_CLEAR(st->str_dispatched);
     Py_CLEAR(st->str_task);
     Py_CLEAR(st->str_args);

@@ -2,6 +2,8 @@
 from typing import Any
 
 def enqueue(task: Any, /, *args: Any, **kwargs: Any) -> None: ...
+def scope(policy: Any = None, *, executor: Any = None, _cls: Any = None,
+          **scope_kwargs: Any) -> Any: ...
 def inline_frame(
     tick: Any, inbox: Any, claim: list[Any], open_frame: Any, close_frame: Any,
     plain_frame_failed: Any, /

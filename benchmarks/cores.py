@@ -40,6 +40,8 @@ def kernel() -> ModuleType | None:
 SWITCHED = (
     (airlock, "enqueue"),
     (_kernel, "enqueue"),
+    (airlock, "scope"),
+    (_kernel, "scope"),
     (_frame, "speedups"),
     (_pipeline, "coalesce"),
     (_pipeline, "order"),
@@ -53,6 +55,7 @@ def _install(native: ModuleType | None) -> None:
     and what ``_frame`` reads per tick."""
     enqueue = _enqueue.enqueue if native is None else native.enqueue
     airlock.enqueue = _kernel.enqueue = enqueue
+    airlock.scope = _kernel.scope = _enqueue.scope if native is None else native.scope
     setattr(_frame, "speedups", lambda: native)  # noqa: B010  # a function, replaced
     _pipeline.use_stages(native)
     _dispatch.use_loop(native)

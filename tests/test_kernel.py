@@ -327,6 +327,81 @@ def test_a_refused_opener_goes_through_the_closure() -> None:
     assert tick.frame == 2
 
 
+# --- a fresh scope -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def c_scope() -> Callable[..., airlock.Scope]:
+    speedups = pytest.importorskip("airlock._speedups")
+    scope: Callable[..., airlock.Scope] = speedups.scope
+    return scope
+
+
+class Custom(airlock.Scope):
+    pass
+
+
+def _state_of(scope: object) -> tuple[object, ...]:
+    """A scope's type and every slot (its buffer's too), unset ones as ``"unset"``."""
+    def slots(obj: object) -> list[object]:
+        names = [n for cls in type(obj).__mro__ for n in getattr(cls, "__slots__", ())
+                 if n != "__weakref__"]
+        return [getattr(obj, n, "unset") for n in names]
+
+    values = slots(scope)
+    buffer = getattr(scope, "_buffer", None)
+    return type(scope), values, None if buffer is None else (list(buffer), slots(buffer))
+
+
+@pytest.mark.parametrize("setup", ["defaults", "policy", "executor", "scope_cls",
+                                   "scope_kwargs", "arguments"])
+def test_a_fresh_scope_is_the_one_python_builds(
+    c_scope: Callable[..., airlock.Scope], setup: str
+) -> None:
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = {}
+    if setup == "policy":
+        airlock.configure(policy=airlock.DropAll())
+    elif setup == "executor":
+        airlock.configure(executor=lambda intent: None)
+    elif setup == "scope_cls":
+        airlock.configure(scope_cls=Custom)
+    elif setup == "scope_kwargs":
+        airlock.configure(scope_kwargs={"errors": "continue"})
+    elif setup == "arguments":
+        args, kwargs = (airlock.DropAll(),), {"errors": "continue"}
+    assert _state_of(c_scope(*args, **kwargs)) == _state_of(_enqueue.scope(*args, **kwargs))
+    with pytest.raises(TypeError) as compiled:
+        c_scope(order_by=3)
+    with pytest.raises(TypeError) as pure:
+        _enqueue.scope(order_by=3)
+    assert str(compiled.value) == str(pure.value)
+
+
+def test_airlock_scope_is_the_kernels_where_it_runs() -> None:
+    assert airlock.scope is _kernel.scope
+    assert (airlock.scope is not _enqueue.scope) == airlock.compiled
+    assert inspect.getdoc(airlock.scope) == str(inspect.getdoc(_enqueue.scope)) + (
+        "\n\n(The compiled kernel builds the common ``airlock.scope()`` itself; every other "
+        "call is\n``airlock._enqueue.scope``'s.)" if airlock.compiled else "")
+
+
+def test_fresh_scopes_leave_no_blocks_behind(c_scope: Callable[..., airlock.Scope]) -> None:
+    def lives(n: int) -> None:
+        for i in range(n):
+            with c_scope() as scope:
+                if i % 2:
+                    airlock.enqueue(noop, i)
+            assert scope.stats.enqueued == i % 2
+
+    lives(200)
+    gc.collect()
+    before = sys.getallocatedblocks()
+    lives(5_000)
+    gc.collect()
+    assert sys.getallocatedblocks() - before < 100
+
+
 @pytest.mark.skipif(not os.environ.get("CI"), reason="only CI promises a C compiler")
 @pytest.mark.skipif(bool(os.environ.get("AIRLOCK_NO_EXTENSIONS")), reason="the pure-core run")
 def test_ci_builds_the_kernel() -> None:
