@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from . import _dispatch, _enqueue, _pipeline
 from ._native import speedups
+from ._scope import Scope
 
-__all__ = ["compiled", "enqueue", "scope"]
+__all__ = ["PURE_LIFECYCLE", "compiled", "enqueue", "scope"]
 
 _native = speedups()
 compiled: bool = _native is not None
@@ -27,4 +28,9 @@ else:
     enqueue = _enqueue.enqueue if _native is None else _native.enqueue
     scope = _enqueue.scope if _native is None else _native.scope
 _pipeline.use_stages(_native)
+#: ``Scope``'s own ``__enter__`` and ``__exit__`` (Python); where the kernel runs, ``Scope``
+#: gets the kernel's, which do the common ``with`` and call these for everything else
+PURE_LIFECYCLE = (vars(Scope)["__enter__"], vars(Scope)["__exit__"])
+if _native is not None:
+    Scope.__enter__, Scope.__exit__ = _native.scope_methods()  # type: ignore[method-assign]
 _dispatch.use_loop(_native)

@@ -60,6 +60,9 @@ typedef struct {
     Py_ssize_t errors_at, observers_at, holding_at;
     Py_ssize_t defaults_scope_cls_at, defaults_scope_kwargs_at, defaults_policy_at;
     Py_ssize_t defaults_executor_at, defaults_plan_at;
+    /* a scope's ``with`` (see ``scope_enter``) */
+    PyObject *token_missing, *pure_enter, *pure_exit, *nest, *flush_now, *state_pending;
+    PyObject *str_old_value, *str_release;
     PyObject *str_stats, *str_watching, *str_coalesced, *str_batched, *str_order_by;
     PyObject *str_phase_ranks, *str_airlock_phase, *str_phase, *str_handler, *str_dunder_name;
 } speedups_state;
@@ -1580,7 +1583,163 @@ PyDoc_STRVAR(fresh_scope_doc,
 "(The compiled kernel builds the common ``airlock.scope()`` itself; every other call is\n"
 "``airlock._enqueue.scope``'s.)");
 
+/* -- a scope's ``with`` -------------------------------------------------------------------
+
+   ``Scope.__enter__`` and ``Scope.__exit__`` of an exact ``Scope`` in the common case: entered
+   outside any scope (inside one: ``_nesting.nest``, as Python calls it), and left without an
+   exception by a scope that nobody observes and that enqueued nothing (else the flush:
+   ``_settle.flush_now``, ``Scope._release``, as Python calls them). A subclass, a scope not
+   NEW (or not ACTIVE), an exception: the pure method, arguments unchanged. ``scope_methods``
+   gives ``_kernel`` the two as method descriptors of ``Scope``. Keep in sync with
+   ``Scope.__enter__`` and ``Scope.__exit__``. */
+
+static PyObject *
+scope_enter(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    speedups_state *st = get_state(module);
+    if (nargs != 1) {
+        return PyObject_Vectorcall(st->pure_enter, args, (size_t)nargs, NULL);
+    }
+    PyObject *self = args[0];
+    if (!Py_IS_TYPE(self, (PyTypeObject *)st->scope_type)
+        || SLOT(self, st->state_at) != st->state_new) {
+        return PyObject_CallOneArg(st->pure_enter, self);
+    }
+    PyObject *token = PyContextVar_Set(st->current_target, self);
+    if (token == NULL) {
+        return NULL;
+    }
+    set_slot(self, st->token_at, token);
+    PyObject *outer = PyObject_GetAttr(token, st->str_old_value);
+    Py_DECREF(token);
+    if (outer == NULL) {
+        return NULL;
+    }
+    if (outer == st->token_missing || outer == st->no_scope) {
+        Py_DECREF(outer);
+        set_slot(self, st->state_at, st->state_active);
+        PyObject *plan = SLOT(self, st->plan_at);
+        PyObject *hooked = plan == NULL ? NULL : SLOT(plan, st->enqueue_hooked_at);
+        if (hooked == NULL) {
+            PyErr_SetString(PyExc_AttributeError, "airlock: a scope without its plan");
+            return NULL;
+        }
+        set_slot(self, st->accepting_at, PyObject_IsTrue(hooked) ? Py_False : Py_True);
+        return Py_NewRef(self);
+    }
+    PyObject *nested = PyObject_CallFunctionObjArgs(st->nest, self, outer, NULL);
+    Py_DECREF(outer);
+    if (nested == NULL) {
+        return NULL;
+    }
+    Py_DECREF(nested);
+    return Py_NewRef(self);
+}
+
+static PyObject *
+scope_exit(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    speedups_state *st = get_state(module);
+    PyObject *self = nargs == 4 ? args[0] : NULL;
+    if (self == NULL || args[2] != Py_None || !Py_IS_TYPE(self, (PyTypeObject *)st->scope_type)
+        || SLOT(self, st->state_at) != st->state_active || SLOT(self, st->token_at) == NULL
+        || SLOT(self, st->token_at) == Py_None) {
+        return PyObject_Vectorcall(st->pure_exit, args, (size_t)nargs, NULL);
+    }
+    if (PyContextVar_Reset(st->current_target, SLOT(self, st->token_at)) < 0) {
+        return NULL;
+    }
+    set_slot(self, st->token_at, Py_None);
+    set_slot(self, st->state_at, st->state_pending);
+    set_slot(self, st->accepting_at, Py_False);
+    PyObject *observers = SLOT(self, st->observers_at);
+    PyObject *buffer = SLOT(self, st->buffer_at);
+    int observed = observers == NULL ? -1 : PyObject_IsTrue(observers);
+    if (observed < 0) {
+        return NULL;
+    }
+    if (observed) {
+        PyObject *flushed = PyObject_CallOneArg(st->flush_now, self);
+        if (flushed == NULL) {
+            return NULL;
+        }
+        Py_DECREF(flushed);
+        Py_RETURN_NONE;
+    }
+    if (buffer == NULL || PyList_GET_SIZE(buffer) != 0 || SLOT(buffer, st->rich_at) != Py_False) {
+        PyObject *released = PyObject_CallMethodNoArgs(self, st->str_release);
+        if (released == NULL) {
+            return NULL;
+        }
+        Py_DECREF(released);
+        Py_RETURN_NONE;
+    }
+    set_slot(self, st->plain_count_at, st->zero);  /* _release() of an empty scope */
+    set_slot(self, st->state_at, st->state_flushed);
+    Py_RETURN_NONE;
+}
+
+/* ``(Scope.__enter__, Scope.__exit__)`` of the kernel: this module's ``scope_enter`` and
+   ``scope_exit`` as instance methods (bound to the scope they are looked up on, as a Python
+   function is). */
+static PyObject *
+scope_methods(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *enter = PyObject_GetAttrString(module, "scope_enter");
+    PyObject *exit = enter == NULL ? NULL : PyObject_GetAttrString(module, "scope_exit");
+    PyObject *as_enter = exit == NULL ? NULL : PyInstanceMethod_New(enter);
+    PyObject *as_exit = as_enter == NULL ? NULL : PyInstanceMethod_New(exit);
+    PyObject *pair = as_exit == NULL ? NULL : PyTuple_Pack(2, as_enter, as_exit);
+    Py_XDECREF(enter);
+    Py_XDECREF(exit);
+    Py_XDECREF(as_enter);
+    Py_XDECREF(as_exit);
+    return pair;
+}
+
+PyDoc_STRVAR(scope_enter_doc,
+"scope_enter(scope, /)\n--\n\n``Scope.__enter__`` where the kernel runs (see ``scope_methods``).");
+PyDoc_STRVAR(scope_exit_doc,
+"scope_exit(scope, exc_type, exc, tb, /)\n--\n\n``Scope.__exit__`` where the kernel runs.");
+PyDoc_STRVAR(scope_methods_doc,
+"scope_methods()\n--\n\n"
+"``(Scope.__enter__, Scope.__exit__)`` of the kernel, as instance methods.");
+
+/* The lifecycle's references: 0, or -1 with an exception set. */
+static int
+scope_lifecycle_exec(speedups_state *st)
+{
+    PyObject *token_type = import_attr("contextvars", "Token");
+    if (token_type == NULL) {
+        return -1;
+    }
+    st->token_missing = PyObject_GetAttrString(token_type, "MISSING");
+    Py_DECREF(token_type);
+    PyObject *scope_dict = ((PyTypeObject *)st->scope_type)->tp_dict;
+    st->pure_enter = Py_XNewRef(PyDict_GetItemString(scope_dict, "__enter__"));
+    st->pure_exit = Py_XNewRef(PyDict_GetItemString(scope_dict, "__exit__"));
+    if (st->token_missing == NULL || st->pure_enter == NULL || st->pure_exit == NULL
+        || !PyFunction_Check(st->pure_enter) || !PyFunction_Check(st->pure_exit)) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "airlock._speedups needs Scope's own Python "
+                            "__enter__ and __exit__");
+        }
+        return -1;
+    }
+    if ((st->nest = import_attr("airlock._nesting", "nest")) == NULL
+        || (st->flush_now = import_attr("airlock._settle", "flush_now")) == NULL
+        || (st->state_pending = import_attr("airlock._states", "PENDING")) == NULL
+        || (st->str_old_value = PyUnicode_InternFromString("old_value")) == NULL
+        || (st->str_release = PyUnicode_InternFromString("_release")) == NULL) {
+        return -1;
+    }
+    return 0;
+}
+
 static PyMethodDef speedups_methods[] = {
+    {"scope_enter", (PyCFunction)(void (*)(void))scope_enter, METH_FASTCALL, scope_enter_doc},
+    {"scope_exit", (PyCFunction)(void (*)(void))scope_exit, METH_FASTCALL, scope_exit_doc},
+    {"scope_methods", scope_methods, METH_NOARGS, scope_methods_doc},
     {"scope", (PyCFunction)(void (*)(void))fresh_scope, METH_FASTCALL | METH_KEYWORDS,
      fresh_scope_doc},
     {"coalesce", (PyCFunction)(void (*)(void))coalesce, METH_FASTCALL, coalesce_doc},
@@ -1803,7 +1962,10 @@ speedups_exec(PyObject *module)
     if (st->str_accepting == NULL || st->str_buffer == NULL || st->str_append == NULL) {
         return -1;
     }
-    return stages_exec(st) < 0 ? -1 : fresh_scope_exec(st);
+    if (stages_exec(st) < 0 || fresh_scope_exec(st) < 0) {
+        return -1;
+    }
+    return scope_lifecycle_exec(st);
 }
 
 static int
@@ -1838,6 +2000,12 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->pure_scope);
     Py_VISIT(st->defaults);
     Py_VISIT(st->state_new);
+    Py_VISIT(st->token_missing);
+    Py_VISIT(st->pure_enter);
+    Py_VISIT(st->pure_exit);
+    Py_VISIT(st->nest);
+    Py_VISIT(st->flush_now);
+    Py_VISIT(st->state_pending);
     return 0;
 }
 
@@ -1882,6 +2050,14 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->state_new);
     Py_CLEAR(st->zero);
     Py_CLEAR(st->str_raise);
+    Py_CLEAR(st->token_missing);
+    Py_CLEAR(st->pure_enter);
+    Py_CLEAR(st->pure_exit);
+    Py_CLEAR(st->nest);
+    Py_CLEAR(st->flush_now);
+    Py_CLEAR(st->state_pending);
+    Py_CLEAR(st->str_old_value);
+    Py_CLEAR(st->str_release);
     Py_CLEAR(st->str_dispatched);
     Py_CLEAR(st->str_task);
     Py_CLEAR(st->str_args);

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import inspect
 from collections.abc import Iterator
 from types import ModuleType
 
@@ -42,6 +43,8 @@ SWITCHED = (
     (_kernel, "enqueue"),
     (airlock, "scope"),
     (_kernel, "scope"),
+    (airlock.Scope, "__enter__"),
+    (airlock.Scope, "__exit__"),
     (_frame, "speedups"),
     (_pipeline, "coalesce"),
     (_pipeline, "order"),
@@ -56,6 +59,8 @@ def _install(native: ModuleType | None) -> None:
     enqueue = _enqueue.enqueue if native is None else native.enqueue
     airlock.enqueue = _kernel.enqueue = enqueue
     airlock.scope = _kernel.scope = _enqueue.scope if native is None else native.scope
+    lifecycle = _kernel.PURE_LIFECYCLE if native is None else native.scope_methods()
+    airlock.Scope.__enter__, airlock.Scope.__exit__ = lifecycle  # type: ignore[method-assign]
     setattr(_frame, "speedups", lambda: native)  # noqa: B010  # a function, replaced
     _pipeline.use_stages(native)
     _dispatch.use_loop(native)
@@ -67,7 +72,8 @@ def core(compiled: bool) -> Iterator[None]:
     native = kernel() if compiled else None
     if compiled and native is None:
         raise RuntimeError("the compiled kernel (airlock._speedups) is not built here")
-    before = [getattr(module, name) for module, name in SWITCHED]
+    # as stored (a class keeps the kernel's methods as instance-method descriptors)
+    before = [inspect.getattr_static(module, name) for module, name in SWITCHED]
     try:
         _install(native)
         yield

@@ -4,8 +4,10 @@ report's ``airlock tick (pure)`` contender is built that way)."""
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -46,13 +48,18 @@ def _bindings() -> set[tuple[str, str]]:
 
 
 def test_every_binding_of_the_kernel_is_switched() -> None:
-    switched = {(module.__name__, name) for module, name in SWITCHED}
+    switched = {(module.__name__, name) for module, name in SWITCHED
+                if isinstance(module, ModuleType)}  # (Scope's methods: below)
     found = _bindings() - AT_IMPORT
     assert found <= switched, (
         f"the core binds the kernel where core() does not switch it: {sorted(found - switched)}"
     )
     if airlock.compiled:
         assert found == switched
+    methods = {name for cls, name in SWITCHED if isinstance(cls, type)}
+    assert methods == {"__enter__", "__exit__"}
+    assert all(_holds_the_kernel(getattr(airlock.Scope, name)) == airlock.compiled
+               for name in methods)
 
 
 def test_the_pure_core_runs_inside_the_block_and_the_ticks_made_there_keep_it() -> None:
@@ -84,10 +91,13 @@ def test_the_kernel_runs_inside_the_block_whatever_the_process_runs() -> None:
 
 
 def test_the_bindings_come_back_when_the_block_raises() -> None:
-    before = [getattr(module, name) for module, name in SWITCHED]
+    before = [inspect.getattr_static(module, name) for module, name in SWITCHED]
     with pytest.raises(ValueError, match="inside"), core(False):
         raise ValueError("inside")
-    assert [getattr(module, name) for module, name in SWITCHED] == before
+    assert [inspect.getattr_static(module, name) for module, name in SWITCHED] == before
+    with airlock.scope() as scope:  # Scope's methods are descriptors again: they bind
+        pass
+    assert scope.stats.enqueued == 0
 
 
 def _free_variables(frame: Callable[[], None]) -> dict[str, Any]:

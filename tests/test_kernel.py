@@ -402,6 +402,61 @@ def test_fresh_scopes_leave_no_blocks_behind(c_scope: Callable[..., airlock.Scop
     assert sys.getallocatedblocks() - before < 100
 
 
+def _with_story(story: str) -> list[object]:
+    """What ``with airlock.scope()`` leaves in one situation: the log, the scope's state and
+    flags, its stats, and the error (type and message) if one escaped."""
+    log: list[object] = []
+    seen: list[object] = []
+    scope = airlock.Scope(observers=[airlock.Observer()]) if story == "observed" else (
+        airlock.Scope(airlock.DropAll()) if story == "dropping" else airlock.scope())
+    outer: Any = contextlib.nullcontext()
+    if story == "in a scope":
+        outer = airlock.scope()
+    elif story == "in a tick":
+        outer = airlock.tick_scope()
+    try:
+        with outer, scope as entered:
+            seen.append(entered is scope)
+            seen.append((scope._state, scope._accepting))
+            if story != "empty":
+                airlock.enqueue(log.append, story)
+            if story == "raising":
+                raise ValueError("in the body")
+            if story == "entered twice":
+                scope.__enter__()
+    except Exception as exc:
+        seen.append((type(exc), str(exc).replace(hex(id(scope)), "<id>")))
+    stats = scope.stats
+    seen += [log, scope._state, scope._accepting, scope._token, scope._plain_count,
+             (stats.enqueued, stats.dispatched, stats.dropped, stats.captured, stats.discarded)]
+    assert current_target.get() is not scope
+    return seen
+
+
+WITH_STORIES = ["empty", "one effect", "in a scope", "in a tick", "raising", "observed",
+                "dropping", "entered twice"]
+
+
+@pytest.mark.parametrize("story", WITH_STORIES)
+def test_a_scopes_with_leaves_what_the_pure_one_leaves(
+    monkeypatch: pytest.MonkeyPatch, story: str
+) -> None:
+    compiled = _with_story(story)
+    monkeypatch.setattr(airlock.Scope, "__enter__", _kernel.PURE_LIFECYCLE[0])
+    monkeypatch.setattr(airlock.Scope, "__exit__", _kernel.PURE_LIFECYCLE[1])
+    assert _with_story(story) == compiled
+
+
+def test_scopes_with_is_the_kernels_where_it_runs() -> None:
+    enter = inspect.getattr_static(airlock.Scope, "__enter__")
+    assert (enter is not _kernel.PURE_LIFECYCLE[0]) == airlock.compiled
+    assert inspect.getattr_static(airlock.TickScope, "__enter__") is not enter  # its own
+    with contextlib.ExitStack() as stack:  # type(cm).__enter__(cm), as ExitStack calls it
+        scope = stack.enter_context(airlock.scope())
+        assert current_target.get() is scope
+    assert scope.stats.enqueued == 0 and current_target.get() is not scope
+
+
 @pytest.mark.skipif(not os.environ.get("CI"), reason="only CI promises a C compiler")
 @pytest.mark.skipif(bool(os.environ.get("AIRLOCK_NO_EXTENSIONS")), reason="the pure-core run")
 def test_ci_builds_the_kernel() -> None:
