@@ -134,6 +134,7 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
             return
         tick._owner = get_ident()  # named to a second opener while this flush runs (see _claim)
         rich = buffer.rich or not tick._plan.plain_loop
+        taken = None if rich else len(buffer)  # what run_plain takes (it copies the buffer)
         try:
             if rich:  # records with keys, batches, phases..., or a configuration that orders or
                 # continues past errors: the pipeline, on records (a frame opened inline has
@@ -148,7 +149,7 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
             else:
                 taken = tick._run_plain(buffer)  # later arrivals are the next frame's
         except BaseException:
-            abort_frame(tick)
+            abort_frame(tick, taken)
             raise
         _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
         tick.frame += 1
@@ -179,14 +180,15 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
     )
 
 
-def abort_frame(tick: TickScope) -> None:
+def abort_frame(tick: TickScope, taken: int | None = None) -> None:
     """The end of an inline frame whose flush raised: counted, the claim back (close_frame's
-    ``except`` branch)."""
+    ``except`` branch). ``taken``: the entries a plain loop took (they leave the buffer even
+    when recording the failure failed too); None: the pipeline's, as its stats say."""
     _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
     tick.frame += 1
     stats = current_stats(tick)
     count_held(tick, stats)
-    keep_or_drop(tick, stats.enqueued)
+    keep_or_drop(tick, stats.enqueued if taken is None else taken)
     tick._inline = GENERAL  # the next frame re-reads the buffer (see enter())
     tick._claim.append(True)
 
@@ -200,7 +202,7 @@ def plain_frame_failed(
     try:
         record_failure(tick, exc, count, failed_at, started)
     finally:
-        abort_frame(tick)
+        abort_frame(tick, count)
 
 
 # -- the general frame: TickScope.enter() and exit() ---------------------------------------

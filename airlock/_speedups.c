@@ -678,8 +678,15 @@ close_plain(InlineFrame *self, speedups_state *st)
             PyObject *done = PyObject_CallFunction(self->failed, "OOnnL", tick, exc, count, i,
                                                    started);
             Py_DECREF(taken);
-            if (done == NULL) { /* its own error wins, as in Python */
-                Py_DECREF(exc);
+            if (done == NULL) { /* its own error wins, in exc's context, as in Python */
+                PyObject *error = take_exception();
+                if (error != exc) {
+                    PyException_SetContext(error, exc); /* steals exc */
+                }
+                else {
+                    Py_DECREF(exc);
+                }
+                raise_exception(error);
             }
             else {
                 Py_DECREF(done);

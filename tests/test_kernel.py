@@ -318,6 +318,46 @@ def test_the_compiled_plain_loop_leaves_what_the_pure_one_does(
     assert "late" in compiled  # ran in the frame after the one whose loop it arrived in
 
 
+def _failing_bookkeeping_story(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """A task fails in a plain frame and the failure's own bookkeeping raises too: what
+    escapes, and the next frame."""
+    def broken(*args: object) -> None:
+        raise RuntimeError("bookkeeping failed")
+
+    def boom() -> None:
+        raise ValueError("task failed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("airlock._frame.record_failure", broken)
+        patch.setattr("airlock._plain.record_failure", broken)
+        tick = airlock.tick_scope()
+        log: list[int] = []
+        seen: list[object] = []
+        try:
+            with tick:
+                airlock.enqueue(log.append, 1)
+                airlock.enqueue(boom)
+                airlock.enqueue(log.append, 2)
+        except RuntimeError as exc:
+            context = exc.__context__
+            seen += [str(exc), type(context), str(context)]
+        seen.append(current_target.get() is tick)
+    with tick:  # the frame ended: the claim came back, the context is clean
+        airlock.enqueue(log.append, 3)
+    seen += [log, tick.frame, tick.stats.dispatched]
+    tick.close()
+    return seen
+
+
+def test_a_failure_of_the_failures_bookkeeping_escapes_and_the_tick_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    compiled = _failing_bookkeeping_story(monkeypatch)
+    monkeypatch.setattr("airlock._frame.speedups", lambda: None)
+    assert _failing_bookkeeping_story(monkeypatch) == compiled
+    assert compiled == ["bookkeeping failed", ValueError, "task failed", False, [1, 3], 2, 1]
+
+
 def test_a_refused_opener_goes_through_the_closure() -> None:
     tick = airlock.tick_scope()
     with tick, pytest.raises(airlock.ScopeStateError, match="cannot be nested in itself"):
