@@ -14,7 +14,7 @@ from . import _dispatch, _enqueue, _pipeline
 from ._native import speedups
 from ._scope import Scope
 
-__all__ = ["PURE_LIFECYCLE", "compiled", "enqueue", "scope"]
+__all__ = ["PURE_LIFECYCLE", "compiled", "enqueue", "inlines_lifecycle", "scope"]
 
 _native = speedups()
 compiled: bool = _native is not None
@@ -33,4 +33,17 @@ _pipeline.use_stages(_native)
 PURE_LIFECYCLE = (vars(Scope)["__enter__"], vars(Scope)["__exit__"])
 if _native is not None:
     Scope.__enter__, Scope.__exit__ = _native.scope_methods()  # type: ignore[method-assign]
+
+#: the slots the kernel's ``with`` reads and writes at ``Scope``'s offsets
+_LIFECYCLE_SLOTS = ("_accepting", "_buffer", "_plain_count", "_plan", "_state", "_token",
+                    "observers")
+
+
+def inlines_lifecycle(cls: type[Scope]) -> bool:
+    """Whether the kernel may run the common ``with`` of a ``Scope`` subclass: it keeps
+    Scope's lifecycle (``_plain_lifecycle``) and redefines none of the slots it uses. Asked
+    once per class, by the kernel."""
+    return bool(cls._plain_lifecycle) and all(
+        getattr(cls, name, None) is getattr(Scope, name, None) for name in _LIFECYCLE_SLOTS
+    )
 _dispatch.use_loop(_native)

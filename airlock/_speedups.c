@@ -63,6 +63,7 @@ typedef struct {
     /* a scope's ``with`` (see ``scope_enter``) */
     PyObject *token_missing, *pure_enter, *pure_exit, *nest, *flush_now, *state_pending;
     PyObject *str_old_value, *str_release;
+    PyObject *lifecycle_types, *inlines_lifecycle;  /* {Scope subclass: bool}, its judge */
     PyObject *str_stats, *str_watching, *str_coalesced, *str_batched, *str_order_by;
     PyObject *str_phase_ranks, *str_airlock_phase, *str_phase, *str_handler, *str_dunder_name;
 } speedups_state;
@@ -1600,6 +1601,40 @@ PyDoc_STRVAR(fresh_scope_doc,
    gives ``_kernel`` the two as method descriptors of ``Scope``. Keep in sync with
    ``Scope.__enter__`` and ``Scope.__exit__``. */
 
+/* 1 when ``self``'s ``with`` may run here: an exact Scope, or a subclass that
+   ``_kernel.inlines_lifecycle`` allows (Scope's lifecycle and slots; asked once per class);
+   0 when the Python method must run; -1 with an exception set. */
+static int
+inlines_lifecycle(speedups_state *st, PyObject *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    if (type == (PyTypeObject *)st->scope_type) {
+        return 1;
+    }
+    if (!PyType_IsSubtype(type, (PyTypeObject *)st->scope_type)) {
+        return 0;
+    }
+    PyObject *known = PyDict_GetItemWithError(st->lifecycle_types, (PyObject *)type);
+    if (known == NULL) {
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        if (st->inlines_lifecycle == NULL) {  /* (imported at the first subclass) */
+            st->inlines_lifecycle = import_attr("airlock._kernel", "inlines_lifecycle");
+            if (st->inlines_lifecycle == NULL) {
+                return -1;
+            }
+        }
+        known = PyObject_CallOneArg(st->inlines_lifecycle, (PyObject *)type);
+        if (known == NULL || PyDict_SetItem(st->lifecycle_types, (PyObject *)type, known) < 0) {
+            Py_XDECREF(known);
+            return -1;
+        }
+        Py_DECREF(known);  /* the dict holds it */
+    }
+    return known == Py_True;
+}
+
 static PyObject *
 scope_enter(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1608,8 +1643,11 @@ scope_enter(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return PyObject_Vectorcall(st->pure_enter, args, (size_t)nargs, NULL);
     }
     PyObject *self = args[0];
-    if (!Py_IS_TYPE(self, (PyTypeObject *)st->scope_type)
-        || SLOT(self, st->state_at) != st->state_new) {
+    int inlined = inlines_lifecycle(st, self);
+    if (inlined < 0) {
+        return NULL;
+    }
+    if (!inlined || SLOT(self, st->state_at) != st->state_new) {
         return PyObject_CallOneArg(st->pure_enter, self);
     }
     PyObject *token = PyContextVar_Set(st->current_target, self);
@@ -1648,7 +1686,11 @@ scope_exit(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     speedups_state *st = get_state(module);
     PyObject *self = nargs == 4 ? args[0] : NULL;
-    if (self == NULL || args[2] != Py_None || !Py_IS_TYPE(self, (PyTypeObject *)st->scope_type)
+    int inlined = self == NULL ? 0 : inlines_lifecycle(st, self);
+    if (inlined < 0) {
+        return NULL;
+    }
+    if (!inlined || args[2] != Py_None
         || SLOT(self, st->state_at) != st->state_active || SLOT(self, st->token_at) == NULL
         || SLOT(self, st->token_at) == Py_None) {
         return PyObject_Vectorcall(st->pure_exit, args, (size_t)nargs, NULL);
@@ -1673,7 +1715,8 @@ scope_exit(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(flushed);
         Py_RETURN_NONE;
     }
-    if (buffer == NULL || PyList_GET_SIZE(buffer) != 0 || SLOT(buffer, st->rich_at) != Py_False) {
+    if (buffer == NULL || !Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)
+        || PyList_GET_SIZE(buffer) != 0 || SLOT(buffer, st->rich_at) != Py_False) {
         PyObject *released = PyObject_CallMethodNoArgs(self, st->str_release);
         if (released == NULL) {
             return NULL;
@@ -1737,7 +1780,8 @@ scope_lifecycle_exec(speedups_state *st)
         || (st->flush_now = import_attr("airlock._settle", "flush_now")) == NULL
         || (st->state_pending = import_attr("airlock._states", "PENDING")) == NULL
         || (st->str_old_value = PyUnicode_InternFromString("old_value")) == NULL
-        || (st->str_release = PyUnicode_InternFromString("_release")) == NULL) {
+        || (st->str_release = PyUnicode_InternFromString("_release")) == NULL
+        || (st->lifecycle_types = PyDict_New()) == NULL) {
         return -1;
     }
     return 0;
@@ -2013,6 +2057,8 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->nest);
     Py_VISIT(st->flush_now);
     Py_VISIT(st->state_pending);
+    Py_VISIT(st->lifecycle_types);
+    Py_VISIT(st->inlines_lifecycle);
     return 0;
 }
 
@@ -2065,6 +2111,8 @@ speedups_clear(PyObject *module)
     Py_CLEAR(st->state_pending);
     Py_CLEAR(st->str_old_value);
     Py_CLEAR(st->str_release);
+    Py_CLEAR(st->lifecycle_types);
+    Py_CLEAR(st->inlines_lifecycle);
     Py_CLEAR(st->str_dispatched);
     Py_CLEAR(st->str_task);
     Py_CLEAR(st->str_args);

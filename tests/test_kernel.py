@@ -442,13 +442,39 @@ def test_fresh_scopes_leave_no_blocks_behind(c_scope: Callable[..., airlock.Scop
     assert sys.getallocatedblocks() - before < 100
 
 
-def _with_story(story: str) -> list[object]:
-    """What ``with airlock.scope()`` leaves in one situation: the log, the scope's state and
+class PlainSub(airlock.Scope):
+    """Scope's lifecycle, a slot of its own: the kernel runs its ``with``."""
+
+    __slots__ = ("extra",)
+
+
+class OwnExit(airlock.Scope):
+    def exit(self) -> None:  # its own lifecycle: the Python methods run its with
+        super().exit()
+
+
+class Shadowing(airlock.Scope):
+    __slots__ = ("_state",)  # a second _state: the kernel reads Scope's
+
+
+def test_the_kernel_runs_the_with_of_subclasses_that_keep_scopes_lifecycle() -> None:
+    assert _kernel.inlines_lifecycle(airlock.Scope)
+    assert _kernel.inlines_lifecycle(PlainSub)
+    assert not _kernel.inlines_lifecycle(OwnExit)
+    assert not _kernel.inlines_lifecycle(Shadowing)
+    for cls in (OwnExit, Shadowing):  # the Python methods run them
+        with cls() as scope:
+            airlock.enqueue(noop)
+        assert scope.stats.dispatched == 1 and scope._state == "flushed"
+
+
+def _with_story(story: str, cls: type[airlock.Scope] = airlock.Scope) -> list[object]:
+    """What ``with`` a ``cls`` leaves in one situation: the log, the scope's state and
     flags, its stats, and the error (type and message) if one escaped."""
     log: list[object] = []
     seen: list[object] = []
-    scope = airlock.Scope(observers=[airlock.Observer()]) if story == "observed" else (
-        airlock.Scope(airlock.DropAll()) if story == "dropping" else airlock.scope())
+    scope = cls(observers=[airlock.Observer()]) if story == "observed" else (
+        cls(airlock.DropAll()) if story == "dropping" else cls())
     outer: Any = contextlib.nullcontext()
     if story == "in a scope":
         outer = airlock.scope()
@@ -467,7 +493,7 @@ def _with_story(story: str) -> list[object]:
     except Exception as exc:
         seen.append((type(exc), str(exc).replace(hex(id(scope)), "<id>")))
     stats = scope.stats
-    seen += [log, scope._state, scope._accepting, scope._token, scope._plain_count,
+    seen += [log, scope._state, scope._accepting, scope._token is None, scope._plain_count,
              (stats.enqueued, stats.dispatched, stats.dropped, stats.captured, stats.discarded)]
     assert current_target.get() is not scope
     return seen
@@ -477,14 +503,15 @@ WITH_STORIES = ["empty", "one effect", "in a scope", "in a tick", "raising", "ob
                 "dropping", "entered twice"]
 
 
+@pytest.mark.parametrize("cls", [airlock.Scope, PlainSub, OwnExit])
 @pytest.mark.parametrize("story", WITH_STORIES)
 def test_a_scopes_with_leaves_what_the_pure_one_leaves(
-    monkeypatch: pytest.MonkeyPatch, story: str
+    monkeypatch: pytest.MonkeyPatch, story: str, cls: type[airlock.Scope]
 ) -> None:
-    compiled = _with_story(story)
+    compiled = _with_story(story, cls)
     monkeypatch.setattr(airlock.Scope, "__enter__", _kernel.PURE_LIFECYCLE[0])
     monkeypatch.setattr(airlock.Scope, "__exit__", _kernel.PURE_LIFECYCLE[1])
-    assert _with_story(story) == compiled
+    assert _with_story(story, cls) == compiled
 
 
 def test_scopes_with_is_the_kernels_where_it_runs() -> None:
