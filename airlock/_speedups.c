@@ -987,6 +987,14 @@ all_records(PyObject *entries)
     return 1;
 }
 
+/* A stage's arguments are ``(entries, ctx)`` with ``entries`` a list of records only: 1,
+   else 0 (the pure stage takes the call). */
+static int
+takes_records(PyObject *const *args, Py_ssize_t nargs)
+{
+    return nargs == 2 && PyList_CheckExact(args[0]) && all_records(args[0]);
+}
+
 /* The entries of ``entries`` whose ``drop[i]`` is 0, in order (a new list). */
 static PyObject *
 kept_entries(PyObject *entries, const char *drop, Py_ssize_t kept)
@@ -1011,7 +1019,7 @@ static PyObject *
 coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     speedups_state *st = get_state(module);
-    if (nargs != 2 || !PyList_CheckExact(args[0]) || !all_records(args[0])) {
+    if (!takes_records(args, nargs)) {
         return pure_stage(st->pure_coalesce, args, nargs);
     }
     PyObject *entries = args[0], *ctx = args[1];
@@ -1118,7 +1126,7 @@ static PyObject *
 order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     speedups_state *st = get_state(module);
-    if (nargs != 2 || !PyList_CheckExact(args[0]) || !all_records(args[0])) {
+    if (!takes_records(args, nargs)) {
         return pure_stage(st->pure_order, args, nargs);
     }
     PyObject *entries = args[0], *ctx = args[1];
@@ -1246,7 +1254,7 @@ static PyObject *
 merge_batches(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     speedups_state *st = get_state(module);
-    if (nargs != 2 || !PyList_CheckExact(args[0]) || !all_records(args[0])) {
+    if (!takes_records(args, nargs)) {
         return pure_stage(st->pure_merge_batches, args, nargs);
     }
     PyObject *entries = args[0], *ctx = args[1];
@@ -1401,7 +1409,7 @@ static PyObject *
 call_each(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     speedups_state *st = get_state(module);
-    if (nargs != 2 || !PyList_CheckExact(args[0]) || !all_records(args[0])) {
+    if (!takes_records(args, nargs)) {
         return pure_stage(st->pure_call_each, args, nargs);
     }
     PyObject *entries = args[0], *ctx = args[1];
