@@ -1,9 +1,11 @@
 """Which implementation runs: the compiled kernel (``airlock._speedups``) or the pure core.
 
-Decided once, at import (``_native`` says whether the kernel runs). The pure core is the
-reference: the kernel does the common enqueue itself and hands every other call to
-``airlock._enqueue.enqueue`` unchanged, so both behave the same (a tick's frame: see
-``_frame.frame_methods``).
+Decided once, at import (``_native`` says whether the kernel runs), and installed here: the
+kernel's ``enqueue`` and ``scope``, ``Scope``'s ``with``, the per-intent stages
+(``_pipeline.use_stages``) and the dispatch loop (``_dispatch.use_loop``); a tick's frame asks
+``_native`` itself (``_frame.frame_methods``). The pure core is the reference: each compiled
+function does the common case itself and hands every other call to its pure twin unchanged,
+so both behave the same. ``benchmarks.cores.core()`` switches every binding made here.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ else:
     enqueue = _enqueue.enqueue if _native is None else _native.enqueue
     scope = _enqueue.scope if _native is None else _native.scope
 _pipeline.use_stages(_native)
+_dispatch.use_loop(_native)
+
 #: ``Scope``'s own ``__enter__`` and ``__exit__`` (Python); where the kernel runs, ``Scope``
 #: gets the kernel's, which do the common ``with`` and call these for everything else
 PURE_LIFECYCLE = (vars(Scope)["__enter__"], vars(Scope)["__exit__"])
@@ -46,4 +50,3 @@ def inlines_lifecycle(cls: type[Scope]) -> bool:
     return bool(cls._plain_lifecycle) and all(
         getattr(cls, name, None) is getattr(Scope, name, None) for name in _LIFECYCLE_SLOTS
     )
-_dispatch.use_loop(_native)
