@@ -1711,7 +1711,11 @@ scope_exit(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     set_slot(self, st->accepting_at, Py_False);
     PyObject *observers = SLOT(self, st->observers_at);
     PyObject *buffer = SLOT(self, st->buffer_at);
-    int observed = observers == NULL ? -1 : PyObject_IsTrue(observers);
+    if (observers == NULL) {  /* (a subclass whose __init__ did not call Scope's) */
+        PyErr_SetString(PyExc_AttributeError, "observers");
+        return NULL;
+    }
+    int observed = PyObject_IsTrue(observers);
     if (observed < 0) {
         return NULL;
     }
