@@ -15,57 +15,91 @@
 #include <Python.h>
 #include <structmember.h> /* T_OBJECT_EX: the kind of member a __slots__ name is */
 
+/* Every object the module state holds, with what it is: declared, visited and cleared
+   from this one list (``speedups_traverse``, ``speedups_clear``). */
+#define STATE_OBJECTS(X) \
+    X(current_target)  /* airlock._context.current_target (a ContextVar) */ \
+    X(pure_enqueue)  /* airlock._enqueue.enqueue: everything but the plain path */ \
+    X(buffer_type)  /* airlock._buffer.Buffer: a list whose append is list.append */ \
+    X(scope_type)  /* airlock.Scope */ \
+    X(tick_type)  /* airlock.TickScope */ \
+    X(batch_type)  /* airlock.Batch: a batch's payload is a full record */ \
+    X(view_type)  /* airlock._context.PolicyView, and its slots */ \
+    X(str_key)  /* the options' names: "_key", "_name", "_origin", "_dispatch_options" */ \
+    X(str_name) \
+    X(str_origin) \
+    X(str_dispatch_options) \
+    X(frame_type)  /* the type of the frame's two callables */ \
+    X(no_scope)  /* airlock._context.NO_SCOPE */ \
+    X(mode_open) \
+    X(mode_idle) \
+    X(mode_kept) \
+    X(mode_general)  /* airlock._states' modes */ \
+    X(perf_counter_ns)  /* time.perf_counter_ns */ \
+    X(plan_type)  /* airlock._plan.FlushPlan */ \
+    X(state_active) \
+    X(state_flushed)  /* airlock._states.ACTIVE, FLUSHED */ \
+    X(str_accepting)  /* "_accepting" */ \
+    X(str_buffer)  /* "_buffer" */ \
+    X(str_append)  /* "append" */ \
+    X(pure_coalesce) \
+    X(pure_order) \
+    X(pure_merge_batches) \
+    X(pure_call_each) \
+    X(fail_or_stop) \
+    X(empty_tuple) \
+    X(str_dispatched) \
+    X(str_task) \
+    X(str_args) \
+    X(str_kwargs) \
+    X(pure_scope) \
+    X(defaults) \
+    X(state_new) \
+    X(zero) \
+    X(str_raise) \
+    X(token_missing) \
+    X(pure_enter) \
+    X(pure_exit) \
+    X(nest) \
+    X(flush_now) \
+    X(state_pending) \
+    X(str_old_value) \
+    X(str_release) \
+    X(lifecycle_types) \
+    X(inlines_lifecycle)  /* {Scope subclass: bool}, its judge */ \
+    X(str_stats) \
+    X(str_watching) \
+    X(str_coalesced) \
+    X(str_batched) \
+    X(str_order_by) \
+    X(str_phase_ranks) \
+    X(str_airlock_phase) \
+    X(str_phase) \
+    X(str_handler) \
+    X(str_dunder_name)
+
 typedef struct {
-    PyObject *current_target; /* airlock._context.current_target (a ContextVar) */
-    PyObject *pure_enqueue;   /* airlock._enqueue.enqueue: everything but the plain path */
-    PyObject *buffer_type;    /* airlock._buffer.Buffer: a list whose append is list.append */
-    PyObject *scope_type;     /* airlock.Scope and airlock.TickScope: targets whose */
-    PyObject *tick_type;      /* ``_accepting`` and ``_buffer`` slots are read in place */
-    Py_ssize_t accepting_at;  /* the byte offsets of those two slots in such an object */
+#define DECLARE_OBJECT(name) PyObject *name;
+    STATE_OBJECTS(DECLARE_OBJECT)
+#undef DECLARE_OBJECT
+    /* byte offsets of the __slots__ members read and written in place */
+    Py_ssize_t accepting_at;  /* Scope's (and so TickScope's) _accepting and _buffer */
     Py_ssize_t buffer_at;
-    PyObject *batch_type;     /* airlock.Batch: a batch's payload is a full record */
-    Py_ssize_t rich_at;       /* the byte offsets of a Buffer's flags this module sets */
+    Py_ssize_t rich_at;       /* a Buffer's flags this module sets */
     Py_ssize_t keyed_at;
     Py_ssize_t batching_at;
     Py_ssize_t filtering_at;
-    PyObject *view_type;      /* airlock._context.PolicyView, and its slots */
     Py_ssize_t view_scope_at, view_policies_at, view_hooked_at, view_filtering_at;
     Py_ssize_t enqueue_hooked_at; /* FlushPlan's */
-    PyObject *str_key;        /* the options' names: "_key", "_name", "_origin", */
-    PyObject *str_name;       /* "_dispatch_options" */
-    PyObject *str_origin;
-    PyObject *str_dispatch_options;
-    /* a tick's inline frame (see ``inline_frame``) */
-    PyObject *frame_type;     /* the type of the frame's two callables */
-    PyObject *no_scope;       /* airlock._context.NO_SCOPE */
-    PyObject *mode_open, *mode_idle, *mode_kept, *mode_general; /* airlock._states' modes */
-    PyObject *perf_counter_ns;                   /* time.perf_counter_ns */
-    PyObject *plan_type;                         /* airlock._plan.FlushPlan */
-    PyObject *state_active, *state_flushed;      /* airlock._states.ACTIVE, FLUSHED */
     Py_ssize_t inline_at, spent_at, owner_at, token_at, frame_at; /* TickScope's slots */
     Py_ssize_t keep_at;
     Py_ssize_t state_at, plain_count_at, plain_ns_at, timed_at, plan_at; /* Scope's slots */
     Py_ssize_t origins_at;                                        /* Buffer's slot */
     Py_ssize_t plain_loop_at;                                     /* FlushPlan's slot */
-    PyObject *str_accepting;  /* "_accepting" */
-    PyObject *str_buffer;     /* "_buffer" */
-    PyObject *str_append;     /* "append" */
-    /* the per-intent stages: their pure twins, and the names they read */
-    PyObject *pure_coalesce, *pure_order, *pure_merge_batches, *pure_call_each, *fail_or_stop;
-    PyObject *empty_tuple;
-    PyObject *str_dispatched, *str_task, *str_args, *str_kwargs;
-    /* a fresh scope (see ``fresh_scope``) */
-    PyObject *pure_scope, *defaults, *state_new, *zero, *str_raise;
     Py_ssize_t stats_at, parent_at, ambient_at, policy_at, executor_at, order_by_at;
     Py_ssize_t errors_at, observers_at, holding_at;
     Py_ssize_t defaults_scope_cls_at, defaults_scope_kwargs_at, defaults_policy_at;
     Py_ssize_t defaults_executor_at, defaults_plan_at;
-    /* a scope's ``with`` (see ``scope_enter``) */
-    PyObject *token_missing, *pure_enter, *pure_exit, *nest, *flush_now, *state_pending;
-    PyObject *str_old_value, *str_release;
-    PyObject *lifecycle_types, *inlines_lifecycle;  /* {Scope subclass: bool}, its judge */
-    PyObject *str_stats, *str_watching, *str_coalesced, *str_batched, *str_order_by;
-    PyObject *str_phase_ranks, *str_airlock_phase, *str_phase, *str_handler, *str_dunder_name;
 } speedups_state;
 
 /* A record's layout (``airlock._record``, checked when the module loads): a plain record is
@@ -2038,39 +2072,9 @@ speedups_traverse(PyObject *module, visitproc visit, void *arg)
     if (st == NULL) {
         return 0;
     }
-    Py_VISIT(st->current_target);
-    Py_VISIT(st->pure_enqueue);
-    Py_VISIT(st->buffer_type);
-    Py_VISIT(st->scope_type);
-    Py_VISIT(st->tick_type);
-    Py_VISIT(st->batch_type);
-    Py_VISIT(st->view_type);
-    Py_VISIT(st->frame_type);
-    Py_VISIT(st->no_scope);
-    Py_VISIT(st->mode_open);
-    Py_VISIT(st->mode_idle);
-    Py_VISIT(st->mode_kept);
-    Py_VISIT(st->mode_general);
-    Py_VISIT(st->perf_counter_ns);
-    Py_VISIT(st->plan_type);
-    Py_VISIT(st->state_active);
-    Py_VISIT(st->state_flushed);
-    Py_VISIT(st->pure_coalesce);
-    Py_VISIT(st->pure_order);
-    Py_VISIT(st->pure_merge_batches);
-    Py_VISIT(st->pure_call_each);
-    Py_VISIT(st->fail_or_stop);
-    Py_VISIT(st->pure_scope);
-    Py_VISIT(st->defaults);
-    Py_VISIT(st->state_new);
-    Py_VISIT(st->token_missing);
-    Py_VISIT(st->pure_enter);
-    Py_VISIT(st->pure_exit);
-    Py_VISIT(st->nest);
-    Py_VISIT(st->flush_now);
-    Py_VISIT(st->state_pending);
-    Py_VISIT(st->lifecycle_types);
-    Py_VISIT(st->inlines_lifecycle);
+#define VISIT_OBJECT(name) Py_VISIT(st->name);
+    STATE_OBJECTS(VISIT_OBJECT)
+#undef VISIT_OBJECT
     return 0;
 }
 
@@ -2081,65 +2085,9 @@ speedups_clear(PyObject *module)
     if (st == NULL) {
         return 0;
     }
-    Py_CLEAR(st->current_target);
-    Py_CLEAR(st->pure_enqueue);
-    Py_CLEAR(st->buffer_type);
-    Py_CLEAR(st->scope_type);
-    Py_CLEAR(st->tick_type);
-    Py_CLEAR(st->batch_type);
-    Py_CLEAR(st->view_type);
-    Py_CLEAR(st->frame_type);
-    Py_CLEAR(st->no_scope);
-    Py_CLEAR(st->mode_open);
-    Py_CLEAR(st->mode_idle);
-    Py_CLEAR(st->mode_kept);
-    Py_CLEAR(st->mode_general);
-    Py_CLEAR(st->perf_counter_ns);
-    Py_CLEAR(st->plan_type);
-    Py_CLEAR(st->state_active);
-    Py_CLEAR(st->state_flushed);
-    Py_CLEAR(st->str_key);
-    Py_CLEAR(st->str_name);
-    Py_CLEAR(st->str_origin);
-    Py_CLEAR(st->str_dispatch_options);
-    Py_CLEAR(st->str_accepting);
-    Py_CLEAR(st->str_buffer);
-    Py_CLEAR(st->str_append);
-    Py_CLEAR(st->pure_coalesce);
-    Py_CLEAR(st->pure_order);
-    Py_CLEAR(st->pure_merge_batches);
-    Py_CLEAR(st->pure_call_each);
-    Py_CLEAR(st->fail_or_stop);
-    Py_CLEAR(st->pure_scope);
-    Py_CLEAR(st->defaults);
-    Py_CLEAR(st->state_new);
-    Py_CLEAR(st->zero);
-    Py_CLEAR(st->str_raise);
-    Py_CLEAR(st->token_missing);
-    Py_CLEAR(st->pure_enter);
-    Py_CLEAR(st->pure_exit);
-    Py_CLEAR(st->nest);
-    Py_CLEAR(st->flush_now);
-    Py_CLEAR(st->state_pending);
-    Py_CLEAR(st->str_old_value);
-    Py_CLEAR(st->str_release);
-    Py_CLEAR(st->lifecycle_types);
-    Py_CLEAR(st->inlines_lifecycle);
-    Py_CLEAR(st->str_dispatched);
-    Py_CLEAR(st->str_task);
-    Py_CLEAR(st->str_args);
-    Py_CLEAR(st->str_kwargs);
-    Py_CLEAR(st->empty_tuple);
-    Py_CLEAR(st->str_stats);
-    Py_CLEAR(st->str_watching);
-    Py_CLEAR(st->str_coalesced);
-    Py_CLEAR(st->str_batched);
-    Py_CLEAR(st->str_order_by);
-    Py_CLEAR(st->str_phase_ranks);
-    Py_CLEAR(st->str_airlock_phase);
-    Py_CLEAR(st->str_phase);
-    Py_CLEAR(st->str_handler);
-    Py_CLEAR(st->str_dunder_name);
+#define CLEAR_OBJECT(name) Py_CLEAR(st->name);
+    STATE_OBJECTS(CLEAR_OBJECT)
+#undef CLEAR_OBJECT
     return 0;
 }
 
