@@ -80,7 +80,11 @@ def _call_each(entries: list[Any], ctx: FlushContext) -> None:
                 return
             except BaseException as exc:
                 failed += 1
-                left = fail_or_stop(entry, exc, remaining, ctx)
+                try:
+                    left = fail_or_stop(entry, exc, remaining, ctx)
+                except BaseException:  # the bookkeeping failed too: the rest never ran
+                    taken -= sum(1 for _ in remaining)
+                    raise
                 if left >= 0:
                     taken -= left
                     raise

@@ -1466,7 +1466,9 @@ call_each(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             st->fail_or_stop, entry, exc, rest, ctx, NULL);
         Py_DECREF(entry);
         Py_XDECREF(rest);
-        if (left == NULL) {  /* the failure's bookkeeping raised: that error, in exc's context */
+        if (left == NULL) {  /* the failure's bookkeeping raised: that error, in exc's context;
+                                the rest never ran */
+            taken -= PyList_GET_SIZE(entries) - (i + 1);
             PyObject *error = take_exception();
             if (error != exc) {
                 PyException_SetContext(error, Py_NewRef(exc));

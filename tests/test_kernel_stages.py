@@ -218,3 +218,29 @@ def test_an_interrupt_from_a_key_propagates_from_the_compiled_stage() -> None:
     ctx.watching = False
     with pytest.raises(KeyboardInterrupt):
         speedups.coalesce([record, record], ctx)
+
+
+class FailingBookkeeping(FlushContext):
+    """A context whose failure bookkeeping raises (a broken logger, say)."""
+
+    __slots__ = ()
+
+    def fail(self, intent: Intent, exc: BaseException) -> bool:
+        raise OSError("bookkeeping broke")
+
+
+@pytest.mark.parametrize("loop", [speedups.call_each, _dispatch._call_each],
+                         ids=["compiled", "pure"])
+def test_when_the_failure_bookkeeping_raises_the_loop_stops_with_that_error(
+    loop: Stage,
+) -> None:
+    CALLS.clear()
+    stats = FlushStats()
+    ctx = FailingBookkeeping.standalone(stats, owner=OWNER)
+    assert isinstance(ctx, FailingBookkeeping)
+    records: list[Any] = [(noop, (1,), {}), (boom, (2,), {}), (noop, (3,), {})]
+    with pytest.raises(OSError, match="bookkeeping broke") as raised:
+        loop(records, ctx)
+    assert isinstance(raised.value.__context__, ValueError)  # the task's error, as context
+    assert CALLS == [("noop", (1,)), ("boom", (2,))]  # nothing after it ran
+    assert stats.dispatched == 1 and stats.failed == 0  # the third never ran; fail() broke
