@@ -72,9 +72,9 @@ def merge_batches(entries: list[Any], ctx: FlushContext) -> list[Any]:
     payloads: dict[Batch, list[Any]] = {}
     last: dict[Batch, Any] = {}
     for entry in entries:
-        task = entry[0] if type(entry) is tuple else entry.task
+        task = entry[0]
         if type(task) is Batch:
-            args = entry[1] if type(entry) is tuple else entry.args
+            args = entry[1]
             payload = args[0] if len(args) == 1 else args
             folded = payloads.get(task)
             if folded is None:
@@ -87,7 +87,7 @@ def merge_batches(entries: list[Any], ctx: FlushContext) -> list[Any]:
     merged: list[Any] = []
     keep = merged.append
     for entry in entries:
-        task = entry[0] if type(entry) is tuple else entry.task
+        task = entry[0]
         if type(task) is not Batch:
             keep(entry)
         elif last[task] is entry:
@@ -98,13 +98,9 @@ def merge_batches(entries: list[Any], ctx: FlushContext) -> list[Any]:
 
 def _merged_call(batch: Batch, payloads: list[Any], last: Any) -> Any:
     """The one call of ``batch`` with every payload, under its last entry's options."""
-    if type(last) is Intent:
-        return Intent(
-            batch.handler, (payloads,), {}, name=batch.__name__,
-            dispatch_options=last._dispatch_options, origin=last.origin, scope=last.scope,
-        )
     # a batch entry is always a full record (a Batch is not callable: never a plain one)
-    return (
+    record: tuple[Any, ...] = (
         batch.handler, (payloads,), {}, batch.__name__, last[DISPATCH_OPTIONS], last[ORIGIN],
         None, (), last[SCOPE],
     )
+    return record if type(last) is tuple else Intent(*record)

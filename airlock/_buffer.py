@@ -1,9 +1,9 @@
 """A scope's buffer: its entries in arrival order, whose scope each plain record is, and
 the feature flags its flush reads.
 
-Rule: a ``Buffer`` is a list of entries (see ``_record``: plain records, full records,
-Intents) and the only writer of its flags. Each flag turns on before the entry that needs it
-is appended (a plain run in another thread then stops at that entry, see
+Rule: a ``Buffer`` is a list of entries (see ``_record``: plain records and full ones, bare
+or named Intents) and the only writer of its flags. Each flag turns on before the entry that
+needs it is appended (a plain run in another thread then stops at that entry, see
 ``_plain.run_plain``) and stays on until the buffer is rescanned or dropped:
 
 - ``rich``: something other than a plain record may be in it, or the scope asked for the
@@ -31,7 +31,7 @@ from ._batch import Batch
 from ._cadence import Cadence
 from ._intent import Intent
 from ._policies import any_judges
-from ._record import KEY, LOCAL_POLICIES, PLAIN, to_intent
+from ._record import KEY, LOCAL_POLICIES, PLAIN, TASK, to_intent
 
 __all__ = ["Buffer", "owned"]
 
@@ -66,11 +66,8 @@ class Buffer(list[Any]):
 
         (``_note`` inlined, without the policies' check; ``_enqueue`` inlines this method
         where an enqueue has options or local policies: keep them in sync.)"""
-        if type(entry) is tuple:
-            task, key = entry[0], entry[KEY]
-        else:
-            task, key = entry.task, entry.key
-        if key is not None:
+        task = entry[TASK]
+        if entry[KEY] is not None:
             self.keyed = True
         if type(task) is Batch:
             self.batching = True
@@ -103,10 +100,7 @@ class Buffer(list[Any]):
 
     def _note(self, entry: Any) -> None:
         """Turn on what ``entry`` (not a plain record) needs, its local policies included."""
-        if type(entry) is tuple:
-            task, key, policies = entry[0], entry[KEY], entry[LOCAL_POLICIES]
-        else:
-            task, key, policies = entry.task, entry.key, entry.local_policies
+        task, key, policies = entry[TASK], entry[KEY], entry[LOCAL_POLICIES]
         if key is not None:
             self.keyed = True
         if type(task) is Batch:
@@ -130,7 +124,7 @@ class Buffer(list[Any]):
         ``add``: posts, a flush's leftovers), turning on what they need."""
         rich = False
         for entry in islice(self, start, None):
-            if type(entry) is not tuple or len(entry) != PLAIN:
+            if len(entry) != PLAIN:
                 self._note(entry)
                 rich = True
         self.rich = rich
@@ -156,7 +150,7 @@ class Buffer(list[Any]):
         count = len(self)
         if self.origins:
             for index, entry, scope in owned(self[:count], self.origins, owner):
-                if scope is not owner and type(entry) is tuple and len(entry) == PLAIN:
+                if scope is not owner and len(entry) == PLAIN:
                     self[index] = (*entry, None, None, None, None, (), scope)
         self.origins = None
         return self[:count]

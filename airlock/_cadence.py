@@ -28,8 +28,8 @@ import math
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._intent import Intent, qualified_task_name, task_name
-from ._record import DISPATCH_OPTIONS, KEY, LOCAL_POLICIES, NAME, ORIGIN, PLAIN, SCOPE
+from ._intent import qualified_task_name, task_name
+from ._record import DISPATCH_OPTIONS, LOCAL_POLICIES, NAME, ORIGIN, SCOPE, key_of
 
 if TYPE_CHECKING:
     from ._flush import FlushContext
@@ -75,15 +75,10 @@ class Cadence:
     def released(self, entry: Any) -> tuple[Any, ...]:
         """The full record that runs ``func`` with ``entry``'s arguments and options (and
         this task's phase, when ``@airlock.phase`` was applied above the decorator)."""
-        if type(entry) is tuple:  # a held task always arrives as a full record
-            args, kwargs, name, options, origin = entry[1], entry[2], entry[NAME], \
-                entry[DISPATCH_OPTIONS], entry[ORIGIN]
-            local_policies, scope = entry[LOCAL_POLICIES], entry[SCOPE]
-        else:
-            intent: Intent = entry
-            args, kwargs, name = intent.args, intent.kwargs, intent.name
-            options, origin = intent._dispatch_options, intent.origin
-            local_policies, scope = intent.local_policies, intent.scope
+        # a held task always arrives as a full record (a bare one or an Intent)
+        args, kwargs, name, options, origin = entry[1], entry[2], entry[NAME], \
+            entry[DISPATCH_OPTIONS], entry[ORIGIN]
+        local_policies, scope = entry[LOCAL_POLICIES], entry[SCOPE]
         phase = self.airlock_phase
         if phase is not None and getattr(self.func, "airlock_phase", None) != phase and not (
             options and "phase" in options
@@ -128,14 +123,8 @@ def throttle(seconds: float) -> Callable[[Callable[..., Any]], Cadence]:
 
 def cadence_of(entry: Any) -> Cadence | None:
     """The entry's Cadence when its task is one."""
-    task = entry[0] if type(entry) is tuple else entry.task
+    task = entry[0]
     return task if type(task) is Cadence else None
-
-
-def _key(entry: Any) -> object:
-    if type(entry) is tuple:
-        return entry[KEY] if len(entry) > PLAIN else None
-    return entry.key
 
 
 class _Group:
@@ -165,7 +154,7 @@ class HeldEffects:
 
         Returns ``(run_now, superseded)``: the record to run in this frame (a leading
         throttle run) or None, and the waiting entry it replaced (coalesced) or None."""
-        group_key = (cadence, _key(entry))
+        group_key = (cadence, key_of(entry))
         group = self._groups.get(group_key)
         if group is None:
             group = self._groups[group_key] = _Group()
@@ -276,9 +265,7 @@ def hold_effects(
         cadence = cadence_of(entry)
         if cadence is None:
             if len(held):
-                superseded += held.supersede(
-                    entry[0] if type(entry) is tuple else entry.task, _key(entry)
-                )
+                superseded += held.supersede(entry[0], key_of(entry))
             kept.append(entry)
             continue
         run_now, gone = held.hold(entry, cadence, now)

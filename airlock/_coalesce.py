@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._record import KEY, PLAIN, key_of
+from ._record import KEY, PLAIN
 from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
@@ -24,10 +24,7 @@ _ABSENT = object()
 
 
 def coalesce(entries: list[Any], ctx: FlushContext) -> list[Any]:
-    try:  # records only (the common case): len() of an Intent raises
-        keys = [entry[KEY] if len(entry) > PLAIN else None for entry in entries]
-    except TypeError:  # an Intent among them
-        keys = [key_of(entry) for entry in entries]
+    keys = [entry[KEY] if len(entry) > PLAIN else None for entry in entries]  # key_of inlined
     failed = 0
     last: dict[Any, int] | None
     try:  # each key's last position

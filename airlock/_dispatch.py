@@ -45,7 +45,7 @@ def dispatch(entries: list[Any], ctx: FlushContext) -> None:
                         continue
                     entry = intent_of(entry)
                 if direct:
-                    entry.task(*entry.args, **entry.kwargs)
+                    entry[0](*entry[1], **entry[2])
                 else:
                     execute(entry)
             except BaseException as exc:
@@ -72,11 +72,8 @@ def _call_each(entries: list[Any], ctx: FlushContext) -> None:
     try:
         while True:
             try:
-                for entry in remaining:
-                    if type(entry) is tuple:
-                        entry[0](*entry[1], **entry[2])
-                    else:
-                        entry.task(*entry.args, **entry.kwargs)
+                for entry in remaining:  # a record or an Intent: the same first three fields
+                    entry[0](*entry[1], **entry[2])
                 return
             except BaseException as exc:
                 failed += 1

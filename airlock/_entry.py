@@ -49,7 +49,7 @@ def enqueue_intent(
     if not local_policies:  # a PolicyView over this scope already includes the ambient ones
         local_policies = scope._ambient_policies
     entry = make_entry(scope, task, args, kwargs, options, local_policies)
-    if type(entry) is tuple and len(entry) == PLAIN:
+    if len(entry) == PLAIN:
         scope._buffer.append(entry)
     else:
         judged = bool(local_policies) and any_judges(local_policies)
@@ -90,10 +90,11 @@ def run_enqueue_hooks(scope: Scope, intent: Intent) -> None:
     # Hooks may run on several threads at once (threads that carry the scope's context,
     # a tick's posts): the guard against enqueueing from a policy is the caller's own
     # context, not a flag on the scope that another thread would see.
-    if intent.local_policies or has_enqueue_hook(scope._policy):
+    local_policies = intent.local_policies
+    if local_policies or has_enqueue_hook(scope._policy):
         token = _set_target(POLICY_GUARD)
         try:
-            for local in intent.local_policies:
+            for local in local_policies:
                 local.on_enqueue(intent)
             scope._policy.on_enqueue(intent)
         finally:

@@ -22,6 +22,8 @@ _REGISTERED_NAME_ATTRIBUTES = (
     "name",  # Celery (the registered dotted name), Huey
     "actor_name",  # Dramatiq
 )
+#: ``tuple.__new__``: an Intent from its nine fields, without ``Intent.__new__``'s defaults
+_new_record = tuple.__new__
 _DEFINED = (types.FunctionType, types.MethodType, types.BuiltinFunctionType, type)
 _FUNCTIONS = frozenset(_DEFINED[:3])
 
@@ -97,49 +99,36 @@ def safe_repr(obj: object, limit: int = 120) -> str:
     return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
-class _IntentFields:
-    """The storage of an Intent, writable while ``Intent.__new__`` fills it in."""
-
-    __slots__ = (
-        "_dispatch_options",
-        "_name",
-        "args",
-        "key",
-        "kwargs",
-        "local_policies",
-        "origin",
-        "scope",
-        "task",
-    )
+class _IntentFields(NamedTuple):
+    """An Intent's fields, in the order of a buffer's full record (``_record``)."""
 
     task: Callable[..., Any]
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
-    _name: str | None
-    _dispatch_options: Mapping[str, Any] | None
+    #: the ``_name`` given (None: the task's short name, see ``Intent.name``)
+    name: str | None
+    #: backend options for the executor (``_dispatch_options``); an empty dict if none
+    dispatch_options: dict[str, Any]
     origin: str | None
     key: object
-    #: Local policies active at enqueue time, innermost first.
+    #: local policies active at enqueue time, innermost first
     local_policies: tuple[Policy, ...]
-    #: The scope the intent was enqueued into (its provenance).
+    #: the scope the intent was enqueued into (its provenance)
     scope: Scope | None
 
 
-_set_dispatch_options = _IntentFields.__dict__["_dispatch_options"].__set__
-
-
 class Intent(_IntentFields):
-    """One enqueued effect, as immutable data.
+    """One enqueued effect, as immutable data: a named record of nine fields.
 
     Assigning an attribute raises ``AttributeError``; intents are unhashable (``kwargs`` may
     hold anything) and compare by identity. Build one positionally or by keyword:
     ``Intent(task=f, args=(1,), kwargs={}, origin=None, dispatch_options=None)``; ``args``
     given as a list is stored as a tuple.
 
-    Intents are built lazily: a plain ``enqueue()`` stores a ``(task, args, kwargs)`` tuple and
-    the scope turns it into an ``Intent`` only when a policy, hook, executor or accessor needs
-    one. Once built, an intent keeps its identity for the rest of its life (through capture,
-    filtering and dispatch).
+    Intents are built lazily: an ``enqueue()`` stores a tuple record (``_record``: a full one
+    has the fields of an Intent, in order) and the scope names it an ``Intent`` only when a
+    policy, hook, executor or accessor needs one. Once built, an intent keeps its identity for
+    the rest of its life (through capture, filtering and dispatch).
     """
 
     __slots__ = ()
@@ -156,20 +145,17 @@ class Intent(_IntentFields):
         local_policies: tuple[Policy, ...] = (),
         scope: Scope | None = None,
     ) -> Intent:
-        # Filled in as a plain slotted object, then given its frozen class: assigning through
-        # Intent.__setattr__ (or object.__setattr__) would cost three times as much.
-        self = _IntentFields()
-        self.task = task
-        self.args = args if type(args) is tuple else tuple(args)
-        self.kwargs = {} if kwargs is None else kwargs
-        self._name = name
-        self._dispatch_options = dispatch_options
-        self.origin = origin
-        self.key = key
-        self.local_policies = local_policies
-        self.scope = scope
-        self.__class__ = cls
-        return self  # type: ignore[return-value]
+        return _new_record(cls, (
+            task,
+            args if type(args) is tuple else tuple(args),
+            {} if kwargs is None else kwargs,
+            name,
+            {} if dispatch_options is None else dispatch_options,
+            origin,
+            key,
+            local_policies,
+            scope,
+        ))
 
     def __setattr__(self, attribute: str, value: object) -> NoReturn:
         raise AttributeError(
@@ -179,44 +165,35 @@ class Intent(_IntentFields):
     def __delattr__(self, attribute: str) -> NoReturn:
         raise AttributeError(f"Intent is immutable: cannot delete {attribute!r}")
 
+    # compared by identity, not as tuples of their fields; never ordered
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+
+    def _unordered(self, other: object) -> Any:
+        return NotImplemented
+
+    __lt__ = __le__ = __gt__ = __ge__ = _unordered
     __hash__ = None  # type: ignore[assignment]  # kwargs may be unhashable
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle the intent's own data (task, arguments, name, options, origin, key), not
         the scope or local policies it was enqueued under: they are the sender's process."""
-        return (
-            Intent,
-            (
-                self.task, self.args, self.kwargs, self._name, self._dispatch_options,
-                self.origin, self.key,
-            ),
-        )
+        return (Intent, self[:7])
 
     def __copy__(self) -> Intent:
         """A twin in the same process: the same data, scope and local policies."""
-        return Intent(
-            self.task, self.args, self.kwargs, self._name, self._dispatch_options,
-            self.origin, self.key, self.local_policies, self.scope,
-        )
+        return _new_record(Intent, self)
 
-    @property
+    @property  # the field holds the name given, or None
     def name(self) -> str:
         """``_name`` if it was given, else the task's short name (see ``qualified_name``)."""
-        return self._name if self._name is not None else task_name(self.task)
+        given = self[3]
+        return given if given is not None else task_name(self[0])
 
     @property
     def qualified_name(self) -> str:
         """The task's full name: its registered dotted name, else ``module.qualname``."""
         return qualified_task_name(self.task)
-
-    @property
-    def dispatch_options(self) -> dict[str, Any]:
-        """Backend options for the executor (``_dispatch_options``); empty dict if none."""
-        options = self._dispatch_options
-        if options is None:
-            options = {}
-            _set_dispatch_options(self, options)
-        return options  # type: ignore[return-value]
 
     def passes_local_policies(self) -> bool:
         """True when every local policy active at enqueue time allows this intent."""
@@ -231,8 +208,8 @@ class Intent(_IntentFields):
         """``Intent('name', args=(...), kwargs={...})`` as airlock-py shows it, then the
         options that are set."""
         extra = ""
-        if self._dispatch_options:
-            extra += f", dispatch_options={safe_repr(self._dispatch_options, _MAX_FULL_REPR)}"
+        if self.dispatch_options:
+            extra += f", dispatch_options={safe_repr(self.dispatch_options, _MAX_FULL_REPR)}"
         if self.key is not None:
             extra += f", key={safe_repr(self.key, _MAX_FULL_REPR)}"
         if self.origin is not None:

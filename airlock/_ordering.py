@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import UsageError
 from ._intent import Intent
-from ._record import DISPATCH_OPTIONS, PLAIN, phase_of
+from ._record import DISPATCH_OPTIONS, PLAIN
 
 __all__ = ["by_phase", "order", "ordering_error", "phase", "sorts_records"]
 
@@ -43,37 +43,24 @@ def by_phase(*phases: str, default: str | None = None) -> Callable[[Intent], int
         raise ValueError(f"default phase {default!r} is not one of {phases!r}")
     no_phase = len(phases) if default is None else rank[default]
 
-    def rank_of(entry: Any) -> int:
-        name = phase_of(entry)
+    def key(entry: Any) -> int:  # an Intent or a record: phase_of inlined (keep in sync)
+        if len(entry) == PLAIN:
+            name = getattr(entry[0], "airlock_phase", None)
+        else:
+            options = entry[DISPATCH_OPTIONS]
+            name = options.get("phase") if options else None
+            if name is None:
+                name = getattr(entry[0], "airlock_phase", None)
         if name is None:
             return no_phase
-        try:
+        if name in rank:
             return rank[name]
-        except KeyError:
-            raise UsageError(
-                f"{describe(entry)} is in phase {name!r}, which is not one of {phases!r}; add "
-                "it to by_phase(...) or fix the phase name"
-            ) from None
+        raise UsageError(
+            f"{describe(entry)} is in phase {name!r}, which is not one of {phases!r}; add "
+            "it to by_phase(...) or fix the phase name"
+        )
 
-    def key(intent: Intent) -> int:
-        return rank_of(intent)
-
-    def record_key(entry: Any) -> int:
-        if type(entry) is tuple:  # records, the common case: phase_of inlined (keep in sync)
-            if len(entry) == PLAIN:
-                name = getattr(entry[0], "airlock_phase", None)
-            else:
-                options = entry[DISPATCH_OPTIONS]
-                name = options.get("phase") if options else None
-                if name is None:
-                    name = getattr(entry[0], "airlock_phase", None)
-            if name is None:
-                return no_phase
-            if name in rank:
-                return rank[name]
-        return rank_of(entry)  # an Intent, or an unknown phase (rank_of raises)
-
-    key.record_key = record_key  # type: ignore[attr-defined]  # see order()
+    key.record_key = key  # type: ignore[attr-defined]  # it keys records: see sorts_records
     # the compiled kernel's order stage ranks records itself from these (keep in sync)
     key.phase_ranks = (rank, no_phase)  # type: ignore[attr-defined]
     return key
@@ -108,7 +95,7 @@ def ordering_error(
 
 def describe(entry: Any) -> str:
     """How an error message shows a buffer entry: as its intent would print."""
-    return str(entry if type(entry) is Intent else Intent(*entry))
+    return str(Intent(*entry) if type(entry) is tuple else entry)
 
 
 def sorts_records(order_by: Callable[[Intent], Any]) -> bool:

@@ -46,7 +46,7 @@ def run_plain(scope: Scope, buffer: list[Any]) -> int:
         left = list(entries)
         stopped_at = count - len(left) - 1
         stopped = taken[stopped_at]
-        if type(stopped) is tuple and len(stopped) == PLAIN:  # the task itself raised
+        if len(stopped) == PLAIN:  # the task itself raised
             record_failure(scope, exc, count, stopped_at, started)
             raise
         scope._buffer.force_general(False)  # unpacking a richer entry failed: it never ran

@@ -1,15 +1,17 @@
-"""Records: what one enqueue stores, built with no more work than its features need.
-
-A record is a plain tuple (one BUILD_TUPLE to make, no class, no ``__init__``):
+"""Entries: what a buffer holds, in two shapes, built with no more work than an enqueue's
+features need.
 
 - plain: ``(task, args, kwargs)`` — no option, no local policy. It belongs to the scope whose
-  buffer holds it, unless that scope's origin marks say otherwise (see ``_scope.py``).
-- full: ``(task, args, kwargs, name, dispatch_options, origin, key, local_policies, scope)`` —
-  ``Intent``'s constructor arguments in order, so ``Intent(*record)`` materializes it.
+  buffer holds it, unless that scope's origin marks say otherwise (see ``_buffer``).
+- full: ``(task, args, kwargs, name, dispatch_options, origin, key, local_policies, scope)``
+  — the fields of an ``Intent``, in order. An enqueue with options stores it as a bare tuple
+  (one BUILD_TUPLE: ``name`` and ``dispatch_options`` may be None there); an ``Intent`` *is*
+  such a record, named (a tuple subclass, its defaults filled in), built when a hook, a
+  policy, an executor or an accessor needs one. From then on that object is the intent's
+  identity: a buffer slot is only ever replaced by the Intent built from it.
 
-A buffer may also hold an ``Intent``: a record materialized for a hook, a policy, an executor
-or an accessor. From then on that object is the intent's identity, so a buffer slot is only
-ever replaced by the Intent built from it. Pipeline stages accept all three forms.
+Readers tell the shapes apart by length (``len(entry) == PLAIN``) and read fields by
+position, whatever the class; only naming asks whether an entry is an Intent yet.
 """
 
 from __future__ import annotations
@@ -23,13 +25,16 @@ if TYPE_CHECKING:
     from ._scope import Scope
 
 __all__ = [
+    "ARGS",
     "DISPATCH_OPTIONS",
     "KEY",
+    "KWARGS",
     "LOCAL_POLICIES",
     "NAME",
     "ORIGIN",
     "PLAIN",
     "SCOPE",
+    "TASK",
     "all_plain",
     "is_own",
     "key_of",
@@ -40,14 +45,14 @@ __all__ = [
 
 #: the length of a plain record; a full one has nine fields
 PLAIN = 3
-#: field positions in a full record (the first three are shared with a plain one)
-NAME, DISPATCH_OPTIONS, ORIGIN, KEY, LOCAL_POLICIES, SCOPE = 3, 4, 5, 6, 7, 8
+#: field positions (the first three are a plain record's too)
+TASK, ARGS, KWARGS, NAME, DISPATCH_OPTIONS, ORIGIN, KEY, LOCAL_POLICIES, SCOPE = range(9)
 
 
 def to_intent(entry: Any, owner: Scope) -> Intent:
     """The Intent for a buffer entry (``owner``: the scope a plain record belongs to)."""
-    if type(entry) is Intent:
-        return entry
+    if type(entry) is not tuple:
+        return entry  # type: ignore[no-any-return]  # an Intent already
     if len(entry) == PLAIN:
         task, args, kwargs = entry
         return Intent(task, args, kwargs, scope=owner)
@@ -56,38 +61,28 @@ def to_intent(entry: Any, owner: Scope) -> Intent:
 
 def all_plain(entries: Iterable[Any]) -> bool:
     """True when every entry is a plain record (what a plain flush loop can run)."""
-    return all(type(e) is tuple and len(e) == PLAIN for e in entries)
+    return all(len(e) == PLAIN for e in entries)
 
 
 def key_of(entry: Any) -> object:
     """The entry's ``_key`` (None: it coalesces with nothing)."""
-    if type(entry) is tuple:
-        return entry[KEY] if len(entry) > PLAIN else None
-    return entry.key
+    return entry[KEY] if len(entry) > PLAIN else None
 
 
 def phase_of(entry: Any) -> str | None:
     """The phase an intent (or a buffer record) runs in: its ``_dispatch_options["phase"]``,
     else its task's (``@airlock.phase``, ``airlock.batch(phase=...)``); None: no phase.
-    (``by_phase``'s record key inlines it for records: keep the two in sync.)"""
-    if type(entry) is tuple:
-        task = entry[0]
-        options = entry[DISPATCH_OPTIONS] if len(entry) > PLAIN else None
-    else:
-        task, options = entry.task, entry._dispatch_options
+    (``by_phase``'s record key inlines it: keep the two in sync.)"""
+    options = entry[DISPATCH_OPTIONS] if len(entry) > PLAIN else None
     name = options.get("phase") if options else None
-    return getattr(task, "airlock_phase", None) if name is None else name
+    return getattr(entry[TASK], "airlock_phase", None) if name is None else name
 
 
 def local_policies_of(entry: Any) -> tuple[Any, ...]:
-    if type(entry) is tuple:
-        return entry[LOCAL_POLICIES] if len(entry) > PLAIN else ()
-    return entry.local_policies  # type: ignore[no-any-return]
+    return entry[LOCAL_POLICIES] if len(entry) > PLAIN else ()
 
 
 def is_own(entry: Any, scope: Scope) -> bool:
     """True when ``entry`` was enqueued into ``scope`` (a plain record in its buffer is,
     once origin marks are resolved)."""
-    if type(entry) is tuple:
-        return len(entry) == PLAIN or entry[SCOPE] is scope
-    return entry.scope is scope
+    return len(entry) == PLAIN or entry[SCOPE] is scope

@@ -49,9 +49,7 @@
     X(fail_or_stop) \
     X(empty_tuple) \
     X(str_dispatched) \
-    X(str_task) \
-    X(str_args) \
-    X(str_kwargs) \
+    X(intent_type)  /* airlock.Intent: a named full record (a tuple subclass) */ \
     X(pure_scope) \
     X(defaults) \
     X(state_new) \
@@ -501,6 +499,17 @@ frame_fallback(InlineFrame *self, PyObject *const *args, size_t nargsf, PyObject
     return PyObject_Vectorcall(self->fallback, args, nargsf, kwnames);
 }
 
+/* ``list.pop()`` of a list of ``size`` > 0 items whose last one is ``True`` (a claim): no
+   Python code can run (True is never freed), so it only shortens the list; the next append
+   reuses the room. */
+static inline void
+take_last(PyObject *list, Py_ssize_t size)
+{
+    PyObject *last = PyList_GET_ITEM(list, size - 1);
+    Py_SET_SIZE(list, size - 1);
+    Py_DECREF(last);
+}
+
 /* open_frame: the claim, then the frame opens (IDLE, or KEPT: the last frame's entries go). */
 static PyObject *
 open_inline(InlineFrame *self, speedups_state *st)
@@ -530,9 +539,7 @@ open_inline(InlineFrame *self, speedups_state *st)
     }
     /* From here on as open_frame does. The claim goes first: should Python code run below
        (a removed entry's finalizer), another opener finds it taken. */
-    if (PyList_SetSlice(self->claim, claims - 1, claims, NULL) < 0) { /* take the claim */
-        return (PyObject *)-1;
-    }
+    take_last(self->claim, claims); /* take the claim */
     if (mode == st->mode_kept) {
         PyObject *spent = SLOT(tick, st->spent_at);
         Py_ssize_t count = spent == NULL ? 0 : PyLong_AsSsize_t(spent);
@@ -614,9 +621,17 @@ reset_and_count(speedups_state *st, PyObject *tick)
     if (PyContextVar_Reset(st->current_target, SLOT(tick, st->token_at)) < 0) {
         return -1;
     }
+    PyObject *frame = SLOT(tick, st->frame_at);  /* an int (checked by the callers) */
+    Py_ssize_t count = PyLong_AsSsize_t(frame);
+    if (count >= 0 && count < PY_SSIZE_T_MAX) {
+        return set_int_slot(tick, st->frame_at, count + 1);
+    }
+    if (count == -1 && PyErr_Occurred()) {  /* past a C integer: Python's addition */
+        PyErr_Clear();
+    }
     PyObject *one = PyLong_FromLong(1);
-    PyObject *next = PyNumber_Add(SLOT(tick, st->frame_at), one);
-    Py_DECREF(one);
+    PyObject *next = one == NULL ? NULL : PyNumber_Add(frame, one);
+    Py_XDECREF(one);
     if (next == NULL) {
         return -1;
     }
@@ -1006,15 +1021,21 @@ count_into_stats(PyObject *ctx, speedups_state *st, PyObject *field, Py_ssize_t 
     return done;
 }
 
-/* ``entries`` is a list of records only (plain or full: tuples of 3 or 9): 1, else 0. */
+/* ``entries`` is a list of entries in the two shapes of ``_record`` only — plain records
+   (tuples of 3), full ones (tuples of 9, bare or exact Intents) —: 1, else 0. */
 static int
-all_records(PyObject *entries)
+all_records(speedups_state *st, PyObject *entries)
 {
     Py_ssize_t n = PyList_GET_SIZE(entries);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *entry = PyList_GET_ITEM(entries, i);
-        if (!PyTuple_CheckExact(entry)
-            || (PyTuple_GET_SIZE(entry) != PLAIN_SIZE && PyTuple_GET_SIZE(entry) != FULL_SIZE)) {
+        if (PyTuple_CheckExact(entry)) {
+            if (PyTuple_GET_SIZE(entry) != PLAIN_SIZE && PyTuple_GET_SIZE(entry) != FULL_SIZE) {
+                return 0;
+            }
+        }
+        else if (!Py_IS_TYPE(entry, (PyTypeObject *)st->intent_type)
+                 || PyTuple_GET_SIZE(entry) != FULL_SIZE) {
             return 0;
         }
     }
@@ -1024,9 +1045,9 @@ all_records(PyObject *entries)
 /* A stage's arguments are ``(entries, ctx)`` with ``entries`` a list of records only: 1,
    else 0 (the pure stage takes the call). */
 static int
-takes_records(PyObject *const *args, Py_ssize_t nargs)
+takes_records(speedups_state *st, PyObject *const *args, Py_ssize_t nargs)
 {
-    return nargs == 2 && PyList_CheckExact(args[0]) && all_records(args[0]);
+    return nargs == 2 && PyList_CheckExact(args[0]) && all_records(st, args[0]);
 }
 
 /* The entries of ``entries`` whose ``drop[i]`` is 0, in order (a new list). */
@@ -1053,7 +1074,7 @@ static PyObject *
 coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     speedups_state *st = get_state(module);
-    if (!takes_records(args, nargs)) {
+    if (!takes_records(st, args, nargs)) {
         return pure_stage(st->pure_coalesce, args, nargs);
     }
     PyObject *entries = args[0], *ctx = args[1];
@@ -1160,7 +1181,7 @@ static PyObject *
 order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     speedups_state *st = get_state(module);
-    if (!takes_records(args, nargs)) {
+    if (!takes_records(st, args, nargs)) {
         return pure_stage(st->pure_order, args, nargs);
     }
     PyObject *entries = args[0], *ctx = args[1];
@@ -1288,7 +1309,7 @@ static PyObject *
 merge_batches(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     speedups_state *st = get_state(module);
-    if (!takes_records(args, nargs)) {
+    if (!takes_records(st, args, nargs)) {
         return pure_stage(st->pure_merge_batches, args, nargs);
     }
     PyObject *entries = args[0], *ctx = args[1];
@@ -1313,8 +1334,9 @@ merge_batches(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         while (b < found && batches[b] != task) {
             b++;
         }
-        if (PyTuple_GET_SIZE(entry) != FULL_SIZE || !PyTuple_CheckExact(task_args)
-            || b == MAX_BATCHES) {
+        /* an Intent's merged call is an Intent: the pure stage builds it */
+        if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != FULL_SIZE
+            || !PyTuple_CheckExact(task_args) || b == MAX_BATCHES) {
             result = pure_stage(st->pure_merge_batches, args, nargs);
             goto done;
         }
@@ -1398,12 +1420,13 @@ add_dispatched(PyObject *ctx, speedups_state *st, Py_ssize_t count)
     return done;
 }
 
-/* ``task(*args, **kwargs)`` of a record, or of an Intent (one appended during the loop):
-   the call's result, or NULL with an exception set. */
+/* ``entry[0](*entry[1], **entry[2])``, as the pure loop calls an entry (a record or an
+   Intent; one appended during the loop may be anything): the call's result, or NULL with an
+   exception set. */
 static PyObject *
-call_entry(speedups_state *st, PyObject *entry)
+call_entry(PyObject *entry)
 {
-    if (PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) >= PLAIN_SIZE) {
+    if (PyTuple_Check(entry) && PyTuple_GET_SIZE(entry) >= PLAIN_SIZE) {
         PyObject *task_args = PyTuple_GET_ITEM(entry, 1);
         PyObject *kwargs = PyTuple_GET_ITEM(entry, 2);
         if (PyTuple_CheckExact(task_args) && PyDict_CheckExact(kwargs)) {  /* always, here */
@@ -1411,17 +1434,9 @@ call_entry(speedups_state *st, PyObject *entry)
                                  PyDict_GET_SIZE(kwargs) ? kwargs : NULL);
         }
     }
-    PyObject *task, *task_args, *kwargs;
-    if (PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) >= PLAIN_SIZE) {
-        task = Py_NewRef(PyTuple_GET_ITEM(entry, 0));
-        task_args = Py_NewRef(PyTuple_GET_ITEM(entry, 1));
-        kwargs = Py_NewRef(PyTuple_GET_ITEM(entry, 2));
-    }
-    else {
-        task = PyObject_GetAttr(entry, st->str_task);
-        task_args = task == NULL ? NULL : PyObject_GetAttr(entry, st->str_args);
-        kwargs = task_args == NULL ? NULL : PyObject_GetAttr(entry, st->str_kwargs);
-    }
+    PyObject *task = PySequence_GetItem(entry, 0);
+    PyObject *task_args = task == NULL ? NULL : PySequence_GetItem(entry, 1);
+    PyObject *kwargs = task_args == NULL ? NULL : PySequence_GetItem(entry, 2);
     PyObject *tuple = kwargs == NULL ? NULL : PySequence_Tuple(task_args);
     PyObject *dict = tuple == NULL ? NULL : PyDict_New();
     PyObject *result = NULL;
@@ -1438,12 +1453,12 @@ call_entry(speedups_state *st, PyObject *entry)
 
 /* The dispatch loop under the default executor with nobody watching (``_dispatch``'s
    ``_call_each``): each record called as it is; a failure goes to ``_dispatch.fail_or_stop``,
-   as in the pure loop. A list holding an Intent goes to the pure loop whole. */
+   as in the pure loop. */
 static PyObject *
 call_each(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     speedups_state *st = get_state(module);
-    if (!takes_records(args, nargs)) {
+    if (!takes_records(st, args, nargs)) {
         return pure_stage(st->pure_call_each, args, nargs);
     }
     PyObject *entries = args[0], *ctx = args[1];
@@ -1453,7 +1468,7 @@ call_each(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(entries); i++) {
         PyObject *entry = PyList_GET_ITEM(entries, i);
         Py_INCREF(entry);
-        PyObject *result = call_entry(st, entry);
+        PyObject *result = call_entry(entry);
         if (result != NULL) {
             Py_DECREF(result);
             Py_DECREF(entry);
@@ -1925,16 +1940,22 @@ stages_exec(speedups_state *st)
         || (st->pure_merge_batches = import_attr("airlock._batch", "merge_batches")) == NULL
         || (st->pure_call_each = import_attr("airlock._dispatch", "_call_each")) == NULL
         || (st->fail_or_stop = import_attr("airlock._dispatch", "fail_or_stop")) == NULL
-        || (st->empty_tuple = PyTuple_New(0)) == NULL) {
+        || (st->empty_tuple = PyTuple_New(0)) == NULL
+        || (st->intent_type = import_attr("airlock._intent", "Intent")) == NULL) {
         return -1;
     }
-    PyObject **names[] = {&st->str_dispatched, &st->str_task, &st->str_args, &st->str_kwargs,
-                          &st->str_stats, &st->str_watching, &st->str_coalesced,
+    if (!PyType_Check(st->intent_type)
+        || !PyType_IsSubtype((PyTypeObject *)st->intent_type, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "airlock._speedups needs airlock.Intent, a tuple subclass: rebuild it");
+        return -1;
+    }
+    PyObject **names[] = {&st->str_dispatched, &st->str_stats, &st->str_watching, &st->str_coalesced,
                           &st->str_batched, &st->str_order_by, &st->str_phase_ranks,
                           &st->str_airlock_phase, &st->str_phase, &st->str_handler,
                           &st->str_dunder_name};
-    const char *texts[] = {"dispatched", "task", "args", "kwargs", "stats", "watching", "coalesced", "batched", "order_by",
-                           "phase_ranks", "airlock_phase", "phase", "handler", "__name__"};
+    const char *texts[] = {"dispatched", "stats", "watching", "coalesced", "batched",
+                           "order_by", "phase_ranks", "airlock_phase", "phase", "handler", "__name__"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if ((*names[i] = PyUnicode_InternFromString(texts[i])) == NULL) {
             return -1;

@@ -430,7 +430,7 @@ class TickScope(Scope, metaclass=TickType):
         entry = make_entry(self, task, args, kwargs, options, local_policies)
         with self._lock:
             if not self._closed:
-                if type(entry) is tuple and len(entry) == PLAIN:
+                if len(entry) == PLAIN:
                     self._buffer.append(entry)
                 else:
                     judged = bool(local_policies) and any_judges(local_policies)

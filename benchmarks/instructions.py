@@ -7,7 +7,8 @@ Instructions are not time — calls and allocations cost more per instruction th
 but a change that removes instructions from the hot path shows here on any machine.
 
 ``--features`` counts the tick features of ``python -m benchmarks.features`` instead (each
-feature's frame and its hand-written equivalent, at ``--k``, default 100).
+feature's frame and its hand-written equivalent, at ``--k``, default 100); with ``--pure``,
+each feature's frame on the pure core too.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from .effects import noop
 from .feature_frames import FEATURES, PLAIN
 
 __all__ = [
-    "CELLS", "TICK_PURE", "Count", "count_frame", "feature_cells", "frame_of", "main", "ratios"
+    "CELLS", "TICK_PURE", "Count", "child_env", "count_frame", "feature_cells", "frame_of", "main",
+    "ratios",
 ]
 
 #: contenders that need no framework, by name: what the targets compare
@@ -53,6 +55,7 @@ CELLS = [
 ]
 FEATURE = "feature"  # the workload of a feature cell; its contender is "<feature>:<side>"
 SIDES = ("ours", "hand")
+PURE_SIDE = "pure"  # a feature's frame (``ours``) on the pure core
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 
 
@@ -64,9 +67,11 @@ class Count:
     per_frame: float
 
 
-def feature_cells(k: int) -> list[tuple[str, int, str]]:
-    """Every feature's frame and its hand-written equivalent at ``k`` effects per frame."""
-    return [(FEATURE, k, f"{f.name}:{side}") for f in FEATURES for side in SIDES]
+def feature_cells(k: int, pure: bool = False) -> list[tuple[str, int, str]]:
+    """Every feature's frame and its hand-written equivalent at ``k`` effects per frame (and,
+    ``pure``, the frame on the pure core)."""
+    sides = (*SIDES, PURE_SIDE) if pure else SIDES
+    return [(FEATURE, k, f"{f.name}:{side}") for f in FEATURES for side in sides]
 
 
 def frame_of(workload: str, param: int, contender: str) -> Frame:
@@ -74,7 +79,7 @@ def frame_of(workload: str, param: int, contender: str) -> Frame:
     if workload == FEATURE:
         name, side = contender.split(":")
         feature = next(f for f in FEATURES if f.name == name)
-        return (feature.ours if side == "ours" else feature.hand)(param, noop)
+        return (feature.hand if side == "hand" else feature.ours)(param, noop)
     return CONTENDERS[TICK if contender == TICK_PURE else contender]().build(
         workload, param, noop
     )
@@ -82,8 +87,8 @@ def frame_of(workload: str, param: int, contender: str) -> Frame:
 
 def _child(workload: str, param: int, contender: str, frames: int) -> None:
     """The measured process: build the frame, warm it up, run it ``frames`` times."""
-    if contender == TICK_PURE:
-        assert not airlock.compiled, "the pure tick's child runs the compiled kernel"
+    if _on_pure_core(contender):
+        assert not airlock.compiled, f"{contender}'s child runs the compiled kernel"
     frame = frame_of(workload, param, contender)
     for _ in range(200):
         frame()
@@ -103,17 +108,21 @@ def _child_command(workload: str, param: int, contender: str, frames: int) -> li
 _ENV = {"PYTHONHASHSEED": "0", "PATH": "/usr/bin:/bin"}
 
 
-def _env(contender: str) -> dict[str, str]:
-    """The child's environment: the pure tick's switches the compiled kernel off."""
-    return {**_ENV, "AIRLOCK_NO_EXTENSIONS": "1"} if contender == TICK_PURE else _ENV
+def _on_pure_core(contender: str) -> bool:
+    return contender == TICK_PURE or contender.endswith(f":{PURE_SIDE}")
+
+
+def child_env(contender: str) -> dict[str, str]:
+    """The child's environment: the pure contenders' switches the compiled kernel off."""
+    return {**_ENV, "AIRLOCK_NO_EXTENSIONS": "1"} if _on_pure_core(contender) else _ENV
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _compile_once(workload: str, param: int, contender: str) -> None:
     """Run the child natively first, so that the bytecode caches it may write exist before
     the measured runs: both then load the same caches, and neither counts the compiler."""
-    subprocess.run(_child_command(workload, param, contender, 0), env=_env(contender), check=True,
-                   capture_output=True, cwd=ROOT)
+    subprocess.run(_child_command(workload, param, contender, 0), env=child_env(contender),
+                   check=True, capture_output=True, cwd=ROOT)
 
 
 def _callgrind(workload: str, param: int, contender: str, frames: int) -> subprocess.Popen[str]:
@@ -121,7 +130,7 @@ def _callgrind(workload: str, param: int, contender: str, frames: int) -> subpro
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
                *_child_command(workload, param, contender, frames)]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**_env(contender), "PYTHONDONTWRITEBYTECODE": "1"}, cwd=ROOT)
+                            env={**child_env(contender), "PYTHONDONTWRITEBYTECODE": "1"}, cwd=ROOT)
 
 
 def _instructions(run: subprocess.Popen[str]) -> int:
@@ -160,11 +169,15 @@ def ratios(counts: Sequence[Count]) -> list[tuple[str, float]]:
                           by["intents", k, TICK] / by["intents", k, TICK_PURE]))
     for k in sorted({c.param for c in counts if c.workload == FEATURE}):
         plain = by.get((FEATURE, k, f"{PLAIN}:ours"))
+        plain_pure = by.get((FEATURE, k, f"{PLAIN}:{PURE_SIDE}"))
         for f in FEATURES:
             ours = by.get((FEATURE, k, f"{f.name}:ours"))
             hand = by.get((FEATURE, k, f"{f.name}:hand"))
+            pure = by.get((FEATURE, k, f"{f.name}:{PURE_SIDE}"))
             if ours is not None and plain is not None and f.name != PLAIN:
                 found.append((f"{f.name} / plain enqueue, K={k}", ours / plain))
+            if pure is not None and plain_pure is not None and f.name != PLAIN:
+                found.append((f"{f.name} / plain enqueue, pure core, K={k}", pure / plain_pure))
             if ours is not None and hand is not None:
                 found.append((f"{f.name} / its hand-written, K={k}", ours / hand))
     if ("empty", 0, TICK) in by and ("empty", 0, CONTEXTVAR) in by:
@@ -183,12 +196,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--features", action="store_true",
                    help="count the tick features and their hand-written equivalents instead")
     p.add_argument("--k", type=int, default=100, help="effects per frame with --features")
+    p.add_argument("--pure", action="store_true",
+                   help="with --features: each feature's frame on the pure core too")
     options = p.parse_args(args)
     if shutil.which("valgrind") is None:
         p.error("needs valgrind (apt-get install valgrind)")
     print(f"airlock.compiled: {airlock.compiled} ({TICK!r}; {TICK_PURE!r} runs the pure core)")
     counts = []
-    for workload, param, contender in feature_cells(options.k) if options.features else CELLS:
+    cells = feature_cells(options.k, options.pure) if options.features else CELLS
+    for workload, param, contender in cells:
         frames = max(options.frames // max(param, 1), 50)
         count = count_frame(workload, param, contender, frames)
         counts.append(count)

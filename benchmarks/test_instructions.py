@@ -12,6 +12,7 @@ from benchmarks.instructions import (
     RAW,
     TICK,
     Count,
+    child_env,
     count_frame,
     feature_cells,
     frame_of,
@@ -46,8 +47,19 @@ def test_feature_ratios_compare_each_feature_with_plain_and_its_hand_written() -
     ]
 
 
+def test_pure_feature_cells_run_the_pure_core_and_compare_with_the_pure_plain_frame() -> None:
+    cells = feature_cells(100, pure=True)
+    assert cells[:6] == [("feature", 100, f"{name}:{side}") for name in ("plain", "key-distinct")
+                         for side in ("ours", "hand", "pure")]
+    assert child_env("plain:pure")["AIRLOCK_NO_EXTENSIONS"] == "1"
+    assert "AIRLOCK_NO_EXTENSIONS" not in child_env("plain:ours")
+    counts = [Count(w, p, c, n) for (w, p, c), n in zip(
+        cells[:6], (1000.0, 500.0, 2000.0, 3000.0, 600.0, 5000.0), strict=True)]
+    assert ("key-distinct / plain enqueue, pure core, K=100", 2.5) in ratios(counts)
+
+
 def test_the_child_builds_every_frame_by_name() -> None:
     workload, _, contender = feature_cells(3)[6]
     assert (workload, contender) == ("feature", "batch:ours")
-    for cell in [*feature_cells(3), *CELLS]:
+    for cell in [*feature_cells(3, pure=True), *CELLS]:
         frame_of(*cell)()

@@ -150,7 +150,7 @@ def _comparable(entry: Any) -> Any:
         return (type(entry), str(entry))
     if type(entry) is Intent:
         return ("intent", entry.task, entry.args, entry.kwargs, entry.key, entry.origin,
-                entry._dispatch_options)
+                entry.dispatch_options)
     return entry
 
 

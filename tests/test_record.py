@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 import airlock
-from airlock import Intent
-from airlock._record import PLAIN, key_of, to_intent
+from airlock import Intent, _record
+from airlock._record import PLAIN, key_of, phase_of, to_intent
 
 
 def fx(*args: Any) -> None:
@@ -120,6 +120,35 @@ def test_to_intent_materializes_every_form() -> None:
     full = to_intent((fx, (2,), {}, "n", {"q": 1}, "o", "k", (), scope), scope)
     assert (full.name, full.dispatch_options, full.origin, full.key) == ("n", {"q": 1}, "o", "k")
     assert to_intent(full, scope) is full
+
+
+def test_an_intent_is_the_full_record_named() -> None:
+    """Two shapes: a full record and an Intent have the same fields at the same positions,
+    so every reader goes by position; only the class tells whether it was named yet."""
+    positions = {name: getattr(_record, name.upper()) for name in Intent._fields}
+    assert positions == {name: index for index, name in enumerate(Intent._fields)}
+    scope = airlock.scope()
+    record = (fx, (2,), {}, None, {"phase": "draw"}, "o", "k", (), scope)
+    intent = to_intent(record, scope)
+    assert isinstance(intent, tuple) and len(intent) == len(record)
+    assert intent[:3] == record[:3] and intent[5:] == record[5:]
+    assert intent.name == "fx" and intent.dispatch_options == {"phase": "draw"}
+    for entry in (record, intent):
+        assert key_of(entry) == "k" and phase_of(entry) == "draw"
+    assert key_of((fx, (), {})) is None and phase_of((draw, (), {})) == "draw"
+
+
+def test_a_buffer_holds_plain_records_and_full_ones_only() -> None:
+    with airlock.scope() as scope:
+        airlock.enqueue(fx, 1)
+        airlock.enqueue(fx, 2, _key="k")
+        with airlock.policy(airlock.AllowAll()):
+            airlock.enqueue(fx, 3)
+        assert len(scope.intents) == 3  # names them all, in place
+        airlock.enqueue(send, 4)
+        entries = list(scope._buffer)
+    assert [type(e).__name__ for e in entries] == ["Intent", "Intent", "Intent", "tuple"]
+    assert [len(e) for e in entries] == [9, 9, 9, 9]
 
 
 def test_a_raising_record_in_an_inline_frame_leaves_the_rest_undispatched_not_lost() -> None:
