@@ -18,7 +18,10 @@ from ._inbox import check_count_limit
 if TYPE_CHECKING:
     from ._flush import FlushContext
 
-__all__ = ["NO_BUDGET", "check_max_flush_ms", "check_max_per_frame", "dispatch_within"]
+__all__ = [
+    "NO_BUDGET", "check_max_flush_ms", "check_max_per_frame", "dispatch_budgeted",
+    "dispatch_within",
+]
 
 #: (max intents, max nanoseconds) of a frame with no budget
 NO_BUDGET: tuple[int | None, int | None] = (None, None)
@@ -45,6 +48,13 @@ def check_max_flush_ms(value: Any) -> float | None:
     return float(value)
 
 
+
+
+def dispatch_budgeted(entries: list[Any], ctx: FlushContext) -> None:
+    """A tick's dispatcher under a budget, or with carried intents: ``dispatch_within`` the
+    context's carry and budget (the plan picks it, see ``_plan``)."""
+    assert ctx.carry is not None
+    dispatch_within(ctx.carry, entries, ctx.budget, ctx)
 
 
 def dispatch_within(

@@ -11,12 +11,13 @@ with plain lists and recording callbacks.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._dispatch import dispatch
 from ._executor import sync_executor
-from ._policies import AllowAll, Policy
+from ._policies import AllowAll, Policy, is_allow_all
 from ._record import to_intent
 from ._stats import FlushStats
 
@@ -38,15 +39,17 @@ class FlushContext:
 
     ``owner`` is the flushing scope, as an identity only (a plain record is its own; a full
     one names its scope); ``filtering``: some entry carries local policies; ``keyed``,
-    ``batching``: some entry has a ``_key``, some task is a batch. ``capture`` and ``hold`` are
-    the scope's stages when it has a parent or held tasks (None: skipped); ``dispatch`` hands
-    entries to the executor (a tick's applies its budgets).
+    ``batching``: some entry has a ``_key``, some task is a batch; ``judging``: the policy is not
+    allow-all. ``capture`` and ``hold`` are the scope's stages when it has a parent or held
+    tasks (None: skipped); ``dispatch`` hands entries to the executor (None: the dispatch loop
+    under the default executor with nothing watching, see ``FlushPlan.dispatcher``); a tick's
+    budget dispatcher reads its ``carry`` and ``budget``.
     """
 
     __slots__ = (
-        "batching", "capture", "dispatch", "errors", "executor", "filtering", "hold",
-        "intent_of", "intents_for", "keyed", "order_by", "owner", "policy", "stats", "tell",
-        "watching",
+        "batching", "budget", "capture", "carry", "dispatch", "errors", "executor", "filtering",
+        "hold", "intent_of", "intents_for", "judging", "keyed", "order_by", "owner", "policy",
+        "stats", "tell", "watching",
     )
 
     def __init__(
@@ -55,7 +58,7 @@ class FlushContext:
         tell: Callable[..., None],
         intent_of: Callable[[Any], Intent],
         intents_for: Callable[[list[Any]], list[Intent]],
-        dispatch: Dispatcher,
+        dispatch: Dispatcher | None,
     ) -> None:
         # what stays for the life of the scope; the rest is written before each flush
         # (Scope._flush_context), here only given a value
@@ -69,9 +72,11 @@ class FlushContext:
         self.executor: Callable[[Intent], Any] = sync_executor
         self.order_by: Callable[[Intent], Any] | None = None
         self.errors = "raise"
-        self.watching = self.filtering = self.keyed = self.batching = False
+        self.watching = self.filtering = self.keyed = self.batching = self.judging = False
         self.capture: Stage | None = None
         self.hold: Stage | None = None
+        self.carry: deque[Any] | None = None
+        self.budget: tuple[int | None, int | None] = (None, None)
 
     @classmethod
     def standalone(
@@ -96,6 +101,7 @@ class FlushContext:
         ctx = cls(owner, tell or _tell_nobody, intent_of, intents_for, dispatch)
         ctx.stats = stats
         ctx.policy = _ALLOW_ALL if policy is None else policy
+        ctx.judging = not is_allow_all(ctx.policy)
         ctx.executor = executor
         ctx.order_by = order_by
         ctx.errors = errors

@@ -135,6 +135,7 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
         tick._owner = get_ident()  # named to a second opener while this flush runs (see _claim)
         rich = buffer.rich or not tick._plan.plain_loop
         taken = None if rich else len(buffer)  # what run_plain takes (it copies the buffer)
+        stats: FlushStats | None = None  # (rich: the flush's)
         try:
             if rich:  # records with keys, batches, phases..., or a configuration that orders or
                 # continues past errors: the pipeline, on records (a frame opened inline has
@@ -153,9 +154,9 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
             raise
         _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
         tick.frame += 1
-        if rich:  # what arrived during the flush decides how the next frame runs
+        if stats is not None:  # rich: what arrived during the flush decides the next frame
             buffer.rescan(taken)
-            if current_stats(tick).failures:
+            if stats.failures:
                 tick._inline = GENERAL  # the next frame releases them (see end_frame)
         # keep_or_drop(tick, taken), inlined; GENERAL: the flush (a policy change) says the
         # next frame is not plain

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import _batch, _coalesce, _ordering
+from . import _batch, _coalesce, _dispatch, _ordering
 from ._filter import filter_by_policies
-from ._policies import is_allow_all
 from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
@@ -50,7 +49,7 @@ def run_pipeline(entries: list[Any], ctx: FlushContext) -> list[Any]:
     try:
         if ctx.keyed:
             entries = coalesce(entries, ctx)
-        if ctx.filtering or not is_allow_all(ctx.policy):
+        if ctx.filtering or ctx.judging:
             entries = filter_by_policies(entries, ctx)
         if ctx.capture is not None:
             entries = ctx.capture(entries, ctx)
@@ -64,6 +63,9 @@ def run_pipeline(entries: list[Any], ctx: FlushContext) -> list[Any]:
         if getattr(exc, "undispatched_intents", None) is None:
             attach_undispatched(exc, None, ctx.intents_for(entries))
         raise
-    assert ctx.dispatch is not None
-    ctx.dispatch(entries, ctx)
+    dispatch = ctx.dispatch
+    if dispatch is None:  # the default executor, nothing watching: the loop (compiled or pure)
+        _dispatch.call_each(entries, ctx)
+    else:
+        dispatch(entries, ctx)
     return entries

@@ -6,7 +6,9 @@ is frozen: a change builds a new one (``Scope._configure_paths``). It says which
 configuration allows: hooks at enqueue, the plain loop, the pipeline on records, a tick's
 inline frames. What a flush's own entries ask for (keys, batches, local filters, held tasks)
 is flagged by their enqueues and read at flush; whether an ancestor wants Intents is read at
-flush too (``_settle.needs_intents``).
+flush too (``_settle.needs_intents``). The plan also picks the flush's last stage, the
+dispatcher: the plain dispatch loop, ``dispatch`` (an executor, observers) or a tick's frame
+budget (``_budget``).
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._budget import dispatch_budgeted
+from ._dispatch import dispatch
 from ._executor import runs_tasks, sync_executor
 from ._ordering import sorts_records
 from ._policies import Policy, has_enqueue_hook, is_allow_all
 
 if TYPE_CHECKING:
+    from ._flush import Dispatcher
     from ._intent import Intent
 
 __all__ = ["FlushPlan", "make_plan"]
@@ -43,6 +48,12 @@ class FlushPlan:
     #: a tick's frames may open and close inline (``_frame``): the plain loop, or the pipeline
     #: on records with no budget, and no ``post()`` that may block
     inline_frames: bool
+    #: the policy is not allow-all: the filter stage asks it about every intent
+    judging: bool = False
+    #: the last stage of the pipeline: None, the dispatch loop (``_dispatch.call_each``) under
+    #: the default executor with nothing watching; else ``dispatch``, or ``dispatch_budgeted``
+    #: for a tick with a budget
+    dispatcher: Dispatcher | None = None
 
 
 def make_plan(
@@ -73,10 +84,17 @@ def make_plan(
         and errors == "raise"
         and not budgeted
     )
+    dispatcher: Dispatcher | None = None
+    if tick and budgeted:
+        dispatcher = dispatch_budgeted
+    elif executor is not sync_executor or watching:
+        dispatcher = dispatch
     return FlushPlan(
         enqueue_hooked=has_enqueue_hook(policy) or watching,
         watching=watching,
         plain_loop=plain_loop,
         on_records=on_records,
         inline_frames=tick and (plain_loop or (on_records and not budgeted)) and not blocking,
+        judging=not allow_all,
+        dispatcher=dispatcher,
     )

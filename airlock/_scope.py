@@ -29,7 +29,6 @@ from ._buffer import Buffer
 from ._cadence import run_held_now
 from ._config import defaults
 from ._context import NO_SCOPE, close_context, current_target
-from ._dispatch import dispatch
 from ._entry import enqueue_late
 from ._errors import ScopeStateError
 from ._executor import Executor, check_executor
@@ -466,10 +465,6 @@ class Scope:
         flushes: held tasks that reach its own flush (an ancestor that chose not to capture
         them) run now, as their function. A tick overrides it."""
         return run_held_now(entries, ctx)
-
-    def _dispatch(self, entries: list[Any], ctx: FlushContext) -> None:
-        """The pipeline's last stage (a tick overrides it to apply its budgets)."""
-        dispatch(entries, ctx)
 
     # -- copies --------------------------------------------------------------------------
 

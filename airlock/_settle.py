@@ -147,9 +147,7 @@ def flush_context(scope: Scope, stats: FlushStats) -> FlushContext:
 
 def new_flush_context(scope: Scope) -> FlushContext:
     """A flush context for ``scope``: what stays for its life (its callbacks)."""
-    return FlushContext(
-        scope, scope._tell, scope._intent_of, scope._intents_for, scope._dispatch
-    )
+    return FlushContext(scope, scope._tell, scope._intent_of, scope._intents_for, None)
 
 
 def prepare(scope: Scope, ctx: FlushContext, stats: FlushStats) -> FlushContext:
@@ -160,7 +158,10 @@ def prepare(scope: Scope, ctx: FlushContext, stats: FlushStats) -> FlushContext:
     ctx.executor = scope._executor
     ctx.order_by = scope.order_by
     ctx.errors = scope.errors
-    ctx.watching = watching = scope._plan.watching
+    plan = scope._plan
+    ctx.watching = watching = plan.watching
+    ctx.judging = plan.judging
+    ctx.dispatch = plan.dispatcher
     if watching:  # (the set's own method: a call less per intent than Scope._tell)
         ctx.tell = scope._observing.tell
     buffer = scope._buffer

@@ -48,7 +48,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from ._batch import Batch
-from ._budget import NO_BUDGET, check_max_flush_ms, check_max_per_frame, dispatch_within
+from ._budget import NO_BUDGET, check_max_flush_ms, check_max_per_frame, dispatch_budgeted
 from ._cadence import ALL, Cadence, HeldEffects, check_clock
 from ._context import runs_inside
 from ._enqueue import _RESERVED_SET, check_task, options_from
@@ -365,7 +365,12 @@ class TickScope(Scope, metaclass=TickType):
         ctx = self._ctx
         if ctx is None:
             ctx = self._ctx = new_flush_context(self)
-        return prepare(self, ctx, stats)
+            ctx.carry = self._carry  # (never replaced)
+        prepare(self, ctx, stats)
+        ctx.budget = self._frame_budget
+        if self._carry:  # intents a budget left: they go first, whatever the plan
+            ctx.dispatch = dispatch_budgeted
+        return ctx
 
     #: the hold stage: release what is due, hold the frame's held tasks (see ``_held``)
     _hold = hold_stage
@@ -453,10 +458,6 @@ class TickScope(Scope, metaclass=TickType):
 
     #: the plain flush of a general frame: only the entries the frame holds now
     _run_kept = run_plain
-
-    def _dispatch(self, intents: list[Any], ctx: FlushContext) -> None:
-        """Dispatch under the frame's budget (see ``_budget``)."""
-        dispatch_within(self._carry, intents, self._frame_budget, ctx)
 
     def __repr__(self) -> str:
         state = "open" if self._state is ACTIVE else ("new" if self._state is NEW else "idle")

@@ -6,6 +6,8 @@ import pytest
 
 import airlock
 from airlock import Intent
+from airlock._budget import dispatch_budgeted
+from airlock._dispatch import dispatch
 from airlock._executor import sync_executor
 from airlock._plan import FlushPlan, make_plan
 
@@ -47,6 +49,15 @@ def test_what_takes_each_shortcut_away() -> None:
     budgeted = plan(tick=True, budgeted=True)
     assert not budgeted.plain_loop and not budgeted.inline_frames
     assert not plan(tick=True, blocking=True).inline_frames
+
+
+def test_the_plan_picks_the_dispatcher_and_whether_the_policy_judges() -> None:
+    assert plan().dispatcher is None and plan(tick=True).dispatcher is None  # the loop
+    assert plan(executor=lambda intent: None).dispatcher is dispatch
+    assert plan(watching=True).dispatcher is dispatch
+    assert plan(tick=True, budgeted=True).dispatcher is dispatch_budgeted
+    assert plan(budgeted=True).dispatcher is None  # only a tick has a frame budget
+    assert plan(Judges()).judging and not plan(Hooks()).judging and not plan().judging
 
 
 def test_a_plan_is_frozen_and_a_change_of_configuration_builds_a_new_one() -> None:
