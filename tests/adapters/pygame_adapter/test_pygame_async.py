@@ -49,8 +49,11 @@ def test_frames_run_as_in_run_and_another_task_runs_between_every_two(
 
 def test_with_fps_the_rest_of_each_frame_goes_to_the_other_tasks(screen: pygame.Surface) -> None:
     ticker, seen = Ticker(), []
-    loop = GameLoop(screen, update=lambda dt: seen.append(ticker.turns), fps=200)
+    # draw runs once per frame (with fps, the fixed timestep runs update 0 or more times a
+    # frame: as many dt steps as the real time elapsed)
+    loop = GameLoop(screen, draw=lambda surface: seen.append(ticker.turns), fps=200)
     assert asyncio.run(run_beside(loop, ticker, frames=4)) == 4
+    assert len(seen) == 4
     assert all(b > a for a, b in itertools.pairwise(seen)), seen
 
 
