@@ -159,7 +159,7 @@ class Buffer(list[Any]):
         """Turn the records into Intents in place; return the Intents."""
         if self.rich and self.origins is None:
             entries = self[:]  # (an entry another thread appends meanwhile is not in it)
-            if all(type(e) is Intent for e in entries):
+            if _all_intents(entries):
                 return entries
         count = len(self)
         for index, entry, scope in owned(self[:count], self.origins, owner):
@@ -172,7 +172,7 @@ class Buffer(list[Any]):
     def intents_for(self, entries: list[Any], owner: Any) -> list[Intent]:
         """The Intents of ``entries`` (taken from this buffer, plain records of ``owner``);
         each record found here is replaced by its Intent."""
-        if all(type(e) is Intent for e in entries):
+        if _all_intents(entries):
             return entries
         where = {id(e): index for index, e in enumerate(self) if type(e) is tuple}
         intents: list[Intent] = []
@@ -186,6 +186,15 @@ class Buffer(list[Any]):
                 entry = intent
             intents.append(entry)
         return intents
+
+
+def _all_intents(entries: list[Any]) -> bool:
+    """Every entry is named already (the types counted in C: an observed flush asks this of
+    every entry list)."""
+    return not entries or set(map(type, entries)) == _INTENT_ONLY
+
+
+_INTENT_ONLY = {Intent}
 
 
 def owned(entries: list[Any], origins: Origins, owner: Any) -> Iterator[tuple[int, Any, Any]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._context import POLICY_GUARD, current_target
-from ._intent import Intent
 from ._policies import is_allow_all
 from ._record import is_own, local_policies_of
 from ._stats import attach_undispatched
@@ -30,6 +29,13 @@ def filter_by_policies(entries: list[Any], ctx: FlushContext) -> list[Any]:
     kept: list[Any] = []
     keep = kept.append
     owner, stats, watching = ctx.owner, ctx.stats, ctx.watching
+    # the records a policy will see, named in one pass over the buffer (one by one, each
+    # naming would read the whole buffer again)
+    judged = [
+        e for e in entries
+        if type(e) is tuple and (policy_allows is not None or _judged_here(e, owner))
+    ]
+    named = dict(zip(map(id, judged), ctx.intents_for(judged), strict=True)) if judged else {}
     remaining = iter(entries)
     token = current_target.set(POLICY_GUARD)
     try:
@@ -37,10 +43,11 @@ def filter_by_policies(entries: list[Any], ctx: FlushContext) -> list[Any]:
             local = local_policies_of(entry)
             if local and not is_own(entry, owner):
                 local = ()  # a captured intent passed its local policies where it was enqueued
+                # (_judged_here: keep in sync)
             if not local and policy_allows is None:
                 keep(entry)
                 continue
-            intent = entry if type(entry) is Intent else ctx.intent_of(entry)
+            intent = named.get(id(entry), entry)  # (else an Intent already)
             try:
                 allowed = all(p.allows(intent) for p in local) and (
                     policy_allows is None or policy_allows(intent)
@@ -59,3 +66,8 @@ def filter_by_policies(entries: list[Any], ctx: FlushContext) -> list[Any]:
     finally:
         current_target.reset(token)
     return kept
+
+
+def _judged_here(entry: Any, owner: Any) -> bool:
+    """The entry's local policies judge it in this flush (it was enqueued here)."""
+    return bool(local_policies_of(entry)) and is_own(entry, owner)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from threading import get_ident
+from time import perf_counter_ns
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -34,6 +35,7 @@ from ._plain import record_failure
 from ._record import to_intent
 from ._settle import drop_buffer
 from ._states import ACTIVE, FLUSHED, GENERAL, IDLE, KEPT, OPEN
+from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
     from ._intent import Intent
@@ -139,12 +141,14 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
         try:
             if rich:  # records with keys, batches, phases..., or a configuration that orders or
                 # continues past errors: the pipeline, on records (a frame opened inline has
-                # no hook, observer, budget, carry, parent or held effect: see update_inline)
+                # no hook, observer, budget, carry, parent or held effect: see update_inline).
+                # The compiled kernel's close_rich runs this branch with _release, run_flush
+                # and run_pipeline inlined: keep them in sync
                 tick._release()
                 stats = current_stats(tick)
                 taken = stats.enqueued
                 if len(tick._held):  # the flush held some: the next frames must look
-                    count_held(tick, stats)
+                    count_held(tick, stats)  # (rich_frame_held: keep in sync)
                     stats.pending = tick.pending
                     tick._inline = GENERAL
             else:
@@ -177,7 +181,8 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
     # frame of plain records under the plain loop) and hands every other call to these
     # closures: keep it in sync with them
     return native.inline_frame(  # type: ignore[no-any-return]
-        tick, inbox, claim, open_frame, close_frame, plain_frame_failed
+        tick, inbox, claim, open_frame, close_frame, plain_frame_failed, rich_frame_failed,
+        rich_frame_held,
     )
 
 
@@ -204,6 +209,47 @@ def plain_frame_failed(
         record_failure(tick, exc, count, failed_at, started)
     finally:
         abort_frame(tick, count)
+
+
+def rich_frame_failed(
+    tick: TickScope, exc: BaseException, stats: FlushStats, started: int | None,
+    entries: list[Any] | None, taken: int | None,
+) -> NoReturn:
+    """The compiled rich close's failure: ``exc`` raised before the flush (``started`` None),
+    in it (``entries``: the input of the stage that raised; None: outside the stages, the
+    dispatch loop included) or after it (``taken``: the entries it took). As the ``except``
+    branches of ``_pipeline.run_pipeline``, ``_settle.run_flush`` and close_frame, nested as
+    they are: keep in sync with them."""
+    flushing = started is not None and taken is None
+    try:
+        try:
+            try:
+                raise exc
+            except BaseException as error:  # run_pipeline's
+                if entries is not None and getattr(error, "undispatched_intents", None) is None:
+                    assert tick._ctx is not None  # (a stage ran in it)
+                    attach_undispatched(error, None, tick._ctx.intents_for(entries))
+                raise
+        except BaseException as error:  # run_flush's
+            if flushing:
+                stats.undispatched = len(getattr(error, "undispatched_intents", ()))
+            raise
+        finally:
+            if flushing:
+                stats.flush_ns = perf_counter_ns() - started  # type: ignore[operator]
+                if stats.failures:
+                    tick._buffer.force_general(False)
+    except BaseException:  # close_frame's
+        abort_frame(tick, taken)
+        raise
+
+
+def rich_frame_held(tick: TickScope, stats: FlushStats) -> None:
+    """The compiled rich close, after a flush that held some effects (close_frame's ``if
+    len(tick._held)`` branch: keep in sync)."""
+    count_held(tick, stats)
+    stats.pending = tick.pending
+    tick._inline = GENERAL
 
 
 # -- the general frame: TickScope.enter() and exit() ---------------------------------------

@@ -421,7 +421,8 @@ class Scope:
         """Flush: coalesce, filter, offer to ancestors, order, batch, dispatch.
 
         Returns the entries handed to the executor (Intents when ``want_intents``), or None
-        when that is the whole buffer.
+        when that is the whole buffer. (The compiled kernel's close_rich inlines it for a
+        tick's frame: keep in sync.)
         """
         buffer = self._buffer
         rich = buffer.rich

@@ -119,7 +119,8 @@ def drop_all(scope: Scope) -> None:
 
 def run_flush(scope: Scope, entries: list[Any], stats: FlushStats, started: int) -> list[Any]:
     """Run ``entries`` (what ``scope``'s flush read, from ``started``) through the pipeline;
-    return those handed to the executor, less those that failed."""
+    return those handed to the executor, less those that failed. (The compiled kernel's
+    close_rich inlines it for a tick's frame: keep in sync.)"""
     stats.enqueued = len(entries)
     try:
         entries = run_pipeline(entries, scope._flush_context(stats))

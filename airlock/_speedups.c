@@ -74,7 +74,12 @@
     X(str_airlock_phase) \
     X(str_phase) \
     X(str_handler) \
-    X(str_dunder_name)
+    X(str_dunder_name) \
+    X(stats_type)  /* airlock._stats.FlushStats */ \
+    X(str_reset)  /* "reset" */ \
+    X(str_flush_context)  /* "_flush_context" */ \
+    X(str_rescan)  /* "rescan" */ \
+    X(str_force_general)  /* "force_general" */
 
 typedef struct {
 #define DECLARE_OBJECT(name) PyObject *name;
@@ -98,6 +103,9 @@ typedef struct {
     Py_ssize_t errors_at, observers_at, holding_at;
     Py_ssize_t defaults_scope_cls_at, defaults_scope_kwargs_at, defaults_policy_at;
     Py_ssize_t defaults_executor_at, defaults_plan_at;
+    Py_ssize_t ctx_at, held_at, carry_at;                 /* TickScope's, for close_rich */
+    Py_ssize_t on_records_at, dispatcher_at, judging_at;  /* FlushPlan's */
+    Py_ssize_t enqueued_at, flush_ns_at, failures_at;     /* FlushStats' */
 } speedups_state;
 
 /* A record's layout (``airlock._record``, checked when the module loads): a plain record is
@@ -491,6 +499,8 @@ typedef struct {
     PyObject *tick, *buffer, *inbox, *claim;
     PyObject *fallback;  /* the closure */
     PyObject *failed;    /* _frame.plain_frame_failed: the plain loop's failure, as Python's */
+    PyObject *rich_failed;  /* _frame.rich_frame_failed: close_rich's failure, as Python's */
+    PyObject *rich_held;    /* _frame.rich_frame_held: a flush that held some effects */
 } InlineFrame;
 
 static PyObject *
@@ -640,14 +650,12 @@ reset_and_count(speedups_state *st, PyObject *tick)
     return 0;
 }
 
-/* The frame's end once it has flushed (close_frame after a plain run of ``taken``). */
+/* The frame's end once it has flushed ``taken`` entries and left its context: keep them or
+   take them out, give the claim back (close_frame's ``keep_or_drop`` inlined). */
 static PyObject *
-end_plain_frame(InlineFrame *self, speedups_state *st, Py_ssize_t taken)
+keep_or_drop(InlineFrame *self, speedups_state *st, Py_ssize_t taken)
 {
     PyObject *tick = self->tick;
-    if (reset_and_count(st, tick) < 0) {
-        return (PyObject *)-1;
-    }
     int general = SLOT(tick, st->inline_at) == st->mode_general; /* (a flush changed it) */
     if (SLOT(tick, st->keep_at) == Py_True) {
         if (set_int_slot(tick, st->spent_at, taken) < 0) {
@@ -756,7 +764,214 @@ close_plain(InlineFrame *self, speedups_state *st)
     if (set_int_slot(tick, st->plain_count_at, count) < 0) {
         return (PyObject *)-1;
     }
-    return end_plain_frame(self, st, count);
+    if (reset_and_count(st, tick) < 0) {
+        return (PyObject *)-1;
+    }
+    return keep_or_drop(self, st, count);
+}
+
+/* The per-intent stages and the dispatch loop, defined below. */
+static PyObject *coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+static PyObject *order(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+static PyObject *merge_batches(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+static PyObject *call_each(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+
+/* ``obj.<slot> = value`` for an int ``value``; 0, or -1 with an exception set. */
+#define SET_INT(obj, offset, value) set_int_slot((obj), (offset), (long long)(value))
+
+/* A failure of close_rich: ``rich_frame_failed`` does what the ``except`` branches of
+   close_frame, run_flush and run_pipeline do where it happened (``started`` < 0: before the
+   flush; ``stage_input``: the entries of the stage that raised, NULL outside the stages;
+   ``taken`` >= 0: after the flush) and raises. Returns -1 for the caller to return. */
+static PyObject *
+rich_failed(InlineFrame *self, PyObject *stats, long long started, PyObject *stage_input,
+            Py_ssize_t taken)
+{
+    PyObject *exc = take_exception();
+    PyObject *when = started < 0 ? Py_NewRef(Py_None) : PyLong_FromLongLong(started);
+    PyObject *count = taken < 0 ? Py_NewRef(Py_None) : PyLong_FromSsize_t(taken);
+    if (when != NULL && count != NULL) {
+        PyObject *done = PyObject_CallFunctionObjArgs(
+            self->rich_failed, self->tick, exc, stats, when,
+            stage_input == NULL ? Py_None : stage_input, count, NULL);
+        Py_XDECREF(done);  /* (it always raises) */
+    }
+    else {
+        Py_INCREF(exc);
+        raise_exception(exc);  /* (a MemoryError here: the task's error instead) */
+    }
+    Py_XDECREF(when);
+    Py_XDECREF(count);
+    Py_DECREF(exc);
+    return (PyObject *)-1;
+}
+
+/* close_frame of an OPEN frame of records and Intents, rich (or under a plan with no plain
+   loop: an ``order_by``, errors="continue"), under a plan that runs the
+   pipeline on records with the default dispatch loop (no policy that judges, no executor,
+   nothing watching, no budget), with no carry, no parent, no origin marks, no held task and no
+   local policy that judges: ``Scope._release``, ``_settle.run_flush`` and
+   ``_pipeline.run_pipeline`` with the compiled stages, then close_frame's end. The first
+   rich frame (no stats or flush context yet) and every other one: the closure. Keep in sync
+   with close_frame's rich branch and those three (the order of the writes included). */
+static PyObject *
+close_rich(InlineFrame *self, speedups_state *st)
+{
+    PyObject *tick = self->tick, *buffer = self->buffer;
+    PyObject *plan = SLOT(tick, st->plan_at), *stats = SLOT(tick, st->stats_at);
+    PyObject *ctx = SLOT(tick, st->ctx_at), *carry = SLOT(tick, st->carry_at);
+    if (plan == NULL || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
+        || SLOT(plan, st->on_records_at) != Py_True || SLOT(plan, st->dispatcher_at) != Py_None
+        || SLOT(plan, st->judging_at) != Py_False
+        || stats == NULL || !Py_IS_TYPE(stats, (PyTypeObject *)st->stats_type)
+        || ctx == NULL || ctx == Py_None || SLOT(tick, st->parent_at) != Py_None
+        || SLOT(buffer, st->origins_at) != Py_None || SLOT(buffer, st->holding_at) != Py_False
+        || SLOT(buffer, st->filtering_at) != Py_False || SLOT(tick, st->token_at) == NULL
+        || SLOT(tick, st->frame_at) == NULL || !PyLong_CheckExact(SLOT(tick, st->frame_at))
+        || carry == NULL || SLOT(tick, st->order_by_at) == NULL) {
+        return NULL;
+    }
+    Py_ssize_t carried = PyObject_Length(carry);
+    if (carried != 0) {  /* (a budget's leftovers go first: the closure) */
+        if (carried < 0) {
+            PyErr_Clear();
+        }
+        return NULL;
+    }
+    /* close_frame */
+    set_slot(tick, st->accepting_at, Py_False);
+    set_slot(tick, st->state_at, st->state_flushed); /* the tick stays current meanwhile */
+    PyObject *owner = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
+    if (owner == NULL) {
+        return rich_failed(self, stats, -1, NULL, -1);
+    }
+    set_slot(tick, st->owner_at, owner);
+    Py_DECREF(owner);
+    /* Scope._release: fresh_stats, the clock, the records */
+    PyObject *done = PyObject_CallMethodNoArgs(stats, st->str_reset);
+    if (done == NULL) {
+        return rich_failed(self, stats, -1, NULL, -1);
+    }
+    Py_DECREF(done);
+    set_slot(tick, st->plain_count_at, Py_None);
+    long long started = now_ns(st);
+    if (started < 0) {
+        return rich_failed(self, stats, -1, NULL, -1);
+    }
+    PyObject *entries = PyList_GetSlice(buffer, 0, PyList_GET_SIZE(buffer));
+    if (entries == NULL) {
+        return rich_failed(self, stats, -1, NULL, -1);
+    }
+    set_slot(buffer, st->origins_at, Py_None);
+    set_slot(tick, st->state_at, st->state_flushed);
+    /* run_flush: the ledger's count, the flush context, run_pipeline */
+    PyObject *stage_input = NULL;  /* the input of the stage running (for its failure) */
+    if (SET_INT(stats, st->enqueued_at, PyList_GET_SIZE(entries)) < 0) {
+        goto fail_before;
+    }
+    ctx = PyObject_CallMethodOneArg(tick, st->str_flush_context, stats);
+    if (ctx == NULL) {
+        goto fail_flushing;
+    }
+    struct { PyObject *(*run)(PyObject *, PyObject *const *, Py_ssize_t); int on; } stages[] = {
+        {coalesce, SLOT(buffer, st->keyed_at) == Py_True},
+        {order, SLOT(tick, st->order_by_at) != Py_None},
+        {merge_batches, SLOT(buffer, st->batching_at) == Py_True},
+    };
+    for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+        if (!stages[i].on || (stages[i].run == order && PyList_GET_SIZE(entries) == 0)) {
+            continue;
+        }
+        PyObject *args[2] = {entries, ctx};
+        PyObject *next = stages[i].run(self->module, args, 2);
+        if (next == NULL) {
+            stage_input = entries;
+            goto fail_flushing;
+        }
+        Py_SETREF(entries, next);
+    }
+    PyObject *args[2] = {entries, ctx};
+    done = call_each(self->module, args, 2);
+    if (done == NULL) {
+        goto fail_flushing;
+    }
+    Py_DECREF(done);
+    Py_CLEAR(ctx);
+    Py_CLEAR(entries);
+    /* run_flush's finally */
+    long long ended = now_ns(st);
+    PyObject *failures = SLOT(stats, st->failures_at);
+    if (ended < 0 || SET_INT(stats, st->flush_ns_at, ended - started) < 0) {
+        return rich_failed(self, stats, -1, NULL, -1);  /* (raised in run_flush's finally) */
+    }
+    if (failures == NULL || PyObject_IsTrue(failures) != 0) {
+        done = failures == NULL ? NULL
+               : PyObject_CallMethodOneArg(buffer, st->str_force_general, Py_False);
+        if (done == NULL) {
+            return rich_failed(self, stats, -1, NULL, -1);
+        }
+        Py_DECREF(done);
+    }
+    /* close_frame: ``current_stats(tick)`` (the same stats: _plain_count is None), what the
+       flush took, what it held */
+    stats = SLOT(tick, st->stats_at);
+    PyObject *enqueued = stats == NULL ? NULL : SLOT(stats, st->enqueued_at);
+    Py_ssize_t taken = enqueued == NULL ? -1 : PyLong_AsSsize_t(enqueued);
+    if (taken < 0 || !Py_IS_TYPE(stats, (PyTypeObject *)st->stats_type)) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_RuntimeError, "airlock: a frame's stats changed in its flush");
+        }
+        return rich_failed(self, stats == NULL ? Py_None : stats, -1, NULL, -1);
+    }
+    Py_ssize_t held = PyObject_Length(SLOT(tick, st->held_at));
+    if (held != 0) {
+        done = held < 0 ? NULL : PyObject_CallFunctionObjArgs(self->rich_held, tick, stats, NULL);
+        if (done == NULL) {
+            return rich_failed(self, stats, -1, NULL, taken);
+        }
+        Py_DECREF(done);
+    }
+    /* the frame's end: its context, its count, what arrived meanwhile, its entries, the
+       claim */
+    if (reset_and_count(st, tick) < 0) {
+        return (PyObject *)-1;
+    }
+    if (PyList_GET_SIZE(buffer) > taken) {  /* ``buffer.rescan(taken)`` */
+        PyObject *start = PyLong_FromSsize_t(taken);
+        done = start == NULL ? NULL
+               : PyObject_CallMethodOneArg(buffer, st->str_rescan, start);
+        Py_XDECREF(start);
+        if (done == NULL) {
+            return (PyObject *)-1;
+        }
+        Py_DECREF(done);
+    }
+    else {
+        set_slot(buffer, st->rich_at, Py_False);  /* (rescan of nothing) */
+    }
+    failures = SLOT(stats, st->failures_at);
+    int failed = failures == NULL ? -1 : PyObject_IsTrue(failures);
+    if (failed < 0) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_AttributeError, "failures");
+        }
+        return (PyObject *)-1;
+    }
+    if (failed) {
+        set_slot(tick, st->inline_at, st->mode_general); /* the next frame releases them */
+    }
+    return keep_or_drop(self, st, taken);
+
+fail_before:
+    Py_DECREF(entries);
+    return rich_failed(self, stats, -1, NULL, -1);
+fail_flushing:
+    {
+        PyObject *result = rich_failed(self, stats, started, stage_input, -1);
+        Py_XDECREF(ctx);
+        Py_DECREF(entries);
+        return result;
+    }
 }
 
 /* close_frame of an OPEN frame that enqueued nothing. */
@@ -767,8 +982,12 @@ close_inline(InlineFrame *self, speedups_state *st, PyObject *const *args, Py_ss
     if (nargs != 3 || args[1] != Py_None || SLOT(tick, st->inline_at) != st->mode_open) {
         return NULL;
     }
-    if (PyList_GET_SIZE(self->buffer) != 0) {
-        return close_plain(self, st);
+    if (PyList_GET_SIZE(self->buffer) != 0) {  /* close_frame's ``rich``: the pipeline */
+        PyObject *plan = SLOT(tick, st->plan_at);
+        int rich = SLOT(self->buffer, st->rich_at) != Py_False || plan == NULL
+                   || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
+                   || SLOT(plan, st->plain_loop_at) != Py_True;
+        return rich ? close_rich(self, st) : close_plain(self, st);
     }
     PyObject *frame = SLOT(tick, st->frame_at);
     if (SLOT(tick, st->token_at) == NULL || frame == NULL || !PyLong_CheckExact(frame)) {
@@ -814,6 +1033,8 @@ inline_frame_traverse(InlineFrame *self, visitproc visit, void *arg)
     Py_VISIT(self->claim);
     Py_VISIT(self->fallback);
     Py_VISIT(self->failed);
+    Py_VISIT(self->rich_failed);
+    Py_VISIT(self->rich_held);
     return 0;
 }
 
@@ -827,6 +1048,8 @@ inline_frame_clear(InlineFrame *self)
     Py_CLEAR(self->claim);
     Py_CLEAR(self->fallback);
     Py_CLEAR(self->failed);
+    Py_CLEAR(self->rich_failed);
+    Py_CLEAR(self->rich_held);
     return 0;
 }
 
@@ -889,6 +1112,8 @@ new_inline_frame(PyObject *module, int closes, PyObject *tick, PyObject *fallbac
     self->inbox = NULL;
     self->claim = NULL;
     self->failed = NULL;
+    self->rich_failed = NULL;
+    self->rich_held = NULL;
     Py_INCREF(fallback);
     self->fallback = fallback;
     PyObject_GC_Track(self);
@@ -896,7 +1121,8 @@ new_inline_frame(PyObject *module, int closes, PyObject *tick, PyObject *fallbac
 }
 
 PyDoc_STRVAR(inline_frame_doc,
-"inline_frame($module, tick, inbox, claim, open_frame, close_frame, plain_frame_failed, /)\n"
+"inline_frame($module, tick, inbox, claim, open_frame, close_frame, plain_frame_failed,\n"
+"             rich_frame_failed, rich_frame_held, /)\n"
 "--\n"
 "\n"
 "The tick's ``__enter__`` and ``__exit__``: the common frame compiled, every other call\n"
@@ -906,8 +1132,8 @@ static PyObject *
 inline_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     speedups_state *st = get_state(module);
-    if (nargs != 6) {
-        PyErr_SetString(PyExc_TypeError, "inline_frame() takes 6 arguments");
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "inline_frame() takes 8 arguments");
         return NULL;
     }
     PyObject *tick = args[0], *inbox = args[1], *claim = args[2];
@@ -933,8 +1159,9 @@ inline_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         frames[i]->inbox = inbox;
         Py_INCREF(claim);
         frames[i]->claim = claim;
-        Py_INCREF(args[5]);
-        frames[i]->failed = args[5];
+        frames[i]->failed = Py_NewRef(args[5]);
+        frames[i]->rich_failed = Py_NewRef(args[6]);
+        frames[i]->rich_held = Py_NewRef(args[7]);
     }
     return Py_BuildValue("(NN)", enter, exit);
 }
@@ -2052,6 +2279,29 @@ speedups_exec(PyObject *module)
         || (st->filtering_at = slot_offset(st->buffer_type, st->buffer_type, "filtering")) < 0
         || (st->enqueue_hooked_at = slot_offset(st->plan_type, st->plan_type,
                                                 "enqueue_hooked")) < 0) {
+        return -1;
+    }
+    /* close_rich's */
+    st->stats_type = import_attr("airlock._stats", "FlushStats");
+    if (st->stats_type == NULL || !PyType_Check(st->stats_type)) {
+        if (st->stats_type != NULL) {
+            PyErr_SetString(PyExc_TypeError, "airlock._speedups needs FlushStats, a class");
+        }
+        return -1;
+    }
+    if ((st->ctx_at = slot_offset(st->tick_type, st->tick_type, "_ctx")) < 0
+        || (st->held_at = slot_offset(st->tick_type, st->tick_type, "_held")) < 0
+        || (st->carry_at = slot_offset(st->tick_type, st->tick_type, "_carry")) < 0
+        || (st->on_records_at = slot_offset(st->plan_type, st->plan_type, "on_records")) < 0
+        || (st->dispatcher_at = slot_offset(st->plan_type, st->plan_type, "dispatcher")) < 0
+        || (st->judging_at = slot_offset(st->plan_type, st->plan_type, "judging")) < 0
+        || (st->enqueued_at = slot_offset(st->stats_type, st->stats_type, "enqueued")) < 0
+        || (st->flush_ns_at = slot_offset(st->stats_type, st->stats_type, "flush_ns")) < 0
+        || (st->failures_at = slot_offset(st->stats_type, st->stats_type, "failures")) < 0
+        || (st->str_reset = PyUnicode_InternFromString("reset")) == NULL
+        || (st->str_flush_context = PyUnicode_InternFromString("_flush_context")) == NULL
+        || (st->str_rescan = PyUnicode_InternFromString("rescan")) == NULL
+        || (st->str_force_general = PyUnicode_InternFromString("force_general")) == NULL) {
         return -1;
     }
     st->view_type = import_attr("airlock._context", "PolicyView");

@@ -9,14 +9,16 @@ from benchmarks import profiling
 
 
 def test_profile_lists_airlock_functions(capsys: pytest.CaptureFixture[str]) -> None:
-    # a batch frame: its frame's end and pipeline are Python, compiled kernel or not (a
-    # plain frame runs entirely in the kernel, where it is built; so do the batch stage and
-    # the enqueues of a batch)
-    assert profiling.main(["batch", "100", "--frames", "50", "--top", "30"]) == 0
+    # a frame under a local policy that drops: its frame's end and pipeline are Python,
+    # compiled kernel or not (a plain, keyed, batch or ordered frame runs in the kernel where
+    # it is built, its frame's end included)
+    assert profiling.main(["local_drop", "100", "--frames", "50", "--top", "30"]) == 0
     out = capsys.readouterr().out
-    assert "50 frames of batch 100 with airlock tick" in out
+    assert "50 frames of local_drop 100 with airlock tick" in out
     assert "airlock/_frame.py" in out and "airlock/_pipeline.py" in out
     if not airlock.compiled:
+        assert profiling.main(["batch", "100", "--frames", "50", "--top", "30"]) == 0
+        out = capsys.readouterr().out
         assert "airlock/_enqueue.py" in out and "airlock/_batch.py" in out
 
 

@@ -12,6 +12,7 @@ import contextlib
 import gc
 import importlib.util
 import inspect
+import logging
 import os
 import subprocess
 import sys
@@ -259,13 +260,18 @@ def _tick_lifetimes(ticks: int) -> None:
     assert len(ran) == 2 * ticks
 
 
-def test_ticks_and_their_frames_leave_no_blocks_behind() -> None:
-    _tick_lifetimes(50)
+def _blocks_grown(run: Callable[[int], None], warm: int, measured: int) -> int:
+    """The blocks still allocated after ``run(measured)``, once ``run(warm)`` warmed up."""
+    run(warm)
     gc.collect()
     before = sys.getallocatedblocks()
-    _tick_lifetimes(500)
+    run(measured)
     gc.collect()
-    grown = sys.getallocatedblocks() - before
+    return sys.getallocatedblocks() - before
+
+
+def test_ticks_and_their_frames_leave_no_blocks_behind() -> None:
+    grown = _blocks_grown(_tick_lifetimes, 50, 500)
     assert grown < 200, f"{grown} blocks retained over 500 ticks"
 
 
@@ -316,6 +322,99 @@ def test_the_compiled_plain_loop_leaves_what_the_pure_one_does(
     assert _frame_story(airlock.tick_scope(keep_intents=keep)) == compiled
     assert compiled[:6] == [1, 2, (2, 2, 0, 0, None), 3, ((4,), (4,), [(5,)]), (3, 1, 1, 1, None)]
     assert "late" in compiled  # ran in the frame after the one whose loop it arrived in
+
+
+@airlock.phase("draw")
+def _drawn(seen: list[object], n: object) -> None:
+    seen.append(("draw", n))
+
+
+@airlock.batch
+def _sent(payloads: list[object]) -> None:
+    _SENT.append(tuple(payloads))
+
+
+_SENT: list[object] = []
+
+
+class _BadKey:
+    def __hash__(self) -> int:
+        raise TypeError("no hash")
+
+
+def _rich_frame_story(tick: airlock.TickScope) -> list[object]:
+    """Frames that flush through the pipeline (keys, batches, phases, a configuration with no
+    plain loop), several of each so that a frame after the first runs compiled: clean ones,
+    failing tasks, a key that cannot be hashed, an unknown phase, effects that enqueue while
+    the flush runs; what each leaves."""
+    seen: list[object] = []
+    _SENT.clear()
+
+    def boom(n: int) -> None:
+        raise ValueError(n)
+
+    def late(n: int) -> None:
+        airlock.enqueue(seen.append, ("late", n), _key="late")
+
+    def stats() -> tuple[object, ...]:
+        s = tick.stats
+        return (s.enqueued, s.dispatched, s.failed, s.undispatched, s.coalesced, s.batched,
+                s.balance_error(), tick.frame, tick.pending, len(tick.intents))
+
+    def frame(*effects: tuple[Any, ...]) -> None:
+        try:
+            with tick:
+                for task, *args in effects:
+                    options = args.pop() if args and isinstance(args[-1], dict) else {}
+                    airlock.enqueue(task, *args, **options)
+        except Exception as exc:
+            seen.append((type(exc).__name__, str(exc)[:60],
+                         [i.args for i in getattr(exc, "undispatched_intents", None) or ()]))
+        seen.append(stats())
+
+    for n in range(3):
+        frame((seen.append, n, {"_key": "k"}), (seen.append, n + 10, {"_key": "k"}),
+              (_sent, n), (_drawn, seen, n), (_sent, n + 1), (seen.append, "plain"))
+    frame((seen.append, 1, {"_key": "k"}), (boom, 2, {"_key": "b"}), (seen.append, 3))
+    frame((seen.append, 1, {"_key": _BadKey()}), (seen.append, 2))
+    frame((seen.append, 1, {"_dispatch_options": {"phase": "nowhere"}}), (seen.append, 2))
+    frame((late, 1), (seen.append, 2, {"_key": "x"}))
+    frame((late, 2))
+    frame()
+    frame((boom, 5), (seen.append, 6))
+    frame((seen.append, 7, {"_key": "y"}))
+    tick.close()
+    seen.append(list(_SENT))
+    return seen
+
+
+@pytest.mark.parametrize("keep", [True, False])
+@pytest.mark.parametrize("options", [
+    {}, {"order_by": airlock.by_phase("draw")}, {"errors": "continue"},
+    {"order_by": airlock.by_phase("draw"), "errors": "continue"},
+], ids=["defaults", "by_phase", "continue", "by_phase-continue"])
+def test_the_compiled_pipeline_frame_leaves_what_the_pure_one_does(
+    monkeypatch: pytest.MonkeyPatch, keep: bool, options: dict[str, Any]
+) -> None:
+    compiled = _rich_frame_story(airlock.tick_scope(keep_intents=keep, **options))
+    monkeypatch.setattr("airlock._frame.speedups", lambda: None)
+    assert _rich_frame_story(airlock.tick_scope(keep_intents=keep, **options)) == compiled
+    assert compiled[-1] == [(0, 1), (1, 2), (2, 3)]  # every frame's batch, merged
+
+
+def test_compiled_pipeline_frames_leave_no_blocks_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(logging.getLogger("airlock"), "disabled", True)  # (captured records
+    # would keep each failure's traceback)
+
+    def stories(n: int) -> None:
+        for _ in range(n):
+            _rich_frame_story(airlock.tick_scope(order_by=airlock.by_phase("draw")))
+            _rich_frame_story(airlock.tick_scope(errors="continue"))
+
+    grown = _blocks_grown(stories, 20, 200)
+    assert grown < 200, f"{grown} blocks retained over 400 ticks of pipeline frames"
 
 
 def _failing_bookkeeping_story(monkeypatch: pytest.MonkeyPatch) -> list[object]:

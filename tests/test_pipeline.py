@@ -8,6 +8,7 @@ its own module's tests (test_coalesce, test_ordering, test_batch, test_policies.
 from __future__ import annotations
 
 import ast
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,42 @@ def draw(value: Any) -> None:
 @airlock.phase("sound")
 def sound(value: Any) -> None:
     ran.append(("sound", value))
+
+
+class _Refuses(airlock.Policy):
+    def allows(self, intent: Intent) -> bool:
+        return intent.args[0] % 2 == 0
+
+
+@pytest.mark.parametrize("where", ["policy block", "executor"])
+def test_a_flush_names_its_records_in_one_pass_not_one_per_entry(
+    monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """The local policies of a policy block, or an executor of intents, see entries as
+    Intents: the flush names them in one pass over the buffer (naming each alone read the
+    whole buffer again: a frame of K effects cost K passes)."""
+    from airlock._buffer import Buffer
+
+    passes: list[str] = []
+    for method in ("intents_for", "materialize"):
+        original = getattr(Buffer, method)
+
+        def counted(self: Buffer, *args: Any, _original: Any = original,
+                    _name: str = method) -> Any:
+            if _name == "materialize" or any(type(e) is not Intent for e in args[0]):
+                passes.append(_name)  # (a list of Intents only is returned as it is)
+            return _original(self, *args)
+
+        monkeypatch.setattr(Buffer, method, counted)
+    ran: list[Any] = []
+    tick = airlock.tick_scope(executor=ran.append if where == "executor" else None)
+    block = airlock.policy(_Refuses()) if where == "policy block" else contextlib.nullcontext()
+    with tick, block:
+        for n in range(50):
+            airlock.enqueue(ran.append, n)
+    assert len(passes) == 1, passes
+    assert tick.stats.dispatched == (25 if where == "policy block" else 50)
+    tick.close()
 
 
 def test_order_sorts_records_by_phase_stably() -> None:
