@@ -79,7 +79,12 @@
     X(str_reset)  /* "reset" */ \
     X(str_flush_context)  /* "_flush_context" */ \
     X(str_rescan)  /* "rescan" */ \
-    X(str_force_general)  /* "force_general" */
+    X(str_force_general)  /* "force_general" */ \
+    X(ctx_type)  /* airlock._flush.FlushContext */ \
+    X(held_type)  /* airlock._cadence.HeldEffects */
+
+/* the most counters FlushStats may have for close_rich to zero them (``reset``) */
+#define MAX_COUNTERS 24
 
 typedef struct {
 #define DECLARE_OBJECT(name) PyObject *name;
@@ -106,6 +111,12 @@ typedef struct {
     Py_ssize_t ctx_at, held_at, carry_at;                 /* TickScope's, for close_rich */
     Py_ssize_t on_records_at, dispatcher_at, judging_at;  /* FlushPlan's */
     Py_ssize_t enqueued_at, flush_ns_at, failures_at;     /* FlushStats' */
+    Py_ssize_t counters_at[MAX_COUNTERS], counters;       /* FlushStats' but failures */
+    Py_ssize_t frame_budget_at, watching_at, waiting_at;  /* tick's, plan's, HeldEffects' */
+    /* FlushContext's, written as _settle.prepare writes them */
+    Py_ssize_t ctx_stats_at, ctx_policy_at, ctx_executor_at, ctx_order_by_at, ctx_errors_at;
+    Py_ssize_t ctx_watching_at, ctx_judging_at, ctx_dispatch_at, ctx_filtering_at;
+    Py_ssize_t ctx_keyed_at, ctx_batching_at, ctx_capture_at, ctx_hold_at, ctx_budget_at;
 } speedups_state;
 
 /* A record's layout (``airlock._record``, checked when the module loads): a plain record is
@@ -806,6 +817,64 @@ rich_failed(InlineFrame *self, PyObject *stats, long long started, PyObject *sta
     return (PyObject *)-1;
 }
 
+/* ``FlushStats.reset()`` of an exact FlushStats: every counter 0, ``failures`` emptied
+   (keep in sync: every slot but ``failures`` is a counter). 0, or -1 with an exception set. */
+static int
+reset_stats(speedups_state *st, PyObject *stats)
+{
+    for (Py_ssize_t i = 0; i < st->counters; i++) {
+        set_slot(stats, st->counters_at[i], st->zero);
+    }
+    PyObject *failures = SLOT(stats, st->failures_at);
+    int any = failures == NULL ? 1 : PyObject_IsTrue(failures);
+    if (any > 0) {
+        PyObject *empty = PyList_New(0);
+        if (empty == NULL) {
+            return -1;
+        }
+        set_slot(stats, st->failures_at, empty);
+        Py_DECREF(empty);
+    }
+    return any < 0 ? -1 : 0;
+}
+
+/* ``tick._flush_context(stats)``: for an exact TickScope whose context exists, what
+   ``_settle.prepare`` and ``TickScope._flush_context`` write, in place (close_rich's
+   conditions hold: no watching, no parent, no hold, no carry; keep in sync with both);
+   otherwise the method. A new reference, or NULL with an exception set. */
+static PyObject *
+prepared_context(speedups_state *st, PyObject *tick, PyObject *stats)
+{
+    PyObject *ctx = SLOT(tick, st->ctx_at), *plan = SLOT(tick, st->plan_at);
+    PyObject *buffer = SLOT(tick, st->buffer_at);
+    if (!Py_IS_TYPE(tick, (PyTypeObject *)st->tick_type) || ctx == NULL
+        || !Py_IS_TYPE(ctx, (PyTypeObject *)st->ctx_type)) {
+        return PyObject_CallMethodOneArg(tick, st->str_flush_context, stats);
+    }
+    PyObject *from[] = {
+        stats, SLOT(tick, st->policy_at), SLOT(tick, st->executor_at),
+        SLOT(tick, st->order_by_at), SLOT(tick, st->errors_at), SLOT(plan, st->watching_at),
+        SLOT(plan, st->judging_at), SLOT(plan, st->dispatcher_at),
+        SLOT(buffer, st->filtering_at), SLOT(buffer, st->keyed_at),
+        SLOT(buffer, st->batching_at), Py_None, Py_None, SLOT(tick, st->frame_budget_at),
+    };
+    Py_ssize_t to[] = {
+        st->ctx_stats_at, st->ctx_policy_at, st->ctx_executor_at, st->ctx_order_by_at,
+        st->ctx_errors_at, st->ctx_watching_at, st->ctx_judging_at, st->ctx_dispatch_at,
+        st->ctx_filtering_at, st->ctx_keyed_at, st->ctx_batching_at, st->ctx_capture_at,
+        st->ctx_hold_at, st->ctx_budget_at,
+    };
+    for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+        if (from[i] == NULL) {  /* an unset slot: the method, which raises as Python would */
+            return PyObject_CallMethodOneArg(tick, st->str_flush_context, stats);
+        }
+    }
+    for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+        set_slot(ctx, to[i], from[i]);
+    }
+    return Py_NewRef(ctx);
+}
+
 /* close_frame of an OPEN frame of records and Intents, rich (or under a plan with no plain
    loop: an ``order_by``, errors="continue"), under a plan that runs the
    pipeline on records with the default dispatch loop (no policy that judges, no executor,
@@ -848,11 +917,10 @@ close_rich(InlineFrame *self, speedups_state *st)
     set_slot(tick, st->owner_at, owner);
     Py_DECREF(owner);
     /* Scope._release: fresh_stats, the clock, the records */
-    PyObject *done = PyObject_CallMethodNoArgs(stats, st->str_reset);
-    if (done == NULL) {
+    PyObject *done;
+    if (reset_stats(st, stats) < 0) {
         return rich_failed(self, stats, -1, NULL, -1);
     }
-    Py_DECREF(done);
     set_slot(tick, st->plain_count_at, Py_None);
     long long started = now_ns(st);
     if (started < 0) {
@@ -869,7 +937,7 @@ close_rich(InlineFrame *self, speedups_state *st)
     if (SET_INT(stats, st->enqueued_at, PyList_GET_SIZE(entries)) < 0) {
         goto fail_before;
     }
-    ctx = PyObject_CallMethodOneArg(tick, st->str_flush_context, stats);
+    ctx = prepared_context(st, tick, stats);
     if (ctx == NULL) {
         goto fail_flushing;
     }
@@ -923,7 +991,12 @@ close_rich(InlineFrame *self, speedups_state *st)
         }
         return rich_failed(self, stats == NULL ? Py_None : stats, -1, NULL, -1);
     }
-    Py_ssize_t held = PyObject_Length(SLOT(tick, st->held_at));
+    PyObject *store = SLOT(tick, st->held_at);
+    Py_ssize_t held = store != NULL && Py_IS_TYPE(store, (PyTypeObject *)st->held_type)
+                      && SLOT(store, st->waiting_at) != NULL
+                      && PyLong_CheckExact(SLOT(store, st->waiting_at))
+                          ? PyLong_AsSsize_t(SLOT(store, st->waiting_at))  /* len(), inlined */
+                          : PyObject_Length(store);
     if (held != 0) {
         done = held < 0 ? NULL : PyObject_CallFunctionObjArgs(self->rich_held, tick, stats, NULL);
         if (done == NULL) {
@@ -1403,6 +1476,9 @@ record_phase(speedups_state *st, PyObject *entry, PyObject **cached_task,
     return Py_NewRef(*cached_phase);
 }
 
+/* The distinct tasks ``order`` remembers the rank of. */
+#define RANKED_TASKS 8
+
 /* Order by phase (``by_phase``): a stable counting sort by each record's phase rank. */
 static PyObject *
 order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -1439,16 +1515,23 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_NoMemory();
         goto done;
     }
-    PyObject *ranked_task = NULL;  /* the last task ranked by its own phase, and its rank */
-    Py_ssize_t ranked = -1;
+    /* the last tasks ranked by their own phase, and their ranks: a task's ``airlock_phase``
+       is read once per flush while it stays among them (compared by identity only) */
+    PyObject *ranked_tasks[RANKED_TASKS];
+    Py_ssize_t ranked_as[RANKED_TASKS];
+    int known = 0, replaced = 0;
     for (Py_ssize_t i = 0; i < n && PyList_GET_SIZE(entries) == n; i++) {
         PyObject *entry = PyList_GET_ITEM(entries, i);
         PyObject *task = PyTuple_GET_ITEM(entry, 0);
         int by_task = PyTuple_GET_SIZE(entry) == PLAIN_SIZE
                       || PyTuple_GET_ITEM(entry, DISPATCH_OPTIONS_AT) == Py_None;
-        if (by_task && task == ranked_task) {
-            at[i] = ranked;
-            starts[ranked + 1]++;
+        int k = 0;
+        while (by_task && k < known && ranked_tasks[k] != task) {
+            k++;
+        }
+        if (by_task && k < known) {
+            at[i] = ranked_as[k];
+            starts[ranked_as[k] + 1]++;
             continue;
         }
         PyObject *name = record_phase(st, entry, &cached_task, &cached_phase);
@@ -1469,8 +1552,9 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto done;
         }
         if (by_task) {
-            ranked_task = task;
-            ranked = r;
+            k = known < RANKED_TASKS ? known++ : replaced++ % RANKED_TASKS;
+            ranked_tasks[k] = task;
+            ranked_as[k] = r;
         }
         at[i] = r;
         starts[r + 1]++;
@@ -2301,9 +2385,71 @@ speedups_exec(PyObject *module)
         || (st->str_reset = PyUnicode_InternFromString("reset")) == NULL
         || (st->str_flush_context = PyUnicode_InternFromString("_flush_context")) == NULL
         || (st->str_rescan = PyUnicode_InternFromString("rescan")) == NULL
-        || (st->str_force_general = PyUnicode_InternFromString("force_general")) == NULL) {
+        || (st->str_force_general = PyUnicode_InternFromString("force_general")) == NULL
+        || (st->frame_budget_at = slot_offset(st->tick_type, st->tick_type,
+                                              "_frame_budget")) < 0
+        || (st->watching_at = slot_offset(st->plan_type, st->plan_type, "watching")) < 0) {
         return -1;
     }
+    st->ctx_type = import_attr("airlock._flush", "FlushContext");
+    st->held_type = import_attr("airlock._cadence", "HeldEffects");
+    if (st->ctx_type == NULL || st->held_type == NULL || !PyType_Check(st->ctx_type)
+        || !PyType_Check(st->held_type)) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError,
+                            "airlock._speedups needs FlushContext and HeldEffects, classes");
+        }
+        return -1;
+    }
+    if ((st->waiting_at = slot_offset(st->held_type, st->held_type, "_waiting")) < 0) {
+        return -1;
+    }
+    struct { Py_ssize_t *at; const char *name; } context_slots[] = {
+        {&st->ctx_stats_at, "stats"}, {&st->ctx_policy_at, "policy"},
+        {&st->ctx_executor_at, "executor"}, {&st->ctx_order_by_at, "order_by"},
+        {&st->ctx_errors_at, "errors"}, {&st->ctx_watching_at, "watching"},
+        {&st->ctx_judging_at, "judging"}, {&st->ctx_dispatch_at, "dispatch"},
+        {&st->ctx_filtering_at, "filtering"}, {&st->ctx_keyed_at, "keyed"},
+        {&st->ctx_batching_at, "batching"}, {&st->ctx_capture_at, "capture"},
+        {&st->ctx_hold_at, "hold"}, {&st->ctx_budget_at, "budget"},
+    };
+    for (size_t i = 0; i < sizeof(context_slots) / sizeof(context_slots[0]); i++) {
+        *context_slots[i].at = slot_offset(st->ctx_type, st->ctx_type, context_slots[i].name);
+        if (*context_slots[i].at < 0) {
+            return -1;
+        }
+    }
+    /* FlushStats' counters: every slot but failures */
+    PyObject *names = PyObject_GetAttrString(st->stats_type, "__slots__");
+    if (names == NULL || !PyTuple_Check(names)) {
+        if (names != NULL) {
+            PyErr_SetString(PyExc_TypeError, "airlock._speedups needs FlushStats.__slots__");
+        }
+        Py_XDECREF(names);
+        return -1;
+    }
+    st->counters = 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
+        const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(names, i));
+        if (name == NULL || st->counters == MAX_COUNTERS) {
+            if (name != NULL) {
+                PyErr_SetString(PyExc_TypeError,
+                                "airlock._speedups: FlushStats has too many counters");
+            }
+            Py_DECREF(names);
+            return -1;
+        }
+        if (strcmp(name, "failures") == 0) {
+            continue;
+        }
+        Py_ssize_t at = slot_offset(st->stats_type, st->stats_type, name);
+        if (at < 0) {
+            Py_DECREF(names);
+            return -1;
+        }
+        st->counters_at[st->counters++] = at;
+    }
+    Py_DECREF(names);
     st->view_type = import_attr("airlock._context", "PolicyView");
     if (st->view_type == NULL || !PyType_Check(st->view_type)) {
         if (st->view_type != NULL) {
