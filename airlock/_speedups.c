@@ -972,8 +972,12 @@ close_rich(InlineFrame *self, speedups_state *st)
     if (ended < 0 || SET_INT(stats, st->flush_ns_at, ended - started) < 0) {
         return rich_failed(self, stats, -1, NULL, -1);  /* (raised in run_flush's finally) */
     }
-    if (failures == NULL || PyObject_IsTrue(failures) != 0) {
-        done = failures == NULL ? NULL
+    int any = failures == NULL ? -1 : PyObject_IsTrue(failures);
+    if (any != 0) {  /* failures under errors="continue": the next flush takes the general path */
+        if (any < 0 && !PyErr_Occurred()) {
+            PyErr_SetString(PyExc_AttributeError, "failures");
+        }
+        done = any < 0 ? NULL
                : PyObject_CallMethodOneArg(buffer, st->str_force_general, Py_False);
         if (done == NULL) {
             return rich_failed(self, stats, -1, NULL, -1);
