@@ -265,7 +265,8 @@ def update_inline(tick: TickScope) -> None:
         tick._plain_lifecycle
         and plan.inline_frames
         and not plan.enqueue_hooked
-        and not tick.observers  # the inline close calls no observer's ``flushed``
+        # the inline close calls no observer's ``flushed`` (nor anything else of theirs)
+        and not (tick.observers and tick._observing.hears_flushes)
         and not (tick._carry or tick._closed or tick._buffer.rich or len(tick._held))
     ):
         tick._inline = KEPT if tick._spent else IDLE

@@ -114,12 +114,17 @@ class ObserverSet:
     already raising its own error.
     """
 
-    __slots__ = ("_failure", "observers", "watching")
+    __slots__ = ("_failure", "hears_flushes", "observers", "watching")
 
     def __init__(self, observers: tuple[Observer, ...]) -> None:
         self.observers = observers
         #: some observer has a per-intent hook (``watches_intents``): the flush makes Intents
         self.watching = watches_intents(observers)
+        #: some observer has a ``flushed`` of its own (or is not an ``Observer``): each flush
+        #: ends by calling it (else the call does nothing, and a tick's frame may skip it)
+        self.hears_flushes = watches_intents(observers) or any(
+            type(observer).flushed is not Observer.flushed for observer in observers
+        )
         #: (first error, "Observer.hook", count) of the observer errors not yet reported
         self._failure: tuple[BaseException, str, int] | None = None
 

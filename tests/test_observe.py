@@ -6,6 +6,8 @@ import pytest
 
 import airlock
 from airlock import Intent, Scope
+from airlock._observe import ObserverSet
+from airlock._states import GENERAL
 
 
 class Log(airlock.Observer):
@@ -314,6 +316,21 @@ def test_an_observer_of_flushes_only_keeps_the_plain_paths_and_hears_every_frame
     assert all(type(entry) is tuple for entry in tick._buffer)
     assert not airlock._observe.watches_intents((observer,))
     assert airlock._observe.watches_intents((Log(),))
+
+
+def test_an_observer_that_overrides_nothing_leaves_a_tick_its_inline_frames() -> None:
+    """Nothing of it would be called: the frames stay the common (compiled) ones; an observer
+    of flushes keeps the general frame end, which calls its ``flushed``."""
+    quiet, hearing = airlock.tick_scope(observers=[airlock.Observer()]), airlock.tick_scope(
+        observers=[FlushedOnly()]
+    )
+    for tick in (quiet, hearing):
+        with tick:
+            airlock.enqueue(fx, "a", _key="k")
+    assert quiet._inline != GENERAL and hearing._inline == GENERAL
+    assert not ObserverSet((airlock.Observer(),)).hears_flushes
+    assert ObserverSet((FlushedOnly(),)).hears_flushes and ObserverSet((Log(),)).hears_flushes
+    assert quiet.stats.dispatched == hearing.stats.dispatched == 1
 
 
 class _RaisesOnFailed(airlock.Observer):
