@@ -9,9 +9,8 @@ what it found.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import ContextDecorator
+from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
 
 from ._errors import NoScopeError, ScopeStateError
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
     from ._scope import Scope
 
 __all__ = [
-    "NO_SCOPE", "POLICY_GUARD", "PolicyView", "close_context", "current_target",
+    "NO_SCOPE", "POLICY_GUARD", "PolicyBlock", "PolicyView", "close_context", "current_target",
     "get_current_scope", "policy", "runs_inside",
 ]
 
@@ -50,7 +49,7 @@ class PolicyView:
         self.scope = scope
         self.policies = policies  # innermost first
         #: some local policy has an ``on_enqueue`` (every enqueue builds an Intent for it)
-        self.hooked = any(has_enqueue_hook(p) for p in policies)
+        self.hooked = any(map(has_enqueue_hook, policies))
         #: some local policy may refuse (the flush's filter stage must ask)
         self.filtering = any_judges(policies)
 
@@ -86,26 +85,48 @@ def get_current_scope() -> Scope | None:
     return resolve(current_target.get())[0]
 
 
-@contextmanager
-def policy(p: Policy) -> Iterator[None]:
+def policy(p: Policy) -> PolicyBlock:
     """Apply ``p`` (as well as the scope's policy) to intents enqueued inside this block.
 
     Local policies share the scope's buffer; at flush the innermost runs first.
     """
-    check_policy(p)
-    target = current_target.get()
-    scope, outer = resolve(target)
-    if scope is None:
-        raise NoScopeError(
-            f"airlock.policy({p!r}) needs an open scope and was called without an active "
-            "airlock.scope(); wrap it in `with airlock.scope():`"
-        )
-    ambient = getattr(scope, "_ambient_policies", ())
-    token = current_target.set(PolicyView(scope, (p, *(outer or ambient))))
-    try:
-        yield
-    finally:
-        current_target.reset(token)
+    return PolicyBlock(check_policy(p))
+
+
+class PolicyBlock(ContextDecorator):
+    """``with airlock.policy(p):`` (or ``@airlock.policy(p)`` on a function): enqueues
+    inside carry ``p`` as a local policy, through a ``PolicyView`` of the open scope."""
+
+    __slots__ = ("_token", "policy")
+
+    def __init__(self, p: Policy) -> None:
+        self.policy = p
+        self._token: Token[Any] | None = None
+
+    def __enter__(self) -> None:
+        if self._token is not None:
+            raise RuntimeError(
+                f"this airlock.policy({self.policy!r}) block is open already; call "
+                "airlock.policy(...) again for another block"
+            )
+        scope, outer = resolve(current_target.get())
+        if scope is None:
+            raise NoScopeError(
+                f"airlock.policy({self.policy!r}) needs an open scope and was called without "
+                "an active airlock.scope(); wrap it in `with airlock.scope():`"
+            )
+        ambient = getattr(scope, "_ambient_policies", ())
+        self._token = current_target.set(PolicyView(scope, (self.policy, *(outer or ambient))))
+
+    def __exit__(self, *exc_info: object) -> None:
+        token, self._token = self._token, None
+        if token is not None:
+            current_target.reset(token)
+
+    def _recreate_cm(self) -> PolicyBlock:
+        """A fresh block per call of a decorated function (calls may overlap: threads,
+        recursion)."""
+        return PolicyBlock(self.policy)
 
 
 def close_context(scope: Scope) -> None:

@@ -50,8 +50,8 @@ def check_policy(policy: Any) -> Policy:
             f"policy must be a policy object, got the class {name}; instantiate it: "
             f"policy={name}()"
         )
-    hooks = (getattr(policy, "on_enqueue", None), getattr(policy, "allows", None))
-    if not all(callable(hook) for hook in hooks):
+    if not (callable(getattr(policy, "on_enqueue", None))
+            and callable(getattr(policy, "allows", None))):
         raise TypeError(
             f"{policy!r} is not an airlock policy: a policy needs on_enqueue(intent) and "
             "allows(intent) methods (subclass airlock.Policy to get defaults)"
@@ -71,7 +71,7 @@ def is_allow_all(policy: Policy) -> bool:
 
 def any_judges(policies: tuple[Policy, ...]) -> bool:
     """True when one of ``policies`` may say no (its ``allows`` is not the inherited yes)."""
-    return not all(is_allow_all(p) for p in policies)
+    return not all(map(is_allow_all, policies))
 
 
 class AllowAll(Policy):

@@ -63,6 +63,38 @@ def test_policy_refuses_a_non_policy() -> None:
             pass  # pragma: no cover
 
 
+def test_a_policy_is_checked_where_the_block_is_made() -> None:
+    with pytest.raises(TypeError, match="instantiate it"):
+        airlock.policy(airlock.DropAll)  # type: ignore[arg-type]
+
+
+def test_a_policy_block_decorates_a_function_and_each_call_gets_its_own_block() -> None:
+    ran: list[int] = []
+
+    @airlock.policy(airlock.DropAll())
+    def spam(depth: int) -> None:
+        airlock.enqueue(ran.append, depth)
+        if depth:
+            spam(depth - 1)  # (a call inside a call: blocks nest)
+
+    with airlock.scope() as s:
+        spam(2)
+        airlock.enqueue(ran.append, "kept")
+        assert current_target.get() is s
+    assert ran == ["kept"] and s.stats.dropped == 3
+
+
+def test_one_policy_block_cannot_be_open_twice() -> None:
+    block = airlock.policy(airlock.AllowAll())
+    with airlock.scope() as s, block:
+        with pytest.raises(RuntimeError, match="open already"), block:
+            pass  # pragma: no cover
+        assert type(current_target.get()).__name__ == "PolicyView"
+    assert airlock.get_current_scope() is None and s.stats.dispatched == 0
+    with airlock.scope(), block:  # a closed block opens again
+        assert type(current_target.get()).__name__ == "PolicyView"
+
+
 def test_policy_context_is_restored_after_an_exception() -> None:
     with airlock.scope() as s:
         with pytest.raises(RuntimeError), airlock.policy(airlock.DropAll()):
