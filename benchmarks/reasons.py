@@ -53,7 +53,7 @@ _FEATURES = {
     "inside `airlock.policy(AllowAll())`": (
         "each enqueue inside the block builds a full record holding the block's policies "
         "(they stay readable on the intent), and the block itself (a Python context manager "
-        "that checks the policy and makes a policy view) costs about 1.5 us",
+        "that checks the policy and makes a policy view) costs about 2 us",
         _FRAME,
     ),
     "one `Observer` attached, overriding nothing": (
