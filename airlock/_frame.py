@@ -148,9 +148,7 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
                 stats = current_stats(tick)
                 taken = stats.enqueued
                 if len(tick._held):  # the flush held some: the next frames must look
-                    count_held(tick, stats)  # (rich_frame_held: keep in sync)
-                    stats.pending = tick.pending
-                    tick._inline = GENERAL
+                    rich_frame_held(tick, stats)
             else:
                 taken = tick._run_plain(buffer)  # later arrivals are the next frame's
         except BaseException:
@@ -245,8 +243,8 @@ def rich_frame_failed(
 
 
 def rich_frame_held(tick: TickScope, stats: FlushStats) -> None:
-    """The compiled rich close, after a flush that held some effects (close_frame's ``if
-    len(tick._held)`` branch: keep in sync)."""
+    """After an inline frame's flush that held some effects (close_frame's, and the compiled
+    kernel's): count them, and the next frames take the general path that looks at them."""
     count_held(tick, stats)
     stats.pending = tick.pending
     tick._inline = GENERAL

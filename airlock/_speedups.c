@@ -76,7 +76,6 @@
     X(str_handler) \
     X(str_dunder_name) \
     X(stats_type)  /* airlock._stats.FlushStats */ \
-    X(str_reset)  /* "reset" */ \
     X(str_flush_context)  /* "_flush_context" */ \
     X(str_rescan)  /* "rescan" */ \
     X(str_force_general)  /* "force_general" */ \
@@ -2196,6 +2195,21 @@ import_attr(const char *module, const char *name)
     return value;
 }
 
+/* ``module.name``, a class (a subclass of ``base``, unless NULL): a new reference, or NULL
+   with an exception set that says what the module needs. */
+static PyObject *
+import_class(const char *module, const char *name, PyTypeObject *base)
+{
+    PyObject *cls = import_attr(module, name);
+    if (cls != NULL && (!PyType_Check(cls)
+                        || (base != NULL && !PyType_IsSubtype((PyTypeObject *)cls, base)))) {
+        PyErr_Format(PyExc_TypeError, "airlock._speedups needs %s.%s to be a %s; rebuild it",
+                     module, name, base == NULL ? "class" : base->tp_name);
+        Py_CLEAR(cls);
+    }
+    return cls;
+}
+
 /* The byte offset of the ``__slots__`` member ``name`` that ``base`` defines and ``sub``
    inherits unchanged; -1 with an exception set otherwise. */
 static Py_ssize_t
@@ -2256,13 +2270,8 @@ stages_exec(speedups_state *st)
         || (st->pure_call_each = import_attr("airlock._dispatch", "_call_each")) == NULL
         || (st->fail_or_stop = import_attr("airlock._dispatch", "fail_or_stop")) == NULL
         || (st->empty_tuple = PyTuple_New(0)) == NULL
-        || (st->intent_type = import_attr("airlock._intent", "Intent")) == NULL) {
-        return -1;
-    }
-    if (!PyType_Check(st->intent_type)
-        || !PyType_IsSubtype((PyTypeObject *)st->intent_type, &PyTuple_Type)) {
-        PyErr_SetString(PyExc_TypeError,
-                        "airlock._speedups needs airlock.Intent, a tuple subclass: rebuild it");
+        || (st->intent_type = import_class("airlock._intent", "Intent",
+                                           &PyTuple_Type)) == NULL) {
         return -1;
     }
     PyObject **names[] = {&st->str_dispatched, &st->str_stats, &st->str_watching, &st->str_coalesced,
@@ -2297,14 +2306,8 @@ speedups_exec(PyObject *module)
     if (st->pure_enqueue == NULL) {
         return -1;
     }
-    st->buffer_type = import_attr("airlock._buffer", "Buffer");
+    st->buffer_type = import_class("airlock._buffer", "Buffer", &PyList_Type);
     if (st->buffer_type == NULL) {
-        return -1;
-    }
-    if (!PyType_Check(st->buffer_type)
-        || !PyType_IsSubtype((PyTypeObject *)st->buffer_type, &PyList_Type)) {
-        PyErr_SetString(PyExc_TypeError,
-                        "airlock._speedups needs airlock._buffer.Buffer to be a list subclass");
         return -1;
     }
     st->scope_type = import_attr("airlock._scope", "Scope");
@@ -2323,11 +2326,8 @@ speedups_exec(PyObject *module)
     if (st->buffer_at < 0) {
         return -1;
     }
-    st->batch_type = import_attr("airlock._batch", "Batch");
-    if (st->batch_type == NULL || !PyType_Check(st->batch_type)) {
-        if (st->batch_type != NULL) {
-            PyErr_SetString(PyExc_TypeError, "airlock._speedups needs airlock.Batch, a class");
-        }
+    st->batch_type = import_class("airlock._batch", "Batch", NULL);
+    if (st->batch_type == NULL) {
         return -1;
     }
     if ((st->rich_at = slot_offset(st->buffer_type, st->buffer_type, "rich")) < 0
@@ -2370,11 +2370,8 @@ speedups_exec(PyObject *module)
         return -1;
     }
     /* close_rich's */
-    st->stats_type = import_attr("airlock._stats", "FlushStats");
-    if (st->stats_type == NULL || !PyType_Check(st->stats_type)) {
-        if (st->stats_type != NULL) {
-            PyErr_SetString(PyExc_TypeError, "airlock._speedups needs FlushStats, a class");
-        }
+    st->stats_type = import_class("airlock._stats", "FlushStats", NULL);
+    if (st->stats_type == NULL) {
         return -1;
     }
     if ((st->ctx_at = slot_offset(st->tick_type, st->tick_type, "_ctx")) < 0
@@ -2386,7 +2383,6 @@ speedups_exec(PyObject *module)
         || (st->enqueued_at = slot_offset(st->stats_type, st->stats_type, "enqueued")) < 0
         || (st->flush_ns_at = slot_offset(st->stats_type, st->stats_type, "flush_ns")) < 0
         || (st->failures_at = slot_offset(st->stats_type, st->stats_type, "failures")) < 0
-        || (st->str_reset = PyUnicode_InternFromString("reset")) == NULL
         || (st->str_flush_context = PyUnicode_InternFromString("_flush_context")) == NULL
         || (st->str_rescan = PyUnicode_InternFromString("rescan")) == NULL
         || (st->str_force_general = PyUnicode_InternFromString("force_general")) == NULL
@@ -2395,17 +2391,9 @@ speedups_exec(PyObject *module)
         || (st->watching_at = slot_offset(st->plan_type, st->plan_type, "watching")) < 0) {
         return -1;
     }
-    st->ctx_type = import_attr("airlock._flush", "FlushContext");
-    st->held_type = import_attr("airlock._cadence", "HeldEffects");
-    if (st->ctx_type == NULL || st->held_type == NULL || !PyType_Check(st->ctx_type)
-        || !PyType_Check(st->held_type)) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_TypeError,
-                            "airlock._speedups needs FlushContext and HeldEffects, classes");
-        }
-        return -1;
-    }
-    if ((st->waiting_at = slot_offset(st->held_type, st->held_type, "_waiting")) < 0) {
+    if ((st->ctx_type = import_class("airlock._flush", "FlushContext", NULL)) == NULL
+        || (st->held_type = import_class("airlock._cadence", "HeldEffects", NULL)) == NULL
+        || (st->waiting_at = slot_offset(st->held_type, st->held_type, "_waiting")) < 0) {
         return -1;
     }
     struct { Py_ssize_t *at; const char *name; } context_slots[] = {
@@ -2454,11 +2442,8 @@ speedups_exec(PyObject *module)
         st->counters_at[st->counters++] = at;
     }
     Py_DECREF(names);
-    st->view_type = import_attr("airlock._context", "PolicyView");
-    if (st->view_type == NULL || !PyType_Check(st->view_type)) {
-        if (st->view_type != NULL) {
-            PyErr_SetString(PyExc_TypeError, "airlock._speedups needs PolicyView, a class");
-        }
+    st->view_type = import_class("airlock._context", "PolicyView", NULL);
+    if (st->view_type == NULL) {
         return -1;
     }
     if ((st->view_scope_at = slot_offset(st->view_type, st->view_type, "scope")) < 0

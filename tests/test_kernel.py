@@ -216,16 +216,22 @@ def test_reference_counts_are_unchanged_after_the_frames(c_enqueue: Any, which: 
     assert (sys.getrefcount(task), sys.getrefcount(arg)) == before
 
 
+def _blocks_grown(run: Callable[[int], None], warm: int, measured: int) -> int:
+    """The blocks still allocated after ``run(measured)``, once ``run(warm)`` warmed up."""
+    run(warm)
+    gc.collect()
+    before = sys.getallocatedblocks()
+    run(measured)
+    gc.collect()
+    return sys.getallocatedblocks() - before
+
+
 @pytest.mark.parametrize("which", ["compiled", "pure"])
 def test_allocated_blocks_stay_flat(c_enqueue: Any, which: str) -> None:
     enqueue = c_enqueue if which == "compiled" else _enqueue.enqueue
     arg = object()
-    _frames(enqueue, noop, arg, 200)  # warm: caches, interned strings, free lists
-    gc.collect()
-    before = sys.getallocatedblocks()
-    _frames(enqueue, noop, arg, 2_000)  # 26,000 enqueues: a leak of one block each shows
-    gc.collect()
-    grown = sys.getallocatedblocks() - before
+    # warm (caches, interned strings, free lists), then 26,000 enqueues: a leaked block shows
+    grown = _blocks_grown(lambda frames: _frames(enqueue, noop, arg, frames), 200, 2_000)
     assert grown < 200, f"{grown} blocks retained over 2,000 frames"
 
 
@@ -258,16 +264,6 @@ def _tick_lifetimes(ticks: int) -> None:
             raise RuntimeError
         tick.close()
     assert len(ran) == 2 * ticks
-
-
-def _blocks_grown(run: Callable[[int], None], warm: int, measured: int) -> int:
-    """The blocks still allocated after ``run(measured)``, once ``run(warm)`` warmed up."""
-    run(warm)
-    gc.collect()
-    before = sys.getallocatedblocks()
-    run(measured)
-    gc.collect()
-    return sys.getallocatedblocks() - before
 
 
 def test_ticks_and_their_frames_leave_no_blocks_behind() -> None:
@@ -533,12 +529,7 @@ def test_fresh_scopes_leave_no_blocks_behind(c_scope: Callable[..., airlock.Scop
                     airlock.enqueue(noop, i)
             assert scope.stats.enqueued == i % 2
 
-    lives(200)
-    gc.collect()
-    before = sys.getallocatedblocks()
-    lives(5_000)
-    gc.collect()
-    assert sys.getallocatedblocks() - before < 100
+    assert _blocks_grown(lives, 200, 5_000) < 100
 
 
 class PlainSub(airlock.Scope):

@@ -325,7 +325,9 @@ PER_POSTER = 2000 if CI else 250
 PER_CARRIER = 200_000 if CI else 20_000
 
 CONFIGURATIONS: dict[str, dict[str, Any]] = {
-    "plain": {},
+    "plain": {},  # (the rich entries close a frame through the pipeline: compiled, close_rich)
+    "by_phase": {"order_by": airlock.by_phase("draw")},  # every frame through the pipeline
+    "continue": {"errors": "continue"},
     "max_per_frame": {"max_per_frame": 300},
     "max_flush_ms": {"max_flush_ms": 0.5},
     "observer": {"observers": "counting"},
