@@ -2274,12 +2274,13 @@ stages_exec(speedups_state *st)
                                            &PyTuple_Type)) == NULL) {
         return -1;
     }
-    PyObject **names[] = {&st->str_dispatched, &st->str_stats, &st->str_watching, &st->str_coalesced,
-                          &st->str_batched, &st->str_order_by, &st->str_phase_ranks,
-                          &st->str_airlock_phase, &st->str_phase, &st->str_handler,
-                          &st->str_dunder_name};
+    PyObject **names[] = {&st->str_dispatched, &st->str_stats, &st->str_watching,
+                          &st->str_coalesced, &st->str_batched, &st->str_order_by,
+                          &st->str_phase_ranks, &st->str_airlock_phase, &st->str_phase,
+                          &st->str_handler, &st->str_dunder_name};
     const char *texts[] = {"dispatched", "stats", "watching", "coalesced", "batched",
-                           "order_by", "phase_ranks", "airlock_phase", "phase", "handler", "__name__"};
+                           "order_by", "phase_ranks", "airlock_phase", "phase", "handler",
+                           "__name__"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if ((*names[i] = PyUnicode_InternFromString(texts[i])) == NULL) {
             return -1;
@@ -2351,63 +2352,49 @@ speedups_exec(PyObject *module)
         || st->state_flushed == NULL) {
         return -1;
     }
-    if ((st->inline_at = slot_offset(st->tick_type, st->tick_type, "_inline")) < 0
-        || (st->spent_at = slot_offset(st->tick_type, st->tick_type, "_spent")) < 0
-        || (st->owner_at = slot_offset(st->tick_type, st->tick_type, "_owner")) < 0
-        || (st->token_at = slot_offset(st->scope_type, st->tick_type, "_token")) < 0
-        || (st->frame_at = slot_offset(st->tick_type, st->tick_type, "frame")) < 0
-        || (st->state_at = slot_offset(st->scope_type, st->tick_type, "_state")) < 0
-        || (st->plain_count_at = slot_offset(st->scope_type, st->tick_type, "_plain_count")) < 0
-        || (st->keep_at = slot_offset(st->tick_type, st->tick_type, "_keep")) < 0
-        || (st->plain_ns_at = slot_offset(st->scope_type, st->tick_type, "_plain_ns")) < 0
-        || (st->timed_at = slot_offset(st->scope_type, st->tick_type, "_timed")) < 0
-        || (st->plan_at = slot_offset(st->scope_type, st->tick_type, "_plan")) < 0
-        || (st->plain_loop_at = slot_offset(st->plan_type, st->plan_type, "plain_loop")) < 0
-        || (st->origins_at = slot_offset(st->buffer_type, st->buffer_type, "origins")) < 0
-        || (st->filtering_at = slot_offset(st->buffer_type, st->buffer_type, "filtering")) < 0
-        || (st->enqueue_hooked_at = slot_offset(st->plan_type, st->plan_type,
-                                                "enqueue_hooked")) < 0) {
-        return -1;
-    }
-    /* close_rich's */
-    st->stats_type = import_class("airlock._stats", "FlushStats", NULL);
-    if (st->stats_type == NULL) {
-        return -1;
-    }
-    if ((st->ctx_at = slot_offset(st->tick_type, st->tick_type, "_ctx")) < 0
-        || (st->held_at = slot_offset(st->tick_type, st->tick_type, "_held")) < 0
-        || (st->carry_at = slot_offset(st->tick_type, st->tick_type, "_carry")) < 0
-        || (st->on_records_at = slot_offset(st->plan_type, st->plan_type, "on_records")) < 0
-        || (st->dispatcher_at = slot_offset(st->plan_type, st->plan_type, "dispatcher")) < 0
-        || (st->judging_at = slot_offset(st->plan_type, st->plan_type, "judging")) < 0
-        || (st->enqueued_at = slot_offset(st->stats_type, st->stats_type, "enqueued")) < 0
-        || (st->flush_ns_at = slot_offset(st->stats_type, st->stats_type, "flush_ns")) < 0
-        || (st->failures_at = slot_offset(st->stats_type, st->stats_type, "failures")) < 0
+    /* close_rich's classes too */
+    if ((st->stats_type = import_class("airlock._stats", "FlushStats", NULL)) == NULL
+        || (st->ctx_type = import_class("airlock._flush", "FlushContext", NULL)) == NULL
+        || (st->held_type = import_class("airlock._cadence", "HeldEffects", NULL)) == NULL
         || (st->str_flush_context = PyUnicode_InternFromString("_flush_context")) == NULL
         || (st->str_rescan = PyUnicode_InternFromString("rescan")) == NULL
-        || (st->str_force_general = PyUnicode_InternFromString("force_general")) == NULL
-        || (st->frame_budget_at = slot_offset(st->tick_type, st->tick_type,
-                                              "_frame_budget")) < 0
-        || (st->watching_at = slot_offset(st->plan_type, st->plan_type, "watching")) < 0) {
+        || (st->str_force_general = PyUnicode_InternFromString("force_general")) == NULL) {
         return -1;
     }
-    if ((st->ctx_type = import_class("airlock._flush", "FlushContext", NULL)) == NULL
-        || (st->held_type = import_class("airlock._cadence", "HeldEffects", NULL)) == NULL
-        || (st->waiting_at = slot_offset(st->held_type, st->held_type, "_waiting")) < 0) {
-        return -1;
-    }
-    struct { Py_ssize_t *at; const char *name; } context_slots[] = {
-        {&st->ctx_stats_at, "stats"}, {&st->ctx_policy_at, "policy"},
-        {&st->ctx_executor_at, "executor"}, {&st->ctx_order_by_at, "order_by"},
-        {&st->ctx_errors_at, "errors"}, {&st->ctx_watching_at, "watching"},
-        {&st->ctx_judging_at, "judging"}, {&st->ctx_dispatch_at, "dispatch"},
-        {&st->ctx_filtering_at, "filtering"}, {&st->ctx_keyed_at, "keyed"},
-        {&st->ctx_batching_at, "batching"}, {&st->ctx_capture_at, "capture"},
-        {&st->ctx_hold_at, "hold"}, {&st->ctx_budget_at, "budget"},
+    PyObject *tick = st->tick_type, *scope = st->scope_type, *plan = st->plan_type;
+    PyObject *buffer = st->buffer_type, *stats = st->stats_type, *ctx = st->ctx_type;
+    /* the slots read and written in place: (offset, the class that defines it, the class
+       that must inherit it unchanged, name) */
+    struct { Py_ssize_t *at; PyObject *base, *sub; const char *name; } members[] = {
+        {&st->inline_at, tick, tick, "_inline"}, {&st->spent_at, tick, tick, "_spent"},
+        {&st->owner_at, tick, tick, "_owner"}, {&st->token_at, scope, tick, "_token"},
+        {&st->frame_at, tick, tick, "frame"}, {&st->state_at, scope, tick, "_state"},
+        {&st->plain_count_at, scope, tick, "_plain_count"}, {&st->keep_at, tick, tick, "_keep"},
+        {&st->plain_ns_at, scope, tick, "_plain_ns"}, {&st->timed_at, scope, tick, "_timed"},
+        {&st->plan_at, scope, tick, "_plan"}, {&st->ctx_at, tick, tick, "_ctx"},
+        {&st->held_at, tick, tick, "_held"}, {&st->carry_at, tick, tick, "_carry"},
+        {&st->frame_budget_at, tick, tick, "_frame_budget"},
+        {&st->plain_loop_at, plan, plan, "plain_loop"},
+        {&st->enqueue_hooked_at, plan, plan, "enqueue_hooked"},
+        {&st->on_records_at, plan, plan, "on_records"},
+        {&st->dispatcher_at, plan, plan, "dispatcher"}, {&st->judging_at, plan, plan, "judging"},
+        {&st->watching_at, plan, plan, "watching"},
+        {&st->origins_at, buffer, buffer, "origins"},
+        {&st->filtering_at, buffer, buffer, "filtering"},
+        {&st->enqueued_at, stats, stats, "enqueued"}, {&st->flush_ns_at, stats, stats, "flush_ns"},
+        {&st->failures_at, stats, stats, "failures"},
+        {&st->waiting_at, st->held_type, st->held_type, "_waiting"},
+        {&st->ctx_stats_at, ctx, ctx, "stats"}, {&st->ctx_policy_at, ctx, ctx, "policy"},
+        {&st->ctx_executor_at, ctx, ctx, "executor"}, {&st->ctx_order_by_at, ctx, ctx, "order_by"},
+        {&st->ctx_errors_at, ctx, ctx, "errors"}, {&st->ctx_watching_at, ctx, ctx, "watching"},
+        {&st->ctx_judging_at, ctx, ctx, "judging"}, {&st->ctx_dispatch_at, ctx, ctx, "dispatch"},
+        {&st->ctx_filtering_at, ctx, ctx, "filtering"}, {&st->ctx_keyed_at, ctx, ctx, "keyed"},
+        {&st->ctx_batching_at, ctx, ctx, "batching"}, {&st->ctx_capture_at, ctx, ctx, "capture"},
+        {&st->ctx_hold_at, ctx, ctx, "hold"}, {&st->ctx_budget_at, ctx, ctx, "budget"},
     };
-    for (size_t i = 0; i < sizeof(context_slots) / sizeof(context_slots[0]); i++) {
-        *context_slots[i].at = slot_offset(st->ctx_type, st->ctx_type, context_slots[i].name);
-        if (*context_slots[i].at < 0) {
+    for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+        *members[i].at = slot_offset(members[i].base, members[i].sub, members[i].name);
+        if (*members[i].at < 0) {
             return -1;
         }
     }
