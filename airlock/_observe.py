@@ -122,7 +122,7 @@ class ObserverSet:
         self.watching = watches_intents(observers)
         #: some observer has a ``flushed`` of its own (or is not an ``Observer``): each flush
         #: ends by calling it (else the call does nothing, and a tick's frame may skip it)
-        self.hears_flushes = watches_intents(observers) or any(
+        self.hears_flushes = self.watching or any(
             type(observer).flushed is not Observer.flushed for observer in observers
         )
         #: (first error, "Observer.hook", count) of the observer errors not yet reported
