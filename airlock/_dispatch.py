@@ -1,13 +1,17 @@
-"""Stage 7 of a flush: dispatch. Each entry goes to the executor in order; the default
-``sync_executor`` is called inline (one Python frame less per intent), and a plain or full
-record runs without ever becoming an ``Intent`` (an executor with ``run_task`` takes records
-too). Fail-fast unless ``errors="continue"``.
+"""Stage 7 of a flush: dispatch, the one loop that hands a flush's entries to the executor.
+
+Rule: entries go out in order; a plain or full record runs without ever becoming an
+``Intent``. The loop has two variants, chosen once per flush (as trio gates its
+instruments): under ``sync_executor`` with nobody watching, each entry is called as it is;
+otherwise each goes to the executor (an executor with ``run_task`` takes records too) and
+the observers hear ``dispatched``. Fail-fast unless ``errors="continue"`` (``fail_or_stop``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import partial
+from operator import length_hint
 from typing import TYPE_CHECKING, Any
 
 from ._executor import sync_executor
@@ -25,64 +29,44 @@ __all__ = ["call_each", "dispatch", "fail_or_stop", "use_loop"]
 def dispatch(entries: list[Any], ctx: FlushContext) -> None:
     """Hand ``entries`` to ``ctx.executor`` in order, counting into ``ctx.stats``."""
     execute = ctx.executor
-    direct = execute is sync_executor
+    sync = execute is sync_executor
     watching = ctx.watching
-    stats = ctx.stats
-    if direct and not watching:
-        call_each(entries, ctx)
-        return
-    intent_of = ctx.intent_of
-    run_task = None if direct or watching else getattr(execute, "run_task", None)
-    dispatched = 0
-    remaining = iter(entries)
-    try:
-        for entry in remaining:
-            try:
-                if type(entry) is not Intent:
-                    if run_task is not None:  # the executor takes the record as it is
-                        run_task(entry[0], entry[1], entry[2], partial(intent_of, entry))
-                        dispatched += 1
-                        continue
-                    entry = intent_of(entry)
-                if direct:
-                    entry[0](*entry[1], **entry[2])
-                else:
-                    execute(entry)
-            except BaseException as exc:
-                intent = intent_of(entry)
-                if not ctx.fail(intent, exc):
-                    attach_undispatched(exc, intent, ctx.intents_for(list(remaining)))
-                    raise
-            else:
-                dispatched += 1
-                if watching:
-                    ctx.tell("dispatched", entry)
-    finally:
-        stats.dispatched += dispatched
-
-
-def _call_each(entries: list[Any], ctx: FlushContext) -> None:
-    """Dispatch under the default executor with nobody watching: call each entry, records
-    as they are, in one loop that only leaves for a failure. (The compiled kernel's
-    ``call_each`` is its twin: keep the two in sync.)"""
+    direct = sync and not watching  # the common flush: one call per entry, nothing else
+    tell, intent_of = ctx.tell, ctx.intent_of
+    run_task = None if sync or watching else getattr(execute, "run_task", None)
     remaining = iter(entries)
     taken = len(entries)
     failed = 0
     entry = None
     try:
-        while True:
+        while True:  # leaves the inner loop only for a failure
             try:
-                for entry in remaining:  # a record or an Intent: the same first three fields
-                    entry[0](*entry[1], **entry[2])
+                if direct:  # (the compiled kernel's ``call_each`` is this variant's twin:
+                    for entry in remaining:  # keep the two in sync)
+                        entry[0](*entry[1], **entry[2])  # a record or an Intent alike
+                    return
+                for entry in remaining:
+                    if type(entry) is not Intent:
+                        if run_task is not None:  # the executor takes the record as it is
+                            run_task(entry[0], entry[1], entry[2], partial(intent_of, entry))
+                            continue
+                        entry = intent_of(entry)
+                    if sync:
+                        entry[0](*entry[1], **entry[2])
+                    else:
+                        execute(entry)
+                    if watching:
+                        tell("dispatched", entry)
                 return
             except BaseException as exc:
                 failed += 1
+                left = length_hint(remaining)  # what never runs if the loop stops here
                 try:
-                    left = fail_or_stop(entry, exc, remaining, ctx)
+                    stops = fail_or_stop(entry, exc, remaining, ctx) >= 0
                 except BaseException:  # the bookkeeping failed too: the rest never ran
-                    taken -= sum(1 for _ in remaining)
+                    taken -= left
                     raise
-                if left >= 0:
+                if stops:
                     taken -= left
                     raise
     finally:
@@ -102,13 +86,13 @@ def fail_or_stop(entry: Any, exc: BaseException, remaining: Iterable[Any],
     return len(rest)
 
 
-#: the loop ``dispatch`` runs under the default executor: ``_call_each``, or the compiled
-#: kernel's twin (``use_loop``)
-call_each: Callable[[list[Any], FlushContext], None] = _call_each
+#: the loop the pipeline runs when its plan names no dispatcher (the default executor, nobody
+#: watching): ``dispatch``, or the compiled kernel's twin of its direct variant (``use_loop``)
+call_each: Callable[[list[Any], FlushContext], None] = dispatch
 
 
 def use_loop(native: ModuleType | None) -> None:
     """Run the dispatch loop compiled (``native``: ``airlock._speedups``) or, for None, pure.
     ``_kernel`` decides, once, at import."""
     global call_each
-    call_each = _call_each if native is None else native.call_each
+    call_each = dispatch if native is None else native.call_each

@@ -4,73 +4,72 @@ Rules:
 - Under the plain configuration (``FlushPlan.plain_loop``) a buffer of plain records flushes
   as a loop: no stage, no Intent; its stats are one stored count (``_plain_count``, with
   ``_plain_ns``) that ``Scope._current_stats`` expands into ``FlushStats`` when read.
-- Two loops, keep them in sync: ``run_kept`` (a scope used once) runs the live buffer, so a
-  record another thread appends meanwhile runs too; ``run_plain`` (a tick's frame) runs a copy
-  of the entries present when it starts and returns their count (later arrivals are the next
-  frame's). It ends before an entry that is not a plain record (a thread's enqueue racing the
-  buffer's ``rich`` flag) and leaves it, with the rest, to a general flush.
+- ``run_plain`` runs the entries present when it starts and returns their count. A tick's
+  later arrivals are its next frame's (the loop runs a copy); a scope used once has no next
+  flush, so its loop runs the live buffer, and what another thread appends meanwhile
+  (``arrivals``: an enqueue that checked the scope was open just before it closed) runs too.
+  Another thread reading ``intents`` meanwhile names the records in place: such an entry
+  (``_record.runs_plain``) runs as its record would.
+- The loop ends before any other entry (a thread's enqueue racing the buffer's ``rich``
+  flag) and leaves it, with the rest, to the tick's next frame; a scope used once reports it
+  as failed.
 - A task that raises ends the flush: ``plain_failure`` records the ledger (failed,
   dispatched, undispatched) and attaches the intents to the error.
 """
 
 from __future__ import annotations
 
+from operator import length_hint
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 from ._ledger import fresh_stats
-from ._record import PLAIN
+from ._record import PLAIN, runs_plain
 from ._stats import FlushStats, attach_undispatched
 
 if TYPE_CHECKING:
     from ._intent import Intent
     from ._scope import Scope
 
-__all__ = ["plain_failure", "record_failure", "run_kept", "run_plain"]
+__all__ = ["plain_failure", "record_failure", "run_plain"]
 
 
-def run_plain(scope: Scope, buffer: list[Any]) -> int:
-    """Call the buffered ``(task, args, kwargs)`` in order: the default-everything flush of a
-    tick's frame. Return how many entries it took: those in the buffer when it began.
+def run_plain(scope: Scope, buffer: list[Any], arrivals: bool = False) -> int:
+    """Call the buffered ``(task, args, kwargs)`` in order: the default-everything flush.
+    Return how many entries it took: those in the buffer when it began (``arrivals``: and
+    those appended meanwhile), up to the first that is not plain.
 
-    The entries stay in the buffer: the caller removes what was taken.
+    The entries stay in the buffer (for ``intents``): a tick removes what was taken.
     """
-    taken = buffer.copy()  # a thread reading ``intents`` may convert entries in place
-    count = len(taken)
+    taken = buffer if arrivals else buffer.copy()  # (the live buffer: arrivals run too)
     entries = iter(taken)
     started = perf_counter_ns() if scope._timed else 0
-    try:
-        for task, args, kwargs in entries:
-            task(*args, **kwargs)
-    except BaseException as exc:
-        left = list(entries)
-        stopped_at = count - len(left) - 1
-        stopped = taken[stopped_at]
-        if len(stopped) == PLAIN:  # the task itself raised
-            record_failure(scope, exc, count, stopped_at, started)
+    while True:  # leaves the inner loop only for a failure or an entry that is not plain
+        try:
+            for task, args, kwargs in entries:
+                task(*args, **kwargs)
+            break
+        except BaseException as exc:
+            count = len(taken)
+            at = count - length_hint(entries) - 1
+            stopped = taken[at]
+            if len(stopped) == PLAIN or (arrivals and not runs_plain(stopped)):
+                # the task raised, or a scope used once met a richer entry (a racing
+                # enqueue): it has no next flush to leave it to, so it is reported as failed
+                record_failure(scope, exc, count, at, started)
+                raise
+            if not runs_plain(stopped):  # a tick's racing entry never ran: the rest is the
+                scope._buffer.force_general(False)  # next frame's
+                taken = taken[:at]
+                break
+        try:  # an entry that ``intents`` named
+            stopped[0](*stopped[1], **stopped[2])
+        except BaseException as exc:
+            record_failure(scope, exc, len(taken), at, started)
             raise
-        scope._buffer.force_general(False)  # unpacking a richer entry failed: it never ran
-        count = stopped_at
     if started:
         scope._plain_ns = perf_counter_ns() - started
-    scope._plain_count = count
-    return count
-
-
-def run_kept(scope: Scope, buffer: list[Any]) -> int:
-    """``run_plain`` for a scope used once: the buffer stays, for ``intents``, and the loop
-    runs the live buffer (a scope has no next frame to take what arrives meanwhile)."""
-    entries = iter(buffer)
-    started = perf_counter_ns()
-    try:
-        for task, args, kwargs in entries:
-            task(*args, **kwargs)
-    except BaseException as exc:
-        total = len(buffer)
-        record_failure(scope, exc, total, total - sum(1 for _ in entries) - 1, started)
-        raise
-    scope._plain_ns = perf_counter_ns() - started
-    count = scope._plain_count = len(buffer)
+    count = scope._plain_count = len(taken)
     return count
 
 

@@ -50,6 +50,9 @@ class FlushPlan:
     inline_frames: bool
     #: the policy is not allow-all: the filter stage asks it about every intent
     judging: bool = False
+    #: a tick's: a flush takes the entries present when it starts (later arrivals are the
+    #: next frame's); a scope used once has no next flush, so its plain loop runs them too
+    tick: bool = False
     #: the last stage of the pipeline: None, the dispatch loop (``_dispatch.call_each``) under
     #: the default executor with nothing watching; else ``dispatch``, or ``dispatch_budgeted``
     #: for a tick with a budget
@@ -96,5 +99,6 @@ def make_plan(
         on_records=on_records,
         inline_frames=tick and (plain_loop or (on_records and not budgeted)) and not blocking,
         judging=not allow_all,
+        tick=tick,
         dispatcher=dispatcher,
     )

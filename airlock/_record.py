@@ -40,6 +40,7 @@ __all__ = [
     "key_of",
     "local_policies_of",
     "phase_of",
+    "runs_plain",
     "to_intent",
 ]
 
@@ -62,6 +63,15 @@ def to_intent(entry: Any, owner: Scope) -> Intent:
 def all_plain(entries: Iterable[Any]) -> bool:
     """True when every entry is a plain record (what a plain flush loop can run)."""
     return all(len(e) == PLAIN for e in entries)
+
+
+def runs_plain(entry: Any) -> bool:
+    """True when ``entry`` is a plain record or the Intent ``intents`` named from one (no
+    option, key or local policy; a callable task): its flush is one call of its task."""
+    return len(entry) == PLAIN or (
+        entry[KEY] is None and entry[NAME] is None and entry[ORIGIN] is None
+        and not entry[DISPATCH_OPTIONS] and not entry[LOCAL_POLICIES] and callable(entry[TASK])
+    )
 
 
 def key_of(entry: Any) -> object:

@@ -44,7 +44,7 @@ from ._nesting import (
     open_scope,
 )
 from ._observe import Observer, ObserverSet, check_observers
-from ._plain import run_kept, run_plain
+from ._plain import run_plain
 from ._plan import FlushPlan, make_plan
 from ._policies import DropAll, Policy, check_policy
 from ._settle import (
@@ -434,7 +434,7 @@ class Scope:
             ancestor = None if self._parent is None else capturing_ancestor(self)
             if ancestor is None:
                 self._state = FLUSHED
-                self._run_kept(buffer)
+                self._run_plain(buffer, not self._plan.tick)  # a scope runs arrivals too
                 return None
             if hand_over(self, ancestor):  # a default ancestor took the tuples
                 return _NONE_DISPATCHED
@@ -452,10 +452,8 @@ class Scope:
         self._state = FLUSHED  # (the entries of the frame are read: see test_tick_threads)
         return run_flush(self, entries, stats, started)
 
-    #: the plain loop (see ``_plain``): a tick's frame runs its count of entries
+    #: the plain loop (see ``_plain``)
     _run_plain = run_plain
-    #: the plain flush of ``_release``: a scope runs its live buffer (a tick's runs its count)
-    _run_kept = run_kept
 
     #: what this flush's stages see (see ``_settle``): a context of its own per flush (a tick
     #: keeps one)

@@ -45,7 +45,7 @@
     X(pure_coalesce) \
     X(pure_order) \
     X(pure_merge_batches) \
-    X(pure_call_each) \
+    X(pure_dispatch) \
     X(fail_or_stop) \
     X(empty_tuple) \
     X(str_dispatched) \
@@ -80,6 +80,8 @@
     X(str_rescan)  /* "rescan" */ \
     X(str_force_general)  /* "force_general" */ \
     X(ctx_type)  /* airlock._flush.FlushContext */ \
+    X(sync_executor)  /* airlock._executor.sync_executor */ \
+    X(str_executor) \
     X(held_type)  /* airlock._cadence.HeldEffects */
 
 /* the most counters FlushStats may have for close_rich to zero them (``reset``) */
@@ -1765,15 +1767,41 @@ call_entry(PyObject *entry)
     return result;
 }
 
-/* The dispatch loop under the default executor with nobody watching (``_dispatch``'s
-   ``_call_each``): each record called as it is; a failure goes to ``_dispatch.fail_or_stop``,
-   as in the pure loop. */
+/* ``ctx`` asks for the direct variant of the dispatch loop: the default executor, nobody
+   watching. 1, 0, or -1 with an exception set. */
+static int
+dispatches_directly(speedups_state *st, PyObject *ctx)
+{
+    if (Py_IS_TYPE(ctx, (PyTypeObject *)st->ctx_type)) {  /* its slots, read in place */
+        return SLOT(ctx, st->ctx_watching_at) == Py_False
+               && SLOT(ctx, st->ctx_executor_at) == st->sync_executor;
+    }
+    int watching = ctx_flag(ctx, st->str_watching);
+    if (watching != 0) {
+        return watching < 0 ? -1 : 0;
+    }
+    PyObject *executor = PyObject_GetAttr(ctx, st->str_executor);
+    if (executor == NULL) {
+        return -1;
+    }
+    int direct = executor == st->sync_executor;
+    Py_DECREF(executor);
+    return direct;
+}
+
+/* ``_dispatch.dispatch``, its direct variant in C (the default executor, nobody watching):
+   each record called as it is; a failure goes to ``_dispatch.fail_or_stop``, as in the pure
+   loop. Any other context or entry: the pure loop. */
 static PyObject *
 call_each(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     speedups_state *st = get_state(module);
     if (!takes_records(st, args, nargs)) {
-        return pure_stage(st->pure_call_each, args, nargs);
+        return pure_stage(st->pure_dispatch, args, nargs);
+    }
+    int direct = dispatches_directly(st, args[1]);
+    if (direct <= 0) {
+        return direct < 0 ? NULL : pure_stage(st->pure_dispatch, args, nargs);
     }
     PyObject *entries = args[0], *ctx = args[1];
     Py_ssize_t taken = PyList_GET_SIZE(entries), failed = 0;
@@ -1838,7 +1866,7 @@ call_each(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 PyDoc_STRVAR(call_each_doc,
 "call_each(entries, ctx)\n--\n\n"
-"The dispatch loop (``airlock._dispatch._call_each``) for records.");
+"The dispatch loop (the direct variant of ``airlock._dispatch.dispatch``) for records.");
 
 PyDoc_STRVAR(coalesce_doc,
 "coalesce(entries, ctx)\n--\n\n"
@@ -2267,7 +2295,8 @@ stages_exec(speedups_state *st)
         || (st->pure_coalesce = import_attr("airlock._coalesce", "coalesce")) == NULL
         || (st->pure_order = import_attr("airlock._ordering", "order")) == NULL
         || (st->pure_merge_batches = import_attr("airlock._batch", "merge_batches")) == NULL
-        || (st->pure_call_each = import_attr("airlock._dispatch", "_call_each")) == NULL
+        || (st->pure_dispatch = import_attr("airlock._dispatch", "dispatch")) == NULL
+        || (st->sync_executor = import_attr("airlock._executor", "sync_executor")) == NULL
         || (st->fail_or_stop = import_attr("airlock._dispatch", "fail_or_stop")) == NULL
         || (st->empty_tuple = PyTuple_New(0)) == NULL
         || (st->intent_type = import_class("airlock._intent", "Intent",
@@ -2275,10 +2304,10 @@ stages_exec(speedups_state *st)
         return -1;
     }
     PyObject **names[] = {&st->str_dispatched, &st->str_stats, &st->str_watching,
-                          &st->str_coalesced, &st->str_batched, &st->str_order_by,
+                          &st->str_executor, &st->str_coalesced, &st->str_batched, &st->str_order_by,
                           &st->str_phase_ranks, &st->str_airlock_phase, &st->str_phase,
                           &st->str_handler, &st->str_dunder_name};
-    const char *texts[] = {"dispatched", "stats", "watching", "coalesced", "batched",
+    const char *texts[] = {"dispatched", "stats", "watching", "executor", "coalesced", "batched",
                            "order_by", "phase_ranks", "airlock_phase", "phase", "handler",
                            "__name__"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

@@ -70,7 +70,6 @@ from ._held import hold_stage, request_release
 from ._inbox import CLOSED, Inbox, OnFull
 from ._intent import Intent, IntentOptions
 from ._observe import Observer
-from ._plain import run_plain
 from ._plan import FlushPlan
 from ._policies import Policy, any_judges
 from ._record import PLAIN, to_intent
@@ -453,11 +452,6 @@ class TickScope(Scope, metaclass=TickType):
         super()._capture(entries, child, plain)
         if self._state is not ACTIVE:
             self.on_waiting()
-
-    # -- flush -----------------------------------------------------------------------------
-
-    #: the plain flush of a general frame: only the entries the frame holds now
-    _run_kept = run_plain
 
     def __repr__(self) -> str:
         state = "open" if self._state is ACTIVE else ("new" if self._state is NEW else "idle")

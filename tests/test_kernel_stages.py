@@ -1,6 +1,6 @@
 """The per-intent stages, compiled and pure: ``airlock._speedups.coalesce``, ``order``,
 ``merge_batches`` and the dispatch loop ``call_each`` against ``_coalesce.coalesce``,
-``_ordering.order``, ``_batch.merge_batches`` and ``_dispatch._call_each`` on the same random
+``_ordering.order``, ``_batch.merge_batches`` and ``_dispatch.dispatch`` on the same random
 entries (plain and full records, Intents, keys
 that cannot be hashed or compared, unknown phases, batches), under ``errors="raise"`` and
 ``"continue"``, watched or not: the same entries out, the same ``FlushStats``, the same
@@ -158,7 +158,7 @@ STAGES = [
     pytest.param(speedups.coalesce, _coalesce.coalesce, id="coalesce"),
     pytest.param(speedups.order, _ordering.order, id="order"),
     pytest.param(speedups.merge_batches, _batch.merge_batches, id="merge_batches"),
-    pytest.param(speedups.call_each, _dispatch._call_each, id="call_each"),
+    pytest.param(speedups.call_each, _dispatch.dispatch, id="call_each"),
 ]
 #: fewer examples under valgrind (benchmarks/memcheck.sh), where Python runs ~50x slower
 EXAMPLES = 30 if os.environ.get("AIRLOCK_MEMCHECK") else 200
@@ -229,7 +229,7 @@ class FailingBookkeeping(FlushContext):
         raise OSError("bookkeeping broke")
 
 
-@pytest.mark.parametrize("loop", [speedups.call_each, _dispatch._call_each],
+@pytest.mark.parametrize("loop", [speedups.call_each, _dispatch.dispatch],
                          ids=["compiled", "pure"])
 def test_when_the_failure_bookkeeping_raises_the_loop_stops_with_that_error(
     loop: Stage,

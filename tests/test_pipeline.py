@@ -220,6 +220,49 @@ def test_dispatch_hands_intents_to_an_executor_and_tells_each() -> None:
     assert stats.dispatched == 2
 
 
+class RunTasks:
+    """An executor that takes records as they are (``run_task``), as the Celery one does."""
+
+    def __init__(self) -> None:
+        self.ran: list[Any] = []
+
+    def __call__(self, intent: Intent) -> None:
+        intent.task(*intent.args, **intent.kwargs)
+
+    def run_task(self, task: Any, args: Any, kwargs: Any, intent: Any) -> None:
+        self.ran.append(args)
+        task(*args, **kwargs)
+
+
+@pytest.mark.parametrize("variant", ["direct", "watched", "executor", "run_task"])
+@pytest.mark.parametrize("errors", ["raise", "continue"])
+def test_both_variants_of_the_dispatch_loop_keep_one_ledger(variant: str, errors: str) -> None:
+    """The loop's direct variant (default executor, nobody watching) and its other variant
+    (an executor, observers) dispatch, fail and count alike."""
+    def boom(_: Any) -> None:
+        raise RuntimeError("effect failed")
+
+    options: dict[str, Any] = {"errors": errors}
+    if variant in ("executor", "run_task"):
+        options["executor"] = RunTasks() if variant == "run_task" else (
+            lambda intent: intent.task(*intent.args, **intent.kwargs))
+    ctx, stats, told = context(**options)
+    ctx.watching = variant == "watched"
+    entries = [plain(1), (boom, (0,), {}), Intent(task, (2,)), plain(3)]
+    if errors == "raise":
+        with pytest.raises(RuntimeError) as info:
+            dispatch(entries, ctx)
+        assert ran == [1] and (stats.dispatched, stats.failed) == (1, 1)
+        assert [i.args for i in info.value.undispatched_intents] == [(2,), (3,)]  # type: ignore[attr-defined]
+    else:
+        dispatch(entries, ctx)
+        assert ran == [1, 2, 3] and (stats.dispatched, stats.failed) == (3, 1)
+    told_dispatched = [e for e, *_ in told if e == "dispatched"]
+    assert len(told_dispatched) == (stats.dispatched if variant == "watched" else 0)
+    if variant == "run_task":  # records go as they are; the Intent through the executor
+        assert options["executor"].ran == [(1,), (0,)] + ([(3,)] if errors == "continue" else [])
+
+
 def test_the_pipeline_runs_only_the_stages_asked_for_in_order() -> None:
     handed: list[list[Any]] = []
     ctx, stats, _ = context(order_by=airlock.by_phase("draw", "sound"))

@@ -6,13 +6,14 @@ through the scopes that run them, and on a scope's buffer directly.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 
 import airlock
 from airlock import Intent
-from airlock._plain import plain_failure, run_kept, run_plain
+from airlock._plain import plain_failure, run_plain
 from airlock._stats import FlushStats
 
 
@@ -69,12 +70,55 @@ def test_run_plain_stops_before_an_entry_that_is_not_a_plain_record() -> None:
     tick.close()
 
 
-def test_run_kept_runs_what_arrives_meanwhile_and_keeps_the_buffer() -> None:
+def test_run_plain_runs_the_entries_intents_named_as_their_records() -> None:
     log: list[Any] = []
     scope = airlock.scope()
-    scope._buffer.append(appending(log, scope._buffer))
-    assert run_kept(scope, scope._buffer) == 2
-    assert log == ["appends", "meanwhile"] and len(scope._buffer) == 2
+    scope._buffer.extend([(record, (log, 1), {}), (record, (log, 2), {})])
+    named = scope.intents  # names the records in place
+    assert [type(i) for i in scope._buffer] == [Intent, Intent]
+    assert run_plain(scope, scope._buffer) == 2
+    assert log == [1, 2] and scope._buffer == named
+
+
+def test_reading_intents_from_another_thread_during_a_plain_flush_loses_nothing() -> None:
+    """Another thread names the records while the flush runs its first one: the flush runs
+    every entry once (it used to fail with "too many values to unpack" and drop the rest)."""
+    log: list[Any] = []
+    running, read = threading.Event(), threading.Event()
+
+    def first() -> None:
+        running.set()
+        assert read.wait(5)
+        log.append("first")
+
+    scope = airlock.scope()
+
+    def reader() -> None:
+        assert running.wait(5)
+        log.append([i.name for i in scope.intents])
+        read.set()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    with scope:
+        airlock.enqueue(first)
+        airlock.enqueue(record, log, "second")
+    thread.join()
+    assert log == [["first", "record"], "first", "second"]
+    assert (scope.stats.dispatched, scope.stats.failed) == (2, 0)
+
+
+def test_a_failing_entry_that_intents_named_is_counted_like_a_record() -> None:
+    log: list[Any] = []
+    scope = airlock.scope()
+    scope._buffer.extend([(record, (log, 1), {}), (boom, (log, 2), {}), (record, (log, 3), {})])
+    scope.intents  # noqa: B018  (names the records in place)
+    with pytest.raises(RuntimeError) as info:
+        run_plain(scope, scope._buffer)
+    assert log == [1]
+    stats = scope.stats
+    assert (stats.dispatched, stats.failed, stats.undispatched) == (1, 1, 1)
+    assert info.value.failed_intent is scope.intents[1]  # type: ignore[attr-defined]
 
 
 def test_a_failing_plain_task_is_counted_and_the_rest_is_undispatched() -> None:

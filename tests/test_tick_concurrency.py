@@ -216,6 +216,58 @@ def test_greenlets_sharing_a_tick_run_each_effect_once() -> None:
     assert refusals and all("another greenlet or task of this thread" in r for r in refusals)
 
 
+@pytest.mark.parametrize("features", ["keyed", "batched", "phased"])
+def test_greenlets_sharing_a_pipeline_tick_run_each_effect_once(features: str) -> None:
+    """As above, on frames that close through the pipeline (keys, batches, phase order and
+    errors="continue": the compiled kernel's close_rich where it runs), with an effect that
+    fails now and then and greenlets switching mid-flush."""
+    gevent = pytest.importorskip("gevent")
+    tick = airlock.tick_scope(order_by=airlock.by_phase("net", "draw"), errors="continue")
+    ran: Counter[tuple[int, int]] = Counter()
+    refusals: list[str] = []
+    unbalanced: list[str] = []
+
+    @airlock.phase("draw")
+    def effect(key: tuple[int, int]) -> None:
+        ran[key] += 1
+        gevent.sleep(0)  # another greenlet runs mid-flush
+        if key[1] % 7 == 3:
+            raise RuntimeError(f"effect {key} failed")
+
+    @airlock.batch(phase="net")
+    def send(keys: list[tuple[int, int]]) -> None:
+        for key in keys:
+            ran[key] += 1
+        gevent.sleep(0)
+
+    def player(unit: int) -> None:
+        for n in range(20):
+            key = (unit, n)
+            try:
+                with tick:
+                    if features == "keyed":
+                        airlock.enqueue(effect, key, _key=("stale", key))
+                        airlock.enqueue(effect, key, _key=("stale", key))  # replaces the first
+                    elif features == "batched":
+                        airlock.enqueue(send, key)
+                    else:
+                        airlock.enqueue(effect, key, _dispatch_options={"phase": "net"})
+                problem = tick.stats.balance_error()  # (this greenlet's frame just ended)
+                if problem:
+                    unbalanced.append(problem)
+            except airlock.ScopeStateError as exc:
+                refusals.append(str(exc))
+            assert airlock.get_current_scope() is None
+
+    greenlets = [gevent.spawn(player, u) for u in range(10)]
+    gevent.joinall(greenlets, timeout=WAIT, raise_error=True)
+    assert all(g.dead for g in greenlets)
+    assert max(ran.values()) == 1 and unbalanced == []
+    assert len(ran) + len(refusals) == 200
+    assert refusals and all("another greenlet or task of this thread" in r for r in refusals)
+    tick.close()
+
+
 class BalanceCheck(airlock.Observer):
     """Checks each frame's ledger while the frame still holds the tick (another thread's
     frame may start as soon as it ends, and reuses the same stats object)."""
