@@ -10,7 +10,7 @@ kernel (``airlock._speedups``) runs ``enqueue``'s plain path.
 from ._batch import Batch, batch
 from ._cadence import Cadence, debounce, throttle
 from ._configure import configure, get_configuration, reset_configuration
-from ._context import get_current_scope, policy
+from ._context import get_current_scope
 from ._current import get_enqueue_target, reset_current_scope, set_current_scope
 from ._enqueue import scoped
 from ._errors import (
@@ -25,7 +25,7 @@ from ._errors import (
 from ._executor import Executor
 from ._greenlet import check_greenlet as _check_greenlet
 from ._intent import Intent
-from ._kernel import compiled, enqueue, scope
+from ._kernel import compiled, enqueue, policy, scope
 from ._observe import Observer, report_background_failure
 from ._ordering import by_phase, phase
 from ._policies import AllowAll, AssertNoEffects, BlockTasks, DropAll, LogOnFlush, Policy

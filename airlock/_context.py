@@ -95,7 +95,11 @@ def policy(p: Policy) -> PolicyBlock:
 
 class PolicyBlock(ContextDecorator):
     """``with airlock.policy(p):`` (or ``@airlock.policy(p)`` on a function): enqueues
-    inside carry ``p`` as a local policy, through a ``PolicyView`` of the open scope."""
+    inside carry ``p`` as a local policy, through a ``PolicyView`` of the open scope.
+
+    (Where the kernel runs, ``__enter__``/``__exit__`` are its ``policy_enter``/``policy_exit``,
+    which open the common block themselves and call these for the rest: keep them in sync,
+    and ``PolicyView.__init__`` with the view they build.)"""
 
     __slots__ = ("_token", "policy")
 

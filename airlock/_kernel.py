@@ -1,22 +1,27 @@
 """Which implementation runs: the compiled kernel (``airlock._speedups``) or the pure core.
 
 Decided once, at import (``_native`` says whether the kernel runs), and installed here: the
-kernel's ``enqueue`` and ``scope``, ``Scope``'s ``with``, the per-intent stages
-(``_pipeline.use_stages``) and the dispatch loop (``_dispatch.use_loop``); a tick's frame asks
-``_native`` itself (``_frame.frame_methods``). The pure core is the reference: each compiled
-function does the common case itself and hands every other call to its pure twin unchanged,
-so both behave the same. ``benchmarks.cores.core()`` switches every binding made here.
+kernel's ``enqueue``, ``scope`` and ``policy``, the ``with`` of ``Scope`` and ``PolicyBlock``,
+the per-intent stages (``_pipeline.use_stages``) and the dispatch loop
+(``_dispatch.use_loop``); a tick's frame asks ``_native`` itself (``_frame.frame_methods``).
+The pure core is the reference: each compiled function does the common case itself and hands
+every other call to its pure twin unchanged, so both behave the same.
+``benchmarks.cores.core()`` switches every binding made here.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import _dispatch, _enqueue, _pipeline
+from . import _context, _dispatch, _enqueue, _pipeline
+from ._context import PolicyBlock
 from ._native import speedups
 from ._scope import Scope
 
-__all__ = ["PURE_LIFECYCLE", "compiled", "enqueue", "inlines_lifecycle", "scope"]
+__all__ = [
+    "PURE_BLOCK_LIFECYCLE", "PURE_LIFECYCLE", "compiled", "enqueue", "inlines_lifecycle", "policy",
+    "scope",
+]
 
 _native = speedups()
 compiled: bool = _native is not None
@@ -25,10 +30,12 @@ False when the pure-Python core runs it. Both behave the same; ``AIRLOCK_NO_EXTE
 the environment before ``import airlock`` picks the pure core."""
 
 if TYPE_CHECKING:
+    from ._context import policy
     from ._enqueue import enqueue, scope
 else:
     enqueue = _enqueue.enqueue if _native is None else _native.enqueue
     scope = _enqueue.scope if _native is None else _native.scope
+    policy = _context.policy if _native is None else _native.policy
 _pipeline.use_stages(_native)
 _dispatch.use_loop(_native)
 
@@ -37,6 +44,11 @@ _dispatch.use_loop(_native)
 PURE_LIFECYCLE = (vars(Scope)["__enter__"], vars(Scope)["__exit__"])
 if _native is not None:
     Scope.__enter__, Scope.__exit__ = _native.scope_methods()  # type: ignore[method-assign]
+#: ``PolicyBlock``'s own ``__enter__`` and ``__exit__``, replaced likewise (``with
+#: airlock.policy(p):``)
+PURE_BLOCK_LIFECYCLE = (vars(PolicyBlock)["__enter__"], vars(PolicyBlock)["__exit__"])
+if _native is not None:
+    PolicyBlock.__enter__, PolicyBlock.__exit__ = _native.policy_methods()  # type: ignore[method-assign]
 
 #: the slots the kernel's ``with`` reads and writes at ``Scope``'s offsets
 _LIFECYCLE_SLOTS = ("_accepting", "_buffer", "_plain_count", "_plan", "_state", "_token",

@@ -82,7 +82,15 @@
     X(ctx_type)  /* airlock._flush.FlushContext */ \
     X(sync_executor)  /* airlock._executor.sync_executor */ \
     X(str_executor) \
-    X(held_type)  /* airlock._cadence.HeldEffects */
+    X(held_type)  /* airlock._cadence.HeldEffects */ \
+    X(block_type)  /* airlock._context.PolicyBlock */ \
+    X(pure_block_enter)  /* its own Python __enter__ and __exit__ */ \
+    X(pure_block_exit) \
+    X(policy_on_enqueue)  /* airlock.Policy's on_enqueue and allows: the no-op hooks */ \
+    X(policy_allows) \
+    X(str_on_enqueue) \
+    X(pure_policy)  /* airlock._context.policy */ \
+    X(str_allows)
 
 /* the most counters FlushStats may have for close_rich to zero them (``reset``) */
 #define MAX_COUNTERS 24
@@ -118,6 +126,7 @@ typedef struct {
     Py_ssize_t ctx_stats_at, ctx_policy_at, ctx_executor_at, ctx_order_by_at, ctx_errors_at;
     Py_ssize_t ctx_watching_at, ctx_judging_at, ctx_dispatch_at, ctx_filtering_at;
     Py_ssize_t ctx_keyed_at, ctx_batching_at, ctx_capture_at, ctx_hold_at, ctx_budget_at;
+    Py_ssize_t block_token_at, block_policy_at;           /* PolicyBlock's */
 } speedups_state;
 
 /* A record's layout (``airlock._record``, checked when the module loads): a plain record is
@@ -133,6 +142,7 @@ typedef struct {
 
 /* defined with the module's init, used by the sections' own (``*_exec``) */
 static PyObject *import_attr(const char *module, const char *name);
+static PyObject *import_class(const char *module, const char *name, PyTypeObject *base);
 static Py_ssize_t slot_offset(PyObject *base, PyObject *sub, const char *name);
 
 /* The ``__slots__`` member at byte ``offset`` of ``obj`` (NULL when unset). */
@@ -2134,14 +2144,13 @@ scope_exit(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
-/* ``(Scope.__enter__, Scope.__exit__)`` of the kernel: this module's ``scope_enter`` and
-   ``scope_exit`` as instance methods (bound to the scope they are looked up on, as a Python
-   function is). */
+/* ``(enter, exit)``: this module's functions of those names as instance methods (bound to the
+   object they are looked up on, as a Python function is), for a class's ``with``. */
 static PyObject *
-scope_methods(PyObject *module, PyObject *Py_UNUSED(ignored))
+instance_methods(PyObject *module, const char *enter_name, const char *exit_name)
 {
-    PyObject *enter = PyObject_GetAttrString(module, "scope_enter");
-    PyObject *exit = enter == NULL ? NULL : PyObject_GetAttrString(module, "scope_exit");
+    PyObject *enter = PyObject_GetAttrString(module, enter_name);
+    PyObject *exit = enter == NULL ? NULL : PyObject_GetAttrString(module, exit_name);
     PyObject *as_enter = exit == NULL ? NULL : PyInstanceMethod_New(enter);
     PyObject *as_exit = as_enter == NULL ? NULL : PyInstanceMethod_New(exit);
     PyObject *pair = as_exit == NULL ? NULL : PyTuple_Pack(2, as_enter, as_exit);
@@ -2150,6 +2159,13 @@ scope_methods(PyObject *module, PyObject *Py_UNUSED(ignored))
     Py_XDECREF(as_enter);
     Py_XDECREF(as_exit);
     return pair;
+}
+
+/* ``(Scope.__enter__, Scope.__exit__)`` of the kernel: ``scope_enter`` and ``scope_exit``. */
+static PyObject *
+scope_methods(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    return instance_methods(module, "scope_enter", "scope_exit");
 }
 
 PyDoc_STRVAR(scope_enter_doc,
@@ -2192,10 +2208,241 @@ scope_lifecycle_exec(speedups_state *st)
     return 0;
 }
 
+/* -- policy blocks ---------------------------------------------------------------------------
+   ``with airlock.policy(p):``: ``PolicyBlock.__enter__`` and ``__exit__`` where the kernel
+   runs (``policy_methods``). The common block (a PolicyBlock not open yet, inside a scope or
+   another block, with no ambient policies) opens and closes here, its ``PolicyView`` built
+   in place; every other call goes to the pure methods, which raise the clear errors. Keep in
+   sync with ``_context.PolicyBlock`` and ``PolicyView.__init__``. */
+
+/* Whether ``policy`` has an ``on_enqueue`` hook and whether it may refuse (``allows`` not the
+   inherited yes): ``_policies.has_enqueue_hook`` and ``not is_allow_all``. 0, or -1 with an
+   exception set. */
+static int
+policy_traits(speedups_state *st, PyObject *policy, int *hooked, int *judges)
+{
+    PyObject *type = (PyObject *)Py_TYPE(policy);
+    PyObject *names[2] = {st->str_on_enqueue, st->str_allows};
+    PyObject *inherited[2] = {st->policy_on_enqueue, st->policy_allows};
+    int *differs[2] = {hooked, judges};
+    for (int i = 0; i < 2; i++) {
+        PyObject *found = PyObject_GetAttr(type, names[i]);  /* getattr(type(p), name, None) */
+        if (found == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                return -1;
+            }
+            PyErr_Clear();
+        }
+        *differs[i] = found != inherited[i];
+        Py_XDECREF(found);
+    }
+    return 0;
+}
+
+/* The view a block of ``policy`` opens over ``target`` (the current enqueue target), or
+   NULL: with an exception set, or without one when the pure method must decide. */
+static PyObject *
+view_over(speedups_state *st, PyObject *target, PyObject *policy)
+{
+    PyObject *scope, *outer;
+    int hooked = 0, judges = 0;
+    if (Py_IS_TYPE(target, (PyTypeObject *)st->view_type)) {  /* a block inside a block */
+        scope = SLOT(target, st->view_scope_at);
+        outer = SLOT(target, st->view_policies_at);
+        PyObject *outer_hooked = SLOT(target, st->view_hooked_at);
+        PyObject *outer_judges = SLOT(target, st->view_filtering_at);
+        if (scope == NULL || outer == NULL || !PyTuple_CheckExact(outer)
+            || !PyBool_Check(outer_hooked) || !PyBool_Check(outer_judges)) {
+            return NULL;
+        }
+        hooked = outer_hooked == Py_True;
+        judges = outer_judges == Py_True;
+    }
+    else if (Py_IS_TYPE(target, (PyTypeObject *)st->scope_type)
+             || Py_IS_TYPE(target, (PyTypeObject *)st->tick_type)) {  /* (a subclass: pure) */
+        scope = target;
+        outer = SLOT(target, st->ambient_at);  /* a tick's ambient policies: the pure path */
+        if (outer == NULL || !PyTuple_CheckExact(outer) || PyTuple_GET_SIZE(outer) != 0) {
+            return NULL;
+        }
+    }
+    else {  /* NO_SCOPE, POLICY_GUARD: the pure method raises */
+        return NULL;
+    }
+    int own_hooked, own_judges;
+    if (policy_traits(st, policy, &own_hooked, &own_judges) < 0) {
+        return NULL;
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(outer);
+    PyObject *policies = PyTuple_New(count + 1);  /* innermost first */
+    if (policies == NULL) {
+        return NULL;
+    }
+    PyTuple_SET_ITEM(policies, 0, Py_NewRef(policy));
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyTuple_SET_ITEM(policies, i + 1, Py_NewRef(PyTuple_GET_ITEM(outer, i)));
+    }
+    PyTypeObject *view_type = (PyTypeObject *)st->view_type;
+    PyObject *view = view_type->tp_alloc(view_type, 0);
+    if (view == NULL) {
+        Py_DECREF(policies);
+        return NULL;
+    }
+    set_slot(view, st->view_scope_at, scope);
+    set_slot(view, st->view_policies_at, policies);
+    Py_DECREF(policies);
+    set_slot(view, st->view_hooked_at, (hooked || own_hooked) ? Py_True : Py_False);
+    set_slot(view, st->view_filtering_at, (judges || own_judges) ? Py_True : Py_False);
+    return view;
+}
+
+static PyObject *
+policy_enter(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    speedups_state *st = get_state(module);
+    PyObject *block = nargs == 1 ? args[0] : NULL;
+    if (block == NULL || !Py_IS_TYPE(block, (PyTypeObject *)st->block_type)
+        || SLOT(block, st->block_token_at) != Py_None
+        || SLOT(block, st->block_policy_at) == NULL) {  /* open already: the pure one raises */
+        return PyObject_Vectorcall(st->pure_block_enter, args, (size_t)nargs, NULL);
+    }
+    PyObject *target;
+    if (PyContextVar_Get(st->current_target, NULL, &target) < 0) {
+        return NULL;
+    }
+    PyObject *view = view_over(st, target, SLOT(block, st->block_policy_at));
+    Py_DECREF(target);
+    if (view == NULL) {
+        return PyErr_Occurred() ? NULL
+            : PyObject_Vectorcall(st->pure_block_enter, args, (size_t)nargs, NULL);
+    }
+    PyObject *token = PyContextVar_Set(st->current_target, view);
+    Py_DECREF(view);
+    if (token == NULL) {
+        return NULL;
+    }
+    set_slot(block, st->block_token_at, token);
+    Py_DECREF(token);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+policy_exit(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    speedups_state *st = get_state(module);
+    PyObject *block = nargs == 4 ? args[0] : NULL;
+    PyObject *token = block != NULL && Py_IS_TYPE(block, (PyTypeObject *)st->block_type)
+        ? SLOT(block, st->block_token_at) : NULL;
+    if (token == NULL) {
+        return PyObject_Vectorcall(st->pure_block_exit, args, (size_t)nargs, NULL);
+    }
+    Py_INCREF(token);
+    set_slot(block, st->block_token_at, Py_None);
+    int reset = token == Py_None ? 0 : PyContextVar_Reset(st->current_target, token);
+    Py_DECREF(token);
+    if (reset < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* ``airlock.policy(p)`` where the kernel runs: a PolicyBlock of ``p``, made in place when
+   ``p`` is plainly a policy (not a class; callable ``on_enqueue`` and ``allows``, as
+   ``_policies.check_policy`` asks); anything else goes to ``_context.policy``, which raises
+   the clear error. Keep in sync with them and with ``PolicyBlock.__init__``. */
+static PyObject *
+new_policy_block(PyObject *module, PyObject *policy)
+{
+    speedups_state *st = get_state(module);
+    int plain = !PyType_Check(policy);
+    PyObject *names[2] = {st->str_on_enqueue, st->str_allows};
+    for (int i = 0; plain && i < 2; i++) {
+        PyObject *method = PyObject_GetAttr(policy, names[i]);
+        if (method == NULL) {
+            PyErr_Clear();  /* the pure check asks again, and says what is missing */
+            plain = 0;
+        }
+        else {
+            plain = PyCallable_Check(method);
+            Py_DECREF(method);
+        }
+    }
+    if (!plain) {
+        return PyObject_CallOneArg(st->pure_policy, policy);
+    }
+    PyTypeObject *block_type = (PyTypeObject *)st->block_type;
+    PyObject *block = block_type->tp_alloc(block_type, 0);
+    if (block != NULL) {
+        set_slot(block, st->block_policy_at, policy);
+        set_slot(block, st->block_token_at, Py_None);
+    }
+    return block;
+}
+
+/* ``(PolicyBlock.__enter__, PolicyBlock.__exit__)`` of the kernel. */
+static PyObject *
+policy_methods(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    return instance_methods(module, "policy_enter", "policy_exit");
+}
+
+PyDoc_STRVAR(policy_enter_doc,
+"policy_enter(block, /)\n--\n\n``PolicyBlock.__enter__`` where the kernel runs.");
+PyDoc_STRVAR(policy_exit_doc,
+"policy_exit(block, exc_type, exc, tb, /)\n--\n\n``PolicyBlock.__exit__`` where the kernel runs.");
+PyDoc_STRVAR(new_policy_block_doc,
+"policy($module, p, /)\n--\n\n"
+"Apply ``p`` (as well as the scope's policy) to intents enqueued inside this block.\n\n"
+"``with airlock.policy(p):`` or ``@airlock.policy(p)``. Local policies share the scope's\n"
+"buffer; at flush the innermost runs first.");
+PyDoc_STRVAR(policy_methods_doc,
+"policy_methods()\n--\n\n"
+"``(PolicyBlock.__enter__, PolicyBlock.__exit__)`` of the kernel, as instance methods.");
+
+/* The policy blocks' references: 0, or -1 with an exception set. */
+static int
+policy_block_exec(speedups_state *st)
+{
+    if ((st->block_type = import_class("airlock._context", "PolicyBlock", NULL)) == NULL) {
+        return -1;
+    }
+    PyObject *block_dict = ((PyTypeObject *)st->block_type)->tp_dict;
+    st->pure_block_enter = Py_XNewRef(PyDict_GetItemString(block_dict, "__enter__"));
+    st->pure_block_exit = Py_XNewRef(PyDict_GetItemString(block_dict, "__exit__"));
+    if (st->pure_block_enter == NULL || st->pure_block_exit == NULL
+        || !PyFunction_Check(st->pure_block_enter) || !PyFunction_Check(st->pure_block_exit)) {
+        PyErr_SetString(PyExc_TypeError, "airlock._speedups needs PolicyBlock's own Python "
+                        "__enter__ and __exit__");
+        return -1;
+    }
+    if ((st->pure_policy = import_attr("airlock._context", "policy")) == NULL) {
+        return -1;
+    }
+    PyObject *policy_class = import_attr("airlock._policies", "Policy");
+    if (policy_class == NULL) {
+        return -1;
+    }
+    st->policy_on_enqueue = PyObject_GetAttrString(policy_class, "on_enqueue");
+    st->policy_allows = PyObject_GetAttrString(policy_class, "allows");
+    Py_DECREF(policy_class);
+    if (st->policy_on_enqueue == NULL || st->policy_allows == NULL
+        || (st->str_on_enqueue = PyUnicode_InternFromString("on_enqueue")) == NULL
+        || (st->str_allows = PyUnicode_InternFromString("allows")) == NULL
+        || (st->block_token_at = slot_offset(st->block_type, st->block_type, "_token")) < 0
+        || (st->block_policy_at = slot_offset(st->block_type, st->block_type, "policy")) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
 static PyMethodDef speedups_methods[] = {
     {"scope_enter", (PyCFunction)(void (*)(void))scope_enter, METH_FASTCALL, scope_enter_doc},
     {"scope_exit", (PyCFunction)(void (*)(void))scope_exit, METH_FASTCALL, scope_exit_doc},
     {"scope_methods", scope_methods, METH_NOARGS, scope_methods_doc},
+    {"policy_enter", (PyCFunction)(void (*)(void))policy_enter, METH_FASTCALL, policy_enter_doc},
+    {"policy_exit", (PyCFunction)(void (*)(void))policy_exit, METH_FASTCALL, policy_exit_doc},
+    {"policy_methods", policy_methods, METH_NOARGS, policy_methods_doc},
+    {"policy", new_policy_block, METH_O, new_policy_block_doc},
     {"scope", (PyCFunction)(void (*)(void))fresh_scope, METH_FASTCALL | METH_KEYWORDS,
      fresh_scope_doc},
     {"coalesce", (PyCFunction)(void (*)(void))coalesce, METH_FASTCALL, coalesce_doc},
@@ -2483,7 +2730,7 @@ speedups_exec(PyObject *module)
     if (st->str_accepting == NULL || st->str_buffer == NULL || st->str_append == NULL) {
         return -1;
     }
-    if (stages_exec(st) < 0 || fresh_scope_exec(st) < 0) {
+    if (stages_exec(st) < 0 || fresh_scope_exec(st) < 0 || policy_block_exec(st) < 0) {
         return -1;
     }
     return scope_lifecycle_exec(st);

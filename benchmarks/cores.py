@@ -3,9 +3,10 @@
 ``AIRLOCK_NO_EXTENSIONS=1`` picks the pure core for a whole process (``airlock._native``). To
 compare the two in one process (interleaved timings, lock-step differential tests),
 ``core(compiled)`` switches, until its block ends, every place that holds what ``_native``
-decided (``SWITCHED``): ``airlock.enqueue`` (bound by ``airlock._kernel`` at import), the
-per-intent stages and the dispatch loop (installed by ``_pipeline.use_stages`` and
-``_dispatch.use_loop``, which it calls), and the ``speedups()`` that ``airlock._frame`` asks
+decided (``SWITCHED``): ``airlock.enqueue``, ``scope`` and ``policy`` and the ``with`` of ``Scope``
+and ``PolicyBlock`` (bound by ``airlock._kernel`` at import), the per-intent stages and the
+dispatch loop (installed by ``_pipeline.use_stages`` and ``_dispatch.use_loop``, which it
+calls), and the ``speedups()`` that ``airlock._frame`` asks
 when a tick is made, so a tick made inside the block runs its frames on that implementation
 for its whole life (its flushes use whichever stages are installed when they run).
 ``benchmarks/test_cores.py`` fails when the core binds the kernel anywhere else.
@@ -21,7 +22,7 @@ from collections.abc import Iterator
 from types import ModuleType
 
 import airlock
-from airlock import _dispatch, _enqueue, _frame, _kernel, _pipeline
+from airlock import _context, _dispatch, _enqueue, _frame, _kernel, _pipeline
 
 __all__ = ["SWITCHED", "compiled_frames", "core", "kernel"]
 
@@ -43,8 +44,12 @@ SWITCHED = (
     (_kernel, "enqueue"),
     (airlock, "scope"),
     (_kernel, "scope"),
+    (airlock, "policy"),
+    (_kernel, "policy"),
     (airlock.Scope, "__enter__"),
     (airlock.Scope, "__exit__"),
+    (_context.PolicyBlock, "__enter__"),
+    (_context.PolicyBlock, "__exit__"),
     (_frame, "speedups"),
     (_pipeline, "coalesce"),
     (_pipeline, "order"),
@@ -59,8 +64,11 @@ def _install(native: ModuleType | None) -> None:
     enqueue = _enqueue.enqueue if native is None else native.enqueue
     airlock.enqueue = _kernel.enqueue = enqueue
     airlock.scope = _kernel.scope = _enqueue.scope if native is None else native.scope
+    airlock.policy = _kernel.policy = _context.policy if native is None else native.policy
     lifecycle = _kernel.PURE_LIFECYCLE if native is None else native.scope_methods()
     airlock.Scope.__enter__, airlock.Scope.__exit__ = lifecycle  # type: ignore[method-assign]
+    block = _kernel.PURE_BLOCK_LIFECYCLE if native is None else native.policy_methods()
+    _context.PolicyBlock.__enter__, _context.PolicyBlock.__exit__ = block  # type: ignore[method-assign]
     setattr(_frame, "speedups", lambda: native)  # noqa: B010  # a function, replaced
     _pipeline.use_stages(native)
     _dispatch.use_loop(native)

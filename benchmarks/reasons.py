@@ -52,8 +52,9 @@ _FEATURES = {
     ),
     "inside `airlock.policy(AllowAll())`": (
         "each enqueue inside the block builds a full record holding the block's policies "
-        "(they stay readable on the intent), and the block itself (a Python context manager "
-        "that checks the policy and makes a policy view) costs about 2 us",
+        "(they stay readable on the intent), and the block itself (made, opened and closed "
+        "in C: the policy check, a policy view, the ContextVar's set and reset) costs ~5.9k "
+        "instructions, about two empty frames",
         _FRAME,
     ),
     "one `Observer` attached, overriding nothing": (
