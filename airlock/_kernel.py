@@ -50,9 +50,10 @@ PURE_BLOCK_LIFECYCLE = (vars(PolicyBlock)["__enter__"], vars(PolicyBlock)["__exi
 if _native is not None:
     PolicyBlock.__enter__, PolicyBlock.__exit__ = _native.policy_methods()  # type: ignore[method-assign]
 
-#: the slots the kernel's ``with`` reads and writes at ``Scope``'s offsets
-_LIFECYCLE_SLOTS = ("_accepting", "_buffer", "_plain_count", "_plan", "_state", "_token",
-                    "observers")
+#: the slots the kernel's ``with`` reads and writes at ``Scope``'s offsets, and the methods
+#: whose work it does itself (``_release``'s plain branch, ``_run_plain``)
+_LIFECYCLE_SLOTS = ("_accepting", "_buffer", "_parent", "_plain_count", "_plain_ns", "_plan",
+                    "_release", "_run_plain", "_state", "_timed", "_token", "observers")
 
 
 def inlines_lifecycle(cls: type[Scope]) -> bool:

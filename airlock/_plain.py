@@ -19,6 +19,8 @@ Rules:
 
 from __future__ import annotations
 
+from collections import deque
+from itertools import islice
 from operator import length_hint
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
@@ -34,16 +36,24 @@ if TYPE_CHECKING:
 __all__ = ["plain_failure", "record_failure", "run_plain"]
 
 
-def run_plain(scope: Scope, buffer: list[Any], arrivals: bool = False) -> int:
+def run_plain(
+    scope: Scope, buffer: list[Any], arrivals: bool = False, start: int = 0,
+    started: int | None = None,
+) -> int:
     """Call the buffered ``(task, args, kwargs)`` in order: the default-everything flush.
     Return how many entries it took: those in the buffer when it began (``arrivals``: and
     those appended meanwhile), up to the first that is not plain.
 
-    The entries stay in the buffer (for ``intents``): a tick removes what was taken.
+    The entries stay in the buffer (for ``intents``): a tick removes what was taken. (The
+    compiled kernel runs a scope's plain flush itself until an entry that is not a plain
+    record, then calls this from there: ``start``, and the clock it read, ``started``.)
     """
     taken = buffer if arrivals else buffer.copy()  # (the live buffer: arrivals run too)
     entries = iter(taken)
-    started = perf_counter_ns() if scope._timed else 0
+    if start:
+        deque(islice(entries, start), maxlen=0)  # (skip the entries that ran)
+    if started is None:
+        started = perf_counter_ns() if scope._timed else 0
     while True:  # leaves the inner loop only for a failure or an entry that is not plain
         try:
             for task, args, kwargs in entries:

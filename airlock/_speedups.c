@@ -90,6 +90,8 @@
     X(policy_allows) \
     X(str_on_enqueue) \
     X(pure_policy)  /* airlock._context.policy */ \
+    X(run_plain)  /* airlock._plain.run_plain and record_failure */ \
+    X(record_failure) \
     X(str_allows)
 
 /* the most counters FlushStats may have for close_rich to zero them (``reset``) */
@@ -127,6 +129,7 @@ typedef struct {
     Py_ssize_t ctx_watching_at, ctx_judging_at, ctx_dispatch_at, ctx_filtering_at;
     Py_ssize_t ctx_keyed_at, ctx_batching_at, ctx_capture_at, ctx_hold_at, ctx_budget_at;
     Py_ssize_t block_token_at, block_policy_at;           /* PolicyBlock's */
+    Py_ssize_t plan_tick_at;                              /* FlushPlan's */
 } speedups_state;
 
 /* A record's layout (``airlock._record``, checked when the module loads): a plain record is
@@ -2092,6 +2095,76 @@ scope_enter(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return Py_NewRef(self);
 }
 
+/* ``Scope._release``'s plain branch, for a scope used once with no parent: ``_plain.run_plain``
+   with ``arrivals`` (each record of the live buffer called in order, what another thread
+   appends meanwhile too). At an entry that is not a plain record, ``run_plain`` goes on from
+   there; a task that raises goes to ``_plain.record_failure``, then its error is raised
+   again. 1 when done, -1 with an exception set, 0 when ``_release`` must decide (anything
+   else). Keep in sync with them. */
+static int
+release_plain(speedups_state *st, PyObject *self, PyObject *buffer)
+{
+    PyObject *plan = SLOT(self, st->plan_at);
+    if (PyList_GET_SIZE(buffer) == 0 || SLOT(buffer, st->rich_at) != Py_False || plan == NULL
+        || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
+        || SLOT(plan, st->plain_loop_at) != Py_True || SLOT(plan, st->plan_tick_at) != Py_False
+        || SLOT(self, st->parent_at) != Py_None || SLOT(self, st->timed_at) != Py_True) {
+        return 0;
+    }
+    set_slot(self, st->state_at, st->state_flushed);
+    long long started = now_ns(st);
+    if (started < 0) {
+        return -1;
+    }
+    /* the live buffer: its length is read again at each step, as the pure loop's iterator */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(buffer); i++) {
+        PyObject *entry = PyList_GET_ITEM(buffer, i);
+        if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != PLAIN_SIZE
+            || !PyTuple_CheckExact(PyTuple_GET_ITEM(entry, 1))
+            || !PyDict_CheckExact(PyTuple_GET_ITEM(entry, 2))) {  /* the rest: run_plain's */
+            PyObject *done = PyObject_CallFunction(st->run_plain, "OOOnL", self, buffer, Py_True,
+                                                   i, started);
+            Py_XDECREF(done);
+            return done == NULL ? -1 : 1;
+        }
+        Py_INCREF(entry);  /* (the task may replace it in the buffer: ``intents``) */
+        PyObject *task = PyTuple_GET_ITEM(entry, 0), *args = PyTuple_GET_ITEM(entry, 1);
+        PyObject *kwargs = PyTuple_GET_ITEM(entry, 2);
+        PyObject *result = PyDict_GET_SIZE(kwargs)
+            ? PyObject_Call(task, args, kwargs)
+            : PyObject_Vectorcall(task, &PyTuple_GET_ITEM(args, 0),
+                                  (size_t)PyTuple_GET_SIZE(args), NULL);
+        Py_DECREF(entry);
+        if (result == NULL) {
+            PyObject *exc = take_exception();
+            PyObject *done = PyObject_CallFunction(st->record_failure, "OOnnL", self, exc,
+                                                   PyList_GET_SIZE(buffer), i, started);
+            if (done == NULL) {  /* its own error wins, in exc's context, as in Python */
+                PyObject *error = take_exception();
+                if (error != exc) {
+                    PyException_SetContext(error, exc);  /* steals exc */
+                }
+                else {
+                    Py_DECREF(exc);
+                }
+                raise_exception(error);
+            }
+            else {
+                Py_DECREF(done);
+                raise_exception(exc);
+            }
+            return -1;
+        }
+        Py_DECREF(result);
+    }
+    long long ended = now_ns(st);
+    if (ended < 0 || set_int_slot(self, st->plain_ns_at, ended - started) < 0
+        || set_int_slot(self, st->plain_count_at, PyList_GET_SIZE(buffer)) < 0) {
+        return -1;
+    }
+    return 1;
+}
+
 static PyObject *
 scope_exit(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -2132,6 +2205,11 @@ scope_exit(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     if (buffer == NULL || !Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)
         || PyList_GET_SIZE(buffer) != 0 || SLOT(buffer, st->rich_at) != Py_False) {
+        int ran = buffer != NULL && Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)
+            ? release_plain(st, self, buffer) : 0;
+        if (ran) {
+            return ran < 0 ? NULL : Py_NewRef(Py_None);
+        }
         PyObject *released = PyObject_CallMethodNoArgs(self, st->str_release);
         if (released == NULL) {
             return NULL;
@@ -2199,6 +2277,8 @@ scope_lifecycle_exec(speedups_state *st)
     }
     if ((st->nest = import_attr("airlock._nesting", "nest")) == NULL
         || (st->flush_now = import_attr("airlock._settle", "flush_now")) == NULL
+        || (st->run_plain = import_attr("airlock._plain", "run_plain")) == NULL
+        || (st->record_failure = import_attr("airlock._plain", "record_failure")) == NULL
         || (st->state_pending = import_attr("airlock._states", "PENDING")) == NULL
         || (st->str_old_value = PyUnicode_InternFromString("old_value")) == NULL
         || (st->str_release = PyUnicode_InternFromString("_release")) == NULL
@@ -2654,7 +2734,7 @@ speedups_exec(PyObject *module)
         {&st->enqueue_hooked_at, plan, plan, "enqueue_hooked"},
         {&st->on_records_at, plan, plan, "on_records"},
         {&st->dispatcher_at, plan, plan, "dispatcher"}, {&st->judging_at, plan, plan, "judging"},
-        {&st->watching_at, plan, plan, "watching"},
+        {&st->watching_at, plan, plan, "watching"}, {&st->plan_tick_at, plan, plan, "tick"},
         {&st->origins_at, buffer, buffer, "origins"},
         {&st->filtering_at, buffer, buffer, "filtering"},
         {&st->enqueued_at, stats, stats, "enqueued"}, {&st->flush_ns_at, stats, stats, "flush_ns"},

@@ -81,8 +81,8 @@ REASONS: dict[str, str] = {
     },
     "airlock scope at least 6x faster than airlock-py, every K": (
         "an empty fresh scope (create, enter, exit, flush) costs ~4.9k instructions with the "
-        "kernel (12.7k pure), airlock-py's ~26k: 6x would need under 4.4k; with effects a "
-        "scope's flush (not a tick's frame) is still Python"
+        "kernel (12.7k pure), airlock-py's ~26k: 6x would need under 4.4k; with effects the "
+        "kernel runs the scope's plain flush too (one effect: ~9.3k instructions)"
     ),
     "airlock tick at least 6x faster than airlock-py, every K": (
         "at K=1 a frame's fixed cost dominates; at K=10000 both pay for the big buffer "

@@ -574,7 +574,9 @@ def _with_story(story: str, cls: type[airlock.Scope] = airlock.Scope) -> list[ob
         with outer, scope as entered:
             seen.append(entered is scope)
             seen.append((scope._state, scope._accepting))
-            if story != "empty":
+            if story in FLUSH_STORIES:
+                _enqueue_flush_story(story, scope, log)
+            elif story != "empty":
                 airlock.enqueue(log.append, story)
             if story == "raising":
                 raise ValueError("in the body")
@@ -582,15 +584,46 @@ def _with_story(story: str, cls: type[airlock.Scope] = airlock.Scope) -> list[ob
                 scope.__enter__()
     except Exception as exc:
         seen.append((type(exc), str(exc).replace(hex(id(scope)), "<id>")))
+        seen.append([i.args for i in getattr(exc, "undispatched_intents", ())])
     stats = scope.stats
     seen += [log, scope._state, scope._accepting, scope._token is None, scope._plain_count,
-             (stats.enqueued, stats.dispatched, stats.dropped, stats.captured, stats.discarded)]
+             (stats.enqueued, stats.dispatched, stats.dropped, stats.captured, stats.discarded,
+              stats.failed, stats.undispatched), [i.args for i in scope.intents]]
     assert current_target.get() is not scope
     return seen
 
 
+def _boom(value: object) -> None:
+    raise RuntimeError(f"effect {value} failed")
+
+
+#: plain flushes of a scope used once (the kernel runs them: ``release_plain``)
+FLUSH_STORIES = ["several", "failing", "named mid-flush", "named then failing", "arrival"]
+
+
+def _enqueue_flush_story(story: str, scope: airlock.Scope, log: list[object]) -> None:
+    """Effects whose flush takes each turn of the plain loop: a task that raises, one that
+    names the buffer's records (``intents``: the next entry is an Intent), one that appends
+    a record as a late enqueue would."""
+    def names() -> None:
+        log.append(len(scope.intents))
+
+    def appends() -> None:
+        scope._buffer.append((log.append, ("arrived",), {}))
+
+    airlock.enqueue(log.append, 1)
+    if story.startswith("named"):
+        airlock.enqueue(names)
+    if story.endswith("failing"):
+        airlock.enqueue(_boom, 2)
+    if story == "arrival":
+        airlock.enqueue(appends)
+    airlock.enqueue(log.append, 3)
+    airlock.enqueue(log.append, 4)
+
+
 WITH_STORIES = ["empty", "one effect", "in a scope", "in a tick", "raising", "observed",
-                "dropping", "entered twice"]
+                "dropping", "entered twice", *FLUSH_STORIES]
 
 
 @pytest.mark.parametrize("cls", [airlock.Scope, PlainSub, OwnExit])
