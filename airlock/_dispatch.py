@@ -15,7 +15,7 @@ from operator import length_hint
 from typing import TYPE_CHECKING, Any
 
 from ._executor import sync_executor
-from ._intent import Intent
+from ._intent import NO_KWARGS, Intent
 from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
@@ -48,7 +48,9 @@ def dispatch(entries: list[Any], ctx: FlushContext) -> None:
                 for entry in remaining:
                     if type(entry) is not Intent:
                         if run_task is not None:  # the executor takes the record as it is
-                            run_task(entry[0], entry[1], entry[2], partial(intent_of, entry))
+                            kwargs = entry[2]  # (never the kernel's shared empty dict)
+                            run_task(entry[0], entry[1], {} if kwargs is NO_KWARGS else kwargs,
+                                     partial(intent_of, entry))
                             continue
                         entry = intent_of(entry)
                     if sync:

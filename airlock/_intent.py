@@ -11,7 +11,8 @@ if TYPE_CHECKING:
     from ._scope import Scope
 
 __all__ = [
-    "Intent", "IntentOptions", "qualified_task_name", "registered_name", "safe_repr", "task_name",
+    "NO_KWARGS", "Intent", "IntentOptions", "qualified_task_name", "registered_name",
+    "safe_repr", "task_name",
 ]
 
 _MAX_REPR = 60  # each argument in str(intent)
@@ -22,6 +23,11 @@ _REGISTERED_NAME_ATTRIBUTES = (
     "name",  # Celery (the registered dotted name), Huey
     "actor_name",  # Dramatiq
 )
+#: The keyword arguments of every record the compiled kernel stores for a call without any:
+#: one shared empty dict, not a new one per enqueue (the batch frame: -10.8% instructions).
+#: It never leaves the core: an Intent built from such a record gets a dict of its own
+#: (``Intent.__new__``), and so does an executor's ``run_task`` (``_dispatch``).
+NO_KWARGS: dict[str, Any] = {}
 #: ``tuple.__new__``: an Intent from its nine fields, without ``Intent.__new__``'s defaults
 _new_record = tuple.__new__
 _DEFINED = (types.FunctionType, types.MethodType, types.BuiltinFunctionType, type)
@@ -148,7 +154,7 @@ class Intent(_IntentFields):
         return _new_record(cls, (
             task,
             args if type(args) is tuple else tuple(args),
-            {} if kwargs is None else kwargs,
+            {} if kwargs is None or kwargs is NO_KWARGS else kwargs,
             name,
             {} if dispatch_options is None else dispatch_options,
             origin,

@@ -91,6 +91,7 @@
     X(str_on_enqueue) \
     X(pure_policy)  /* airlock._context.policy */ \
     X(run_plain)  /* airlock._plain.run_plain and record_failure */ \
+    X(no_kwargs)  /* airlock._intent.NO_KWARGS: the records' shared empty kwargs */ \
     X(record_failure) \
     X(str_allows)
 
@@ -187,7 +188,16 @@ delegate(speedups_state *st, PyObject *const *args, Py_ssize_t nargs, PyObject *
     return PyObject_Vectorcall(st->pure_enqueue, args, (size_t)nargs, kwnames);
 }
 
-/* Append ``(task, args[1:], {})`` to ``buffer``. 0 on success, -1 with an exception set. */
+/* The kwargs of a record whose call has none: ``_intent.NO_KWARGS``, shared (a new
+   reference), or a new dict should anything have written into it. NULL with an exception set
+   on failure. */
+static inline PyObject *
+no_kwargs(speedups_state *st)
+{
+    return PyDict_GET_SIZE(st->no_kwargs) == 0 ? Py_NewRef(st->no_kwargs) : PyDict_New();
+}
+
+/* Append ``(task, args[1:], NO_KWARGS)`` to ``buffer``. 0 on success, -1 with an exception set. */
 static int
 append_plain_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
                     Py_ssize_t nargs)
@@ -201,7 +211,7 @@ append_plain_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
         Py_INCREF(arg);
         PyTuple_SET_ITEM(task_args, i - 1, arg);
     }
-    PyObject *kwargs = PyDict_New();
+    PyObject *kwargs = no_kwargs(st);
     if (kwargs == NULL) {
         Py_DECREF(task_args);
         return -1;
@@ -256,7 +266,7 @@ append_full_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
         PyTuple_SET_ITEM(task_args, i - 1, args[i]);
     }
     if (kwargs == NULL) {
-        kwargs = PyDict_New();
+        kwargs = no_kwargs(st);
     }
     if (policies == NULL) {
         policies = PyTuple_New(0); /* (the empty tuple: a new reference) */
@@ -2624,10 +2634,16 @@ stages_exec(speedups_state *st)
         || (st->pure_merge_batches = import_attr("airlock._batch", "merge_batches")) == NULL
         || (st->pure_dispatch = import_attr("airlock._dispatch", "dispatch")) == NULL
         || (st->sync_executor = import_attr("airlock._executor", "sync_executor")) == NULL
+        || (st->no_kwargs = import_attr("airlock._intent", "NO_KWARGS")) == NULL
         || (st->fail_or_stop = import_attr("airlock._dispatch", "fail_or_stop")) == NULL
         || (st->empty_tuple = PyTuple_New(0)) == NULL
         || (st->intent_type = import_class("airlock._intent", "Intent",
                                            &PyTuple_Type)) == NULL) {
+        return -1;
+    }
+    if (!PyDict_CheckExact(st->no_kwargs)) {
+        PyErr_SetString(PyExc_TypeError, "airlock._speedups needs airlock._intent.NO_KWARGS "
+                        "to be a dict");
         return -1;
     }
     PyObject **names[] = {&st->str_dispatched, &st->str_stats, &st->str_watching,

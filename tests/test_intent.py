@@ -10,7 +10,7 @@ import pytest
 
 import airlock
 from airlock import Intent
-from airlock._intent import task_name
+from airlock._intent import NO_KWARGS, task_name
 
 
 def send_email(user_id: int, to: str = "") -> None:
@@ -209,3 +209,10 @@ def test_an_intents_repr_never_raises_and_stays_short() -> None:
     assert "args=<tuple object>" in shown  # the tuple's repr raised: its type stands in
     assert "Unprintable object" in str(airlock.Intent(task, (Unprintable(),)))
     assert len(repr(airlock.Intent(task, (list(range(100_000)),)))) < 1100
+
+
+def test_an_intent_never_holds_the_records_shared_empty_kwargs() -> None:
+    named = Intent(print, (), NO_KWARGS)
+    assert named.kwargs == {} and named.kwargs is not NO_KWARGS
+    own: dict[str, object] = {}
+    assert Intent(print, (), own).kwargs is own  # any other dict is the intent's as given

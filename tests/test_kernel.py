@@ -25,6 +25,7 @@ import pytest
 import airlock
 from airlock import _enqueue, _kernel
 from airlock._context import current_target
+from airlock._intent import NO_KWARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILT = importlib.util.find_spec("airlock._speedups") is not None
@@ -105,8 +106,75 @@ def test_a_plain_call_appends_the_plain_record(c_enqueue: Any) -> None:
         (first, second) = scope._buffer
         assert first == (noop, ([1], "x"), {}) and first[1][0] is payload
         assert second == (noop, (), {})
-        assert first[2] is not second[2]  # a fresh kwargs dict per record, as in Python
+        assert first[2] is second[2] is NO_KWARGS  # one shared empty dict (see _intent)
         assert type(first) is tuple and len(first) == 3
+
+
+class WritesKwargs(airlock.Policy):
+    """A policy that writes into each intent's kwargs (allowed: they are the intent's)."""
+
+    def allows(self, intent: airlock.Intent) -> bool:
+        intent.kwargs["written"] = True
+        return True
+
+
+class RunsTasks:
+    """An executor that takes records (``run_task``) and writes into their kwargs."""
+
+    def __init__(self) -> None:
+        self.kwargs: list[dict[str, Any]] = []
+
+    def __call__(self, intent: airlock.Intent) -> None:
+        intent.task(*intent.args, **intent.kwargs)
+
+    def run_task(self, task: Any, args: Any, kwargs: dict[str, Any], get_intent: Any) -> None:
+        self.kwargs.append(kwargs)
+        kwargs["written"] = True
+        task(*args, **kwargs)
+
+
+@pytest.mark.parametrize("reader", ["intents", "policy", "run_task", "observer"])
+def test_the_shared_empty_kwargs_never_leave_the_core(c_enqueue: Any, reader: str) -> None:
+    """Records of calls without keywords share ``NO_KWARGS``; whatever reads them (an Intent,
+    a policy writing into its kwargs, an executor's ``run_task``) gets a dict of its own."""
+    calls: list[dict[str, Any]] = []
+
+    def task(**kwargs: Any) -> None:
+        calls.append(kwargs)
+
+    executor, observer = RunsTasks(), WatchesAll()
+    scope = (airlock.scope(WritesKwargs()) if reader == "policy"
+             else airlock.scope(executor=executor) if reader == "run_task"
+             else airlock.scope(observers=[observer]) if reader == "observer"
+             else airlock.scope())
+    with scope:
+        c_enqueue(task)
+        c_enqueue(task, _key="k2")
+        if reader == "intents":
+            for intent in scope.intents:
+                assert intent.kwargs is not NO_KWARGS
+                intent.kwargs["written"] = True
+    assert NO_KWARGS == {}
+    assert all(kwargs is not NO_KWARGS for kwargs in executor.kwargs)
+    assert observer.shared == ([False] * 4 if reader == "observer" else [])
+    assert calls == ([{}, {}] if reader == "observer" else [{"written": True}] * 2)
+    with airlock.scope() as fresh:  # later records are as empty as ever
+        c_enqueue(task)
+        assert fresh._buffer[0][2] is NO_KWARGS
+    assert calls[-1] == {}
+
+
+class WatchesAll(airlock.Observer):
+    """Records whether each intent it hears of holds the shared dict."""
+
+    def __init__(self) -> None:
+        self.shared: list[bool] = []
+
+    def enqueued(self, intent: airlock.Intent) -> None:
+        self.shared.append(intent.kwargs is NO_KWARGS)
+
+    def dispatched(self, intent: airlock.Intent) -> None:
+        self.shared.append(intent.kwargs is NO_KWARGS)
 
 
 class Target:
