@@ -2,8 +2,9 @@
 
 ``enqueue`` is the hot path. Inside an open scope with nothing to observe it does one
 ``ContextVar.get``, a handful of identity checks and one ``list.append`` of a plain record; a
-``_key`` alone, or a batch's payload, appends a full record there too. Every other case (no
-scope, hooks, local policies, other options, task objects) takes ``_enqueue_general``.
+``_key`` alone, or a batch's payload (keyed or not), appends a full record there too. Every
+other case (no scope, hooks, local policies, other options, task objects) takes
+``_enqueue_general``.
 """
 
 from __future__ import annotations
@@ -75,9 +76,18 @@ else:
                     _check_key(key)  # raises the clear error
                 target._buffer.add_keyed((task, args, kwargs, None, None, None, key, (), target))
                 return
-        elif target._accepting and type(task) is Batch and not kwargs:  # a batch's payload
-            target._buffer.add_batched((task, args, kwargs, None, None, None, None, (), target))
-            return
+        elif target._accepting and type(task) is Batch:  # a batch's payload
+            if not kwargs:
+                target._buffer.add_batched((task, args, kwargs, None, None, None, None, (), target))
+                return
+            if len(kwargs) == 1 and kwargs.get("_key") is not None:  # keyed (a sound request)
+                key = kwargs.pop("_key")
+                try:
+                    hash(key)
+                except TypeError:
+                    _check_key(key)  # raises the clear error
+                target._buffer.add((task, args, kwargs, None, None, None, key, (), target), False)
+                return
         _enqueue_general(target, task, args, kwargs)
 
     enqueue.__signature__ = inspect.signature(_documented_enqueue)
