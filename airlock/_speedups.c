@@ -645,6 +645,40 @@ raise_exception(PyObject *exc)
 #endif
 }
 
+/* ``task(*args, **kwargs)`` of a plain record whose args are a tuple and kwargs a dict (the
+   plain loops check): the result, or NULL with an exception set. */
+static inline PyObject *
+call_plain_record(PyObject *entry)
+{
+    PyObject *task = PyTuple_GET_ITEM(entry, 0), *args = PyTuple_GET_ITEM(entry, 1);
+    PyObject *kwargs = PyTuple_GET_ITEM(entry, 2);
+    return PyDict_GET_SIZE(kwargs)
+        ? PyObject_Call(task, args, kwargs)
+        : PyObject_Vectorcall(task, &PyTuple_GET_ITEM(args, 0), (size_t)PyTuple_GET_SIZE(args),
+                              NULL);
+}
+
+/* A task raised ``exc`` (stolen) and ``done`` is what recording its failure returned (NULL: the
+   recording raised too): raise ``exc`` again, or the recording's own error in ``exc``'s
+   context, as Python's ``except`` branch would. */
+static void
+reraise_after(PyObject *done, PyObject *exc)
+{
+    if (done != NULL) {
+        Py_DECREF(done);
+        raise_exception(exc);
+        return;
+    }
+    PyObject *error = take_exception();
+    if (error != exc) {
+        PyException_SetContext(error, exc);  /* steals exc */
+    }
+    else {
+        Py_DECREF(exc);
+    }
+    raise_exception(error);
+}
+
 /* ``time.perf_counter_ns()`` as a C integer; -1 with an exception set. */
 static long long
 now_ns(speedups_state *st)
@@ -760,31 +794,13 @@ close_plain(InlineFrame *self, speedups_state *st)
     }
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *entry = PyList_GET_ITEM(taken, i);
-        PyObject *task = PyTuple_GET_ITEM(entry, 0), *args = PyTuple_GET_ITEM(entry, 1);
-        PyObject *kwargs = PyTuple_GET_ITEM(entry, 2);
-        PyObject *result = PyDict_GET_SIZE(kwargs)
-            ? PyObject_Call(task, args, kwargs)
-            : PyObject_Vectorcall(task, &PyTuple_GET_ITEM(args, 0),
-                                  (size_t)PyTuple_GET_SIZE(args), NULL);
+        PyObject *result = call_plain_record(entry);
         if (result == NULL) {
             PyObject *exc = take_exception();
             PyObject *done = PyObject_CallFunction(self->failed, "OOnnL", tick, exc, count, i,
                                                    started);
             Py_DECREF(taken);
-            if (done == NULL) { /* its own error wins, in exc's context, as in Python */
-                PyObject *error = take_exception();
-                if (error != exc) {
-                    PyException_SetContext(error, exc); /* steals exc */
-                }
-                else {
-                    Py_DECREF(exc);
-                }
-                raise_exception(error);
-            }
-            else {
-                Py_DECREF(done);
-                raise_exception(exc);
-            }
+            reraise_after(done, exc);
             return (PyObject *)-1;
         }
         Py_DECREF(result);
@@ -2138,31 +2154,13 @@ release_plain(speedups_state *st, PyObject *self, PyObject *buffer)
             return done == NULL ? -1 : 1;
         }
         Py_INCREF(entry);  /* (the task may replace it in the buffer: ``intents``) */
-        PyObject *task = PyTuple_GET_ITEM(entry, 0), *args = PyTuple_GET_ITEM(entry, 1);
-        PyObject *kwargs = PyTuple_GET_ITEM(entry, 2);
-        PyObject *result = PyDict_GET_SIZE(kwargs)
-            ? PyObject_Call(task, args, kwargs)
-            : PyObject_Vectorcall(task, &PyTuple_GET_ITEM(args, 0),
-                                  (size_t)PyTuple_GET_SIZE(args), NULL);
+        PyObject *result = call_plain_record(entry);
         Py_DECREF(entry);
         if (result == NULL) {
             PyObject *exc = take_exception();
             PyObject *done = PyObject_CallFunction(st->record_failure, "OOnnL", self, exc,
                                                    PyList_GET_SIZE(buffer), i, started);
-            if (done == NULL) {  /* its own error wins, in exc's context, as in Python */
-                PyObject *error = take_exception();
-                if (error != exc) {
-                    PyException_SetContext(error, exc);  /* steals exc */
-                }
-                else {
-                    Py_DECREF(exc);
-                }
-                raise_exception(error);
-            }
-            else {
-                Py_DECREF(done);
-                raise_exception(exc);
-            }
+            reraise_after(done, exc);
             return -1;
         }
         Py_DECREF(result);

@@ -12,8 +12,9 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -188,6 +189,13 @@ async def test_two_asyncio_tasks_sharing_a_tick() -> None:
     assert len(errors) == 1 and "another thread, greenlet or task" in str(errors[0])
 
 
+def _run_to_the_end(gevent: Any, player: Callable[[int], None]) -> None:
+    """Ten greenlets, each running ``player(unit)``, all to the end."""
+    greenlets = [gevent.spawn(player, u) for u in range(10)]
+    gevent.joinall(greenlets, timeout=WAIT, raise_error=True)
+    assert all(g.dead for g in greenlets)
+
+
 def test_greenlets_sharing_a_tick_run_each_effect_once() -> None:
     gevent = pytest.importorskip("gevent")
     tick = airlock.tick_scope()
@@ -207,9 +215,7 @@ def test_greenlets_sharing_a_tick_run_each_effect_once() -> None:
                 refusals.append(str(exc))
             assert airlock.get_current_scope() is None
 
-    greenlets = [gevent.spawn(player, u) for u in range(10)]
-    gevent.joinall(greenlets, timeout=WAIT, raise_error=True)
-    assert all(g.dead for g in greenlets)
+    _run_to_the_end(gevent, player)
     assert max(ran.values()) == 1
     assert len(ran) + len(refusals) == 200
     # refused mid-flush: the flushing greenlet runs in the refuser's own thread
@@ -259,9 +265,7 @@ def test_greenlets_sharing_a_pipeline_tick_run_each_effect_once(features: str) -
                 refusals.append(str(exc))
             assert airlock.get_current_scope() is None
 
-    greenlets = [gevent.spawn(player, u) for u in range(10)]
-    gevent.joinall(greenlets, timeout=WAIT, raise_error=True)
-    assert all(g.dead for g in greenlets)
+    _run_to_the_end(gevent, player)
     assert max(ran.values()) == 1 and unbalanced == []
     assert len(ran) + len(refusals) == 200
     assert refusals and all("another greenlet or task of this thread" in r for r in refusals)
