@@ -631,6 +631,8 @@ def _with_story(story: str, cls: type[airlock.Scope] = airlock.Scope) -> list[ob
     flags, its stats, and the error (type and message) if one escaped."""
     log: list[object] = []
     seen: list[object] = []
+    if story == "bookkeeping fails":
+        cls = type("Broken", (cls,), {"__slots__": (), "_materialize": _materialize_fails})
     scope = cls(observers=[airlock.Observer()]) if story == "observed" else (
         cls(airlock.DropAll()) if story == "dropping" else cls())
     outer: Any = contextlib.nullcontext()
@@ -653,10 +655,12 @@ def _with_story(story: str, cls: type[airlock.Scope] = airlock.Scope) -> list[ob
     except Exception as exc:
         seen.append((type(exc), str(exc).replace(hex(id(scope)), "<id>")))
         seen.append([i.args for i in getattr(exc, "undispatched_intents", ())])
+        seen.append(repr(exc.__context__))
     stats = scope.stats
     seen += [log, scope._state, scope._accepting, scope._token is None, scope._plain_count,
              (stats.enqueued, stats.dispatched, stats.dropped, stats.captured, stats.discarded,
-              stats.failed, stats.undispatched), [i.args for i in scope.intents]]
+              stats.failed, stats.undispatched),
+             None if story == "bookkeeping fails" else [i.args for i in scope.intents]]
     assert current_target.get() is not scope
     return seen
 
@@ -666,7 +670,13 @@ def _boom(value: object) -> None:
 
 
 #: plain flushes of a scope used once (the kernel runs them: ``release_plain``)
-FLUSH_STORIES = ["several", "failing", "named mid-flush", "named then failing", "arrival"]
+FLUSH_STORIES = ["several", "failing", "named mid-flush", "named then failing", "arrival",
+                 "bookkeeping fails"]
+
+
+def _materialize_fails(scope: airlock.Scope) -> list[airlock.Intent]:
+    """A scope whose failure bookkeeping breaks (it names the intents of a failed flush)."""
+    raise OSError("the bookkeeping broke")
 
 
 def _enqueue_flush_story(story: str, scope: airlock.Scope, log: list[object]) -> None:
@@ -682,7 +692,7 @@ def _enqueue_flush_story(story: str, scope: airlock.Scope, log: list[object]) ->
     airlock.enqueue(log.append, 1)
     if story.startswith("named"):
         airlock.enqueue(names)
-    if story.endswith("failing"):
+    if story.endswith("failing") or story == "bookkeeping fails":
         airlock.enqueue(_boom, 2)
     if story == "arrival":
         airlock.enqueue(appends)
