@@ -422,7 +422,8 @@ class Scope:
 
         Returns the entries handed to the executor (Intents when ``want_intents``), or None
         when that is the whole buffer. (The compiled kernel's close_rich inlines it for a
-        tick's frame: keep in sync.)
+        tick's frame, and its release_plain the plain branch for a scope with no parent: keep
+        them in sync.)
         """
         buffer = self._buffer
         rich = buffer.rich
