@@ -37,8 +37,7 @@ __all__ = ["plain_failure", "record_failure", "run_plain"]
 
 
 def run_plain(
-    scope: Scope, buffer: list[Any], arrivals: bool = False, start: int = 0,
-    started: int | None = None,
+    scope: Scope, buffer: list[Any], arrivals: bool = False, start: int = 0, started: int = 0,
 ) -> int:
     """Call the buffered ``(task, args, kwargs)`` in order: the default-everything flush.
     Return how many entries it took: those in the buffer when it began (``arrivals``: and
@@ -50,9 +49,9 @@ def run_plain(
     """
     taken = buffer if arrivals else buffer.copy()  # (the live buffer: arrivals run too)
     entries = iter(taken)
-    if start:
-        deque(islice(entries, start), maxlen=0)  # (skip the entries that ran)
-    if started is None:
+    if start:  # the kernel ran the first ``start`` (``release_plain``): on from there
+        deque(islice(entries, start), maxlen=0)
+    else:
         started = perf_counter_ns() if scope._timed else 0
     while True:  # leaves the inner loop only for a failure or an entry that is not plain
         try:
