@@ -85,7 +85,10 @@ class Buffer(list[Any]):
         origins = self.origins
         if origins is None:
             origins = self.origins = []
-        origins.append((start, child))
+        if origins and origins[-1] == (start, None):  # the last capture's end: a burst of
+            origins[-1] = (start, child)  # captures keeps one mark each
+        else:
+            origins.append((start, child))
         theirs = child._buffer
         if theirs.origins:  # only when ``entries`` is the child's whole plain buffer
             origins.extend((start + index, owner or child) for index, owner in theirs.origins)

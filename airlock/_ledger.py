@@ -1,9 +1,11 @@
 """A scope's ledger, kept lazily: the ``FlushStats`` of its last flush.
 
 Rule: a plain flush (everything dispatched, nothing else to count) stores only
-``scope._plain_count`` (None: ``scope._stats`` is current) and ``scope._plain_ns``;
-``current_stats`` expands them into ``FlushStats`` when read (``Scope.stats``). A flush or a
-discard that may write any field starts from ``fresh_stats``.
+``scope._plain_count`` (None: ``scope._stats`` is current) and ``scope._plain_ns``; a scope
+used once that hands its plain records to a capturing ancestor stores the count with
+``scope._plain_captured`` (all of them ``captured``). ``current_stats`` expands them into
+``FlushStats`` when read (``Scope.stats``). A flush or a discard that may write any field
+starts from ``fresh_stats``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ def current_stats(scope: Scope) -> FlushStats:
     if count is not None:
         scope._plain_count = None
         stats.reset()
-        if count:
+        if scope._plain_captured:
+            scope._plain_captured = False
+            stats.enqueued = stats.captured = count
+        elif count:
             stats.enqueued = stats.dispatched = count
             stats.flush_ns = scope._plain_ns
         stats.pending = scope._backlog()
@@ -42,4 +47,5 @@ def fresh_stats(scope: Scope) -> FlushStats:
     else:
         stats.reset()
     scope._plain_count = None
+    scope._plain_captured = False
     return stats

@@ -134,8 +134,12 @@ def hand_over(scope: Scope, ancestor: Scope) -> bool:
         return False
     scope._state = FLUSHED
     buffer = scope._buffer
-    stats = fresh_stats(scope)
-    stats.captured = stats.enqueued = len(buffer)
+    if scope._plan.tick:
+        stats = fresh_stats(scope)
+        stats.captured = stats.enqueued = len(buffer)
+    else:  # a scope used once: one count, expanded when read (see _ledger)
+        scope._plain_count = len(buffer)
+        scope._plain_captured = True
     ancestor._capture(buffer, scope, plain=True)
     scope._parent = None  # the ancestor's marks hold this scope: no cycle back
     return True

@@ -84,8 +84,8 @@ class Scope:
     # Slots keep attribute access on the hot path cheap; subclasses may add a __dict__.
     __slots__ = (
         "__weakref__", "_accepting", "_ambient_policies", "_buffer", "_executor", "_observing",
-        "_parent", "_plain_count", "_plain_ns", "_plan", "_policy", "_state", "_stats", "_timed",
-        "_token", "errors", "observers", "order_by",
+        "_parent", "_plain_captured", "_plain_count", "_plain_ns", "_plan", "_policy", "_state",
+        "_stats", "_timed", "_token", "errors", "observers", "order_by",
     )
 
     _state: str
@@ -106,11 +106,13 @@ class Scope:
         errors: ErrorMode = "raise",
         observers: Iterable[Observer] = (),
     ) -> None:
-        # Stats are written lazily: after a plain flush (everything dispatched, nothing else
-        # to count) only _plain_count (None: _stats is current) and _plain_ns are stored.
+        # Stats are written lazily: after a plain flush (everything dispatched, or handed to
+        # a capturing ancestor: _plain_captured) only _plain_count (None: _stats is current)
+        # and _plain_ns are stored (see _ledger).
         self._stats: FlushStats | None = None
         self._plain_count: int | None = None
         self._plain_ns = 0
+        self._plain_captured = False
         self._timed = True  # read the clock for stats.flush_ns (a tick waits for a reader)
         self._buffer = Buffer()  # never replaced: a tick's frame closures hold it
         self._state = NEW

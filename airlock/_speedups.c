@@ -131,6 +131,7 @@ typedef struct {
     Py_ssize_t ctx_keyed_at, ctx_batching_at, ctx_capture_at, ctx_hold_at, ctx_budget_at;
     Py_ssize_t block_token_at, block_policy_at;           /* PolicyBlock's */
     Py_ssize_t plan_tick_at;                              /* FlushPlan's */
+    Py_ssize_t plain_captured_at;                         /* Scope's */
 } speedups_state;
 
 /* A record's layout (``airlock._record``, checked when the module loads): a plain record is
@@ -1966,6 +1967,7 @@ fresh_scope(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kw
     set_slot(scope, st->stats_at, Py_None);
     set_slot(scope, st->plain_count_at, Py_None);
     set_slot(scope, st->plain_ns_at, st->zero);
+    set_slot(scope, st->plain_captured_at, Py_False);
     set_slot(scope, st->timed_at, Py_True);
     set_slot(scope, st->buffer_at, buffer);
     Py_DECREF(buffer);
@@ -2740,6 +2742,7 @@ speedups_exec(PyObject *module)
         {&st->owner_at, tick, tick, "_owner"}, {&st->token_at, scope, tick, "_token"},
         {&st->frame_at, tick, tick, "frame"}, {&st->state_at, scope, tick, "_state"},
         {&st->plain_count_at, scope, tick, "_plain_count"}, {&st->keep_at, tick, tick, "_keep"},
+        {&st->plain_captured_at, scope, tick, "_plain_captured"},
         {&st->plain_ns_at, scope, tick, "_plain_ns"}, {&st->timed_at, scope, tick, "_timed"},
         {&st->plan_at, scope, tick, "_plan"}, {&st->ctx_at, tick, tick, "_ctx"},
         {&st->held_at, tick, tick, "_held"}, {&st->carry_at, tick, tick, "_carry"},

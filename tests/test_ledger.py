@@ -760,3 +760,19 @@ def test_the_handed_over_flush_counts_as_captured() -> None:
     assert (outer.stats.enqueued, outer.stats.dispatched) == (2, 2)
     assert inner.stats.balance_error() is None and outer.stats.balance_error() is None
     assert log == [1, 2]
+
+
+def test_a_plain_hand_over_keeps_one_count_until_the_stats_are_read() -> None:
+    """A scope used once that hands its plain records to its ancestor builds no FlushStats
+    (``_ledger``'s rule): the count is expanded, all ``captured``, when read."""
+    ran: list[int] = []
+    with airlock.scope() as outer:
+        with airlock.scope() as inner:
+            airlock.enqueue(ran.append, 1)
+            airlock.enqueue(ran.append, 2)
+        assert inner._stats is None  # (nothing built yet: one count)
+        stats = inner.stats
+        assert (stats.enqueued, stats.captured, stats.dispatched, stats.flush_ns) == (2, 2, 0, 0)
+        assert stats.balance_error() is None and ran == []
+    assert ran == [1, 2] and outer.stats.dispatched == 2
+    assert inner.stats.captured == 2  # read again: the same
