@@ -90,9 +90,9 @@ REASONS: dict[str, str] = {
         "(raw's own per-intent cost grows 2-3x from K=100 to K=10000 here)"
     ),
     "airlock tick at least 10x faster than airlock-py, K=10.. (issue 23)": (
-        "per intent the tick is the kernel's enqueue (a tuple, an append) and a C call of the "
-        "task, ~1.8k instructions at K=100; the task call itself (a Python function) is most "
-        "of it, so 10x airlock-py needs airlock-py to cost more, not us less"
+        "over 12x at K=10 to 1000; at K=10000 the rounds spread widely (the collector runs "
+        "during the big buffer: the fastest rounds are over 10x), and per intent the tick is "
+        "then ~1.7k instructions, most of them the task's own Python call"
     ),
     "empty tick frame within 1.5x of ContextVar set+reset (issue 23)": (
         "the with statement's two special-method calls, the claim (one frame at a time) and "
