@@ -51,9 +51,11 @@ if _native is not None:
     PolicyBlock.__enter__, PolicyBlock.__exit__ = _native.policy_methods()  # type: ignore[method-assign]
 
 #: the slots the kernel's ``with`` reads and writes at ``Scope``'s offsets, and the methods
-#: whose work it does itself (``_release``'s plain branch, ``_run_plain``)
-_LIFECYCLE_SLOTS = ("_accepting", "_buffer", "_parent", "_plain_count", "_plain_ns", "_plan",
-                    "_release", "_run_plain", "_state", "_timed", "_token", "observers")
+#: whose work it does itself (``_release``'s plain branch, ``_run_plain``, ``nest``'s
+#: ``_update_accepting``)
+_LIFECYCLE_SLOTS = ("_accepting", "_ambient_policies", "_buffer", "_parent", "_plain_count",
+                    "_plain_ns", "_plan", "_release", "_run_plain", "_state", "_timed", "_token",
+                    "_update_accepting", "observers")
 
 
 def inlines_lifecycle(cls: type[Scope]) -> bool:

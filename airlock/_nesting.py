@@ -65,7 +65,9 @@ def open_scope(scope: Scope) -> None:
 
 
 def nest(scope: Scope, outer: Any) -> None:
-    """Make ``scope`` active inside the enqueue target ``outer`` (a scope or a policy view)."""
+    """Make ``scope`` active inside the enqueue target ``outer`` (a scope or a policy view).
+    (The compiled kernel's ``scope_enter`` inlines it when ``outer`` is a scope: keep in
+    sync.)"""
     parent, ambient = resolve(outer)
     scope._parent = parent
     # local policies open around this scope, however deep: a view's, else the parent's

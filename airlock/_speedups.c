@@ -89,6 +89,7 @@
     X(policy_on_enqueue)  /* airlock.Policy's on_enqueue and allows: the no-op hooks */ \
     X(policy_allows) \
     X(str_on_enqueue) \
+    X(str_ambient_policies) \
     X(pure_policy)  /* airlock._context.policy */ \
     X(run_plain)  /* airlock._plain.run_plain and record_failure */ \
     X(no_kwargs)  /* airlock._intent.NO_KWARGS: the records' shared empty kwargs */ \
@@ -2114,6 +2115,39 @@ scope_enter(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         set_slot(self, st->accepting_at, PyObject_IsTrue(hooked) ? Py_False : Py_True);
         return Py_NewRef(self);
     }
+    if (PyObject_TypeCheck(outer, (PyTypeObject *)st->scope_type)) {
+        /* ``_nesting.nest`` for a scope (not a policy view), inlined: keep in sync. The
+           parent's ambient policies are this scope's too. */
+        PyObject *ambient = PyObject_GetAttr(outer, st->str_ambient_policies);
+        if (ambient == NULL) {  /* getattr(parent, "_ambient_policies", ()) */
+            if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                Py_DECREF(outer);
+                return NULL;
+            }
+            PyErr_Clear();
+            ambient = Py_NewRef(st->empty_tuple);
+        }
+        int ambient_on = PyObject_IsTrue(ambient);
+        PyObject *plan = SLOT(self, st->plan_at);
+        PyObject *hooked = plan == NULL ? NULL : SLOT(plan, st->enqueue_hooked_at);
+        if (ambient_on < 0 || hooked == NULL) {
+            if (hooked == NULL && !PyErr_Occurred()) {
+                PyErr_SetString(PyExc_AttributeError, "airlock: a scope without its plan");
+            }
+            Py_DECREF(ambient);
+            Py_DECREF(outer);
+            return NULL;
+        }
+        set_slot(self, st->parent_at, outer);
+        set_slot(self, st->ambient_at, ambient);
+        Py_DECREF(ambient);
+        Py_DECREF(outer);
+        set_slot(self, st->state_at, st->state_active);
+        /* Scope._update_accepting */
+        set_slot(self, st->accepting_at,
+                 ambient_on || PyObject_IsTrue(hooked) ? Py_False : Py_True);
+        return Py_NewRef(self);
+    }
     PyObject *nested = PyObject_CallFunctionObjArgs(st->nest, self, outer, NULL);
     Py_DECREF(outer);
     if (nested == NULL) {
@@ -2518,6 +2552,7 @@ policy_block_exec(speedups_state *st)
     if (st->policy_on_enqueue == NULL || st->policy_allows == NULL
         || (st->str_on_enqueue = PyUnicode_InternFromString("on_enqueue")) == NULL
         || (st->str_allows = PyUnicode_InternFromString("allows")) == NULL
+        || (st->str_ambient_policies = PyUnicode_InternFromString("_ambient_policies")) == NULL
         || (st->block_token_at = slot_offset(st->block_type, st->block_type, "_token")) < 0
         || (st->block_policy_at = slot_offset(st->block_type, st->block_type, "policy")) < 0) {
         return -1;

@@ -640,6 +640,11 @@ def _with_story(story: str, cls: type[airlock.Scope] = airlock.Scope) -> list[ob
         outer = airlock.scope()
     elif story == "in a tick":
         outer = airlock.tick_scope()
+    elif story == "in a policy block's scope":  # the parent carries ambient policies
+        outer = contextlib.ExitStack()
+        outer.enter_context(airlock.scope())
+        outer.enter_context(airlock.policy(airlock.DropAll()))
+        outer.enter_context(airlock.scope())
     try:
         with outer, scope as entered:
             seen.append(entered is scope)
@@ -700,8 +705,8 @@ def _enqueue_flush_story(story: str, scope: airlock.Scope, log: list[object]) ->
     airlock.enqueue(log.append, 4)
 
 
-WITH_STORIES = ["empty", "one effect", "in a scope", "in a tick", "raising", "observed",
-                "dropping", "entered twice", *FLUSH_STORIES]
+WITH_STORIES = ["empty", "one effect", "in a scope", "in a tick", "in a policy block's scope",
+                "raising", "observed", "dropping", "entered twice", *FLUSH_STORIES]
 
 
 @pytest.mark.parametrize("cls", [airlock.Scope, PlainSub, OwnExit])
