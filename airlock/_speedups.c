@@ -90,6 +90,9 @@
     X(policy_allows) \
     X(str_on_enqueue) \
     X(str_ambient_policies) \
+    X(str_init) \
+    X(str_plain_paths) \
+    X(scope_init)  /* Scope.__init__ */ \
     X(pure_policy)  /* airlock._context.policy */ \
     X(run_plain)  /* airlock._plain.run_plain and record_failure */ \
     X(no_kwargs)  /* airlock._intent.NO_KWARGS: the records' shared empty kwargs */ \
@@ -1927,13 +1930,51 @@ PyDoc_STRVAR(merge_batches_doc,
    unset. Every other call goes to the pure ``airlock._enqueue.scope``. Keep in sync with
    those three. */
 
+/* Whether ``airlock.scope(_cls=cls)`` builds what ``Scope()`` builds, as a ``cls``: None, or a
+   subclass of Scope (its metaclass ``type``) that keeps Scope's ``__new__``, ``__init__`` and
+   paths (``_plain_paths``); the scope's own slots are left unset, as ``Scope.__init__``
+   leaves them. 1, 0, or -1 with an exception set. */
+static int
+builds_like_scope(speedups_state *st, PyObject *cls)
+{
+    if (cls == Py_None) {
+        return 1;
+    }
+    PyTypeObject *scope_type = (PyTypeObject *)st->scope_type;
+    if (!PyType_Check(cls) || Py_TYPE(cls) != &PyType_Type
+        || !PyType_IsSubtype((PyTypeObject *)cls, scope_type)
+        || ((PyTypeObject *)cls)->tp_new != scope_type->tp_new) {
+        return 0;
+    }
+    PyObject *init = PyObject_GetAttr(cls, st->str_init);
+    PyObject *paths = init == NULL ? NULL : PyObject_GetAttr(cls, st->str_plain_paths);
+    int same = paths != NULL && init == st->scope_init && paths == Py_True;
+    Py_XDECREF(init);
+    Py_XDECREF(paths);
+    if (paths == NULL) {
+        PyErr_Clear();  /* (the pure call says what is wrong) */
+    }
+    return same;
+}
+
 static PyObject *
 fresh_scope(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     speedups_state *st = get_state(module);
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    PyTypeObject *scope_type = (PyTypeObject *)st->scope_type;
     if (nargs != 0 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0)) {
-        return PyObject_Vectorcall(st->pure_scope, args, nargsf, kwnames);
+        /* ``_cls=`` alone, a class that builds as Scope does: that class, else pure */
+        int own = nargs == 0 && PyTuple_GET_SIZE(kwnames) == 1
+                  && PyUnicode_Check(PyTuple_GET_ITEM(kwnames, 0))
+                  && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "_cls") == 0
+                  ? builds_like_scope(st, args[0]) : 0;
+        if (own <= 0) {
+            return own < 0 ? NULL : PyObject_Vectorcall(st->pure_scope, args, nargsf, kwnames);
+        }
+        if (args[0] != Py_None) {
+            scope_type = (PyTypeObject *)args[0];
+        }
     }
     PyObject *defaults = st->defaults;
     PyObject *cls = SLOT(defaults, st->defaults_scope_cls_at);
@@ -1946,7 +1987,6 @@ fresh_scope(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kw
         || plan == NULL) {
         return PyObject_Vectorcall(st->pure_scope, args, nargsf, kwnames);
     }
-    PyTypeObject *scope_type = (PyTypeObject *)st->scope_type;
     PyTypeObject *buffer_type = (PyTypeObject *)st->buffer_type;
     PyObject *buffer = buffer_type->tp_alloc(buffer_type, 0);
     if (buffer == NULL) {
@@ -1995,7 +2035,10 @@ fresh_scope_exec(speedups_state *st)
         || (st->defaults = import_attr("airlock._config", "defaults")) == NULL
         || (st->state_new = import_attr("airlock._states", "NEW")) == NULL
         || (st->zero = PyLong_FromLong(0)) == NULL
-        || (st->str_raise = PyUnicode_InternFromString("raise")) == NULL) {
+        || (st->str_raise = PyUnicode_InternFromString("raise")) == NULL
+        || (st->str_init = PyUnicode_InternFromString("__init__")) == NULL
+        || (st->str_plain_paths = PyUnicode_InternFromString("_plain_paths")) == NULL
+        || (st->scope_init = PyObject_GetAttr(st->scope_type, st->str_init)) == NULL) {
         return -1;
     }
     PyObject *defaults_type = (PyObject *)Py_TYPE(st->defaults);

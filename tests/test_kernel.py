@@ -556,8 +556,19 @@ def _state_of(scope: object) -> tuple[object, ...]:
     return type(scope), values, None if buffer is None else (list(buffer), slots(buffer))
 
 
+class OwnInit(airlock.Scope):
+    """A subclass with a constructor of its own: ``scope(_cls=...)`` calls it (pure path)."""
+
+    __slots__ = ("label",)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.label = "own"
+
+
 @pytest.mark.parametrize("setup", ["defaults", "policy", "executor", "scope_cls",
-                                   "scope_kwargs", "arguments"])
+                                   "scope_kwargs", "arguments", "_cls", "_cls own init",
+                                   "_cls None", "_cls with scope_kwargs"])
 def test_a_fresh_scope_is_the_one_python_builds(
     c_scope: Callable[..., airlock.Scope], setup: str
 ) -> None:
@@ -573,12 +584,41 @@ def test_a_fresh_scope_is_the_one_python_builds(
         airlock.configure(scope_kwargs={"errors": "continue"})
     elif setup == "arguments":
         args, kwargs = (airlock.DropAll(),), {"errors": "continue"}
+    elif setup.startswith("_cls"):  # a class that builds as Scope does: the kernel's
+        kwargs = {"_cls": {"_cls": Custom, "_cls own init": OwnInit, "_cls None": None,
+                           "_cls with scope_kwargs": Custom}[setup]}
+        if setup == "_cls with scope_kwargs":
+            airlock.configure(scope_kwargs={"errors": "continue"})
     assert _state_of(c_scope(*args, **kwargs)) == _state_of(_enqueue.scope(*args, **kwargs))
     with pytest.raises(TypeError) as compiled:
         c_scope(order_by=3)
     with pytest.raises(TypeError) as pure:
         _enqueue.scope(order_by=3)
     assert str(compiled.value) == str(pure.value)
+
+
+def test_the_kernel_builds_a_subclass_that_keeps_scopes_constructor(
+    c_scope: Callable[..., airlock.Scope],
+) -> None:
+    """``scope(_cls=Custom)`` runs no Python (the Textual adapter's handler scopes); a class
+    with a constructor of its own gets it called."""
+    def python_calls(cls: type[airlock.Scope]) -> tuple[airlock.Scope, list[str]]:
+        calls: list[str] = []
+
+        def profile(frame: Any, event: str, arg: Any) -> None:
+            if event == "call":
+                calls.append(frame.f_code.co_name)
+
+        sys.setprofile(profile)
+        try:
+            return c_scope(_cls=cls), calls
+        finally:
+            sys.setprofile(None)
+
+    built, calls = python_calls(Custom)
+    assert type(built) is Custom and calls == []
+    own, calls = python_calls(OwnInit)
+    assert type(own) is OwnInit and own.label == "own" and "__init__" in calls
 
 
 def test_airlock_scope_is_the_kernels_where_it_runs() -> None:

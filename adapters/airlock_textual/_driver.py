@@ -56,7 +56,7 @@ from airlock import (
 from airlock.integrations.executors.sync import sync_executor
 
 from ._app_tick import AppTick
-from ._handler_scope import HandlerScope
+from ._handler_scope import HandlerScope, handler_scope
 from ._hook import PumpHooks, set_pump_hooks
 from ._threads import carry_target
 
@@ -112,7 +112,7 @@ class TickDriver:
         #: read per handler)
         self._frame_open = False
         #: builds a handler's scope (see ``_handler_scope_factory``)
-        self._new_scope: Callable[[AppTick, MessagePump, str], HandlerScope] = HandlerScope
+        self._new_scope: Callable[[AppTick, MessagePump, str], HandlerScope] = handler_scope
 
     # -- the pumps' hooks (see _hook.py) -----------------------------------------------------
 
@@ -236,16 +236,17 @@ class TickDriver:
     def _handler_scope_factory(self) -> Callable[[AppTick, MessagePump, str], HandlerScope]:
         """How to build a handler's scope: it filters nothing (the tick's policy decides) and
         never dispatches (the tick captures its effects, or they are dropped after shutdown).
-        When the process-wide defaults are just that and there are no observers, it takes no
-        arguments: the core's cheapest scope."""
+        When the process-wide defaults are just that, with no ``scope_kwargs``, and there are
+        no observers, it takes no arguments: the core's cheapest scope."""
         config = get_configuration()
         if (
             (config["policy"] is None or type(config["policy"]) is AllowAll)
             and config["executor"] in (None, sync_executor)
+            and not config["scope_kwargs"]
             and not self.handler_observers
         ):
-            return HandlerScope
-        return functools.partial(HandlerScope, policy=_ALLOW_ALL, executor=sync_executor,
+            return handler_scope
+        return functools.partial(handler_scope, policy=_ALLOW_ALL, executor=sync_executor,
                                  observers=self.handler_observers)
 
     # -- loop plumbing -----------------------------------------------------------------------

@@ -15,34 +15,24 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
+import airlock
 from airlock import Executor, Observer, Policy, Scope, TickScope
 
-__all__ = ["HandlerScope"]
+__all__ = ["HandlerScope", "handler_scope"]
 
 
 class HandlerScope(Scope):
-    """The scope of one message handled by one pump (``repr``: ``Pump.handler_name``)."""
+    """The scope of one message handled by one pump (``repr``: ``Pump.handler_name``). Made by
+    ``handler_scope``: it keeps Scope's constructor, so the compiled kernel builds the common
+    one."""
 
     __slots__ = ("handler_name", "pump", "tick")
 
-    def __init__(
-        self,
-        tick: TickScope,
-        pump: object,
-        handler_name: str,
-        policy: Policy | None = None,
-        *,
-        executor: Executor | None = None,
-        observers: Iterable[Observer] = (),
-    ) -> None:
-        if policy is None and executor is None and not observers:
-            super().__init__()  # the core's cheapest scope (see the module docstring)
-        else:
-            super().__init__(policy, executor=executor, observers=observers)
-        self.tick = tick
-        self.pump = pump
-        self.handler_name = handler_name
+    tick: TickScope
+    pump: object
+    handler_name: str
 
     @property
     def label(self) -> str:
@@ -58,3 +48,25 @@ class HandlerScope(Scope):
 
     def __repr__(self) -> str:
         return f"<handler {self.label}>"
+
+
+def handler_scope(
+    tick: TickScope,
+    pump: object,
+    handler_name: str,
+    policy: Policy | None = None,
+    *,
+    executor: Executor | None = None,
+    observers: Iterable[Observer] = (),
+) -> HandlerScope:
+    """A handler's scope in ``tick``. With no arguments, the core's cheapest scope
+    (``airlock.scope(_cls=HandlerScope)``: the driver asks for it only while no
+    ``scope_kwargs`` are configured); else a scope with these."""
+    if policy is None and executor is None and not observers:
+        scope = cast("HandlerScope", airlock.scope(_cls=HandlerScope))
+    else:
+        scope = HandlerScope(policy, executor=executor, observers=observers)
+    scope.tick = tick
+    scope.pump = pump
+    scope.handler_name = handler_name
+    return scope
