@@ -1932,7 +1932,7 @@ PyDoc_STRVAR(merge_batches_doc,
 
 /* Whether ``airlock.scope(_cls=cls)`` builds what ``Scope()`` builds, as a ``cls``: None, or a
    subclass of Scope (its metaclass ``type``) that keeps Scope's ``__new__``, ``__init__`` and
-   paths (``_plain_paths``); the scope's own slots are left unset, as ``Scope.__init__``
+   paths (``_plain_paths``); the slots the subclass adds are left unset, as ``Scope.__init__``
    leaves them. 1, 0, or -1 with an exception set. */
 static int
 builds_like_scope(speedups_state *st, PyObject *cls)
@@ -2725,9 +2725,9 @@ stages_exec(speedups_state *st)
         return -1;
     }
     PyObject **names[] = {&st->str_dispatched, &st->str_stats, &st->str_watching,
-                          &st->str_executor, &st->str_coalesced, &st->str_batched, &st->str_order_by,
-                          &st->str_phase_ranks, &st->str_airlock_phase, &st->str_phase,
-                          &st->str_handler, &st->str_dunder_name};
+                          &st->str_executor, &st->str_coalesced, &st->str_batched,
+                          &st->str_order_by, &st->str_phase_ranks, &st->str_airlock_phase,
+                          &st->str_phase, &st->str_handler, &st->str_dunder_name};
     const char *texts[] = {"dispatched", "stats", "watching", "executor", "coalesced", "batched",
                            "order_by", "phase_ranks", "airlock_phase", "phase", "handler",
                            "__name__"};
