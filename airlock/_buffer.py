@@ -85,8 +85,9 @@ class Buffer(list[Any]):
         origins = self.origins
         if origins is None:
             origins = self.origins = []
-        if origins and origins[-1] == (start, None):  # the last capture's end: a burst of
-            origins[-1] = (start, child)  # captures keeps one mark each
+        last = origins[-1] if origins else None
+        if last is not None and last[0] == start and last[1] is None:  # the last capture's
+            origins[-1] = (start, child)  # end: a burst of captures keeps one mark each
         else:
             origins.append((start, child))
         theirs = child._buffer

@@ -146,3 +146,15 @@ def test_capture_marks_the_childs_plain_records_and_carries_its_flags() -> None:
     assert [scope for _, _, scope in owned(buffer, buffer.origins, OWNER)] == [
         OWNER, child, child
     ]
+
+
+def test_a_burst_of_captures_keeps_one_mark_each_and_each_records_scope() -> None:
+    children = [SimpleNamespace(_buffer=Buffer()) for _ in range(3)]
+    buffer = buffer_of(plain(0))
+    for n, child in enumerate(children, 1):
+        buffer.capture([plain(n)], child, plain=True)
+    assert buffer.origins == [(1, children[0]), (2, children[1]), (3, children[2]), (4, None)]
+    buffer.append(plain(4))  # the owner's own again, after the last capture
+    assert [scope for _, _, scope in owned(buffer, buffer.origins, OWNER)] == [
+        OWNER, *children, OWNER
+    ]

@@ -128,3 +128,17 @@ async def test_a_default_app_keeps_the_cores_fast_paths() -> None:
         assert scope.executor is sync_executor  # it never dispatches: the tick does
         assert type(scope.policy) is airlock.AllowAll
         assert bool(scope.observers) is watched
+
+
+async def test_configured_scope_kwargs_do_not_reach_handler_scopes() -> None:
+    """``configure(scope_kwargs=...)`` is for the program's own ``airlock.scope()`` calls: a
+    handler's scope is built without them (the driver then takes the constructor path, not
+    ``airlock.scope(_cls=HandlerScope)``)."""
+    airlock.configure(scope_kwargs={"errors": "continue"})
+    app = ScopeSpy()
+    async with app.run_test() as pilot:
+        await pilot.click("#go")
+        await pilot.pause()
+    (scope,) = app.handler_scopes
+    assert isinstance(scope, HandlerScope) and scope.errors == "raise"
+    assert scope.label == "ScopeSpy.on_button_pressed" and scope.tick is app.airlock_tick
