@@ -449,7 +449,7 @@ class TickScope(Scope, metaclass=TickType):
         return not self._closed
 
     def _capture(self, entries: list[Any], child: Scope, plain: bool = False) -> None:
-        Scope._capture(self, entries, child, plain)
+        super()._capture(entries, child, plain)
         if self._state is not ACTIVE:
             self.on_waiting()
 
