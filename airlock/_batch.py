@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from ._intent import Intent, task_name
 from ._record import DISPATCH_OPTIONS, ORIGIN, SCOPE
@@ -11,7 +11,7 @@ from ._record import DISPATCH_OPTIONS, ORIGIN, SCOPE
 if TYPE_CHECKING:
     from ._flush import FlushContext
 
-__all__ = ["Batch", "batch", "merge_batches"]
+__all__ = ["Batch", "Gathered", "batch", "fold", "gather", "merge_batches", "merged"]
 
 
 class Batch:
@@ -69,8 +69,30 @@ def batch(
 def merge_batches(entries: list[Any], ctx: FlushContext) -> list[Any]:
     """Stage 6 of a flush: fold each batch's entries into one call at its last one's position
     (as an Intent if that last one was, else as a record); the folded count as ``batched``."""
+    gathered = gather(entries)
+    if gathered is None:
+        return entries
+    merged = fold(entries, gathered)
+    ctx.stats.batched = len(entries) - len(merged)
+    return merged
+
+
+class Gathered(NamedTuple):
+    """A flush's batches, as ``gather`` finds them."""
+
+    #: each batch's payloads, in entry order
+    payloads: dict[Batch, list[Any]]
+    #: each batch's last entry: where its merged call goes, and whose options it takes
+    last: dict[Batch, Any]
+    #: some batch entry names its own phase (``_dispatch_options={"phase": ...}``)
+    phased: bool
+
+
+def gather(entries: list[Any]) -> Gathered | None:
+    """Each batch's payloads and last entry, or None when no entry is a batch's."""
     payloads: dict[Batch, list[Any]] = {}
     last: dict[Batch, Any] = {}
+    phased = False
     for entry in entries:
         task = entry[0]
         if type(task) is Batch:
@@ -82,18 +104,36 @@ def merge_batches(entries: list[Any], ctx: FlushContext) -> list[Any]:
             else:
                 folded.append(payload)
             last[task] = entry
-    if not payloads:
-        return entries
-    merged: list[Any] = []
-    keep = merged.append
+            options = entry[DISPATCH_OPTIONS]  # (a batch entry is always a full record)
+            if options is not None and "phase" in options:
+                phased = True
+    return Gathered(payloads, last, phased) if payloads else None
+
+
+def fold(entries: list[Any], gathered: Gathered, merge: bool = True) -> list[Any]:
+    """``entries`` with each batch's entries but its last left out, and that last one
+    replaced by the batch's merged call (``merge``) or kept as it is (it stands for the call
+    until ``merged`` makes it)."""
+    payloads, last, _ = gathered
+    folded: list[Any] = []
+    keep = folded.append
     for entry in entries:
         task = entry[0]
         if type(task) is not Batch:
             keep(entry)
         elif last[task] is entry:
-            keep(_merged_call(task, payloads[task], entry))
-    ctx.stats.batched = len(entries) - len(merged)
-    return merged
+            keep(_merged_call(task, payloads[task], entry) if merge else entry)
+    return folded
+
+
+def merged(entries: list[Any], gathered: Gathered) -> list[Any]:
+    """``entries`` (folded without ``merge``) with each batch's last entry replaced by the
+    batch's merged call."""
+    payloads = gathered.payloads
+    return [
+        _merged_call(entry[0], payloads[entry[0]], entry) if type(entry[0]) is Batch else entry
+        for entry in entries
+    ]
 
 
 def _merged_call(batch: Batch, payloads: list[Any], last: Any) -> Any:

@@ -54,6 +54,7 @@ SWITCHED = (
     (_pipeline, "coalesce"),
     (_pipeline, "order"),
     (_pipeline, "merge_batches"),
+    (_pipeline, "order_and_merge"),
     (_dispatch, "call_each"),
 )
 

@@ -54,8 +54,8 @@ def test_every_binding_of_the_kernel_is_switched() -> None:
     assert found <= switched, (
         f"the core binds the kernel where core() does not switch it: {sorted(found - switched)}"
     )
-    if airlock.compiled:
-        assert found == switched
+    if airlock.compiled:  # (the pure core's fused order-and-merge stage is None there)
+        assert found == switched - {("airlock._pipeline", "order_and_merge")}
     methods = {name for cls, name in SWITCHED if isinstance(cls, type)}
     assert methods == {"__enter__", "__exit__"}
     assert all(_holds_the_kernel(getattr(airlock.Scope, name)) == airlock.compiled

@@ -13,16 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import airlock
-from airlock._batch import merge_batches
+from airlock._batch import Batch, merge_batches
 from airlock._coalesce import coalesce
 from airlock._dispatch import dispatch
 from airlock._filter import filter_by_policies
 from airlock._flush import FlushContext
 from airlock._intent import Intent
 from airlock._ordering import order
-from airlock._pipeline import run_pipeline
+from airlock._pipeline import order_by_phase_and_merge, run_pipeline
 from airlock._stats import FlushStats
 
 ran: list[Any] = []
@@ -189,6 +191,80 @@ def test_merge_batches_folds_payloads_at_the_last_entrys_place() -> None:
     assert merged[0] == plain("x") and stats.batched == 1
     merged[1][0](*merged[1][1])
     assert sent == [[1, 2]]
+
+
+# -- the pure core's fused order-and-merge stage -----------------------------------------------
+
+PHASES = ("redraw", "sound", "network")
+BATCHES = {name: airlock.batch(lambda payloads: None, phase=name) for name in (*PHASES, None)}
+BATCHES["nowhere"] = airlock.batch(lambda payloads: None, phase="nowhere")  # not a phase
+PHASED_TASKS = {name: airlock.phase(name)(lambda value: None) for name in PHASES}
+
+
+@st.composite
+def phased_entries(draw: st.DrawFn) -> list[Any]:
+    """A flush's records (some Intents): plain ones, phased tasks, and payloads of batches
+    (with a phase, without, an unknown one), some with options naming a phase."""
+    entries: list[Any] = []
+    for index in range(draw(st.integers(0, 12))):
+        kind = draw(st.sampled_from(("plain", "phased", "batch", "batch", "batch")))
+        options = draw(st.sampled_from((None, None, {"ui": True}, {"phase": "sound"})))
+        if kind == "plain":
+            record: tuple[Any, ...] = (task, (index,), {})
+        else:
+            target = (BATCHES[draw(st.sampled_from((*PHASES, None, None, "nowhere")))]
+                      if kind == "batch" else PHASED_TASKS[draw(st.sampled_from(PHASES))])
+            record = (target, (index,), {}, None, options, None, None, (), None)
+        entries.append(Intent(*record) if len(record) > 3 and draw(st.booleans()) else record)
+    return entries
+
+
+def _outcome(stage: Any, entries: list[Any], errors: str) -> tuple[Any, ...]:
+    ctx, stats, _ = context(order_by=airlock.by_phase(*PHASES), errors=errors)
+    try:
+        result = stage(list(entries), ctx)
+    except airlock.UsageError as error:
+        return ("raised", str(error), stats.batched)
+    assert not any(type(entry[0]) is Batch for entry in result)  # each merged into its call
+    shown = [(type(entry), entry[0], entry[1], entry[4:5]) for entry in result]
+    return (shown, stats.batched, stats.hook_errors)
+
+
+@given(phased_entries(), st.sampled_from(("raise", "continue")))
+def test_ordering_and_merging_at_once_is_ordering_then_merging(
+    entries: list[Any], errors: str
+) -> None:
+    def one_then_the_other(entries: list[Any], ctx: FlushContext) -> list[Any]:
+        return merge_batches(order(entries, ctx), ctx)
+
+    assert _outcome(order_by_phase_and_merge, entries, errors) == _outcome(
+        one_then_the_other, entries, errors)
+
+
+def test_ordering_and_merging_at_once_sorts_one_entry_per_batch() -> None:
+    keyed_by: list[Any] = []
+    by_phase = airlock.by_phase(*PHASES)
+
+    def counting_key(entry: Any) -> int:
+        keyed_by.append(entry)
+        return by_phase(entry)
+
+    counting_key.record_key = counting_key  # type: ignore[attr-defined]
+    sound = BATCHES["sound"]
+    entries = [(sound, (n,), {}, None, None, None, None, (), None) for n in range(50)]
+    ctx, stats, _ = context(order_by=counting_key)
+    [merged] = order_by_phase_and_merge([*entries, plain("x")], ctx)[:1]
+    assert merged[1] == (list(range(50)),) and stats.batched == 49
+    assert len(keyed_by) == 2  # the batch's last entry and the plain one
+
+
+def test_the_pipeline_merges_batches_once_whichever_stages_run() -> None:
+    sent: list[list[Any]] = []
+    send = airlock.batch(sent.append, phase="network")
+    ctx, stats, _ = context(order_by=airlock.by_phase(*PHASES))
+    ctx.batching = True
+    run_pipeline([(send, (n,), {}, None, None, None, None, (), None) for n in range(3)], ctx)
+    assert sent == [[0, 1, 2]] and stats.batched == 2 and stats.dispatched == 1
 
 
 def test_dispatch_counts_and_under_continue_goes_past_a_failure() -> None:
