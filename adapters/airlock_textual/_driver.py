@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterable
@@ -56,7 +55,7 @@ from airlock import (
 from airlock.integrations.executors.sync import sync_executor
 
 from ._app_tick import AppTick
-from ._handler_scope import HandlerScope, handler_scope
+from ._handler_scope import HandlerScope, scope_factory
 from ._hook import PumpHooks, set_pump_hooks
 from ._threads import carry_target
 
@@ -112,7 +111,7 @@ class TickDriver:
         #: read per handler)
         self._frame_open = False
         #: builds a handler's scope (see ``_handler_scope_factory``)
-        self._new_scope: Callable[[AppTick, MessagePump, str], HandlerScope] = handler_scope
+        self._new_scope: Callable[[], HandlerScope] = scope_factory()
 
     # -- the pumps' hooks (see _hook.py) -----------------------------------------------------
 
@@ -182,7 +181,8 @@ class TickDriver:
             if self._loop is None:
                 self.attach(asyncio.get_running_loop())
             self._open_frame()
-        scope = self._new_scope(tick, pump, message.handler_name)
+        scope = self._new_scope()
+        scope.tick, scope.pump, scope.handler_name = tick, pump, message.handler_name
         token = set_current_scope(tick) if set_target else None
         try:
             scope.__enter__()  # the with-protocol: the one lifecycle every scope keeps
@@ -216,7 +216,7 @@ class TickDriver:
             if token is not None:
                 reset_current_scope(token)
             self.busy -= 1
-            if self.busy == 0:
+            if self.busy == 0 and not self._settling:  # (one chain: _schedule_settle's test)
                 self._schedule_settle()
         if scope.pump is self.app and scope.handler_name == "on_unmount":
             self.close()
@@ -233,7 +233,7 @@ class TickDriver:
         """A thread worker's work, run with the tick as its airlock target (``_threads.py``)."""
         return carry_target(work, self.tick)
 
-    def _handler_scope_factory(self) -> Callable[[AppTick, MessagePump, str], HandlerScope]:
+    def _handler_scope_factory(self) -> Callable[[], HandlerScope]:
         """How to build a handler's scope: it filters nothing (the tick's policy decides) and
         never dispatches (the tick captures its effects, or they are dropped after shutdown).
         When the process-wide defaults are just that, with no ``scope_kwargs``, and there are
@@ -245,9 +245,8 @@ class TickDriver:
             and not config["scope_kwargs"]
             and not self.handler_observers
         ):
-            return handler_scope
-        return functools.partial(handler_scope, policy=_ALLOW_ALL, executor=sync_executor,
-                                 observers=self.handler_observers)
+            return scope_factory()
+        return scope_factory(_ALLOW_ALL, executor=sync_executor, observers=self.handler_observers)
 
     # -- loop plumbing -----------------------------------------------------------------------
 

@@ -14,19 +14,20 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from typing import cast
 
 import airlock
 from airlock import Executor, Observer, Policy, Scope, TickScope
 
-__all__ = ["HandlerScope", "handler_scope"]
+__all__ = ["HandlerScope", "scope_factory"]
 
 
 class HandlerScope(Scope):
     """The scope of one message handled by one pump (``repr``: ``Pump.handler_name``). Made by
-    ``handler_scope``: it keeps Scope's constructor, so the compiled kernel builds the common
-    one."""
+    a ``scope_factory``: it keeps Scope's constructor, so the compiled kernel builds the
+    common one."""
 
     __slots__ = ("handler_name", "pump", "tick")
 
@@ -50,23 +51,17 @@ class HandlerScope(Scope):
         return f"<handler {self.label}>"
 
 
-def handler_scope(
-    tick: TickScope,
-    pump: object,
-    handler_name: str,
+def scope_factory(
     policy: Policy | None = None,
     *,
     executor: Executor | None = None,
     observers: Iterable[Observer] = (),
-) -> HandlerScope:
-    """A handler's scope in ``tick``. With no arguments, the core's cheapest scope
-    (``airlock.scope(_cls=HandlerScope)``: the driver asks for it only while no
-    ``scope_kwargs`` are configured); else a scope with these."""
+) -> Callable[[], HandlerScope]:
+    """What builds a handler's scope (its ``tick``, ``pump`` and ``handler_name`` are the
+    caller's to set). With no arguments, the core's cheapest scope
+    (``airlock.scope(_cls=HandlerScope)``, a C call with the kernel: the driver asks for it
+    only while no ``scope_kwargs`` are configured); else a scope with these."""
     if policy is None and executor is None and not observers:
-        scope = cast("HandlerScope", airlock.scope(_cls=HandlerScope))
-    else:
-        scope = HandlerScope(policy, executor=executor, observers=observers)
-    scope.tick = tick
-    scope.pump = pump
-    scope.handler_name = handler_name
-    return scope
+        return cast("Callable[[], HandlerScope]", functools.partial(airlock.scope,
+                                                                    _cls=HandlerScope))
+    return functools.partial(HandlerScope, policy, executor=executor, observers=observers)
