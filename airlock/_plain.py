@@ -12,7 +12,7 @@ Rules:
   (``_record.runs_plain``) runs as its record would.
 - The loop ends before any other entry (a thread's enqueue racing the buffer's ``rich``
   flag) and leaves it, with the rest, to the tick's next frame; a scope used once reports it
-  as failed.
+  as failed, with a ``ScopeStateError`` that says so (``racing_entry_error``).
 - A task that raises ends the flush: ``plain_failure`` records the ledger (failed,
   dispatched, undispatched) and attaches the intents to the error.
 """
@@ -25,15 +25,16 @@ from operator import length_hint
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
+from ._errors import ScopeStateError
+from ._intent import Intent
 from ._ledger import fresh_stats
 from ._record import PLAIN, runs_plain
 from ._stats import FlushStats, attach_undispatched
 
 if TYPE_CHECKING:
-    from ._intent import Intent
     from ._scope import Scope
 
-__all__ = ["plain_failure", "record_failure", "run_plain"]
+__all__ = ["plain_failure", "racing_entry_error", "record_failure", "run_plain"]
 
 
 def run_plain(
@@ -62,11 +63,13 @@ def run_plain(
             count = len(taken)
             at = count - length_hint(entries) - 1
             stopped = taken[at]
-            if len(stopped) == PLAIN or (arrivals and not runs_plain(stopped)):
-                # the task raised, or a scope used once met a richer entry (a racing
-                # enqueue): it has no next flush to leave it to, so it is reported as failed
+            if len(stopped) == PLAIN:  # the task raised
                 record_failure(scope, exc, count, at, started)
                 raise
+            if arrivals and not runs_plain(stopped):  # a scope used once met a racing richer
+                error = racing_entry_error(scope, stopped)  # entry: it has no next flush to
+                record_failure(scope, error, count, at, started)  # leave it to
+                raise error from None
             if not runs_plain(stopped):  # a tick's racing entry never ran: the rest is the
                 scope._buffer.force_general(False)  # next frame's
                 taken = taken[:at]
@@ -80,6 +83,19 @@ def run_plain(
         scope._plain_ns = perf_counter_ns() - started
     count = scope._plain_count = len(taken)
     return count
+
+
+def racing_entry_error(scope: Scope, entry: Any) -> ScopeStateError:
+    """Why a scope used once failed ``entry``, which another thread enqueued (with options)
+    while the scope's plain flush ran."""
+    intent = entry if type(entry) is Intent else Intent(*entry)
+    return ScopeStateError(
+        f"{intent} reached {scope!r} while it ran its plain flush: another thread enqueued it "
+        "(with options: a _key, a batch, a local policy) as the scope was exiting, and a scope "
+        "used once has no later flush to run it in, so it did not run. Enqueue from that "
+        "thread before the scope exits (join the thread inside the with block), or into a "
+        "tick, whose next frame takes what arrives late"
+    )
 
 
 def record_failure(

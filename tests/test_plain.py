@@ -121,6 +121,30 @@ def test_a_failing_entry_that_intents_named_is_counted_like_a_record() -> None:
     assert info.value.failed_intent is scope.intents[1]  # type: ignore[attr-defined]
 
 
+def test_a_scope_used_once_fails_a_racing_entry_with_options_and_says_why() -> None:
+    """Another thread's keyed enqueue that found the scope open just before it closed lands
+    while the plain flush runs (simulated by the first task: the append the thread's
+    ``add_keyed`` makes). A scope used once has no later flush, so that entry is reported as
+    failed, with an error that says what happened (it used to be Python's "too many values to
+    unpack"); the effect before it ran, and the ledger balances."""
+    log: list[Any] = []
+
+    def first() -> None:
+        log.append("first")
+        scope._buffer.add_keyed((record, (log, "late"), {}, None, None, None, "k", (), scope))
+
+    said = r"record\(.*\) reached .* while it ran its plain flush: another thread enqueued it"
+    with pytest.raises(airlock.ScopeStateError, match=said) as info, airlock.scope() as scope:
+        airlock.enqueue(first)
+        airlock.enqueue(record, log, "second")
+    assert log == ["first", "second"]
+    stats = scope.stats
+    assert (stats.enqueued, stats.dispatched, stats.failed, stats.undispatched) == (3, 2, 1, 0)
+    assert stats.balance_error() is None
+    assert info.value.failed_intent is scope.intents[2]  # type: ignore[attr-defined]
+    assert "run_plain" not in str(info.value) and info.value.__cause__ is None
+
+
 def test_a_failing_plain_task_is_counted_and_the_rest_is_undispatched() -> None:
     log: list[Any] = []
     with pytest.raises(RuntimeError) as info, airlock.scope() as scope:
