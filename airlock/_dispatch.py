@@ -57,8 +57,8 @@ def dispatch(entries: list[Any], ctx: FlushContext) -> None:
                         entry[0](*entry[1], **entry[2])
                     else:
                         execute(entry)
-                    if watching:
-                        tell("dispatched", entry)
+                    if watching:  # (the kernel's ``call_each`` runs this variant too, under
+                        tell("dispatched", entry)  # the default executor: keep in sync)
                 return
             except BaseException as exc:
                 failed += 1
@@ -88,8 +88,8 @@ def fail_or_stop(entry: Any, exc: BaseException, remaining: Iterable[Any],
     return len(rest)
 
 
-#: the loop the pipeline runs when its plan names no dispatcher (the default executor, nobody
-#: watching): ``dispatch``, or the compiled kernel's twin of its direct variant (``use_loop``)
+#: the loop the pipeline runs when its plan names no dispatcher (the default executor):
+#: ``dispatch``, or the compiled kernel's twin of its direct and watched variants (``use_loop``)
 call_each: Callable[[list[Any], FlushContext], None] = dispatch
 
 

@@ -42,7 +42,9 @@ def enqueue_intent(
     options: IntentOptions | None, local_policies: tuple[Policy, ...],
 ) -> None:
     """The slow enqueue path into ``scope``: hooks, local policies, metadata, batches,
-    inactive scopes."""
+    inactive scopes. (The compiled kernel's ``enqueue_observed`` inlines it, with
+    ``make_entry`` and ``run_enqueue_hooks``, for a watched scope's plain call: keep in
+    sync.)"""
     if scope._state is not ACTIVE:
         scope._enqueue_inactive(task, args, kwargs, options, local_policies)
         return

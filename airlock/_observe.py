@@ -129,7 +129,8 @@ class ObserverSet:
         self._failure: tuple[BaseException, str, int] | None = None
 
     def tell(self, hook: str, *args: Any) -> None:
-        """Call ``hook`` on every observer; an error is remembered, never raised here."""
+        """Call ``hook`` on every observer; an error is remembered, never raised here. (The
+        compiled kernel's ``tell_observers`` is its twin: keep in sync.)"""
         for observer in self.observers:
             try:
                 getattr(observer, hook)(*args)

@@ -54,8 +54,8 @@ class FlushPlan:
     #: next frame's); a scope used once has no next flush, so its plain loop runs them too
     tick: bool = False
     #: the last stage of the pipeline: None, the dispatch loop (``_dispatch.call_each``) under
-    #: the default executor with nothing watching; else ``dispatch``, or ``dispatch_budgeted``
-    #: for a tick with a budget
+    #: the default executor (the compiled kernel's runs both its direct and its watched
+    #: variant); else ``dispatch``, or ``dispatch_budgeted`` for a tick with a budget
     dispatcher: Dispatcher | None = None
 
 
@@ -90,7 +90,7 @@ def make_plan(
     dispatcher: Dispatcher | None = None
     if tick and budgeted:
         dispatcher = dispatch_budgeted
-    elif executor is not sync_executor or watching:
+    elif executor is not sync_executor:
         dispatcher = dispatch
     return FlushPlan(
         enqueue_hooked=has_enqueue_hook(policy) or watching,

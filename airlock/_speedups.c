@@ -66,6 +66,10 @@
     X(lifecycle_types) \
     X(inlines_lifecycle)  /* {Scope subclass: bool}, its judge */ \
     X(capture_types)  /* {TickScope subclass: bool}, its judge (``hand_over_plain``) */ \
+    X(observer_set_type)  /* airlock._observe.ObserverSet (``enqueue_observed``) */ \
+    X(observer_set_tell)  /* ObserverSet.tell: a watched flush's ``ctx.tell`` (``call_each``) */ \
+    X(str_enqueued) \
+    X(str_hook_failed) \
     X(captures_plainly) \
     X(str_stats) \
     X(str_watching) \
@@ -139,6 +143,8 @@ typedef struct {
     Py_ssize_t plan_tick_at;                              /* FlushPlan's */
     Py_ssize_t plain_captured_at;                         /* Scope's */
     Py_ssize_t closed_at;                                 /* TickScope's */
+    Py_ssize_t observing_at, set_observers_at;            /* Scope's, ObserverSet's */
+    Py_ssize_t ctx_tell_at;                               /* FlushContext's */
 } speedups_state;
 
 /* A record's layout (``airlock._record``, checked when the module loads): a plain record is
@@ -434,6 +440,101 @@ is_key_keyword(speedups_state *st, PyObject *name)
            || (PyUnicode_CheckExact(name) && PyUnicode_Compare(name, st->str_key) == 0);
 }
 
+static int policy_traits(speedups_state *st, PyObject *policy, int *hooked, int *judges);
+static PyObject *take_exception(void);
+
+/* ``ObserverSet.tell(hook, entry)`` of ``observing``: ``hook`` called on each of its
+   ``observers`` (a tuple); an error is remembered by its ``hook_failed``, never raised here.
+   0, or -1 with an exception set (``hook_failed`` itself raised). Keep in sync with it. */
+static int
+tell_observers(speedups_state *st, PyObject *observing, PyObject *observers, PyObject *hook,
+               PyObject *entry)
+{
+    Py_INCREF(observers);  /* (an observer may replace the scope's set meanwhile) */
+    int status = 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(observers) && status == 0; i++) {
+        PyObject *observer = PyTuple_GET_ITEM(observers, i);
+        PyObject *call[2] = {observer, entry};
+        PyObject *told = PyObject_VectorcallMethod(
+            hook, call, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        if (told != NULL) {
+            Py_DECREF(told);
+            continue;
+        }
+        PyObject *exc = take_exception();
+        PyObject *failed = PyObject_CallMethodObjArgs(observing, st->str_hook_failed, exc,
+                                                      observer, hook, NULL);
+        Py_DECREF(exc);
+        if (failed == NULL) {
+            status = -1;
+        }
+        Py_XDECREF(failed);
+    }
+    Py_DECREF(observers);
+    return status;
+}
+
+/* An enqueue into a scope whose observers watch each intent, in the common case: an ACTIVE
+   Scope or TickScope with no ambient policies and a policy without ``on_enqueue``, a callable
+   task, no option and no keyword. ``_entry.enqueue_intent``, ``make_entry`` and
+   ``run_enqueue_hooks``: the Intent built (as ``Intent.__new__`` fills it), each observer's
+   ``enqueued`` told (an error is the ObserverSet's to remember: ``ObserverSet.tell``), then
+   the Intent appended (``Buffer.add``). 0 when done, -1 with an exception set, 1 when the
+   pure path must decide (anything else). Keep in sync with them. */
+static int
+enqueue_observed(speedups_state *st, PyObject *scope, PyObject *buffer, PyObject *const *args,
+                 Py_ssize_t nargs)
+{
+    PyObject *plan = SLOT(scope, st->plan_at), *ambient = SLOT(scope, st->ambient_at);
+    PyObject *observing = SLOT(scope, st->observing_at), *policy = SLOT(scope, st->policy_at);
+    if (SLOT(scope, st->state_at) != st->state_active || plan == NULL
+        || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
+        || SLOT(plan, st->watching_at) != Py_True || ambient == NULL
+        || !PyTuple_CheckExact(ambient) || PyTuple_GET_SIZE(ambient) != 0 || policy == NULL
+        || observing == NULL || !Py_IS_TYPE(observing, (PyTypeObject *)st->observer_set_type)
+        || !Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)) {
+        return 1;
+    }
+    PyObject *observers = SLOT(observing, st->set_observers_at);
+    int hooked = 0, judges = 0;
+    if (observers == NULL || !PyTuple_CheckExact(observers)
+        || policy_traits(st, policy, &hooked, &judges) < 0) {
+        return observers == NULL || !PyTuple_CheckExact(observers) ? 1 : -1;
+    }
+    if (hooked) {  /* the policy's on_enqueue runs first: the pure path */
+        return 1;
+    }
+    /* Intent(task, args, None, None, None, None, None, (), scope) */
+    PyTypeObject *intent_type = (PyTypeObject *)st->intent_type;
+    PyObject *task_args = PyTuple_New(nargs - 1);
+    PyObject *kwargs = PyDict_New(), *options = PyDict_New();
+    PyObject *intent = intent_type->tp_alloc(intent_type, FULL_SIZE);
+    if (task_args == NULL || kwargs == NULL || options == NULL || intent == NULL) {
+        Py_XDECREF(task_args);
+        Py_XDECREF(kwargs);
+        Py_XDECREF(options);
+        Py_XDECREF(intent);
+        return -1;
+    }
+    for (Py_ssize_t i = 1; i < nargs; i++) {
+        PyTuple_SET_ITEM(task_args, i - 1, Py_NewRef(args[i]));
+    }
+    PyObject *fields[FULL_SIZE] = {
+        Py_NewRef(args[0]), task_args, kwargs, Py_NewRef(Py_None), options, Py_NewRef(Py_None),
+        Py_NewRef(Py_None), Py_NewRef(ambient), Py_NewRef(scope),
+    };
+    for (Py_ssize_t i = 0; i < FULL_SIZE; i++) {
+        PyTuple_SET_ITEM(intent, i, fields[i]);  /* steals */
+    }
+    int status = tell_observers(st, observing, observers, st->str_enqueued, intent);
+    if (status == 0) {  /* Buffer.add(intent, False): a callable task, no key */
+        set_slot(buffer, st->rich_at, Py_True);
+        status = PyList_Append(buffer, intent);
+    }
+    Py_DECREF(intent);
+    return status;
+}
+
 static PyObject *
 enqueue(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -481,7 +582,12 @@ enqueue(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
     }
     PyObject *task = args[0];
     int status = 1; /* 1: the pure path decides */
-    if (accepting == Py_True && buffer != NULL) {
+    if (accepting == Py_False && buffer != NULL && nkw == 0 && PyCallable_Check(task)
+        && (Py_IS_TYPE(target, (PyTypeObject *)st->tick_type)
+            || Py_IS_TYPE(target, (PyTypeObject *)st->scope_type))) {
+        status = enqueue_observed(st, target, buffer, args, nargs);  /* (watched, maybe) */
+    }
+    else if (accepting == Py_True && buffer != NULL) {
         int own_buffer = Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type);
         if (nkw == 0) {
             if (PyCallable_Check(task)) {
@@ -1836,9 +1942,42 @@ dispatches_directly(speedups_state *st, PyObject *ctx)
     return direct;
 }
 
-/* ``_dispatch.dispatch``, its direct variant in C (the default executor, nobody watching):
-   each record called as it is; a failure goes to ``_dispatch.fail_or_stop``, as in the pure
-   loop. Any other context or entry: the pure loop. */
+/* The ObserverSet that watches a flush of ``entries`` in ``ctx`` (a borrowed reference),
+   when the watched variant of the loop may run in C: the default executor, ``ctx.tell`` an
+   ``ObserverSet.tell``, every entry an exact Intent (a watched flush names them first). NULL
+   (no exception) otherwise: the pure loop. */
+static PyObject *
+watched_by(speedups_state *st, PyObject *entries, PyObject *ctx)
+{
+    if (!Py_IS_TYPE(ctx, (PyTypeObject *)st->ctx_type)
+        || SLOT(ctx, st->ctx_watching_at) != Py_True
+        || SLOT(ctx, st->ctx_executor_at) != st->sync_executor) {
+        return NULL;
+    }
+    PyObject *tell = SLOT(ctx, st->ctx_tell_at);
+    if (tell == NULL || !PyMethod_Check(tell)
+        || PyMethod_GET_FUNCTION(tell) != st->observer_set_tell
+        || !Py_IS_TYPE(PyMethod_GET_SELF(tell), (PyTypeObject *)st->observer_set_type)) {
+        return NULL;
+    }
+    PyObject *observing = PyMethod_GET_SELF(tell);
+    PyObject *observers = SLOT(observing, st->set_observers_at);
+    if (observers == NULL || !PyTuple_CheckExact(observers)) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(entries); i++) {
+        if (!Py_IS_TYPE(PyList_GET_ITEM(entries, i), (PyTypeObject *)st->intent_type)) {
+            return NULL;
+        }
+    }
+    return observing;
+}
+
+/* ``_dispatch.dispatch`` in C for its direct variant (the default executor, nobody
+   watching: each record called as it is) and for its watched one under the default executor
+   (``watched_by``: each Intent called, then the observers told ``dispatched``); a failure
+   goes to ``_dispatch.fail_or_stop``, as in the pure loop. Any other context or entry: the
+   pure loop. */
 static PyObject *
 call_each(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1847,7 +1986,11 @@ call_each(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return pure_stage(st->pure_dispatch, args, nargs);
     }
     int direct = dispatches_directly(st, args[1]);
-    if (direct <= 0) {
+    PyObject *observing = NULL;  /* a watched flush's ObserverSet: each entry is told */
+    if (direct == 0) {
+        observing = watched_by(st, args[0], args[1]);
+    }
+    if (direct < 0 || (direct == 0 && observing == NULL)) {
         return direct < 0 ? NULL : pure_stage(st->pure_dispatch, args, nargs);
     }
     PyObject *entries = args[0], *ctx = args[1];
@@ -1860,8 +2003,15 @@ call_each(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyObject *result = call_entry(entry);
         if (result != NULL) {
             Py_DECREF(result);
-            Py_DECREF(entry);
-            continue;
+            if (observing != NULL
+                && tell_observers(st, observing, SLOT(observing, st->set_observers_at),
+                                  st->str_dispatched, entry) < 0) {
+                result = NULL;  /* hook_failed raised: as a failure of the entry, in Python */
+            }
+            else {
+                Py_DECREF(entry);
+                continue;
+            }
         }
         failed++;
         PyObject *exc = take_exception();
@@ -2952,6 +3102,7 @@ speedups_exec(PyObject *module)
         {&st->ctx_stats_at, ctx, ctx, "stats"}, {&st->ctx_policy_at, ctx, ctx, "policy"},
         {&st->ctx_executor_at, ctx, ctx, "executor"}, {&st->ctx_order_by_at, ctx, ctx, "order_by"},
         {&st->ctx_errors_at, ctx, ctx, "errors"}, {&st->ctx_watching_at, ctx, ctx, "watching"},
+        {&st->ctx_tell_at, ctx, ctx, "tell"},
         {&st->ctx_judging_at, ctx, ctx, "judging"}, {&st->ctx_dispatch_at, ctx, ctx, "dispatch"},
         {&st->ctx_filtering_at, ctx, ctx, "filtering"}, {&st->ctx_keyed_at, ctx, ctx, "keyed"},
         {&st->ctx_batching_at, ctx, ctx, "batching"}, {&st->ctx_capture_at, ctx, ctx, "capture"},
@@ -3003,6 +3154,17 @@ speedups_exec(PyObject *module)
         || (st->view_hooked_at = slot_offset(st->view_type, st->view_type, "hooked")) < 0
         || (st->view_filtering_at = slot_offset(st->view_type, st->view_type,
                                                 "filtering")) < 0) {
+        return -1;
+    }
+    st->observer_set_type = import_class("airlock._observe", "ObserverSet", NULL);
+    if (st->observer_set_type == NULL
+        || (st->observing_at = slot_offset(st->scope_type, st->tick_type, "_observing")) < 0
+        || (st->set_observers_at = slot_offset(st->observer_set_type, st->observer_set_type,
+                                               "observers")) < 0
+        || (st->str_enqueued = PyUnicode_InternFromString("enqueued")) == NULL
+        || (st->str_hook_failed = PyUnicode_InternFromString("hook_failed")) == NULL
+        || (st->observer_set_tell = PyObject_GetAttrString(st->observer_set_type,
+                                                           "tell")) == NULL) {
         return -1;
     }
     st->str_key = PyUnicode_InternFromString("_key");

@@ -16,7 +16,7 @@ command -v valgrind >/dev/null || { echo "memcheck: needs valgrind (apt-get inst
   echo "memcheck: airlock.compiled is False here: build the kernel first"; exit 2; }
 if [ "$#" -eq 0 ]; then
   set -- tests/test_kernel.py tests/test_kernel_differential.py tests/test_kernel_stages.py \
-    tests/test_kernel_policy.py tests/test_kernel_nesting.py \
+    tests/test_kernel_policy.py tests/test_kernel_nesting.py tests/test_kernel_observe.py \
     tests/test_enqueue.py tests/test_tick.py tests/test_context.py
 fi
 log=$(mktemp -d /tmp/airlock-memcheck.XXXXXX)

@@ -54,7 +54,7 @@ def test_what_takes_each_shortcut_away() -> None:
 def test_the_plan_picks_the_dispatcher_and_whether_the_policy_judges() -> None:
     assert plan().dispatcher is None and plan(tick=True).dispatcher is None  # the loop
     assert plan(executor=lambda intent: None).dispatcher is dispatch
-    assert plan(watching=True).dispatcher is dispatch
+    assert plan(watching=True).dispatcher is None  # the loop's watched variant
     assert plan(tick=True, budgeted=True).dispatcher is dispatch_budgeted
     assert plan(budgeted=True).dispatcher is None  # only a tick has a frame budget
     assert plan(Judges()).judging and not plan(Hooks()).judging and not plan().judging
