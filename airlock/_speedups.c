@@ -35,7 +35,6 @@
     X(mode_idle) \
     X(mode_kept) \
     X(mode_general)  /* airlock._states' modes */ \
-    X(perf_counter_ns)  /* time.perf_counter_ns */ \
     X(plan_type)  /* airlock._plan.FlushPlan */ \
     X(state_active) \
     X(state_flushed)  /* airlock._states.ACTIVE, FLUSHED */ \
@@ -793,17 +792,21 @@ reraise_after(PyObject *done, PyObject *exc)
     raise_exception(error);
 }
 
-/* ``time.perf_counter_ns()`` as a C integer; -1 with an exception set. */
+/* ``time.perf_counter_ns()`` as a C integer, read from the clock it reads (the pure code
+   subtracts the two: ``run_plain`` goes on with a start the kernel read); -1 with an
+   exception set. */
 static long long
-now_ns(speedups_state *st)
+now_ns(void)
 {
-    PyObject *now = PyObject_CallNoArgs(st->perf_counter_ns);
-    if (now == NULL) {
+#if PY_VERSION_HEX >= 0x030D0000
+    PyTime_t now;
+    if (PyTime_PerfCounter(&now) < 0) {
         return -1;
     }
-    long long value = PyLong_AsLongLong(now);
-    Py_DECREF(now);
-    return value;
+    return (long long)now;
+#else
+    return (long long)_PyTime_GetPerfCounter();  /* (it cannot fail) */
+#endif
 }
 
 /* close_frame's ``_reset_target(tick._token)`` and ``tick.frame += 1``: 0, or -1 with an
@@ -902,7 +905,7 @@ close_plain(InlineFrame *self, speedups_state *st)
     set_slot(tick, st->owner_at, owner); /* named to a second opener while this runs */
     Py_DECREF(owner);
     long long started = 0;
-    if (SLOT(tick, st->timed_at) == Py_True && (started = now_ns(st)) < 0) {
+    if (SLOT(tick, st->timed_at) == Py_True && (started = now_ns()) < 0) {
         Py_DECREF(taken);
         return (PyObject *)-1;
     }
@@ -921,7 +924,7 @@ close_plain(InlineFrame *self, speedups_state *st)
     }
     Py_DECREF(taken);
     if (started) {
-        long long ended = now_ns(st);
+        long long ended = now_ns();
         if (ended < 0 || set_int_slot(tick, st->plain_ns_at, ended - started) < 0) {
             return (PyObject *)-1;
         }
@@ -1076,7 +1079,7 @@ close_rich(InlineFrame *self, speedups_state *st)
         return rich_failed(self, stats, -1, NULL, -1);
     }
     set_slot(tick, st->plain_count_at, Py_None);
-    long long started = now_ns(st);
+    long long started = now_ns();
     if (started < 0) {
         return rich_failed(self, stats, -1, NULL, -1);
     }
@@ -1121,7 +1124,7 @@ close_rich(InlineFrame *self, speedups_state *st)
     Py_CLEAR(ctx);
     Py_CLEAR(entries);
     /* run_flush's finally */
-    long long ended = now_ns(st);
+    long long ended = now_ns();
     PyObject *failures = SLOT(stats, st->failures_at);
     if (ended < 0 || SET_INT(stats, st->flush_ns_at, ended - started) < 0) {
         return rich_failed(self, stats, -1, NULL, -1);  /* (raised in run_flush's finally) */
@@ -2370,7 +2373,7 @@ release_plain(speedups_state *st, PyObject *self, PyObject *buffer)
         return 0;
     }
     set_slot(self, st->state_at, st->state_flushed);
-    long long started = now_ns(st);
+    long long started = now_ns();
     if (started < 0) {
         return -1;
     }
@@ -2397,7 +2400,7 @@ release_plain(speedups_state *st, PyObject *self, PyObject *buffer)
         }
         Py_DECREF(result);
     }
-    long long ended = now_ns(st);
+    long long ended = now_ns();
     if (ended < 0 || set_int_slot(self, st->plain_ns_at, ended - started) < 0
         || set_int_slot(self, st->plain_count_at, PyList_GET_SIZE(buffer)) < 0) {
         return -1;
@@ -3055,13 +3058,12 @@ speedups_exec(PyObject *module)
     st->mode_idle = import_attr("airlock._states", "IDLE");
     st->mode_kept = import_attr("airlock._states", "KEPT");
     st->mode_general = import_attr("airlock._states", "GENERAL");
-    st->perf_counter_ns = import_attr("time", "perf_counter_ns");
     st->plan_type = import_attr("airlock._plan", "FlushPlan");
     st->state_active = import_attr("airlock._states", "ACTIVE");
     st->state_flushed = import_attr("airlock._states", "FLUSHED");
     if (st->frame_type == NULL || st->no_scope == NULL || st->mode_open == NULL
         || st->mode_idle == NULL || st->mode_kept == NULL || st->mode_general == NULL
-        || st->perf_counter_ns == NULL || st->plan_type == NULL || st->state_active == NULL
+        || st->plan_type == NULL || st->state_active == NULL
         || st->state_flushed == NULL) {
         return -1;
     }

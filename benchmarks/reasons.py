@@ -82,7 +82,7 @@ REASONS: dict[str, str] = {
     "airlock scope at least 6x faster than airlock-py, every K": (
         "an empty fresh scope (create, enter, exit, flush) costs ~4.9k instructions with the "
         "kernel (12.7k pure), airlock-py's ~26k: 6x would need under 4.4k; with effects the "
-        "kernel runs the scope's plain flush too (one effect: ~9.1k instructions); at K=10000 "
+        "kernel runs the scope's plain flush too (one effect: ~8.6k instructions); at K=10000 "
         "the rounds spread widely (the collector runs during the big buffer)"
     ),
     "airlock tick at least 6x faster than airlock-py, every K": (

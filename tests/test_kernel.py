@@ -786,3 +786,21 @@ def test_the_core_suite_passes_on_the_pure_core(pure_suite: tuple[int, str]) -> 
     status, output = pure_suite
     assert status == 0, output[-6000:]
     assert " passed" in output.strip().splitlines()[-1]
+
+
+def test_a_flush_the_kernel_starts_and_python_ends_measures_its_own_time() -> None:
+    """The kernel reads the clock ``time.perf_counter_ns`` reads: a plain flush it starts and
+    ``run_plain`` finishes (an entry named mid-flush) times the flush, not garbage."""
+    import time
+
+    def names() -> None:
+        scope.intents  # noqa: B018  (names the next record in place: run_plain goes on)
+        time.sleep(0.002)
+
+    before = time.perf_counter_ns()
+    with airlock.scope() as scope:
+        airlock.enqueue(names)
+        airlock.enqueue(noop)
+    elapsed = time.perf_counter_ns() - before
+    assert scope.stats.dispatched == 2
+    assert 2_000_000 <= scope.stats.flush_ns <= elapsed
