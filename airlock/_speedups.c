@@ -2488,11 +2488,14 @@ hand_over_plain(speedups_state *st, PyObject *self, PyObject *buffer)
     if (origins == Py_None) {
         set_slot(theirs, st->origins_at, marks);
     }
-    Py_ssize_t last_at = PyList_GET_SIZE(marks) - 1;
+    Py_ssize_t last_at = PyList_GET_SIZE(marks) - 1, last_end = -1;
     PyObject *last = last_at < 0 ? NULL : PyList_GET_ITEM(marks, last_at);
     if (last != NULL && PyTuple_CheckExact(last) && PyTuple_GET_SIZE(last) == 2
         && PyTuple_GET_ITEM(last, 1) == Py_None && PyLong_CheckExact(PyTuple_GET_ITEM(last, 0))
-        && PyLong_AsSsize_t(PyTuple_GET_ITEM(last, 0)) == start) {
+        && (last_end = PyLong_AsSsize_t(PyTuple_GET_ITEM(last, 0))) == -1 && PyErr_Occurred()) {
+        PyErr_Clear();  /* (no index is that large: not this capture's start) */
+    }
+    if (last_end == start) {
         if (PyList_SetItem(marks, last_at, Py_NewRef(mark)) < 0) {
             goto finally;
         }
