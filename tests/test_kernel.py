@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from blocks import blocks_grown
 
 import airlock
 from airlock import _enqueue, _kernel
@@ -284,22 +285,12 @@ def test_reference_counts_are_unchanged_after_the_frames(c_enqueue: Any, which: 
     assert (sys.getrefcount(task), sys.getrefcount(arg)) == before
 
 
-def _blocks_grown(run: Callable[[int], None], warm: int, measured: int) -> int:
-    """The blocks still allocated after ``run(measured)``, once ``run(warm)`` warmed up."""
-    run(warm)
-    gc.collect()
-    before = sys.getallocatedblocks()
-    run(measured)
-    gc.collect()
-    return sys.getallocatedblocks() - before
-
-
 @pytest.mark.parametrize("which", ["compiled", "pure"])
 def test_allocated_blocks_stay_flat(c_enqueue: Any, which: str) -> None:
     enqueue = c_enqueue if which == "compiled" else _enqueue.enqueue
     arg = object()
     # warm (caches, interned strings, free lists), then 26,000 enqueues: a leaked block shows
-    grown = _blocks_grown(lambda frames: _frames(enqueue, noop, arg, frames), 200, 2_000)
+    grown = blocks_grown(lambda frames: _frames(enqueue, noop, arg, frames), 200, 2_000)
     assert grown < 200, f"{grown} blocks retained over 2,000 frames"
 
 
@@ -335,7 +326,7 @@ def _tick_lifetimes(ticks: int) -> None:
 
 
 def test_ticks_and_their_frames_leave_no_blocks_behind() -> None:
-    grown = _blocks_grown(_tick_lifetimes, 50, 500)
+    grown = blocks_grown(_tick_lifetimes, 50, 500)
     assert grown < 200, f"{grown} blocks retained over 500 ticks"
 
 
@@ -477,7 +468,7 @@ def test_compiled_pipeline_frames_leave_no_blocks_behind(
             _rich_frame_story(airlock.tick_scope(order_by=airlock.by_phase("draw")))
             _rich_frame_story(airlock.tick_scope(errors="continue"))
 
-    grown = _blocks_grown(stories, 20, 200)
+    grown = blocks_grown(stories, 20, 200)
     assert grown < 200, f"{grown} blocks retained over 400 ticks of pipeline frames"
 
 
@@ -637,7 +628,7 @@ def test_fresh_scopes_leave_no_blocks_behind(c_scope: Callable[..., airlock.Scop
                     airlock.enqueue(noop, i)
             assert scope.stats.enqueued == i % 2
 
-    assert _blocks_grown(lives, 200, 5_000) < 100
+    assert blocks_grown(lives, 200, 5_000) < 100
 
 
 class PlainSub(airlock.Scope):

@@ -12,12 +12,11 @@ path's outcome.
 
 from __future__ import annotations
 
-import gc
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from blocks import blocks_grown
 
 import airlock
 from benchmarks.cores import core, kernel
@@ -209,9 +208,4 @@ def test_observed_scopes_leave_no_blocks_behind() -> None:
                 enqueue(len, (i,))
                 enqueue(len, "x")
 
-    lives(200)
-    gc.collect()
-    before = sys.getallocatedblocks()
-    lives(5_000)
-    gc.collect()
-    assert sys.getallocatedblocks() - before < 100
+    assert blocks_grown(lives, 200, 5_000) < 100
