@@ -2243,6 +2243,31 @@ PyDoc_STRVAR(fresh_scope_doc,
    gives ``_kernel`` the two as method descriptors of ``Scope``. Keep in sync with
    ``Scope.__enter__`` and ``Scope.__exit__``. */
 
+/* Whether the class ``type`` passes a judge asked once per class: ``answers`` keeps what it
+   said, ``*judge`` is the Python function (``module.name``, imported at the first question).
+   1 or 0, or -1 with an exception set. */
+static int
+judged_once(PyObject *answers, PyObject **judge, const char *module, const char *name,
+            PyTypeObject *type)
+{
+    PyObject *known = PyDict_GetItemWithError(answers, (PyObject *)type);
+    if (known == NULL) {
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        if (*judge == NULL && (*judge = import_attr(module, name)) == NULL) {
+            return -1;
+        }
+        known = PyObject_CallOneArg(*judge, (PyObject *)type);
+        if (known == NULL || PyDict_SetItem(answers, (PyObject *)type, known) < 0) {
+            Py_XDECREF(known);
+            return -1;
+        }
+        Py_DECREF(known);  /* the dict holds it */
+    }
+    return known == Py_True;
+}
+
 /* 1 when ``self``'s ``with`` may run here: an exact Scope, or a subclass that
    ``_kernel.inlines_lifecycle`` allows (Scope's lifecycle and slots; asked once per class);
    0 when the Python method must run; -1 with an exception set. */
@@ -2256,25 +2281,8 @@ inlines_lifecycle(speedups_state *st, PyObject *self)
     if (!PyType_IsSubtype(type, (PyTypeObject *)st->scope_type)) {
         return 0;
     }
-    PyObject *known = PyDict_GetItemWithError(st->lifecycle_types, (PyObject *)type);
-    if (known == NULL) {
-        if (PyErr_Occurred()) {
-            return -1;
-        }
-        if (st->inlines_lifecycle == NULL) {  /* (imported at the first subclass) */
-            st->inlines_lifecycle = import_attr("airlock._kernel", "inlines_lifecycle");
-            if (st->inlines_lifecycle == NULL) {
-                return -1;
-            }
-        }
-        known = PyObject_CallOneArg(st->inlines_lifecycle, (PyObject *)type);
-        if (known == NULL || PyDict_SetItem(st->lifecycle_types, (PyObject *)type, known) < 0) {
-            Py_XDECREF(known);
-            return -1;
-        }
-        Py_DECREF(known);  /* the dict holds it */
-    }
-    return known == Py_True;
+    return judged_once(st->lifecycle_types, &st->inlines_lifecycle, "airlock._kernel",
+                       "inlines_lifecycle", type);
 }
 
 static PyObject *
@@ -2417,25 +2425,8 @@ captures_plainly(speedups_state *st, PyObject *parent)
     if (!PyType_IsSubtype(type, (PyTypeObject *)st->tick_type)) {
         return 0;
     }
-    PyObject *known = PyDict_GetItemWithError(st->capture_types, (PyObject *)type);
-    if (known == NULL) {
-        if (PyErr_Occurred()) {
-            return -1;
-        }
-        if (st->captures_plainly == NULL) {  /* (imported at the first hand-over) */
-            st->captures_plainly = import_attr("airlock._tick", "captures_plainly");
-            if (st->captures_plainly == NULL) {
-                return -1;
-            }
-        }
-        known = PyObject_CallOneArg(st->captures_plainly, (PyObject *)type);
-        if (known == NULL || PyDict_SetItem(st->capture_types, (PyObject *)type, known) < 0) {
-            Py_XDECREF(known);
-            return -1;
-        }
-        Py_DECREF(known);  /* the dict holds it */
-    }
-    return known == Py_True;
+    return judged_once(st->capture_types, &st->captures_plainly, "airlock._tick",
+                       "captures_plainly", type);
 }
 
 /* ``Scope._release``'s hand-over, for a scope used once holding plain records only whose
