@@ -50,9 +50,14 @@ def effect_log(django_project: None) -> Iterator[list[tuple[str, object]]]:
     LOG.clear()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def memory_app() -> Iterator[Any]:
-    """A Celery app on the in-memory broker, with a real worker thread consuming it."""
+    """A Celery app on the in-memory broker, with a real worker thread consuming it.
+
+    One per module: Celery's test worker stops through a process-wide flag
+    (``celery.worker.state.should_terminate``), so a worker still running while another
+    module's worker stops (the Redis one) may stop too; under load it did, and a later test
+    waited for a worker that was gone."""
     from celery.contrib.testing.worker import start_worker
     from celery_app import make_app, stop_soon
 
