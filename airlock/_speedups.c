@@ -60,7 +60,6 @@
     X(nest) \
     X(flush_now) \
     X(state_pending) \
-    X(str_old_value) \
     X(str_release) \
     X(lifecycle_types) \
     X(inlines_lifecycle)  /* {Scope subclass: bool}, its judge */ \
@@ -2300,18 +2299,19 @@ scope_enter(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (!inlined || SLOT(self, st->state_at) != st->state_new) {
         return PyObject_CallOneArg(st->pure_enter, self);
     }
+    PyObject *outer = NULL;  /* the token's old_value, read before the set (NULL: unset) */
+    if (PyContextVar_Get(st->current_target, NULL, &outer) < 0) {
+        return NULL;
+    }
     PyObject *token = PyContextVar_Set(st->current_target, self);
     if (token == NULL) {
+        Py_XDECREF(outer);
         return NULL;
     }
     set_slot(self, st->token_at, token);
-    PyObject *outer = PyObject_GetAttr(token, st->str_old_value);
     Py_DECREF(token);
-    if (outer == NULL) {
-        return NULL;
-    }
-    if (outer == st->token_missing || outer == st->no_scope) {
-        Py_DECREF(outer);
+    if (outer == NULL || outer == st->token_missing || outer == st->no_scope) {
+        Py_XDECREF(outer);
         set_slot(self, st->state_at, st->state_active);
         PyObject *plan = SLOT(self, st->plan_at);
         PyObject *hooked = plan == NULL ? NULL : SLOT(plan, st->enqueue_hooked_at);
@@ -2626,7 +2626,6 @@ scope_lifecycle_exec(speedups_state *st)
         || (st->run_plain = import_attr("airlock._plain", "run_plain")) == NULL
         || (st->record_failure = import_attr("airlock._plain", "record_failure")) == NULL
         || (st->state_pending = import_attr("airlock._states", "PENDING")) == NULL
-        || (st->str_old_value = PyUnicode_InternFromString("old_value")) == NULL
         || (st->str_release = PyUnicode_InternFromString("_release")) == NULL
         || (st->lifecycle_types = PyDict_New()) == NULL
         || (st->capture_types = PyDict_New()) == NULL) {
