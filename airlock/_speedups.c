@@ -2458,16 +2458,30 @@ hand_over_plain(speedups_state *st, PyObject *self, PyObject *buffer)
         return 0;
     }
     Py_ssize_t start = PyList_GET_SIZE(theirs), count = PyList_GET_SIZE(buffer);
+    /* held while allocating (a collection they start may run code: see the check below) */
+    PyObject *marks = origins == Py_None ? NULL : Py_NewRef(origins);
+    Py_INCREF(parent);
+    Py_INCREF(theirs);
+    Py_INCREF(buffer);
     /* everything allocated before the first write: the marks, a list for them, the count */
+    if (marks == NULL) {
+        marks = PyList_New(0);
+    }
     PyObject *at = PyLong_FromSsize_t(start), *end = PyLong_FromSsize_t(start + count);
     PyObject *mark = at == NULL ? NULL : PyTuple_Pack(2, at, self);
     PyObject *end_mark = end == NULL ? NULL : PyTuple_Pack(2, end, Py_None);
     PyObject *counted = PyLong_FromSsize_t(count);
-    PyObject *marks = origins == Py_None ? PyList_New(0) : Py_NewRef(origins);
     Py_XDECREF(at);
     Py_XDECREF(end);
     int done = -1;
     if (mark == NULL || end_mark == NULL || counted == NULL || marks == NULL) {
+        goto finally;
+    }
+    if (SLOT(parent, st->state_at) != st->state_active || SLOT(parent, st->buffer_at) != theirs
+        || SLOT(theirs, st->origins_at) != origins || PyList_GET_SIZE(theirs) != start
+        || SLOT(self, st->parent_at) != parent || SLOT(self, st->buffer_at) != buffer
+        || PyList_GET_SIZE(buffer) != count) {
+        done = 0;  /* (a collection the allocations ran changed them: Python decides) */
         goto finally;
     }
     /* hand_over */
@@ -2505,6 +2519,9 @@ finally:
     Py_XDECREF(end_mark);
     Py_XDECREF(counted);
     Py_XDECREF(marks);
+    Py_DECREF(buffer);
+    Py_DECREF(theirs);
+    Py_DECREF(parent);
     return done;
 }
 
