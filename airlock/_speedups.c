@@ -448,6 +448,11 @@ static int
 tell_observers(speedups_state *st, PyObject *observing, PyObject *observers, PyObject *hook,
                PyObject *entry)
 {
+    if (observers == NULL || !PyTuple_CheckExact(observers)) {  /* (reassigned): its own tell */
+        PyObject *told = PyObject_CallMethod(observing, "tell", "OO", hook, entry);
+        Py_XDECREF(told);
+        return told == NULL ? -1 : 0;
+    }
     Py_INCREF(observers);  /* (an observer may replace the scope's set meanwhile) */
     int status = 0;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(observers) && status == 0; i++) {
@@ -524,7 +529,9 @@ enqueue_observed(speedups_state *st, PyObject *scope, PyObject *buffer, PyObject
     for (Py_ssize_t i = 0; i < FULL_SIZE; i++) {
         PyTuple_SET_ITEM(intent, i, fields[i]);  /* steals */
     }
+    Py_INCREF(observing);  /* (an observer may replace the scope's set meanwhile) */
     int status = tell_observers(st, observing, observers, st->str_enqueued, intent);
+    Py_DECREF(observing);
     if (status == 0) {  /* Buffer.add(intent, False): a callable task, no key */
         set_slot(buffer, st->rich_at, Py_True);
         status = PyList_Append(buffer, intent);
@@ -1980,6 +1987,9 @@ watched_by(speedups_state *st, PyObject *entries, PyObject *ctx)
    (``watched_by``: each Intent called, then the observers told ``dispatched``); a failure
    goes to ``_dispatch.fail_or_stop``, as in the pure loop. Any other context or entry: the
    pure loop. */
+static PyObject *call_each_loop(speedups_state *st, PyObject *entries, PyObject *ctx,
+                                PyObject *observing);
+
 static PyObject *
 call_each(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1995,7 +2005,17 @@ call_each(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (direct < 0 || (direct == 0 && observing == NULL)) {
         return direct < 0 ? NULL : pure_stage(st->pure_dispatch, args, nargs);
     }
-    PyObject *entries = args[0], *ctx = args[1];
+    Py_XINCREF(observing);  /* (held: a task may change the context's tell meanwhile) */
+    PyObject *done = call_each_loop(st, args[0], args[1], observing);
+    Py_XDECREF(observing);
+    return done;
+}
+
+/* ``call_each``'s loop over ``entries`` in ``ctx`` (``observing``: the watched variant's
+   ObserverSet, else NULL). */
+static PyObject *
+call_each_loop(speedups_state *st, PyObject *entries, PyObject *ctx, PyObject *observing)
+{
     Py_ssize_t taken = PyList_GET_SIZE(entries), failed = 0;
     PyObject *raised = NULL;  /* the exception that stops the loop */
     /* as the pure loop's iterator: the list's length is read again at each step */

@@ -19,6 +19,7 @@ import pytest
 from blocks import blocks_grown
 
 import airlock
+from airlock._observe import ObserverSet
 from benchmarks.cores import core, kernel
 
 KERNEL = kernel()
@@ -90,7 +91,8 @@ class Dispatching(Hearing):
 STORIES = ["one observer", "two observers", "a flush-only one too", "raising",
            "interrupting", "enqueues in its hook", "keywords", "options", "a tick",
            "hooked policy", "policy block", "not callable", "a failing effect",
-           "a failing effect, continue", "dispatched raises", "another executor"]
+           "a failing effect, continue", "dispatched raises", "another executor",
+           "replaces the set"]
 
 
 def _story(story: str, compiled: bool) -> list[object]:
@@ -108,6 +110,14 @@ def _story_on(story: str, enqueue: Callable[..., None]) -> list[object]:
             )}.get(story)
     observers: list[airlock.Observer] = [
         (Dispatching if story == "dispatched raises" else Hearing)(heard, then)]
+    if story == "replaces the set":  # the first hook swaps the scope's observer set (the
+        second = Hearing(heard)  # kernel holds the one it is telling)
+
+        def then(intent: airlock.Intent) -> None:
+            if intent.args == (1,):
+                scope._observing = ObserverSet((second,))
+
+        observers = [Hearing(heard, then)]
     if story == "two observers":
         observers.append(Hearing(heard))
     if story == "a flush-only one too":
@@ -150,6 +160,8 @@ def _story_on(story: str, enqueue: Callable[..., None]) -> list[object]:
               stats.hook_errors)]
     if story == "a tick":
         scope.close()
+    if story == "replaces the set":
+        observers.append(second)  # (its id too is shown by position)
     return [_without_ids(item, observers) for item in seen]
 
 
