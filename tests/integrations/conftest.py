@@ -56,8 +56,9 @@ def memory_app() -> Iterator[Any]:
 
     One per module: Celery's test worker stops through a process-wide flag
     (``celery.worker.state.should_terminate``), so a worker still running while another
-    module's worker stops (the Redis one) may stop too; under load it did, and a later test
-    waited for a worker that was gone."""
+    module's worker stops (the Redis one) may see it and stop too. (A precaution: one full run
+    under heavy load had a later test here wait 10 s for a task that never ran; the cause was
+    not pinned down.)"""
     from celery.contrib.testing.worker import start_worker
     from celery_app import make_app, stop_soon
 
