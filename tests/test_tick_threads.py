@@ -334,6 +334,9 @@ CONFIGURATIONS: dict[str, dict[str, Any]] = {
     "policy": {"policy": "counting"},
     "everything": {"policy": "counting", "observers": "counting", "max_per_frame": 500,
                    "max_flush_ms": 1},
+    # the carriers enqueue in scopes of their own, nested in the tick: each hands its records
+    # over as it exits (compiled: hand_over_plain while a frame is open)
+    "nested": {"nested": True},
 }
 
 
@@ -342,6 +345,7 @@ def test_threads_posting_and_enqueueing_while_frames_run_lose_and_repeat_nothing
     name: str,
 ) -> None:
     options: dict[str, Any] = dict(CONFIGURATIONS[name])
+    nested = options.pop("nested", False)
     observer = policy = None
     if options.get("observers") == "counting":
         observer = CountingObserver()
@@ -356,12 +360,21 @@ def test_threads_posting_and_enqueueing_while_frames_run_lose_and_repeat_nothing
         for n in range(PER_POSTER):
             tick.post(record, ran, (f"p{unit}", n))
 
+    def carry(unit: int, n: int) -> None:
+        if n % 3 == 2:  # a rich intent now and then, racing the plain ones
+            airlock.enqueue(record, ran, (f"c{unit}", n), _name="rich")
+        else:
+            airlock.enqueue(record, ran, (f"c{unit}", n))
+
     def carrier(unit: int) -> None:
-        for n in range(PER_CARRIER):
-            if n % 3 == 2:  # a rich intent now and then, racing the plain ones
-                airlock.enqueue(record, ran, (f"c{unit}", n), _name="rich")
-            else:
-                airlock.enqueue(record, ran, (f"c{unit}", n))
+        if not nested:
+            for n in range(PER_CARRIER):
+                carry(unit, n)
+            return
+        for start in range(0, PER_CARRIER, 2):  # two plain records per scope
+            with airlock.scope():
+                for n in range(start, min(start + 2, PER_CARRIER)):
+                    airlock.enqueue(record, ran, (f"c{unit}", n))
 
     deadline = time.monotonic() + (600 if CI else 120)
     frames = 0
