@@ -80,8 +80,7 @@ class Buffer(list[Any]):
 
     def capture(self, entries: list[Any], child: Any, plain: bool) -> None:
         """Take a descendant's entries: ``child``'s plain records get a mark, its flags carry
-        over (``plain``: every entry is a plain record, so the flags stay as they are). (The
-        compiled kernel's ``hand_over_plain`` inlines the ``plain`` case: keep in sync.)"""
+        over (``plain``: every entry is a plain record, so the flags stay as they are)."""
         start = len(self)
         origins = self.origins
         if origins is None:

@@ -129,8 +129,7 @@ def offer_to_ancestors(entries: list[Any], ctx: FlushContext) -> list[Any]:
 def hand_over(scope: Scope, ancestor: Scope) -> bool:
     """A flush of plain records nested in ``ancestor``, the one that captures now: when it is
     an active scope that captures all, give it the tuples as they are (True: ``scope`` is
-    flushed, nothing ran). (The compiled kernel's ``hand_over_plain`` inlines it, with
-    ``capturing_ancestor`` and the capture, for a tick parent: keep in sync.)"""
+    flushed, nothing ran)."""
     if ancestor._state is not ACTIVE or (
         type(ancestor).before_descendant_flushes not in CAPTURES_ALL
     ):

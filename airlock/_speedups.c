@@ -63,12 +63,10 @@
     X(str_release) \
     X(lifecycle_types) \
     X(inlines_lifecycle)  /* {Scope subclass: bool}, its judge */ \
-    X(capture_types)  /* {TickScope subclass: bool}, its judge (``hand_over_plain``) */ \
     X(observer_set_type)  /* airlock._observe.ObserverSet (``enqueue_observed``) */ \
     X(observer_set_tell)  /* ObserverSet.tell: a watched flush's ``ctx.tell`` (``call_each``) */ \
     X(str_enqueued) \
     X(str_hook_failed) \
-    X(captures_plainly) \
     X(str_stats) \
     X(str_watching) \
     X(str_coalesced) \
@@ -140,7 +138,6 @@ typedef struct {
     Py_ssize_t block_token_at, block_policy_at;           /* PolicyBlock's */
     Py_ssize_t plan_tick_at;                              /* FlushPlan's */
     Py_ssize_t plain_captured_at;                         /* Scope's */
-    Py_ssize_t closed_at;                                 /* TickScope's */
     Py_ssize_t observing_at, set_observers_at;            /* Scope's, ObserverSet's */
     Py_ssize_t ctx_tell_at;                               /* FlushContext's */
 } speedups_state;
@@ -2436,115 +2433,6 @@ release_plain(speedups_state *st, PyObject *self, PyObject *buffer)
     return 1;
 }
 
-/* 1 when ``parent`` is a tick whose class ``_tick.captures_plainly`` allows (TickScope's
-   capture, capturing all; asked once per class), 0 when not, -1 with an exception set. */
-static int
-captures_plainly(speedups_state *st, PyObject *parent)
-{
-    PyTypeObject *type = Py_TYPE(parent);
-    if (!PyType_IsSubtype(type, (PyTypeObject *)st->tick_type)) {
-        return 0;
-    }
-    return judged_once(st->capture_types, &st->captures_plainly, "airlock._tick",
-                       "captures_plainly", type);
-}
-
-/* ``Scope._release``'s hand-over, for a scope used once holding plain records only whose
-   parent is an open tick that captures it (``_nesting.capturing_ancestor`` and
-   ``hand_over``, then ``TickScope._capture`` and ``Buffer.capture`` with ``plain``): the tick
-   takes the records as they are, behind an origin mark naming the scope, and the scope keeps
-   one count (``_plain_captured``). A Textual handler's scope with effects leaves this way.
-   1 when done, -1 with an exception set, 0 when ``_release`` must decide (anything else).
-   Keep in sync with them (the order of the writes included). */
-static int
-hand_over_plain(speedups_state *st, PyObject *self, PyObject *buffer)
-{
-    PyObject *plan = SLOT(self, st->plan_at), *parent = SLOT(self, st->parent_at);
-    if (PyList_GET_SIZE(buffer) == 0 || SLOT(buffer, st->rich_at) != Py_False || plan == NULL
-        || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
-        || SLOT(plan, st->plain_loop_at) != Py_True || SLOT(plan, st->plan_tick_at) != Py_False
-        || parent == NULL || parent == Py_None || SLOT(buffer, st->origins_at) != Py_None) {
-        return 0;
-    }
-    int plainly = captures_plainly(st, parent);
-    if (plainly <= 0) {
-        return plainly;
-    }
-    PyObject *theirs = SLOT(parent, st->buffer_at), *origins;
-    if (SLOT(parent, st->state_at) != st->state_active || SLOT(parent, st->closed_at) != Py_False
-        || theirs == NULL || !Py_IS_TYPE(theirs, (PyTypeObject *)st->buffer_type)
-        || (origins = SLOT(theirs, st->origins_at)) == NULL
-        || (origins != Py_None && !PyList_CheckExact(origins))) {
-        return 0;
-    }
-    Py_ssize_t start = PyList_GET_SIZE(theirs), count = PyList_GET_SIZE(buffer);
-    /* held while allocating (a collection they start may run code: see the check below) */
-    PyObject *marks = origins == Py_None ? NULL : Py_NewRef(origins);
-    Py_INCREF(parent);
-    Py_INCREF(theirs);
-    Py_INCREF(buffer);
-    /* everything allocated before the first write: the marks, a list for them, the count */
-    if (marks == NULL) {
-        marks = PyList_New(0);
-    }
-    PyObject *at = PyLong_FromSsize_t(start), *end = PyLong_FromSsize_t(start + count);
-    PyObject *mark = at == NULL ? NULL : PyTuple_Pack(2, at, self);
-    PyObject *end_mark = end == NULL ? NULL : PyTuple_Pack(2, end, Py_None);
-    PyObject *counted = PyLong_FromSsize_t(count);
-    Py_XDECREF(at);
-    Py_XDECREF(end);
-    int done = -1;
-    if (mark == NULL || end_mark == NULL || counted == NULL || marks == NULL) {
-        goto finally;
-    }
-    if (SLOT(parent, st->state_at) != st->state_active || SLOT(parent, st->buffer_at) != theirs
-        || SLOT(theirs, st->origins_at) != origins || PyList_GET_SIZE(theirs) != start
-        || SLOT(self, st->parent_at) != parent || SLOT(self, st->buffer_at) != buffer
-        || PyList_GET_SIZE(buffer) != count) {
-        done = 0;  /* (a collection the allocations ran changed them: Python decides) */
-        goto finally;
-    }
-    /* hand_over */
-    set_slot(self, st->state_at, st->state_flushed);
-    set_slot(self, st->plain_count_at, counted);
-    set_slot(self, st->plain_captured_at, Py_True);
-    /* Buffer.capture(buffer, self, plain=True): a capture that starts where the last one
-       ended replaces that end mark (a burst keeps one mark each) */
-    if (origins == Py_None) {
-        set_slot(theirs, st->origins_at, marks);
-    }
-    Py_ssize_t last_at = PyList_GET_SIZE(marks) - 1, last_end = -1;
-    PyObject *last = last_at < 0 ? NULL : PyList_GET_ITEM(marks, last_at);
-    if (last != NULL && PyTuple_CheckExact(last) && PyTuple_GET_SIZE(last) == 2
-        && PyTuple_GET_ITEM(last, 1) == Py_None && PyLong_CheckExact(PyTuple_GET_ITEM(last, 0))
-        && (last_end = PyLong_AsSsize_t(PyTuple_GET_ITEM(last, 0))) == -1 && PyErr_Occurred()) {
-        PyErr_Clear();  /* (no index is that large: not this capture's start) */
-    }
-    if (last_end == start) {
-        if (PyList_SetItem(marks, last_at, Py_NewRef(mark)) < 0) {
-            goto finally;
-        }
-    }
-    else if (PyList_Append(marks, mark) < 0) {
-        goto finally;
-    }
-    if (PyList_SetSlice(theirs, start, start, buffer) < 0 || PyList_Append(marks, end_mark) < 0) {
-        goto finally;
-    }
-    /* TickScope._capture: the tick is open (no on_waiting); then hand_over's last write */
-    set_slot(self, st->parent_at, Py_None);
-    done = 1;
-finally:
-    Py_XDECREF(mark);
-    Py_XDECREF(end_mark);
-    Py_XDECREF(counted);
-    Py_XDECREF(marks);
-    Py_DECREF(buffer);
-    Py_DECREF(theirs);
-    Py_DECREF(parent);
-    return done;
-}
-
 static PyObject *
 scope_exit(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -2587,9 +2475,6 @@ scope_exit(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         || PyList_GET_SIZE(buffer) != 0 || SLOT(buffer, st->rich_at) != Py_False) {
         int ran = buffer != NULL && Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)
             ? release_plain(st, self, buffer) : 0;
-        if (ran == 0 && buffer != NULL && Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)) {
-            ran = hand_over_plain(st, self, buffer);
-        }
         if (ran) {
             return ran < 0 ? NULL : Py_NewRef(Py_None);
         }
@@ -2664,8 +2549,7 @@ scope_lifecycle_exec(speedups_state *st)
         || (st->record_failure = import_attr("airlock._plain", "record_failure")) == NULL
         || (st->state_pending = import_attr("airlock._states", "PENDING")) == NULL
         || (st->str_release = PyUnicode_InternFromString("_release")) == NULL
-        || (st->lifecycle_types = PyDict_New()) == NULL
-        || (st->capture_types = PyDict_New()) == NULL) {
+        || (st->lifecycle_types = PyDict_New()) == NULL) {
         return -1;
     }
     return 0;
@@ -3116,7 +3000,6 @@ speedups_exec(PyObject *module)
         {&st->frame_at, tick, tick, "frame"}, {&st->state_at, scope, tick, "_state"},
         {&st->plain_count_at, scope, tick, "_plain_count"}, {&st->keep_at, tick, tick, "_keep"},
         {&st->plain_captured_at, scope, tick, "_plain_captured"},
-        {&st->closed_at, tick, tick, "_closed"},
         {&st->plain_ns_at, scope, tick, "_plain_ns"}, {&st->timed_at, scope, tick, "_timed"},
         {&st->plan_at, scope, tick, "_plan"}, {&st->ctx_at, tick, tick, "_ctx"},
         {&st->held_at, tick, tick, "_held"}, {&st->carry_at, tick, tick, "_carry"},

@@ -69,7 +69,6 @@ from ._frame import (
 from ._held import hold_stage, request_release
 from ._inbox import CLOSED, Inbox, OnFull
 from ._intent import Intent, IntentOptions
-from ._nesting import CAPTURES_ALL
 from ._observe import Observer
 from ._plan import FlushPlan
 from ._policies import Policy, any_judges
@@ -79,7 +78,7 @@ from ._settle import new_flush_context, prepare
 from ._states import ACTIVE, GENERAL, NEW
 from ._stats import FlushStats, effect_label
 
-__all__ = ["TickScope", "captures_plainly", "tick_scope"]
+__all__ = ["TickScope", "tick_scope"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -450,7 +449,6 @@ class TickScope(Scope, metaclass=TickType):
         return not self._closed
 
     def _capture(self, entries: list[Any], child: Scope, plain: bool = False) -> None:
-        # (the compiled kernel's hand_over_plain inlines it for an open tick: keep in sync)
         super()._capture(entries, child, plain)
         if self._state is not ACTIVE:
             self.on_waiting()
@@ -462,20 +460,6 @@ class TickScope(Scope, metaclass=TickType):
 
 _ENTER_SLOT: Any = vars(TickScope)["__enter__"]
 _EXIT_SLOT: Any = vars(TickScope)["__exit__"]
-
-
-#: what a class of tick must keep for the kernel to hand it a scope's plain records itself
-_CAPTURE_MEMBERS = ("_buffer", "_capture", "_captures_descendants", "_closed", "_state")
-
-
-def captures_plainly(cls: type[TickScope]) -> bool:
-    """Whether the compiled kernel may hand a nested scope's plain records to a tick of
-    ``cls`` itself (``hand_over_plain``: ``_nesting.hand_over`` into ``Buffer.capture``): it
-    keeps TickScope's capture and the slots it uses, and captures all. Asked once per class,
-    by the kernel."""
-    return cls.before_descendant_flushes in CAPTURES_ALL and all(
-        getattr(cls, name, None) is getattr(TickScope, name) for name in _CAPTURE_MEMBERS
-    )
 
 
 def tick_scope(

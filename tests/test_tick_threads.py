@@ -335,7 +335,7 @@ CONFIGURATIONS: dict[str, dict[str, Any]] = {
     "everything": {"policy": "counting", "observers": "counting", "max_per_frame": 500,
                    "max_flush_ms": 1},
     # the carriers enqueue in scopes of their own, nested in the tick: each hands its records
-    # over as it exits (compiled: hand_over_plain while a frame is open)
+    # over as it exits (a compiled hand-over once failed here under heavy load)
     "nested": {"nested": True},
 }
 
