@@ -26,12 +26,13 @@ from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ScopeStateError
-from ._intent import Intent
 from ._ledger import fresh_stats
+from ._ordering import describe
 from ._record import PLAIN, runs_plain
 from ._stats import FlushStats, attach_undispatched
 
 if TYPE_CHECKING:
+    from ._intent import Intent
     from ._scope import Scope
 
 __all__ = ["plain_failure", "racing_entry_error", "record_failure", "run_plain"]
@@ -88,13 +89,12 @@ def run_plain(
 def racing_entry_error(scope: Scope, entry: Any) -> ScopeStateError:
     """Why a scope used once failed ``entry``, which another thread enqueued (with options)
     while the scope's plain flush ran."""
-    intent = entry if type(entry) is Intent else Intent(*entry)
     return ScopeStateError(
-        f"{intent} reached {scope!r} while it ran its plain flush: another thread enqueued it "
-        "(with options: a _key, a batch, a local policy) as the scope was exiting, and a scope "
-        "used once has no later flush to run it in, so it did not run. Enqueue from that "
-        "thread before the scope exits (join the thread inside the with block), or into a "
-        "tick, whose next frame takes what arrives late"
+        f"{describe(entry)} reached {scope!r} while it ran its plain flush: another thread "
+        "enqueued it (with options: a _key, a batch, a local policy) as the scope was exiting, "
+        "and a scope used once has no later flush to run it in, so it did not run. Enqueue "
+        "from that thread before the scope exits (join the thread inside the with block), or "
+        "into a tick, whose next frame takes what arrives late"
     )
 
 
