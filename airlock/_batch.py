@@ -72,9 +72,9 @@ def merge_batches(entries: list[Any], ctx: FlushContext) -> list[Any]:
     gathered = gather(entries)
     if gathered is None:
         return entries
-    merged = fold(entries, gathered)
-    ctx.stats.batched = len(entries) - len(merged)
-    return merged
+    folded = fold(entries, gathered)
+    ctx.stats.batched = len(entries) - len(folded)
+    return merged(folded, gathered)
 
 
 class Gathered(NamedTuple):
@@ -110,25 +110,22 @@ def gather(entries: list[Any]) -> Gathered | None:
     return Gathered(payloads, last, phased) if payloads else None
 
 
-def fold(entries: list[Any], gathered: Gathered, merge: bool = True) -> list[Any]:
-    """``entries`` with each batch's entries but its last left out, and that last one
-    replaced by the batch's merged call (``merge``) or kept as it is (it stands for the call
-    until ``merged`` makes it)."""
-    payloads, last, _ = gathered
+def fold(entries: list[Any], gathered: Gathered) -> list[Any]:
+    """``entries`` with each batch's entries but its last left out: that last one stands for
+    the batch's merged call (``merged`` makes it)."""
+    last = gathered.last
     folded: list[Any] = []
     keep = folded.append
     for entry in entries:
         task = entry[0]
-        if type(task) is not Batch:
+        if type(task) is not Batch or last[task] is entry:
             keep(entry)
-        elif last[task] is entry:
-            keep(_merged_call(task, payloads[task], entry) if merge else entry)
     return folded
 
 
 def merged(entries: list[Any], gathered: Gathered) -> list[Any]:
-    """``entries`` (folded without ``merge``) with each batch's last entry replaced by the
-    batch's merged call."""
+    """``entries`` (folded) with each batch's last entry replaced by the batch's merged
+    call."""
     payloads = gathered.payloads
     return [
         _merged_call(entry[0], payloads[entry[0]], entry) if type(entry[0]) is Batch else entry

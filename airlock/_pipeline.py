@@ -45,7 +45,7 @@ def order_by_phase_and_merge(entries: list[Any], ctx: FlushContext) -> list[Any]
         return _ordering.order(entries, ctx)
     if gathered.phased or key is None:
         return _batch.merge_batches(_ordering.order(entries, ctx), ctx)
-    folded = _batch.fold(entries, gathered, merge=False)
+    folded = _batch.fold(entries, gathered)
     try:
         ordered = sorted(folded, key=key)
     except Exception:  # the order stage says why, from every entry
