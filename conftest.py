@@ -8,7 +8,8 @@
   ``--benchmark-enable``, ...). Verdicts on performance come from ``python -m benchmarks.report``.
 - The core suite's second run, on the pure core (``tests/test_kernel.py``), starts in its own
   process as soon as collection ends, so that it runs beside the rest of the suite (the
-  ``pure_suite`` fixture waits for it).
+  ``pure_suite`` fixture waits for it). Under pytest-xdist (``-n``, as the README runs the
+  suite) the controller starts it once and the worker that runs the test waits for it.
 - Which parts of the suite need which optional packages: ``pip install -e ".[dev]"`` installs
   every one of them, and then the whole suite runs (CI does exactly that). Where some are
   missing, the parts that import them are not collected, the core runs, and the end of the run
@@ -19,9 +20,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -37,7 +41,8 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no greeting in the test output
 
 ROOT = Path(__file__).resolve().parent
-INSTALL = 'python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && .venv/bin/python -m pytest'
+INSTALL = ('python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" '
+           "&& .venv/bin/python -m pytest -n 2")
 
 #: test files and directories (relative to the repository) -> the modules they import
 NEEDS: dict[str, tuple[str, ...]] = {
@@ -94,31 +99,42 @@ PURE_SUITE_TEST = "test_the_core_suite_passes_on_the_pure_core"
 PURE_SUITE_RUN = "AIRLOCK_PURE_SUITE_RUN"
 PureRun = tuple["subprocess.Popen[bytes]", IO[bytes]]
 PURE_SUITE = pytest.StashKey[PureRun]()
+#: what the pure-core run leaves out: the adapters and integrations, and the tests that do not
+#: depend on which core runs (packaging, the docs build, and the kernel's comparisons with the
+#: pure core, which run both cores wherever the kernel is built)
+PURE_SUITE_LEAVES_OUT = ("adapters", "integrations", "test_packaging.py", "test_docs_build.py",
+                         "test_kernel_differential.py", "test_kernel_policy.py",
+                         "test_kernel_stages.py")
 
 
-def start_pure_suite() -> PureRun:
+def start_pure_suite(output: IO[bytes]) -> subprocess.Popen[bytes]:
     """The core suite (``tests/`` without adapters and integrations) on the pure core
-    (``AIRLOCK_NO_EXTENSIONS=1``), started in a process of its own; its output goes to a
-    temporary file (a pipe could fill up and stop it)."""
+    (``AIRLOCK_NO_EXTENSIONS=1``), started in a process of its own; its output goes to
+    ``output``, a file (a pipe could fill up and stop it)."""
     # at the local sizes: CI's long property and stress runs are the compiled run's (the
     # differential tests compare the two cores at CI's sizes)
     env = {**os.environ, "AIRLOCK_NO_EXTENSIONS": "1", PURE_SUITE_RUN: "1", "CI": ""}
     env["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT), str(ROOT / "adapters"), *filter(None, [os.environ.get("PYTHONPATH")])]
     )
-    output = tempfile.TemporaryFile()  # noqa: SIM115  # read and closed by pure_suite
-    run = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests",
-         "--ignore=tests/adapters", "--ignore=tests/integrations"],
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+         "tests", *(f"--ignore=tests/{part}" for part in PURE_SUITE_LEAVES_OUT)],
         env=env, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT,
     )
-    return run, output
+
+
+def _wants_pure_suite(names: Iterable[str]) -> bool:
+    return (airlock.compiled and not os.environ.get(PURE_SUITE_RUN)
+            and any(name.rpartition("::")[2] == PURE_SUITE_TEST for name in names))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    if (airlock.compiled and not os.environ.get(PURE_SUITE_RUN)
-            and any(item.name == PURE_SUITE_TEST for item in session.items)):
-        session.config.stash[PURE_SUITE] = start_pure_suite()
+    if _is_worker(session.config):  # under xdist the controller starts it (below)
+        return
+    if _wants_pure_suite(item.nodeid for item in session.items):
+        output = tempfile.TemporaryFile()  # noqa: SIM115  # read and closed by pure_suite
+        session.config.stash[PURE_SUITE] = start_pure_suite(output), output
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -127,15 +143,25 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if started is not None and started[0].poll() is None:
         started[0].kill()
         started[0].wait()
+    folder = config.stash.get(PURE_SUITE_FOLDER_KEY, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
 def pure_suite(request: pytest.FixtureRequest) -> tuple[int, str]:
     """The pure-core run's exit status and output, once it has ended (started now if
     collection did not start it)."""
-    run, output = request.config.stash.get(PURE_SUITE, None) or start_pure_suite()
+    folder = getattr(request.config, "workerinput", {}).get(PURE_SUITE_FOLDER)
+    if folder is not None and (Path(folder) / "output").exists():
+        return _ended_elsewhere(Path(folder))
+    started = request.config.stash.get(PURE_SUITE, None)
+    if started is None:
+        own: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115  # closed below
+        started = start_pure_suite(own), own
+    run, output = started
     try:
-        status = run.wait(timeout=600)
+        status = run.wait(timeout=PURE_SUITE_TIMEOUT)
     finally:
         if run.poll() is None:
             run.kill()
@@ -144,6 +170,67 @@ def pure_suite(request: pytest.FixtureRequest) -> tuple[int, str]:
     text = output.read().decode(errors="replace")
     output.close()
     return status, text
+
+
+# -- under pytest-xdist (``-n``): the controller starts the pure-core run, a worker waits -----
+
+#: how long the pure-core run may take (seconds)
+PURE_SUITE_TIMEOUT = 600
+#: the workers' key for the folder the controller's pure-core run writes to
+PURE_SUITE_FOLDER = "airlock_pure_suite"
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Each worker learns where the controller's pure-core run writes (``output`` while it
+    runs, ``status`` once it ended)."""
+    config = node.config
+    folder = config.stash.get(PURE_SUITE_FOLDER_KEY, None)
+    if folder is None:
+        folder = config.stash[PURE_SUITE_FOLDER_KEY] = tempfile.mkdtemp(prefix="airlock-pure-")
+    node.workerinput[PURE_SUITE_FOLDER] = folder
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """The first worker that collected the pure-core test starts the run: once, in the
+    controller, beside every worker."""
+    config = node.config
+    folder = config.stash.get(PURE_SUITE_FOLDER_KEY, None)
+    if folder is None or PURE_SUITE in config.stash or not _wants_pure_suite(ids):
+        return
+    output = open(Path(folder) / "output", "wb")  # noqa: SIM115  # closed by _report_status
+    run = start_pure_suite(output)
+    config.stash[PURE_SUITE] = run, output
+    threading.Thread(target=_report_status, args=(run, output, Path(folder)),
+                     daemon=True).start()
+
+
+def _report_status(run: subprocess.Popen[bytes], output: IO[bytes], folder: Path) -> None:
+    """Write the run's exit status to ``folder / "status"`` (whole, by a rename) when it
+    ends."""
+    status = run.wait()
+    output.close()
+    (folder / "status.part").write_text(str(status))
+    (folder / "status.part").replace(folder / "status")
+
+
+def _ended_elsewhere(folder: Path) -> tuple[int, str]:
+    """The controller's pure-core run, once it has ended (a worker waits for it)."""
+    deadline = time.monotonic() + PURE_SUITE_TIMEOUT
+    status_file = folder / "status"
+    while not status_file.exists():
+        if time.monotonic() > deadline:
+            return -1, f"the pure-core run did not end within {PURE_SUITE_TIMEOUT} s"
+        time.sleep(0.1)
+    return int(status_file.read_text()), (folder / "output").read_text(errors="replace")
+
+
+PURE_SUITE_FOLDER_KEY = pytest.StashKey[str]()
 
 pytest_plugins = ["pytester"]  # tests/test_pytest_plugin.py runs small suites with it
 
@@ -215,6 +302,9 @@ def require_imports(request: pytest.FixtureRequest) -> Callable[[Iterable[str]],
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     left_out = config.stash.get(LEFT_OUT, {})
+    if config.pluginmanager.hasplugin("dsession"):  # xdist's controller: the workers collect
+        left_out = {part: absent for part, modules in NEEDS.items()
+                    if (absent := missing(modules))}
     if not left_out:
         return
     terminalreporter.write_sep("!", "NOT TESTED: optional packages are missing", red=True)

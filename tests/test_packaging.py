@@ -216,5 +216,5 @@ def test_the_readme_commands_make_and_use_a_venv_and_ci_runs_the_test_one() -> N
         steps = [step.strip() for step in command.split("&&")]
         assert steps[0] == "python3 -m venv .venv", command
         assert all(step.startswith(".venv/bin/") for step in steps[1:]), command
-    assert commands[1].endswith(".venv/bin/python -m pytest")
+    assert commands[1].endswith(".venv/bin/python -m pytest -n 2")
     assert commands[1] in (ROOT / ".ci" / "run").read_text().splitlines()
