@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -28,17 +29,15 @@ class Recorder:
 
 
 def phased_tasks(effect: Effect) -> list[Effect]:
-    """One task per phase, in reverse phase order, each calling ``effect(phase, x)``.
+    """One task per phase, in reverse phase order: ``task(x)`` calls ``effect(phase, x)``.
 
-    Each task carries ``airlock_phase`` (set by ``airlock.phase``), which every contender
-    reads to order a frame.
+    Each task is a ``functools.partial`` of ``effect`` (no Python frame of its own: a phased
+    intent costs the effect's one call, as a plain one does) carrying ``airlock_phase`` (set by
+    ``airlock.phase``), which every contender reads to order a frame.
     """
     tasks: list[Effect] = []
     for name in reversed(PHASES):
-
-        def task(x: Any, _name: str = name) -> None:
-            effect(_name, x)
-
-        task.__name__ = task.__qualname__ = name
+        task = functools.partial(effect, name)
+        setattr(task, "__name__", name)  # noqa: B010  (a partial has no __name__ of its own)
         tasks.append(airlock.phase(name)(task))
     return tasks

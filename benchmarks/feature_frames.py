@@ -6,6 +6,11 @@ feature lets through. The airlock frame is ``with tick: body()`` on one reused
 for the feature, the cheapest code doing the same work for this workload (the same calls, in
 the same order: ``benchmarks/test_features.py`` checks it). Each body is one closure in both,
 so the two pay the same per-frame call.
+
+A feature's body differs from the plain one only by the feature: what an enqueue passes for
+it (a key, a phased task, options) is prepared with the frame, one list item per enqueue, so
+the frame times the feature, not the computing of its arguments; a phased task is the effect
+itself with its phase bound (``effects.phased_tasks``), one call per intent as in plain.
 """
 
 from __future__ import annotations
@@ -96,11 +101,11 @@ def plain_hand(k: int, effect: Effect) -> Frame:
 
 def _keyed_ours(key_of: Callable[[int], object]) -> FrameBuilder:
     def build(k: int, effect: Effect) -> Frame:
-        enqueue = airlock.enqueue
+        enqueue, keys = airlock.enqueue, [key_of(i) for i in range(k)]
 
         def body() -> None:
             for i in range(k):
-                enqueue(effect, i, _key=key_of(i))
+                enqueue(effect, i, _key=keys[i])
 
         return _tick(body)
 
@@ -113,10 +118,11 @@ def _keyed_hand(key_of: Callable[[int], object]) -> FrameBuilder:
 
     def build(k: int, effect: Effect) -> Frame:
         keyed: dict[object, Entry] = {}
+        keys = [key_of(i) for i in range(k)]
 
         def body() -> None:
             for i in range(k):
-                keyed[key_of(i)] = (effect, (i,))
+                keyed[keys[i]] = (effect, (i,))
 
         def flush() -> None:
             for fn, args in keyed.values():
@@ -174,13 +180,17 @@ def _by_phase(body: Callable[[], None]) -> Frame:
     return _tick(body, order_by=airlock.by_phase(*PHASES))
 
 
+def _cycled(items: list[Any], k: int) -> list[Any]:
+    """``items`` in turn, ``k`` of them: what each of a frame's ``k`` enqueues uses."""
+    return [items[i % len(items)] for i in range(k)]
+
+
 def phase_task_ours(k: int, effect: Effect) -> Frame:
-    enqueue, tasks = airlock.enqueue, phased_tasks(effect)
-    n = len(tasks)
+    enqueue, tasks = airlock.enqueue, _cycled(phased_tasks(effect), k)
 
     def body() -> None:
         for i in range(k):
-            enqueue(tasks[i % n], i)
+            enqueue(tasks[i], i)
 
     return _by_phase(body)
 
@@ -191,13 +201,12 @@ def _task_rank(entry: Entry) -> int:
 
 def phase_task_hand(k: int, effect: Effect) -> Frame:
     buffer: list[Entry] = []
-    append, tasks = buffer.append, phased_tasks(effect)
-    n = len(tasks)
+    append, tasks = buffer.append, _cycled(phased_tasks(effect), k)
     run = _run_list(buffer)
 
     def body() -> None:
         for i in range(k):
-            append((tasks[i % n], (i,)))
+            append((tasks[i], (i,)))
 
     def flush() -> None:
         buffer.sort(key=_task_rank)
@@ -207,12 +216,11 @@ def phase_task_hand(k: int, effect: Effect) -> Frame:
 
 
 def phase_option_ours(k: int, effect: Effect) -> Frame:
-    enqueue, options = airlock.enqueue, _PHASE_OPTIONS
-    n = len(options)
+    enqueue, options = airlock.enqueue, _cycled(_PHASE_OPTIONS, k)
 
     def body() -> None:
         for i in range(k):
-            enqueue(effect, i, _dispatch_options=options[i % n])
+            enqueue(effect, i, _dispatch_options=options[i])
 
     return _by_phase(body)
 
@@ -226,12 +234,11 @@ def _option_rank(entry: PhasedEntry) -> int:
 
 def phase_option_hand(k: int, effect: Effect) -> Frame:
     buffer: list[PhasedEntry] = []
-    append, names = buffer.append, [o["phase"] for o in _PHASE_OPTIONS]
-    n = len(names)
+    append, names = buffer.append, _cycled([o["phase"] for o in _PHASE_OPTIONS], k)
 
     def body() -> None:
         for i in range(k):
-            append((effect, (i,), names[i % n]))
+            append((effect, (i,), names[i]))
 
     def flush() -> None:
         buffer.sort(key=_option_rank)
