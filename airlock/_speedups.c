@@ -427,12 +427,15 @@ enqueue_viewed(speedups_state *st, PyObject *view, PyObject *const *args, Py_ssi
     return append_full_record(st, buffer, args, nargs, kwargs, &opt, policies, scope);
 }
 
-/* Whether a keyword name is ``_key`` (an interned name is compared by identity first). */
+/* Whether a keyword name is ``_key``: by identity, as a call site's names are interned (an
+   interned name that is another object is another name); a name built at run time is
+   compared. */
 static inline int
 is_key_keyword(speedups_state *st, PyObject *name)
 {
     return name == st->str_key
-           || (PyUnicode_CheckExact(name) && PyUnicode_Compare(name, st->str_key) == 0);
+           || (PyUnicode_CheckExact(name) && !PyUnicode_CHECK_INTERNED(name)
+               && PyUnicode_Compare(name, st->str_key) == 0);
 }
 
 static int policy_traits(speedups_state *st, PyObject *policy, int *hooked, int *judges);
@@ -1905,8 +1908,7 @@ call_entry(PyObject *entry)
         PyObject *task_args = PyTuple_GET_ITEM(entry, 1);
         PyObject *kwargs = PyTuple_GET_ITEM(entry, 2);
         if (PyTuple_CheckExact(task_args) && PyDict_CheckExact(kwargs)) {  /* always, here */
-            return PyObject_Call(PyTuple_GET_ITEM(entry, 0), task_args,
-                                 PyDict_GET_SIZE(kwargs) ? kwargs : NULL);
+            return call_plain_record(entry);  /* (its first three items are a plain record's) */
         }
     }
     PyObject *task = PySequence_GetItem(entry, 0);

@@ -27,6 +27,7 @@ import airlock
 from airlock import _enqueue, _kernel
 from airlock._context import current_target
 from airlock._intent import NO_KWARGS
+from airlock._record import DISPATCH_OPTIONS, KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILT = importlib.util.find_spec("airlock._speedups") is not None
@@ -109,6 +110,21 @@ def test_a_plain_call_appends_the_plain_record(c_enqueue: Any) -> None:
         assert second == (noop, (), {})
         assert first[2] is second[2] is NO_KWARGS  # one shared empty dict (see _intent)
         assert type(first) is tuple and len(first) == 3
+
+
+def test_an_option_named_at_run_time_is_the_option(c_enqueue: Any) -> None:
+    """A call site's keyword names are interned and compared by identity; names built at run
+    time (``**{name: value}``) are other objects with the same text, and still the options."""
+    key, options = "".join(["_", "key"]), "".join(["_dispatch", "_options"])
+    assert key is not sys.intern(key) and options is not sys.intern(options)
+    with airlock.scope() as scope:
+        c_enqueue(noop, 1, **{key: None})  # no key: the plain record
+        c_enqueue(noop, 2, **{key: "k"})
+        c_enqueue(noop, 3, **{options: {"queue": "q"}})
+        plain, keyed, optioned = scope._buffer
+        assert plain == (noop, (1,), {})
+        assert keyed[KEY] == "k" and optioned[DISPATCH_OPTIONS] == {"queue": "q"}
+    assert scope.stats.dispatched == 3
 
 
 class WritesKwargs(airlock.Policy):
