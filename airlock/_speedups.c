@@ -2575,6 +2575,13 @@ policy_traits(speedups_state *st, PyObject *policy, int *hooked, int *judges)
     PyObject *inherited[2] = {st->policy_on_enqueue, st->policy_allows};
     int *differs[2] = {hooked, judges};
     for (int i = 0; i < 2; i++) {
+        if (_PyType_Lookup(Py_TYPE(type), names[i]) == NULL) {  /* (the usual metaclass) */
+            /* nothing of the metaclass's own comes first: getattr finds what the class's MRO
+               holds (a function as it is; any other descriptor differs from the inherited
+               function either way) */
+            *differs[i] = _PyType_Lookup((PyTypeObject *)type, names[i]) != inherited[i];
+            continue;
+        }
         PyObject *found = PyObject_GetAttr(type, names[i]);  /* getattr(type(p), name, None) */
         if (found == NULL) {
             if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {

@@ -112,6 +112,50 @@ def test_nested_blocks_give_the_views_and_outcomes_python_gives(scope: str) -> N
     assert run("compiled") == run("pure")
 
 
+class PolicyMeta(type(airlock.Policy)):  # type: ignore[misc]
+    """A policy metaclass with hook names of its own (the kernel then asks ``getattr``)."""
+
+    def on_enqueue(cls, intent: airlock.Intent) -> None:
+        pass
+
+    def allows(cls, intent: airlock.Intent) -> bool:
+        return True
+
+
+class MetaAllowsAll(airlock.AllowAll, metaclass=PolicyMeta):
+    pass
+
+
+class MetaRefuses(Refuses, metaclass=PolicyMeta):
+    pass
+
+
+class StaticHook(airlock.Policy):
+    @staticmethod
+    def on_enqueue(intent: airlock.Intent) -> None:
+        pass
+
+
+class ClassHook(airlock.Policy):
+    @classmethod
+    def on_enqueue(cls, intent: airlock.Intent) -> None:
+        pass
+
+
+@pytest.mark.parametrize("policy", [airlock.AllowAll, Refuses, Hooked, MetaAllowsAll,
+                                    MetaRefuses, StaticHook, ClassHook])
+def test_a_block_judges_its_policys_class_as_python_does(policy: type[airlock.Policy]) -> None:
+    """Whether a policy hooks enqueues and whether it may refuse, read off its class: the same
+    view flags on both implementations, for a class of a metaclass of its own and for hooks
+    that are not plain functions."""
+
+    def flags(which: str) -> object:
+        with airlock.scope(), blocks_of(which) as make, make(policy()):
+            return _view()[2:]  # type: ignore[index]
+
+    assert flags("compiled") == flags("pure")
+
+
 def test_the_common_block_is_the_kernels() -> None:
     assert (airlock.policy is speedups.policy) == airlock.compiled
     assert (vars(PolicyBlock)["__enter__"] is not _kernel.PURE_BLOCK_LIFECYCLE[0]) == (
