@@ -105,10 +105,16 @@ PURE_SUITE = pytest.StashKey[PureRun]()
 PURE_SUITE_LEAVES_OUT = ("adapters", "integrations", "test_packaging.py", "test_docs_build.py",
                          "test_kernel_differential.py", "test_kernel_policy.py",
                          "test_kernel_stages.py")
+#: how long the pure-core run may take (seconds)
+PURE_SUITE_TIMEOUT = 600
+#: under xdist: the folder the controller's pure-core run writes to (the controller's stash,
+#: and each worker's ``workerinput`` under this key)
+PURE_SUITE_FOLDER = "airlock_pure_suite"
+PURE_SUITE_FOLDER_KEY = pytest.StashKey[str]()
 
 
 def start_pure_suite(output: IO[bytes]) -> subprocess.Popen[bytes]:
-    """The core suite (``tests/`` without adapters and integrations) on the pure core
+    """The core suite (``tests/`` but ``PURE_SUITE_LEAVES_OUT``) on the pure core
     (``AIRLOCK_NO_EXTENSIONS=1``), started in a process of its own; its output goes to
     ``output``, a file (a pipe could fill up and stop it)."""
     # at the local sizes: CI's long property and stress runs are the compiled run's (the
@@ -174,11 +180,6 @@ def pure_suite(request: pytest.FixtureRequest) -> tuple[int, str]:
 
 # -- under pytest-xdist (``-n``): the controller starts the pure-core run, a worker waits -----
 
-#: how long the pure-core run may take (seconds)
-PURE_SUITE_TIMEOUT = 600
-#: the workers' key for the folder the controller's pure-core run writes to
-PURE_SUITE_FOLDER = "airlock_pure_suite"
-
 
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
@@ -215,8 +216,11 @@ def _report_status(run: subprocess.Popen[bytes], output: IO[bytes], folder: Path
     ends."""
     status = run.wait()
     output.close()
-    (folder / "status.part").write_text(str(status))
-    (folder / "status.part").replace(folder / "status")
+    try:
+        (folder / "status.part").write_text(str(status))
+        (folder / "status.part").replace(folder / "status")
+    except OSError:  # the session ended first and removed the folder: nobody waits
+        pass
 
 
 def _ended_elsewhere(folder: Path) -> tuple[int, str]:
@@ -229,8 +233,6 @@ def _ended_elsewhere(folder: Path) -> tuple[int, str]:
         time.sleep(0.1)
     return int(status_file.read_text()), (folder / "output").read_text(errors="replace")
 
-
-PURE_SUITE_FOLDER_KEY = pytest.StashKey[str]()
 
 pytest_plugins = ["pytester"]  # tests/test_pytest_plugin.py runs small suites with it
 
