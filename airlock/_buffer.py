@@ -19,10 +19,17 @@ from a descendant writes them, turning records into full records or Intents spen
 entry is only ever replaced by the Intent built from it, so once materialized its identity is
 stable. Each method reads the entries present when it starts (another thread may append
 meanwhile) and works in place: a tick's frame closures hold the buffer, never rebound.
+
+Entries only move when some are removed before others (``take``, ``drop``, a frame opening
+after a kept one, ``close()``'s discard): each such removal holds ``SHIFT_LOCK``, and so does
+every write of an entry by index from a thread that may not be the one running the frames
+(``materialize``, ``intents_for``: ``intents`` read from another thread). An index read under
+the lock stays the entry's until it is released; appends never move an entry.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
@@ -33,9 +40,15 @@ from ._intent import Intent
 from ._policies import any_judges
 from ._record import KEY, LOCAL_POLICIES, PLAIN, TASK, to_intent
 
-__all__ = ["Buffer", "owned"]
+__all__ = ["SHIFT_LOCK", "Buffer", "owned"]
 
 Origins = list[tuple[int, Any]] | None
+
+#: held while entries move (a removal before other entries) and while entries are replaced by
+#: index from any thread (see the module rule); one for all buffers: under the GIL they would
+#: take turns anyway, and a removal is short. Reentrant: a finalizer that a removal runs may
+#: read ``intents``.
+SHIFT_LOCK = threading.RLock()
 
 
 class Buffer(list[Any]):
@@ -138,15 +151,17 @@ class Buffer(list[Any]):
     def take(self, count: int) -> None:
         """Remove the first ``count`` entries (a frame's, once it no longer shows them); the
         marks go with them (later arrivals are the owner's). (Inlined in ``_frame``'s
-        open_frame: keep in sync.)"""
-        del self[:count]
-        self.origins = None
+        open_frame and in the compiled kernel's frames: keep in sync.)"""
+        with SHIFT_LOCK:
+            del self[:count]
+            self.origins = None
 
     def drop(self) -> None:
         """Remove every entry and mark, and the flags that only entries set."""
-        del self[:]
-        self.origins = None
-        self.rich = False
+        with SHIFT_LOCK:
+            del self[:]
+            self.origins = None
+            self.rich = False
 
     def records(self, owner: Any) -> list[Any]:
         """The entries for a flush that needs no Intent: plain records of another scope
@@ -165,31 +180,33 @@ class Buffer(list[Any]):
             entries = self[:]  # (an entry another thread appends meanwhile is not in it)
             if _all_intents(entries):
                 return entries
-        count = len(self)
-        for index, entry, scope in owned(self[:count], self.origins, owner):
-            if type(entry) is tuple:
-                self[index] = to_intent(entry, scope)
-        self.origins = None
-        self.rich = True
-        return self[:count]
+        with SHIFT_LOCK:  # (the frames' thread may open the next frame meanwhile)
+            count = len(self)
+            for index, entry, scope in owned(self[:count], self.origins, owner):
+                if type(entry) is tuple:
+                    self[index] = to_intent(entry, scope)
+            self.origins = None
+            self.rich = True
+            return self[:count]
 
     def intents_for(self, entries: list[Any], owner: Any) -> list[Intent]:
         """The Intents of ``entries`` (taken from this buffer, plain records of ``owner``);
         each record found here is replaced by its Intent."""
         if _all_intents(entries):
             return entries
-        where = {id(e): index for index, e in enumerate(self) if type(e) is tuple}
-        intents: list[Intent] = []
-        for entry in entries:
-            if type(entry) is not Intent:
-                intent = to_intent(entry, owner)
-                index = where.get(id(entry))
-                if index is not None and self[index] is entry:
-                    self[index] = intent
-                    self.rich = True
-                entry = intent
-            intents.append(entry)
-        return intents
+        with SHIFT_LOCK:
+            where = {id(e): index for index, e in enumerate(self) if type(e) is tuple}
+            intents: list[Intent] = []
+            for entry in entries:
+                if type(entry) is not Intent:
+                    intent = to_intent(entry, owner)
+                    index = where.get(id(entry))
+                    if index is not None and self[index] is entry:
+                        self[index] = intent
+                        self.rich = True
+                    entry = intent
+                intents.append(entry)
+            return intents
 
 
 def _all_intents(entries: list[Any]) -> bool:

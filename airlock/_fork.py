@@ -9,6 +9,7 @@ Rules (``os.register_at_fork``, registered when airlock is imported):
   called in, and must not flush the parent's effects a second time.
 - Scopes open in the parent's other threads never flush in the child: their threads do not
   exist there.
+- The buffers' ``SHIFT_LOCK`` is free in the child: the fork waits for it, holding it across.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import weakref
 from _thread import get_ident
 from typing import TYPE_CHECKING, Any
 
+from ._buffer import SHIFT_LOCK
 from ._context import current_target, resolve, runs_inside
 from ._states import FLUSHED, GENERAL
 
@@ -70,4 +72,8 @@ def _forget_in_child() -> None:
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    # the buffers' lock is held across the fork, so the child's is not held by a thread that
+    # does not exist there (the forking thread is the child's own: it releases it)
+    os.register_at_fork(before=SHIFT_LOCK.acquire, after_in_parent=SHIFT_LOCK.release,
+                        after_in_child=SHIFT_LOCK.release)
     os.register_at_fork(after_in_child=_forget_in_child)

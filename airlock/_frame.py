@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._budget import NO_BUDGET
+from ._buffer import SHIFT_LOCK
 from ._claim import holder_of
 from ._context import NO_SCOPE, current_target, runs_inside
 from ._errors import ScopeStateError
@@ -104,8 +105,9 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
         if tick._inline != IDLE:
             if tick._inline != KEPT or inbox or _get_target() is not NO_SCOPE:
                 return enter_claimed(tick)
-            del buffer[: tick._spent]  # buffer.take(tick._spent), inlined: keep in sync
-            buffer.origins = None
+            with SHIFT_LOCK:  # buffer.take(tick._spent), inlined: keep in sync
+                del buffer[: tick._spent]
+                buffer.origins = None
             tick._spent = 0
         elif inbox or _get_target() is not NO_SCOPE:
             return enter_claimed(tick)
@@ -454,7 +456,8 @@ def discard_leftovers(tick: TickScope) -> None:
     if tick._plan.watching:
         for intent in [*tick._materialize()[tick._spent :], *carry]:
             tick._tell("discarded", to_intent(intent, tick))
-    del buffer[tick._spent : tick._spent + late]
+    with SHIFT_LOCK:  # (the later arrivals move)
+        del buffer[tick._spent : tick._spent + late]
     carry.clear()
     stats.pending = 0
     logger.warning(

@@ -98,6 +98,8 @@
     X(pure_policy)  /* airlock._context.policy */ \
     X(run_plain)  /* airlock._plain.run_plain and record_failure */ \
     X(no_kwargs)  /* airlock._intent.NO_KWARGS: the records' shared empty kwargs */ \
+    X(shift_acquire)  /* airlock._buffer.SHIFT_LOCK's acquire and release (take_head) */ \
+    X(shift_release) \
     X(record_failure) \
     X(str_allows)
 
@@ -440,6 +442,7 @@ is_key_keyword(speedups_state *st, PyObject *name)
 
 static int policy_traits(speedups_state *st, PyObject *policy, int *hooked, int *judges);
 static PyObject *take_exception(void);
+static int take_head(speedups_state *st, PyObject *buffer, Py_ssize_t count);
 
 /* ``ObserverSet.tell(hook, entry)`` of ``observing``: ``hook`` called on each of its
    ``observers`` (a tuple); an error is remembered by its ``hook_failed``, never raised here.
@@ -707,11 +710,10 @@ open_inline(InlineFrame *self, speedups_state *st)
     if (mode == st->mode_kept) {
         PyObject *spent = SLOT(tick, st->spent_at);
         Py_ssize_t count = spent == NULL ? 0 : PyLong_AsSsize_t(spent);
-        if (count < 0 || PyList_SetSlice(self->buffer, 0, count, NULL) < 0) {
+        if (count < 0 || take_head(st, self->buffer, count) < 0) {
             PyList_Append(self->claim, Py_True); /* (the claim back: the frame did not open) */
             return (PyObject *)-1;
         }
-        set_slot(self->buffer, st->origins_at, Py_None);
         if (set_int_slot(tick, st->spent_at, 0) < 0) {
             PyList_Append(self->claim, Py_True);
             return (PyObject *)-1;
@@ -762,6 +764,35 @@ raise_exception(PyObject *exc)
     Py_INCREF(type);
     PyErr_Restore(type, exc, PyException_GetTraceback(exc));
 #endif
+}
+
+/* ``Buffer.take(count)``: the first ``count`` entries and the origin marks removed, holding
+   ``_buffer.SHIFT_LOCK`` (a thread naming entries in place never writes to an index that
+   moved). 0, or -1 with an exception set. Keep in sync with it. */
+static int
+take_head(speedups_state *st, PyObject *buffer, Py_ssize_t count)
+{
+    PyObject *held = PyObject_CallNoArgs(st->shift_acquire);
+    if (held == NULL) {
+        return -1;
+    }
+    Py_DECREF(held);
+    int status = PyList_SetSlice(buffer, 0, count, NULL);
+    if (status == 0) {
+        set_slot(buffer, st->origins_at, Py_None);
+    }
+    PyObject *exc = status < 0 ? take_exception() : NULL;
+    PyObject *released = PyObject_CallNoArgs(st->shift_release);
+    if (released == NULL) {
+        Py_XDECREF(exc);  /* (the release's own error is the one raised) */
+        return -1;
+    }
+    Py_DECREF(released);
+    if (exc != NULL) {
+        raise_exception(exc);
+        return -1;
+    }
+    return 0;
 }
 
 /* ``task(*args, **kwargs)`` of a plain record whose args are a tuple and kwargs a dict (the
@@ -858,10 +889,9 @@ keep_or_drop(InlineFrame *self, speedups_state *st, Py_ssize_t taken)
         }
     }
     else {
-        if (PyList_SetSlice(self->buffer, 0, taken, NULL) < 0) { /* buffer.take(taken) */
+        if (take_head(st, self->buffer, taken) < 0) { /* buffer.take(taken) */
             return (PyObject *)-1;
         }
-        set_slot(self->buffer, st->origins_at, Py_None);
         if (!general) {
             set_slot(tick, st->inline_at, st->mode_idle);
         }
@@ -2827,6 +2857,20 @@ import_attr(const char *module, const char *name)
     return value;
 }
 
+/* ``module.name.method``, bound (e.g. a lock's ``acquire``): a new reference, or NULL with
+   an exception set. */
+static PyObject *
+import_method(const char *module, const char *name, const char *method)
+{
+    PyObject *value = import_attr(module, name);
+    if (value == NULL) {
+        return NULL;
+    }
+    PyObject *bound = PyObject_GetAttrString(value, method);
+    Py_DECREF(value);
+    return bound;
+}
+
 /* ``module.name``, a class (a subclass of ``base``, unless NULL): a new reference, or NULL
    with an exception set that says what the module needs. */
 static PyObject *
@@ -2903,6 +2947,8 @@ stages_exec(speedups_state *st)
         || (st->sync_executor = import_attr("airlock._executor", "sync_executor")) == NULL
         || (st->no_kwargs = import_attr("airlock._intent", "NO_KWARGS")) == NULL
         || (st->fail_or_stop = import_attr("airlock._dispatch", "fail_or_stop")) == NULL
+        || (st->shift_acquire = import_method("airlock._buffer", "SHIFT_LOCK", "acquire")) == NULL
+        || (st->shift_release = import_method("airlock._buffer", "SHIFT_LOCK", "release")) == NULL
         || (st->empty_tuple = PyTuple_New(0)) == NULL
         || (st->intent_type = import_class("airlock._intent", "Intent",
                                            &PyTuple_Type)) == NULL) {
