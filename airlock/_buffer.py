@@ -21,15 +21,17 @@ stable. Each method reads the entries present when it starts (another thread may
 meanwhile) and works in place: a tick's frame closures hold the buffer, never rebound.
 
 Entries only move when some are removed before others (``take``, ``drop``, a frame opening
-after a kept one, ``close()``'s discard): each such removal holds ``SHIFT_LOCK``, and so does
-every write of an entry by index from a thread that may not be the one running the frames
-(``materialize``, ``intents_for``: ``intents`` read from another thread). An index read under
-the lock stays the entry's until it is released; appends never move an entry.
+after a kept one, ``close()``'s discard). Such a removal, and any write of an entry by index
+(``materialize``, ``intents_for``: ``intents`` read from any thread), holds the shift token
+(``SHIFT_TOKEN``) for a few list operations (only a removed entry's finalizer may run then).
+A removal from the front counts itself in ``removed``: a thread that read indices before
+taking the token subtracts what was removed since, and writes only over the very entry it
+read (by identity). Appends never move an entry.
 """
 
 from __future__ import annotations
 
-import threading
+import time
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
@@ -40,25 +42,54 @@ from ._intent import Intent
 from ._policies import any_judges
 from ._record import KEY, LOCAL_POLICIES, PLAIN, TASK, to_intent
 
-__all__ = ["SHIFT_LOCK", "Buffer", "owned"]
+__all__ = ["SHIFT_TOKEN", "Buffer", "owned", "wait_for_token"]
 
 Origins = list[tuple[int, Any]] | None
 
-#: held while entries move (a removal before other entries) and while entries are replaced by
-#: index from any thread (see the module rule); one for all buffers: under the GIL they would
-#: take turns anyway, and a removal is short. Reentrant: a finalizer that a removal runs may
-#: read ``intents``.
-SHIFT_LOCK = threading.RLock()
+#: The shift token (see the module rule): one True while no thread moves entries or writes
+#: them by index. A thread takes it with ``pop()`` (one atomic call) for a few list operations
+#: and puts it back. Not a lock: ``with lock:`` costs a frame more than the work it guards.
+#: One for all buffers (under the GIL they would take turns anyway).
+SHIFT_TOKEN: list[bool] = [True]
+take_token, put_token = SHIFT_TOKEN.pop, SHIFT_TOKEN.append
+#: how long naming waits for the token (s) before it names nothing in place: another thread
+#: holds it for a few list operations; only code of the holder's own thread (a finalizer of
+#: a removed entry, a signal handler) reading ``intents`` meanwhile waits that long
+NAMING_PATIENCE = 0.1
+
+
+def wait_for_token(patience: float | None = None) -> bool:
+    """Take the shift token once no other thread has it (``take_token`` raised IndexError);
+    False, without it, if ``patience`` seconds pass first."""
+    deadline = None if patience is None else time.monotonic() + patience
+    while True:
+        try:
+            take_token()
+            return True
+        except IndexError:
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0)  # (lets the holder's thread run)
+
+
+def _token_for_naming() -> bool:
+    try:
+        take_token()
+        return True
+    except IndexError:
+        return wait_for_token(NAMING_PATIENCE)
 
 
 class Buffer(list[Any]):
     """A scope's entries, origin marks and feature flags (see the module's rule)."""
 
-    __slots__ = ("batching", "filtering", "holding", "keyed", "origins", "rich")
+    __slots__ = ("batching", "filtering", "holding", "keyed", "origins", "removed", "rich")
 
     def __init__(self) -> None:  # empty, every flag off
         self.rich = self.keyed = self.batching = self.holding = self.filtering = False
         self.origins: Origins = None
+        #: how many entries were ever removed from the front (see the module rule)
+        self.removed = 0
 
     # -- appending (``append`` itself takes a plain record: no flag) --------------------------
 
@@ -151,17 +182,22 @@ class Buffer(list[Any]):
     def take(self, count: int) -> None:
         """Remove the first ``count`` entries (a frame's, once it no longer shows them); the
         marks go with them (later arrivals are the owner's). (Inlined in ``_frame``'s
-        open_frame and in the compiled kernel's frames: keep in sync.)"""
-        with SHIFT_LOCK:
+        open_frame and in the compiled kernel's frames, ``take_head``: keep in sync.)"""
+        try:
+            take_token()
+        except IndexError:
+            wait_for_token()
+        try:
             del self[:count]
+            self.removed += count
             self.origins = None
+        finally:
+            put_token(True)
 
     def drop(self) -> None:
         """Remove every entry and mark, and the flags that only entries set."""
-        with SHIFT_LOCK:
-            del self[:]
-            self.origins = None
-            self.rich = False
+        self.take(len(self))
+        self.rich = False
 
     def records(self, owner: Any) -> list[Any]:
         """The entries for a flush that needs no Intent: plain records of another scope
@@ -180,33 +216,50 @@ class Buffer(list[Any]):
             entries = self[:]  # (an entry another thread appends meanwhile is not in it)
             if _all_intents(entries):
                 return entries
-        with SHIFT_LOCK:  # (the frames' thread may open the next frame meanwhile)
-            count = len(self)
-            for index, entry, scope in owned(self[:count], self.origins, owner):
-                if type(entry) is tuple:
-                    self[index] = to_intent(entry, scope)
-            self.origins = None
-            self.rich = True
-            return self[:count]
+        removed, origins = self.removed, self.origins
+        entries = self[:]
+        named = [(index, entry, to_intent(entry, scope))
+                 for index, entry, scope in owned(entries, origins, owner)
+                 if type(entry) is tuple]
+        for index, _, intent in named:
+            entries[index] = intent
+        self._name_in_place(named, removed, origins)
+        return entries
 
     def intents_for(self, entries: list[Any], owner: Any) -> list[Intent]:
         """The Intents of ``entries`` (taken from this buffer, plain records of ``owner``);
         each record found here is replaced by its Intent."""
         if _all_intents(entries):
             return entries
-        with SHIFT_LOCK:
-            where = {id(e): index for index, e in enumerate(self) if type(e) is tuple}
-            intents: list[Intent] = []
-            for entry in entries:
-                if type(entry) is not Intent:
-                    intent = to_intent(entry, owner)
-                    index = where.get(id(entry))
-                    if index is not None and self[index] is entry:
-                        self[index] = intent
-                        self.rich = True
-                    entry = intent
-                intents.append(entry)
-            return intents
+        removed = self.removed
+        where = {id(e): index for index, e in enumerate(self) if type(e) is tuple}
+        intents = [e if type(e) is Intent else to_intent(e, owner) for e in entries]
+        self._name_in_place([(where[id(e)], e, intent)
+                             for e, intent in zip(entries, intents, strict=True)
+                             if intent is not e and id(e) in where], removed, None)
+        return intents
+
+    def _name_in_place(self, named: list[tuple[int, Any, Intent]], removed: int,
+                       origins: Origins) -> None:
+        """Replace each record of ``named`` (its index when ``removed`` was the count, the
+        record, its Intent) by its Intent where it still is, holding the token; the marks
+        ``origins`` are spent once every record is named."""
+        if not named or not _token_for_naming():
+            return  # (the token's holder never let go: nothing named in place this time)
+        try:
+            shift = self.removed - removed
+            every = True
+            for index, record, intent in named:
+                at = index - shift
+                if 0 <= at < len(self) and self[at] is record:
+                    self[at] = intent  # (``named`` holds the record: nothing is freed here)
+                else:
+                    every = False
+            if every and origins is not None and self.origins is origins:
+                self.origins = None
+            self.rich = True
+        finally:
+            put_token(True)
 
 
 def _all_intents(entries: list[Any]) -> bool:

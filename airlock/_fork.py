@@ -9,7 +9,8 @@ Rules (``os.register_at_fork``, registered when airlock is imported):
   called in, and must not flush the parent's effects a second time.
 - Scopes open in the parent's other threads never flush in the child: their threads do not
   exist there.
-- The buffers' ``SHIFT_LOCK`` is free in the child: the fork waits for it, holding it across.
+- The buffers' shift token is free in the child: a thread that held it at the fork does not
+  exist there (the forking thread holds it only for a few list operations of its own).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import weakref
 from _thread import get_ident
 from typing import TYPE_CHECKING, Any
 
-from ._buffer import SHIFT_LOCK
+from ._buffer import SHIFT_TOKEN
 from ._context import current_target, resolve, runs_inside
 from ._states import FLUSHED, GENERAL
 
@@ -62,6 +63,7 @@ def _reset_tick(tick: TickScope) -> None:
 
 
 def _forget_in_child() -> None:
+    SHIFT_TOKEN[:] = [True]
     for tick in list(_ticks):
         _reset_tick(tick)
     scope: Scope | None = resolve(current_target.get())[0]
@@ -72,8 +74,4 @@ def _forget_in_child() -> None:
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
-    # the buffers' lock is held across the fork, so the child's is not held by a thread that
-    # does not exist there (the forking thread is the child's own: it releases it)
-    os.register_at_fork(before=SHIFT_LOCK.acquire, after_in_parent=SHIFT_LOCK.release,
-                        after_in_child=SHIFT_LOCK.release)
     os.register_at_fork(after_in_child=_forget_in_child)

@@ -98,8 +98,8 @@
     X(pure_policy)  /* airlock._context.policy */ \
     X(run_plain)  /* airlock._plain.run_plain and record_failure */ \
     X(no_kwargs)  /* airlock._intent.NO_KWARGS: the records' shared empty kwargs */ \
-    X(shift_acquire)  /* airlock._buffer.SHIFT_LOCK's acquire and release (take_head) */ \
-    X(shift_release) \
+    X(shift_token)  /* airlock._buffer.SHIFT_TOKEN, and its wait_for_token (take_head) */ \
+    X(wait_for_token) \
     X(record_failure) \
     X(str_allows)
 
@@ -122,7 +122,7 @@ typedef struct {
     Py_ssize_t inline_at, spent_at, owner_at, token_at, frame_at; /* TickScope's slots */
     Py_ssize_t keep_at;
     Py_ssize_t state_at, plain_count_at, plain_ns_at, timed_at, plan_at; /* Scope's slots */
-    Py_ssize_t origins_at;                                        /* Buffer's slot */
+    Py_ssize_t origins_at, removed_at;                           /* Buffer's slots */
     Py_ssize_t plain_loop_at;                                     /* FlushPlan's slot */
     Py_ssize_t stats_at, parent_at, ambient_at, policy_at, executor_at, order_by_at;
     Py_ssize_t errors_at, observers_at, holding_at;
@@ -766,33 +766,51 @@ raise_exception(PyObject *exc)
 #endif
 }
 
-/* ``Buffer.take(count)``: the first ``count`` entries and the origin marks removed, holding
-   ``_buffer.SHIFT_LOCK`` (a thread naming entries in place never writes to an index that
-   moved). 0, or -1 with an exception set. Keep in sync with it. */
+/* ``Buffer.take(count)``: the first ``count`` entries and the origin marks removed, and
+   counted in ``removed``, holding the shift token (``_buffer.SHIFT_TOKEN``: a thread naming
+   entries in place never writes to an index that moved). 0, or -1 with an exception set.
+   Keep in sync with it. */
 static int
 take_head(speedups_state *st, PyObject *buffer, Py_ssize_t count)
 {
-    PyObject *held = PyObject_CallNoArgs(st->shift_acquire);
-    if (held == NULL) {
-        return -1;
+    PyObject *token = st->shift_token;
+    Py_ssize_t held = PyList_GET_SIZE(token);
+    if (held > 0) {  /* take_token(): list.pop() as it shrinks a list in place (no resize) */
+        PyObject *item = PyList_GET_ITEM(token, held - 1);
+        Py_SET_SIZE(token, held - 1);
+        Py_DECREF(item);
     }
-    Py_DECREF(held);
-    int status = PyList_SetSlice(buffer, 0, count, NULL);
+    else {  /* another thread names entries: a few list operations */
+        PyObject *taken = PyObject_CallNoArgs(st->wait_for_token);
+        if (taken == NULL) {
+            return -1;
+        }
+        Py_DECREF(taken);
+    }
+    PyObject *before = SLOT(buffer, st->removed_at);
+    Py_ssize_t sum = before == NULL ? -1 : PyLong_AsSsize_t(before);
+    PyObject *after = sum < 0 ? NULL : PyLong_FromSsize_t(sum + count);
+    if (before == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "removed");
+    }
+    int status = after == NULL ? -1 : PyList_SetSlice(buffer, 0, count, NULL);
     if (status == 0) {
+        set_slot(buffer, st->removed_at, after);
         set_slot(buffer, st->origins_at, Py_None);
     }
+    Py_XDECREF(after);
     PyObject *exc = status < 0 ? take_exception() : NULL;
-    PyObject *released = PyObject_CallNoArgs(st->shift_release);
-    if (released == NULL) {
-        Py_XDECREF(exc);  /* (the release's own error is the one raised) */
-        return -1;
-    }
-    Py_DECREF(released);
+    status = PyList_Append(token, Py_True);  /* put_token(True) */
     if (exc != NULL) {
-        raise_exception(exc);
+        if (status == 0) {
+            raise_exception(exc);
+        }
+        else {
+            Py_DECREF(exc);  /* (the append's own error is the one raised) */
+        }
         return -1;
     }
-    return 0;
+    return status;
 }
 
 /* ``task(*args, **kwargs)`` of a plain record whose args are a tuple and kwargs a dict (the
@@ -2203,7 +2221,8 @@ fresh_scope(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kw
     set_slot(buffer, st->holding_at, Py_False);
     set_slot(buffer, st->filtering_at, Py_False);
     set_slot(buffer, st->origins_at, Py_None);
-    PyObject *scope = scope_type->tp_alloc(scope_type, 0);
+    PyObject *scope = set_int_slot(buffer, st->removed_at, 0) < 0
+        ? NULL : scope_type->tp_alloc(scope_type, 0);
     if (scope == NULL) {
         Py_DECREF(buffer);
         return NULL;
@@ -2857,20 +2876,6 @@ import_attr(const char *module, const char *name)
     return value;
 }
 
-/* ``module.name.method``, bound (e.g. a lock's ``acquire``): a new reference, or NULL with
-   an exception set. */
-static PyObject *
-import_method(const char *module, const char *name, const char *method)
-{
-    PyObject *value = import_attr(module, name);
-    if (value == NULL) {
-        return NULL;
-    }
-    PyObject *bound = PyObject_GetAttrString(value, method);
-    Py_DECREF(value);
-    return bound;
-}
-
 /* ``module.name``, a class (a subclass of ``base``, unless NULL): a new reference, or NULL
    with an exception set that says what the module needs. */
 static PyObject *
@@ -2947,11 +2952,16 @@ stages_exec(speedups_state *st)
         || (st->sync_executor = import_attr("airlock._executor", "sync_executor")) == NULL
         || (st->no_kwargs = import_attr("airlock._intent", "NO_KWARGS")) == NULL
         || (st->fail_or_stop = import_attr("airlock._dispatch", "fail_or_stop")) == NULL
-        || (st->shift_acquire = import_method("airlock._buffer", "SHIFT_LOCK", "acquire")) == NULL
-        || (st->shift_release = import_method("airlock._buffer", "SHIFT_LOCK", "release")) == NULL
+        || (st->shift_token = import_attr("airlock._buffer", "SHIFT_TOKEN")) == NULL
+        || (st->wait_for_token = import_attr("airlock._buffer", "wait_for_token")) == NULL
         || (st->empty_tuple = PyTuple_New(0)) == NULL
         || (st->intent_type = import_class("airlock._intent", "Intent",
                                            &PyTuple_Type)) == NULL) {
+        return -1;
+    }
+    if (!PyList_CheckExact(st->shift_token)) {
+        PyErr_SetString(PyExc_TypeError, "airlock._speedups needs airlock._buffer.SHIFT_TOKEN "
+                        "to be a list");
         return -1;
     }
     if (!PyDict_CheckExact(st->no_kwargs)) {
@@ -3065,6 +3075,7 @@ speedups_exec(PyObject *module)
         {&st->dispatcher_at, plan, plan, "dispatcher"}, {&st->judging_at, plan, plan, "judging"},
         {&st->watching_at, plan, plan, "watching"}, {&st->plan_tick_at, plan, plan, "tick"},
         {&st->origins_at, buffer, buffer, "origins"},
+        {&st->removed_at, buffer, buffer, "removed"},
         {&st->filtering_at, buffer, buffer, "filtering"},
         {&st->enqueued_at, stats, stats, "enqueued"}, {&st->flush_ns_at, stats, stats, "flush_ns"},
         {&st->failures_at, stats, stats, "failures"},

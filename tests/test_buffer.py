@@ -6,8 +6,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import airlock
-from airlock import Intent
-from airlock._buffer import Buffer, owned
+from airlock import Intent, _buffer
+from airlock._buffer import SHIFT_TOKEN, Buffer, owned, put_token, take_token
 
 
 def task(value: Any) -> None: ...
@@ -62,6 +62,63 @@ def test_materialize_replaces_records_by_intents_in_place() -> None:
     assert buffer == intents and buffer[0] is intents[0]  # identity is stable from now on
     assert buffer.rich and buffer.origins is None
     assert buffer.materialize(OWNER) == intents  # already Intents: the same objects
+
+
+def _removing_the_head_while_naming(monkeypatch: Any, buffer: Buffer, removed: int) -> None:
+    """While ``materialize``/``intents_for`` build their Intents, the frames' thread removes
+    the first ``removed`` entries (as opening the next frame does) and appends one."""
+    build = _buffer.to_intent
+    calls = []
+
+    def to_intent(entry: Any, scope: Any) -> Intent:
+        if not calls:
+            buffer.take(removed)
+            buffer.append(plain("late"))
+        calls.append(entry)
+        return build(entry, scope)
+
+    monkeypatch.setattr(_buffer, "to_intent", to_intent)
+
+
+def test_naming_writes_over_the_record_it_named_even_after_the_head_moved(
+    monkeypatch: Any,
+) -> None:
+    """Indices read before a removal from the front are shifted by what it removed; a record
+    that was removed is not written back, and no other entry is written over."""
+    buffer = buffer_of(plain(0), plain(1), plain(2))
+    records = list(buffer)
+    _removing_the_head_while_naming(monkeypatch, buffer, 1)
+    intents = buffer.materialize(OWNER)
+    assert [i.args for i in intents] == [(0,), (1,), (2,)]  # what was read: all named
+    assert buffer[0] is intents[1] and buffer[1] is intents[2]  # named where they moved
+    assert buffer[2] == plain("late") and buffer.removed == 1  # the arrival untouched
+    assert records[0] not in buffer and SHIFT_TOKEN == [True]
+
+
+def test_intents_for_after_the_head_moved_names_only_what_is_still_there(
+    monkeypatch: Any,
+) -> None:
+    buffer = buffer_of(plain(0), plain(1), plain(2))
+    first, last = buffer[0], buffer[2]
+    _removing_the_head_while_naming(monkeypatch, buffer, 1)
+    intents = buffer.intents_for([first, last], OWNER)
+    assert [i.args for i in intents] == [(0,), (2,)]
+    assert buffer[0] == plain(1) and type(buffer[0]) is tuple  # not asked for: as it was
+    assert buffer[1] is intents[1] and buffer[2] == plain("late")
+    assert SHIFT_TOKEN == [True]
+
+
+def test_naming_that_cannot_get_the_token_names_nothing_in_place(monkeypatch: Any) -> None:
+    """Another thread holds the token (here: nobody gives it back): after NAMING_PATIENCE the
+    Intents are returned and the buffer keeps its records."""
+    monkeypatch.setattr(_buffer, "NAMING_PATIENCE", 0.01)
+    buffer = buffer_of(plain(0))
+    take_token()
+    try:
+        intents = buffer.materialize(OWNER)
+    finally:
+        put_token(True)
+    assert intents[0].args == (0,) and type(buffer[0]) is tuple
 
 
 def test_intents_for_replaces_the_records_it_finds() -> None:
