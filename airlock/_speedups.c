@@ -789,9 +789,12 @@ take_head(speedups_state *st, PyObject *buffer, Py_ssize_t count)
     }
     PyObject *before = SLOT(buffer, st->removed_at);
     Py_ssize_t sum = before == NULL ? -1 : PyLong_AsSsize_t(before);
-    PyObject *after = sum < 0 ? NULL : PyLong_FromSsize_t(sum + count);
-    if (before == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "removed");
+    PyObject *after = NULL;
+    if (sum >= 0) {
+        after = PyLong_FromSsize_t(sum + count);
+    }
+    else if (!PyErr_Occurred()) {
+        PyErr_SetString(PyExc_SystemError, "airlock: a buffer's removed count is not a count");
     }
     int status = after == NULL ? -1 : PyList_SetSlice(buffer, 0, count, NULL);
     if (status == 0) {
