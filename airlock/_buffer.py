@@ -181,8 +181,8 @@ class Buffer(list[Any]):
 
     def take(self, count: int) -> None:
         """Remove the first ``count`` entries (a frame's, once it no longer shows them); the
-        marks go with them (later arrivals are the owner's). (Inlined in ``_frame``'s
-        open_frame and in the compiled kernel's frames, ``take_head``: keep in sync.)"""
+        marks go with them (later arrivals are the owner's). (The compiled kernel's frames
+        do it in C, ``take_head``: keep in sync.)"""
         try:
             take_token()
         except IndexError:

@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._budget import NO_BUDGET
-from ._buffer import put_token, take_token, wait_for_token
+from ._buffer import put_token, wait_for_token
 from ._claim import holder_of
 from ._context import NO_SCOPE, current_target, runs_inside
 from ._errors import ScopeStateError
@@ -105,17 +105,7 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
         if tick._inline != IDLE:
             if tick._inline != KEPT or inbox or _get_target() is not NO_SCOPE:
                 return enter_claimed(tick)
-            spent = tick._spent  # buffer.take(spent), inlined: keep in sync
-            try:
-                take_token()
-            except IndexError:
-                wait_for_token()
-            try:
-                del buffer[:spent]
-                buffer.removed += spent
-                buffer.origins = None
-            finally:
-                put_token(True)
+            buffer.take(tick._spent)
             tick._spent = 0
         elif inbox or _get_target() is not NO_SCOPE:
             return enter_claimed(tick)
