@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import signal
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -12,12 +14,17 @@ from typing import Any
 import pytest
 
 import airlock
+from airlock._buffer import SHIFT_TOKEN, put_token, take_token
 
 pytestmark = [
     pytest.mark.skipif(not hasattr(os, "fork"), reason="the platform has no fork()"),
     # Python 3.12+ warns that forking a process with threads may deadlock: that is the point
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
+
+
+#: how long a forked child may run (a child stuck on a lock copied while held is killed)
+CHILD_SECONDS = 30
 
 
 def in_child(body: Callable[[], Any]) -> Any:
@@ -34,6 +41,11 @@ def in_child(body: Callable[[], Any]) -> Any:
             json.dump(result, out)
         os._exit(0)
     os.close(write)
+    if not select.select([read], [], [], CHILD_SECONDS)[0]:  # hung (inside fork() itself, too)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(read)
+        raise AssertionError(f"the child gave no answer within {CHILD_SECONDS} s")
     with os.fdopen(read) as answer:
         text = answer.read()
     _, status = os.waitpid(pid, 0)
@@ -108,6 +120,38 @@ def test_a_fork_while_another_thread_holds_the_inbox_lock_leaves_post_working() 
     finally:
         release.set()
         holder.join()
+
+
+def test_a_fork_while_another_thread_holds_the_shift_token_leaves_frames_working() -> None:
+    """A thread naming records in place (``intents``) holds the buffers' shift token at the
+    moment of the fork: in the child that thread does not exist, and a frame that removes the
+    last frame's entries still takes the token."""
+    tick = airlock.tick_scope()
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_token() -> None:
+        take_token()  # as a thread inside intents at the moment of the fork
+        holding.set()
+        release.wait(10)
+        put_token(True)
+
+    holder = threading.Thread(target=hold_the_token)
+    holder.start()
+    holding.wait(10)
+    try:
+        ran: list[int] = []
+
+        def child() -> list[int]:
+            for n in range(3):  # each frame after the first removes the last one's entries
+                with tick:
+                    airlock.enqueue(ran.append, n)
+            return ran
+
+        assert in_child(child) == [0, 1, 2]
+    finally:
+        release.set()
+        holder.join()
+    assert SHIFT_TOKEN == [True]
 
 
 def test_a_fork_inside_an_open_frame() -> None:
