@@ -8,7 +8,8 @@ import os
 import select
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -96,30 +97,40 @@ def test_effects_waiting_between_frames_and_carried_stay_the_parents() -> None:
     assert ran == [0, 1, 2]
 
 
-def test_a_fork_while_another_thread_holds_the_inbox_lock_leaves_post_working() -> None:
-    tick = airlock.tick_scope()
+@contextmanager
+def held_by_another_thread(take: Callable[[], Any], give_back: Callable[[], Any]) -> Iterator[None]:
+    """While the block runs, another thread holds what ``take`` takes (then ``give_back``),
+    as a thread caught inside airlock at the moment of a fork would."""
     holding, release = threading.Event(), threading.Event()
 
-    def hold_the_lock() -> None:
-        with tick._inbox._lock:  # as a thread inside post() at the moment of the fork
-            holding.set()
-            release.wait(10)
+    def hold() -> None:
+        take()
+        holding.set()
+        release.wait(10)
+        give_back()
 
-    holder = threading.Thread(target=hold_the_lock)
+    holder = threading.Thread(target=hold)
     holder.start()
     holding.wait(10)
     try:
-        ran: list[str] = []
-
-        def child() -> list[str]:
-            tick.post(ran.append, "after fork")  # would hang on a lock copied while held
-            frame(tick)
-            return ran
-
-        assert in_child(child) == ["after fork"]
+        yield
     finally:
         release.set()
         holder.join()
+
+
+def test_a_fork_while_another_thread_holds_the_inbox_lock_leaves_post_working() -> None:
+    tick = airlock.tick_scope()
+    ran: list[str] = []
+
+    def child() -> list[str]:
+        tick.post(ran.append, "after fork")  # would hang on a lock copied while held
+        frame(tick)
+        return ran
+
+    lock = tick._inbox._lock  # as a thread inside post() at the moment of the fork
+    with held_by_another_thread(lock.acquire, lock.release):
+        assert in_child(child) == ["after fork"]
 
 
 def test_a_fork_while_another_thread_holds_the_shift_token_leaves_frames_working() -> None:
@@ -127,30 +138,16 @@ def test_a_fork_while_another_thread_holds_the_shift_token_leaves_frames_working
     moment of the fork: in the child that thread does not exist, and a frame that removes the
     last frame's entries still takes the token."""
     tick = airlock.tick_scope()
-    holding, release = threading.Event(), threading.Event()
+    ran: list[int] = []
 
-    def hold_the_token() -> None:
-        take_token()  # as a thread inside intents at the moment of the fork
-        holding.set()
-        release.wait(10)
-        put_token(True)
+    def child() -> list[int]:
+        for n in range(3):  # each frame after the first removes the last one's entries
+            with tick:
+                airlock.enqueue(ran.append, n)
+        return ran
 
-    holder = threading.Thread(target=hold_the_token)
-    holder.start()
-    holding.wait(10)
-    try:
-        ran: list[int] = []
-
-        def child() -> list[int]:
-            for n in range(3):  # each frame after the first removes the last one's entries
-                with tick:
-                    airlock.enqueue(ran.append, n)
-            return ran
-
+    with held_by_another_thread(take_token, lambda: put_token(True)):
         assert in_child(child) == [0, 1, 2]
-    finally:
-        release.set()
-        holder.join()
     assert SHIFT_TOKEN == [True]
 
 
