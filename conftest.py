@@ -100,11 +100,11 @@ PURE_SUITE_RUN = "AIRLOCK_PURE_SUITE_RUN"
 PureRun = tuple["subprocess.Popen[bytes]", IO[bytes]]
 PURE_SUITE = pytest.StashKey[PureRun]()
 #: what the pure-core run leaves out: the adapters and integrations, and the tests that do not
-#: depend on which core runs (packaging, the docs build, and the kernel's comparisons with the
-#: pure core, which run both cores wherever the kernel is built)
+#: depend on which core runs (packaging, the docs build and the docs' examples, and the
+#: kernel's comparisons with the pure core, which run both cores wherever the kernel is built)
 PURE_SUITE_LEAVES_OUT = ("adapters", "integrations", "test_packaging.py", "test_docs_build.py",
-                         "test_kernel_differential.py", "test_kernel_policy.py",
-                         "test_kernel_stages.py")
+                         "test_docs_examples.py", "test_kernel_differential.py",
+                         "test_kernel_ledger.py", "test_kernel_policy.py", "test_kernel_stages.py")
 #: how long the pure-core run may take (seconds)
 PURE_SUITE_TIMEOUT = 600
 #: under xdist: the folder the controller's pure-core run writes to (the controller's stash,
@@ -179,6 +179,34 @@ def pure_suite(request: pytest.FixtureRequest) -> tuple[int, str]:
 
 
 # -- under pytest-xdist (``-n``): the controller starts the pure-core run, a worker waits -----
+
+
+#: under xdist: modules whose tests all run on one worker, so that their costly module fixture
+#: (a wheel build, a docs site, a Celery worker, every docs page's process) is made once, not
+#: once per worker
+ONE_WORKER_MODULES = frozenset({
+    "tests/test_docs_build.py", "tests/test_docs_examples.py", "tests/test_packaging.py",
+    "tests/integrations/test_integration_celery_redis.py",
+    "tests/integrations/test_integration_extras.py",
+    "tests/adapters/textual_adapter/test_textual_demo.py",
+})
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)  # (before xdist's own)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``-n`` (``--dist load``) spreads the tests of ``ONE_WORKER_MODULES`` as one unit each and
+    every other test on its own. (xdist's ``--dist loadgroup`` would do it with a mark, but its
+    workers cannot name the group in a test's id under pytest 9.)"""
+    if config.getoption("dist") != "load":
+        return None  # (another ``--dist`` asked for: xdist's own)
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+
+    class OneWorkerModules(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.partition("::")[0]
+            return module if module in ONE_WORKER_MODULES else nodeid
+
+    return OneWorkerModules(config, log)
 
 
 def _is_worker(config: pytest.Config) -> bool:
