@@ -10,6 +10,11 @@
   process as soon as collection ends, so that it runs beside the rest of the suite (the
   ``pure_suite`` fixture waits for it). Under pytest-xdist (``-n``, as the README runs the
   suite) the controller starts it once and the worker that runs the test waits for it.
+- A test marked ``ci_only(why)`` runs where ``CI`` is set (CI sets it): the release checks
+  (building and installing the sdist and wheel, the strict docs build, the benchmark tools
+  under valgrind, the Textual extra's oldest and newest minor) and the second run of the core
+  suite on the pure core. The README's command runs the rest in about a minute; its summary
+  names what it left to CI and how to run it here.
 - Which parts of the suite need which optional packages: ``pip install -e ".[dev]"`` installs
   every one of them, and then the whole suite runs (CI does exactly that). Where some are
   missing, the parts that import them are not collected, the core runs, and the end of the run
@@ -287,6 +292,24 @@ def _reset_airlock() -> Iterator[None]:
         pytest.fail(f"test left {leaked!r} as the current airlock scope")
 
 
+#: how a ``ci_only`` test's skip reason starts (the summary counts them by it)
+CI_ONLY = "CI runs this"
+
+
+def runs_ci_only() -> bool:
+    """Whether this run includes the ``ci_only`` tests: ``CI`` is set (to anything)."""
+    return bool(os.environ.get("CI"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if runs_ci_only():
+        return
+    for item in items:
+        marker = item.get_closest_marker("ci_only")
+        if marker is not None:
+            item.add_marker(pytest.mark.skip(reason=f"{CI_ONLY}: {marker.args[0]}"))
+
+
 def missing(modules: tuple[str, ...] | list[str]) -> list[str]:
     """The modules of ``modules`` that cannot be imported here."""
     return [name for name in modules if importlib.util.find_spec(name) is None]
@@ -331,6 +354,7 @@ def require_imports(request: pytest.FixtureRequest) -> Callable[[Iterable[str]],
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    _summarize_ci_only(terminalreporter)
     left_out = config.stash.get(LEFT_OUT, {})
     if config.pluginmanager.hasplugin("dsession"):  # xdist's controller: the workers collect
         left_out = {part: absent for part, modules in NEEDS.items()
@@ -341,3 +365,19 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     for part, absent in sorted(left_out.items()):
         terminalreporter.write_line(f"{part}: needs {', '.join(absent)}")
     terminalreporter.write_line(f"Install them and run everything: {INSTALL}")
+
+
+def _summarize_ci_only(terminalreporter: Any) -> None:
+    """Name what this run left to CI (the ``ci_only`` tests), and how to run it here."""
+    reasons = sorted({
+        reason.partition(": ")[2]
+        for report in terminalreporter.stats.get("skipped", ())
+        if isinstance(report.longrepr, tuple)
+        and (reason := report.longrepr[2].removeprefix("Skipped: ")).startswith(CI_ONLY)
+    })
+    if not reasons:
+        return
+    terminalreporter.write_sep("-", "left to CI (the release checks)")
+    for reason in reasons:
+        terminalreporter.write_line(f"- {reason}")
+    terminalreporter.write_line(f"Run them here too: CI=true {INSTALL.rpartition(' && ')[2]}")

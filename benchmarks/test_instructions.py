@@ -30,6 +30,7 @@ def test_ratios_compare_the_tick_with_its_baselines() -> None:
     assert values == pytest.approx((1.4, 2.8))
 
 
+@pytest.mark.ci_only("a frame's instructions counted under callgrind (two valgrind runs)")
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="needs valgrind (.ci/run installs it)")
 def test_a_frame_is_counted_under_callgrind() -> None:
     counted = count_frame("intents", 1, TICK, 100)

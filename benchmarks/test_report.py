@@ -25,6 +25,7 @@ SMOKE = ["--quick", "--rounds", "2", "--sample-ms", "0.2", "--soak", "1000",
          "--contenders", "hand-written scope,ContextVar set+reset,airlock tick (pure)"]
 
 
+@pytest.mark.ci_only("a quick run of the side-by-side report, every section and the chart")
 def test_quick_report_writes_markdown_and_png(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.report", *SMOKE, "--out", str(tmp_path)],

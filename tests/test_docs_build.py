@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+#: the tests of the built site (``mkdocs build --strict``: CI's)
+BUILDS = pytest.mark.ci_only("the docs site: built strictly, every section and name in it")
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +47,7 @@ PROGRESS = re.compile(r"INFO +- +(Cleaning site directory|Building documentation
                       r".*|Documentation built in [\d.]+ seconds)$")
 
 
+@BUILDS
 def test_strict_build_writes_every_section(site: Path) -> None:
     for page in ("index.html", "why/index.html", "concepts/nesting/index.html",
                  "guides/game-loop/index.html", "reference/index.html", "contributing/index.html"):
@@ -53,6 +56,7 @@ def test_strict_build_writes_every_section(site: Path) -> None:
     assert (site / "img" / "frame-timeline.svg").is_file()
 
 
+@BUILDS
 def test_api_reference_documents_every_public_name(site: Path) -> None:
     import airlock
 
@@ -61,6 +65,7 @@ def test_api_reference_documents_every_public_name(site: Path) -> None:
     assert not missing, f"reference/index.md lacks '::: airlock.X' entries for {missing}"
 
 
+@BUILDS
 def test_site_needs_no_network(site: Path) -> None:
     """No web fonts and no CDN scripts: the built site works offline."""
     offenders = []

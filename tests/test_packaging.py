@@ -28,6 +28,8 @@ import airlock
 from airlock import _errors
 
 ROOT = Path(__file__).resolve().parent.parent
+#: the tests of the built sdist and wheel (a build, a venv, a pip install: CI's)
+BUILDS = pytest.mark.ci_only("the sdist and wheel: built, checked and installed")
 #: what a test run from the unpacked sdist needs besides the packages
 SUITE = ("tests", "benchmarks", "docs", "demos", "adapters", "airlock")
 SUITE_FILES = ("conftest.py", "pyproject.toml", "mkdocs.yml", "README.md", "CHANGELOG.md",
@@ -74,6 +76,7 @@ def _one(dist: Path, pattern: str) -> Path:
     return found
 
 
+@BUILDS
 def test_the_wheel_installs_only_project_named_packages(dist: Path) -> None:
     with zipfile.ZipFile(_one(dist, "*.whl")) as wheel:
         names = wheel.namelist()
@@ -87,6 +90,7 @@ def test_the_wheel_installs_only_project_named_packages(dist: Path) -> None:
     assert "airlock/py.typed" in names and "airlock_pygame/py.typed" in names
 
 
+@BUILDS
 def test_the_wheel_carries_the_compiled_kernel(dist: Path) -> None:
     wheel_path = _one(dist, "*.whl")
     with zipfile.ZipFile(wheel_path) as wheel:
@@ -100,6 +104,7 @@ def test_the_wheel_carries_the_compiled_kernel(dist: Path) -> None:
     assert "airlock/_speedups.c" not in names  # the source is the sdist's
 
 
+@BUILDS
 def test_the_sdist_carries_the_kernel_source_and_no_binary(dist: Path) -> None:
     with tarfile.open(_one(dist, "*.tar.gz")) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
@@ -117,6 +122,7 @@ def _tracked() -> set[str]:
             if p.is_file() and "__pycache__" not in p.parts}
 
 
+@BUILDS
 def test_the_sdist_holds_what_the_test_suite_needs(dist: Path) -> None:
     with tarfile.open(_one(dist, "*.tar.gz")) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
@@ -126,6 +132,7 @@ def test_the_sdist_holds_what_the_test_suite_needs(dist: Path) -> None:
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
 
+@BUILDS
 def test_both_pass_twine_check(dist: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "twine", "check", "--strict", *map(str, sorted(dist.iterdir()))],
@@ -161,6 +168,7 @@ def _run(python: Path, *args: str, cwd: Path | None = None, **env: str
                           check=False, cwd=cwd or python.parent, env=_environment(**env))
 
 
+@BUILDS
 def test_pip_install_of_the_sdist_builds_the_kernel(installed: Path) -> None:
     where = "import airlock; print(airlock.compiled, airlock.__file__)"
     compiled, path = _run(installed, "-c", where).stdout.split()
@@ -172,6 +180,7 @@ def test_pip_install_of_the_sdist_builds_the_kernel(installed: Path) -> None:
         "False", path]
 
 
+@BUILDS
 def test_cibuildwheels_test_command_passes_on_the_install_and_fails_on_the_pure_core(
     installed: Path,
 ) -> None:

@@ -229,6 +229,7 @@ def install_textual(requirement: str, target: Path) -> Path:
     return target
 
 
+@pytest.mark.ci_only("the Textual extra's oldest and newest minor, each pip-installed and run")
 def test_the_oldest_and_newest_textual_minor_of_the_extra_work(tmp_path: Path) -> None:
     """The extra allows textual>=8,<9: the oldest minor (8.0.x) and the newest (what pip picks
     for the whole range) each pass the import-time checks and run a click and a thread worker."""
