@@ -6,8 +6,8 @@
 - A plain run times no benchmark: pytest-benchmark runs each benchmarked frame once (checking
   it works) unless a ``--benchmark-*`` option asks for timing (``--benchmark-only``,
   ``--benchmark-enable``, ...). Verdicts on performance come from ``python -m benchmarks.report``.
-- The core suite's second run, on the pure core (``tests/test_kernel.py``), starts in its own
-  process as soon as collection ends, so that it runs beside the rest of the suite (the
+- The core suite's second run, on the pure core (``tests/test_kernel.py``, CI's), starts in
+  its own process as soon as collection ends, so that it runs beside the rest of the suite (the
   ``pure_suite`` fixture waits for it). Under pytest-xdist (``-n``, as the README runs the
   suite) the controller starts it once and the worker that runs the test waits for it.
 - A test marked ``ci_only(why)`` runs where ``CI`` is set (CI sets it): the release checks
@@ -136,7 +136,7 @@ def start_pure_suite(output: IO[bytes]) -> subprocess.Popen[bytes]:
 
 
 def _wants_pure_suite(names: Iterable[str]) -> bool:
-    return (airlock.compiled and not os.environ.get(PURE_SUITE_RUN)
+    return (airlock.compiled and runs_ci_only() and not os.environ.get(PURE_SUITE_RUN)
             and any(name.rpartition("::")[2] == PURE_SUITE_TEST for name in names))
 
 

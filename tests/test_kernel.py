@@ -783,13 +783,16 @@ def test_ci_builds_the_kernel() -> None:
     assert BUILT and airlock.compiled, "the install did not build airlock._speedups"
 
 
+@pytest.mark.ci_only("the core suite again, on the pure core (every run compares the two cores "
+                    "in test_kernel_differential, test_kernel_ledger and test_kernel_stages)")
 @pytest.mark.skipif(not airlock.compiled, reason="this run is already on the pure core")
 @pytest.mark.skipif(bool(os.environ.get("AIRLOCK_PURE_SUITE_RUN")),
                     reason="the pure-core run itself")
 def test_the_core_suite_passes_on_the_pure_core(pure_suite: tuple[int, str]) -> None:
     """The pure core is the reference and the fallback: the whole core suite passes on it
     (``AIRLOCK_NO_EXTENSIONS=1``), in the same run as the compiled one (started when
-    collection ends, beside the rest: ``conftest.pure_suite``)."""
+    collection ends, beside the rest: ``conftest.pure_suite``). CI's run: a local one runs
+    ``AIRLOCK_NO_EXTENSIONS=1 .venv/bin/python -m pytest -n 2 tests`` for it."""
     status, output = pure_suite
     assert status == 0, output[-6000:]
     assert " passed" in output.strip().splitlines()[-1]
