@@ -1587,7 +1587,19 @@ kept_entries(PyObject *entries, const char *drop, Py_ssize_t kept)
     return survivors;
 }
 
-/* Coalesce: of the records sharing a ``_key`` only the last goes on; ``stats.coalesced``. */
+/* A distinct key in ``coalesce``: its hash and the position of its last record so far. */
+typedef struct {
+    PyObject *key;     /* a strong reference (a key's ``__eq__`` is user code) */
+    Py_hash_t hash;
+    Py_ssize_t last;
+} seen_key;
+
+/* Index slots on the stack (a frame's few keys); more are allocated. A power of 2. */
+#define STACK_SLOTS 256
+
+/* Coalesce: of the records sharing a ``_key`` only the last goes on; ``stats.coalesced``.
+   The keys are found as a dict finds them (identity, then hash and ``==``) in a table of
+   their own: open addressing over indices into ``seen`` (no dict, no int objects). */
 static PyObject *
 coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1600,18 +1612,21 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (watching != 0) {  /* observers hear of each coalesced intent: the pure stage tells */
         return watching < 0 ? NULL : pure_stage(st->pure_coalesce, args, nargs);
     }
-    Py_ssize_t n = PyList_GET_SIZE(entries), dropped = 0;
-    /* key -> the order of its first sighting; last_at[that order]: its last position so far */
-    Py_ssize_t *last_at = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(Py_ssize_t));
+    Py_ssize_t n = PyList_GET_SIZE(entries), dropped = 0, distinct = 0;
+    size_t size = STACK_SLOTS;  /* at least twice the records: a probe ends soon */
+    while (size < 2 * (size_t)n) {
+        size *= 2;
+    }
+    int32_t on_stack[STACK_SLOTS];  /* -1: a free slot; else an index into ``seen`` */
+    int32_t *slots = size == STACK_SLOTS ? on_stack : PyMem_Malloc(size * sizeof(int32_t));
+    seen_key *seen = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(seen_key));
     char *drop = PyMem_Calloc((size_t)(n > 0 ? n : 1), 1);
-    PyObject *seen = PyDict_New();
     PyObject *result = NULL;
-    if (last_at == NULL || drop == NULL || seen == NULL) {
-        if (seen != NULL) {
-            PyErr_NoMemory();
-        }
+    if (slots == NULL || seen == NULL || drop == NULL || n > INT32_MAX) {
+        PyErr_NoMemory();
         goto done;
     }
+    memset(slots, 0xff, size * sizeof(int32_t));
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *entry = PyList_GET_ITEM(entries, i);
         if (PyTuple_GET_SIZE(entry) == PLAIN_SIZE) {
@@ -1621,29 +1636,51 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (key == Py_None) {
             continue;
         }
-        Py_ssize_t order = PyDict_GET_SIZE(seen);
-        PyObject *fresh = PyLong_FromSsize_t(order);
-        if (fresh == NULL) {
-            goto done;
-        }
-        PyObject *found = PyDict_SetDefault(seen, key, fresh);  /* borrowed */
-        Py_DECREF(fresh);
-        if (found != NULL && PyList_GET_SIZE(entries) != n) {  /* changed by a key: pure */
-            result = pure_stage(st->pure_coalesce, args, nargs);
-            goto done;
-        }
-        if (found == NULL) {  /* the key's __hash__ or __eq__ raised */
+        Py_hash_t hash = PyObject_Hash(key);
+        if (hash == -1) {  /* the key's __hash__ raised */
             if (cleared_for_pure()) {
                 result = pure_stage(st->pure_coalesce, args, nargs);
             }
             goto done;
         }
-        if (found != fresh) {  /* seen before: its earlier position is coalesced */
-            order = PyLong_AsSsize_t(found);
-            drop[last_at[order]] = 1;
+        size_t at = (size_t)hash & (size - 1);
+        seen_key *found = NULL;
+        for (; slots[at] >= 0; at = (at + 1) & (size - 1)) {  /* linear probing: the table
+                                                                 is at most half full */
+            seen_key *other = &seen[slots[at]];
+            if (other->key == key) {
+                found = other;
+                break;
+            }
+            if (other->hash == hash) {
+                int same = PyObject_RichCompareBool(other->key, key, Py_EQ);
+                if (same < 0) {  /* the key's __eq__ raised */
+                    if (cleared_for_pure()) {
+                        result = pure_stage(st->pure_coalesce, args, nargs);
+                    }
+                    goto done;
+                }
+                if (PyList_GET_SIZE(entries) != n) {  /* changed by a key's __eq__: pure */
+                    result = pure_stage(st->pure_coalesce, args, nargs);
+                    goto done;
+                }
+                if (same) {
+                    found = other;
+                    break;
+                }
+            }
+        }
+        if (found == NULL) {  /* first seen */
+            slots[at] = (int32_t)distinct;
+            found = &seen[distinct++];
+            found->key = Py_NewRef(key);
+            found->hash = hash;
+        }
+        else {  /* seen before: its earlier position is coalesced */
+            drop[found->last] = 1;
             dropped++;
         }
-        last_at[order] = i;
+        found->last = i;
     }
     if (dropped == 0) {
         result = Py_NewRef(entries);
@@ -1653,9 +1690,14 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_CLEAR(result);
     }
 done:
-    PyMem_Free(last_at);
+    for (Py_ssize_t k = 0; k < distinct; k++) {
+        Py_DECREF(seen[k].key);
+    }
+    if (slots != on_stack) {
+        PyMem_Free(slots);
+    }
+    PyMem_Free(seen);
     PyMem_Free(drop);
-    Py_XDECREF(seen);
     return result;
 }
 
@@ -1717,6 +1759,12 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *rank = NULL, *result = NULL, *cached_phase = NULL, *cached_task = NULL;
     Py_ssize_t no_phase = -1, n = PyList_GET_SIZE(entries);
+    /* the last phase names looked up (strong references: an options dict may change) and
+       their ranks: a record's option ``"phase"`` is ranked by identity while it is among them
+       (a literal phase name is one interned object) */
+    PyObject *ranked_names[RANKED_TASKS];
+    Py_ssize_t name_ranks[RANKED_TASKS];
+    int names_known = 0, names_replaced = 0;
     Py_ssize_t *at = NULL, *starts = NULL;
     if (!PyTuple_CheckExact(ranks) || PyTuple_GET_SIZE(ranks) != 2
         || !PyDict_CheckExact(PyTuple_GET_ITEM(ranks, 0))
@@ -1738,6 +1786,7 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *ranked_tasks[RANKED_TASKS];
     Py_ssize_t ranked_as[RANKED_TASKS];
     int known = 0, replaced = 0;
+
     for (Py_ssize_t i = 0; i < n && PyList_GET_SIZE(entries) == n; i++) {
         PyObject *entry = PyList_GET_ITEM(entries, i);
         PyObject *task = PyTuple_GET_ITEM(entry, 0);
@@ -1758,8 +1807,28 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         Py_ssize_t r = no_phase;
         if (name != Py_None) {
-            PyObject *found = PyDict_GetItemWithError(rank, name);
-            r = found != NULL && PyLong_CheckExact(found) ? PyLong_AsSsize_t(found) : -1;
+            int j = 0;
+            while (j < names_known && ranked_names[j] != name) {
+                j++;
+            }
+            if (j < names_known) {
+                r = name_ranks[j];
+            }
+            else {
+                PyObject *found = PyDict_GetItemWithError(rank, name);
+                r = found != NULL && PyLong_CheckExact(found) ? PyLong_AsSsize_t(found) : -1;
+                if (r >= 0 && r < buckets) {
+                    if (names_known < RANKED_TASKS) {
+                        j = names_known++;
+                    }
+                    else {
+                        j = names_replaced++ % RANKED_TASKS;
+                        Py_DECREF(ranked_names[j]);
+                    }
+                    ranked_names[j] = Py_NewRef(name);
+                    name_ranks[j] = r;
+                }
+            }
         }
         Py_DECREF(name);
         if (r < 0 || r >= buckets) {  /* an unknown phase (the pure stage says which) */
@@ -1798,6 +1867,9 @@ user_error:
         result = pure_stage(st->pure_order, args, nargs);
     }
 done:
+    for (int j = 0; j < names_known; j++) {
+        Py_DECREF(ranked_names[j]);
+    }
     Py_XDECREF(cached_phase);
     Py_DECREF(ranks);
     PyMem_Free(at);

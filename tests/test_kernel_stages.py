@@ -99,7 +99,12 @@ class Unhashable:
 OWNER = object()  # the scope the records name (an identity only, as in a flush context)
 PHASE_RAISES = PhaseRaises()
 tasks = st.sampled_from([noop, beep, lost, PHASE_RAISES, send, draw, boom])
-keys = st.one_of(st.none(), st.sampled_from(["a", "b", ("k", 1), 3, EqRaises(), Unhashable()]))
+keys = st.one_of(
+    st.none(), st.sampled_from(["a", "b", ("k", 1), 3, EqRaises(), Unhashable()]),
+    st.tuples(st.just("k"), st.integers(0, 1)),  # equal keys that are not the same object
+    st.sampled_from([-1, -2, 7]),  # hashes that collide: -1 and -2; 7 and EqRaises()
+    st.builds(EqRaises),  # equal hashes, compared: its __eq__ raises
+)
 options = st.one_of(st.none(), st.sampled_from([{"phase": p} for p in (*PHASES, "bad")]),
                     st.just({"other": 1}))
 
@@ -199,6 +204,36 @@ def test_the_common_cases_run_in_the_kernel() -> None:
     merged = speedups.merge_batches(records, ctx)  # at the last one's place, its options
     assert [e[1] for e in merged] == [(2,), (3,), ([1, (4, 5)],)] and merged[2][5] == "here"
     assert stats.batched == 1
+
+
+@pytest.mark.parametrize("distinct", [1, 3, 200, 1000])
+def test_the_compiled_coalesce_finds_keys_as_a_dict_does_in_any_number(distinct: int) -> None:
+    """Past the table the kernel keeps on the stack too: equal keys that are not the same
+    object, and different keys whose hashes collide (``-1`` and ``-2``), as the pure stage."""
+    keys = [(("k", n % distinct), -1 - n % 2) for n in range(2 * distinct + 5)]
+    records = [(noop, (n,), {}, None, None, None, (key[0][0], key[0][1], key[1]), (), OWNER)
+               for n, key in enumerate(keys)]
+    ctx_of = lambda: FlushContext.standalone(FlushStats(), owner=OWNER)  # noqa: E731
+    compiled_ctx, pure_ctx = ctx_of(), ctx_of()
+    compiled_ctx.watching = pure_ctx.watching = False
+    survivors = speedups.coalesce(list(records), compiled_ctx)
+    assert survivors == _coalesce.coalesce(list(records), pure_ctx)
+    assert compiled_ctx.stats.coalesced == pure_ctx.stats.coalesced == len(records) - len(
+        survivors)
+    assert len({record[6] for record in survivors}) == len(survivors)
+
+
+def test_the_compiled_order_ranks_phase_names_built_at_run_time() -> None:
+    """A phase option's name is ranked by identity while it is among the last names seen:
+    names equal to a phase but each a new object (more than it remembers) rank the same."""
+    names = ["".join(name) for _ in range(3) for name in ([*PHASES[0]], [*PHASES[-1]])] * 4
+    records = [(noop, (n,), {}, None, {"phase": name}, None, None, (), OWNER)
+               for n, name in enumerate(names)]
+    ctx = FlushContext.standalone(FlushStats(), order_by=airlock.by_phase(*PHASES), owner=OWNER)
+    ctx.watching = False
+    ordered = speedups.order(list(records), ctx)
+    assert ordered == _ordering.order(list(records), ctx)
+    assert [e[4]["phase"] for e in ordered] == [PHASES[0]] * 12 + [PHASES[-1]] * 12
 
 
 def test_the_compiled_stages_run_where_the_kernel_does() -> None:
