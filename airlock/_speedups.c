@@ -440,6 +440,14 @@ is_key_keyword(speedups_state *st, PyObject *name)
                && PyUnicode_Compare(name, st->str_key) == 0);
 }
 
+/* A key that ``hash()`` takes without running user code: an exact int or str (any other is
+   left to ``parse_options``, which hashes it). */
+static inline int
+surely_hashable(PyObject *key)
+{
+    return PyLong_CheckExact(key) || PyUnicode_CheckExact(key);
+}
+
 static int policy_traits(speedups_state *st, PyObject *policy, int *hooked, int *judges);
 static PyObject *take_exception(void);
 static int take_head(speedups_state *st, PyObject *buffer, Py_ssize_t count);
@@ -609,6 +617,12 @@ enqueue(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
         else if (nkw == 1 && is_key_keyword(st, PyTuple_GET_ITEM(kwnames, 0))
                  && args[nargs] == Py_None && PyCallable_Check(task)) {
             status = append_plain_record(st, buffer, args, nargs); /* coalesces with nothing */
+        }
+        else if (nkw == 1 && own_buffer && is_key_keyword(st, PyTuple_GET_ITEM(kwnames, 0))
+                 && PyCallable_Check(task) && surely_hashable(args[nargs])) {
+            /* ``_key`` alone: parse_options's result, without the parsing */
+            const options opt = {Py_None, Py_None, Py_None, args[nargs]};
+            status = append_full_record(st, buffer, args, nargs, NULL, &opt, NULL, target);
         }
         else if (own_buffer) { /* options, and maybe the task's own keywords */
             options opt;

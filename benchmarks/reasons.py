@@ -31,8 +31,8 @@ _FEATURES = {
     "`_key` coalescing, distinct keys": (
         "each enqueue builds a full 9-field record (the kernel reads `_key` from the keyword "
         "names, no dict) that is freed at frame end, and the coalesce stage (C) hashes every "
-        "key into a table of its own: ~211k instructions a frame against plain's ~166k (with "
-        "a dict, ~245k); a third of the rest is the body's own `_key=keys[i]`", _FRAME,
+        "key into a table of its own: ~203k instructions a frame against plain's ~166k (with "
+        "a dict, ~245k); ~10k of the rest is the body's own `_key=keys[i]`", _FRAME,
     ),
     "`_key` coalescing, one key": (
         "each enqueue builds a full 9-field record, all but one freed unrun by the coalesce "
