@@ -624,6 +624,13 @@ enqueue(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
             const options opt = {Py_None, Py_None, Py_None, args[nargs]};
             status = append_full_record(st, buffer, args, nargs, NULL, &opt, NULL, target);
         }
+        else if (nkw == 1 && own_buffer
+                 && PyTuple_GET_ITEM(kwnames, 0) == st->str_dispatch_options
+                 && PyDict_Check(args[nargs]) && PyCallable_Check(task)) {
+            /* ``_dispatch_options`` alone (a call site's interned name): the same */
+            const options opt = {Py_None, args[nargs], Py_None, Py_None};
+            status = append_full_record(st, buffer, args, nargs, NULL, &opt, NULL, target);
+        }
         else if (own_buffer) { /* options, and maybe the task's own keywords */
             options opt;
             PyObject *kwargs;
@@ -1718,6 +1725,24 @@ done:
 /* The phase of a record (``_record.phase_of``: its options' "phase", else its task's
    ``airlock_phase``): a new reference (None: no phase), or NULL with an exception set.
    ``cache`` holds the last task looked up and its phase (borrowed task, owned phase). */
+/* ``options.get("phase")`` of an exact dict, borrowed (NULL: absent, or an error set). The
+   key is first looked for by identity in a dict of one or two options (a literal
+   ``{"phase": ...}`` has the interned name); else, or not found so, looked up. */
+static PyObject *
+phase_option(speedups_state *st, PyObject *options)
+{
+    if (PyDict_GET_SIZE(options) <= 2) {
+        Py_ssize_t at = 0;
+        PyObject *name, *value;
+        while (PyDict_Next(options, &at, &name, &value)) {
+            if (name == st->str_phase) {
+                return value;
+            }
+        }
+    }
+    return PyDict_GetItemWithError(options, st->str_phase);
+}
+
 static PyObject *
 record_phase(speedups_state *st, PyObject *entry, PyObject **cached_task,
              PyObject **cached_phase)
@@ -1730,7 +1755,7 @@ record_phase(speedups_state *st, PyObject *entry, PyObject **cached_task,
                 PyErr_SetString(PyExc_TypeError, "not a dict");
                 return NULL;
             }
-            PyObject *name = PyDict_GetItemWithError(options, st->str_phase);
+            PyObject *name = phase_option(st, options);
             if (name != NULL && name != Py_None) {
                 return Py_NewRef(name);
             }

@@ -225,9 +225,14 @@ def test_the_compiled_coalesce_finds_keys_as_a_dict_does_in_any_number(distinct:
 
 def test_the_compiled_order_ranks_phase_names_built_at_run_time() -> None:
     """A phase option's name is ranked by identity while it is among the last names seen:
-    names equal to a phase but each a new object (more than it remembers) rank the same."""
+    names equal to a phase but each a new object (more than it remembers) rank the same; the
+    option is found in small and larger dicts, under a key built at run time too."""
     names = ["".join(name) for _ in range(3) for name in ([*PHASES[0]], [*PHASES[-1]])] * 4
-    records = [(noop, (n,), {}, None, {"phase": name}, None, None, (), OWNER)
+    option = "".join("phase")  # the option's own name, built at run time: looked up
+    shapes = [lambda name: {"phase": name}, lambda name: {option: name},
+              lambda name: {"queue": 1, "phase": name},
+              lambda name: {"a": 1, "b": 2, "phase": name}]
+    records = [(noop, (n,), {}, None, shapes[n % 4](name), None, None, (), OWNER)
                for n, name in enumerate(names)]
     ctx = FlushContext.standalone(FlushStats(), order_by=airlock.by_phase(*PHASES), owner=OWNER)
     ctx.watching = False
