@@ -26,7 +26,7 @@ _GENERAL_FRAME = (
 )
 #: feature (as ``benchmarks.features`` titles it) -> (what its intents cost beyond a plain one,
 #: what a K=10 frame adds); instruction counts: callgrind, per K=100 frame with the compiled
-#: kernel (``python -m benchmarks.instructions --features``), plain ~168k
+#: kernel (``python -m benchmarks.instructions --features``), plain ~166k
 _FEATURES = {
     "`_key` coalescing, distinct keys": (
         "each enqueue builds a full 9-field record (the kernel reads `_key` from the keyword "
@@ -44,7 +44,7 @@ _FEATURES = {
     ),
     "`order_by=by_phase(...)`, `@airlock.phase` tasks": (
         "the order stage is a counting sort in C on each task's phase rank, read once per "
-        "task and flush: ~198k instructions a frame against plain's ~168k", _FRAME,
+        "task and flush: ~196k instructions a frame against plain's ~166k", _FRAME,
     ),
     "phase in `_dispatch_options`, `by_phase`": (
         "each enqueue parses its options from the keyword names (no dict) into a full "
@@ -72,8 +72,8 @@ _FEATURES = {
         "~1.7k), and the frame takes the general path", _GENERAL_FRAME,
     ),
     "`_dispatch_options={...}`": (
-        "each enqueue parses its options from the keyword names (no dict) into a full "
-        "9-field record: ~198k instructions a frame against plain's ~168k", _FRAME,
+        "each enqueue reads its options from the keyword names (no dict) into a full "
+        "9-field record: ~188k instructions a frame against plain's ~166k", _FRAME,
     ),
 }
 
