@@ -20,6 +20,7 @@ import sysconfig
 import tarfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from docs_pages import extract_blocks
@@ -230,16 +231,47 @@ def test_the_readme_commands_make_and_use_a_venv_and_ci_runs_the_test_one() -> N
     assert commands[1] in (ROOT / ".ci" / "run").read_text().splitlines()
 
 
+def _root_conftest() -> Any:
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    assert spec is not None and spec.loader is not None
+    root_conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(root_conftest)
+    return root_conftest
+
+
+class _Item:
+    def __init__(self, mark: Any) -> None:
+        self.mark, self.added = mark, []
+
+    def get_closest_marker(self, name: str) -> Any:
+        return self.mark if self.mark is not None and self.mark.name == name else None
+
+    def add_marker(self, mark: Any) -> None:
+        self.added.append(mark.mark)
+
+
+@pytest.mark.parametrize("ci", ["", "true"])
+def test_a_ci_only_test_is_skipped_with_its_reason_unless_ci_is_set(
+    ci: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI", ci)
+    marked, plain = _Item(pytest.mark.ci_only("a release check").mark), _Item(None)
+    _root_conftest().pytest_collection_modifyitems(None, [marked, plain])
+    assert plain.added == []
+    if ci:
+        assert marked.added == []
+    else:
+        (skip,) = marked.added
+        assert skip.name == "skip" and skip.kwargs["reason"] == "CI runs this: a release check"
+
+
 def test_the_two_workers_run_each_module_with_a_costly_fixture_whole(
     pytestconfig: pytest.Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``-n 2`` keeps each of ``ONE_WORKER_MODULES`` on one worker (its module fixture is made
     once) and spreads every other test on its own."""
     pytest.importorskip("xdist")
-    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
-    assert spec is not None and spec.loader is not None
-    root_conftest = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(root_conftest)
+    root_conftest = _root_conftest()
     for module in root_conftest.ONE_WORKER_MODULES:
         assert (ROOT / module).is_file(), f"{module} (ONE_WORKER_MODULES) is not a test module"
     monkeypatch.setattr(pytestconfig.option, "dist", "load")
