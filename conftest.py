@@ -47,7 +47,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no greeting in the t
 
 ROOT = Path(__file__).resolve().parent
 INSTALL = ('python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" '
-           "&& .venv/bin/python -m pytest -n 2")
+           "&& .venv/bin/python -m pytest -n 3")
 
 #: test files and directories (relative to the repository) -> the modules they import
 NEEDS: dict[str, tuple[str, ...]] = {

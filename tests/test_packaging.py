@@ -227,7 +227,7 @@ def test_the_readme_commands_make_and_use_a_venv_and_ci_runs_the_test_one() -> N
         steps = [step.strip() for step in command.split("&&")]
         assert steps[0] == "python3 -m venv .venv", command
         assert all(step.startswith(".venv/bin/") for step in steps[1:]), command
-    assert commands[1].endswith(".venv/bin/python -m pytest -n 2")
+    assert commands[1].endswith(".venv/bin/python -m pytest -n 3")
     assert commands[1] in (ROOT / ".ci" / "run").read_text().splitlines()
 
 
@@ -268,14 +268,14 @@ def test_a_ci_only_test_is_skipped_with_its_reason_unless_ci_is_set(
 def test_the_two_workers_run_each_module_with_a_costly_fixture_whole(
     pytestconfig: pytest.Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``-n 2`` keeps each of ``ONE_WORKER_MODULES`` on one worker (its module fixture is made
+    """``-n`` keeps each of ``ONE_WORKER_MODULES`` on one worker (its module fixture is made
     once) and spreads every other test on its own."""
     pytest.importorskip("xdist")
     root_conftest = _root_conftest()
     for module in root_conftest.ONE_WORKER_MODULES:
         assert (ROOT / module).is_file(), f"{module} (ONE_WORKER_MODULES) is not a test module"
     monkeypatch.setattr(pytestconfig.option, "dist", "load")
-    monkeypatch.setattr(pytestconfig.option, "tx", ["2*popen"])  # (what ``-n 2`` sets)
+    monkeypatch.setattr(pytestconfig.option, "tx", ["3*popen"])  # (what ``-n 3`` sets)
     scheduler = root_conftest.pytest_xdist_make_scheduler(pytestconfig, None)
     assert scheduler._split_scope("tests/test_packaging.py::test_x[a]") == "tests/test_packaging.py"
     assert scheduler._split_scope("tests/test_tick.py::test_y") == "tests/test_tick.py::test_y"
