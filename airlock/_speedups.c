@@ -1722,9 +1722,6 @@ done:
     return result;
 }
 
-/* The phase of a record (``_record.phase_of``: its options' "phase", else its task's
-   ``airlock_phase``): a new reference (None: no phase), or NULL with an exception set.
-   ``cache`` holds the last task looked up and its phase (borrowed task, owned phase). */
 /* ``options.get("phase")`` of an exact dict, borrowed (NULL: absent, or an error set). The
    key is first looked for by identity in a dict of one or two options (a literal
    ``{"phase": ...}`` has the interned name); else, or not found so, looked up. */
@@ -1743,6 +1740,9 @@ phase_option(speedups_state *st, PyObject *options)
     return PyDict_GetItemWithError(options, st->str_phase);
 }
 
+/* The phase of a record (``_record.phase_of``: its options' "phase", else its task's
+   ``airlock_phase``): a new reference (None: no phase), or NULL with an exception set.
+   ``cache`` holds the last task looked up and its phase (borrowed task, owned phase). */
 static PyObject *
 record_phase(speedups_state *st, PyObject *entry, PyObject **cached_task,
              PyObject **cached_phase)
@@ -1825,7 +1825,6 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *ranked_tasks[RANKED_TASKS];
     Py_ssize_t ranked_as[RANKED_TASKS];
     int known = 0, replaced = 0;
-
     for (Py_ssize_t i = 0; i < n && PyList_GET_SIZE(entries) == n; i++) {
         PyObject *entry = PyList_GET_ITEM(entries, i);
         PyObject *task = PyTuple_GET_ITEM(entry, 0);

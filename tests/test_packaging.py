@@ -265,7 +265,7 @@ def test_a_ci_only_test_is_skipped_with_its_reason_unless_ci_is_set(
         assert skip.name == "skip" and skip.kwargs["reason"] == "CI runs this: a release check"
 
 
-def test_the_two_workers_run_each_module_with_a_costly_fixture_whole(
+def test_the_workers_run_each_module_with_a_costly_fixture_whole(
     pytestconfig: pytest.Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``-n`` keeps each of ``ONE_WORKER_MODULES`` on one worker (its module fixture is made
