@@ -11,9 +11,9 @@
   ``pure_suite`` fixture waits for it). Under pytest-xdist (``-n``, as the README runs the
   suite) the controller starts it once and the worker that runs the test waits for it.
 - A test marked ``ci_only(why)`` runs where ``CI`` is set (CI sets it): the release checks
-  (building and installing the sdist and wheel, the strict docs build, the benchmark tools
-  under valgrind, the Textual extra's oldest and newest minor) and the second run of the core
-  suite on the pure core. The README's command runs the rest in about a minute; its summary
+  (building and installing the sdist and wheel, the strict docs build and the docs pages'
+  examples, the benchmark tools under valgrind, the Textual extra's oldest and newest minor)
+  and the second run of the core suite on the pure core. The README's command runs the rest in about a minute; its summary
   names what it left to CI and how to run it here.
 - Which parts of the suite need which optional packages: ``pip install -e ".[dev]"`` installs
   every one of them, and then the whole suite runs (CI does exactly that). Where some are

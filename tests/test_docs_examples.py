@@ -16,6 +16,8 @@ The rules (also written for authors in docs/contributing.md):
   ``python -m pytest -q TITLE`` in that directory (with ``args="..."`` from the fence added),
   and its ``Output`` block, if any, must equal pytest's closing line without its duration
   (``2 passed``); without one, every test must pass.
+- The docs' own pages run where ``CI`` is set (``ci_only``: a release check, as the docs build
+  is); README.md runs in every run.
 - README.md runs with nothing set that the README does not show: the SDL dummy drivers the
   rest of the docs get (for headless pygame) are removed from its environment.
 """
@@ -63,7 +65,8 @@ def page_runs(
     there are cores, plus one: the tests then read their page's result in order. (A page whose
     packages are missing runs too; its test is skipped before looking.)"""
     selected = [cast(Path, item.callspec.params["path"]) for item in request.session.items
-                if isinstance(item, pytest.Function) and item.originalname == PAGE_TEST]
+                if isinstance(item, pytest.Function) and item.originalname == PAGE_TEST
+                and item.get_closest_marker("skip") is None]  # (ci_only, in a local run)
     # one more than the cores: the README's pygame example spends most of its time waiting
     # for its frames' clock
     with ThreadPoolExecutor(max_workers=(os.cpu_count() or 1) + 1) as pool:
@@ -76,7 +79,15 @@ def page_runs(
 PAGE_TEST = "test_page_examples_run"
 
 
-@pytest.mark.parametrize("path", doc_pages(), ids=lambda p: str(p.relative_to(ROOT)))
+#: the docs' own pages run where CI is set; the README's runs in every run
+DOCS_PAGES = pytest.mark.ci_only("the docs pages' examples, each page in its own process")
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(path, marks=() if path == ROOT / "README.md" else DOCS_PAGES,
+                 id=str(path.relative_to(ROOT)))
+    for path in doc_pages()
+])
 def test_page_examples_run(
     path: Path, require_imports: Callable[[Iterable[str]], None],
     page_runs: dict[Path, Future[subprocess.CompletedProcess[str]]],
