@@ -13,8 +13,8 @@
 - A test marked ``ci_only(why)`` runs where ``CI`` is set (CI sets it): the release checks
   (building and installing the sdist and wheel, the strict docs build and the docs pages'
   examples, the benchmark tools under valgrind, the Textual extra's oldest and newest minor)
-  and the second run of the core suite on the pure core. The README's command runs the rest in about a minute; its summary
-  names what it left to CI and how to run it here.
+  and the second run of the core suite on the pure core. The README's command runs the rest
+  in about a minute; its summary names what it left to CI and how to run it here.
 - Which parts of the suite need which optional packages: ``pip install -e ".[dev]"`` installs
   every one of them, and then the whole suite runs (CI does exactly that). Where some are
   missing, the parts that import them are not collected, the core runs, and the end of the run
