@@ -20,8 +20,8 @@ entry is only ever replaced by the Intent built from it, so once materialized it
 stable. Each method reads the entries present when it starts (another thread may append
 meanwhile) and works in place: a tick's frame closures hold the buffer, never rebound.
 
-Entries only move when some are removed before others (``take``, ``drop``, a frame opening
-after a kept one, ``close()``'s discard). Such a removal, and any write of an entry by index
+Entries only move when some are removed before others (``take``, ``drop``, ``cut``, a frame
+opening after a kept one). Such a removal, and any write of an entry by index
 (``materialize``, ``intents_for``: ``intents`` read from any thread), holds the shift token
 (``SHIFT_TOKEN``) for a few list operations (only a removed entry's finalizer may run then).
 A removal from the front counts itself in ``removed``: a thread that read indices before
@@ -191,6 +191,15 @@ class Buffer(list[Any]):
             del self[:count]
             self.removed += count
             self.origins = None
+        finally:
+            put_token(True)
+
+    def cut(self, start: int, count: int) -> None:
+        """Remove the ``count`` entries from ``start`` on (``close()``'s discard of the late
+        arrivals after a kept frame); later entries move, the token held (see the rule)."""
+        wait_for_token()
+        try:
+            del self[start : start + count]
         finally:
             put_token(True)
 

@@ -25,7 +25,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._budget import NO_BUDGET
-from ._buffer import put_token, wait_for_token
 from ._claim import holder_of
 from ._context import NO_SCOPE, current_target, runs_inside
 from ._errors import ScopeStateError
@@ -454,11 +453,7 @@ def discard_leftovers(tick: TickScope) -> None:
     if tick._plan.watching:
         for intent in [*tick._materialize()[tick._spent :], *carry]:
             tick._tell("discarded", to_intent(intent, tick))
-    wait_for_token()  # (the later arrivals move: see _buffer)
-    try:
-        del buffer[tick._spent : tick._spent + late]
-    finally:
-        put_token(True)
+    buffer.cut(tick._spent, late)
     carry.clear()
     stats.pending = 0
     logger.warning(

@@ -440,14 +440,6 @@ is_key_keyword(speedups_state *st, PyObject *name)
                && PyUnicode_Compare(name, st->str_key) == 0);
 }
 
-/* A key that ``hash()`` takes without running user code: an exact int or str (any other is
-   left to ``parse_options``, which hashes it). */
-static inline int
-surely_hashable(PyObject *key)
-{
-    return PyLong_CheckExact(key) || PyUnicode_CheckExact(key);
-}
-
 static int policy_traits(speedups_state *st, PyObject *policy, int *hooked, int *judges);
 static PyObject *take_exception(void);
 static int take_head(speedups_state *st, PyObject *buffer, Py_ssize_t count);
@@ -617,19 +609,6 @@ enqueue(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
         else if (nkw == 1 && is_key_keyword(st, PyTuple_GET_ITEM(kwnames, 0))
                  && args[nargs] == Py_None && PyCallable_Check(task)) {
             status = append_plain_record(st, buffer, args, nargs); /* coalesces with nothing */
-        }
-        else if (nkw == 1 && own_buffer && is_key_keyword(st, PyTuple_GET_ITEM(kwnames, 0))
-                 && PyCallable_Check(task) && surely_hashable(args[nargs])) {
-            /* ``_key`` alone: parse_options's result, without the parsing */
-            const options opt = {Py_None, Py_None, Py_None, args[nargs]};
-            status = append_full_record(st, buffer, args, nargs, NULL, &opt, NULL, target);
-        }
-        else if (nkw == 1 && own_buffer
-                 && PyTuple_GET_ITEM(kwnames, 0) == st->str_dispatch_options
-                 && PyDict_Check(args[nargs]) && PyCallable_Check(task)) {
-            /* ``_dispatch_options`` alone (a call site's interned name): the same */
-            const options opt = {Py_None, args[nargs], Py_None, Py_None};
-            status = append_full_record(st, buffer, args, nargs, NULL, &opt, NULL, target);
         }
         else if (own_buffer) { /* options, and maybe the task's own keywords */
             options opt;
@@ -1615,7 +1594,7 @@ typedef struct {
     Py_ssize_t last;
 } seen_key;
 
-/* Index slots on the stack (a frame's few keys); more are allocated. A power of 2. */
+/* Index slots on the stack (a frame's keys, up to 128 of them); more are allocated. */
 #define STACK_SLOTS 256
 
 /* Coalesce: of the records sharing a ``_key`` only the last goes on; ``stats.coalesced``.
@@ -1634,12 +1613,12 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return watching < 0 ? NULL : pure_stage(st->pure_coalesce, args, nargs);
     }
     Py_ssize_t n = PyList_GET_SIZE(entries), dropped = 0, distinct = 0;
-    size_t size = STACK_SLOTS;  /* at least twice the records: a probe ends soon */
+    size_t size = 16;  /* a power of 2, at least twice the records: a probe ends soon */
     while (size < 2 * (size_t)n) {
         size *= 2;
     }
     int32_t on_stack[STACK_SLOTS];  /* -1: a free slot; else an index into ``seen`` */
-    int32_t *slots = size == STACK_SLOTS ? on_stack : PyMem_Malloc(size * sizeof(int32_t));
+    int32_t *slots = size <= STACK_SLOTS ? on_stack : PyMem_Malloc(size * sizeof(int32_t));
     seen_key *seen = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(seen_key));
     char *drop = PyMem_Calloc((size_t)(n > 0 ? n : 1), 1);
     PyObject *result = NULL;
@@ -1722,24 +1701,6 @@ done:
     return result;
 }
 
-/* ``options.get("phase")`` of an exact dict, borrowed (NULL: absent, or an error set). The
-   key is first looked for by identity in a dict of one or two options (a literal
-   ``{"phase": ...}`` has the interned name); else, or not found so, looked up. */
-static PyObject *
-phase_option(speedups_state *st, PyObject *options)
-{
-    if (PyDict_GET_SIZE(options) <= 2) {
-        Py_ssize_t at = 0;
-        PyObject *name, *value;
-        while (PyDict_Next(options, &at, &name, &value)) {
-            if (name == st->str_phase) {
-                return value;
-            }
-        }
-    }
-    return PyDict_GetItemWithError(options, st->str_phase);
-}
-
 /* The phase of a record (``_record.phase_of``: its options' "phase", else its task's
    ``airlock_phase``): a new reference (None: no phase), or NULL with an exception set.
    ``cache`` holds the last task looked up and its phase (borrowed task, owned phase). */
@@ -1755,7 +1716,7 @@ record_phase(speedups_state *st, PyObject *entry, PyObject **cached_task,
                 PyErr_SetString(PyExc_TypeError, "not a dict");
                 return NULL;
             }
-            PyObject *name = phase_option(st, options);
+            PyObject *name = PyDict_GetItemWithError(options, st->str_phase);
             if (name != NULL && name != Py_None) {
                 return Py_NewRef(name);
             }
@@ -1798,12 +1759,6 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *rank = NULL, *result = NULL, *cached_phase = NULL, *cached_task = NULL;
     Py_ssize_t no_phase = -1, n = PyList_GET_SIZE(entries);
-    /* the last phase names looked up (strong references: an options dict may change) and
-       their ranks: a record's option ``"phase"`` is ranked by identity while it is among them
-       (a literal phase name is one interned object) */
-    PyObject *ranked_names[RANKED_TASKS];
-    Py_ssize_t name_ranks[RANKED_TASKS];
-    int names_known = 0, names_replaced = 0;
     Py_ssize_t *at = NULL, *starts = NULL;
     if (!PyTuple_CheckExact(ranks) || PyTuple_GET_SIZE(ranks) != 2
         || !PyDict_CheckExact(PyTuple_GET_ITEM(ranks, 0))
@@ -1845,28 +1800,8 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         Py_ssize_t r = no_phase;
         if (name != Py_None) {
-            int j = 0;
-            while (j < names_known && ranked_names[j] != name) {
-                j++;
-            }
-            if (j < names_known) {
-                r = name_ranks[j];
-            }
-            else {
-                PyObject *found = PyDict_GetItemWithError(rank, name);
-                r = found != NULL && PyLong_CheckExact(found) ? PyLong_AsSsize_t(found) : -1;
-                if (r >= 0 && r < buckets) {
-                    if (names_known < RANKED_TASKS) {
-                        j = names_known++;
-                    }
-                    else {
-                        j = names_replaced++ % RANKED_TASKS;
-                        Py_DECREF(ranked_names[j]);
-                    }
-                    ranked_names[j] = Py_NewRef(name);
-                    name_ranks[j] = r;
-                }
-            }
+            PyObject *found = PyDict_GetItemWithError(rank, name);
+            r = found != NULL && PyLong_CheckExact(found) ? PyLong_AsSsize_t(found) : -1;
         }
         Py_DECREF(name);
         if (r < 0 || r >= buckets) {  /* an unknown phase (the pure stage says which) */
@@ -1905,9 +1840,6 @@ user_error:
         result = pure_stage(st->pure_order, args, nargs);
     }
 done:
-    for (int j = 0; j < names_known; j++) {
-        Py_DECREF(ranked_names[j]);
-    }
     Py_XDECREF(cached_phase);
     Py_DECREF(ranks);
     PyMem_Free(at);

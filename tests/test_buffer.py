@@ -191,6 +191,13 @@ def test_take_removes_the_head_and_its_marks() -> None:
     assert buffer == [plain(2)] and buffer.origins is None
 
 
+def test_cut_removes_entries_from_the_middle_and_gives_the_token_back() -> None:
+    buffer = buffer_of(plain(0), plain(1), plain(2), plain(3))
+    buffer.cut(1, 2)
+    assert buffer == [plain(0), plain(3)] and SHIFT_TOKEN == [True]
+    assert buffer.removed == 0  # (only removals from the front are counted)
+
+
 def test_capture_marks_the_childs_plain_records_and_carries_its_flags() -> None:
     child_buffer = Buffer()
     child_buffer.add_keyed(full(5, key="k"))
