@@ -165,8 +165,9 @@ STAGES = [
     pytest.param(speedups.merge_batches, _batch.merge_batches, id="merge_batches"),
     pytest.param(speedups.call_each, _dispatch.dispatch, id="call_each"),
 ]
-#: fewer examples under valgrind (benchmarks/memcheck.sh), where Python runs ~50x slower
-EXAMPLES = 30 if os.environ.get("AIRLOCK_MEMCHECK") else 200
+#: fewer examples under valgrind (benchmarks/memcheck.sh), where Python runs ~50x slower, and
+#: in a local run than in CI
+EXAMPLES = 30 if os.environ.get("AIRLOCK_MEMCHECK") else 200 if os.environ.get("CI") else 100
 
 
 @pytest.mark.parametrize(("compiled", "pure"), STAGES)
