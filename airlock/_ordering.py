@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import UsageError
 from ._intent import Intent
-from ._record import DISPATCH_OPTIONS, PLAIN
+from ._record import phase_of
 
 __all__ = ["by_phase", "order", "ordering_error", "phase", "sorts_records"]
 
@@ -43,14 +43,8 @@ def by_phase(*phases: str, default: str | None = None) -> Callable[[Intent], int
         raise ValueError(f"default phase {default!r} is not one of {phases!r}")
     no_phase = len(phases) if default is None else rank[default]
 
-    def key(entry: Any) -> int:  # an Intent or a record: phase_of inlined (keep in sync)
-        if len(entry) == PLAIN:
-            name = getattr(entry[0], "airlock_phase", None)
-        else:
-            options = entry[DISPATCH_OPTIONS]
-            name = options.get("phase") if options else None
-            if name is None:
-                name = getattr(entry[0], "airlock_phase", None)
+    def key(entry: Any) -> int:  # an Intent or a record
+        name = phase_of(entry)
         if name is None:
             return no_phase
         if name in rank:

@@ -81,8 +81,7 @@ def key_of(entry: Any) -> object:
 
 def phase_of(entry: Any) -> str | None:
     """The phase an intent (or a buffer record) runs in: its ``_dispatch_options["phase"]``,
-    else its task's (``@airlock.phase``, ``airlock.batch(phase=...)``); None: no phase.
-    (``by_phase``'s record key inlines it: keep the two in sync.)"""
+    else its task's (``@airlock.phase``, ``airlock.batch(phase=...)``); None: no phase."""
     options = entry[DISPATCH_OPTIONS] if len(entry) > PLAIN else None
     name = options.get("phase") if options else None
     return getattr(entry[TASK], "airlock_phase", None) if name is None else name
