@@ -5,7 +5,8 @@ observer's error never stops a flush: it is remembered, then counted and logged 
 flush ends (``notify_flushed``), and raised then under ``errors="raise"``.
 
 A scope with observers holds an ``ObserverSet``: it tells them each hook, keeps their errors
-and reports them when the flush ends.
+and reports them when the flush ends. It reads the observers' hooks once, when it is made: a
+hook an observer inherits from ``Observer`` (which does nothing) is never called.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "ObserverSet",
     "check_observer",
     "check_observers",
+    "defines_hook",
     "report_background_failure",
     "tell_after_flush",
     "watches_intents",
@@ -63,6 +65,16 @@ _HOOKS = ("enqueued", "coalesced", "dropped", "dispatched", "failed", "discarded
 _PER_INTENT = _HOOKS[:-1]
 
 
+def defines_hook(observer: Any, hook: str) -> bool:
+    """False when ``observer`` has ``hook`` only as ``Observer``'s do-nothing default
+    (calling it would change nothing); an object that is not an ``Observer`` defines all."""
+    return (
+        not isinstance(observer, Observer)
+        or getattr(type(observer), hook) is not getattr(Observer, hook)
+        or hook in getattr(observer, "__dict__", ())
+    )
+
+
 def watches_intents(observers: tuple[Observer, ...]) -> bool:
     """True when some observer has a per-intent hook of its own (anything but ``flushed``).
 
@@ -70,13 +82,7 @@ def watches_intents(observers: tuple[Observer, ...]) -> bool:
     paths and calls ``flushed`` after each flush. An object that is not an ``Observer``
     subclass is assumed to watch everything.
     """
-    for observer in observers:
-        cls = type(observer)
-        if not isinstance(observer, Observer) or any(
-            getattr(cls, hook) is not getattr(Observer, hook) for hook in _PER_INTENT
-        ):
-            return True
-    return False
+    return any(defines_hook(observer, hook) for observer in observers for hook in _PER_INTENT)
 
 
 def check_observers(observers: Any) -> tuple[Observer, ...]:
@@ -114,26 +120,31 @@ class ObserverSet:
     already raising its own error.
     """
 
-    __slots__ = ("_failure", "hears_flushes", "observers", "watching")
+    __slots__ = ("_failure", "hears_flushes", "listeners", "observers", "watching")
 
     def __init__(self, observers: tuple[Observer, ...]) -> None:
         self.observers = observers
+        #: hook name -> ``(observer, its bound hook)`` of each observer that defines it, read
+        #: once here: an ``Observer`` subclass's inherited do-nothing hook is never called
+        self.listeners: dict[str, tuple[tuple[Any, Any], ...]] = {
+            hook: tuple((observer, getattr(observer, hook)) for observer in observers
+                        if defines_hook(observer, hook))
+            for hook in _HOOKS
+        }
         #: some observer has a per-intent hook (``watches_intents``): the flush makes Intents
         self.watching = watches_intents(observers)
         #: some observer has a ``flushed`` of its own (or is not an ``Observer``): each flush
         #: ends by calling it (else the call does nothing, and a tick's frame may skip it)
-        self.hears_flushes = self.watching or any(
-            type(observer).flushed is not Observer.flushed for observer in observers
-        )
+        self.hears_flushes = self.watching or bool(self.listeners["flushed"])
         #: (first error, "Observer.hook", count) of the observer errors not yet reported
         self._failure: tuple[BaseException, str, int] | None = None
 
     def tell(self, hook: str, *args: Any) -> None:
-        """Call ``hook`` on every observer; an error is remembered, never raised here. (The
-        compiled kernel's ``tell_observers`` is its twin: keep in sync.)"""
-        for observer in self.observers:
+        """Call ``hook`` on every observer that defines it; an error is remembered, never
+        raised here. (The compiled kernel's ``tell_observers`` is its twin: keep in sync.)"""
+        for observer, call in self.listeners[hook]:
             try:
-                getattr(observer, hook)(*args)
+                call(*args)
             except BaseException as exc:
                 self.hook_failed(exc, observer, hook)
 
@@ -154,9 +165,9 @@ class ObserverSet:
         ``failing``: the flush is raising an error of its own, which the observer errors must
         not replace.
         """
-        for observer in self.observers:
+        for observer, call in self.listeners["flushed"]:
             try:
-                observer.flushed(scope)
+                call(scope)
             except BaseException as exc:
                 self.hook_failed(exc, observer, "flushed")
         failure = self._failure

@@ -140,7 +140,7 @@ typedef struct {
     Py_ssize_t block_token_at, block_policy_at;           /* PolicyBlock's */
     Py_ssize_t plan_tick_at;                              /* FlushPlan's */
     Py_ssize_t plain_captured_at;                         /* Scope's */
-    Py_ssize_t observing_at, set_observers_at;            /* Scope's, ObserverSet's */
+    Py_ssize_t observing_at, set_listeners_at;           /* Scope's, ObserverSet's */
     Py_ssize_t ctx_tell_at;                               /* FlushContext's */
 } speedups_state;
 
@@ -444,39 +444,50 @@ static int policy_traits(speedups_state *st, PyObject *policy, int *hooked, int 
 static PyObject *take_exception(void);
 static int take_head(speedups_state *st, PyObject *buffer, Py_ssize_t count);
 
-/* ``ObserverSet.tell(hook, entry)`` of ``observing``: ``hook`` called on each of its
-   ``observers`` (a tuple); an error is remembered by its ``hook_failed``, never raised here.
-   0, or -1 with an exception set (``hook_failed`` itself raised). Keep in sync with it. */
+/* ``ObserverSet.tell(hook, entry)`` of ``observing``: each of its listeners for ``hook`` (the
+   ``(observer, bound hook)`` pairs of ``listeners[hook]``) called with ``entry``; an error is
+   remembered by its ``hook_failed``, never raised here. 0, or -1 with an exception set
+   (``hook_failed`` itself raised). Keep in sync with it. */
 static int
-tell_observers(speedups_state *st, PyObject *observing, PyObject *observers, PyObject *hook,
-               PyObject *entry)
+tell_observers(speedups_state *st, PyObject *observing, PyObject *hook, PyObject *entry)
 {
-    if (observers == NULL || !PyTuple_CheckExact(observers)) {  /* (reassigned): its own tell */
+    PyObject *by_hook = SLOT(observing, st->set_listeners_at);
+    PyObject *listeners = by_hook != NULL && PyDict_CheckExact(by_hook)
+                          ? PyDict_GetItemWithError(by_hook, hook) : NULL;
+    if (listeners == NULL || !PyTuple_CheckExact(listeners)) {  /* (reassigned): its own tell */
+        if (PyErr_Occurred()) {
+            return -1;
+        }
         PyObject *told = PyObject_CallMethod(observing, "tell", "OO", hook, entry);
         Py_XDECREF(told);
         return told == NULL ? -1 : 0;
     }
-    Py_INCREF(observers);  /* (an observer may replace the scope's set meanwhile) */
+    Py_INCREF(listeners);  /* (an observer may replace the set's listeners meanwhile) */
     int status = 0;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(observers) && status == 0; i++) {
-        PyObject *observer = PyTuple_GET_ITEM(observers, i);
-        PyObject *call[2] = {observer, entry};
-        PyObject *told = PyObject_VectorcallMethod(
-            hook, call, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(listeners) && status == 0; i++) {
+        PyObject *pair = PyTuple_GET_ITEM(listeners, i);
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            PyErr_SetString(PyExc_TypeError, "airlock: an observer set's listeners changed");
+            status = -1;
+            break;
+        }
+        PyObject *call[2] = {NULL, entry};  /* (slot 0: room for a bound method's self) */
+        PyObject *told = PyObject_Vectorcall(
+            PyTuple_GET_ITEM(pair, 1), call + 1, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
         if (told != NULL) {
             Py_DECREF(told);
             continue;
         }
         PyObject *exc = take_exception();
         PyObject *failed = PyObject_CallMethodObjArgs(observing, st->str_hook_failed, exc,
-                                                      observer, hook, NULL);
+                                                      PyTuple_GET_ITEM(pair, 0), hook, NULL);
         Py_DECREF(exc);
         if (failed == NULL) {
             status = -1;
         }
         Py_XDECREF(failed);
     }
-    Py_DECREF(observers);
+    Py_DECREF(listeners);
     return status;
 }
 
@@ -501,11 +512,9 @@ enqueue_observed(speedups_state *st, PyObject *scope, PyObject *buffer, PyObject
         || !Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)) {
         return 1;
     }
-    PyObject *observers = SLOT(observing, st->set_observers_at);
     int hooked = 0, judges = 0;
-    if (observers == NULL || !PyTuple_CheckExact(observers)
-        || policy_traits(st, policy, &hooked, &judges) < 0) {
-        return observers == NULL || !PyTuple_CheckExact(observers) ? 1 : -1;
+    if (policy_traits(st, policy, &hooked, &judges) < 0) {
+        return -1;
     }
     if (hooked) {  /* the policy's on_enqueue runs first: the pure path */
         return 1;
@@ -533,7 +542,7 @@ enqueue_observed(speedups_state *st, PyObject *scope, PyObject *buffer, PyObject
         PyTuple_SET_ITEM(intent, i, fields[i]);  /* steals */
     }
     Py_INCREF(observing);  /* (an observer may replace the scope's set meanwhile) */
-    int status = tell_observers(st, observing, observers, st->str_enqueued, intent);
+    int status = tell_observers(st, observing, st->str_enqueued, intent);
     Py_DECREF(observing);
     if (status == 0) {  /* Buffer.add(intent, False): a callable task, no key */
         set_slot(buffer, st->rich_at, Py_True);
@@ -2062,10 +2071,6 @@ watched_by(speedups_state *st, PyObject *entries, PyObject *ctx)
         return NULL;
     }
     PyObject *observing = PyMethod_GET_SELF(tell);
-    PyObject *observers = SLOT(observing, st->set_observers_at);
-    if (observers == NULL || !PyTuple_CheckExact(observers)) {
-        return NULL;
-    }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(entries); i++) {
         if (!Py_IS_TYPE(PyList_GET_ITEM(entries, i), (PyTypeObject *)st->intent_type)) {
             return NULL;
@@ -2118,8 +2123,7 @@ call_each_loop(speedups_state *st, PyObject *entries, PyObject *ctx, PyObject *o
         if (result != NULL) {
             Py_DECREF(result);
             if (observing != NULL
-                && tell_observers(st, observing, SLOT(observing, st->set_observers_at),
-                                  st->str_dispatched, entry) < 0) {
+                && tell_observers(st, observing, st->str_dispatched, entry) < 0) {
                 result = NULL;  /* hook_failed raised: as a failure of the entry, in Python */
             }
             else {
@@ -3185,8 +3189,8 @@ speedups_exec(PyObject *module)
     st->observer_set_type = import_class("airlock._observe", "ObserverSet", NULL);
     if (st->observer_set_type == NULL
         || (st->observing_at = slot_offset(st->scope_type, st->tick_type, "_observing")) < 0
-        || (st->set_observers_at = slot_offset(st->observer_set_type, st->observer_set_type,
-                                               "observers")) < 0
+        || (st->set_listeners_at = slot_offset(st->observer_set_type, st->observer_set_type,
+                                               "listeners")) < 0
         || (st->str_enqueued = PyUnicode_InternFromString("enqueued")) == NULL
         || (st->str_hook_failed = PyUnicode_InternFromString("hook_failed")) == NULL
         || (st->observer_set_tell = PyObject_GetAttrString(st->observer_set_type,

@@ -394,3 +394,70 @@ def test_an_observer_set_tells_every_observer_and_reports_errors_once() -> None:
         observing.flushed(airlock.scope(), failing=False)  # raise: the first error surfaces
     observing.flushed(airlock.scope(), failing=False)  # reported once: nothing left
     assert not ObserverSet((airlock.Observer(),)).watching
+
+
+class DispatchedOnly(airlock.Observer):
+    def __init__(self) -> None:
+        self.seen: list[object] = []
+
+    def dispatched(self, intent: Intent) -> None:
+        self.seen.append(intent.args)
+
+
+@pytest.mark.parametrize("frames", ["tick", "scope"])
+def test_an_observer_hears_only_the_hooks_it_defines(
+    monkeypatch: pytest.MonkeyPatch, frames: str
+) -> None:
+    """A hook an observer inherits from ``Observer`` does nothing, so it is never called: the
+    hooks are read when the scope is made (a spy on the base class shows it)."""
+    inherited: list[str] = []
+    observer = DispatchedOnly()
+    for hook in ("enqueued", "coalesced", "dispatched", "flushed"):
+        monkeypatch.setattr(airlock.Observer, hook,
+                            lambda self, *args, hook=hook: inherited.append(hook))
+    tick = airlock.tick_scope(observers=[observer])
+    for n in range(3):
+        with tick if frames == "tick" else airlock.scope(observers=[observer]):
+            airlock.enqueue(fx, n)
+            airlock.enqueue(fx, "k", _key="k")
+            airlock.enqueue(fx, "k2", _key="k")  # coalesces the one before
+    assert observer.seen == [(0,), ("k2",), (1,), ("k2",), (2,), ("k2",)]
+    assert inherited == []
+
+
+def test_an_observers_own_hook_set_on_the_instance_is_heard() -> None:
+    """A hook assigned to the observer object before its scope is made counts as its own."""
+    heard: list[object] = []
+    observer = airlock.Observer()
+    observer.enqueued = lambda intent: heard.append(("enqueued", intent.args))  # type: ignore[method-assign]
+    tick = airlock.tick_scope(observers=[observer])
+    with tick:
+        airlock.enqueue(fx, 1)
+    assert heard == [("enqueued", (1,))]
+
+
+def test_an_object_that_is_not_an_observer_hears_every_hook() -> None:
+    heard: list[str] = []
+
+    class Duck:
+        def __getattr__(self, hook: str) -> object:
+            return lambda *args: heard.append(hook)
+
+    with airlock.tick_scope(observers=[Duck()]) as tick:
+        airlock.enqueue(fx, 1)
+    assert heard == ["enqueued", "dispatched", "flushed"]
+    tick.close()
+
+
+def test_a_bound_hook_that_raises_is_reported_under_its_observers_name(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Breaks(airlock.Observer):
+        def dispatched(self, intent: Intent) -> None:
+            raise ValueError("broke")
+
+    tick = airlock.tick_scope(errors="continue", observers=[Breaks(), DispatchedOnly()])
+    with tick:
+        airlock.enqueue(fx, 1)
+    assert tick.stats.dispatched == 1 and tick.stats.hook_errors == 1
+    assert "Breaks.dispatched" in caplog.text
