@@ -5,8 +5,9 @@ observer's error never stops a flush: it is remembered, then counted and logged 
 flush ends (``notify_flushed``), and raised then under ``errors="raise"``.
 
 A scope with observers holds an ``ObserverSet``: it tells them each hook, keeps their errors
-and reports them when the flush ends. It reads the observers' hooks once, when it is made: a
-hook an observer inherits from ``Observer`` (which does nothing) is never called.
+and reports them when the flush ends. It reads which hooks each observer defines once, when
+it is made: a hook an observer inherits from ``Observer`` (which does nothing) is never
+called.
 """
 
 from __future__ import annotations
@@ -124,11 +125,11 @@ class ObserverSet:
 
     def __init__(self, observers: tuple[Observer, ...]) -> None:
         self.observers = observers
-        #: hook name -> ``(observer, its bound hook)`` of each observer that defines it, read
-        #: once here: an ``Observer`` subclass's inherited do-nothing hook is never called
-        self.listeners: dict[str, tuple[tuple[Any, Any], ...]] = {
-            hook: tuple((observer, getattr(observer, hook)) for observer in observers
-                        if defines_hook(observer, hook))
+        #: hook name -> the observers that define it, read once here: an ``Observer``
+        #: subclass's inherited do-nothing hook is never called (the hook itself is looked up
+        #: at each call: an observer's hook patched later is heard)
+        self.listeners: dict[str, tuple[Any, ...]] = {
+            hook: tuple(observer for observer in observers if defines_hook(observer, hook))
             for hook in _HOOKS
         }
         #: some observer has a per-intent hook (``watches_intents``): the flush makes Intents
@@ -142,9 +143,9 @@ class ObserverSet:
     def tell(self, hook: str, *args: Any) -> None:
         """Call ``hook`` on every observer that defines it; an error is remembered, never
         raised here. (The compiled kernel's ``tell_observers`` is its twin: keep in sync.)"""
-        for observer, call in self.listeners[hook]:
+        for observer in self.listeners[hook]:
             try:
-                call(*args)
+                getattr(observer, hook)(*args)
             except BaseException as exc:
                 self.hook_failed(exc, observer, hook)
 
@@ -165,9 +166,9 @@ class ObserverSet:
         ``failing``: the flush is raising an error of its own, which the observer errors must
         not replace.
         """
-        for observer, call in self.listeners["flushed"]:
+        for observer in self.listeners["flushed"]:
             try:
-                call(scope)
+                observer.flushed(scope)
             except BaseException as exc:
                 self.hook_failed(exc, observer, "flushed")
         failure = self._failure

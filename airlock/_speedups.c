@@ -444,17 +444,17 @@ static int policy_traits(speedups_state *st, PyObject *policy, int *hooked, int 
 static PyObject *take_exception(void);
 static int take_head(speedups_state *st, PyObject *buffer, Py_ssize_t count);
 
-/* ``ObserverSet.tell(hook, entry)`` of ``observing``: each of its listeners for ``hook`` (the
-   ``(observer, bound hook)`` pairs of ``listeners[hook]``) called with ``entry``; an error is
-   remembered by its ``hook_failed``, never raised here. 0, or -1 with an exception set
-   (``hook_failed`` itself raised). Keep in sync with it. */
+/* ``ObserverSet.tell(hook, entry)`` of ``observing``: ``hook`` called on each of its
+   ``listeners[hook]`` (the observers that define it, a tuple); an error is remembered by its
+   ``hook_failed``, never raised here. 0, or -1 with an exception set (``hook_failed`` itself
+   raised). Keep in sync with it. */
 static int
 tell_observers(speedups_state *st, PyObject *observing, PyObject *hook, PyObject *entry)
 {
     PyObject *by_hook = SLOT(observing, st->set_listeners_at);
-    PyObject *listeners = by_hook != NULL && PyDict_CheckExact(by_hook)
+    PyObject *observers = by_hook != NULL && PyDict_CheckExact(by_hook)
                           ? PyDict_GetItemWithError(by_hook, hook) : NULL;
-    if (listeners == NULL || !PyTuple_CheckExact(listeners)) {  /* (reassigned): its own tell */
+    if (observers == NULL || !PyTuple_CheckExact(observers)) {  /* (reassigned): its own tell */
         if (PyErr_Occurred()) {
             return -1;
         }
@@ -462,32 +462,27 @@ tell_observers(speedups_state *st, PyObject *observing, PyObject *hook, PyObject
         Py_XDECREF(told);
         return told == NULL ? -1 : 0;
     }
-    Py_INCREF(listeners);  /* (an observer may replace the set's listeners meanwhile) */
+    Py_INCREF(observers);  /* (an observer may replace the set's listeners meanwhile) */
     int status = 0;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(listeners) && status == 0; i++) {
-        PyObject *pair = PyTuple_GET_ITEM(listeners, i);
-        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
-            PyErr_SetString(PyExc_TypeError, "airlock: an observer set's listeners changed");
-            status = -1;
-            break;
-        }
-        PyObject *call[2] = {NULL, entry};  /* (slot 0: room for a bound method's self) */
-        PyObject *told = PyObject_Vectorcall(
-            PyTuple_GET_ITEM(pair, 1), call + 1, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(observers) && status == 0; i++) {
+        PyObject *observer = PyTuple_GET_ITEM(observers, i);
+        PyObject *call[2] = {observer, entry};
+        PyObject *told = PyObject_VectorcallMethod(
+            hook, call, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
         if (told != NULL) {
             Py_DECREF(told);
             continue;
         }
         PyObject *exc = take_exception();
         PyObject *failed = PyObject_CallMethodObjArgs(observing, st->str_hook_failed, exc,
-                                                      PyTuple_GET_ITEM(pair, 0), hook, NULL);
+                                                      observer, hook, NULL);
         Py_DECREF(exc);
         if (failed == NULL) {
             status = -1;
         }
         Py_XDECREF(failed);
     }
-    Py_DECREF(listeners);
+    Py_DECREF(observers);
     return status;
 }
 

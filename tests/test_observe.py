@@ -461,3 +461,14 @@ def test_a_bound_hook_that_raises_is_reported_under_its_observers_name(
         airlock.enqueue(fx, 1)
     assert tick.stats.dispatched == 1 and tick.stats.hook_errors == 1
     assert "Breaks.dispatched" in caplog.text
+
+
+def test_a_hook_an_observer_defines_is_looked_up_at_each_call() -> None:
+    """Patching an observer's own hook after its scope is made (a test's spy) is heard."""
+    observer = DispatchedOnly()
+    tick = airlock.tick_scope(observers=[observer])
+    spied: list[object] = []
+    observer.dispatched = lambda intent: spied.append(intent.args)  # type: ignore[method-assign]
+    with tick:
+        airlock.enqueue(fx, 1)
+    assert spied == [(1,)] and observer.seen == []
