@@ -408,8 +408,8 @@ class DispatchedOnly(airlock.Observer):
 def test_an_observer_hears_only_the_hooks_it_defines(
     monkeypatch: pytest.MonkeyPatch, frames: str
 ) -> None:
-    """A hook an observer inherits from ``Observer`` does nothing, so it is never called: the
-    hooks are read when the scope is made (a spy on the base class shows it)."""
+    """A hook an observer inherits from ``Observer`` does nothing, so it is never called:
+    which hooks it defines is read when the scope is made (a spy on the base class shows it)."""
     inherited: list[str] = []
     observer = DispatchedOnly()
     for hook in ("enqueued", "coalesced", "dispatched", "flushed"):
@@ -449,7 +449,7 @@ def test_an_object_that_is_not_an_observer_hears_every_hook() -> None:
     tick.close()
 
 
-def test_a_bound_hook_that_raises_is_reported_under_its_observers_name(
+def test_a_hook_that_raises_is_reported_under_its_observers_name(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     class Breaks(airlock.Observer):
