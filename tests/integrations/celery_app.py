@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import shutil
+import socket
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import celery
+import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.signals import setup_logging
 from celery.worker import state
@@ -95,3 +101,42 @@ def reset() -> None:
 def wait_for(count: int, timeout: float = 10) -> None:
     for _ in range(count):
         assert DONE.acquire(timeout=timeout), f"the worker ran only {RAN}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A redis-server of our own on 127.0.0.1 (no persistence), its URL once it accepts
+    connections (a client that connects earlier waits out kombu's 2 s retry interval); it is
+    stopped at the end of the block. Skipped where redis-server is not installed (CI fails)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        message = "redis-server is not installed (apt-get install -y redis-server)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI must install it")
+        pytest.skip(message)
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"redis-server did not start on port {port}")
+                time.sleep(0.02)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from celery_app import INLINE, RAN, make_app, reset, running_worker, wait_for
+from celery_app import INLINE, RAN, make_app, redis_server, reset, running_worker, wait_for
 
 import airlock
 from airlock.integrations.executors.celery import celery_executor
@@ -57,30 +54,9 @@ def test_a_chain_enqueued_as_a_signature_runs_on_the_redis_worker(redis_app: Any
 @pytest.fixture
 def stopped_redis_app() -> Iterator[Any]:
     """An app whose Redis broker answered once, then was stopped (connections are refused)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )
-    try:
-        app = make_app(f"redis://127.0.0.1:{port}/0", "cache+memory://")
-        deadline = time.monotonic() + 10
-        while True:  # the first publish connects; it works once the server is up
-            try:
-                app.airlock_add.apply_async((0, 0), retry=False)
-                break
-            except Exception:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"redis-server did not start on port {port}")
-                time.sleep(0.05)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with redis_server() as url:
+        app = make_app(url, "cache+memory://")
+        app.airlock_add.apply_async((0, 0), retry=False)  # connected: the server answered
     yield app
 
 
