@@ -101,6 +101,7 @@ def test_section_checks_follow_the_core_ones_with_their_reasons(
     assert checks[0].name.startswith("airlock tick within 1.5x of raw")
 
 
+@pytest.mark.ci_only("the per-intent chart, drawn with matplotlib (the dev extra)")
 def test_the_chart_draws_the_pure_tick_beside_the_compiled_one() -> None:
     import matplotlib
 

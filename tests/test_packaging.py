@@ -228,7 +228,11 @@ def test_the_readme_commands_make_and_use_a_venv_and_ci_runs_the_test_one() -> N
         assert steps[0] == "python3 -m venv .venv", command
         assert all(step.startswith(".venv/bin/") for step in steps[1:]), command
     assert commands[1].endswith(".venv/bin/python -m pytest -n 3")
-    assert commands[1] in (ROOT / ".ci" / "run").read_text().splitlines()
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert commands[1] in ci
+    # the README installs what the tests import; CI first adds the release checks' tools
+    assert '-e ".[test]"' in commands[1]
+    assert any('-e ".[dev]"' in line for line in ci[: ci.index(commands[1])])
 
 
 def _root_conftest() -> Any:
