@@ -326,8 +326,9 @@ class TickScope(Scope, metaclass=TickType):
 
     @property
     def pending(self) -> int:
-        """Intents waiting for a later frame (enqueued between frames, posted, carried, or
-        held: see ``held``)."""
+        """Effects waiting for a later frame (enqueued between frames, posted, carried, or
+        held: see ``held``). A batch whose payloads a budgeted frame merged and carried waits
+        as its one merged call (that frame counted the other payloads ``batched``)."""
         waiting = 0 if self._state is ACTIVE else len(self._buffer) - self._spent
         return waiting + len(self._inbox) + len(self._carry) + len(self._held)
 

@@ -295,3 +295,23 @@ def test_a_frame_under_a_time_budget_moves_posts_for_at_most_about_that_time() -
     # at least one chunk of 256, and whole chunks between clock reads: never all 5000 in 1 us
     assert 256 <= tick.stats.enqueued < 5000 and tick.stats.enqueued % 256 == 0
     assert tick.stats.balance_error() is None
+
+
+def test_a_batch_merged_by_a_budgeted_frame_waits_as_one_call_and_runs_every_payload() -> None:
+    """Its merged call stands where its last payload stood; past the budget it is carried as
+    one call (``pending`` 1, the other payload ``batched``) and runs both payloads next frame."""
+    ran: list[object] = []
+    send = airlock.batch(lambda payloads: ran.append(("send", list(payloads))))
+    tick = airlock.tick_scope(max_per_frame=1)
+    with tick:
+        airlock.enqueue(send, 0)
+        airlock.enqueue(ran.append, ("run", 1))
+        airlock.enqueue(send, 2)
+    assert ran == [("run", 1)]
+    stats = tick.stats
+    assert (stats.enqueued, stats.dispatched, stats.batched, stats.carried) == (3, 1, 1, 1)
+    assert stats.balance_error() is None and tick.pending == 1
+    with tick:
+        pass
+    assert ran == [("run", 1), ("send", [0, 2])] and tick.pending == 0
+    assert tick.stats.carried_in == 1 and tick.stats.balance_error() is None
