@@ -244,8 +244,8 @@ def _root_conftest() -> Any:
 
 
 class _Item:
-    def __init__(self, mark: Any) -> None:
-        self.mark, self.added = mark, []
+    def __init__(self, mark: Any, nodeid: str = "tests/test_x.py::test_x") -> None:
+        self.mark, self.added, self.nodeid = mark, [], nodeid
 
     def get_closest_marker(self, name: str) -> Any:
         return self.mark if self.mark is not None and self.mark.name == name else None
@@ -259,7 +259,8 @@ def test_a_ci_only_test_is_skipped_with_its_reason_unless_ci_is_set(
     ci: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CI", ci)
-    marked, plain = _Item(pytest.mark.ci_only("a release check").mark), _Item(None)
+    marked = _Item(pytest.mark.ci_only("a release check").mark, "tests/test_a.py::test_a")
+    plain = _Item(None, "tests/test_b.py::test_b")
     _root_conftest().pytest_collection_modifyitems(None, [marked, plain])
     assert plain.added == []
     if ci:

@@ -79,6 +79,7 @@ def test_windowed_without_a_display_fails_at_once_and_says_how_to_run_headless(
 ) -> None:
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    pygame.quit()  # (an earlier test in this process may have left a display open)
     with pytest.raises(SystemExit) as exit_:
         asteroids.main(["--windowed", "--frames", "2"])
     assert exit_.value.code == 2
