@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -234,8 +235,11 @@ class NestingMachine(RuleBasedStateMachine):
         assert airlock.get_current_scope() is None
 
 
+#: random programs per machine: CI runs four times as many as a local run
+PROGRAMS = 4 if os.environ.get("CI") else 1
+
 NestingMachine.TestCase.settings = settings(
-    max_examples=120, stateful_step_count=40, deadline=None
+    max_examples=40 * PROGRAMS, stateful_step_count=40, deadline=None
 )
 test_nesting_programs = NestingMachine.TestCase
 
@@ -424,6 +428,6 @@ class TickMachine(RuleBasedStateMachine):
 
 
 TickMachine.TestCase.settings = settings(
-    max_examples=150, stateful_step_count=20, deadline=None
+    max_examples=50 * PROGRAMS, stateful_step_count=20, deadline=None
 )
 test_tick_programs = TickMachine.TestCase
