@@ -72,14 +72,6 @@ def wait_for_token(patience: float | None = None) -> bool:
             time.sleep(0)  # (lets the holder's thread run)
 
 
-def _token_for_naming() -> bool:
-    try:
-        take_token()
-        return True
-    except IndexError:
-        return wait_for_token(NAMING_PATIENCE)
-
-
 class Buffer(list[Any]):
     """A scope's entries, origin marks and feature flags (see the module's rule)."""
 
@@ -253,7 +245,7 @@ class Buffer(list[Any]):
         """Replace each record of ``named`` (its index when ``removed`` was the count, the
         record, its Intent) by its Intent where it still is, holding the token; the marks
         ``origins`` are spent once every record is named."""
-        if not named or not _token_for_naming():
+        if not named or not wait_for_token(NAMING_PATIENCE):
             return  # (the token's holder never let go: nothing named in place this time)
         try:
             shift = self.removed - removed
