@@ -59,16 +59,19 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "tests/adapters/pygame_adapter": ("pygame",),
     "tests/adapters/textual_adapter": ("textual", "pytest_asyncio"),
     "tests/integrations": ("celery", "django", "pytest_asyncio"),
+    "tests/integrations/test_cancellation.py": ("hypothesis",),
     "tests/integrations/test_integration_celery_redis.py": ("redis",),
     "tests/integrations/test_integration_django_q.py": ("django_q",),
     "tests/integrations/test_integration_django_tasks.py": ("django_tasks_db",),
     "tests/integrations/test_integration_dramatiq.py": ("dramatiq",),
     "tests/integrations/test_integration_flake8.py": ("flake8",),
     "tests/integrations/test_integration_huey.py": ("huey",),
-    "tests/test_isolation.py": ("gevent",),
+    "tests/test_isolation.py": ("gevent", "pytest_asyncio"),
     "tests/test_seeds.py": ("celery",),
     "tests/test_stateful.py": ("hypothesis",),
     "tests/test_kernel_differential.py": ("hypothesis",),
+    "tests/test_kernel_stages.py": ("hypothesis",),
+    "tests/test_pipeline.py": ("hypothesis",),
     "tests/test_ledger.py": ("hypothesis", "greenlet"),
     "tests/test_kernel_ledger.py": ("hypothesis", "greenlet"),
     "benchmarks": ("pytest_benchmark",),
@@ -325,13 +328,15 @@ def leave_out(config: pytest.Config, part: str, absent: list[str]) -> None:
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     try:
-        part = collection_path.resolve().relative_to(ROOT).as_posix()
+        path = collection_path.resolve().relative_to(ROOT)
     except ValueError:
         return None
-    absent = missing(NEEDS.get(part, ()))
-    if absent:
-        leave_out(config, part, absent)
-        return True
+    # the folders' needs too: a folder given as a test path is not itself asked about
+    for part in [*reversed([p.as_posix() for p in path.parents][:-1]), path.as_posix()]:
+        absent = missing(NEEDS.get(part, ()))
+        if absent:
+            leave_out(config, part, absent)
+            return True
     return None
 
 

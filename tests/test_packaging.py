@@ -9,6 +9,7 @@ the sdist in a fresh venv.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
 import pickle
@@ -286,3 +287,25 @@ def test_the_workers_run_each_module_with_a_costly_fixture_whole(
     assert scheduler._split_scope("tests/test_tick.py::test_y") == "tests/test_tick.py::test_y"
     monkeypatch.setattr(pytestconfig.option, "dist", "loadfile")
     assert root_conftest.pytest_xdist_make_scheduler(pytestconfig, None) is None
+
+
+def test_every_test_module_importing_an_optional_package_is_left_out_without_it() -> None:
+    """A test module that imports an optional package at its top (or its folder) is listed in
+    ``conftest.NEEDS``: without the package the run leaves it out and says so, instead of
+    failing to collect."""
+    root_conftest = _root_conftest()
+    needs: dict[str, tuple[str, ...]] = root_conftest.NEEDS
+    optional = {module for modules in needs.values() for module in modules}
+    unlisted = set()
+    for path in sorted([*ROOT.glob("tests/**/test_*.py"), *ROOT.glob("benchmarks/test_*.py")]):
+        relative = path.relative_to(ROOT)
+        listed = {module for part in [relative, *relative.parents]
+                  for module in needs.get(part.as_posix(), ())}
+        for node in ast.parse(path.read_text()).body:
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                top = name.partition(".")[0]
+                if top in optional and top not in listed:
+                    unlisted.add(f"{relative.as_posix()}: {top}")
+    assert unlisted == set()

@@ -171,7 +171,11 @@ def test_the_claim_is_returned_when_a_frame_raises() -> None:
     assert ran == [1]
 
 
-async def test_two_asyncio_tasks_sharing_a_tick() -> None:
+def test_two_asyncio_tasks_sharing_a_tick() -> None:
+    asyncio.run(_two_tasks_open_one_tick())
+
+
+async def _two_tasks_open_one_tick() -> None:
     tick = airlock.tick_scope()
     ran: list[str] = []
     errors: list[BaseException] = []
