@@ -307,7 +307,27 @@ def runs_ci_only() -> bool:
     return bool(os.environ.get("CI"))
 
 
+def interleaved(items: list[pytest.Item]) -> list[pytest.Item]:
+    """``items`` with each module's tests together and in order, and the modules of each part
+    of the suite (a folder: the core tests, each adapter's, the integrations, the benchmarks)
+    spread evenly over the run. xdist hands tests out in this order: in folder order the
+    workers would all reach the Textual tests, which mostly wait (the pilot, debounce
+    windows), at once, and leave the cores idle (measured: 2-3 s of a 37 s run)."""
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.partition("::")[0], []).append(item)
+    parts: dict[str, list[str]] = {}
+    for module in modules:
+        parts.setdefault(module.rpartition("/")[0], []).append(module)
+    places = sorted(
+        ((index + 1) / (len(part) + 1), module)
+        for part in parts.values() for index, module in enumerate(part)
+    )
+    return [item for _, module in places for item in modules[module]]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items[:] = interleaved(items)
     if runs_ci_only():
         return
     for item in items:

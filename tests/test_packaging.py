@@ -309,3 +309,17 @@ def test_every_test_module_importing_an_optional_package_is_left_out_without_it(
                 if top in optional and top not in listed:
                     unlisted.add(f"{relative.as_posix()}: {top}")
     assert unlisted == set()
+
+
+def test_the_suites_parts_take_turns_and_each_module_stays_in_order() -> None:
+    interleaved = _root_conftest().interleaved
+    core = [_Item(None, f"tests/test_{m}.py::test_{n}") for m in "abcd" for n in range(2)]
+    textual = [_Item(None, f"tests/adapters/textual/test_{m}.py::test_0") for m in "xy"]
+    order = [item.nodeid for item in interleaved([*core, *textual])]
+    assert sorted(order) == sorted(item.nodeid for item in [*core, *textual])
+    modules = [nodeid.partition("::")[0] for nodeid in order]
+    assert modules == [  # at 1/5, 1/3, 2/5, 3/5, 2/3, 4/5 of the run
+        "tests/test_a.py", "tests/test_a.py", "tests/adapters/textual/test_x.py",
+        "tests/test_b.py", "tests/test_b.py", "tests/test_c.py", "tests/test_c.py",
+        "tests/adapters/textual/test_y.py", "tests/test_d.py", "tests/test_d.py",
+    ]
