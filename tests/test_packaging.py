@@ -280,8 +280,9 @@ def test_the_workers_run_each_module_with_a_costly_fixture_whole(
     root_conftest = _root_conftest()
     for module in root_conftest.ONE_WORKER_MODULES:
         assert (ROOT / module).is_file(), f"{module} (ONE_WORKER_MODULES) is not a test module"
-    monkeypatch.setattr(pytestconfig.option, "dist", "load")
-    monkeypatch.setattr(pytestconfig.option, "tx", ["3*popen"])  # (what ``-n 3`` sets)
+    # (raising=False: without the xdist plugin loaded, the options are not there)
+    monkeypatch.setattr(pytestconfig.option, "dist", "load", raising=False)
+    monkeypatch.setattr(pytestconfig.option, "tx", ["3*popen"], raising=False)  # (``-n 3``)
     scheduler = root_conftest.pytest_xdist_make_scheduler(pytestconfig, None)
     assert scheduler._split_scope("tests/test_packaging.py::test_x[a]") == "tests/test_packaging.py"
     assert scheduler._split_scope("tests/test_tick.py::test_y") == "tests/test_tick.py::test_y"
