@@ -454,6 +454,8 @@ class LedgerProgram:
             self.world.raised(refused)
             return  # closed, or refused at the door
         self.enqueued.add(ident)
+        if task == "batch":
+            self.batch_payloads.add(ident)
 
     def advance_clock(self, seconds: float) -> None:
         self.clock += seconds
