@@ -27,6 +27,11 @@ opening after a kept one). Such a removal, and any write of an entry by index
 A removal from the front counts itself in ``removed``: a thread that read indices before
 taking the token subtracts what was removed since, and writes only over the very entry it
 read (by identity). Appends never move an entry.
+
+No wait for the token is endless: code of the holder's own thread (a signal handler, a
+removed entry's finalizer) cannot wait for it. Naming then names nothing in place; a removal
+at a frame's end is left to the next frame (``take_now``); any other removal raises
+``ScopeStateError`` after ``REMOVAL_PATIENCE`` (``take_for_removal``), its frame unchanged.
 """
 
 from __future__ import annotations
@@ -38,11 +43,14 @@ from typing import Any
 
 from ._batch import Batch
 from ._cadence import Cadence
+from ._errors import ScopeStateError
 from ._intent import Intent
 from ._policies import any_judges
 from ._record import KEY, LOCAL_POLICIES, PLAIN, TASK, to_intent
 
-__all__ = ["SHIFT_TOKEN", "Buffer", "owned", "wait_for_token"]
+__all__ = [
+    "SHIFT_TOKEN", "Buffer", "owned", "take_for_removal", "wait_for_token", "wait_until_movable",
+]
 
 Origins = list[tuple[int, Any]] | None
 
@@ -56,6 +64,9 @@ take_token, put_token = SHIFT_TOKEN.pop, SHIFT_TOKEN.append
 #: holds it for a few list operations; only code of the holder's own thread (a finalizer of
 #: a removed entry, a signal handler) reading ``intents`` meanwhile waits that long
 NAMING_PATIENCE = 0.1
+#: how long a removal waits for the token (s) before it raises: another thread holds it for a
+#: few list operations; longer means the holder is this thread, interrupted (``take_for_removal``)
+REMOVAL_PATIENCE = 2.0
 
 
 def wait_for_token(patience: float | None = None) -> bool:
@@ -70,6 +81,30 @@ def wait_for_token(patience: float | None = None) -> bool:
             if deadline is not None and time.monotonic() > deadline:
                 return False
             time.sleep(0)  # (lets the holder's thread run)
+
+
+def take_for_removal() -> None:
+    """Take the shift token to move entries (``take_token`` raised IndexError): wait for the
+    thread that holds it; raise ``ScopeStateError`` if it never lets go."""
+    if not wait_for_token(REMOVAL_PATIENCE):
+        raise ScopeStateError(
+            f"airlock could not move a tick's entries: the shift token was not given back "
+            f"within {REMOVAL_PATIENCE} s. Code that interrupted this thread while it read a "
+            "tick's intents (a signal handler, a finalizer) ran a frame, discarded or closed a "
+            "tick, and the interrupted code cannot go on until it returns. Nothing was removed "
+            "and no frame opened; from a signal handler, hand effects to the tick with "
+            "tick.post() and let the main loop run its frames"
+        )
+
+
+def wait_until_movable() -> None:
+    """Return once the shift token is free, or raise as ``take_for_removal`` does: before work
+    that must not stop halfway to its removal (a discard that tells observers first)."""
+    try:
+        take_token()
+    except IndexError:
+        take_for_removal()
+    put_token(True)
 
 
 class Buffer(list[Any]):
@@ -178,7 +213,7 @@ class Buffer(list[Any]):
         try:
             take_token()
         except IndexError:
-            wait_for_token()
+            take_for_removal()
         try:
             del self[:count]
             self.removed += count
@@ -186,10 +221,22 @@ class Buffer(list[Any]):
         finally:
             put_token(True)
 
+    def take_now(self, count: int) -> bool:
+        """``take(count)`` unless the token is taken now (False: nothing removed; the frame's
+        end leaves them to the next frame). (The compiled kernel's ``keep_or_drop`` checks the
+        same: keep in sync.)"""
+        if not SHIFT_TOKEN:  # (maybe this thread holds it, interrupted: see the rule)
+            return False
+        self.take(count)  # (another thread may take it meanwhile: a short wait)
+        return True
+
     def cut(self, start: int, count: int) -> None:
         """Remove the ``count`` entries from ``start`` on (``close()``'s discard of the late
         arrivals after a kept frame); later entries move, the token held (see the rule)."""
-        wait_for_token()
+        try:
+            take_token()
+        except IndexError:
+            take_for_removal()
         try:
             del self[start : start + count]
         finally:

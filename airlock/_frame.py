@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._budget import NO_BUDGET
+from ._buffer import wait_until_movable
 from ._claim import holder_of
 from ._context import NO_SCOPE, current_target, runs_inside
 from ._errors import ScopeStateError
@@ -104,7 +105,11 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
         if tick._inline != IDLE:
             if tick._inline != KEPT or inbox or _get_target() is not NO_SCOPE:
                 return enter_claimed(tick)
-            buffer.take(tick._spent)
+            try:
+                buffer.take(tick._spent)
+            except BaseException:  # (the token never came: see take_for_removal)
+                put_claim(True)
+                raise
             tick._spent = 0
         elif inbox or _get_target() is not NO_SCOPE:
             return enter_claimed(tick)
@@ -161,14 +166,12 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
                 tick._inline = GENERAL  # the next frame releases them (see end_frame)
         # keep_or_drop(tick, taken), inlined; GENERAL: the flush (a policy change) says the
         # next frame is not plain
-        if keep:
+        if keep or not buffer.take_now(taken):
             tick._spent = taken
             if tick._inline != GENERAL:
                 tick._inline = KEPT
-        else:
-            buffer.take(taken)
-            if tick._inline != GENERAL:
-                tick._inline = IDLE
+        elif tick._inline != GENERAL:
+            tick._inline = IDLE
         put_claim(True)  # the frame has completely ended: the next may open
 
     native = speedups()
@@ -388,16 +391,16 @@ def end_frame(tick: TickScope, flushed: bool) -> None:
 
 def keep_or_drop(tick: TickScope, taken: int) -> None:
     """A frame took the first ``taken`` buffer entries: keep them for ``intents`` until the
-    next frame opens, or (``keep_intents=False``) remove them now."""
-    if tick._keep:
+    next frame opens, or (``keep_intents=False``) remove them now if the shift token is free
+    (else the next frame removes them, unseen: see ``Buffer.take_now``)."""
+    if tick._keep or not tick._buffer.take_now(taken):
         tick._spent = taken
-    else:
-        tick._buffer.take(taken)
 
 
 def discard_open_frame(tick: TickScope) -> list[Intent]:
     """``tick.discard()``: drop the open frame's intents now and return them; the frame stays
     open and closes through ``exit()``, which counts the discard."""
+    wait_until_movable()  # (nothing discarded if the removal below could not happen)
     dropped = tick._materialize()
     drop_buffer(tick)
     count = current_stats(tick).discarded

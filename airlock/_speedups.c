@@ -98,8 +98,8 @@
     X(pure_policy)  /* airlock._context.policy */ \
     X(run_plain)  /* airlock._plain.run_plain and record_failure */ \
     X(no_kwargs)  /* airlock._intent.NO_KWARGS: the records' shared empty kwargs */ \
-    X(shift_token)  /* airlock._buffer.SHIFT_TOKEN, and its wait_for_token (take_head) */ \
-    X(wait_for_token) \
+    X(shift_token)  /* airlock._buffer.SHIFT_TOKEN, and its take_for_removal (take_head) */ \
+    X(take_for_removal) \
     X(record_failure) \
     X(str_allows)
 
@@ -784,8 +784,8 @@ take_head(speedups_state *st, PyObject *buffer, Py_ssize_t count)
         Py_SET_SIZE(token, held - 1);
         Py_DECREF(item);
     }
-    else {  /* another thread names entries: a few list operations */
-        PyObject *taken = PyObject_CallNoArgs(st->wait_for_token);
+    else {  /* another thread names entries: a few list operations (else it raises) */
+        PyObject *taken = PyObject_CallNoArgs(st->take_for_removal);
         if (taken == NULL) {
             return -1;
         }
@@ -905,7 +905,9 @@ keep_or_drop(InlineFrame *self, speedups_state *st, Py_ssize_t taken)
 {
     PyObject *tick = self->tick;
     int general = SLOT(tick, st->inline_at) == st->mode_general; /* (a flush changed it) */
-    if (SLOT(tick, st->keep_at) == Py_True) {
+    /* ``keep`` or ``not buffer.take_now(taken)``: the token taken now (maybe by this thread,
+       interrupted) leaves them to the next frame */
+    if (SLOT(tick, st->keep_at) == Py_True || PyList_GET_SIZE(st->shift_token) == 0) {
         if (set_int_slot(tick, st->spent_at, taken) < 0) {
             return (PyObject *)-1;
         }
@@ -2997,7 +2999,7 @@ stages_exec(speedups_state *st)
         || (st->no_kwargs = import_attr("airlock._intent", "NO_KWARGS")) == NULL
         || (st->fail_or_stop = import_attr("airlock._dispatch", "fail_or_stop")) == NULL
         || (st->shift_token = import_attr("airlock._buffer", "SHIFT_TOKEN")) == NULL
-        || (st->wait_for_token = import_attr("airlock._buffer", "wait_for_token")) == NULL
+        || (st->take_for_removal = import_attr("airlock._buffer", "take_for_removal")) == NULL
         || (st->empty_tuple = PyTuple_New(0)) == NULL
         || (st->intent_type = import_class("airlock._intent", "Intent",
                                            &PyTuple_Type)) == NULL) {

@@ -381,8 +381,11 @@ class TickScope(Scope, metaclass=TickType):
     def intents(self) -> list[Intent]:
         """The open frame's intents; between frames, the last frame's (until the next opens;
         empty with ``keep_intents=False``). ``own_intents`` and ``captured_intents`` follow."""
-        intents = self._materialize()
-        return intents if self._state is ACTIVE else intents[: self._spent]
+        if self._state is ACTIVE:
+            return self._materialize()
+        if not self._keep:  # (a frame's end may leave them to the next: see keep_or_drop)
+            return []
+        return self._materialize()[: self._spent]
 
     # -- arrivals while no frame is open ---------------------------------------------------
 

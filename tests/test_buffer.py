@@ -5,6 +5,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 import airlock
 from airlock import Intent, _buffer
 from airlock._buffer import SHIFT_TOKEN, Buffer, owned, put_token, take_token
@@ -222,3 +224,31 @@ def test_a_burst_of_captures_keeps_one_mark_each_and_each_records_scope() -> Non
     assert [scope for _, _, scope in owned(buffer, buffer.origins, OWNER)] == [
         OWNER, *children, OWNER
     ]
+
+
+def test_take_now_removes_only_while_the_token_is_free() -> None:
+    buffer = buffer_of(plain(0), plain(1))
+    take_token()
+    try:
+        assert not buffer.take_now(1)  # (the holder may be this very thread: no wait)
+    finally:
+        put_token(True)
+    assert buffer == [plain(0), plain(1)] and buffer.removed == 0
+    assert buffer.take_now(1)
+    assert buffer == [plain(1)] and buffer.removed == 1 and SHIFT_TOKEN == [True]
+
+
+def test_a_removal_whose_token_never_comes_raises_and_removes_nothing(monkeypatch: Any) -> None:
+    """The token's holder is this thread, interrupted (a signal handler or finalizer that
+    removes): waiting would never end, so ``take`` and ``cut`` raise after REMOVAL_PATIENCE."""
+    monkeypatch.setattr(_buffer, "REMOVAL_PATIENCE", 0.01)
+    buffer = buffer_of(plain(0), plain(1))
+    take_token()
+    try:
+        with pytest.raises(airlock.ScopeStateError, match=r"tick\.post\(\)"):
+            buffer.take(1)
+        with pytest.raises(airlock.ScopeStateError, match=r"not given back within 0\.01 s"):
+            buffer.cut(0, 1)
+    finally:
+        put_token(True)
+    assert buffer == [plain(0), plain(1)] and buffer.removed == 0 and SHIFT_TOKEN == [True]

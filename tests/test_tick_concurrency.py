@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import threading
 import time
@@ -19,6 +20,8 @@ from typing import Any
 import pytest
 
 import airlock
+from airlock import _buffer
+from airlock._buffer import SHIFT_TOKEN
 
 ROUNDS = 20_000 if os.environ.get("CI") else 3_000
 WAIT = 30
@@ -377,3 +380,115 @@ def test_a_refused_post_names_the_task_without_its_objects_repr() -> None:
         tick.post(Unprintable().update, {"a": 1})
     with pytest.raises(TypeError, match=r"got <[\w.<>]*Unprintable object> \("):
         airlock.tick_scope().post(Unprintable())  # type: ignore[arg-type]
+
+
+# -- a frame run by code that interrupted this thread ------------------------------------------
+
+
+@contextmanager
+def shift_token_held() -> Iterator[None]:
+    """This thread holds the shift token, as while it names a tick's intents in place."""
+    SHIFT_TOKEN.pop()
+    try:
+        yield
+    finally:
+        SHIFT_TOKEN.append(True)
+
+
+def in_signal_handler(work: Callable[[], Any]) -> Any:
+    """Run ``work`` in a real SIGUSR1 handler of this thread; return its result or error."""
+    outcome: list[Any] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        try:
+            outcome.append(work())
+        except Exception as error:
+            outcome.append(error)
+
+    before = signal.signal(signal.SIGUSR1, handler)
+    try:
+        os.kill(os.getpid(), signal.SIGUSR1)
+        deadline = time.monotonic() + WAIT
+        while not outcome and time.monotonic() < deadline:  # (it runs between bytecodes)
+            time.sleep(0.001)
+    finally:
+        signal.signal(signal.SIGUSR1, before)
+    assert outcome, "the signal handler never ran"
+    return outcome[0]
+
+
+needs_sigusr1 = pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="no SIGUSR1 here")
+
+
+@needs_sigusr1
+@pytest.mark.parametrize("watched", [False, True], ids=["inline", "general"])
+def test_a_signal_handler_frame_that_cannot_remove_the_last_frame_is_refused(
+    monkeypatch: Any, watched: bool
+) -> None:
+    """The handler interrupted this thread while it held the shift token: the frame that would
+    remove the kept last frame's entries cannot wait for it. It raises instead of hanging,
+    nothing opens, and the tick goes on (no effect lost, none run twice)."""
+    monkeypatch.setattr(_buffer, "REMOVAL_PATIENCE", 0.01)
+    tick = airlock.tick_scope(observers=[airlock.Observer()] if watched else ())
+    ran: list[str] = []
+    with tick:
+        airlock.enqueue(ran.append, "first")
+
+    def frame() -> str:
+        with tick:
+            airlock.enqueue(ran.append, "in the handler")
+        return "ran"
+
+    with shift_token_held():
+        refusal = in_signal_handler(frame)
+    assert isinstance(refusal, airlock.ScopeStateError), refusal
+    assert "tick.post()" in str(refusal) and "_buffer" not in str(refusal)
+    assert [i.args for i in tick.intents] == [("first",)]  # the last frame's, still kept
+    assert in_signal_handler(frame) == "ran"  # the token free again: a frame opens
+    with tick:
+        airlock.enqueue(ran.append, "next")
+    assert ran == ["first", "in the handler", "next"] and tick.frame == 3
+
+
+@needs_sigusr1
+@pytest.mark.parametrize("watched", [False, True], ids=["inline", "general"])
+def test_a_signal_handler_frame_leaves_its_entries_to_the_next_frame_to_remove(
+    watched: bool,
+) -> None:
+    """``keep_intents=False``: the frame runs in the handler, and its end, which cannot take
+    the token, leaves its entries to the next frame (unseen meanwhile); each runs once."""
+    tick = airlock.tick_scope(keep_intents=False,
+                              observers=[airlock.Observer()] if watched else ())
+    ran: list[str] = []
+
+    def frame() -> str:
+        with tick:
+            airlock.enqueue(ran.append, "in the handler")
+            airlock.enqueue(ran.append, "and again")
+        return "ran"
+
+    with shift_token_held():
+        assert in_signal_handler(frame) == "ran"
+    assert tick.intents == [] and tick.pending == 0
+    assert tick.stats.dispatched == 2
+    with tick:
+        assert [i.args for i in tick.intents] == []  # removed as the frame opened
+        airlock.enqueue(ran.append, "next")
+    assert ran == ["in the handler", "and again", "next"] and tick.intents == []
+    assert tick.stats.dispatched == 1 and tick.stats.enqueued == 1
+
+
+@needs_sigusr1
+def test_a_discard_in_a_signal_handler_that_cannot_remove_changes_nothing(
+    monkeypatch: Any,
+) -> None:
+    monkeypatch.setattr(_buffer, "REMOVAL_PATIENCE", 0.01)
+    tick = airlock.tick_scope()
+    ran: list[str] = []
+    with tick:
+        airlock.enqueue(ran.append, "kept")
+        with shift_token_held():
+            refusal = in_signal_handler(tick.discard)
+        assert isinstance(refusal, airlock.ScopeStateError), refusal
+        assert [i.args for i in tick.intents] == [("kept",)]
+    assert ran == ["kept"] and tick.stats.discarded == 0 and tick.stats.dispatched == 1
