@@ -341,6 +341,9 @@ CONFIGURATIONS: dict[str, dict[str, Any]] = {
     # open and remove the last frame's (by index, before SHIFT_LOCK, it lost and repeated
     # hundreds of effects a run)
     "intents read": {"reader": True},
+    # the same without kept intents: a frame's end that finds the reader holding the token
+    # leaves its entries to the next frame to remove
+    "intents read, none kept": {"reader": True, "keep_intents": False},
 }
 
 
