@@ -17,10 +17,11 @@ from . import _context, _dispatch, _enqueue, _pipeline
 from ._context import PolicyBlock
 from ._native import speedups
 from ._scope import Scope
+from ._tick import TickScope
 
 __all__ = [
-    "PURE_BLOCK_LIFECYCLE", "PURE_LIFECYCLE", "compiled", "enqueue", "inlines_lifecycle", "policy",
-    "scope",
+    "PURE_BLOCK_LIFECYCLE", "PURE_LIFECYCLE", "captures_plainly", "compiled", "enqueue",
+    "inlines_lifecycle", "policy", "scope",
 ]
 
 _native = speedups()
@@ -65,3 +66,19 @@ def inlines_lifecycle(cls: type[Scope]) -> bool:
     return bool(cls._plain_lifecycle) and all(
         getattr(cls, name, None) is getattr(Scope, name, None) for name in _LIFECYCLE_SLOTS
     )
+
+
+#: what the kernel's hand-over (``_release``'s for a plain scope nested in an open one:
+#: ``_nesting.hand_over`` and ``Buffer.capture``) reads and does itself on the ancestor
+_CAPTURE_SLOTS: tuple[str, ...] = ("_buffer", "_capture", "_captures_descendants", "_state",
+                                   "before_descendant_flushes")
+
+
+def captures_plainly(cls: type[Scope]) -> bool:
+    """Whether the kernel may hand a nested scope's plain records to an open ancestor of class
+    ``cls`` itself: it captures as ``Scope`` (or, a tick, as ``TickScope``) does, with the
+    same slots. Asked once per class, by the kernel."""
+    base, names = Scope, _CAPTURE_SLOTS
+    if issubclass(cls, TickScope):
+        base, names = TickScope, (*_CAPTURE_SLOTS, "_closed")
+    return all(getattr(cls, name, None) is getattr(base, name, None) for name in names)

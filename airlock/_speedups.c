@@ -63,6 +63,8 @@
     X(str_release) \
     X(lifecycle_types) \
     X(inlines_lifecycle)  /* {Scope subclass: bool}, its judge */ \
+    X(capture_types) \
+    X(captures_plainly)  /* {Scope subclass: bool}, its judge (``hand_over_plain``) */ \
     X(observer_set_type)  /* airlock._observe.ObserverSet (``enqueue_observed``) */ \
     X(observer_set_tell)  /* ObserverSet.tell: a watched flush's ``ctx.tell`` (``call_each``) */ \
     X(str_enqueued) \
@@ -140,6 +142,7 @@ typedef struct {
     Py_ssize_t block_token_at, block_policy_at;           /* PolicyBlock's */
     Py_ssize_t plan_tick_at;                              /* FlushPlan's */
     Py_ssize_t plain_captured_at;                         /* Scope's */
+    Py_ssize_t closed_at;                                 /* TickScope's */
     Py_ssize_t observing_at, set_listeners_at;           /* Scope's, ObserverSet's */
     Py_ssize_t ctx_tell_at;                               /* FlushContext's */
 } speedups_state;
@@ -2530,6 +2533,119 @@ release_plain(speedups_state *st, PyObject *self, PyObject *buffer)
     return 1;
 }
 
+/* Whether ``hand_over_plain`` may hand ``self``'s plain records (``buffer``) to its parent now:
+   1 (``*theirs``: the parent's buffer), 0, or -1 with an exception set. */
+static int
+may_hand_over(speedups_state *st, PyObject *self, PyObject *buffer, PyObject **theirs)
+{
+    PyObject *plan = SLOT(self, st->plan_at), *parent = SLOT(self, st->parent_at);
+    if (PyList_GET_SIZE(buffer) == 0 || SLOT(buffer, st->rich_at) != Py_False
+        || SLOT(buffer, st->origins_at) != Py_None || plan == NULL
+        || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
+        || SLOT(plan, st->plain_loop_at) != Py_True || SLOT(plan, st->plan_tick_at) != Py_False
+        || SLOT(self, st->state_at) != st->state_pending
+        || parent == NULL || parent == Py_None
+        || !PyObject_TypeCheck(parent, (PyTypeObject *)st->scope_type)) {
+        return 0;
+    }
+    int plainly = judged_once(st->capture_types, &st->captures_plainly, "airlock._kernel",
+                              "captures_plainly", Py_TYPE(parent));
+    if (plainly <= 0) {
+        return plainly;
+    }
+    /* capturing_ancestor(): the parent, when it captures now; hand_over(): an active one */
+    *theirs = SLOT(parent, st->buffer_at);
+    PyObject *origins = *theirs == NULL ? NULL : SLOT(*theirs, st->origins_at);
+    return SLOT(parent, st->state_at) == st->state_active
+           && !(PyObject_TypeCheck(parent, (PyTypeObject *)st->tick_type)
+                && SLOT(parent, st->closed_at) != Py_False)
+           && *theirs != NULL && Py_IS_TYPE(*theirs, (PyTypeObject *)st->buffer_type)
+           && origins != NULL && (origins == Py_None || PyList_CheckExact(origins));
+}
+
+/* ``Scope._release``'s plain branch for a scope used once whose parent is an open scope or
+   tick that captures as Scope's and TickScope's do (``_kernel.captures_plainly``, asked once
+   per class): ``_nesting.hand_over`` into the parent, with ``Buffer.capture`` of plain records
+   (a mark for this scope where its records start, one where they end). 1 when done, -1 with
+   an exception set, 0 when ``_release`` must decide (anything else). Keep in sync with them.
+
+   The objects that the collector tracks are made first: making one may run a collection, so
+   finalizers, so other threads, which may append to the parent's buffer. The checks are then
+   made again, and from the parent's length on nothing runs that could let another thread in:
+   the records land at its end, where the marks say. (A first compiled hand-over read the
+   length first, and lost and repeated records under contention.) */
+static int
+hand_over_plain(speedups_state *st, PyObject *self, PyObject *buffer)
+{
+    PyObject *theirs = NULL;
+    int may = may_hand_over(st, self, buffer, &theirs);
+    if (may <= 0) {
+        return may;
+    }
+    PyObject *first = PyTuple_New(2);
+    PyObject *last = first == NULL ? NULL : PyTuple_New(2);
+    PyObject *fresh = last == NULL ? NULL : PyList_New(0);  /* (the marks, if none yet) */
+    if (fresh == NULL) {
+        Py_XDECREF(first);
+        Py_XDECREF(last);
+        return -1;
+    }
+    may = may_hand_over(st, self, buffer, &theirs);
+    Py_ssize_t count = PyList_GET_SIZE(buffer), start = PyList_GET_SIZE(theirs);
+    PyObject *start_at = may <= 0 ? NULL : PyLong_FromSsize_t(start);  /* (not tracked) */
+    PyObject *end_at = start_at == NULL ? NULL : PyLong_FromSsize_t(start + count);
+    if (end_at == NULL) {
+        Py_XDECREF(start_at);
+        Py_DECREF(first);
+        Py_DECREF(last);
+        Py_DECREF(fresh);
+        return may <= 0 ? may : -1;
+    }
+    PyTuple_SET_ITEM(first, 0, start_at);
+    PyTuple_SET_ITEM(first, 1, Py_NewRef(self));
+    PyTuple_SET_ITEM(last, 0, end_at);
+    PyTuple_SET_ITEM(last, 1, Py_NewRef(Py_None));
+    set_slot(self, st->state_at, st->state_flushed);
+    int status = set_int_slot(self, st->plain_count_at, count);
+    set_slot(self, st->plain_captured_at, Py_True);
+    PyObject *origins = SLOT(theirs, st->origins_at);
+    if (origins == Py_None) {
+        set_slot(theirs, st->origins_at, fresh);
+        origins = fresh;
+    }
+    Py_DECREF(fresh);  /* (held by the slot, or freed) */
+    /* the last capture's end where this one starts: a burst of captures keeps one mark each */
+    Py_ssize_t marks = PyList_GET_SIZE(origins);
+    PyObject *end = marks > 0 ? PyList_GET_ITEM(origins, marks - 1) : NULL;
+    int joined = 0;
+    if (end != NULL && PyTuple_CheckExact(end) && PyTuple_GET_SIZE(end) == 2
+        && PyTuple_GET_ITEM(end, 1) == Py_None && PyLong_CheckExact(PyTuple_GET_ITEM(end, 0))) {
+        int overflow = 0;
+        joined = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(end, 0), &overflow) == start
+                 && !overflow;
+    }
+    if (status == 0 && joined) {
+        status = PyList_SetItem(origins, marks - 1, first);  /* steals ``first`` */
+        first = NULL;
+    }
+    else if (status == 0) {
+        status = PyList_Append(origins, first);
+    }
+    Py_XDECREF(first);
+    if (status == 0) {  /* the records at the end (no object is made: nothing else runs) */
+        status = PyList_SetSlice(theirs, start, start, buffer);
+    }
+    if (status == 0) {
+        status = PyList_Append(origins, last);
+    }
+    Py_DECREF(last);
+    if (status < 0) {
+        return -1;
+    }
+    set_slot(self, st->parent_at, Py_None);  /* the parent's marks hold this scope: no cycle */
+    return 1;
+}
+
 static PyObject *
 scope_exit(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -2572,6 +2688,9 @@ scope_exit(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         || PyList_GET_SIZE(buffer) != 0 || SLOT(buffer, st->rich_at) != Py_False) {
         int ran = buffer != NULL && Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)
             ? release_plain(st, self, buffer) : 0;
+        if (ran == 0 && buffer != NULL && Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)) {
+            ran = hand_over_plain(st, self, buffer);
+        }
         if (ran) {
             return ran < 0 ? NULL : Py_NewRef(Py_None);
         }
@@ -2646,7 +2765,8 @@ scope_lifecycle_exec(speedups_state *st)
         || (st->record_failure = import_attr("airlock._plain", "record_failure")) == NULL
         || (st->state_pending = import_attr("airlock._states", "PENDING")) == NULL
         || (st->str_release = PyUnicode_InternFromString("_release")) == NULL
-        || (st->lifecycle_types = PyDict_New()) == NULL) {
+        || (st->lifecycle_types = PyDict_New()) == NULL
+        || (st->capture_types = PyDict_New()) == NULL) {
         return -1;
     }
     return 0;
@@ -3111,6 +3231,7 @@ speedups_exec(PyObject *module)
         {&st->frame_at, tick, tick, "frame"}, {&st->state_at, scope, tick, "_state"},
         {&st->plain_count_at, scope, tick, "_plain_count"}, {&st->keep_at, tick, tick, "_keep"},
         {&st->plain_captured_at, scope, tick, "_plain_captured"},
+        {&st->closed_at, tick, tick, "_closed"},
         {&st->plain_ns_at, scope, tick, "_plain_ns"}, {&st->timed_at, scope, tick, "_timed"},
         {&st->plan_at, scope, tick, "_plan"}, {&st->ctx_at, tick, tick, "_ctx"},
         {&st->held_at, tick, tick, "_held"}, {&st->carry_at, tick, tick, "_carry"},
