@@ -291,11 +291,12 @@ WHY = {
                "instructions per message (callgrind: --instructions); under +1 µs needs a "
                "scope the core creates on the first enqueue",
     ONE_EFFECT: "besides the handler's Scope, the effect is handed to the tick (in C: the "
-                "hand-over and its origin mark), the handler's scope and records live until "
-                "the frame ends (the collector walks them: about a third of the cost), and "
-                "the tick's frame names the handler's records and runs them through the app's "
-                "executor (Python: run_task per record) instead of the plain loop: about 32k "
-                "instructions per message over the no-effect case (callgrind: --instructions)",
+                "hand-over and its origin mark), the handler's scope, buffer, record and mark "
+                "live until the frame ends, and the tick's frame names the handler's records "
+                "and runs them through the app's executor (Python: run_task per record) "
+                "instead of the plain loop: about 32k instructions per message over the "
+                "no-effect case (callgrind: --instructions), half of them the cyclic garbage "
+                "collector walking what lives",
 }
 
 
