@@ -196,12 +196,15 @@ def report_background_failure(
 
 
 def tell_after_flush(scope: Scope, hook: str, intent: Intent, *args: Any) -> None:
-    """Call ``hook`` on every observer of ``scope`` about ``intent`` once the flush is over
-    (no flush is left to report their errors). One that raises is logged and the others still
-    hear; an interrupt (``KeyboardInterrupt``) raised by one is raised again after all heard.
+    """Call ``hook`` on every observer of ``scope`` that defines it, about ``intent``, once the
+    flush is over (no flush is left to report their errors). One that raises is logged and the
+    others still hear; an interrupt (``KeyboardInterrupt``) raised by one is raised again after
+    all heard.
     """
     interrupt: BaseException | None = None
     for observer in scope.observers:
+        if not defines_hook(observer, hook):  # (``Observer``'s do-nothing default)
+            continue
         try:
             getattr(observer, hook)(intent, *args)
         except BaseException as exc:

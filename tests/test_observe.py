@@ -357,6 +357,26 @@ def test_a_background_failure_reaches_every_observer_of_the_intents_scope(
     airlock.report_background_failure(Intent(fx, ("orphan",)), ValueError())  # no scope: no-op
 
 
+def test_a_background_failure_skips_observers_that_do_not_define_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As during a flush: ``Observer``'s do-nothing ``failed`` is never called."""
+    called: list[Intent] = []
+    monkeypatch.setattr(airlock.Observer, "failed",
+                        lambda self, intent, error: called.append(intent))
+
+    class OnlyFlushed(airlock.Observer):
+        def flushed(self, scope: airlock.Scope) -> None:
+            pass
+
+    log = Log()
+    scope = airlock.scope(observers=[OnlyFlushed(), log])
+    with scope:
+        airlock.enqueue(fx, "save")
+    airlock.report_background_failure(scope.intents[0], TimeoutError("late"))
+    assert called == [] and log.events[-1] == ("failed", "fx('save'): late")
+
+
 def test_an_observer_interrupt_during_a_background_report_is_raised_after_all_heard() -> None:
     log = Log()
     scope = airlock.scope(observers=[_RaisesOnFailed(KeyboardInterrupt()), log])
