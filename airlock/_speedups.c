@@ -2569,11 +2569,16 @@ may_hand_over(speedups_state *st, PyObject *self, PyObject *buffer, PyObject **t
    (a mark for this scope where its records start, one where they end). 1 when done, -1 with
    an exception set, 0 when ``_release`` must decide (anything else). Keep in sync with them.
 
-   The objects that the collector tracks are made first: making one may run a collection, so
-   finalizers, so other threads, which may append to the parent's buffer. The checks are then
-   made again, and from the parent's length on nothing runs that could let another thread in:
-   the records land at its end, where the marks say. (A first compiled hand-over read the
-   length first, and lost and repeated records under contention.) */
+   The objects that the collector tracks are made first, the records' copy among them: making
+   one may run a collection, so finalizers, so other threads, which may append to the parent's
+   buffer or end its frame. The checks are then made again, and from the parent's length on
+   nothing is made that could let another thread in: the records land at its end, where the
+   marks say. (A first compiled hand-over inserted the scope's buffer itself: ``list`` copies a
+   subclass it is given, in the middle of the insertion, after reading the length; another
+   thread could then end the frame there, and the records were inserted before entries that
+   frame had run: they never ran, and those ran twice; or open the next frame, whose removal
+   freed the marks it went on writing to. The threaded stress test's "nested, collector"
+   configuration failed that way about once in six runs.) */
 static int
 hand_over_plain(speedups_state *st, PyObject *self, PyObject *buffer)
 {
@@ -2582,20 +2587,26 @@ hand_over_plain(speedups_state *st, PyObject *self, PyObject *buffer)
     if (may <= 0) {
         return may;
     }
-    PyObject *first = PyTuple_New(2);
+    PyObject *records = PyList_GetSlice(buffer, 0, PyList_GET_SIZE(buffer));  /* a list */
+    PyObject *first = records == NULL ? NULL : PyTuple_New(2);
     PyObject *last = first == NULL ? NULL : PyTuple_New(2);
     PyObject *fresh = last == NULL ? NULL : PyList_New(0);  /* (the marks, if none yet) */
     if (fresh == NULL) {
+        Py_XDECREF(records);
         Py_XDECREF(first);
         Py_XDECREF(last);
         return -1;
     }
     may = may_hand_over(st, self, buffer, &theirs);
-    Py_ssize_t count = PyList_GET_SIZE(buffer), start = PyList_GET_SIZE(theirs);
+    Py_ssize_t count = PyList_GET_SIZE(records), start = PyList_GET_SIZE(theirs);
+    if (may > 0 && PyList_GET_SIZE(buffer) != count) {
+        may = 0;  /* (changed meanwhile: Python decides) */
+    }
     PyObject *start_at = may <= 0 ? NULL : PyLong_FromSsize_t(start);  /* (not tracked) */
     PyObject *end_at = start_at == NULL ? NULL : PyLong_FromSsize_t(start + count);
     if (end_at == NULL) {
         Py_XDECREF(start_at);
+        Py_DECREF(records);
         Py_DECREF(first);
         Py_DECREF(last);
         Py_DECREF(fresh);
@@ -2613,6 +2624,7 @@ hand_over_plain(speedups_state *st, PyObject *self, PyObject *buffer)
         set_slot(theirs, st->origins_at, fresh);
         origins = fresh;
     }
+    Py_INCREF(origins);  /* (held to the end: another thread's removal drops the slot's) */
     Py_DECREF(fresh);  /* (held by the slot, or freed) */
     /* the last capture's end where this one starts: a burst of captures keeps one mark each */
     Py_ssize_t marks = PyList_GET_SIZE(origins);
@@ -2632,12 +2644,14 @@ hand_over_plain(speedups_state *st, PyObject *self, PyObject *buffer)
         status = PyList_Append(origins, first);
     }
     Py_XDECREF(first);
-    if (status == 0) {  /* the records at the end (no object is made: nothing else runs) */
-        status = PyList_SetSlice(theirs, start, start, buffer);
+    if (status == 0) {  /* the records at the end (an exact list: no object is made) */
+        status = PyList_SetSlice(theirs, start, start, records);
     }
+    Py_DECREF(records);
     if (status == 0) {
         status = PyList_Append(origins, last);
     }
+    Py_DECREF(origins);
     Py_DECREF(last);
     if (status < 0) {
         return -1;

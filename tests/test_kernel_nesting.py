@@ -4,10 +4,10 @@ Textual handler's scope ends.
 
 Each story runs on the kernel's ``with`` and again on the pure one, and what it leaves must be
 the same: each nested scope's state and ledger, the tick's entries and origin marks, what the
-tick's frame then runs, and its stats. The threaded stress test's ``nested`` configuration
-races hand-overs against frames, posts and each other (see docs/concepts/architecture.md on
-the first compiled hand-over, withdrawn when that configuration failed about once in 50-100
-loaded runs, and this one).
+tick's frame then runs, and its stats. The threaded stress test's ``nested`` and ``nested,
+collector`` configurations race hand-overs against frames, posts, each other and the collector
+(see docs/concepts/architecture.md on why the first compiled hand-over lost and repeated
+records there).
 """
 
 from __future__ import annotations

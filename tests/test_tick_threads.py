@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import gc
 import inspect
 import os
 import sys
@@ -319,6 +320,43 @@ class CountingPolicy(airlock.Policy):
         return True
 
 
+class _Garbage:
+    """A cycle whose finalizer runs Python code when the collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+    def __del__(self) -> None:
+        sum(range(20))  # (Python code: another thread may run meanwhile)
+
+
+@contextmanager
+def collector_busy(on: bool) -> Iterator[None]:
+    """While on: a collection every few allocations, each freeing cycles with finalizers (a
+    thread keeps making them)."""
+    if not on:
+        yield
+        return
+    threshold = gc.get_threshold()
+    making = threading.Event()
+    making.set()
+
+    def make() -> None:
+        while making.is_set():
+            _Garbage()
+            time.sleep(0)
+
+    maker = threading.Thread(target=make, daemon=True)
+    gc.set_threshold(20, 2, 2)
+    maker.start()
+    try:
+        yield
+    finally:
+        making.clear()
+        maker.join(WAIT)
+        gc.set_threshold(*threshold)
+
+
 CI = os.environ.get("CI", "").lower() == "true"
 POSTERS, CARRIERS = 16, 2
 PER_POSTER = 2000 if CI else 150
@@ -337,6 +375,11 @@ CONFIGURATIONS: dict[str, dict[str, Any]] = {
     # the carriers enqueue in scopes of their own, nested in the tick: each hands its records
     # over as it exits (a compiled hand-over once failed here under heavy load)
     "nested": {"nested": True},
+    # the same while the cyclic collector runs often and its finalizers run Python code, so
+    # another thread may run in the middle of any allocation: the compiled hand-over's copy of
+    # a scope's records once made one after reading the tick's length, and lost and repeated
+    # records here
+    "nested, collector": {"nested": True, "collector": True},
     # a thread reads ``tick.intents`` all along: it names the records in place while frames
     # open and remove the last frame's (by index, before SHIFT_LOCK, it lost and repeated
     # hundreds of effects a run)
@@ -354,6 +397,7 @@ def test_threads_posting_and_enqueueing_while_frames_run_lose_and_repeat_nothing
     options: dict[str, Any] = dict(CONFIGURATIONS[name])
     nested = options.pop("nested", False)
     reads = options.pop("reader", False)
+    collecting = options.pop("collector", False)
     observer = policy = None
     if options.get("observers") == "counting":
         observer = CountingObserver()
@@ -397,7 +441,7 @@ def test_threads_posting_and_enqueueing_while_frames_run_lose_and_repeat_nothing
     deadline = time.monotonic() + (600 if CI else 120)
     frames = 0
     unbalanced: list[str] = []
-    with switch_interval(1e-5):
+    with switch_interval(1e-5), collector_busy(collecting):
         threads = [threading.Thread(target=poster, args=(u,), daemon=True)
                    for u in range(POSTERS)]
         with tick:
