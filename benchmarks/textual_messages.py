@@ -294,7 +294,7 @@ WHY = {
                 "hand-over and its origin mark), the handler's scope, buffer, record and mark "
                 "live until the frame ends, and the tick's frame names the handler's records "
                 "and runs them through the app's executor (Python: run_task per record) "
-                "instead of the plain loop: about 32k instructions per message over the "
+                "instead of the plain loop: about 29k instructions per message over the "
                 "no-effect case (callgrind: --instructions), half of them the cyclic garbage "
                 "collector walking what lives",
 }
