@@ -2587,11 +2587,12 @@ hand_over_plain(speedups_state *st, PyObject *self, PyObject *buffer)
     if (may <= 0) {
         return may;
     }
+    int unmarked = SLOT(theirs, st->origins_at) == Py_None;  /* the marks list to make too */
     PyObject *records = PyList_GetSlice(buffer, 0, PyList_GET_SIZE(buffer));  /* a list */
     PyObject *first = records == NULL ? NULL : PyTuple_New(2);
     PyObject *last = first == NULL ? NULL : PyTuple_New(2);
-    PyObject *fresh = last == NULL ? NULL : PyList_New(0);  /* (the marks, if none yet) */
-    if (fresh == NULL) {
+    PyObject *fresh = last == NULL || !unmarked ? NULL : PyList_New(0);
+    if (last == NULL || (unmarked && fresh == NULL)) {
         Py_XDECREF(records);
         Py_XDECREF(first);
         Py_XDECREF(last);
@@ -2599,7 +2600,8 @@ hand_over_plain(speedups_state *st, PyObject *self, PyObject *buffer)
     }
     may = may_hand_over(st, self, buffer, &theirs);
     Py_ssize_t count = PyList_GET_SIZE(records), start = PyList_GET_SIZE(theirs);
-    if (may > 0 && PyList_GET_SIZE(buffer) != count) {
+    if (may > 0 && (PyList_GET_SIZE(buffer) != count
+                    || (fresh == NULL && SLOT(theirs, st->origins_at) == Py_None))) {
         may = 0;  /* (changed meanwhile: Python decides) */
     }
     PyObject *start_at = may <= 0 ? NULL : PyLong_FromSsize_t(start);  /* (not tracked) */
@@ -2609,7 +2611,7 @@ hand_over_plain(speedups_state *st, PyObject *self, PyObject *buffer)
         Py_DECREF(records);
         Py_DECREF(first);
         Py_DECREF(last);
-        Py_DECREF(fresh);
+        Py_XDECREF(fresh);
         return may <= 0 ? may : -1;
     }
     PyTuple_SET_ITEM(first, 0, start_at);
@@ -2625,7 +2627,7 @@ hand_over_plain(speedups_state *st, PyObject *self, PyObject *buffer)
         origins = fresh;
     }
     Py_INCREF(origins);  /* (held to the end: another thread's removal drops the slot's) */
-    Py_DECREF(fresh);  /* (held by the slot, or freed) */
+    Py_XDECREF(fresh);  /* (held by the slot, or freed) */
     /* the last capture's end where this one starts: a burst of captures keeps one mark each */
     Py_ssize_t marks = PyList_GET_SIZE(origins);
     PyObject *end = marks > 0 ? PyList_GET_ITEM(origins, marks - 1) : NULL;

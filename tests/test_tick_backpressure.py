@@ -3,6 +3,7 @@ that post."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -13,6 +14,9 @@ from typing import Any
 import pytest
 
 import airlock
+
+#: how long the producer and signal runs last (s): CI runs them longer
+RUN_S = 0.5 if os.environ.get("CI", "").lower() == "true" else 0.2
 
 
 def test_defaults_are_unbounded() -> None:
@@ -177,7 +181,7 @@ def test_a_bound_keeps_a_fast_producer_from_growing_the_backlog() -> None:
     for w in workers:
         w.start()
     seen = dispatched = shed = 0
-    end = time.monotonic() + 0.5
+    end = time.monotonic() + RUN_S
     while time.monotonic() < end:
         with tick:
             pass
@@ -212,7 +216,7 @@ _SIGNAL_SCRIPT = textwrap.dedent(
     with tick:
         pass  # this thread runs the frames
     posted = 0
-    end = time.monotonic() + 0.5
+    end = time.monotonic() + float(sys.argv[2])
     while time.monotonic() < end:
         for _ in range(200):
             tick.post(int, 0)
@@ -229,7 +233,7 @@ _SIGNAL_SCRIPT = textwrap.dedent(
 @pytest.mark.parametrize("on_full", ["none", "block", "drop_newest"])
 def test_a_signal_handler_that_posts_never_blocks(on_full: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-c", _SIGNAL_SCRIPT, on_full],
+        [sys.executable, "-c", _SIGNAL_SCRIPT, on_full, str(RUN_S)],
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
