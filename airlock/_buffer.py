@@ -28,6 +28,14 @@ A removal from the front counts itself in ``removed``: a thread that read indice
 taking the token subtracts what was removed since, and writes only over the very entry it
 read (by identity). Appends never move an entry.
 
+An enqueue appends only while its scope accepts, and reads that last: after the entry is
+built and whatever it ran (a key's ``__hash__``, hooks, a collection's finalizers), with
+nothing between the read and the ``append`` at which CPython lets another thread run (no call
+into Python code, no allocation). A scope's end stops accepting before its flush reads the
+entries, so an enqueue it races either lands in that flush or is refused at its call, never
+left in a buffer no flush reads (``add_keyed``, ``add_batched``, ``_enqueue``, ``_entry``;
+the kernel's appends read it the same way: keep them in sync).
+
 No wait for the token is endless: code of the holder's own thread (a signal handler, a
 removed entry's finalizer) cannot wait for it. Naming then names nothing in place; a removal
 at a frame's end is left to the next frame (``take_now``); any other removal raises
@@ -46,7 +54,7 @@ from ._cadence import Cadence
 from ._errors import ScopeStateError
 from ._intent import Intent
 from ._policies import any_judges
-from ._record import KEY, LOCAL_POLICIES, PLAIN, TASK, to_intent
+from ._record import KEY, LOCAL_POLICIES, PLAIN, SCOPE, TASK, to_intent
 
 __all__ = [
     "SHIFT_TOKEN", "Buffer", "owned", "take_for_removal", "wait_for_token", "wait_until_movable",
@@ -120,23 +128,37 @@ class Buffer(list[Any]):
 
     # -- appending (``append`` itself takes a plain record: no flag) --------------------------
 
-    def add_keyed(self, record: tuple[Any, ...]) -> None:
-        """Append the full record of a keyed enqueue (``enqueue``'s fast path)."""
+    def add_keyed(self, record: tuple[Any, ...]) -> bool:
+        """Append the full record of a keyed enqueue (``enqueue``'s fast path), unless its
+        scope stopped accepting meanwhile (False: nothing appended)."""
+        if not record[SCOPE]._accepting:  # (read last: the module's rule)
+            return False
         self.keyed = self.rich = True
         self.append(record)
+        return True
 
-    def add_batched(self, record: tuple[Any, ...]) -> None:
-        """Append the full record of a batch's payload (``enqueue``'s fast path)."""
+    def add_batched(self, record: tuple[Any, ...]) -> bool:
+        """Append the full record of a batch's payload, keyed or not (``enqueue``'s fast
+        path), unless its scope stopped accepting meanwhile (False: nothing appended)."""
+        if not record[SCOPE]._accepting:  # (read last: the module's rule)
+            return False
+        if record[KEY] is not None:
+            self.keyed = True
         self.batching = self.rich = True
         self.append(record)
+        return True
 
     def add(self, entry: Any, judged: bool) -> None:
         """Append an entry that is not a plain record (a full record or an Intent), turning
-        on first what its flush needs. ``judged``: its local policies filter (the caller
-        knows; a policy view says once for all its enqueues).
+        on first what its flush needs (``note``)."""
+        self.note(entry, judged)
+        self.append(entry)
 
-        (``_note`` inlined, without the policies' check; ``_enqueue`` inlines this method
-        where an enqueue has options or local policies: keep them in sync.)"""
+    def note(self, entry: Any, judged: bool) -> None:
+        """Turn on what ``entry`` (not a plain record) needs, before it is appended.
+        ``judged``: its local policies filter (the caller knows; a policy view says once for
+        all its enqueues). (``_enqueue`` inlines this where an enqueue has options or local
+        policies: keep them in sync.)"""
         task = entry[TASK]
         if entry[KEY] is not None:
             self.keyed = True
@@ -147,7 +169,6 @@ class Buffer(list[Any]):
         if judged:
             self.filtering = True
         self.rich = True
-        self.append(entry)
 
     def capture(self, entries: list[Any], child: Any, plain: bool) -> None:
         """Take a descendant's entries: ``child``'s plain records get a mark, its flags carry
@@ -173,18 +194,6 @@ class Buffer(list[Any]):
         self.extend(entries)
         origins.append((len(self), None))
 
-    def _note(self, entry: Any) -> None:
-        """Turn on what ``entry`` (not a plain record) needs, its local policies included."""
-        task, key, policies = entry[TASK], entry[KEY], entry[LOCAL_POLICIES]
-        if key is not None:
-            self.keyed = True
-        if type(task) is Batch:
-            self.batching = True
-        elif type(task) is Cadence:
-            self.holding = True
-        if policies and not self.filtering and any_judges(policies):
-            self.filtering = True
-
     # -- flags -------------------------------------------------------------------------------
 
     def force_general(self, holding: bool) -> None:
@@ -200,7 +209,8 @@ class Buffer(list[Any]):
         rich = False
         for entry in islice(self, start, None):
             if len(entry) != PLAIN:
-                self._note(entry)
+                policies = entry[LOCAL_POLICIES]
+                self.note(entry, bool(policies) and not self.filtering and any_judges(policies))
                 rich = True
         self.rich = rich
 

@@ -23,6 +23,7 @@ from ._errors import NoScopeError, PolicyEnqueueError
 from ._intent import IntentOptions, safe_repr
 from ._policies import Policy
 from ._scope import Executor, Scope, effect_label
+from ._states import ACTIVE
 
 __all__ = ["check_task", "enqueue", "scope", "scoped"]
 
@@ -60,34 +61,49 @@ if TYPE_CHECKING:
 else:
 
     def enqueue(task, /, *args, **kwargs):
+        # ``_accepting`` is read after the record is built, right before its append (the
+        # rule of ``_buffer``: a scope ending on another thread meanwhile refuses it)
         target = _get_target()
-        if target._accepting and callable(task):
+        if callable(task):
             if not kwargs:
-                target._buffer.append((task, args, kwargs))
-                return
-            if len(kwargs) == 1 and "_key" in kwargs:  # a keyed effect: its full record
+                record = (task, args, kwargs)
+                if target._accepting:
+                    target._buffer.append(record)
+                    return
+            elif len(kwargs) == 1 and "_key" in kwargs and target._accepting:  # keyed
                 key = kwargs.pop("_key")
                 if key is None:
-                    target._buffer.append((task, args, kwargs))
-                    return
-                try:
-                    hash(key)
-                except TypeError:
-                    _check_key(key)  # raises the clear error
-                target._buffer.add_keyed((task, args, kwargs, None, None, None, key, (), target))
-                return
-        elif target._accepting and type(task) is Batch:  # a batch's payload
+                    record = (task, args, kwargs)
+                    if target._accepting:
+                        target._buffer.append(record)
+                        return
+                else:
+                    try:
+                        hash(key)
+                    except TypeError:
+                        _check_key(key)  # raises the clear error
+                    if target._buffer.add_keyed(  # its full record (False: refused meanwhile)
+                        (task, args, kwargs, None, None, None, key, (), target)
+                    ):
+                        return
+                kwargs["_key"] = key  # the general path decides
+        elif type(task) is Batch and target._accepting:  # a batch's payload
             if not kwargs:
-                target._buffer.add_batched((task, args, kwargs, None, None, None, None, (), target))
-                return
-            if len(kwargs) == 1 and kwargs.get("_key") is not None:  # keyed (a sound request)
+                if target._buffer.add_batched(
+                    (task, args, kwargs, None, None, None, None, (), target)
+                ):
+                    return
+            elif len(kwargs) == 1 and kwargs.get("_key") is not None:  # keyed (a sound request)
                 key = kwargs.pop("_key")
                 try:
                     hash(key)
                 except TypeError:
                     _check_key(key)  # raises the clear error
-                target._buffer.add((task, args, kwargs, None, None, None, key, (), target), False)
-                return
+                if target._buffer.add_batched(
+                    (task, args, kwargs, None, None, None, key, (), target)
+                ):
+                    return
+                kwargs["_key"] = key
         _enqueue_general(target, task, args, kwargs)
 
     enqueue.__signature__ = inspect.signature(_documented_enqueue)
@@ -106,25 +122,30 @@ def _enqueue_general(
     values = None
     if kwargs and not _RESERVED_SET.isdisjoint(kwargs):
         values = _pop_options(kwargs)
-        if values is not None and target._accepting and (
-            callable(task) or (type(task) is Batch and not kwargs)
-        ):
+        if values is not None and (callable(task) or (type(task) is Batch and not kwargs)):
             name, origin, dispatch_options, key = values
-            buffer = target._buffer  # buffer.add(record, False), inlined (-9% instructions
-            if key is not None:  # on the options frame): keep in sync with Buffer.add
-                buffer.keyed = True
-            if type(task) is Batch:
-                buffer.batching = True
-            buffer.rich = True  # before the append: a plain run of another thread stops at it
-            buffer.append((task, args, kwargs, name, dispatch_options, origin, key, (), target))
+            full = (task, args, kwargs, name, dispatch_options, origin, key, (), target)
+            batch = type(task) is Batch
+            if target._accepting:  # read last (the rule of ``_buffer``): no call from here on
+                buffer = target._buffer  # buffer.add(full, False), inlined (-9% instructions
+                if key is not None:  # on the options frame): keep in sync with Buffer.note
+                    buffer.keyed = True
+                if batch:
+                    buffer.batching = True
+                buffer.rich = True  # before the append: a plain run of another thread stops at it
+                buffer.append(full)
+                return
+    elif callable(task):  # with keywords of its own (a batch without any took ``enqueue``'s
+        plain = (task, args, kwargs)  # own record path)
+        if target._accepting:  # read last (the rule of ``_buffer``)
+            target._buffer.append(plain)
             return
-    elif target._accepting and callable(task):  # with keywords of its own (a batch without
-        target._buffer.append((task, args, kwargs))  # any took ``enqueue``'s own record path)
-        return
     check_task(task, "airlock.enqueue()")
     if type(target) is PolicyView:
-        if target.accepting and (callable(task) or type(task) is Batch):
-            _append_viewed(target, task, args, kwargs, values)
+        if (
+            target.accepting and (callable(task) or type(task) is Batch)
+            and _append_viewed(target, task, args, kwargs, values)
+        ):
             return
         scope, local_policies = target.scope, target.policies
     elif target is NO_SCOPE or target is POLICY_GUARD:
@@ -137,21 +158,28 @@ def _enqueue_general(
 def _append_viewed(
     view: PolicyView, task: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
     values: tuple[Any, Any, Any, Any] | None,
-) -> None:
+) -> bool:
     """An enqueue inside ``airlock.policy(...)`` whose policies have no ``on_enqueue``: a full
-    record carrying them, for the flush's filter stage."""
+    record carrying them, for the flush's filter stage. False: the scope stopped accepting
+    meanwhile (nothing appended)."""
     scope = view.scope
     name, origin, dispatch_options, key = values or _NO_VALUES
-    buffer = scope._buffer  # buffer.add(record, view.filtering), inlined (-12% instructions
-    if type(task) is Batch:  # on the policy-block frame): keep in sync with Buffer.add
+    batch = type(task) is Batch
+    if batch:
         task.check_payload(kwargs)
+    record = (task, args, kwargs, name, dispatch_options, origin, key, view.policies, scope)
+    if scope._state is not ACTIVE or scope._plan.enqueue_hooked:  # ``view.accepting``, read
+        return False  # last (the rule of ``_buffer``): no call from here on
+    buffer = scope._buffer  # buffer.add(record, view.filtering), inlined (-12% instructions
+    if batch:  # on the policy-block frame): keep in sync with Buffer.note
         buffer.batching = True
     if key is not None:
         buffer.keyed = True
     if view.filtering:
         buffer.filtering = True
     buffer.rich = True
-    buffer.append((task, args, kwargs, name, dispatch_options, origin, key, view.policies, scope))
+    buffer.append(record)
+    return True
 
 
 def _options(values: tuple[Any, Any, Any, Any] | None) -> IntentOptions | None:

@@ -9,7 +9,9 @@ Rules:
   is asked for, else the full record), or an Intent only when an ``on_enqueue`` or an
   observer's ``enqueued`` must see one now (``run_enqueue_hooks``).
 - An enqueue into a scope that is not active goes to its ``_enqueue_inactive`` (a tick's takes
-  it for the next frame): ``late_enqueue_target()``, else refused (``refusal``).
+  it for the next frame): ``late_enqueue_target()``, else refused (``refusal``). An entry made
+  for an active scope that ended while its hooks ran goes to its ``_enqueue_made``: the same,
+  without running the hooks again for the same scope.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ._context import POLICY_GUARD, current_target
 from ._errors import ScopeStateError, UsageError
 from ._intent import NO_OPTIONS, Intent, IntentOptions
 from ._policies import Policy, any_judges, has_enqueue_hook
-from ._record import PLAIN
+from ._record import ARGS, KWARGS, PLAIN, TASK
 from ._states import ACTIVE
 from ._stats import effect_label
 
@@ -30,7 +32,8 @@ if TYPE_CHECKING:
     from ._scope import Scope
 
 __all__ = [
-    "check_holds", "enqueue_intent", "enqueue_late", "make_entry", "refusal", "run_enqueue_hooks"
+    "check_holds", "enqueue_intent", "enqueue_late", "enqueue_made", "make_entry", "refusal",
+    "run_enqueue_hooks",
 ]
 
 _set_target = current_target.set
@@ -42,20 +45,23 @@ def enqueue_intent(
     options: IntentOptions | None, local_policies: tuple[Policy, ...],
 ) -> None:
     """The slow enqueue path into ``scope``: hooks, local policies, metadata, batches,
-    inactive scopes. (The compiled kernel's ``enqueue_observed`` inlines it, with
-    ``make_entry`` and ``run_enqueue_hooks``, for a watched scope's plain call: keep in
-    sync.)"""
+    inactive scopes. An entry made while ``scope`` was active goes to its ``_enqueue_made``
+    if it stopped being active meanwhile. (The compiled kernel's ``enqueue_observed`` inlines
+    it, with ``make_entry`` and ``run_enqueue_hooks``, for a watched scope's plain call: keep
+    in sync.)"""
     if scope._state is not ACTIVE:
         scope._enqueue_inactive(task, args, kwargs, options, local_policies)
         return
     if not local_policies:  # a PolicyView over this scope already includes the ambient ones
         local_policies = scope._ambient_policies
     entry = make_entry(scope, task, args, kwargs, options, local_policies)
-    if len(entry) == PLAIN:
-        scope._buffer.append(entry)
-    else:
-        judged = bool(local_policies) and any_judges(local_policies)
-        scope._buffer.add(entry, judged)
+    buffer = scope._buffer
+    if len(entry) != PLAIN:
+        buffer.note(entry, bool(local_policies) and any_judges(local_policies))
+    if scope._state is ACTIVE:  # again, read last (the rule of ``_buffer``): the hooks ran
+        buffer.append(entry)  # Python code, during which another thread may have ended it
+        return
+    scope._enqueue_made(entry, options, local_policies)
 
 
 def make_entry(
@@ -126,6 +132,14 @@ def enqueue_late(
                        local_policies)
         return
     scope.enqueue_refused(task, refusal(scope, task, options))
+
+
+def enqueue_made(
+    scope: Scope, entry: Any, options: IntentOptions | None, local_policies: tuple[Policy, ...]
+) -> None:
+    """An entry made for ``scope`` while it was active, which it no longer is: what an enqueue
+    into it now does (``enqueue_late``: forwarded, else refused). A tick overrides it."""
+    enqueue_late(scope, entry[TASK], entry[ARGS], entry[KWARGS], options, local_policies)
 
 
 def check_holds(scope: Scope, task: Cadence) -> None:

@@ -29,7 +29,7 @@ from ._buffer import Buffer
 from ._cadence import run_held_now
 from ._config import defaults
 from ._context import NO_SCOPE, close_context, current_target
-from ._entry import enqueue_late
+from ._entry import enqueue_late, enqueue_made
 from ._errors import ScopeStateError
 from ._executor import Executor, check_executor
 from ._flush import FlushContext
@@ -416,6 +416,8 @@ class Scope:
     #: an enqueue while not active: ``late_enqueue_target()``, else ``enqueue_refused``
     #: (see ``_entry``; a tick overrides it: its enqueues between frames wait for the next)
     _enqueue_inactive = enqueue_late
+    #: an entry made while active, for a scope that ended meanwhile (see ``_entry``)
+    _enqueue_made = enqueue_made
 
     # -- flush -----------------------------------------------------------------------------
 

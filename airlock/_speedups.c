@@ -211,10 +211,41 @@ no_kwargs(speedups_state *st)
     return PyDict_GET_SIZE(st->no_kwargs) == 0 ? Py_NewRef(st->no_kwargs) : PyDict_New();
 }
 
-/* Append ``(task, args[1:], NO_KWARGS)`` to ``buffer``. 0 on success, -1 with an exception set. */
+/* Whether ``target`` (the enqueue's: a scope, a tick, a policy view or another kind) still
+   takes an append. Read once the record is built, with nothing between this read and the
+   append that allocates or calls Python code: the rule of ``_buffer`` (a scope ending on
+   another thread meanwhile refuses the enqueue). Keep in sync with the pure reads
+   (``_enqueue``, ``Buffer.add_keyed``, ``_append_viewed``). */
 static int
-append_plain_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
-                    Py_ssize_t nargs)
+still_accepting(speedups_state *st, PyObject *target)
+{
+    if (Py_IS_TYPE(target, (PyTypeObject *)st->tick_type)
+        || Py_IS_TYPE(target, (PyTypeObject *)st->scope_type)) {
+        return SLOT(target, st->accepting_at) == Py_True;
+    }
+    if (Py_IS_TYPE(target, (PyTypeObject *)st->view_type)) {  /* PolicyView.accepting */
+        PyObject *scope = SLOT(target, st->view_scope_at);
+        PyObject *plan = scope == NULL ? NULL : SLOT(scope, st->plan_at);
+        return plan != NULL && SLOT(scope, st->state_at) == st->state_active
+               && Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
+               && SLOT(plan, st->enqueue_hooked_at) == Py_False;
+    }
+    PyObject *accepting = PyObject_GetAttr(target, st->str_accepting);  /* as read at first */
+    if (accepting == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int accepts = accepting == Py_True;
+    Py_DECREF(accepting);
+    return accepts;
+}
+
+/* Append ``(task, args[1:], NO_KWARGS)`` to ``buffer``, ``target``'s, unless ``target``
+   stopped accepting meanwhile (``still_accepting``). 0 on success, 1 when refused (nothing
+   appended: the pure path decides), -1 with an exception set. */
+static int
+append_plain_record(speedups_state *st, PyObject *target, PyObject *buffer,
+                    PyObject *const *args, Py_ssize_t nargs)
 {
     PyObject *task_args = PyTuple_New(nargs - 1);
     if (task_args == NULL) {
@@ -242,7 +273,10 @@ append_plain_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
     PyTuple_SET_ITEM(record, 2, kwargs);    /* steals */
 
     int status;
-    if (PyList_CheckExact(buffer) || Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)) {
+    if (!still_accepting(st, target)) {
+        status = 1;
+    }
+    else if (PyList_CheckExact(buffer) || Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)) {
         status = PyList_Append(buffer, record);
     }
     else { /* another list subclass or sequence: its own append, as Python would call */
@@ -262,13 +296,16 @@ typedef struct {
 /* Append the full record ``(task, args[1:], kwargs, name, dispatch_options, origin, key,
    policies, owner)`` to ``buffer`` (a Buffer), after turning on ``rich`` and what the record
    needs (``keyed``, ``batching``): what ``Buffer.add`` does (and ``add_keyed``,
-   ``add_batched``, and ``_enqueue``'s inlined copies). ``kwargs``: the task's own keywords
-   (stolen), or NULL for none; ``policies``: the local policies, or NULL for none. Keep in
-   sync with them and with the full record's fields in ``_record.py``. */
+   ``add_batched``, and ``_enqueue``'s inlined copies), unless ``target`` (the enqueue's:
+   ``owner`` or a view over it) stopped accepting meanwhile. ``kwargs``: the task's own
+   keywords (stolen), or NULL for none; ``policies``: the local policies, or NULL for none.
+   0 on success, 1 when refused (nothing appended: the pure path decides), -1 with an
+   exception set. Keep in sync with them and with the full record's fields in
+   ``_record.py``. */
 static int
-append_full_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
-                   Py_ssize_t nargs, PyObject *kwargs, const options *opt, PyObject *policies,
-                   PyObject *owner)
+append_full_record(speedups_state *st, PyObject *target, PyObject *buffer,
+                   PyObject *const *args, Py_ssize_t nargs, PyObject *kwargs,
+                   const options *opt, PyObject *policies, PyObject *owner)
 {
     PyObject *task_args = PyTuple_New(nargs - 1);
     if (task_args == NULL) {
@@ -308,6 +345,10 @@ append_full_record(speedups_state *st, PyObject *buffer, PyObject *const *args,
     PyTuple_SET_ITEM(record, LOCAL_POLICIES_AT, policies);    /* steals */
     Py_INCREF(owner);
     PyTuple_SET_ITEM(record, SCOPE_AT, owner);
+    if (!still_accepting(st, target)) {
+        Py_DECREF(record);
+        return 1;
+    }
     if (opt->key != Py_None) {
         set_slot(buffer, st->keyed_at, Py_True);
     }
@@ -429,7 +470,7 @@ enqueue_viewed(speedups_state *st, PyObject *view, PyObject *const *args, Py_ssi
     if (SLOT(view, st->view_filtering_at) == Py_True) {
         set_slot(buffer, st->filtering_at, Py_True);
     }
-    return append_full_record(st, buffer, args, nargs, kwargs, &opt, policies, scope);
+    return append_full_record(st, view, buffer, args, nargs, kwargs, &opt, policies, scope);
 }
 
 /* Whether a keyword name is ``_key``: by identity, as a call site's names are interned (an
@@ -544,7 +585,16 @@ enqueue_observed(speedups_state *st, PyObject *scope, PyObject *buffer, PyObject
     Py_DECREF(observing);
     if (status == 0) {  /* Buffer.add(intent, False): a callable task, no key */
         set_slot(buffer, st->rich_at, Py_True);
-        status = PyList_Append(buffer, intent);
+        if (SLOT(scope, st->state_at) == st->state_active) {  /* read again, last: the
+            observers ran Python code, during which another thread may have ended it */
+            status = PyList_Append(buffer, intent);
+        }
+        else {  /* scope._enqueue_made(intent, None, ()) */
+            PyObject *made = PyObject_CallMethod(scope, "_enqueue_made", "OOO", intent, Py_None,
+                                                 st->empty_tuple);
+            status = made == NULL ? -1 : 0;
+            Py_XDECREF(made);
+        }
     }
     Py_DECREF(intent);
     return status;
@@ -606,16 +656,17 @@ enqueue(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
         int own_buffer = Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type);
         if (nkw == 0) {
             if (PyCallable_Check(task)) {
-                status = append_plain_record(st, buffer, args, nargs);
+                status = append_plain_record(st, target, buffer, args, nargs);
             }
             else if (own_buffer && Py_IS_TYPE(task, (PyTypeObject *)st->batch_type)) {
-                status = append_full_record(st, buffer, args, nargs, NULL, &NO_OPTIONS, NULL,
-                                            target); /* a batch's payload */
+                status = append_full_record(st, target, buffer, args, nargs, NULL, &NO_OPTIONS,
+                                            NULL, target); /* a batch's payload */
             }
         }
         else if (nkw == 1 && is_key_keyword(st, PyTuple_GET_ITEM(kwnames, 0))
                  && args[nargs] == Py_None && PyCallable_Check(task)) {
-            status = append_plain_record(st, buffer, args, nargs); /* coalesces with nothing */
+            /* a key of None coalesces with nothing */
+            status = append_plain_record(st, target, buffer, args, nargs);
         }
         else if (own_buffer) { /* options, and maybe the task's own keywords */
             options opt;
@@ -627,7 +678,8 @@ enqueue(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
             else if (valid == 1 && (PyCallable_Check(task)
                                     || (kwargs == NULL
                                         && Py_IS_TYPE(task, (PyTypeObject *)st->batch_type)))) {
-                status = append_full_record(st, buffer, args, nargs, kwargs, &opt, NULL, target);
+                status = append_full_record(st, target, buffer, args, nargs, kwargs, &opt,
+                                            NULL, target);
                 kwargs = NULL; /* stolen */
             }
             Py_XDECREF(kwargs);

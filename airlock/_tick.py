@@ -72,7 +72,7 @@ from ._intent import Intent, IntentOptions
 from ._observe import Observer
 from ._plan import FlushPlan
 from ._policies import Policy, any_judges
-from ._record import PLAIN, to_intent
+from ._record import PLAIN, TASK, to_intent
 from ._scope import ErrorMode, Executor, Scope
 from ._settle import new_flush_context, prepare
 from ._states import ACTIVE, GENERAL, NEW
@@ -436,15 +436,23 @@ class TickScope(Scope, metaclass=TickType):
             self.enqueue_refused(task, refusal(self, task, options))
             return
         entry = make_entry(self, task, args, kwargs, options, local_policies)
+        self._enqueue_made(entry, options, local_policies)
+
+    def _enqueue_made(
+        self, entry: Any, options: IntentOptions | None, local_policies: tuple[Policy, ...]
+    ) -> None:
+        """An entry made while no frame is open (or for a frame that ended meanwhile): the
+        next frame's, unless the tick is closed."""
         with self._lock:
-            if not self._closed:
+            added = not self._closed
+            if added:
                 if len(entry) == PLAIN:
                     self._buffer.append(entry)
                 else:
                     judged = bool(local_policies) and any_judges(local_policies)
                     self._buffer.add(entry, judged)
-                entry = None
-        if entry is not None:  # closed meanwhile
+        if not added:
+            task = entry[TASK]
             self.enqueue_refused(task, refusal(self, task, options))
             return
         self.on_waiting()

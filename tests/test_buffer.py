@@ -162,13 +162,31 @@ def test_a_rescan_asks_the_local_policies_whether_they_judge() -> None:
     assert flags(buffer) == {"rich": True, "filtering": True}
 
 
+class Owner:
+    """A record's scope, as the fast adds read it."""
+
+    def __init__(self, accepting: bool) -> None:
+        self._accepting = accepting
+
+
 def test_the_fast_adds_set_their_flag() -> None:
+    accepting = Owner(True)
     buffer = Buffer()
-    buffer.add_keyed(full(0, key="k"))
+    assert buffer.add_keyed((task, (0,), {}, None, None, None, "k", (), accepting))
     assert flags(buffer) == {"rich": True, "keyed": True}
     other = Buffer()
-    other.add_batched(full(0))
+    assert other.add_batched((task, (0,), {}, None, None, None, None, (), accepting))
     assert flags(other) == {"rich": True, "batching": True}
+    assert other.add_batched((task, (0,), {}, None, None, None, "k", (), accepting))
+    assert flags(other) == {"rich": True, "batching": True, "keyed": True}
+
+
+def test_the_fast_adds_append_nothing_once_the_scope_stopped_accepting() -> None:
+    ended = Owner(False)
+    buffer = Buffer()
+    assert not buffer.add_keyed((task, (0,), {}, None, None, None, "k", (), ended))
+    assert not buffer.add_batched((task, (0,), {}, None, None, None, None, (), ended))
+    assert buffer == [] and flags(buffer) == {}
 
 
 def test_rescan_lowers_rich_only_when_every_later_entry_is_plain() -> None:
@@ -202,7 +220,7 @@ def test_cut_removes_entries_from_the_middle_and_gives_the_token_back() -> None:
 
 def test_capture_marks_the_childs_plain_records_and_carries_its_flags() -> None:
     child_buffer = Buffer()
-    child_buffer.add_keyed(full(5, key="k"))
+    child_buffer.add(full(5, key="k"), False)
     child = SimpleNamespace(_buffer=child_buffer)
     buffer = buffer_of(plain(0))
     buffer.capture([plain(1)], child, plain=True)

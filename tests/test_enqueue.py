@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -240,3 +243,164 @@ def test_check_task_names_the_caller() -> None:
     check_task(_Sends("send", []), "tick.post()")
     with pytest.raises(TypeError, match=r"^tick\.post\(\) needs a callable task, got 3 \(int\)"):
         check_task(3, "tick.post()")
+
+
+# -- an enqueue racing its scope's end ----------------------------------------------------------
+#
+# Another thread (one that carries the scope's context) enqueues; code the enqueue runs on
+# its way (a key's __hash__, a policy's on_enqueue, an observer's enqueued) lets the scope end
+# meanwhile. Whatever the path, the effect runs or the enqueue raises: it is never left in a
+# buffer that no flush reads.
+
+
+class Gate:
+    """Stops the first non-main thread that reaches ``pause()`` until ``release()``."""
+
+    def __init__(self) -> None:
+        self.reached = threading.Event()
+        self.released = threading.Event()
+        self.armed = True
+
+    def pause(self) -> None:
+        if self.armed and threading.current_thread() is not threading.main_thread():
+            self.armed = False
+            self.reached.set()
+            assert self.released.wait(10)
+
+    def release(self) -> None:
+        self.released.set()
+
+
+class SlowKey:
+    """A ``_key`` whose hash pauses at the gate."""
+
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+
+    def __hash__(self) -> int:
+        self.gate.pause()
+        return 7
+
+
+class PausingPolicy(airlock.Policy):
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+
+    def on_enqueue(self, intent: airlock.Intent) -> None:
+        self.gate.pause()
+
+    def allows(self, intent: airlock.Intent) -> bool:
+        return True
+
+
+class JudgingPolicy(airlock.Policy):
+    def allows(self, intent: airlock.Intent) -> bool:
+        return True
+
+
+class PausingObserver(airlock.Observer):
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+
+    def enqueued(self, intent: airlock.Intent) -> None:
+        self.gate.pause()
+
+
+@airlock.batch
+def _collect(payloads: list[Any]) -> None:
+    for ran, value in payloads:
+        ran.append(value)
+
+
+#: how each enqueue path pauses: (the scope's options, the enqueue)
+RACES: dict[str, tuple[Callable[[Gate], dict[str, Any]], Callable[[Gate, list[Any]], None]]] = {
+    "_key": (lambda g: {}, lambda g, ran: airlock.enqueue(ran.append, 1, _key=SlowKey(g))),
+    "options": (
+        lambda g: {},
+        lambda g, ran: airlock.enqueue(ran.append, 1, _key=SlowKey(g), _name="named"),
+    ),
+    "batch _key": (
+        lambda g: {}, lambda g, ran: airlock.enqueue(_collect, (ran, 1), _key=SlowKey(g)),
+    ),
+    "policy block": (lambda g: {}, lambda g, ran: _in_policy_block(ran, SlowKey(g))),
+    "on_enqueue": (
+        lambda g: {"policy": PausingPolicy(g)}, lambda g, ran: airlock.enqueue(ran.append, 1),
+    ),
+    "observer": (
+        lambda g: {"observers": [PausingObserver(g)]},
+        lambda g, ran: airlock.enqueue(ran.append, 1),
+    ),
+}
+
+
+def _in_policy_block(ran: list[Any], key: SlowKey) -> None:
+    with airlock.policy(JudgingPolicy()):
+        airlock.enqueue(ran.append, 1, _key=key)
+
+
+class Racer:
+    """Runs ``work`` on a thread of its own in a copy of the calling context."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        self.error: BaseException | None = None
+        context = contextvars.copy_context()
+        self.thread = threading.Thread(target=context.run, args=(self._run, work))
+        self.thread.start()
+
+    def _run(self, work: Callable[[], None]) -> None:
+        try:
+            work()
+        except BaseException as exc:
+            self.error = exc
+
+    def join(self) -> BaseException | None:
+        self.thread.join(10)
+        assert not self.thread.is_alive()
+        return self.error
+
+
+@pytest.mark.parametrize("path", list(RACES))
+def test_an_enqueue_racing_a_scopes_end_is_refused_not_lost(path: str) -> None:
+    gate, ran = Gate(), []
+    options, enqueue = RACES[path]
+    with airlock.scope(**options(gate)):
+        racer = Racer(lambda: enqueue(gate, ran))
+        assert gate.reached.wait(10)
+    gate.release()
+    error = racer.join()
+    assert ran == []
+    assert isinstance(error, airlock.ScopeStateError), error
+    assert "takes no more intents" in str(error)
+
+
+@pytest.mark.parametrize("path", list(RACES))
+def test_an_enqueue_racing_a_ticks_close_is_refused_not_lost(path: str) -> None:
+    gate, ran = Gate(), []
+    options, enqueue = RACES[path]
+    tick = airlock.tick_scope(**options(gate))
+    with tick:
+        racer = Racer(lambda: enqueue(gate, ran))
+        assert gate.reached.wait(10)
+    tick.close()
+    gate.release()
+    error = racer.join()
+    assert ran == []
+    assert isinstance(error, airlock.ScopeStateError), error
+    assert tick.pending == 0
+
+
+@pytest.mark.parametrize("path", list(RACES))
+def test_an_enqueue_racing_a_frames_end_joins_the_next_frame(path: str) -> None:
+    gate, ran = Gate(), []
+    options, enqueue = RACES[path]
+    tick = airlock.tick_scope(**options(gate))
+    with tick:
+        racer = Racer(lambda: enqueue(gate, ran))
+        assert gate.reached.wait(10)
+    gate.release()
+    assert racer.join() is None
+    assert ran == []
+    with tick:
+        pass
+    assert ran == [1]
+
