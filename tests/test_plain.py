@@ -133,7 +133,7 @@ def test_a_scope_used_once_fails_a_racing_entry_with_options_and_says_why() -> N
         log.append("first")
         scope._buffer.add((record, (log, "late"), {}, None, None, None, "k", (), scope), False)
 
-    said = r"record\(.*\) reached .* while it ran its plain flush: another thread enqueued it"
+    said = r"record\(.*\) reached .* while it ran its plain flush: a nested scope on another"
     with pytest.raises(airlock.ScopeStateError, match=said) as info, airlock.scope() as scope:
         airlock.enqueue(first)
         airlock.enqueue(record, log, "second")
