@@ -55,6 +55,7 @@ from ._errors import ScopeStateError
 from ._intent import Intent
 from ._policies import any_judges
 from ._record import KEY, LOCAL_POLICIES, PLAIN, SCOPE, TASK, to_intent
+from ._states import ACTIVE
 
 __all__ = [
     "SHIFT_TOKEN", "Buffer", "owned", "take_for_removal", "wait_for_token", "wait_until_movable",
@@ -170,29 +171,51 @@ class Buffer(list[Any]):
             self.filtering = True
         self.rich = True
 
-    def capture(self, entries: list[Any], child: Any, plain: bool) -> None:
+    def capture(self, entries: list[Any], child: Any, plain: bool, owner: Any = None) -> bool:
         """Take a descendant's entries: ``child``'s plain records get a mark, its flags carry
-        over (``plain``: every entry is a plain record, so the flags stay as they are)."""
-        start = len(self)
-        origins = self.origins
-        if origins is None:
-            origins = self.origins = []
-        last = origins[-1] if origins else None
-        if last is not None and last[0] == start and last[1] is None:  # the last capture's
-            origins[-1] = (start, child)  # end: a burst of captures keeps one mark each
-        else:
-            origins.append((start, child))
+        over (``plain``: every entry is a plain record, so the flags stay as they are).
+
+        ``owner``: the scope whose buffer this is (None: unchecked). Whether it still captures
+        (a tick until it is closed, a scope while active) is read last, as an enqueue reads
+        whether its scope accepts (the module's rule); False, with nothing taken, once it does
+        not. Everything is made before that read; after it, only in-place list operations
+        (``+=``, no call)."""
         theirs = child._buffer
+        if type(entries) is not list:  # (``+=`` would iterate a Buffer, making an iterator)
+            entries = entries[:]
+        fresh = self.origins is None
+        origins: list[tuple[int, Any]] = [] if self.origins is None else self.origins
+        start = len(self)
+        last = origins[-1] if origins else None
+        first = (start, child)
+        # the last capture's end where this one starts: a burst of captures keeps one mark each
+        merged = last is not None and last[0] == start and last[1] is None
+        marks = [] if merged else [first]
         if theirs.origins:  # only when ``entries`` is the child's whole plain buffer
-            origins.extend((start + index, owner or child) for index, owner in theirs.origins)
+            marks.extend(
+                (start + index, child if marked is None else marked)
+                for index, marked in theirs.origins
+            )
+        marks.append((start + len(entries), None))  # where the owner's own records resume
+        # read last, no call from here on: ``owner._captures_descendants()``, inlined (keep in
+        # sync with Scope's and TickScope's)
+        if owner is not None and (
+            owner._closed if owner._across_frames else owner._state is not ACTIVE
+        ):
+            return False
+        if fresh:
+            self.origins = origins
+        elif merged:
+            origins[-1] = first
+        origins += marks  # (no call between this and the entries: both land, or neither)
         if not plain:
             self.keyed |= theirs.keyed
             self.batching |= theirs.batching
             self.holding |= theirs.holding
             self.filtering |= theirs.filtering
             self.rich = True  # before the entries: a plain run must stop at them
-        self.extend(entries)
-        origins.append((len(self), None))
+        self += entries
+        return True
 
     # -- flags -------------------------------------------------------------------------------
 

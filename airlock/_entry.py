@@ -147,7 +147,7 @@ def check_holds(scope: Scope, task: Cadence) -> None:
     a scope that is not a tick and has none around it."""
     holder: Scope | None = scope
     while holder is not None:
-        if getattr(holder, "_holds_across_frames", False):
+        if holder._across_frames:
             return
         holder = holder._parent
     raise UsageError(

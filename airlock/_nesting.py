@@ -104,9 +104,11 @@ def offer_to_ancestors(entries: list[Any], ctx: FlushContext) -> list[Any]:
         while entries and ancestor is not None:
             if ancestor._captures_descendants():
                 if type(ancestor).before_descendant_flushes in CAPTURES_ALL:
-                    ancestor._capture(entries, scope)
-                    stats.captured += len(entries)
-                    return []
+                    if ancestor._capture(entries, scope):  # (False: it ended meanwhile)
+                        stats.captured += len(entries)
+                        return []
+                    ancestor = ancestor._parent
+                    continue
                 allowed = ancestor.before_descendant_flushes(scope, entries)
                 if not isinstance(allowed, list):
                     raise TypeError(
@@ -116,9 +118,9 @@ def offer_to_ancestors(entries: list[Any], ctx: FlushContext) -> list[Any]:
                 allowed_ids = {id(i) for i in allowed}
                 if len(allowed_ids) < len(entries):
                     captured = [i for i in entries if id(i) not in allowed_ids]
-                    ancestor._capture(captured, scope)
-                    stats.captured += len(captured)
-                    entries = [i for i in entries if id(i) in allowed_ids]
+                    if ancestor._capture(captured, scope):  # (False: it ended meanwhile)
+                        stats.captured += len(captured)
+                        entries = [i for i in entries if id(i) in allowed_ids]
             ancestor = ancestor._parent
     except BaseException as exc:
         attach_undispatched(exc, None, ctx.intents_for(entries))
@@ -134,14 +136,15 @@ def hand_over(scope: Scope, ancestor: Scope) -> bool:
         type(ancestor).before_descendant_flushes not in CAPTURES_ALL
     ):
         return False
-    scope._state = FLUSHED
     buffer = scope._buffer
+    if not ancestor._capture(buffer, scope, plain=True):  # it ended meanwhile
+        return False
+    scope._state = FLUSHED
     if scope._plan.tick:
         stats = fresh_stats(scope)
         stats.captured = stats.enqueued = len(buffer)
     else:  # a scope used once: one count, expanded when read (see _ledger)
         scope._plain_count = len(buffer)
         scope._plain_captured = True
-    ancestor._capture(buffer, scope, plain=True)
     scope._parent = None  # the ancestor's marks hold this scope: no cycle back
     return True

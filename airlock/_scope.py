@@ -214,6 +214,10 @@ class Scope:
             and not self._ambient_policies
         )
 
+    #: False: this scope captures descendants only while active, and holds no task (a tick:
+    #: across frames, until closed; see ``_entry.check_holds`` and ``Buffer.capture``)
+    _across_frames = False
+
     # -- lifecycle -------------------------------------------------------------------------
 
     #: True when enter/exit/should_flush/flush/discard are Scope's own, so ``with`` may
@@ -360,11 +364,12 @@ class Scope:
         """
         return []
 
-    def _capture(self, entries: list[Any], child: Scope, plain: bool = False) -> None:
+    def _capture(self, entries: list[Any], child: Scope, plain: bool = False) -> bool:
         """Take a descendant's entries into this buffer: they keep their provenance (an
         Intent or full record carries its scope; ``child``'s plain records get a mark).
-        ``plain``: every entry is a plain record (the buffer stays plain if it was)."""
-        self._buffer.capture(entries, child, plain)
+        ``plain``: every entry is a plain record (the buffer stays plain if it was). False,
+        with nothing taken, when this scope ended meanwhile (another thread's)."""
+        return self._buffer.capture(entries, child, plain, self)
 
     # -- the buffer ------------------------------------------------------------------------
 

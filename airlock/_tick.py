@@ -85,8 +85,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class TickScope(Scope, metaclass=TickType):
     """A scope reused for every frame of a loop. Create it with ``airlock.tick_scope()``."""
 
-    #: held tasks wait in a tick (see ``_entry.check_holds``)
-    _holds_across_frames = True
+    _across_frames = True
 
     # __enter__ and __exit__ are slots, filled per tick by frame_methods: ``with`` finds a
     # slot's value as it is, where a method would be bound anew (two objects per frame).
@@ -460,10 +459,12 @@ class TickScope(Scope, metaclass=TickType):
     def _captures_descendants(self) -> bool:
         return not self._closed
 
-    def _capture(self, entries: list[Any], child: Scope, plain: bool = False) -> None:
-        super()._capture(entries, child, plain)
+    def _capture(self, entries: list[Any], child: Scope, plain: bool = False) -> bool:
+        if not self._buffer.capture(entries, child, plain, self):  # closed meanwhile
+            return False
         if self._state is not ACTIVE:
             self.on_waiting()
+        return True
 
     def __repr__(self) -> str:
         state = "open" if self._state is ACTIVE else ("new" if self._state is NEW else "idle")

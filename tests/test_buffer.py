@@ -10,6 +10,7 @@ import pytest
 import airlock
 from airlock import Intent, _buffer
 from airlock._buffer import SHIFT_TOKEN, Buffer, owned, put_token, take_token
+from airlock._states import ACTIVE, FLUSHED
 
 
 def task(value: Any) -> None: ...
@@ -216,6 +217,23 @@ def test_cut_removes_entries_from_the_middle_and_gives_the_token_back() -> None:
     buffer.cut(1, 2)
     assert buffer == [plain(0), plain(3)] and SHIFT_TOKEN == [True]
     assert buffer.removed == 0  # (only removals from the front are counted)
+
+
+def test_capture_takes_nothing_once_its_owner_stopped_capturing() -> None:
+    child = SimpleNamespace(_buffer=Buffer())
+    ended_scope = SimpleNamespace(_across_frames=False, _state=FLUSHED)
+    closed_tick = SimpleNamespace(_across_frames=True, _closed=True)
+    for owner in (ended_scope, closed_tick):
+        buffer = buffer_of(plain(0))
+        assert not buffer.capture([full(1, key="k")], child, plain=False, owner=owner)
+        assert buffer == [plain(0)] and buffer.origins is None and flags(buffer) == {}
+    for owner in (
+        SimpleNamespace(_across_frames=False, _state=ACTIVE),
+        SimpleNamespace(_across_frames=True, _closed=False),  # a tick, between frames too
+    ):
+        buffer = buffer_of(plain(0))
+        assert buffer.capture([plain(1)], child, plain=True, owner=owner)
+        assert buffer == [plain(0), plain(1)] and buffer.origins == [(1, child), (2, None)]
 
 
 def test_capture_marks_the_childs_plain_records_and_carries_its_flags() -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import inspect
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from racing import Gate, Racer
 
 import airlock
 
@@ -253,24 +252,6 @@ def test_check_task_names_the_caller() -> None:
 # buffer that no flush reads.
 
 
-class Gate:
-    """Stops the first non-main thread that reaches ``pause()`` until ``release()``."""
-
-    def __init__(self) -> None:
-        self.reached = threading.Event()
-        self.released = threading.Event()
-        self.armed = True
-
-    def pause(self) -> None:
-        if self.armed and threading.current_thread() is not threading.main_thread():
-            self.armed = False
-            self.reached.set()
-            assert self.released.wait(10)
-
-    def release(self) -> None:
-        self.released.set()
-
-
 class SlowKey:
     """A ``_key`` whose hash pauses at the gate."""
 
@@ -336,27 +317,6 @@ RACES: dict[str, tuple[Callable[[Gate], dict[str, Any]], Callable[[Gate, list[An
 def _in_policy_block(ran: list[Any], key: SlowKey) -> None:
     with airlock.policy(JudgingPolicy()):
         airlock.enqueue(ran.append, 1, _key=key)
-
-
-class Racer:
-    """Runs ``work`` on a thread of its own in a copy of the calling context."""
-
-    def __init__(self, work: Callable[[], None]) -> None:
-        self.error: BaseException | None = None
-        context = contextvars.copy_context()
-        self.thread = threading.Thread(target=context.run, args=(self._run, work))
-        self.thread.start()
-
-    def _run(self, work: Callable[[], None]) -> None:
-        try:
-            work()
-        except BaseException as exc:
-            self.error = exc
-
-    def join(self) -> BaseException | None:
-        self.thread.join(10)
-        assert not self.thread.is_alive()
-        return self.error
 
 
 @pytest.mark.parametrize("path", list(RACES))

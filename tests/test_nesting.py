@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from racing import Gate, Racer
 
 import airlock
 from airlock import Intent, Scope
@@ -300,3 +302,61 @@ def test_the_capture_stage_keeps_what_a_choosing_ancestor_returns() -> None:
         a, b = Intent(effect, (log, "a"), scope=inner), Intent(effect, (log, "b"), scope=inner)
         assert offer_to_ancestors([a, b], FlushContext.standalone(stats, owner=inner)) == [b]
         assert stats.captured == 1 and outer.intents == [a]
+
+
+# -- a nested scope racing its parent's end ------------------------------------------------------
+
+
+class PausingParent(Scope):
+    """A parent that captures everything, after pausing at ``gate`` (another thread ends it)."""
+
+    gate: Gate
+
+    def before_descendant_flushes(self, descendant: Scope, intents: list[Intent]) -> list[Intent]:
+        self.gate.pause()
+        return []
+
+
+class PausingTick(airlock.TickScope):
+    gate: Gate
+
+    def before_descendant_flushes(self, descendant: Scope, intents: list[Intent]) -> list[Intent]:
+        self.gate.pause()
+        return []
+
+
+def _nested_enqueue(ran: list[Any], keyed: bool) -> Callable[[], None]:
+    def work() -> None:
+        with airlock.scope():
+            airlock.enqueue(ran.append, 1, _key="k" if keyed else None)
+
+    return work
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["plain", "keyed"])
+def test_a_nested_scope_whose_parent_ends_meanwhile_flushes_itself(keyed: bool) -> None:
+    gate, ran = Gate(), []
+    parent = PausingParent()
+    parent.gate = gate
+    with parent:
+        racer = Racer(_nested_enqueue(ran, keyed))
+        assert gate.reached.wait(10)
+    gate.release()
+    assert racer.join() is None
+    assert ran == [1]
+    assert parent.stats.enqueued == 0
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["plain", "keyed"])
+def test_a_nested_scope_whose_tick_closes_meanwhile_flushes_itself(keyed: bool) -> None:
+    gate, ran = Gate(), []
+    tick = PausingTick()
+    tick.gate = gate
+    with tick:
+        racer = Racer(_nested_enqueue(ran, keyed))
+        assert gate.reached.wait(10)
+    tick.close()
+    gate.release()
+    assert racer.join() is None
+    assert ran == [1]
+    assert tick.pending == 0
