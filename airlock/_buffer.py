@@ -30,11 +30,13 @@ read (by identity). Appends never move an entry.
 
 An enqueue appends only while its scope accepts, and reads that last: after the entry is
 built and whatever it ran (a key's ``__hash__``, hooks, a collection's finalizers), with
-nothing between the read and the ``append`` at which CPython lets another thread run (no call
-into Python code, no allocation). A scope's end stops accepting before its flush reads the
-entries, so an enqueue it races either lands in that flush or is refused at its call, never
-left in a buffer no flush reads (``add_keyed``, ``add_batched``, ``_enqueue``, ``_entry``;
-the kernel's appends read it the same way: keep them in sync).
+nothing between the read and the ``append`` at which CPython lets another thread run: no call
+(3.11+: none but the append), no allocation (before 3.12 one may collect), and, for 3.10, no
+taken jump (the accepted path falls through its ``if``; flags are or-ed in with ``|=``). A
+scope's end stops accepting before its flush reads the entries, so an enqueue it races either
+lands in that flush or is refused at its call, never left in a buffer no flush reads
+(``add_keyed``, ``add_batched``, ``capture``, ``_enqueue``, ``_entry``; the kernel's appends
+read it the same way: keep them in sync).
 
 No wait for the token is endless: code of the holder's own thread (a signal handler, a
 removed entry's finalizer) cannot wait for it. Naming then names nothing in place; a removal
@@ -132,22 +134,22 @@ class Buffer(list[Any]):
     def add_keyed(self, record: tuple[Any, ...]) -> bool:
         """Append the full record of a keyed enqueue (``enqueue``'s fast path), unless its
         scope stopped accepting meanwhile (False: nothing appended)."""
-        if not record[SCOPE]._accepting:  # (read last: the module's rule)
-            return False
-        self.keyed = self.rich = True
-        self.append(record)
-        return True
+        if record[SCOPE]._accepting:  # read last (the module's rule)
+            self.keyed = self.rich = True
+            self.append(record)
+            return True
+        return False
 
     def add_batched(self, record: tuple[Any, ...]) -> bool:
         """Append the full record of a batch's payload, keyed or not (``enqueue``'s fast
         path), unless its scope stopped accepting meanwhile (False: nothing appended)."""
-        if not record[SCOPE]._accepting:  # (read last: the module's rule)
-            return False
-        if record[KEY] is not None:
-            self.keyed = True
-        self.batching = self.rich = True
-        self.append(record)
-        return True
+        keyed = record[KEY] is not None
+        if record[SCOPE]._accepting:  # read last (the module's rule)
+            self.keyed |= keyed
+            self.batching = self.rich = True
+            self.append(record)
+            return True
+        return False
 
     def add(self, entry: Any, judged: bool) -> None:
         """Append an entry that is not a plain record (a full record or an Intent), turning
@@ -178,12 +180,11 @@ class Buffer(list[Any]):
         ``owner``: the scope whose buffer this is (None: unchecked). Whether it still captures
         (a tick until it is closed, a scope while active) is read last, as an enqueue reads
         whether its scope accepts (the module's rule); False, with nothing taken, once it does
-        not. Everything is made before that read; after it, only in-place list operations
-        (``+=``, no call)."""
+        not. Everything is made before that read; after it, only in-place writes (``+=``,
+        ``|=``: no call, no jump)."""
         theirs = child._buffer
         if type(entries) is not list:  # (``+=`` would iterate a Buffer, making an iterator)
             entries = entries[:]
-        fresh = self.origins is None
         origins: list[tuple[int, Any]] = [] if self.origins is None else self.origins
         start = len(self)
         last = origins[-1] if origins else None
@@ -197,25 +198,34 @@ class Buffer(list[Any]):
                 for index, marked in theirs.origins
             )
         marks.append((start + len(entries), None))  # where the owner's own records resume
-        # read last, no call from here on: ``owner._captures_descendants()``, inlined (keep in
-        # sync with Scope's and TickScope's)
-        if owner is not None and (
-            owner._closed if owner._across_frames else owner._state is not ACTIVE
-        ):
-            return False
-        if fresh:
-            self.origins = origins
-        elif merged:
+        if merged:  # (before the read below: put back if refused)
             origins[-1] = first
-        origins += marks  # (no call between this and the entries: both land, or neither)
-        if not plain:
-            self.keyed |= theirs.keyed
+        # Whether ``owner`` captures (``owner._captures_descendants()``, inlined: keep in sync
+        # with Scope's and TickScope's) is read last, in each branch (the module's rule): the
+        # accepted path falls through to the writes, which are in-place (``+=``, ``|=``)
+        if plain:
+            if owner is None or (
+                not owner._closed if owner._across_frames else owner._state is ACTIVE
+            ):
+                self.origins = origins
+                origins += marks  # (no call between this and the entries: both land, or neither)
+                self += entries
+                return True
+        elif owner is None or (
+            not owner._closed if owner._across_frames else owner._state is ACTIVE
+        ):
+            self.origins = origins
+            origins += marks
+            self.keyed |= theirs.keyed  # the descendant's flags join the ones on now
             self.batching |= theirs.batching
             self.holding |= theirs.holding
             self.filtering |= theirs.filtering
             self.rich = True  # before the entries: a plain run must stop at them
-        self += entries
-        return True
+            self += entries
+            return True
+        if merged and last is not None:
+            origins[-1] = last
+        return False
 
     # -- flags -------------------------------------------------------------------------------
 

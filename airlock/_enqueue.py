@@ -125,13 +125,11 @@ def _enqueue_general(
         if values is not None and (callable(task) or (type(task) is Batch and not kwargs)):
             name, origin, dispatch_options, key = values
             full = (task, args, kwargs, name, dispatch_options, origin, key, (), target)
-            batch = type(task) is Batch
-            if target._accepting:  # read last (the rule of ``_buffer``): no call from here on
+            keyed, batch = key is not None, type(task) is Batch
+            if target._accepting:  # read last (the rule of ``_buffer``): no call or jump on
                 buffer = target._buffer  # buffer.add(full, False), inlined (-9% instructions
-                if key is not None:  # on the options frame): keep in sync with Buffer.note
-                    buffer.keyed = True
-                if batch:
-                    buffer.batching = True
+                buffer.keyed |= keyed  # on the options frame): keep in sync with Buffer.note
+                buffer.batching |= batch
                 buffer.rich = True  # before the append: a plain run of another thread stops at it
                 buffer.append(full)
                 return
@@ -164,22 +162,20 @@ def _append_viewed(
     meanwhile (nothing appended)."""
     scope = view.scope
     name, origin, dispatch_options, key = values or _NO_VALUES
-    batch = type(task) is Batch
+    batch, keyed, filtering = type(task) is Batch, key is not None, view.filtering
     if batch:
         task.check_payload(kwargs)
     record = (task, args, kwargs, name, dispatch_options, origin, key, view.policies, scope)
-    if scope._state is not ACTIVE or scope._plan.enqueue_hooked:  # ``view.accepting``, read
-        return False  # last (the rule of ``_buffer``): no call from here on
-    buffer = scope._buffer  # buffer.add(record, view.filtering), inlined (-12% instructions
-    if batch:  # on the policy-block frame): keep in sync with Buffer.note
-        buffer.batching = True
-    if key is not None:
-        buffer.keyed = True
-    if view.filtering:
-        buffer.filtering = True
-    buffer.rich = True
-    buffer.append(record)
-    return True
+    # ``view.accepting``, read last (the rule of ``_buffer``): no call or jump on
+    if scope._state is ACTIVE and not scope._plan.enqueue_hooked:
+        buffer = scope._buffer  # buffer.add(record, filtering), inlined (-12% instructions on
+        buffer.batching |= batch  # the policy-block frame): keep in sync with Buffer.note
+        buffer.keyed |= keyed
+        buffer.filtering |= filtering
+        buffer.rich = True
+        buffer.append(record)
+        return True
+    return False
 
 
 def _options(values: tuple[Any, Any, Any, Any] | None) -> IntentOptions | None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
 
-__all__ = ["Gate", "Racer"]
+__all__ = ["Gate", "Racer", "race_the_end"]
 
 
 class Gate:
@@ -51,3 +53,18 @@ class Racer:
         self.thread.join(10)
         assert not self.thread.is_alive()
         return self.error
+
+
+def race_the_end(
+    scope: AbstractContextManager[Any], gate: Gate, work: Callable[[], None],
+    after: Callable[[], object] = lambda: None,
+) -> BaseException | None:
+    """Start ``work`` on a ``Racer`` inside ``with scope:``; once it pauses at ``gate``, leave
+    the block (and run ``after``: a tick's ``close()``), then let it go on. Returns what it
+    raised."""
+    with scope:
+        racer = Racer(work)
+        assert gate.reached.wait(10)
+    after()
+    gate.release()
+    return racer.join()

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from racing import Gate, Racer
+from racing import Gate, race_the_end
 
 import airlock
 
@@ -319,34 +319,20 @@ def _in_policy_block(ran: list[Any], key: SlowKey) -> None:
         airlock.enqueue(ran.append, 1, _key=key)
 
 
+@pytest.mark.parametrize("end", ["scope", "tick close"])
 @pytest.mark.parametrize("path", list(RACES))
-def test_an_enqueue_racing_a_scopes_end_is_refused_not_lost(path: str) -> None:
+def test_an_enqueue_racing_the_end_is_refused_not_lost(path: str, end: str) -> None:
     gate, ran = Gate(), []
     options, enqueue = RACES[path]
-    with airlock.scope(**options(gate)):
-        racer = Racer(lambda: enqueue(gate, ran))
-        assert gate.reached.wait(10)
-    gate.release()
-    error = racer.join()
+    if end == "scope":
+        error = race_the_end(airlock.scope(**options(gate)), gate, lambda: enqueue(gate, ran))
+    else:
+        tick = airlock.tick_scope(**options(gate))
+        error = race_the_end(tick, gate, lambda: enqueue(gate, ran), after=tick.close)
+        assert tick.pending == 0
     assert ran == []
     assert isinstance(error, airlock.ScopeStateError), error
-    assert "takes no more intents" in str(error)
-
-
-@pytest.mark.parametrize("path", list(RACES))
-def test_an_enqueue_racing_a_ticks_close_is_refused_not_lost(path: str) -> None:
-    gate, ran = Gate(), []
-    options, enqueue = RACES[path]
-    tick = airlock.tick_scope(**options(gate))
-    with tick:
-        racer = Racer(lambda: enqueue(gate, ran))
-        assert gate.reached.wait(10)
-    tick.close()
-    gate.release()
-    error = racer.join()
-    assert ran == []
-    assert isinstance(error, airlock.ScopeStateError), error
-    assert tick.pending == 0
+    assert "takes no more intents" in str(error) or "is closed" in str(error)
 
 
 @pytest.mark.parametrize("path", list(RACES))
@@ -354,13 +340,8 @@ def test_an_enqueue_racing_a_frames_end_joins_the_next_frame(path: str) -> None:
     gate, ran = Gate(), []
     options, enqueue = RACES[path]
     tick = airlock.tick_scope(**options(gate))
-    with tick:
-        racer = Racer(lambda: enqueue(gate, ran))
-        assert gate.reached.wait(10)
-    gate.release()
-    assert racer.join() is None
+    assert race_the_end(tick, gate, lambda: enqueue(gate, ran)) is None
     assert ran == []
     with tick:
         pass
     assert ran == [1]
-

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from racing import Gate, Racer
+from racing import Gate, race_the_end
 
 import airlock
 from airlock import Intent, Scope
@@ -333,30 +333,17 @@ def _nested_enqueue(ran: list[Any], keyed: bool) -> Callable[[], None]:
     return work
 
 
+@pytest.mark.parametrize("parent", ["scope", "tick"])
 @pytest.mark.parametrize("keyed", [False, True], ids=["plain", "keyed"])
-def test_a_nested_scope_whose_parent_ends_meanwhile_flushes_itself(keyed: bool) -> None:
+def test_a_nested_scope_whose_parent_ends_meanwhile_flushes_itself(
+    keyed: bool, parent: str
+) -> None:
+    """Its parent's end (a scope's exit, a tick's close()) comes while the nested scope, on
+    another thread, is being flushed: it runs its effect itself."""
     gate, ran = Gate(), []
-    parent = PausingParent()
-    parent.gate = gate
-    with parent:
-        racer = Racer(_nested_enqueue(ran, keyed))
-        assert gate.reached.wait(10)
-    gate.release()
-    assert racer.join() is None
+    owner = PausingParent() if parent == "scope" else PausingTick()
+    owner.gate = gate
+    after = owner.close if isinstance(owner, PausingTick) else (lambda: None)
+    assert race_the_end(owner, gate, _nested_enqueue(ran, keyed), after) is None
     assert ran == [1]
-    assert parent.stats.enqueued == 0
-
-
-@pytest.mark.parametrize("keyed", [False, True], ids=["plain", "keyed"])
-def test_a_nested_scope_whose_tick_closes_meanwhile_flushes_itself(keyed: bool) -> None:
-    gate, ran = Gate(), []
-    tick = PausingTick()
-    tick.gate = gate
-    with tick:
-        racer = Racer(_nested_enqueue(ran, keyed))
-        assert gate.reached.wait(10)
-    tick.close()
-    gate.release()
-    assert racer.join() is None
-    assert ran == [1]
-    assert tick.pending == 0
+    assert owner.stats.enqueued == 0  # (the parent's flush, or the tick's last frame)
