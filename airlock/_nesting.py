@@ -104,8 +104,8 @@ def offer_to_ancestors(entries: list[Any], ctx: FlushContext) -> list[Any]:
         while entries and ancestor is not None:
             if ancestor._captures_descendants():
                 if type(ancestor).before_descendant_flushes in CAPTURES_ALL:
-                    if ancestor._capture(entries, scope):  # (False: it ended meanwhile)
-                        stats.captured += len(entries)
+                    if ancestor._capture(entries, scope) is not False:  # (False: it ended
+                        stats.captured += len(entries)  # meanwhile; see ``Scope._capture``)
                         return []
                     ancestor = ancestor._parent
                     continue
@@ -118,7 +118,7 @@ def offer_to_ancestors(entries: list[Any], ctx: FlushContext) -> list[Any]:
                 allowed_ids = {id(i) for i in allowed}
                 if len(allowed_ids) < len(entries):
                     captured = [i for i in entries if id(i) not in allowed_ids]
-                    if ancestor._capture(captured, scope):  # (False: it ended meanwhile)
+                    if ancestor._capture(captured, scope) is not False:
                         stats.captured += len(captured)
                         entries = [i for i in entries if id(i) in allowed_ids]
             ancestor = ancestor._parent
@@ -137,7 +137,7 @@ def hand_over(scope: Scope, ancestor: Scope) -> bool:
     ):
         return False
     buffer = scope._buffer
-    if not ancestor._capture(buffer, scope, plain=True):  # it ended meanwhile
+    if ancestor._capture(buffer, scope, plain=True) is False:  # it ended meanwhile
         return False
     scope._state = FLUSHED
     if scope._plan.tick:

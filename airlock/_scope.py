@@ -368,7 +368,8 @@ class Scope:
         """Take a descendant's entries into this buffer: they keep their provenance (an
         Intent or full record carries its scope; ``child``'s plain records get a mark).
         ``plain``: every entry is a plain record (the buffer stays plain if it was). False,
-        with nothing taken, when this scope ended meanwhile (another thread's)."""
+        with nothing taken, when this scope ended meanwhile (another thread's); an override
+        that returns None took them."""
         return self._buffer.capture(entries, child, plain, self)
 
     # -- the buffer ------------------------------------------------------------------------

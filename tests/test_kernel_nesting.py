@@ -27,7 +27,7 @@ class OwnCapture(airlock.TickScope):
     __slots__ = ()
 
     def _capture(self, entries: list[Any], child: airlock.Scope, plain: bool = False) -> None:
-        super()._capture(entries, child, plain)
+        super()._capture(entries, child, plain)  # (returns None: it took them)
 
 
 class Choosing(airlock.TickScope):
@@ -172,3 +172,10 @@ def test_the_kernel_hands_plain_records_over_itself(
     monkeypatch.setattr(airlock.Scope, "_release", spy)
     _story(story)
     assert all(isinstance(scope, airlock.TickScope) for scope in called), called
+
+
+def test_a_capture_override_that_returns_nothing_took_the_entries() -> None:
+    """``_capture`` says False only when its scope ended meanwhile; an override that returns
+    None took the entries: each effect runs once, in the tick's frame."""
+    log = _story("own capture")[-3]
+    assert log == ["a1", "a2"]
