@@ -6,12 +6,13 @@ Rules:
   ``_plain_ns``) that ``Scope._current_stats`` expands into ``FlushStats`` when read.
 - ``run_plain`` runs the entries present when it starts and returns their count. A tick's
   later arrivals are its next frame's (the loop runs a copy); a scope used once has no next
-  flush, so its loop runs the live buffer, and what another thread appends meanwhile
-  (``arrivals``: a nested scope on another thread that handed its entries over just as this
-  one closed; an enqueue can no longer land then, see ``_buffer``) runs too.
+  flush, so its loop runs the live buffer, and what another thread appends meanwhile runs
+  too (``arrivals``: a safeguard: airlock's own enqueues and captures read the scope's state
+  last and so no longer land once it closed, see ``_buffer``; code that appends to a buffer
+  itself still could).
   Another thread reading ``intents`` meanwhile names the records in place: such an entry
   (``_record.runs_plain``) runs as its record would.
-- The loop ends before any other entry (such a hand-over racing the buffer's ``rich`` flag)
+- The loop ends before any other entry (such an append racing the buffer's ``rich`` flag)
   and leaves it, with the rest, to the tick's next frame; a scope used once reports it as
   failed, with a ``ScopeStateError`` that says so (``racing_entry_error``).
 - A task that raises ends the flush: ``plain_failure`` records the ledger (failed,
@@ -88,14 +89,14 @@ def run_plain(
 
 
 def racing_entry_error(scope: Scope, entry: Any) -> ScopeStateError:
-    """Why a scope used once failed ``entry``, which a nested scope on another thread handed
-    over (with options) while the scope's plain flush ran."""
+    """Why a scope used once failed ``entry``, which another thread appended (with options)
+    while the scope's plain flush ran."""
     return ScopeStateError(
-        f"{describe(entry)} reached {scope!r} while it ran its plain flush: a nested scope on "
-        "another thread handed it over (with options: a _key, a batch, a local policy) as this "
-        "scope was exiting, and a scope used once has no later flush to run it in, so it did "
-        "not run. Let that thread's scopes end before this one exits (join the thread inside "
-        "the with block), or make this scope a tick, whose next frame takes what arrives late"
+        f"{describe(entry)} reached {scope!r} while it ran its plain flush: another thread "
+        "appended it (with options: a _key, a batch, a local policy) to the scope's buffer as "
+        "the scope was exiting, and a scope used once has no later flush to run it in, so it "
+        "did not run. Let that thread finish before the scope exits (join it inside the with "
+        "block), or make the scope a tick, whose next frame takes what arrives late"
     )
 
 

@@ -122,18 +122,18 @@ def test_a_failing_entry_that_intents_named_is_counted_like_a_record() -> None:
 
 
 def test_a_scope_used_once_fails_a_racing_entry_with_options_and_says_why() -> None:
-    """Another thread's keyed entry that found the scope open just before it closed lands
-    while the plain flush runs (simulated by the first task: a nested scope's capture on
-    another thread appends so). A scope used once has no later flush, so that entry is reported as
-    failed, with an error that says what happened (it used to be Python's "too many values to
-    unpack"); the effect before it ran, and the ledger balances."""
+    """An entry with options that another thread appends to the buffer itself lands while the
+    plain flush runs (simulated by the first task; airlock's own enqueues and captures no
+    longer land once the scope closed). A scope used once has no later flush, so that entry is
+    reported as failed, with an error that says what happened (it used to be Python's "too
+    many values to unpack"); the effect before it ran, and the ledger balances."""
     log: list[Any] = []
 
     def first() -> None:
         log.append("first")
         scope._buffer.add((record, (log, "late"), {}, None, None, None, "k", (), scope), False)
 
-    said = r"record\(.*\) reached .* while it ran its plain flush: a nested scope on another"
+    said = r"record\(.*\) reached .* while it ran its plain flush: another thread appended it"
     with pytest.raises(airlock.ScopeStateError, match=said) as info, airlock.scope() as scope:
         airlock.enqueue(first)
         airlock.enqueue(record, log, "second")
