@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import gc
 import inspect
+import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -345,3 +348,44 @@ def test_an_enqueue_racing_a_frames_end_joins_the_next_frame(path: str) -> None:
     with tick:
         pass
     assert ran == [1]
+
+
+def test_a_collection_inside_the_records_allocation_cannot_let_the_scope_end_unseen() -> None:
+    """Before 3.12 a collection runs inside the allocation that crosses the threshold, and its
+    callbacks (or finalizers) are Python code, during which another thread may end the scope:
+    here the record's own allocation (no argument, the 3-tuple free list emptied) collects,
+    and the gc callback pauses there. From 3.12 on the collection waits for the next check of
+    the eval loop: after the append."""
+    gate, ran = Gate(), []
+    gate.armed = False
+    racer: list[threading.Thread] = []
+
+    def collecting(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and racer and threading.current_thread() is racer[0]:
+            gate.pause()
+
+    def effect() -> None:
+        ran.append(1)
+
+    def enqueue_while_collecting() -> None:
+        racer.append(threading.current_thread())
+        gc.disable()  # (nothing collects until the enqueue)
+        hold = [(n, n, n) for n in range(3000)]  # the record cannot reuse a freed 3-tuple
+        gate.armed = True
+        gc.enable()
+        airlock.enqueue(effect)
+        del hold
+
+    threshold = gc.get_threshold()
+    gc.callbacks.append(collecting)
+    gc.set_threshold(1)
+    try:
+        error = race_the_end(airlock.scope(), gate, enqueue_while_collecting)
+    finally:
+        gc.callbacks.remove(collecting)
+        gc.set_threshold(*threshold)
+        gc.enable()
+    if error is None:  # it collected after the append: the flush ran it
+        assert ran == [1] and sys.version_info >= (3, 12)
+    else:
+        assert isinstance(error, airlock.ScopeStateError) and ran == []
