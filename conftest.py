@@ -14,19 +14,23 @@
   (building and installing the sdist and wheel, the strict docs build and the docs pages'
   examples, the benchmark tools under valgrind, the Textual extra's oldest and newest minor)
   and the second run of the core suite on the pure core. The README's command runs the rest
-  in about a minute; its summary names what it left to CI and how to run it here.
-- Which parts of the suite need which optional packages: ``pip install -e ".[test]"`` (the
-  README's command) installs every one of them, and then the whole suite runs; the release
-  checks' tools (the build, twine, MkDocs, matplotlib) come with ``.[dev]``, which CI
-  installs. Where some are missing, the parts that import them are not collected, the core
-  runs, and the end of the run names every part left untested and the command that installs
-  what it needs.
+  in about half a minute; its summary names what it left to CI and how to run it here.
+- Which parts of the suite need which optional packages (``NEEDS``): ``pip install -e
+  ".[test]"`` (the README's command) installs what the core, adapter, benchmark and docs
+  tests import; the integration tests' frameworks (``INTEGRATION_FRAMEWORKS``) come with the
+  ``integrations`` extra and the release checks' tools (the build, twine, MkDocs,
+  matplotlib) with ``dev``, which has both and which CI installs. Where some are missing,
+  the parts that import them are not collected, the core runs, and the end of the run names
+  every part left untested and the command that installs what it needs (the integrations
+  among what it left to CI).
 """
 
 from __future__ import annotations
 
+import compileall
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -55,25 +59,28 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # no greeting in the t
 
 ROOT = Path(__file__).resolve().parent
 INSTALL = ('python3 -m venv .venv && .venv/bin/pip install -e ".[test]" '
-           "&& .venv/bin/python -m pytest -n 3")
+           "&& .venv/bin/python -m pytest -n 4")
 #: what also runs the release checks here (their tools are the dev extra's)
 INSTALL_RELEASE_CHECKS = ('.venv/bin/pip install -q -e ".[dev]" '
-                          "&& CI=true .venv/bin/python -m pytest -n 3")
+                          "&& CI=true .venv/bin/python -m pytest -n 4")
 
 #: test files and directories (relative to the repository) -> the modules they import
 NEEDS: dict[str, tuple[str, ...]] = {
     "tests/adapters/pygame_adapter": ("pygame",),
     "tests/adapters/textual_adapter": ("textual", "pytest_asyncio"),
-    "tests/integrations": ("celery", "django", "pytest_asyncio"),
+    "tests/integrations": ("pytest_asyncio",),
     "tests/integrations/test_cancellation.py": ("hypothesis",),
-    "tests/integrations/test_integration_celery_redis.py": ("redis",),
-    "tests/integrations/test_integration_django_q.py": ("django_q",),
-    "tests/integrations/test_integration_django_tasks.py": ("django_tasks_db",),
+    "tests/integrations/test_integration_celery.py": ("celery",),
+    "tests/integrations/test_integration_celery_redis.py": ("celery", "redis"),
+    "tests/integrations/test_integration_django.py": ("django",),
+    "tests/integrations/test_integration_django_app.py": ("django",),
+    "tests/integrations/test_integration_django_q.py": ("django", "django_q"),
+    "tests/integrations/test_integration_django_tasks.py": ("django", "django_tasks_db"),
     "tests/integrations/test_integration_dramatiq.py": ("dramatiq",),
     "tests/integrations/test_integration_flake8.py": ("flake8",),
     "tests/integrations/test_integration_huey.py": ("huey",),
+    "tests/integrations/test_integration_seeds.py": ("celery", "django_q", "dramatiq", "huey"),
     "tests/test_isolation.py": ("gevent", "pytest_asyncio"),
-    "tests/test_seeds.py": ("celery",),
     "tests/test_stateful.py": ("hypothesis",),
     "tests/test_kernel_differential.py": ("hypothesis",),
     "tests/test_kernel_stages.py": ("hypothesis",),
@@ -107,6 +114,12 @@ PROVIDED_BY: dict[str, tuple[str, ...]] = {
     "pytest_asyncio": ("pytest_asyncio",),
     "textual": ("textual",),
 }
+
+#: the integration tests' frameworks: the integrations extra's (dev has it, so CI runs them),
+#: not the test extra's (the README's run leaves those tests to CI and says so)
+INTEGRATION_FRAMEWORKS = frozenset({
+    "celery", "redis", "django", "django_q", "django_tasks_db", "dramatiq", "huey", "flake8",
+})
 
 LEFT_OUT = pytest.StashKey[dict[str, list[str]]]()
 
@@ -228,6 +241,48 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
+
+
+#: what the workers import from the checkout: compiled by the controller before they start
+COMPILED_FIRST = ("airlock", "adapters", "benchmarks", "demos", "tests")
+
+
+@pytest.hookimpl(tryfirst=True)  # (before xdist's own starts the workers)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under xdist, the controller compiles the checkout's modules (and rewrites the test
+    modules' asserts, as pytest would) before the workers start: in a fresh clone the workers
+    would each compile every module at once, three or four times the work (a fresh clone's
+    run: about 5 s of CPU less here)."""
+    config = session.config
+    if _is_worker(config) or not config.pluginmanager.hasplugin("dsession"):
+        return
+    for folder in COMPILED_FIRST:
+        compileall.compile_dir(ROOT / folder, quiet=2, rx=re.compile(r"[\\/]test_[^\\/]*$"))
+    prewrite_tests(config, sorted({*ROOT.glob("tests/**/test_*.py"),
+                                   *ROOT.glob("tests/**/conftest.py"),
+                                   *ROOT.glob("benchmarks/test_*.py")}))
+
+
+def prewrite_tests(config: pytest.Config, modules: Iterable[Path]) -> int:
+    """Write the cache of each test module's assert-rewritten code that pytest would write on
+    its first import (pytest's own functions: private, so a change there only skips this; a
+    test checks they still work). Returns how many it wrote."""
+    try:
+        from _pytest.assertion import rewrite
+
+        state = config.stash[rewrite.assertstate_key]
+        written = 0
+        for module in modules:
+            pyc = rewrite.get_cache_dir(module) / (module.stem + rewrite.PYC_TAIL)
+            if rewrite._read_pyc(module, pyc) is not None:
+                continue
+            source_hash, code = rewrite._rewrite_test(module, config)
+            if rewrite.try_makedirs(pyc.parent) and rewrite._write_pyc(state, code,
+                                                                       source_hash, pyc):
+                written += 1
+    except (ImportError, AttributeError, KeyError, TypeError, ValueError, OSError):
+        return 0  # (a pytest without these: the workers write them, as before)
+    return written
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -388,11 +443,14 @@ def require_imports(request: pytest.FixtureRequest) -> Callable[[Iterable[str]],
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    _summarize_ci_only(terminalreporter)
     left_out = config.stash.get(LEFT_OUT, {})
     if config.pluginmanager.hasplugin("dsession"):  # xdist's controller: the workers collect
         left_out = {part: absent for part, modules in NEEDS.items()
                     if (absent := missing(modules))}
+    integrations = sorted(part for part, absent in left_out.items()
+                          if set(absent) <= INTEGRATION_FRAMEWORKS)
+    _summarize_ci_only(terminalreporter, integrations)
+    left_out = {part: absent for part, absent in left_out.items() if part not in integrations}
     if not left_out:
         return
     terminalreporter.write_sep("!", "NOT TESTED: optional packages are missing", red=True)
@@ -401,17 +459,22 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.write_line(f"Install them and run everything: {INSTALL}")
 
 
-def _summarize_ci_only(terminalreporter: Any) -> None:
-    """Name what this run left to CI (the ``ci_only`` tests), and how to run it here."""
+def _summarize_ci_only(terminalreporter: Any, integrations: list[str]) -> None:
+    """Name what this run left to CI (the ``ci_only`` tests, and the ``integrations`` modules
+    whose frameworks are not installed), and how to run it here."""
     reasons = sorted({
         reason.partition(": ")[2]
         for report in terminalreporter.stats.get("skipped", ())
         if isinstance(report.longrepr, tuple)
         and (reason := report.longrepr[2].removeprefix("Skipped: ")).startswith(CI_ONLY)
     })
+    if integrations:
+        reasons.append(f"the integration tests with Django, Celery (and Redis), Huey, Dramatiq, "
+                       f"django-q2, django-tasks and flake8 ({len(integrations)} modules: "
+                       f"their frameworks are the integrations extra's)")
     if not reasons:
         return
-    terminalreporter.write_sep("-", "left to CI (the release checks)")
+    terminalreporter.write_sep("-", "left to CI (the integrations and the release checks)")
     for reason in reasons:
         terminalreporter.write_line(f"- {reason}")
     terminalreporter.write_line(f"Run them here too: {INSTALL_RELEASE_CHECKS}")

@@ -792,7 +792,7 @@ def test_the_core_suite_passes_on_the_pure_core(pure_suite: tuple[int, str]) -> 
     """The pure core is the reference and the fallback: the whole core suite passes on it
     (``AIRLOCK_NO_EXTENSIONS=1``), in the same run as the compiled one (started when
     collection ends, beside the rest: ``conftest.pure_suite``). CI's run: a local one runs
-    ``AIRLOCK_NO_EXTENSIONS=1 .venv/bin/python -m pytest -n 3 tests`` for it."""
+    ``AIRLOCK_NO_EXTENSIONS=1 .venv/bin/python -m pytest -n 4 tests`` for it."""
     status, output = pure_suite
     assert status == 0, output[-6000:]
     assert " passed" in output.strip().splitlines()[-1]

@@ -21,6 +21,7 @@ import sysconfig
 import tarfile
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -228,7 +229,7 @@ def test_the_readme_commands_make_and_use_a_venv_and_ci_runs_the_test_one() -> N
         steps = [step.strip() for step in command.split("&&")]
         assert steps[0] == "python3 -m venv .venv", command
         assert all(step.startswith(".venv/bin/") for step in steps[1:]), command
-    assert commands[1].endswith(".venv/bin/python -m pytest -n 3")
+    assert commands[1].endswith(".venv/bin/python -m pytest -n 4")
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert commands[1] in ci
     # the README installs what the tests import; CI first adds the release checks' tools
@@ -282,7 +283,7 @@ def test_the_workers_run_each_module_with_a_costly_fixture_whole(
         assert (ROOT / module).is_file(), f"{module} (ONE_WORKER_MODULES) is not a test module"
     # (raising=False: without the xdist plugin loaded, the options are not there)
     monkeypatch.setattr(pytestconfig.option, "dist", "load", raising=False)
-    monkeypatch.setattr(pytestconfig.option, "tx", ["3*popen"], raising=False)  # (``-n 3``)
+    monkeypatch.setattr(pytestconfig.option, "tx", ["4*popen"], raising=False)  # (``-n 4``)
     scheduler = root_conftest.pytest_xdist_make_scheduler(pytestconfig, None)
     assert scheduler._split_scope("tests/test_packaging.py::test_x[a]") == "tests/test_packaging.py"
     assert scheduler._split_scope("tests/test_tick.py::test_y") == "tests/test_tick.py::test_y"
@@ -310,6 +311,60 @@ def test_every_test_module_importing_an_optional_package_is_left_out_without_it(
                 if top in optional and top not in listed:
                     unlisted.add(f"{relative.as_posix()}: {top}")
     assert unlisted == set()
+
+
+class _Reporter:
+    """What ``pytest_terminal_summary`` writes to."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.stats: dict[str, list[Any]] = {}
+
+    def write_sep(self, sep: str, title: str, **markup: Any) -> None:
+        self.lines.append(f"== {title}")
+
+    def write_line(self, line: str) -> None:
+        self.lines.append(line)
+
+
+def test_a_run_without_the_integrations_extra_leaves_those_tests_to_ci() -> None:
+    """The README's install has no Django, Celery...: the summary lists those modules among
+    what it left to CI, not as missing; anything else missing is still named as untested."""
+    root_conftest = _root_conftest()
+    left_out = {"tests/integrations/test_integration_huey.py": ["huey"],
+                "tests/integrations/test_integration_celery_redis.py": ["celery", "redis"],
+                "tests/adapters/pygame_adapter": ["pygame"]}
+    config = SimpleNamespace(stash={root_conftest.LEFT_OUT: left_out},
+                             pluginmanager=SimpleNamespace(hasplugin=lambda name: False))
+    reporter = _Reporter()
+    root_conftest.pytest_terminal_summary(reporter, config)
+    text = "\n".join(reporter.lines)
+    assert "left to CI" in text and "the integration tests" in text and "(2 modules" in text
+    untested = text.partition("NOT TESTED")[2]
+    assert "tests/adapters/pygame_adapter: needs pygame" in untested
+    assert "integrations" not in untested.partition("Install them")[0]
+    # every framework the summary leaves to CI is one the integration tests need
+    needs = root_conftest.NEEDS
+    integration_needs = {module for part, modules in needs.items()
+                         if part.startswith("tests/integrations") for module in modules}
+    assert integration_needs >= root_conftest.INTEGRATION_FRAMEWORKS
+
+
+def test_the_controller_writes_the_rewritten_test_modules_pytest_then_reads(
+    pytestconfig: pytest.Config, tmp_path: Path
+) -> None:
+    """``prewrite_tests`` (the xdist controller, before the workers start) writes what
+    pytest's import of a test module would write and read: pytest's private functions it
+    calls still work (else it would only skip its work, and this fails)."""
+    from _pytest.assertion import rewrite
+
+    module = tmp_path / "test_prewritten.py"
+    module.write_text("def test_x() -> None:\n    assert 1 + 1 == 2\n")
+    prewrite_tests = _root_conftest().prewrite_tests
+    assert prewrite_tests(pytestconfig, [module]) == 1
+    pyc = rewrite.get_cache_dir(module) / (module.stem + rewrite.PYC_TAIL)
+    assert rewrite._read_pyc(module, pyc) is not None
+    assert prewrite_tests(pytestconfig, [module]) == 0  # (written: read, not written again)
 
 
 def test_the_suites_parts_take_turns_and_each_module_stays_in_order() -> None:

@@ -1,19 +1,20 @@
-"""Every example from the seed documents (000-003), run as written (effects log their calls)."""
+"""Every example from the seed documents (000-003), run as written (effects log their calls).
+
+The ones that need Celery or the other task queues are in
+``integrations/test_integration_celery_seeds.py``."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from celery import Celery  # type: ignore[import-untyped]
 
 import airlock
 from airlock import Intent, Scope
-from airlock.integrations.executors.celery import celery_executor
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +45,6 @@ def fx() -> Effects:
     return Effects()
 
 
-@pytest.fixture
-def celery_app() -> Iterator[Celery]:
-    app = Celery("seeds", broker="memory://", backend="cache+memory://")
-    app.conf.task_always_eager = True
-    yield app
-
-
 # -- 000: the announcement -----------------------------------------------------------------
 
 
@@ -78,21 +72,6 @@ def test_000_an_exception_means_nothing_fires(fx: Effects) -> None:
         airlock.enqueue(fx.notify_warehouse, 1)
         raise ValueError("checkout failed")
     assert fx.log == []
-
-
-def test_000_celery_executor_under_drop_all(fx: Effects, celery_app: Celery) -> None:
-    ran: list[int] = []
-
-    @celery_app.task
-    def my_task(some_param: int) -> None:
-        ran.append(some_param)
-
-    with airlock.scope(policy=airlock.DropAll(), executor=celery_executor):
-        airlock.enqueue(my_task, some_param=123)
-    assert ran == []
-    with airlock.scope(executor=celery_executor):
-        airlock.enqueue(my_task, some_param=123)
-    assert ran == [123]
 
 
 def test_000_and_001_nesting_policies(fx: Effects) -> None:
@@ -281,27 +260,6 @@ def test_002_thread_pool_executor(fx: Effects) -> None:
     assert fx.threads[0].startswith("seedpool")
 
 
-def test_002_priority_executor(fx: Effects, celery_app: Celery) -> None:
-    queued: list[str] = []
-
-    @celery_app.task(name="low_task")
-    def low_task() -> None:
-        queued.append("low_task")
-
-    def priority_executor(intent: Intent) -> None:
-        """Execute high-priority tasks immediately, queue low-priority."""
-        priority = intent.dispatch_options.get("priority", 5)
-        if priority >= 8:
-            intent.task(*intent.args, **intent.kwargs)
-        else:
-            celery_executor(intent)
-
-    with airlock.scope(executor=priority_executor):
-        airlock.enqueue(fx.urgent_task, _dispatch_options={"priority": 10})
-        airlock.enqueue(low_task)
-    assert fx.names == ["urgent_task"] and queued == ["low_task"]
-
-
 def test_002_careful_executor_logs_and_aborts(
     fx: Effects, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -320,53 +278,6 @@ def test_002_careful_executor_logs_and_aborts(
         airlock.enqueue(fx.never_runs)
     assert fx.log == []
     assert "Failed to execute" in caplog.text and "smtp down" in caplog.text
-
-
-def with_retry(executor: Callable[[Intent], Any], retries: int = 3) -> Callable[[Intent], None]:
-    """Wrap executor with retry logic (seed 002)."""
-
-    def retrying_executor(intent: Intent) -> None:
-        for attempt in range(retries):
-            try:
-                executor(intent)
-                return
-            except Exception:
-                if attempt == retries - 1:
-                    raise
-                logger.warning(f"Retry {attempt + 1}/{retries}")
-
-    return retrying_executor
-
-
-def test_002_with_retry_composition(caplog: pytest.LogCaptureFixture) -> None:
-    attempts: list[int] = []
-
-    def flaky(succeed_on: int) -> None:
-        attempts.append(len(attempts) + 1)
-        if len(attempts) < succeed_on:
-            raise TimeoutError
-
-    with airlock.scope(executor=with_retry(celery_executor, retries=3)):
-        airlock.enqueue(flaky, 3)
-    assert attempts == [1, 2, 3]
-    assert caplog.messages == ["Retry 1/3", "Retry 2/3"]
-
-    attempts.clear()
-    with pytest.raises(TimeoutError), airlock.scope(executor=with_retry(celery_executor, 2)):
-        airlock.enqueue(flaky, 5)
-    assert attempts == [1, 2]
-
-
-def test_002_builtin_executor_import_paths() -> None:
-    from airlock.integrations.executors.celery import celery_executor
-    from airlock.integrations.executors.django_q import django_q_executor
-    from airlock.integrations.executors.dramatiq import dramatiq_executor
-    from airlock.integrations.executors.huey import huey_executor
-    from airlock.integrations.executors.sync import sync_executor
-
-    for executor in (sync_executor, celery_executor, django_q_executor, huey_executor,
-                     dramatiq_executor):
-        assert callable(executor) and isinstance(executor, airlock.Executor)
 
 
 # -- 003: invariants -------------------------------------------------------------------------
