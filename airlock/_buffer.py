@@ -80,23 +80,24 @@ NAMING_PATIENCE = 0.1
 REMOVAL_PATIENCE = 2.0
 
 
-def wait_for_token(patience: float | None = None) -> bool:
-    """Take the shift token once no other thread has it (``take_token`` raised IndexError);
-    False, without it, if ``patience`` seconds pass first."""
-    deadline = None if patience is None else time.monotonic() + patience
+def wait_for_token(patience: float) -> bool:
+    """Take the shift token: now, or once no other thread has it; False, without it, if
+    ``patience`` seconds pass first (no wait is endless: see the rule)."""
+    deadline = time.monotonic() + patience
     while True:
         try:
             take_token()
             return True
         except IndexError:
-            if deadline is not None and time.monotonic() > deadline:
+            if time.monotonic() > deadline:
                 return False
             time.sleep(0)  # (lets the holder's thread run)
 
 
 def take_for_removal() -> None:
-    """Take the shift token to move entries (``take_token`` raised IndexError): wait for the
-    thread that holds it; raise ``ScopeStateError`` if it never lets go."""
+    """Take the shift token to move entries: now, or once the thread that holds it lets go;
+    raise ``ScopeStateError`` if it never does. (``Buffer.take`` tries ``take_token()`` inline
+    first, the compiled kernel's ``take_head`` too: this is their slow path.)"""
     if not wait_for_token(REMOVAL_PATIENCE):
         raise ScopeStateError(
             f"airlock could not move a tick's entries: the shift token was not given back "
@@ -111,10 +112,7 @@ def take_for_removal() -> None:
 def wait_until_movable() -> None:
     """Return once the shift token is free, or raise as ``take_for_removal`` does: before work
     that must not stop halfway to its removal (a discard that tells observers first)."""
-    try:
-        take_token()
-    except IndexError:
-        take_for_removal()
+    take_for_removal()
     put_token(True)
 
 
@@ -253,7 +251,7 @@ class Buffer(list[Any]):
         """Remove the first ``count`` entries (a frame's, once it no longer shows them); the
         marks go with them (later arrivals are the owner's). (The compiled kernel's frames
         do it in C, ``take_head``: keep in sync.)"""
-        try:
+        try:  # take_for_removal(), its fast path inlined (a frame's end or open pays the call)
             take_token()
         except IndexError:
             take_for_removal()
@@ -276,10 +274,7 @@ class Buffer(list[Any]):
     def cut(self, start: int, count: int) -> None:
         """Remove the ``count`` entries from ``start`` on (``close()``'s discard of the late
         arrivals after a kept frame); later entries move, the token held (see the rule)."""
-        try:
-            take_token()
-        except IndexError:
-            take_for_removal()
+        take_for_removal()
         try:
             del self[start : start + count]
         finally:

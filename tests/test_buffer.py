@@ -227,6 +227,11 @@ def test_capture_takes_nothing_once_its_owner_stopped_capturing() -> None:
         buffer = buffer_of(plain(0))
         assert not buffer.capture([full(1, key="k")], child, plain=False, owner=owner)
         assert buffer == [plain(0)] and buffer.origins is None and flags(buffer) == {}
+    # a burst: the last capture's end mark is where this one would start; refused, it stays
+    marks = [(0, child), (1, None)]
+    buffer = buffer_of(plain(0), origins=list(marks))
+    assert not buffer.capture([plain(1)], child, plain=True, owner=ended_scope)
+    assert buffer == [plain(0)] and buffer.origins == marks
     for owner in (
         SimpleNamespace(_across_frames=False, _state=ACTIVE),
         SimpleNamespace(_across_frames=True, _closed=False),  # a tick, between frames too
