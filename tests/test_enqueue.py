@@ -350,7 +350,14 @@ def test_an_enqueue_racing_a_frames_end_joins_the_next_frame(path: str) -> None:
     assert ran == [1]
 
 
-def test_a_collection_inside_the_records_allocation_cannot_let_the_scope_end_unseen() -> None:
+class OwnScope(airlock.Scope):
+    """A subclass: the compiled enqueue reads its ``_accepting`` as an attribute."""
+
+
+@pytest.mark.parametrize("scope_class", [airlock.Scope, OwnScope], ids=["Scope", "subclass"])
+def test_a_collection_inside_the_records_allocation_cannot_let_the_scope_end_unseen(
+    scope_class: type[airlock.Scope],
+) -> None:
     """Before 3.12 a collection runs inside the allocation that crosses the threshold, and its
     callbacks (or finalizers) are Python code, during which another thread may end the scope:
     here the record's own allocation (no argument, the 3-tuple free list emptied) collects,
@@ -380,7 +387,7 @@ def test_a_collection_inside_the_records_allocation_cannot_let_the_scope_end_uns
     gc.callbacks.append(collecting)
     gc.set_threshold(1)
     try:
-        error = race_the_end(airlock.scope(), gate, enqueue_while_collecting)
+        error = race_the_end(scope_class(), gate, enqueue_while_collecting)
     finally:
         gc.callbacks.remove(collecting)
         gc.set_threshold(*threshold)
