@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from itertools import islice
+from itertools import islice, pairwise
 from typing import Any
 
 from ._batch import Batch
@@ -289,10 +289,13 @@ class Buffer(list[Any]):
         """The entries for a flush that needs no Intent: plain records of another scope
         (origin marks) become full records in place, so every plain one left is ``owner``'s."""
         count = len(self)
-        if self.origins:
-            for index, entry, scope in owned(self[:count], self.origins, owner):
-                if scope is not owner and len(entry) == PLAIN:
-                    self[index] = (*entry, None, None, None, None, (), scope)
+        if self.origins:  # each mark holds up to the next one (the last: to ``count``)
+            for (start, scope), (end, _) in pairwise([*self.origins, (count, None)]):
+                if scope is not None and scope is not owner:
+                    for index in range(start, min(end, count)):
+                        entry = self[index]
+                        if len(entry) == PLAIN:  # (one ``intents`` named meanwhile stays)
+                            self[index] = (*entry, None, None, None, None, (), scope)
         self.origins = None
         return self[:count]
 

@@ -11,7 +11,8 @@ Rules:
 - An enqueue into a scope that is not active goes to its ``_enqueue_inactive`` (a tick's takes
   it for the next frame): ``late_enqueue_target()``, else refused (``refusal``). An entry made
   for an active scope that ended while its hooks ran goes to its ``_enqueue_made``: the same,
-  without running the hooks again for the same scope.
+  without running the hooks again for the same scope; observers that heard it ``enqueued``
+  hear it ``discarded`` (``leave_hooked``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ._cadence import Cadence
 from ._context import POLICY_GUARD, current_target
 from ._errors import ScopeStateError, UsageError
 from ._intent import NO_OPTIONS, Intent, IntentOptions
+from ._observe import tell_after_flush
 from ._policies import Policy, any_judges, has_enqueue_hook
 from ._record import ARGS, KWARGS, PLAIN, TASK
 from ._states import ACTIVE
@@ -32,8 +34,8 @@ if TYPE_CHECKING:
     from ._scope import Scope
 
 __all__ = [
-    "check_holds", "enqueue_intent", "enqueue_late", "enqueue_made", "make_entry", "refusal",
-    "run_enqueue_hooks",
+    "check_holds", "enqueue_intent", "enqueue_late", "enqueue_made", "leave_hooked", "make_entry",
+    "refusal", "run_enqueue_hooks",
 ]
 
 _set_target = current_target.set
@@ -139,7 +141,16 @@ def enqueue_made(
 ) -> None:
     """An entry made for ``scope`` while it was active, which it no longer is: what an enqueue
     into it now does (``enqueue_late``: forwarded, else refused). A tick overrides it."""
+    leave_hooked(scope, entry)
     enqueue_late(scope, entry[TASK], entry[ARGS], entry[KWARGS], options, local_policies)
+
+
+def leave_hooked(scope: Scope, entry: Any) -> None:
+    """An entry that will not be in ``scope``'s buffer after all: if its observers heard it
+    ``enqueued`` (an Intent, hooked), they hear it ``discarded`` now, so no intent they heard
+    of is left without a fate. (Forwarded, the target's observers hear of it there.)"""
+    if type(entry) is Intent and scope._plan.watching:
+        tell_after_flush(scope, "discarded", entry)
 
 
 def check_holds(scope: Scope, task: Cadence) -> None:

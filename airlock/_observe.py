@@ -56,7 +56,9 @@ class Observer:
         flush (see ``report_background_failure``; ``error`` is then a ``CancelledError``)."""
 
     def discarded(self, intent: Intent) -> None:
-        """An intent was thrown away with its scope (the scope exited with an error)."""
+        """An intent was thrown away with its scope (the scope exited with an error), or left
+        it: its enqueue, told ``enqueued``, found the scope ended meanwhile (another thread
+        ended it while the hooks ran) and was refused or forwarded to a later target."""
 
     def flushed(self, scope: Scope) -> None:
         """A scope (for a tick: a frame) finished; ``scope.stats`` has its numbers."""

@@ -52,7 +52,7 @@ from ._budget import NO_BUDGET, check_max_flush_ms, check_max_per_frame, dispatc
 from ._cadence import ALL, Cadence, HeldEffects, check_clock
 from ._context import runs_inside
 from ._enqueue import _RESERVED_SET, check_task, options_from
-from ._entry import make_entry, refusal
+from ._entry import leave_hooked, make_entry, refusal
 from ._errors import ScopeStateError
 from ._flush import FlushContext
 from ._fork import track_for_fork
@@ -451,6 +451,7 @@ class TickScope(Scope, metaclass=TickType):
                     judged = bool(local_policies) and any_judges(local_policies)
                     self._buffer.add(entry, judged)
         if not added:
+            leave_hooked(self, entry)
             task = entry[TASK]
             self.enqueue_refused(task, refusal(self, task, options))
             return

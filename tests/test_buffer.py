@@ -57,6 +57,24 @@ def test_records_name_the_scope_of_captured_plain_records_only() -> None:
     assert buffer == records and buffer.origins is None  # in place; the marks are spent
 
 
+def test_records_read_the_marks_as_owned_does() -> None:
+    other = SimpleNamespace(_buffer=Buffer())
+    entries = [plain(0), plain(1), full(2), plain(3), plain(4), plain(5)]
+    # two marks at 1 (the later holds), the owner's own from 3, a mark past the end
+    marks = [(1, CHILD), (1, other), (3, None), (4, CHILD), (9, other)]
+    records = buffer_of(*entries, origins=marks).records(OWNER)
+    assert records == [
+        plain(0),
+        (task, (1,), {}, None, None, None, None, (), other),
+        full(2),  # a full record names its scope already
+        plain(3),
+        (task, (4,), {}, None, None, None, None, (), CHILD),
+        (task, (5,), {}, None, None, None, None, (), CHILD),
+    ]
+    assert [scope for _, _, scope in owned(entries, marks, OWNER)] == [
+        OWNER, other, other, OWNER, CHILD, CHILD]
+
+
 def test_materialize_replaces_records_by_intents_in_place() -> None:
     buffer = buffer_of(plain(0), plain(1), origins=[(1, CHILD)])
     intents = buffer.materialize(OWNER)

@@ -285,9 +285,17 @@ class JudgingPolicy(airlock.Policy):
 class PausingObserver(airlock.Observer):
     def __init__(self, gate: Gate) -> None:
         self.gate = gate
+        self.heard: list[tuple[str, airlock.Intent]] = []
 
     def enqueued(self, intent: airlock.Intent) -> None:
+        self.heard.append(("enqueued", intent))
         self.gate.pause()
+
+    def dispatched(self, intent: airlock.Intent) -> None:
+        self.heard.append(("dispatched", intent))
+
+    def discarded(self, intent: airlock.Intent) -> None:
+        self.heard.append(("discarded", intent))
 
 
 @airlock.batch
@@ -348,6 +356,26 @@ def test_an_enqueue_racing_a_frames_end_joins_the_next_frame(path: str) -> None:
     with tick:
         pass
     assert ran == [1]
+
+
+@pytest.mark.parametrize("end", ["scope", "tick close", "frame end"])
+def test_an_observer_that_heard_a_refused_enqueue_hears_its_fate(end: str) -> None:
+    gate, ran = Gate(), []
+    observer = PausingObserver(gate)
+    scope: Any = (airlock.scope if end == "scope" else airlock.tick_scope)(observers=[observer])
+    error = race_the_end(scope, gate, lambda: airlock.enqueue(ran.append, 1),
+                         after=scope.close if end == "tick close" else lambda: None)
+    if end == "frame end":  # the entry joins the next frame: dispatched there, once
+        assert error is None
+        with scope:
+            pass
+        assert ran == [1]
+        assert [hook for hook, _ in observer.heard] == ["enqueued", "dispatched"]
+    else:  # refused at the call: the observer hears it left the scope
+        assert isinstance(error, airlock.ScopeStateError)
+        assert ran == []
+        assert [hook for hook, _ in observer.heard] == ["enqueued", "discarded"]
+    assert observer.heard[0][1] is observer.heard[1][1]
 
 
 class OwnScope(airlock.Scope):
