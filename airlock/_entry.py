@@ -141,8 +141,10 @@ def enqueue_made(
 ) -> None:
     """An entry made for ``scope`` while it was active, which it no longer is: what an enqueue
     into it now does (``enqueue_late``: forwarded, else refused). A tick overrides it."""
-    leave_hooked(scope, entry)
-    enqueue_late(scope, entry[TASK], entry[ARGS], entry[KWARGS], options, local_policies)
+    try:
+        enqueue_late(scope, entry[TASK], entry[ARGS], entry[KWARGS], options, local_policies)
+    finally:  # (after its fate: an observer's interrupt cannot keep it from the target)
+        leave_hooked(scope, entry)
 
 
 def leave_hooked(scope: Scope, entry: Any) -> None:

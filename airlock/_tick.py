@@ -451,9 +451,11 @@ class TickScope(Scope, metaclass=TickType):
                     judged = bool(local_policies) and any_judges(local_policies)
                     self._buffer.add(entry, judged)
         if not added:
-            leave_hooked(self, entry)
             task = entry[TASK]
-            self.enqueue_refused(task, refusal(self, task, options))
+            try:
+                self.enqueue_refused(task, refusal(self, task, options))
+            finally:
+                leave_hooked(self, entry)
             return
         self.on_waiting()
 

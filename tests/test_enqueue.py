@@ -378,6 +378,36 @@ def test_an_observer_that_heard_a_refused_enqueue_hears_its_fate(end: str) -> No
     assert observer.heard[0][1] is observer.heard[1][1]
 
 
+class Forwarding(airlock.Scope):
+    """A scope whose late enqueues go to a tick."""
+
+    tick: airlock.TickScope | None = None
+
+    def late_enqueue_target(self) -> airlock.Scope | None:
+        return self.tick
+
+
+class InterruptedOnDiscard(PausingObserver):
+    def discarded(self, intent: airlock.Intent) -> None:
+        super().discarded(intent)
+        raise KeyboardInterrupt
+
+
+def test_an_entry_forwarded_after_its_hooks_reaches_the_target_whatever_the_observer_does(
+) -> None:
+    gate, ran = Gate(), []
+    observer = InterruptedOnDiscard(gate)
+    scope = Forwarding(observers=[observer])
+    scope.tick = tick = airlock.tick_scope()
+    error = race_the_end(scope, gate, lambda: airlock.enqueue(ran.append, 1))
+    assert isinstance(error, KeyboardInterrupt)  # the observer's, raised after the forward
+    assert [hook for hook, _ in observer.heard] == ["enqueued", "discarded"]
+    assert tick.pending == 1
+    with tick:
+        pass
+    assert ran == [1]
+
+
 class OwnScope(airlock.Scope):
     """A subclass: the compiled enqueue reads its ``_accepting`` as an attribute."""
 
