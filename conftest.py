@@ -229,7 +229,12 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     workers cannot name the group in a test's id under pytest 9.)"""
     if config.getoption("dist") != "load":
         return None  # (another ``--dist`` asked for: xdist's own)
-    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+    try:
+        from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    if not callable(getattr(LoadScopeScheduling, "_split_scope", None)):
+        return None  # (an xdist that groups otherwise: its own, the run only slower)
 
     class OneWorkerModules(LoadScopeScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
