@@ -101,7 +101,7 @@ def run_enqueue_hooks(scope: Scope, intent: Intent) -> None:
     # a tick's posts): the guard against enqueueing from a policy is the caller's own
     # context, not a flag on the scope that another thread would see.
     local_policies = intent.local_policies
-    if local_policies or has_enqueue_hook(scope._policy):
+    if local_policies or scope._plan.policy_hooked:
         token = _set_target(POLICY_GUARD)
         try:
             for local in local_policies:

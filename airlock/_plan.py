@@ -50,6 +50,8 @@ class FlushPlan:
     inline_frames: bool
     #: the policy is not allow-all: the filter stage asks it about every intent
     judging: bool = False
+    #: the policy has an ``on_enqueue`` of its own: each enqueue runs it, before the observers
+    policy_hooked: bool = False
     #: a tick's: a flush takes the entries present when it starts (later arrivals are the
     #: next frame's); a scope used once has no next flush, so its plain loop runs them too
     tick: bool = False
@@ -92,13 +94,15 @@ def make_plan(
         dispatcher = dispatch_budgeted
     elif executor is not sync_executor:
         dispatcher = dispatch
+    policy_hooked = has_enqueue_hook(policy)
     return FlushPlan(
-        enqueue_hooked=has_enqueue_hook(policy) or watching,
+        enqueue_hooked=policy_hooked or watching,
         watching=watching,
         plain_loop=plain_loop,
         on_records=on_records,
         inline_frames=tick and (plain_loop or (on_records and not budgeted)) and not blocking,
         judging=not allow_all,
+        policy_hooked=policy_hooked,
         tick=tick,
         dispatcher=dispatcher,
     )

@@ -120,7 +120,7 @@ typedef struct {
     Py_ssize_t batching_at;
     Py_ssize_t filtering_at;
     Py_ssize_t view_scope_at, view_policies_at, view_hooked_at, view_filtering_at;
-    Py_ssize_t enqueue_hooked_at; /* FlushPlan's */
+    Py_ssize_t enqueue_hooked_at, policy_hooked_at; /* FlushPlan's */
     Py_ssize_t inline_at, spent_at, owner_at, token_at, frame_at; /* TickScope's slots */
     Py_ssize_t keep_at;
     Py_ssize_t state_at, plain_count_at, plain_ns_at, timed_at, plan_at; /* Scope's slots */
@@ -531,7 +531,8 @@ tell_observers(speedups_state *st, PyObject *observing, PyObject *hook, PyObject
 }
 
 /* An enqueue into a scope whose observers watch each intent, in the common case: an ACTIVE
-   Scope or TickScope with no ambient policies and a policy without ``on_enqueue``, a callable
+   Scope or TickScope with no ambient policies and a policy without ``on_enqueue`` (its plan's
+   ``policy_hooked``, as ``run_enqueue_hooks`` reads it), a callable
    task, no option and no keyword. ``_entry.enqueue_intent``, ``make_entry`` and
    ``run_enqueue_hooks``: the Intent built (as ``Intent.__new__`` fills it), each observer's
    ``enqueued`` told (an error is the ObserverSet's to remember: ``ObserverSet.tell``), then
@@ -551,11 +552,8 @@ enqueue_observed(speedups_state *st, PyObject *scope, PyObject *buffer, PyObject
         || !Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)) {
         return 1;
     }
-    int hooked = 0, judges = 0;
-    if (policy_traits(st, policy, &hooked, &judges) < 0) {
-        return -1;
-    }
-    if (hooked) {  /* the policy's on_enqueue runs first: the pure path */
+    if (SLOT(plan, st->policy_hooked_at) != Py_False) {  /* the policy's on_enqueue runs
+                                                            first: the pure path */
         return 1;
     }
     /* Intent(task, args, None, None, None, None, None, (), scope) */
@@ -3306,6 +3304,7 @@ speedups_exec(PyObject *module)
         {&st->frame_budget_at, tick, tick, "_frame_budget"},
         {&st->plain_loop_at, plan, plan, "plain_loop"},
         {&st->enqueue_hooked_at, plan, plan, "enqueue_hooked"},
+        {&st->policy_hooked_at, plan, plan, "policy_hooked"},
         {&st->on_records_at, plan, plan, "on_records"},
         {&st->dispatcher_at, plan, plan, "dispatcher"}, {&st->judging_at, plan, plan, "judging"},
         {&st->watching_at, plan, plan, "watching"}, {&st->plan_tick_at, plan, plan, "tick"},

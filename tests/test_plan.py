@@ -39,6 +39,9 @@ def test_what_takes_each_shortcut_away() -> None:
     judged = plan(Judges())
     assert not judged.plain_loop and not judged.on_records and not judged.enqueue_hooked
     assert plan(Hooks()).enqueue_hooked and plan(Hooks()).plain_loop
+    assert plan(Hooks()).policy_hooked and not plan(Judges()).policy_hooked
+    watched = plan(watching=True)
+    assert watched.enqueue_hooked and not watched.policy_hooked  # the observers' hook only
     phased = plan(order_by=airlock.by_phase("a"), tick=True)
     assert not phased.plain_loop and phased.on_records and phased.inline_frames
     assert not plan(order_by=lambda intent: 0).on_records
