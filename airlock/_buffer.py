@@ -183,17 +183,19 @@ class Buffer(list[Any]):
         theirs = child._buffer
         if type(entries) is not list:  # (``+=`` would iterate a Buffer, making an iterator)
             entries = entries[:]
-        origins: list[tuple[int, Any]] = [] if self.origins is None else self.origins
+        origins = self.origins  # (read once: another thread may set it to None meanwhile)
+        if origins is None:
+            origins = []
         start = len(self)
         last = origins[-1] if origins else None
         first = (start, child)
         # the last capture's end where this one starts: a burst of captures keeps one mark each
         merged = last is not None and last[0] == start and last[1] is None
         marks = [] if merged else [first]
-        if theirs.origins:  # only when ``entries`` is the child's whole plain buffer
+        inner = theirs.origins  # (read once, as ours)
+        if inner:  # only when ``entries`` is the child's whole plain buffer
             marks.extend(
-                (start + index, child if marked is None else marked)
-                for index, marked in theirs.origins
+                (start + index, child if marked is None else marked) for index, marked in inner
             )
         marks.append((start + len(entries), None))  # where the owner's own records resume
         if merged:  # (before the read below: put back if refused)
@@ -289,8 +291,9 @@ class Buffer(list[Any]):
         """The entries for a flush that needs no Intent: plain records of another scope
         (origin marks) become full records in place, so every plain one left is ``owner``'s."""
         count = len(self)
-        if self.origins:  # each mark holds up to the next one (the last: to ``count``)
-            for (start, scope), (end, _) in pairwise([*self.origins, (count, None)]):
+        origins = self.origins  # (read once: an ``intents`` reader may spend them meanwhile)
+        if origins:  # each mark holds up to the next one (the last: to ``count``)
+            for (start, scope), (end, _) in pairwise([*origins, (count, None)]):
                 if scope is not None and scope is not owner:
                     for index in range(start, min(end, count)):
                         entry = self[index]

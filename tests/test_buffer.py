@@ -285,6 +285,40 @@ def test_a_burst_of_captures_keeps_one_mark_each_and_each_records_scope() -> Non
     ]
 
 
+class SpentAfterRead(Buffer):
+    """A buffer whose marks another thread spends (sets to None: a frame's removal, an
+    ``intents`` reader naming every record) right after each read of them."""
+
+    __slots__ = ("_marks",)
+
+    def __init__(self, marks: Any) -> None:
+        super().__init__()
+        self._marks = marks
+
+    @property  # type: ignore[override]
+    def origins(self) -> Any:
+        marks, self._marks = self._marks, None
+        return marks
+
+    @origins.setter
+    def origins(self, marks: Any) -> None:
+        self._marks = marks
+
+
+def test_capture_and_records_read_the_marks_once() -> None:
+    # on 3.10 another thread may run between two reads: a second read found None and the
+    # capture raised TypeError, losing the child's entries (the threaded stress test saw it)
+    child = SimpleNamespace(_buffer=SpentAfterRead([(0, CHILD)]))
+    buffer = SpentAfterRead([(0, CHILD), (1, None)])
+    buffer.extend([plain(0)])
+    assert buffer.capture([plain(1)], child, plain=True)
+    assert buffer == [plain(0), plain(1)]
+    buffer = SpentAfterRead([(0, CHILD), (1, None)])
+    buffer.extend([plain(0), plain(1)])
+    assert buffer.records(OWNER) == [(task, (0,), {}, None, None, None, None, (), CHILD),
+                                     plain(1)]
+
+
 def test_take_now_removes_only_while_the_token_is_free() -> None:
     buffer = buffer_of(plain(0), plain(1))
     take_token()
