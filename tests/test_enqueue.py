@@ -421,12 +421,40 @@ def test_a_collection_inside_the_records_allocation_cannot_let_the_scope_end_uns
     here the record's own allocation (no argument, the 3-tuple free list emptied) collects,
     and the gc callback pauses there. From 3.12 on the collection waits for the next check of
     the eval loop: after the append."""
+    for _ in range(20):  # until a collection paused the enqueue (see below)
+        paused, ran, error = _enqueue_in_a_collection(scope_class)
+        if paused:
+            break
+    else:
+        raise AssertionError("no collection ran inside the racer's enqueue in 20 tries")
+    if error is None:  # it collected after the append: the flush ran it
+        assert ran == [1] and sys.version_info >= (3, 12)
+    else:
+        assert isinstance(error, airlock.ScopeStateError) and ran == []
+
+
+def _eval_loop_check() -> None:
+    """A Python call: entering it, the eval loop checks for pending work (a collection)."""
+
+
+def _enqueue_in_a_collection(
+    scope_class: type[airlock.Scope],
+) -> tuple[bool, list[int], BaseException | None]:
+    """One try: a racer enqueues with the collector's threshold at its lowest, and a gc
+    callback pauses it at a collection that starts in its thread inside that enqueue (3.12+:
+    from the enqueue on). Another thread (an xdist worker's message reader) may collect first:
+    then the racer opens the gate itself (``gate.armed`` was still set) and nothing raced.
+    Returns whether it paused, what ran and what the racer raised."""
     gate, ran = Gate(), []
     gate.armed = False
     racer: list[threading.Thread] = []
+    pausing, paused = [False], [False]
+    later = sys.version_info >= (3, 12)  # (a collection waits for the eval loop's next check)
 
     def collecting(phase: str, info: dict[str, int]) -> None:
-        if phase == "start" and racer and threading.current_thread() is racer[0]:
+        if (phase == "start" and pausing[0] and gate.armed
+                and threading.current_thread() is racer[0]):
+            paused[0] = True
             gate.pause()
 
     def effect() -> None:
@@ -438,8 +466,14 @@ def test_a_collection_inside_the_records_allocation_cannot_let_the_scope_end_uns
         hold = [(n, n, n) for n in range(3000)]  # the record cannot reuse a freed 3-tuple
         gate.armed = True
         gc.enable()
+        pausing[0] = True  # (stores of constants: nothing allocated)
         airlock.enqueue(effect)
+        pausing[0] = later
+        _eval_loop_check()  # (3.12+: where the collection the enqueue scheduled runs)
         del hold
+        if gate.armed:  # no collection paused it: nothing raced this time
+            gate.armed = pausing[0] = False
+            gate.reached.set()
 
     threshold = gc.get_threshold()
     gc.callbacks.append(collecting)
@@ -450,7 +484,4 @@ def test_a_collection_inside_the_records_allocation_cannot_let_the_scope_end_uns
         gc.callbacks.remove(collecting)
         gc.set_threshold(*threshold)
         gc.enable()
-    if error is None:  # it collected after the append: the flush ran it
-        assert ran == [1] and sys.version_info >= (3, 12)
-    else:
-        assert isinstance(error, airlock.ScopeStateError) and ran == []
+    return paused[0], ran, error
