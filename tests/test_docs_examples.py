@@ -16,8 +16,8 @@ The rules (also written for authors in docs/contributing.md):
   ``python -m pytest -q TITLE`` in that directory (with ``args="..."`` from the fence added),
   and its ``Output`` block, if any, must equal pytest's closing line without its duration
   (``2 passed``); without one, every test must pass.
-- The docs' own pages run where ``CI`` is set (``ci_only``: a release check, as the docs build
-  is); README.md runs in every run.
+- The pages run where ``CI`` is set (``ci_only``: a release check, as the docs build is; a
+  page's process takes seconds, and the README's test command stays under a minute).
 - README.md runs with nothing set that the README does not show: the SDL dummy drivers the
   rest of the docs get (for headless pygame) are removed from its environment.
 """
@@ -79,14 +79,13 @@ def page_runs(
 PAGE_TEST = "test_page_examples_run"
 
 
-#: the docs' own pages run where CI is set; the README's runs in every run
-DOCS_PAGES = pytest.mark.ci_only("the docs pages' examples, each page in its own process")
+#: the pages run where CI is set
+DOCS_PAGES = pytest.mark.ci_only("the README's and the docs pages' examples, each page in its "
+                                 "own process")
 
 
 @pytest.mark.parametrize("path", [
-    pytest.param(path, marks=() if path == ROOT / "README.md" else DOCS_PAGES,
-                 id=str(path.relative_to(ROOT)))
-    for path in doc_pages()
+    pytest.param(path, marks=DOCS_PAGES, id=str(path.relative_to(ROOT))) for path in doc_pages()
 ])
 def test_page_examples_run(
     path: Path, require_imports: Callable[[Iterable[str]], None],

@@ -187,8 +187,9 @@ def _outcomes(enqueue: Callable[..., None], kind: str,
     return results, state
 
 
-#: fewer examples under valgrind (benchmarks/memcheck.sh), where Python runs ~50x slower
-EXAMPLES = 30 if os.environ.get("AIRLOCK_MEMCHECK") else 300
+#: fewer examples under valgrind (benchmarks/memcheck.sh), where Python runs ~50x slower, and
+#: in a local run than in CI
+EXAMPLES = 30 if os.environ.get("AIRLOCK_MEMCHECK") else 300 if os.environ.get("CI") else 100
 
 
 @settings(max_examples=EXAMPLES, deadline=None)

@@ -51,7 +51,7 @@ settings.register_profile(
 settings.register_profile(
     # about 1.5 s on a busy 2-core machine (CI runs 500); far fewer under valgrind
     # (benchmarks/memcheck.sh)
-    "airlock-kernel-ledger-local", max_examples=8 if os.environ.get("AIRLOCK_MEMCHECK") else 20,
+    "airlock-kernel-ledger-local", max_examples=8 if os.environ.get("AIRLOCK_MEMCHECK") else 10,
     stateful_step_count=30, deadline=None,
 )
 PROFILE = "airlock-kernel-ledger-ci" if os.environ.get("CI") else "airlock-kernel-ledger-local"

@@ -167,7 +167,7 @@ STAGES = [
 ]
 #: fewer examples under valgrind (benchmarks/memcheck.sh), where Python runs ~50x slower, and
 #: in a local run than in CI
-EXAMPLES = 30 if os.environ.get("AIRLOCK_MEMCHECK") else 200 if os.environ.get("CI") else 100
+EXAMPLES = 30 if os.environ.get("AIRLOCK_MEMCHECK") else 200 if os.environ.get("CI") else 50
 
 
 @pytest.mark.parametrize(("compiled", "pure"), STAGES)

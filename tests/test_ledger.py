@@ -58,7 +58,7 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile(
-    "airlock-ledger-local", max_examples=40, stateful_step_count=30, deadline=None,
+    "airlock-ledger-local", max_examples=20, stateful_step_count=30, deadline=None,
 )
 PROFILE = "airlock-ledger-ci" if os.environ.get("CI") else "airlock-ledger-local"
 

@@ -14,6 +14,9 @@ import pytest
 import demos
 from demos import asteroids
 
+#: the demos are run by hand (README) and in CI; the README's test command leaves them
+pytestmark = pytest.mark.ci_only("the pygame demos, each run headless")
+
 ROOT = Path(__file__).resolve().parents[3]
 
 

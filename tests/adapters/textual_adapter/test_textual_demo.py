@@ -14,6 +14,10 @@ from demos.board._script import DOCS_SCREENSHOTS, SCREEN_SIZE, scripted_screensh
 
 from .conftest import screen_lines
 
+#: the demos are run by hand (README) and in CI; the README's test command leaves them
+pytestmark = pytest.mark.ci_only(
+    "the Textual demo app, scripted end to end (pilot sessions, screenshots)")
+
 
 def normalized(lines: list[str]) -> list[str]:
     """Lines with tick numbers hidden: they depend on how many idle events Textual sent."""
