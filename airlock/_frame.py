@@ -35,7 +35,7 @@ from ._native import speedups
 from ._plain import record_failure
 from ._record import to_intent
 from ._settle import drop_buffer
-from ._states import ACTIVE, FLUSHED, GENERAL, IDLE, KEPT, OPEN
+from ._states import ACTIVE, DECIDING, FLUSHED, GENERAL, IDLE, KEPT, OPEN
 from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
@@ -89,7 +89,8 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
     must stay equivalent. ``_inline`` says which applies (see update_inline): IDLE: no
     frame is open and the next may open inline; KEPT: the same, after removing the last
     frame's entries; OPEN: the open frame was opened inline and may close inline unless
-    something rich was enqueued; GENERAL: neither.
+    something rich was enqueued; GENERAL: neither (what a configuration change writes, from
+    any thread); DECIDING: a general frame's end is working the next mode out.
     """
     buffer = tick._buffer  # none of these is ever replaced
     inbox = tick._inbox.items
@@ -102,8 +103,9 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
             take_claim()
         except IndexError:
             refuse_opener(tick)
-        if tick._inline != IDLE:
-            if tick._inline != KEPT or inbox or _get_target() is not NO_SCOPE:
+        mode = tick._inline
+        if mode != IDLE:
+            if mode != KEPT or inbox or _get_target() is not NO_SCOPE:
                 return enter_claimed(tick)
             try:
                 buffer.take(tick._spent)
@@ -114,11 +116,20 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
         elif inbox or _get_target() is not NO_SCOPE:
             return enter_claimed(tick)
         tick._owner = None  # recorded inline only when the frame flushes (see _claim)
-        tick._token = _set_target(tick)
-        tick._inline = OPEN
-        tick._state = ACTIVE
-        tick._accepting = True
-        return tick
+        token = _set_target(tick)
+        # Another thread may have changed the configuration since ``mode`` was read (it
+        # writes GENERAL, then the accepting flag: TickScope._configure_paths). Between this
+        # test and the writes nothing lets another thread run (no call; the taken path falls
+        # through): a change before it sends the frame the general way, one after it comes
+        # after the writes and holds
+        if tick._inline == mode:
+            tick._inline = OPEN
+            tick._state = ACTIVE
+            tick._accepting = True
+            tick._token = token
+            return tick
+        _reset_target(token)
+        return enter_claimed(tick)
 
     def close_frame(
         exc_type: type[BaseException] | None,
@@ -135,7 +146,8 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
             _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
             tick.frame += 1
             tick._plain_count = 0
-            tick._inline = IDLE
+            if tick._inline != GENERAL:  # (a configuration changed meanwhile: it stays)
+                tick._inline = IDLE
             put_claim(True)
             return
         tick._owner = get_ident()  # named to a second opener while this flush runs (see _claim)
@@ -256,12 +268,17 @@ def rich_frame_held(tick: TickScope, stats: FlushStats) -> None:
 
 
 def update_inline(tick: TickScope) -> None:
-    """Recompute ``tick._inline`` after a change of configuration, state or waiting work."""
+    """At a general frame's end (the claim held): how the next frame may run.
+
+    A configuration change on another thread meanwhile writes GENERAL after its new plan
+    (``TickScope._configure_paths``); ``DECIDING`` lets it win: the mode worked out here is
+    written only if ``_inline`` is still DECIDING (the test and the write with nothing
+    between them that lets another thread run), and was worked out from the new plan when
+    the change came first.
+    """
+    tick._inline = DECIDING
     plan = tick._plan
-    if tick._state is ACTIVE:
-        if not plan.inline_frames:
-            tick._inline = GENERAL
-    elif (
+    if (
         tick._plain_lifecycle
         and plan.inline_frames
         and not plan.enqueue_hooked
@@ -269,9 +286,11 @@ def update_inline(tick: TickScope) -> None:
         and not (tick.observers and tick._observing.hears_flushes)
         and not (tick._carry or tick._closed or tick._buffer.rich or len(tick._held))
     ):
-        tick._inline = KEPT if tick._spent else IDLE
+        mode = KEPT if tick._spent else IDLE
     else:
-        tick._inline = GENERAL
+        mode = GENERAL
+    if tick._inline == DECIDING:
+        tick._inline = mode
 
 
 def refuse_opener(tick: TickScope) -> NoReturn:

@@ -4,8 +4,14 @@ Rule: a plain flush (everything dispatched, nothing else to count) stores only
 ``scope._plain_count`` (None: ``scope._stats`` is current) and ``scope._plain_ns``; a scope
 used once that hands its plain records to a capturing ancestor stores the count with
 ``scope._plain_captured`` (all of them ``captured``). ``current_stats`` expands them into
-``FlushStats`` when read (``Scope.stats``). A flush or a discard that may write any field
-starts from ``fresh_stats``.
+``FlushStats`` when read. A flush or a discard that may write any field starts from
+``fresh_stats``.
+
+Only the thread that runs the scope's flush (a tick's frames) writes the ledger
+(``current_stats`` expands the count in place there). ``scope.stats``, which any thread may
+read while frames run (a HUD, a monitor), writes nothing: ``read_stats`` expands a pending
+count into a new ``FlushStats``, so a reader can never reset or replace the stats a flush is
+filling in (nor the count a frame takes its entries by).
 """
 
 from __future__ import annotations
@@ -17,11 +23,12 @@ from ._stats import FlushStats
 if TYPE_CHECKING:
     from ._scope import Scope
 
-__all__ = ["current_stats", "fresh_stats"]
+__all__ = ["current_stats", "fresh_stats", "read_stats"]
 
 
 def current_stats(scope: Scope) -> FlushStats:
-    """``scope.stats`` without turning timing on."""
+    """The stats of the last flush, a pending count expanded in place: for the thread that
+    runs the scope's flushes (see the rule)."""
     stats = scope._stats
     if stats is None:
         stats = scope._stats = FlushStats()
@@ -37,6 +44,23 @@ def current_stats(scope: Scope) -> FlushStats:
             stats.flush_ns = scope._plain_ns
         stats.pending = scope._backlog()
     return stats
+
+
+def read_stats(scope: Scope) -> FlushStats:
+    """``scope.stats``: the stats of the last flush, from any thread, writing nothing (a
+    pending plain count expanded into a new object; see the rule)."""
+    stats = scope._stats
+    count = scope._plain_count
+    if count is None:
+        return FlushStats() if stats is None else stats
+    expanded = FlushStats()
+    if scope._plain_captured:
+        expanded.enqueued = expanded.captured = count
+    elif count:
+        expanded.enqueued = expanded.dispatched = count
+        expanded.flush_ns = scope._plain_ns
+    expanded.pending = scope._backlog()
+    return expanded
 
 
 def fresh_stats(scope: Scope) -> FlushStats:

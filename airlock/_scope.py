@@ -34,7 +34,7 @@ from ._errors import ScopeStateError
 from ._executor import Executor, check_executor
 from ._flush import FlushContext
 from ._intent import Intent
-from ._ledger import current_stats, fresh_stats
+from ._ledger import current_stats, fresh_stats, read_stats
 from ._nesting import (
     ancestor_chooses,
     captures_all,
@@ -163,9 +163,10 @@ class Scope:
     @property
     def stats(self) -> FlushStats:
         """Numbers of the last flush (see ``FlushStats``). Reading them turns on the timing of
-        plain flushes (``flush_ns``) for a tick created with ``timed=False``."""
+        plain flushes (``flush_ns``) for a tick created with ``timed=False``. Safe from any
+        thread: reading writes nothing a flush uses (see ``_ledger``)."""
         self._timed = True
-        return current_stats(self)
+        return read_stats(self)
 
     #: ``stats`` without turning timing on (see ``_ledger``)
     _current_stats = current_stats

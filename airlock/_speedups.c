@@ -782,11 +782,21 @@ open_inline(InlineFrame *self, speedups_state *st)
         PyList_Append(self->claim, Py_True);
         return (PyObject *)-1;
     }
-    set_slot(tick, st->token_at, token);
-    Py_DECREF(token);
+    /* as open_frame: a configuration change on another thread meanwhile (the set may collect,
+       and a finalizer let that thread run) wrote GENERAL: the closure opens the general frame
+       (this one's last entries are out already). Nothing below runs Python code before the
+       three writes. */
+    if (SLOT(tick, st->inline_at) != mode) {
+        int reset = PyContextVar_Reset(st->current_target, token);
+        Py_DECREF(token);
+        int back = PyList_Append(self->claim, Py_True);
+        return reset < 0 || back < 0 ? (PyObject *)-1 : NULL;
+    }
     set_slot(tick, st->inline_at, st->mode_open);
     set_slot(tick, st->state_at, st->state_active);
     set_slot(tick, st->accepting_at, Py_True);
+    set_slot(tick, st->token_at, token);
+    Py_DECREF(token);
     Py_INCREF(tick);
     return tick;
 }
@@ -1348,7 +1358,9 @@ close_inline(InlineFrame *self, speedups_state *st, PyObject *const *args, Py_ss
     if (reset_and_count(st, tick) < 0 || set_int_slot(tick, st->plain_count_at, 0) < 0) {
         return (PyObject *)-1;
     }
-    set_slot(tick, st->inline_at, st->mode_idle);
+    if (SLOT(tick, st->inline_at) != st->mode_general) {  /* (a configuration change stays) */
+        set_slot(tick, st->inline_at, st->mode_idle);
+    }
     if (PyList_Append(self->claim, Py_True) < 0) { /* the frame has completely ended */
         return (PyObject *)-1;
     }

@@ -9,8 +9,8 @@ next ``__enter__``/``__exit__`` may run.
 from __future__ import annotations
 
 __all__ = [
-    "ACTIVE", "DISCARDED", "DONE_STATE", "FLUSHED", "GENERAL", "IDLE", "KEPT", "NEW", "OPEN",
-    "PENDING",
+    "ACTIVE", "DECIDING", "DISCARDED", "DONE_STATE", "FLUSHED", "GENERAL", "IDLE", "KEPT",
+    "NEW", "OPEN", "PENDING",
 ]
 
 NEW, ACTIVE, PENDING, FLUSHED, DISCARDED = "new", "active", "exited", "flushed", "discarded"
@@ -24,5 +24,6 @@ DONE_STATE = {
     DISCARDED: "has already been discarded",
 }
 
-# values of TickScope._inline: how the next __enter__/__exit__ may run (see ``_frame``)
-GENERAL, OPEN, IDLE, KEPT = 0, 1, 2, 3
+# values of TickScope._inline: how the next __enter__/__exit__ may run (see ``_frame``);
+# DECIDING: a frame's end is working out the next one (``update_inline``)
+GENERAL, OPEN, IDLE, KEPT, DECIDING = 0, 1, 2, 3, 4

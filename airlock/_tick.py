@@ -174,11 +174,17 @@ class TickScope(Scope, metaclass=TickType):
         open_frame, close_frame = frame_methods(self)
         _ENTER_SLOT.__set__(self, open_frame)
         _EXIT_SLOT.__set__(self, close_frame)
+        update_inline(self)  # (no other thread knows the tick yet)
         track_for_fork(self)
 
     def _configure_paths(self) -> None:
+        """From any thread, frames running: the next frames take the general path until a
+        frame's end has looked at the new plan (``update_inline``). The accepting flag is
+        written after GENERAL, as a frame opening inline writes them the other way round (see
+        ``_frame.frame_methods``): whichever comes last, the new plan holds."""
         super()._configure_paths()
-        update_inline(self)
+        self._inline = GENERAL
+        self._update_accepting()
 
     def _make_plan(self, **tick_options: bool) -> FlushPlan:
         budgeted = bool(

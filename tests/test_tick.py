@@ -654,6 +654,38 @@ def test_a_policy_set_during_the_flush_governs_the_next_frame() -> None:
     assert log == [] and tick.stats.dropped == 1
 
 
+@pytest.mark.parametrize("where", ["in the frame's body", "in its flush"])
+def test_a_policy_with_on_enqueue_set_during_a_frame_hears_every_later_enqueue(
+    where: str,
+) -> None:
+    """Set while an inline frame is open (or flushing), a policy with an ``on_enqueue`` makes
+    the next frames take the hooked path: it hears each of their enqueues."""
+    log: list[object] = []
+    heard: list[object] = []
+
+    class Hooked(airlock.AllowAll):
+        def on_enqueue(self, intent: airlock.Intent) -> None:
+            heard.append(intent.args[1])
+
+    tick = airlock.tick_scope()
+    for _ in range(2):  # the frames open inline from now on
+        with tick:
+            pass
+
+    def set_policy() -> None:
+        tick.policy = Hooked()
+
+    with tick:
+        if where == "in its flush":
+            airlock.enqueue(set_policy)
+        else:
+            set_policy()
+    for n in range(3):
+        with tick:
+            airlock.enqueue(effect, log, n)
+    assert log == [0, 1, 2] and heard == [0, 1, 2]
+
+
 @pytest.mark.parametrize("order_by", [None, lambda intent: 0])
 def test_opening_the_tick_from_its_own_flush_is_refused(order_by: object) -> None:
     tick = airlock.tick_scope(order_by=order_by)  # type: ignore[arg-type]

@@ -492,3 +492,111 @@ def test_a_rich_entry_that_raced_its_flag_is_left_for_the_next_frame() -> None:
         pass
     assert log == ["plain before", "rich", "plain after"]
     assert tick.stats.balance_error() is None
+
+
+# -- other threads reading the ledger or changing the configuration while frames run ---------
+
+
+def test_a_thread_reading_stats_while_a_frame_flushes_changes_nothing_the_frame_counts() -> None:
+    """A monitor thread reads ``tick.stats`` after a plain frame (its count not expanded yet)
+    and stops there; the next frame flushes meanwhile. Reading writes nothing, so the frame
+    takes exactly its own entries: none runs twice, no arrival is dropped, the ledgers hold."""
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    with tick:  # plain: only its count is stored
+        airlock.enqueue(record, log, "f1")
+    read = Breakpoint(airlock._ledger.read_stats, "count = scope._plain_count", after=True)
+    seen: list[airlock.FlushStats] = []
+
+    def monitor() -> None:
+        seen.append(tick.stats)
+
+    thread = threading.Thread(target=read.run_armed(monitor))
+    thread.start()
+    assert read.reached.wait(WAIT)
+
+    def let_the_monitor_read() -> None:
+        read.resume.set()
+        thread.join(WAIT)
+
+    with tick:  # rich: the pipeline fills the stats while the monitor finishes its read
+        airlock.enqueue(record, log, "f2-a", _key="a")
+        airlock.enqueue(record, log, "f2-b", _key="b")
+        airlock.enqueue(let_the_monitor_read, _key="c")
+    assert not thread.is_alive() and len(seen) == 1
+    assert (seen[0].enqueued, seen[0].dispatched) == (1, 1)  # frame 1's, as read
+    assert (tick.stats.enqueued, tick.stats.dispatched) == (3, 3)
+    with tick:
+        airlock.enqueue(record, log, "f3")
+    assert log == ["f1", "f2-a", "f2-b", "f3"]
+    assert tick.stats.balance_error() is None and tick.pending == 0
+
+
+class HookedPolicy(airlock.AllowAll):
+    """Hears every enqueue (``on_enqueue``): enqueues take the hooked path while it is set."""
+
+    def __init__(self) -> None:
+        self.heard: list[tuple[Any, ...]] = []
+
+    def on_enqueue(self, intent: Intent) -> None:
+        self.heard.append(intent.args)
+
+
+def test_a_policy_set_by_another_thread_as_a_frame_ends_runs_nothing_twice() -> None:
+    """A UI thread sets the policy while a frame flushes and stops before its last write; the
+    frame ends (keeping its entries for ``intents``) meanwhile. The next frame still removes
+    them first: nothing runs twice, and the new policy hears the next frames' enqueues."""
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    with tick:
+        pass
+    policy = HookedPolicy()
+    change = Breakpoint(TickScope._configure_paths, "self._inline = GENERAL")
+
+    def set_policy() -> None:
+        tick.policy = policy
+
+    thread = threading.Thread(target=change.run_armed(set_policy))
+
+    def start_the_change() -> None:
+        log.append("flushing")
+        thread.start()
+        assert change.reached.wait(WAIT)
+
+    with tick:
+        airlock.enqueue(start_the_change)
+    change.resume.set()  # the frame has ended: the change goes on
+    thread.join(WAIT)
+    for n in range(3):
+        with tick:
+            airlock.enqueue(record, log, n)
+    assert log == ["flushing", 0, 1, 2]
+    assert policy.heard == [(log, 0), (log, 1), (log, 2)]
+    assert tick.stats.balance_error() is None
+
+
+@pytest.mark.usefixtures("pure_frames")
+def test_a_policy_set_by_another_thread_while_a_frame_opens_is_heard_in_it() -> None:
+    """The loop's thread stops inside the opening of an inline frame, after it read how the
+    frame may open; another thread sets a policy with an ``on_enqueue`` meanwhile. The frame
+    opens the general way, and the policy hears the frame's enqueues."""
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    with tick:
+        pass
+    opening = Breakpoint(tick.__enter__, "token = _set_target(tick)")
+    policy = HookedPolicy()
+
+    def frame() -> None:
+        with tick:
+            airlock.enqueue(record, log, "in the frame")
+
+    thread = carrying_thread(opening.run_armed(frame))
+    assert opening.reached.wait(WAIT)
+    tick.policy = policy
+    opening.resume.set()
+    thread.join(WAIT)
+    assert log == ["in the frame"] and policy.heard == [(log, "in the frame")]
+    with tick:
+        airlock.enqueue(record, log, "next")
+    assert policy.heard[-1] == (log, "next")
