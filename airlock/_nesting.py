@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._context import NO_SCOPE, current_target, resolve
 from ._ledger import fresh_stats
+from ._record import all_plain
 from ._states import ACTIVE, FLUSHED
 from ._stats import attach_undispatched
 
@@ -131,20 +132,28 @@ def offer_to_ancestors(entries: list[Any], ctx: FlushContext) -> list[Any]:
 def hand_over(scope: Scope, ancestor: Scope) -> bool:
     """A flush of plain records nested in ``ancestor``, the one that captures now: when it is
     an active scope that captures all, give it the tuples as they are (True: ``scope`` is
-    flushed, nothing ran)."""
+    flushed, nothing ran).
+
+    What is handed over, and counted, is one copy of the buffer: a tick's later arrivals are
+    its next frame's, and a scope used once stops capturing first (it has no later flush). A
+    copy with an entry that is not plain (one that raced the ``rich`` flag) is left to the
+    general flush (False)."""
     if ancestor._state is not ACTIVE or (
         type(ancestor).before_descendant_flushes not in CAPTURES_ALL
     ):
         return False
-    buffer = scope._buffer
-    if ancestor._capture(buffer, scope, plain=True) is False:  # it ended meanwhile
-        return False
+    tick = scope._plan.tick
+    if not tick:
+        scope._state = FLUSHED  # captures from descendants go past it from now on
+    entries = scope._buffer[:]
+    if not all_plain(entries) or ancestor._capture(entries, scope, plain=True) is False:
+        return False  # (the general flush takes them)
     scope._state = FLUSHED
-    if scope._plan.tick:
+    if tick:
         stats = fresh_stats(scope)
-        stats.captured = stats.enqueued = len(buffer)
+        stats.captured = stats.enqueued = len(entries)
     else:  # a scope used once: one count, expanded when read (see _ledger)
-        scope._plain_count = len(buffer)
+        scope._plain_count = len(entries)
         scope._plain_captured = True
     scope._parent = None  # the ancestor's marks hold this scope: no cycle back
     return True

@@ -600,3 +600,82 @@ def test_a_policy_set_by_another_thread_while_a_frame_opens_is_heard_in_it() -> 
     with tick:
         airlock.enqueue(record, log, "next")
     assert policy.heard[-1] == (log, "next")
+
+
+class InjectingOuter(Scope):
+    """An outer scope whose capture lets another thread enqueue into the tick first
+    (``before``) or after taking the frame's entries."""
+
+    def __init__(self, inject: Callable[[], None], before: bool) -> None:
+        super().__init__()
+        self.inject, self.before = inject, before
+
+    def _capture(self, entries: list[Any], child: Scope, plain: bool = False) -> bool:
+        if self.before:
+            self.inject()
+        taken = super()._capture(entries, child, plain)
+        if not self.before:
+            self.inject()
+        return taken
+
+
+@pytest.mark.parametrize("before", [False, True], ids=["after the capture", "before it"])
+def test_a_tick_frame_handed_to_an_outer_scope_counts_what_it_handed_and_loses_no_arrival(
+    before: bool,
+) -> None:
+    """A tick's frame nested in a scope hands its plain records over; another thread (with the
+    tick as its target) enqueues meanwhile. The frame counts what it handed over; the arrival
+    is the outer scope's (it came before the frame's entries were taken) or the next frame's."""
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    carried: list[contextvars.Context] = []
+
+    def enqueue_from_a_thread() -> None:
+        thread = threading.Thread(target=carried[0].run,
+                                  args=(airlock.enqueue, record, log, "late"))
+        thread.start()
+        thread.join(WAIT)
+
+    with InjectingOuter(enqueue_from_a_thread, before) as outer:
+        with tick:
+            airlock.enqueue(record, log, "frame")
+            carried.append(contextvars.copy_context())
+        handed = (tick.stats.enqueued, tick.stats.captured)
+    for _ in range(2):
+        with tick:
+            pass
+    assert sorted(map(str, log)) == ["frame", "late"]
+    assert handed == (1, 1)
+    assert outer.stats.balance_error() is None and tick.stats.balance_error() is None
+    assert tick.pending == 0
+
+
+def test_a_keyed_entry_that_raced_a_plain_hand_over_is_flushed_not_failed() -> None:
+    """Another thread's keyed enqueue lands after a nested tick frame decided its records were
+    plain, before it copied them: the frame takes the general way, and the keyed effect runs
+    once, with no error."""
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    copy = Breakpoint(airlock._nesting.hand_over, "entries = scope._buffer[:]")
+    carried: list[contextvars.Context] = []
+    errors: list[BaseException] = []
+
+    def frame() -> None:
+        try:
+            with airlock.scope():
+                with tick:
+                    airlock.enqueue(record, log, "frame")
+                    carried.append(contextvars.copy_context())
+        except BaseException as exc:  # pragma: no cover - the failure this test guards
+            errors.append(exc)
+
+    thread = threading.Thread(target=copy.run_armed(frame))
+    thread.start()
+    assert copy.reached.wait(WAIT)
+    carried[0].run(airlock.enqueue, record, log, "keyed", _key="k")
+    copy.resume.set()
+    thread.join(WAIT)
+    with tick:
+        pass
+    assert errors == [] and sorted(map(str, log)) == ["frame", "keyed"]
+    assert tick.stats.balance_error() is None and tick.pending == 0
