@@ -200,6 +200,9 @@ class Buffer(list[Any]):
         marks.append((start + len(entries), None))  # where the owner's own records resume
         if merged:  # (before the read below: put back if refused)
             origins[-1] = first
+        # published before the read below: the store may free a list another capture made
+        # meanwhile, and with it what only its marks held (a finalizer: Python code)
+        self.origins = origins
         # Whether ``owner`` captures (``owner._captures_descendants()``, inlined: keep in sync
         # with Scope's and TickScope's) is read last, in each branch (the module's rule): the
         # accepted path falls through to the writes, which are in-place (``+=``, ``|=``)
@@ -207,14 +210,12 @@ class Buffer(list[Any]):
             if owner is None or (
                 not owner._closed if owner._across_frames else owner._state is ACTIVE
             ):
-                self.origins = origins
                 origins += marks  # (no call between this and the entries: both land, or neither)
                 self += entries
                 return True
         elif owner is None or (
             not owner._closed if owner._across_frames else owner._state is ACTIVE
         ):
-            self.origins = origins
             origins += marks
             self.keyed |= theirs.keyed  # the descendant's flags join the ones on now
             self.batching |= theirs.batching

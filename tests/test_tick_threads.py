@@ -679,3 +679,36 @@ def test_a_keyed_entry_that_raced_a_plain_hand_over_is_flushed_not_failed() -> N
         pass
     assert errors == [] and sorted(map(str, log)) == ["frame", "keyed"]
     assert tick.stats.balance_error() is None and tick.pending == 0
+
+
+@pytest.mark.skipif(airlock.compiled, reason="the compiled kernel hands a scope's records "
+                    "over in C, with no Python code between its checks and its writes")
+def test_a_capture_whose_marks_store_runs_a_finalizer_never_lands_in_an_ended_scope() -> None:
+    """A thread's nested scope hands its record to the outer scope; another capture published
+    marks of its own meanwhile, so this capture's store of its marks frees them, and a
+    finalizer runs there while the outer scope ends. The capture reads whether the outer
+    scope still captures after that store: refused, the nested scope runs its effect itself."""
+    log: list[object] = []
+    owner_ended, in_finalizer = threading.Event(), threading.Event()
+
+    class Finalized:  # what only the other capture's marks held (a finished child scope...)
+        def __del__(self) -> None:
+            in_finalizer.set()
+            owner_ended.wait(WAIT)  # (lets the owner's thread run)
+
+    publish = Breakpoint(airlock._buffer.Buffer.capture, "self.origins = origins")
+
+    def nested() -> None:
+        with airlock.scope():
+            airlock.enqueue(record, log, "nested")
+
+    owner = airlock.scope()
+    with owner:
+        thread = carrying_thread(publish.run_armed(nested))
+        assert publish.reached.wait(WAIT)
+        owner._buffer.origins = [(0, Finalized()), (0, None)]  # another capture's marks
+        publish.resume.set()
+        assert in_finalizer.wait(WAIT)
+    owner_ended.set()
+    thread.join(WAIT)
+    assert log == ["nested"]
