@@ -152,7 +152,7 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
             return
         tick._owner = get_ident()  # named to a second opener while this flush runs (see _claim)
         rich = buffer.rich or not tick._plan.plain_loop
-        taken = None if rich else len(buffer)  # what run_plain takes (it copies the buffer)
+        taken = None if rich else len(buffer)  # what run_plain takes (a copy of as many)
         stats: FlushStats | None = None  # (rich: the flush's)
         try:
             if rich:  # records with keys, batches, phases..., or a configuration that orders or
@@ -166,7 +166,8 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
                 if len(tick._held):  # the flush held some: the next frames must look
                     rich_frame_held(tick, stats)
             else:
-                taken = tick._run_plain(buffer)  # later arrivals are the next frame's
+                # later arrivals are the next frame's; a failure removes the ``taken``
+                taken = tick._run_plain(buffer, False, 0, 0, taken)
         except BaseException:
             abort_frame(tick, taken)
             raise

@@ -42,16 +42,19 @@ __all__ = ["plain_failure", "racing_entry_error", "record_failure", "run_plain"]
 
 def run_plain(
     scope: Scope, buffer: list[Any], arrivals: bool = False, start: int = 0, started: int = 0,
+    count: int | None = None,
 ) -> int:
     """Call the buffered ``(task, args, kwargs)`` in order: the default-everything flush.
-    Return how many entries it took: those in the buffer when it began (``arrivals``: and
-    those appended meanwhile), up to the first that is not plain.
+    Return how many entries it took: those in the buffer when it began (``count``: the first
+    ``count``, the frame's as its caller counted them; ``arrivals``: and those appended
+    meanwhile), up to the first that is not plain.
 
     The entries stay in the buffer (for ``intents``): a tick removes what was taken. (The
     compiled kernel runs a scope's plain flush itself until an entry that is not a plain
     record, then calls this from there: ``start``, and the clock it read, ``started``.)
     """
-    taken = buffer if arrivals else buffer.copy()  # (the live buffer: arrivals run too)
+    # (the live buffer: arrivals run too)
+    taken = buffer if arrivals else buffer.copy() if count is None else buffer[:count]
     entries = iter(taken)
     if start:  # the kernel ran the first ``start`` (``release_plain``): on from there
         deque(islice(entries, start), maxlen=0)

@@ -712,3 +712,41 @@ def test_a_capture_whose_marks_store_runs_a_finalizer_never_lands_in_an_ended_sc
     owner_ended.set()
     thread.join(WAIT)
     assert log == ["nested"]
+
+
+@pytest.mark.usefixtures("pure_frames")
+def test_an_arrival_as_a_plain_frame_starts_its_loop_is_the_next_frames_even_if_it_fails() -> None:
+    """An inline frame counts its plain records, then its loop copies them; another thread's
+    enqueue lands in between, and the frame's task raises. The arrival is not the failed
+    frame's (not listed as undispatched): it stays, and runs once, in the next frame."""
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    with tick:
+        pass
+    loop = Breakpoint(airlock._plain.run_plain)
+    carried: list[contextvars.Context] = []
+    errors: list[BaseException] = []
+
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    def frame() -> None:
+        try:
+            with tick:
+                airlock.enqueue(boom)
+                carried.append(contextvars.copy_context())
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=loop.run_armed(frame))
+    thread.start()
+    assert loop.reached.wait(WAIT)
+    carried[0].run(airlock.enqueue, record, log, "late")
+    loop.resume.set()
+    thread.join(WAIT)
+    assert len(errors) == 1
+    assert errors[0].undispatched_intents == []  # type: ignore[attr-defined]
+    assert (tick.stats.enqueued, tick.stats.failed) == (1, 1) and tick.pending == 1
+    with tick:
+        pass
+    assert log == ["late"] and (tick.stats.enqueued, tick.stats.dispatched) == (1, 1)
