@@ -421,16 +421,16 @@ def discard_open_frame(tick: TickScope) -> list[Intent]:
     """``tick.discard()``: drop the open frame's intents now and return them; the frame stays
     open and closes through ``exit()``, which counts the discard."""
     wait_until_movable()  # (nothing discarded if the removal below could not happen)
-    dropped = tick._materialize()
     drop_buffer(tick)
-    count = current_stats(tick).discarded
+    count = current_stats(tick).discarded  # (later arrivals stay, for the frame's flush)
+    dropped = tick._materialize()[:count]
     tick._buffer.take(count)
     tick._discarded_early += count
     tick._buffer.rescan(0)
     tick._state = ACTIVE
     tick._update_accepting()
     tick._inline = GENERAL
-    return dropped[:count]
+    return dropped
 
 
 def close_tick(tick: TickScope) -> None:

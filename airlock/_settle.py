@@ -100,11 +100,11 @@ def discard_now(scope: Scope) -> None:
 def drop_buffer(scope: Scope) -> None:
     """Discard: every buffered intent counts as ``discarded`` (the buffer stays readable
     unless it is reused)."""
-    buffer = scope._buffer
+    count = len(scope._buffer)  # (read once: a tick's later arrivals are the next frame's)
     stats = fresh_stats(scope)
-    stats.enqueued = stats.discarded = len(buffer)
-    if scope._plan.watching and buffer:
-        for intent in scope._materialize():
+    stats.enqueued = stats.discarded = count
+    if scope._plan.watching and count:
+        for intent in scope._materialize()[:count]:
             scope._tell("discarded", intent)
     scope._state = DISCARDED
     scope._update_accepting()

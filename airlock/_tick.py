@@ -412,9 +412,14 @@ class TickScope(Scope, metaclass=TickType):
             self._refuse_post(task)
         entry = make_entry(self, task, args, kwargs, options, ())
         # the thread that runs the frames never waits for room: it would wait for itself
-        shed = inbox.put(entry, may_wait=get_ident() != self._owner)
+        try:
+            shed = inbox.put(entry, may_wait=get_ident() != self._owner)
+        except BaseException:  # on_full="raise" (or an interrupt while it waited for room)
+            leave_hooked(self, entry)  # (its observers heard it enqueued: now its fate)
+            raise
         if shed is not None:
-            if shed is CLOSED:
+            if shed is CLOSED:  # close() began after the test above
+                leave_hooked(self, entry)
                 self._refuse_post(task)
             if self._plan.watching:
                 self._tell("dropped", to_intent(shed, self))

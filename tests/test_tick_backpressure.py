@@ -60,6 +60,50 @@ def test_raise_refuses_the_post_that_does_not_fit() -> None:
     assert tick.stats.enqueued == 2 and tick.stats.balance_error() is None
 
 
+class Fates(airlock.Observer):
+    """What its observers hear of each post: ``enqueued``, then one fate."""
+
+    def __init__(self) -> None:
+        self.heard: list[tuple[str, object]] = []
+
+    def enqueued(self, intent: airlock.Intent) -> None:
+        self.heard.append(("enqueued", intent.args[0]))
+
+    def discarded(self, intent: airlock.Intent) -> None:
+        self.heard.append(("discarded", intent.args[0]))
+
+    def dispatched(self, intent: airlock.Intent) -> None:
+        self.heard.append(("dispatched", intent.args[0]))
+
+
+def test_observers_hear_the_fate_of_a_post_refused_after_its_hooks() -> None:
+    """A post refused by the bound (``on_full="raise"``), or because ``close()`` began while
+    its hooks ran, was heard ``enqueued``: its observers hear it ``discarded`` too."""
+    fates = Fates()
+    ran: list[object] = []
+    tick = airlock.tick_scope(max_pending=1, on_full="raise", observers=[fates])
+    tick.post(ran.append, 1)
+    with pytest.raises(airlock.BacklogFullError):
+        tick.post(ran.append, 2)
+    with tick:
+        pass
+
+    class ClosingMidPost(Fates):
+        def enqueued(self, intent: airlock.Intent) -> None:
+            super().enqueued(intent)
+            closer = threading.Thread(target=closing.close)  # close() begins now
+            closer.start()
+            closer.join(10)
+
+    closing_fates = ClosingMidPost()
+    closing = airlock.tick_scope(observers=[closing_fates])
+    with pytest.raises(airlock.ScopeStateError, match="closed"):
+        closing.post(ran.append, 3)
+    assert fates.heard == [("enqueued", 1), ("enqueued", 2), ("discarded", 2),
+                           ("dispatched", 1)]
+    assert closing_fates.heard == [("enqueued", 3), ("discarded", 3)] and ran == [1]
+
+
 class Dropped(airlock.Observer):
     def __init__(self) -> None:
         self.seen: list[object] = []

@@ -7,6 +7,7 @@ lets the other go on, so the race happens every run instead of once in a thousan
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import gc
@@ -662,10 +663,9 @@ def test_a_keyed_entry_that_raced_a_plain_hand_over_is_flushed_not_failed() -> N
 
     def frame() -> None:
         try:
-            with airlock.scope():
-                with tick:
-                    airlock.enqueue(record, log, "frame")
-                    carried.append(contextvars.copy_context())
+            with airlock.scope(), tick:
+                airlock.enqueue(record, log, "frame")
+                carried.append(contextvars.copy_context())
         except BaseException as exc:  # pragma: no cover - the failure this test guards
             errors.append(exc)
 
@@ -750,3 +750,49 @@ def test_an_arrival_as_a_plain_frame_starts_its_loop_is_the_next_frames_even_if_
     with tick:
         pass
     assert log == ["late"] and (tick.stats.enqueued, tick.stats.dispatched) == (1, 1)
+
+
+class Fates(airlock.Observer):
+    """What it hears of each intent: ``enqueued``, then one fate."""
+
+    def __init__(self) -> None:
+        self.heard: list[tuple[str, object]] = []
+
+    def enqueued(self, intent: Intent) -> None:
+        self.heard.append(("enqueued", intent.args[1]))
+
+    def discarded(self, intent: Intent) -> None:
+        self.heard.append(("discarded", intent.args[1]))
+
+    def dispatched(self, intent: Intent) -> None:
+        self.heard.append(("dispatched", intent.args[1]))
+
+
+def test_an_arrival_while_a_failed_frame_is_discarded_is_not_told_discarded() -> None:
+    """A frame's body raises: its entries are discarded and its observers told so. Another
+    thread's enqueue lands after the discard counted them: it is the next frame's, which
+    dispatches it, and the observers hear one fate for it."""
+    log: list[object] = []
+    fates = Fates()
+    tick = airlock.tick_scope(observers=[fates])
+    telling = Breakpoint(airlock._settle.drop_buffer, "if scope._plan.watching")
+    carried: list[contextvars.Context] = []
+
+    def frame() -> None:
+        with contextlib.suppress(RuntimeError), tick:
+            airlock.enqueue(record, log, "discarded")
+            carried.append(contextvars.copy_context())
+            raise RuntimeError("the frame fails")
+
+    thread = threading.Thread(target=telling.run_armed(frame))
+    thread.start()
+    assert telling.reached.wait(WAIT)
+    carried[0].run(airlock.enqueue, record, log, "late")
+    telling.resume.set()
+    thread.join(WAIT)
+    with tick:
+        pass
+    assert log == ["late"]
+    assert fates.heard == [("enqueued", "discarded"), ("enqueued", "late"),
+                           ("discarded", "discarded"), ("dispatched", "late")]
+    assert tick.stats.balance_error() is None
