@@ -12,12 +12,14 @@ Rules:
   (``start_frame``: the last frame's entries removed, the posts taken, the budget read);
   ``finish_frame`` flushes or discards it and ``end_frame`` settles its ledger.
 - ``close()`` (``close_tick``) runs a last frame; ``discard_leftovers`` then discards what
-  still waits. ``tick.discard()`` drops the open frame's entries (``discard_open_frame``).
+  still waits, by whichever thread holds the claim once the tick is closed.
+  ``tick.discard()`` drops the open frame's entries (``discard_open_frame``).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from threading import get_ident
 from time import perf_counter_ns
@@ -44,13 +46,16 @@ if TYPE_CHECKING:
     from ._tick import TickScope
 
 __all__ = [
-    "GENERAL", "IDLE", "KEPT", "OPEN", "TickType", "close_tick", "discard_leftovers",
+    "CLOSE_PATIENCE", "GENERAL", "IDLE", "KEPT", "OPEN", "TickType", "close_tick",
+    "discard_leftovers", "discard_once_closed",
     "discard_open_frame", "end_frame",
     "enter_claimed", "finish_frame", "frame_methods", "keep_or_drop", "refuse_opener",
     "start_frame", "update_inline",
 ]
 
 logger = logging.getLogger("airlock")
+#: how long ``close()`` waits (s) for a frame claim another thread holds as it ends
+CLOSE_PATIENCE = 2.0
 _get_target = current_target.get
 _set_target = current_target.set
 _reset_target = current_target.reset
@@ -456,8 +461,29 @@ def close_tick(tick: TickScope) -> None:
         with tick._lock:
             tick._closed = True  # late enqueues refuse from now on
         tick._inline = GENERAL
-        if tick._claim:  # (else a frame that won the race still runs: it takes them)
-            discard_leftovers(tick)
+        discard_once_closed(tick)
+
+
+def discard_once_closed(tick: TickScope) -> None:
+    """After ``close()``'s last frame: discard what still waits, with the claim held, so that
+    no frame runs meanwhile. Another thread may hold it for a moment (an opener refused as
+    closed, a frame that opened before ``_closed`` was set): wait for it. A general frame's
+    end discards as it gives the claim back on a closed tick (``TickScope._release_claim``);
+    after ``CLOSE_PATIENCE`` the holder is left to do so."""
+    claim = tick._claim
+    deadline = time.monotonic() + CLOSE_PATIENCE
+    while True:
+        try:
+            claim.pop()
+            break
+        except IndexError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.0005)
+    try:
+        discard_leftovers(tick)
+    finally:
+        claim.append(True)
 
 
 def discard_leftovers(tick: TickScope) -> None:

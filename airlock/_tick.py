@@ -59,6 +59,7 @@ from ._fork import track_for_fork
 from ._frame import (
     TickType,
     close_tick,
+    discard_leftovers,
     discard_open_frame,
     enter_claimed,
     finish_frame,
@@ -267,9 +268,14 @@ class TickScope(Scope, metaclass=TickType):
 
     def _release_claim(self) -> None:
         """Put the claim back: the frame has completely ended (flushed, counted, context
-        reset). Only the claim's holder calls it."""
-        if not self._claim:
-            self._claim.append(True)
+        reset). Only the claim's holder calls it; on a closed tick it first discards what
+        still waits (see ``_frame.discard_once_closed``)."""
+        try:
+            if self._closed:
+                discard_leftovers(self)
+        finally:
+            if not self._claim:
+                self._claim.append(True)
 
     def _open_or_flushing_here(self) -> bool:
         """True while a frame is open, or this context runs inside the tick's frame or flush

@@ -796,3 +796,54 @@ def test_an_arrival_while_a_failed_frame_is_discarded_is_not_told_discarded() ->
     assert fates.heard == [("enqueued", "discarded"), ("enqueued", "late"),
                            ("discarded", "discarded"), ("dispatched", "late")]
     assert tick.stats.balance_error() is None
+
+
+def test_close_discards_the_leftovers_even_while_a_refused_opener_holds_the_claim() -> None:
+    """``close()`` runs a last frame, marks the tick closed, then discards what still waits.
+    Another thread tries to open a frame right then: it holds the claim until it is refused
+    as closed. The leftovers are still discarded and counted (close() waits for the claim, or
+    the refused opener discards as it gives the claim back)."""
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    opening = Breakpoint(airlock._frame.start_frame)
+    refused: list[BaseException] = []
+
+    def opener() -> None:
+        try:
+            with airlock.scope(), tick:  # (a scope around it: the general opening)
+                pass
+        except airlock.ScopeStateError as exc:
+            refused.append(exc)
+
+    class StartingAnOpener:
+        """The tick's lock: as close() leaves it (closed now), another thread opens."""
+
+        def __init__(self, lock: Any) -> None:
+            self.lock = lock
+
+        def __enter__(self) -> Any:
+            return self.lock.__enter__()
+
+        def __exit__(self, *exc_info: Any) -> Any:
+            done = self.lock.__exit__(*exc_info)
+            if tick.is_closed and not opening.reached.is_set():
+                threading.Thread(target=opening.run_armed(opener)).start()
+                assert opening.reached.wait(WAIT)  # it holds the claim now
+                threading.Timer(0.05, opening.resume.set).start()
+            return done
+
+    def effect() -> None:
+        log.append("last frame")
+        airlock.enqueue(record, log, "leftover")  # waits for a frame that never comes
+
+    with tick:
+        carried = contextvars.copy_context()
+    carried.run(airlock.enqueue, effect)
+    tick._lock = StartingAnOpener(tick._lock)  # type: ignore[assignment]
+    tick.close()
+    deadline = time.monotonic() + WAIT
+    while not refused and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert len(refused) == 1 and "closed" in str(refused[0])
+    assert log == ["last frame"] and tick.pending == 0
+    assert tick.stats.discarded == 1 and tick.stats.balance_error() is None
