@@ -300,10 +300,17 @@ class TickScope(Scope, metaclass=TickType):
 
     def discard(self) -> list[Intent]:
         """Drop the open frame's intents now (and return them); the frame stays open and
-        closes as usual."""
+        closes as usual. Only from inside the frame (its body, however deep in nested
+        scopes): another thread would race the frame's end."""
         if self._state is not ACTIVE:
             raise ScopeStateError(
                 f"no frame of {self!r} is open; discard() drops the open frame's intents"
+            )
+        if not runs_inside(self):
+            raise ScopeStateError(
+                f"discard() of {self!r} was called outside its open frame (another thread or "
+                "context); call it inside the `with tick:` block, or have that code check a "
+                "flag you set and call it there"
             )
         return discard_open_frame(self)
 

@@ -1004,6 +1004,31 @@ def test_discard_inside_a_plain_frame_counts_in_that_frame_only() -> None:
     assert log == ["kept", "next"] and tick.stats.balance_error() is None
 
 
+def test_discard_from_outside_the_frame_is_refused_and_the_frame_goes_on() -> None:
+    """Another thread's ``discard()`` would race the frame's end: it is refused, and the
+    frame ends as usual."""
+    log: list[object] = []
+    tick = airlock.tick_scope()
+    refused: list[BaseException] = []
+
+    def discard_from_a_thread() -> None:
+        try:
+            tick.discard()
+        except airlock.ScopeStateError as exc:
+            refused.append(exc)
+
+    with tick:
+        airlock.enqueue(effect, log, "kept")
+        thread = threading.Thread(target=discard_from_a_thread)
+        thread.start()
+        thread.join(10)
+    assert len(refused) == 1 and "outside its open frame" in str(refused[0])
+    assert log == ["kept"] and tick.stats.balance_error() is None
+    with tick:
+        pass
+    assert tick.frame == 2
+
+
 def test_a_general_frame_does_not_turn_on_timing_nobody_asked_for() -> None:
     untimed = airlock.tick_scope()
     with untimed:
