@@ -20,6 +20,12 @@ entry is only ever replaced by the Intent built from it, so once materialized it
 stable. Each method reads the entries present when it starts (another thread may append
 meanwhile) and works in place: a tick's frame closures hold the buffer, never rebound.
 
+The marks are exact on one thread; under captures and appends racing on other threads (the
+pure core: the kernel captures in C) they are best effort. A capture's start is read before
+its entries land, ``records`` spends marks a later capture added, two captures that both
+found no marks publish one list each: a captured record may be attributed to the wrong
+scope (its ``intent.scope``, ``own_intents``/``captured_intents``), never lost or repeated.
+
 Entries only move when some are removed before others (``take``, ``drop``, ``cut``, a frame
 opening after a kept one). Such a removal, and any write of an entry by index
 (``materialize``, ``intents_for``: ``intents`` read from any thread), holds the shift token
@@ -181,6 +187,9 @@ class Buffer(list[Any]):
         not. Everything is made before that read; after it, only in-place writes (``+=``,
         ``|=``: no call, no jump)."""
         theirs = child._buffer
+        # (read once, before the copy: an ``intents`` reader naming the child's records
+        # meanwhile spends them, and its Intents carry their scopes themselves)
+        inner = theirs.origins
         if type(entries) is not list:  # (``+=`` would iterate a Buffer, making an iterator)
             entries = entries[:]
         origins = self.origins  # (read once: another thread may set it to None meanwhile)
@@ -192,7 +201,6 @@ class Buffer(list[Any]):
         # the last capture's end where this one starts: a burst of captures keeps one mark each
         merged = last is not None and last[0] == start and last[1] is None
         marks = [] if merged else [first]
-        inner = theirs.origins  # (read once, as ours)
         if inner:  # only when ``entries`` is the child's whole plain buffer
             marks.extend(
                 (start + index, child if marked is None else marked) for index, marked in inner
@@ -298,8 +306,12 @@ class Buffer(list[Any]):
                 if scope is not None and scope is not owner:
                     for index in range(start, min(end, count)):
                         entry = self[index]
-                        if len(entry) == PLAIN:  # (one ``intents`` named meanwhile stays)
-                            self[index] = (*entry, None, None, None, None, (), scope)
+                        if len(entry) == PLAIN:
+                            full = (*entry, None, None, None, None, (), scope)
+                            # one an ``intents`` reader named meanwhile stays (nothing between
+                            # the test and the write lets another thread run)
+                            if self[index] is entry:
+                                self[index] = full
         self.origins = None
         return self[:count]
 

@@ -57,6 +57,22 @@ def test_records_name_the_scope_of_captured_plain_records_only() -> None:
     assert buffer == records and buffer.origins is None  # in place; the marks are spent
 
 
+def test_records_leave_a_record_an_intents_reader_named_meanwhile() -> None:
+    """Between reading a captured record and writing its full record, ``records`` may let
+    another thread run; one reading ``intents`` names the record then. The Intent stays (its
+    identity is the intent's), with its scope."""
+    named = Intent(task, (1,), scope=CHILD)
+
+    class NamedOnceRead(tuple):  # type: ignore[type-arg]
+        def __len__(self) -> int:  # (records reads the record's length: a switch point)
+            buffer[1] = named
+            return tuple.__len__(self)
+
+    buffer = buffer_of(plain(0), NamedOnceRead(plain(1)), origins=[(1, CHILD), (2, None)])
+    records = buffer.records(OWNER)
+    assert records == [plain(0), named] and records[1] is named and buffer[1] is named
+
+
 def test_records_read_the_marks_as_owned_does() -> None:
     other = SimpleNamespace(_buffer=Buffer())
     entries = [plain(0), plain(1), full(2), plain(3), plain(4), plain(5)]
