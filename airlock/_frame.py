@@ -121,7 +121,7 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
         elif inbox or _get_target() is not NO_SCOPE:
             return enter_claimed(tick)
         tick._owner = None  # recorded inline only when the frame flushes (see _claim)
-        token = _set_target(tick)
+        tick._token = _set_target(tick)
         # Another thread may have changed the configuration since ``mode`` was read (it
         # writes GENERAL, then the accepting flag: TickScope._configure_paths). Between this
         # test and the writes nothing lets another thread run (no call; the taken path falls
@@ -131,9 +131,8 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
             tick._inline = OPEN
             tick._state = ACTIVE
             tick._accepting = True
-            tick._token = token
             return tick
-        _reset_target(token)
+        _reset_target(tick._token)
         return enter_claimed(tick)
 
     def close_frame(
