@@ -967,14 +967,15 @@ static PyObject *
 keep_or_drop(InlineFrame *self, speedups_state *st, Py_ssize_t taken)
 {
     PyObject *tick = self->tick;
-    int general = SLOT(tick, st->inline_at) == st->mode_general; /* (a flush changed it) */
     /* ``keep`` or ``not buffer.take_now(taken)``: the token taken now (maybe by this thread,
-       interrupted) leaves them to the next frame */
+       interrupted) leaves them to the next frame. GENERAL (a flush, or a configuration change
+       on another thread, set it) stays: read right before each write, after the removal,
+       whose finalizers may let another thread run */
     if (SLOT(tick, st->keep_at) == Py_True || PyList_GET_SIZE(st->shift_token) == 0) {
         if (set_int_slot(tick, st->spent_at, taken) < 0) {
             return (PyObject *)-1;
         }
-        if (!general) {
+        if (SLOT(tick, st->inline_at) != st->mode_general) {
             set_slot(tick, st->inline_at, st->mode_kept);
         }
     }
@@ -982,7 +983,7 @@ keep_or_drop(InlineFrame *self, speedups_state *st, Py_ssize_t taken)
         if (take_head(st, self->buffer, taken) < 0) { /* buffer.take(taken) */
             return (PyObject *)-1;
         }
-        if (!general) {
+        if (SLOT(tick, st->inline_at) != st->mode_general) {
             set_slot(tick, st->inline_at, st->mode_idle);
         }
     }
@@ -1152,8 +1153,16 @@ prepared_context(speedups_state *st, PyObject *tick, PyObject *stats)
             return PyObject_CallMethodOneArg(tick, st->str_flush_context, stats);
         }
     }
+    /* held while written: each write releases the context's last value, whose finalizer may
+       run Python code that rebinds (and frees) one not written yet */
+    for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+        Py_INCREF(from[i]);
+    }
     for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
         set_slot(ctx, to[i], from[i]);
+    }
+    for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+        Py_DECREF(from[i]);
     }
     return Py_NewRef(ctx);
 }
@@ -2290,6 +2299,9 @@ builds_like_scope(speedups_state *st, PyObject *cls)
     return same;
 }
 
+static PyObject *fresh_scope_of(speedups_state *st, PyTypeObject *scope_type, PyObject *policy,
+                                PyObject *executor, PyObject *plan);
+
 static PyObject *
 fresh_scope(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
@@ -2320,6 +2332,24 @@ fresh_scope(PyObject *module, PyObject *const *args, size_t nargsf, PyObject *kw
         || plan == NULL) {
         return PyObject_Vectorcall(st->pure_scope, args, nargsf, kwnames);
     }
+    /* held across the two allocations below: either may collect, and a finalizer (or a
+       thread it lets run) may configure() new defaults, freeing these */
+    Py_INCREF(policy);
+    Py_INCREF(executor);
+    Py_INCREF(plan);
+    PyObject *scope = fresh_scope_of(st, scope_type, policy, executor, plan);
+    Py_DECREF(policy);
+    Py_DECREF(executor);
+    Py_DECREF(plan);
+    return scope;
+}
+
+/* A new scope of ``scope_type`` with the defaults ``policy``, ``executor`` and ``plan`` (held
+   by the caller): Scope.__init__ and Buffer.__init__, in their order. */
+static PyObject *
+fresh_scope_of(speedups_state *st, PyTypeObject *scope_type, PyObject *policy,
+               PyObject *executor, PyObject *plan)
+{
     PyTypeObject *buffer_type = (PyTypeObject *)st->buffer_type;
     PyObject *buffer = buffer_type->tp_alloc(buffer_type, 0);
     if (buffer == NULL) {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
@@ -212,3 +213,31 @@ def test_scope_kwargs_for_no_configured_class_are_checked_when_a_scope_is_made()
         airlock.scoped()(print)()
     with pytest.raises(TypeError, match=r"do not fit Counting\(\)"):
         airlock.scope(_cls=Counting)
+
+
+def test_a_scope_made_while_a_finalizer_resets_the_configuration_keeps_valid_defaults() -> None:
+    """Making a scope allocates (its buffer, itself), and an allocation may collect: a
+    finalizer that resets the configuration runs there, freeing the old defaults. The new
+    scope holds defaults that are alive (the old or the new ones) and runs its effects."""
+    ran: list[object] = []
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+        def __del__(self) -> None:
+            airlock.reset_configuration()  # a new policy and plan; the old ones freed
+            ran.extend(object() for _ in range(200))  # (the freed memory reused)
+
+    thresholds = gc.get_threshold()
+    Cycle()
+    gc.set_threshold(1)  # the next allocation collects: inside airlock.scope()
+    try:
+        scope = airlock.scope()
+    finally:
+        gc.set_threshold(*thresholds)
+    ran.clear()
+    assert isinstance(scope.policy, airlock.AllowAll)
+    with scope:
+        airlock.enqueue(ran.append, "ran")
+    assert ran == ["ran"]

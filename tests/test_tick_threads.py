@@ -847,3 +847,47 @@ def test_close_discards_the_leftovers_even_while_a_refused_opener_holds_the_clai
     assert len(refused) == 1 and "closed" in str(refused[0])
     assert log == ["last frame"] and tick.pending == 0
     assert tick.stats.discarded == 1 and tick.stats.balance_error() is None
+
+
+@pytest.mark.parametrize("rich", [False, True], ids=["plain frame", "rich frame"])
+def test_a_policy_set_while_a_frames_entries_are_freed_is_heard_by_the_next_frames(
+    rich: bool,
+) -> None:
+    """With ``keep_intents=False`` a frame's end frees its entries; an argument's finalizer
+    lets another thread set a policy with an ``on_enqueue`` right then. The frame's end keeps
+    the general mode that change wrote (both cores), and the policy hears the next frames."""
+    heard: list[object] = []
+    go, done = threading.Event(), threading.Event()
+
+    class Hooked(airlock.AllowAll):
+        def on_enqueue(self, intent: Intent) -> None:
+            heard.append(intent.args[0])
+
+    tick = airlock.tick_scope(keep_intents=False)
+
+    def configure() -> None:
+        assert go.wait(WAIT)
+        tick.policy = Hooked()
+        done.set()
+
+    class FreedWithTheFrame:
+        def __del__(self) -> None:  # runs as the frame's end removes its entries
+            go.set()
+            done.wait(WAIT)
+
+    def task(arg: object) -> None:
+        pass
+
+    thread = threading.Thread(target=configure)
+    thread.start()
+    for _ in range(3):  # the frames open and close inline from now on
+        with tick:
+            pass
+    with tick:
+        airlock.enqueue(task, FreedWithTheFrame(), _key="k" if rich else None)
+    thread.join(WAIT)
+    assert done.is_set()
+    for n in (1, 2):
+        with tick:
+            airlock.enqueue(task, n)
+    assert heard == [1, 2]
