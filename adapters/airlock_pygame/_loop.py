@@ -277,10 +277,20 @@ class GameLoop:
         self.running = True
         done = 0
         while self.running and (frames is None or done < frames):
+            if self.tick.is_closed:  # loop.tick.close(): no frame opens again
+                self.running = False
+                break
+            opened = False
             try:
                 with self:
+                    opened = True
                     self.step()
             except Exception as exc:
+                if not opened:  # the frame did not open: nothing ran, nothing to record
+                    if self.tick.is_closed:  # closed meanwhile (another thread or task)
+                        self.running = False
+                        break
+                    raise  # (another thread's frame of this tick, say: not a frame's failure)
                 if self.on_error == "raise":
                     raise
                 logger.error("airlock.pygame: frame %d failed (%r); its effects were discarded",

@@ -135,3 +135,26 @@ def test_a_failing_frame_is_reported_and_the_loop_goes_on_as_in_run(
     assert asyncio.run(loop.run_async(frames=3)) == 3
     assert [(frame, str(error)) for frame, error in loop.errors] == [(1, "boom in frame 1")]
     assert loop.history[1].error is not None and loop.history[2].error is None
+
+
+def test_closing_the_tick_ends_the_loop_with_no_frame_reported_failed(
+    screen: pygame.Surface, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``loop.tick.close()`` (from an effect's aftermath or another task) is the end: no frame
+    opens again, so ``run()``/``run_async()`` return, counting only the frames that ran, with
+    nothing logged as a failed frame."""
+    loop = GameLoop(screen, fps=None)
+    assert loop.run(after_frame=lambda record: loop.tick.close()) == 1
+    assert not loop.running and len(loop.history) == 1 and loop.errors == []
+
+    other = GameLoop(screen, fps=60)
+
+    async def close_from_another_task() -> int:
+        running = asyncio.create_task(other.run_async())
+        await asyncio.sleep(0.05)
+        other.tick.close()
+        return await asyncio.wait_for(running, 5)
+
+    done = asyncio.run(close_from_another_task())
+    assert done >= 1 and len(other.history) == done and other.errors == []
+    assert "failed" not in caplog.text
