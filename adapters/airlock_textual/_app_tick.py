@@ -13,6 +13,10 @@ Rules:
   exits has nobody to report it to). The core refuses such an enqueue through
   ``enqueue_refused``, which this tick overrides; so do the effects of a handler that ends
   after shutdown (``drop_late``).
+- A handler cancelled before it returned (its pump stopped: the app shutting down, its
+  widget removed; Textual swallows the ``CancelledError``) never hands its effects over:
+  they are dropped and counted the same way, with a warning naming the handler
+  (``drop_cancelled``), not lost in silence.
 """
 
 from __future__ import annotations
@@ -71,6 +75,23 @@ class AppTick(TickScope):
         and the scope is discarded (its observers see them ``discarded``)."""
         for intent in scope.intents:
             self._drop_after_close(intent.task)
+        scope.exit()
+        scope.discard()
+
+    def drop_cancelled(self, scope: Scope) -> None:
+        """A handler cancelled before it returned: its scope's effects are dropped, counted
+        in ``dropped_after_close`` and named in a warning, and the scope is discarded (its
+        observers see them ``discarded``)."""
+        intents = scope.intents
+        with self._drop_lock:
+            self.dropped_after_close += len(intents)
+        if intents:
+            logger.warning(
+                "airlock: %r was cancelled before it returned (its pump stopped: the app shutting "
+                "down, or its widget removed); dropped its %d effect(s) (%s), counted in "
+                "app.airlock_dropped_after_shutdown", scope, len(intents),
+                ", ".join(intent.name for intent in intents),
+            )
         scope.exit()
         scope.discard()
 

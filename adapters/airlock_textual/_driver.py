@@ -206,8 +206,12 @@ class TickDriver:
             return
         scope, token = handle
         try:
+            # a handler cancelled (its pump stopped at shutdown, which swallows the
+            # CancelledError) is a late handler: its effects are dropped and counted, not lost
             if self.closed and error is None:
                 self.tick.drop_late(scope)
+            elif isinstance(error, asyncio.CancelledError):  # its pump stopped (Textual
+                self.tick.drop_cancelled(scope)  # swallows the error): counted, logged
             elif error is None:
                 scope.__exit__(None, None, None)
             else:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
 from textual.events import Click
+from textual.message import Message
 from textual.widgets import Button
 
 import airlock
@@ -75,6 +77,46 @@ async def test_a_handler_that_ends_after_shutdown_has_its_effects_dropped_and_co
     assert app.airlock_dropped_after_shutdown == 1
     assert handle[0].is_discarded
     assert "dropped the effect _record enqueued after shutdown" in caplog.text
+
+
+class Go(Message):
+    pass
+
+
+class AwaitingApp(AirlockApp, App[None]):
+    """A handler that enqueues, then awaits long enough to be cancelled."""
+
+    def on_mount(self) -> None:
+        self.post_message(Go())
+
+    async def on_go(self, message: Go) -> None:
+        airlock.enqueue(_record, "draft")
+        self.awaiting.set()
+        await asyncio.sleep(30)
+        airlock.enqueue(_record, "final")  # pragma: no cover - cancelled first
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.awaiting = asyncio.Event()
+
+
+async def test_a_handler_cancelled_at_shutdown_has_its_effects_dropped_counted_and_named(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The app's task is cancelled (a TaskGroup, ``wait_for``, Ctrl+C under
+    ``asyncio.run``) while a handler awaits: Textual swallows the handler's
+    ``CancelledError``, and the effects it enqueued are dropped, counted and named in a
+    warning, not lost in silence."""
+    ran.clear()
+    app = AwaitingApp()
+    running = asyncio.create_task(app.run_async(headless=True))
+    await asyncio.wait_for(app.awaiting.wait(), 10)
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+    assert ran == []
+    assert app.airlock_dropped_after_shutdown == 1
+    assert "AwaitingApp.on_go> was cancelled before it returned" in caplog.text
+    assert "dropped its 1 effect(s) (_record)" in caplog.text
 
 
 async def test_only_the_pumps_of_an_airlock_app_carry_the_adapters_hooks() -> None:
