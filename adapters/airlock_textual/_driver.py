@@ -56,7 +56,7 @@ from airlock.integrations.executors.sync import sync_executor
 
 from ._app_tick import AppTick
 from ._handler_scope import HandlerScope, scope_factory
-from ._hook import PumpHooks, set_pump_hooks
+from ._hook import APP_HOOK, PumpHooks, set_pump_hooks
 from ._threads import carry_target
 
 __all__ = ["TickDriver"]
@@ -163,8 +163,20 @@ class TickDriver:
             finally:
                 self.loop_ended(token)
 
-        return {"_dispatch_message": _dispatch_message,
-                "_process_messages_loop": _process_messages_loop}
+        hooks: PumpHooks = {"_dispatch_message": _dispatch_message,
+                            "_process_messages_loop": _process_messages_loop}
+        if pump is self.app:  # the App's task, from its start (its reactive watchers...)
+            process = getattr(cls, APP_HOOK[1])
+
+            async def _process_messages(*args: Any, **kwargs: Any) -> None:
+                token = self.loop_started()
+                try:
+                    await process(pump, *args, **kwargs)
+                finally:
+                    self.loop_ended(token)
+
+            hooks[APP_HOOK[1]] = _process_messages
+        return hooks
 
     def begin(self, pump: MessagePump, message: Message, set_target: bool = True) -> Handle | None:
         """A handler starts: open a tick if none is open, and a scope for this handler, whose

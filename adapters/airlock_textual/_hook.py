@@ -24,6 +24,10 @@ itself):
   scope around it.
 - ``MessagePump._process_messages_loop()``: the loop of one pump, wrapped on the App only
   (its task is not wrapped): the app's tick is that task's airlock target while it loops.
+- ``App._process_messages(...)`` (``APP_HOOK``): the body of the App's own task, wrapped on
+  the App: the tick is its target from the start, so what Textual runs there outside any
+  dispatch and before the loop (the App's reactive watchers called at start-up) enqueues to
+  the tick. Its parameters are passed through as they are; only the first is checked.
 
 So apps that are not ``AirlockApp`` pay nothing per message: their pumps keep Textual's own
 methods. Textual has no public hook around every handler of every pump, nor around a thread
@@ -41,10 +45,12 @@ from collections.abc import Awaitable, Callable
 from importlib import metadata
 from typing import Any, Protocol
 
+from textual.app import App
 from textual.message_pump import MessagePump
 from textual.worker import Worker
 
 __all__ = [
+    "APP_HOOK",
     "HOOKS",
     "PUMP_HOOKS",
     "SUPPORTED",
@@ -72,6 +78,10 @@ PUMP_HOOKS: dict[tuple[type[Any], str], list[str]] = {
     (MessagePump, "_dispatch_message"): ["self", "message"],
     (MessagePump, "_process_messages_loop"): ["self"],
 }
+
+#: the App's own task body, wrapped on the App (its parameters passed through: only ``self``,
+#: the first, is checked)
+APP_HOOK = (App, "_process_messages")
 
 #: a pump's hooks: Textual's method (unbound) -> the wrapper to set on the pump, by name
 PumpHooks = dict[str, Callable[..., Awaitable[Any]]]
@@ -146,6 +156,16 @@ def check_hooks() -> dict[str, Callable[..., Awaitable[Any]]]:
                 "supported Textual (or update adapters/airlock_textual/_hook.py)"
             )
         originals[name] = original
+    owner, name = APP_HOOK
+    method = getattr(owner, name, None)
+    if not inspect.iscoroutinefunction(method) or next(
+        iter(inspect.signature(method).parameters), None
+    ) != "self":
+        raise TextualHookError(
+            f"textual.app.App.{name} is missing or no longer a coroutine method; this Textual "
+            f"release is not supported by airlock_textual — {INSTALL_HINT} installs a "
+            "supported one (or update adapters/airlock_textual/_hook.py)"
+        )
     return originals
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.app import App
+from textual.reactive import reactive
 
 import airlock
 from airlock_textual import AirlockApp
@@ -51,3 +52,35 @@ async def test_the_right_order_runs_effects() -> None:
     async with app.run_test() as pilot:
         await pilot.pause()
     assert app.return_code == 0
+
+
+class CounterApp(AirlockApp, App[None]):
+    """An App whose reactive watcher (``init=True``: called as the app starts) enqueues."""
+
+    count = reactive(0)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown: list[int] = []
+
+    def watch_count(self, value: int) -> None:
+        airlock.enqueue(self.shown.append, value)
+
+    def on_key(self) -> None:
+        self.count += 1
+
+
+async def test_an_apps_watcher_called_at_start_up_enqueues_to_the_apps_tick() -> None:
+    """Textual calls the App's watchers once Mount is handled, outside any handler and before
+    the App's loop: their effects join the app's tick (not an outer scope, no error)."""
+    with airlock.scope() as outer:  # (the pytest plugin's test scope is one)
+        app = CounterApp()
+        async with app.run_test() as pilot:
+            await pilot.press("a")
+            await pilot.pause(0.1)
+            assert app.shown == [0, 1] and outer.intents == []
+    alone = CounterApp()
+    async with alone.run_test() as pilot:
+        await pilot.press("a")
+        await pilot.pause(0.1)
+    assert alone.shown == [0, 1]
