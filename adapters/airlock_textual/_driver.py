@@ -379,12 +379,14 @@ class TickDriver:
         if self._due_timer is not None:
             self._due_timer.cancel()
             self._due_timer = None
-        if self.tick.is_active:
-            self._close_frame()
         try:
-            self._frame_context.run(self.tick.close)
-        except Exception as error:
-            self._report(error)
+            if self.tick.is_active:
+                self._close_frame()
+        finally:  # (an interrupt in the last frame's flush still closes the tick)
+            try:
+                self._frame_context.run(self.tick.close)
+            except Exception as error:
+                self._report(error)
 
 
 def _context_without_airlock() -> contextvars.Context:
