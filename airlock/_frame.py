@@ -189,6 +189,8 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
                 tick._inline = KEPT
         elif tick._inline != GENERAL:
             tick._inline = IDLE
+        if stats is not None:  # (a plain frame's is read with its count: see _ledger)
+            stats.pending = tick.pending
         put_claim(True)  # the frame has completely ended: the next may open
 
     native = speedups()
@@ -212,6 +214,7 @@ def abort_frame(tick: TickScope, taken: int | None = None) -> None:
     stats = current_stats(tick)
     count_held(tick, stats)
     keep_or_drop(tick, stats.enqueued if taken is None else taken)
+    stats.pending = tick.pending
     tick._inline = GENERAL  # the next frame re-reads the buffer (see enter())
     tick._claim.append(True)
 
@@ -265,7 +268,6 @@ def rich_frame_held(tick: TickScope, stats: FlushStats) -> None:
     """After an inline frame's flush that held some effects (close_frame's, and the compiled
     kernel's): count them, and the next frames take the general path that looks at them."""
     count_held(tick, stats)
-    stats.pending = tick.pending
     tick._inline = GENERAL
 
 

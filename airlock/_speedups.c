@@ -132,7 +132,7 @@ typedef struct {
     Py_ssize_t defaults_executor_at, defaults_plan_at;
     Py_ssize_t ctx_at, held_at, carry_at;                 /* TickScope's, for close_rich */
     Py_ssize_t on_records_at, dispatcher_at, judging_at;  /* FlushPlan's */
-    Py_ssize_t enqueued_at, flush_ns_at, failures_at;     /* FlushStats' */
+    Py_ssize_t enqueued_at, flush_ns_at, failures_at, pending_at; /* FlushStats' */
     Py_ssize_t counters_at[MAX_COUNTERS], counters;       /* FlushStats' but failures */
     Py_ssize_t frame_budget_at, watching_at, waiting_at;  /* tick's, plan's, HeldEffects' */
     /* FlushContext's, written as _settle.prepare writes them */
@@ -1328,6 +1328,16 @@ close_rich(InlineFrame *self, speedups_state *st)
     }
     if (failed) {
         set_slot(tick, st->inline_at, st->mode_general); /* the next frame releases them */
+    }
+    /* close_frame's ``stats.pending = tick.pending`` after keep_or_drop, as it will be: what
+       arrived meanwhile (kept or not, the frame's ``taken`` go), posted, carried and held */
+    Py_ssize_t posted = PyObject_Length(self->inbox);
+    Py_ssize_t carried_now = PyObject_Length(SLOT(tick, st->carry_at));
+    Py_ssize_t waiting = PyObject_Length(SLOT(tick, st->held_at));
+    if (posted < 0 || carried_now < 0 || waiting < 0
+        || SET_INT(stats, st->pending_at,
+                   PyList_GET_SIZE(buffer) - taken + posted + carried_now + waiting) < 0) {
+        return (PyObject *)-1;
     }
     return keep_or_drop(self, st, taken);
 
@@ -3354,7 +3364,7 @@ speedups_exec(PyObject *module)
         {&st->removed_at, buffer, buffer, "removed"},
         {&st->filtering_at, buffer, buffer, "filtering"},
         {&st->enqueued_at, stats, stats, "enqueued"}, {&st->flush_ns_at, stats, stats, "flush_ns"},
-        {&st->failures_at, stats, stats, "failures"},
+        {&st->failures_at, stats, stats, "failures"}, {&st->pending_at, stats, stats, "pending"},
         {&st->waiting_at, st->held_type, st->held_type, "_waiting"},
         {&st->ctx_stats_at, ctx, ctx, "stats"}, {&st->ctx_policy_at, ctx, ctx, "policy"},
         {&st->ctx_executor_at, ctx, ctx, "executor"}, {&st->ctx_order_by_at, ctx, ctx, "order_by"},

@@ -1090,3 +1090,31 @@ def test_a_tick_that_orders_by_phase_and_continues_runs_its_frames_inline() -> N
         logging.disable(logging.NOTSET)
     assert log[-1] == "draw after" and tick.stats.failed == 1
     assert tick.stats.balance_error() is None
+
+
+def _enqueue_then_fail() -> None:
+    airlock.enqueue(effect, [], "for the next frame")
+    raise RuntimeError("the frame fails")
+
+
+@pytest.mark.parametrize("frame", ["keyed", "failing", "holding"])
+def test_a_frames_stats_say_what_waits_for_the_next_frame(frame: str) -> None:
+    """``stats.pending`` after any frame is what waits for the next ones (as ``tick.pending``
+    says): after a frame that ran the pipeline, one that failed, one that held effects."""
+    tick = airlock.tick_scope()
+    for _ in range(2):  # the frames open inline from now on
+        with tick:
+            pass
+    if frame == "keyed":  # its effect enqueues for the next frame
+        with tick:
+            airlock.enqueue(airlock.enqueue, effect, [], "next", _key="k")
+    elif frame == "failing":
+        with contextlib.suppress(RuntimeError), tick:
+            airlock.enqueue(_enqueue_then_fail)
+    else:
+        held = airlock.debounce(5)(effect)
+        with tick:
+            airlock.enqueue(held, [], 1, _key="a")
+            airlock.enqueue(held, [], 2, _key="b")
+    expected = 2 if frame == "holding" else 1
+    assert tick.pending == expected and tick.stats.pending == expected
