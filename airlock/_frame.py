@@ -373,8 +373,8 @@ def finish_frame(tick: TickScope, error: BaseException | None) -> None:
             tick._notify_flushed(failing=True)
         raise
     end_frame(tick, flushing)
-    if tick.observers:
-        tick._notify_flushed(failing=False)
+    if tick.observers:  # (discarded for the body's error: that error goes on)
+        tick._notify_flushed(failing=error is not None)
 
 
 def end_frame(tick: TickScope, flushed: bool) -> None:

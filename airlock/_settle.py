@@ -77,7 +77,8 @@ def settle(scope: Scope, error: BaseException | None, own_flush: bool, own_disca
     try:
         flushing = scope.should_flush(error)
     except BaseException:
-        discard_now(scope)  # a subclass's should_flush failed: nothing escapes, as for a tick
+        # a subclass's should_flush failed: nothing escapes, as for a tick
+        discard_now(scope, failing=True)
         raise
     if flushing:
         if own_flush:
@@ -85,16 +86,18 @@ def settle(scope: Scope, error: BaseException | None, own_flush: bool, own_disca
         else:
             scope.flush()
     elif own_discard:
-        discard_now(scope)
+        discard_now(scope, failing=error is not None)  # (the block's error goes on)
     else:
         scope.discard()
 
 
-def discard_now(scope: Scope) -> None:
-    """Discard ``scope``'s entries, then tell its observers ``flushed``."""
+def discard_now(scope: Scope, failing: bool = False) -> None:
+    """Discard ``scope``'s entries, then tell its observers ``flushed``. ``failing``: an error
+    goes on from here (the ``with`` block's): an observer's error is logged, not raised in
+    its place."""
     drop_buffer(scope)
     if scope.observers:
-        scope._notify_flushed(failing=False)
+        scope._notify_flushed(failing=failing)
 
 
 def drop_buffer(scope: Scope) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import airlock
@@ -492,3 +494,23 @@ def test_a_hook_an_observer_defines_is_looked_up_at_each_call() -> None:
     with tick:
         airlock.enqueue(fx, 1)
     assert spied == [(1,)] and observer.seen == []
+
+
+@pytest.mark.parametrize("make", [airlock.scope, airlock.tick_scope], ids=["scope", "tick"])
+def test_an_observer_error_while_a_failed_block_is_discarded_never_replaces_its_error(
+    make: Any, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The ``with`` block raised, so its effects are discarded and its observers told so; one
+    of them raises too (``errors="raise"``, the default). The block's own error reaches the
+    caller; the observer's is logged and counted."""
+
+    class Failing(airlock.Observer):
+        def discarded(self, intent: airlock.Intent) -> None:
+            raise RuntimeError("observer bug")
+
+    scope = make(observers=[Failing()])
+    with pytest.raises(KeyError, match="the application's error"), scope:
+        airlock.enqueue(print, "never")
+        raise KeyError("the application's error")
+    assert scope.stats.hook_errors == 1 and scope.stats.discarded == 1
+    assert "observer bug" in caplog.text
