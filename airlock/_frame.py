@@ -34,6 +34,7 @@ from ._errors import ScopeStateError
 from ._held import count_held
 from ._ledger import current_stats
 from ._native import speedups
+from ._observe import tell_after_flush
 from ._plain import record_failure
 from ._record import to_intent
 from ._settle import drop_buffer
@@ -500,9 +501,9 @@ def discard_leftovers(tick: TickScope) -> None:
     stats.enqueued += late
     stats.carried = stats.held = 0
     stats.discarded += left
-    if tick._plan.watching:
+    if tick._plan.watching:  # (after the last frame's report: each error logged here)
         for intent in [*tick._materialize()[tick._spent :], *carry]:
-            tick._tell("discarded", to_intent(intent, tick))
+            tell_after_flush(tick, "discarded", to_intent(intent, tick))
     buffer.cut(tick._spent, late)
     carry.clear()
     stats.pending = 0

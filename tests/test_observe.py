@@ -514,3 +514,21 @@ def test_an_observer_error_while_a_failed_block_is_discarded_never_replaces_its_
         raise KeyError("the application's error")
     assert scope.stats.hook_errors == 1 and scope.stats.discarded == 1
     assert "observer bug" in caplog.text
+
+
+def test_an_observer_error_while_close_discards_the_leftovers_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``close()`` discards what still waits (a held effect) after its last frame: an
+    observer that raises in ``discarded`` then is logged, not left unreported."""
+
+    class Failing(airlock.Observer):
+        def discarded(self, intent: airlock.Intent) -> None:
+            raise RuntimeError("overlay crashed in discarded")
+
+    tick = airlock.tick_scope(observers=[Failing()], clock=lambda: 0.0)
+    with tick:
+        airlock.enqueue(airlock.debounce(5)(print), "held")
+    tick.close()
+    assert tick.stats.discarded == 1 and tick.pending == 0
+    assert "overlay crashed in discarded" in caplog.text
