@@ -47,11 +47,25 @@ if TYPE_CHECKING:
     from ._tick import TickScope
 
 __all__ = [
-    "CLOSE_PATIENCE", "GENERAL", "IDLE", "KEPT", "OPEN", "TickType", "close_tick",
-    "discard_leftovers", "discard_once_closed",
-    "discard_open_frame", "end_frame",
-    "enter_claimed", "finish_frame", "frame_methods", "keep_or_drop", "refuse_opener",
-    "start_frame", "update_inline",
+    "CLOSE_PATIENCE",
+    "GENERAL",
+    "IDLE",
+    "KEPT",
+    "OPEN",
+    "TickType",
+    "close_tick",
+    "discard_leftovers",
+    "discard_once_closed",
+    "discard_open_frame",
+    "end_closed",
+    "end_frame",
+    "enter_claimed",
+    "finish_frame",
+    "frame_methods",
+    "keep_or_drop",
+    "refuse_opener",
+    "start_frame",
+    "update_inline",
 ]
 
 logger = logging.getLogger("airlock")
@@ -459,14 +473,22 @@ def close_tick(tick: TickScope) -> None:
     try:
         with tick:
             pass
-    finally:
-        with tick._lock:
-            tick._closed = True  # late enqueues refuse from now on
-        tick._inline = GENERAL
-        discard_once_closed(tick)
+    except BaseException:
+        end_closed(tick, failing=True)  # (the last frame's error goes on)
+        raise
+    end_closed(tick, failing=False)
 
 
-def discard_once_closed(tick: TickScope) -> None:
+def end_closed(tick: TickScope, failing: bool) -> None:
+    """The end of ``close()``, whatever its last frame did: closed, then the leftovers
+    discarded."""
+    with tick._lock:
+        tick._closed = True  # late enqueues refuse from now on
+    tick._inline = GENERAL
+    discard_once_closed(tick, failing)
+
+
+def discard_once_closed(tick: TickScope, failing: bool = False) -> None:
     """After ``close()``'s last frame: discard what still waits, with the claim held, so that
     no frame runs meanwhile. Another thread may hold it for a moment (an opener refused as
     closed, a frame that opened before ``_closed`` was set): wait for it. A general frame's
@@ -483,13 +505,15 @@ def discard_once_closed(tick: TickScope) -> None:
                 return
             time.sleep(0.0005)
     try:
-        discard_leftovers(tick)
+        discard_leftovers(tick, failing)
     finally:
         claim.append(True)
 
 
-def discard_leftovers(tick: TickScope) -> None:
-    """After the last frame (``close()``): discard what still waits, into its stats."""
+def discard_leftovers(tick: TickScope, failing: bool = False) -> None:
+    """After the last frame (``close()``): discard what still waits, into its stats.
+    ``failing``: an error goes on from here (the last frame's): an observer's interrupt is
+    logged with the rest, not raised in its place."""
     buffer, carry = tick._buffer, tick._carry
     carry.extend(tick._inbox.clear())  # none: the inbox closed before the last frame
     carry.extend(tick._held.clear())  # not due yet: ``release()`` before close() runs them
@@ -501,9 +525,8 @@ def discard_leftovers(tick: TickScope) -> None:
     stats.enqueued += late
     stats.carried = stats.held = 0
     stats.discarded += left
-    if tick._plan.watching:  # (after the last frame's report: each error logged here)
-        for intent in [*tick._materialize()[tick._spent :], *carry]:
-            tell_after_flush(tick, "discarded", to_intent(intent, tick))
+    watching = tick._plan.watching
+    told = [*tick._materialize()[tick._spent : tick._spent + late], *carry] if watching else []
     buffer.cut(tick._spent, late)
     carry.clear()
     stats.pending = 0
@@ -511,3 +534,13 @@ def discard_leftovers(tick: TickScope) -> None:
         "airlock: %s closed with %d intent(s) discarded (enqueued during its last frame, "
         "left over, or held by debounce/throttle)", tick, left,
     )
+    # told last, once they are gone, as after a flush (its report is over: each error is
+    # logged here); an observer's interrupt is raised once all have heard of all
+    interrupt: BaseException | None = None
+    for intent in told:
+        try:
+            tell_after_flush(tick, "discarded", to_intent(intent, tick))
+        except BaseException as exc:
+            interrupt = interrupt or exc
+    if interrupt is not None and not failing:
+        raise interrupt

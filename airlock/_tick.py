@@ -271,8 +271,8 @@ class TickScope(Scope, metaclass=TickType):
         reset). Only the claim's holder calls it; on a closed tick it first discards what
         still waits (see ``_frame.discard_once_closed``)."""
         try:
-            if self._closed:
-                discard_leftovers(self)
+            if self._closed:  # (maybe as an error goes on: an observer's interrupt is logged)
+                discard_leftovers(self, failing=True)
         finally:
             if not self._claim:
                 self._claim.append(True)

@@ -532,3 +532,27 @@ def test_an_observer_error_while_close_discards_the_leftovers_is_logged(
     tick.close()
     assert tick.stats.discarded == 1 and tick.pending == 0
     assert "overlay crashed in discarded" in caplog.text
+
+
+def test_an_observers_interrupt_at_close_never_replaces_the_last_frames_error() -> None:
+    """``close()``'s last frame fails (an effect raises; the rest is undispatched), then the
+    held leftovers are discarded and an observer raises ``KeyboardInterrupt`` in
+    ``discarded``: the frame's error reaches the caller, with its undispatched intents."""
+
+    class Interrupting(airlock.Observer):
+        def discarded(self, intent: airlock.Intent) -> None:
+            raise KeyboardInterrupt("observer broke")
+
+    def fail() -> None:
+        raise ValueError("the effect failed")
+
+    ran: list[object] = []
+    tick = airlock.tick_scope(observers=[Interrupting()], clock=lambda: 0.0)
+    tick.post(fail)
+    tick.post(ran.append, "undispatched")
+    tick.post(airlock.debounce(5)(ran.append), "held")
+    with pytest.raises(ValueError, match="the effect failed") as raised:
+        tick.close()
+    assert [i.args for i in raised.value.undispatched_intents] == [  # type: ignore[attr-defined]
+        ("undispatched",)]
+    assert tick.is_closed and tick.pending == 0 and ran == []
