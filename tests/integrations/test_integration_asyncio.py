@@ -139,3 +139,35 @@ async def test_records_reach_the_executor_and_an_async_failure_keeps_its_intent(
     with pytest.raises(EffectsFailed):
         await executor.drain()
     assert log == [1] and reported == [tick.intents[1]]
+
+
+def test_a_task_that_fails_in_its_loops_last_iteration_is_reported_once() -> None:
+    """``loop.run_until_complete(main()); loop.close()``: the effect's task failed in the
+    loop's last iteration, so its done-callback never ran. It is still reported, once, as the
+    failure it was (``on_error``, observers' ``failed``), not left pending."""
+    reported: list[tuple[str, str]] = []
+
+    class Heard(airlock.Observer):
+        def failed(self, intent: airlock.Intent, error: BaseException) -> None:
+            reported.append(("observer", repr(error)))
+
+    async def fail() -> None:
+        raise ConnectionError("gateway down")
+
+    executor = AsyncioExecutor(on_error=lambda intent, error: reported.append(
+        ("on_error", repr(error))))
+
+    async def main() -> None:
+        with airlock.scope(executor=executor, observers=[Heard()]):
+            airlock.enqueue(fail)
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert executor.pending == 0
+    outcomes = executor.outcomes
+    assert (outcomes.scheduled, outcomes.failed, outcomes.cancelled) == (1, 1, 0)
+    assert reported == [("on_error", "ConnectionError('gateway down')"),
+                        ("observer", "ConnectionError('gateway down')")]

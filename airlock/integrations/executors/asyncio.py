@@ -124,12 +124,13 @@ class AsyncioExecutor:
         self._ledger.end(future, outcome_of(future))
 
     def _end_stranded(self) -> None:
-        """Report as cancelled the tasks whose loop closed before they finished: no
-        done-callback will ever run for them."""
+        """End the tasks whose loop closed before their done-callback ran (none will run
+        now): as they finished (a task that finished in the loop's last iteration), else as
+        cancelled."""
         for future, loop in self._ledger.unfinished():
-            if loop.is_closed() and not future.done():
-                self._ledger.end(future, asyncio.CancelledError(
-                    "its event loop closed before the effect finished"
+            if loop.is_closed():
+                self._ledger.end(future, outcome_of(future) if future.done() else (
+                    asyncio.CancelledError("its event loop closed before the effect finished")
                 ))
 
     async def drain(self) -> None:
