@@ -13,11 +13,11 @@ called.
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ._intent import Intent
+from ._stats import annotate
 
 if TYPE_CHECKING:
     from ._scope import Scope
@@ -233,11 +233,6 @@ def _report_hook_failure(
     if failing:
         return  # the flush's own error goes on
     if self.errors == "raise" or not isinstance(exc, Exception):
-        exc.failed_intent = None  # type: ignore[attr-defined]
-        exc.undispatched_intents = []  # type: ignore[attr-defined]
-        if sys.version_info >= (3, 11):
-            exc.add_note(
-                f"airlock: raised by observer {where} ({count} observer error(s)); the "
-                "flush went on and every intent was accounted for"
-            )
+        annotate(exc, None, [], f"airlock: raised by observer {where} ({count} observer "
+                 "error(s)); the flush went on and every intent was accounted for")
         raise exc

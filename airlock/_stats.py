@@ -13,6 +13,7 @@ from ._intent import Intent, IntentOptions, task_name
 
 __all__ = [
     "FlushStats",
+    "annotate",
     "attach_undispatched",
     "effect_label",
 ]
@@ -148,11 +149,20 @@ def effect_label(task: Any, options: IntentOptions | None = None) -> str:
 
 def attach_undispatched(exc: BaseException, failed: Intent | None, rest: list[Intent]) -> None:
     """Record on ``exc`` which intent failed and which were never dispatched."""
-    exc.failed_intent = failed  # type: ignore[attr-defined]
-    exc.undispatched_intents = rest  # type: ignore[attr-defined]
+    where = "before dispatch" if failed is None else f"at {failed}"
+    annotate(exc, failed, rest, f"airlock: flush aborted {where}; {len(rest)} intent(s) not "
+             "dispatched (see .undispatched_intents)")
+
+
+def annotate(exc: BaseException, failed: Intent | None, rest: list[Intent], note: str) -> None:
+    """Set ``failed_intent`` and ``undispatched_intents`` on ``exc`` and add ``note`` (3.11+),
+    also on an exception that refuses attribute assignment (a frozen dataclass's): written
+    past its ``__setattr__``, so the error that reaches the caller is its own."""
+    object.__setattr__(exc, "failed_intent", failed)
+    object.__setattr__(exc, "undispatched_intents", rest)
     if sys.version_info >= (3, 11):
-        where = "before dispatch" if failed is None else f"at {failed}"
-        exc.add_note(
-            f"airlock: flush aborted {where}; {len(rest)} intent(s) not dispatched "
-            "(see .undispatched_intents)"
-        )
+        try:
+            exc.add_note(note)
+        except Exception:  # (its __setattr__ refuses __notes__ too)
+            notes = getattr(exc, "__notes__", None)
+            object.__setattr__(exc, "__notes__", [*(notes or ()), note])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 
 import pytest
 
@@ -201,3 +202,33 @@ def test_keyboard_interrupt_in_an_effect_stops_the_flush() -> None:
         airlock.enqueue(effect, log, "c")
     assert log == ["a"]
     assert len(info.value.undispatched_intents) == 1  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class PaymentDeclined(Exception):
+    """An exception that refuses attribute assignment, as a frozen dataclass does."""
+
+    code: int
+
+
+@pytest.mark.parametrize("key", [None, "k"], ids=["plain flush", "pipeline"])
+def test_an_effect_raising_an_exception_that_refuses_attributes_still_reports_the_rest(
+    key: str | None,
+) -> None:
+    """The caller gets the effect's own error, with its failed and undispatched intents (and
+    the note), and the ledger balances."""
+    ran: list[object] = []
+
+    def charge() -> None:
+        raise PaymentDeclined(402)
+
+    scope = airlock.scope()
+    with pytest.raises(PaymentDeclined) as raised, scope:
+        airlock.enqueue(charge, _key=key)
+        airlock.enqueue(ran.append, "email")
+    error = raised.value
+    assert error.failed_intent.task is charge  # type: ignore[attr-defined]
+    assert [i.args for i in error.undispatched_intents] == [("email",)]  # type: ignore[attr-defined]
+    assert ran == [] and scope.stats.balance_error() is None
+    if sys.version_info >= (3, 11):
+        assert "1 intent(s) not dispatched" in error.__notes__[-1]
