@@ -645,3 +645,27 @@ def test_committed_only_sees_a_rollback_after_it_was_consulted(effect_log: Log) 
             assert guard.allows(intent)  # its block is still open
             transaction.set_rollback(True)
         assert not guard.allows(intent)  # asked again after the rollback: dropped
+
+
+def test_a_dispatch_under_manual_transaction_management_fails_instead_of_running_early(
+    effect_log: Log,
+) -> None:
+    """Autocommit off, no atomic block: there is no commit to wait for, so the dispatch is
+    refused as Django's ``on_commit`` refuses it (counted failed), not run inside a
+    transaction that is then rolled back."""
+    from airlock_djangoapp.effects import record
+    from django.db import connection, transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    connection.ensure_connection()
+    transaction.set_autocommit(False)
+    try:
+        scope = DjangoScope()
+        refused = pytest.raises(transaction.TransactionManagementError, match="manual")
+        with refused, scope:
+            airlock.enqueue(record, "too early")
+        transaction.rollback()
+    finally:
+        transaction.set_autocommit(True)
+    assert effect_log == [] and scope.stats.failed == 1

@@ -186,10 +186,21 @@ class DjangoScope(Scope):
         """Run ``callback`` (one intent's dispatch) once the transaction commits, through
         ``transaction.on_commit(callback, robust=True)``; at once outside a transaction (also
         in async code, where Django has none), where a failure fails the flush like any
-        effect's. Override to defer differently."""
-        if transaction.get_connection(self.using).in_atomic_block:
+        effect's. Override to defer differently. Under manual transaction management
+        (autocommit off, no atomic block) there is no commit to wait for: refused as Django's
+        own ``on_commit`` refuses it (``TransactionManagementError``: the dispatch fails), not
+        run inside a transaction that may yet roll back."""
+        connection = transaction.get_connection(self.using)
+        if connection.in_atomic_block:
             transaction.on_commit(callback, using=self.using, robust=True)
             return
+        # (the attribute, not get_autocommit(): that connects, and raises in async code)
+        if connection.connection is not None and not connection.autocommit:
+            raise transaction.TransactionManagementError(
+                "airlock cannot defer an effect to the commit under manual transaction "
+                "management (autocommit is off, no atomic block is open): use "
+                "transaction.atomic() around the work, or flush the scope once it committed"
+            )
         callback()
 
     def _failed_after_flush(self, failed: DeferredDispatch, exc: BaseException) -> bool:
