@@ -23,7 +23,7 @@ from ._stats import FlushStats
 if TYPE_CHECKING:
     from ._scope import Scope
 
-__all__ = ["current_stats", "fresh_stats", "read_stats"]
+__all__ = ["current_stats", "expand", "fresh_stats", "read_stats"]
 
 
 def current_stats(scope: Scope) -> FlushStats:
@@ -36,13 +36,8 @@ def current_stats(scope: Scope) -> FlushStats:
     if count is not None:
         scope._plain_count = None
         stats.reset()
-        if scope._plain_captured:
-            scope._plain_captured = False
-            stats.enqueued = stats.captured = count
-        elif count:
-            stats.enqueued = stats.dispatched = count
-            stats.flush_ns = scope._plain_ns
-        stats.pending = scope._backlog()
+        expand(stats, scope, count)
+        scope._plain_captured = False
     return stats
 
 
@@ -53,14 +48,18 @@ def read_stats(scope: Scope) -> FlushStats:
     count = scope._plain_count
     if count is None:
         return FlushStats() if stats is None else stats
-    expanded = FlushStats()
+    return expand(FlushStats(), scope, count)
+
+
+def expand(stats: FlushStats, scope: Scope, count: int) -> FlushStats:
+    """Fill ``stats`` (zeroed) from a plain flush's stored ``count`` (see the rule)."""
     if scope._plain_captured:
-        expanded.enqueued = expanded.captured = count
+        stats.enqueued = stats.captured = count
     elif count:
-        expanded.enqueued = expanded.dispatched = count
-        expanded.flush_ns = scope._plain_ns
-    expanded.pending = scope._backlog()
-    return expanded
+        stats.enqueued = stats.dispatched = count
+        stats.flush_ns = scope._plain_ns
+    stats.pending = scope._backlog()
+    return stats
 
 
 def fresh_stats(scope: Scope) -> FlushStats:

@@ -98,6 +98,21 @@ class Breakpoint:
         return traced
 
 
+def enqueue_while_paused(
+    stop: Breakpoint, work: Callable[[], None], carried: list[contextvars.Context], *args: Any,
+    **kwargs: Any,
+) -> None:
+    """Run ``work`` on a thread armed with ``stop``; once it stops there, enqueue ``args`` in
+    the context ``work`` saved in ``carried`` (a frame's: its tick is the target), then let
+    it go on and wait for it."""
+    thread = threading.Thread(target=stop.run_armed(work))
+    thread.start()
+    assert stop.reached.wait(WAIT)
+    carried[0].run(functools.partial(airlock.enqueue, *args, **kwargs))
+    stop.resume.set()
+    thread.join(WAIT)
+
+
 def carrying_thread(target: Callable[[], None]) -> threading.Thread:
     """A thread started in a copy of the calling context (as ``asyncio.to_thread`` does)."""
     context = contextvars.copy_context()
@@ -669,12 +684,7 @@ def test_a_keyed_entry_that_raced_a_plain_hand_over_is_flushed_not_failed() -> N
         except BaseException as exc:  # pragma: no cover - the failure this test guards
             errors.append(exc)
 
-    thread = threading.Thread(target=copy.run_armed(frame))
-    thread.start()
-    assert copy.reached.wait(WAIT)
-    carried[0].run(airlock.enqueue, record, log, "keyed", _key="k")
-    copy.resume.set()
-    thread.join(WAIT)
+    enqueue_while_paused(copy, frame, carried, record, log, "keyed", _key="k")
     with tick:
         pass
     assert errors == [] and sorted(map(str, log)) == ["frame", "keyed"]
@@ -738,12 +748,7 @@ def test_an_arrival_as_a_plain_frame_starts_its_loop_is_the_next_frames_even_if_
         except RuntimeError as exc:
             errors.append(exc)
 
-    thread = threading.Thread(target=loop.run_armed(frame))
-    thread.start()
-    assert loop.reached.wait(WAIT)
-    carried[0].run(airlock.enqueue, record, log, "late")
-    loop.resume.set()
-    thread.join(WAIT)
+    enqueue_while_paused(loop, frame, carried, record, log, "late")
     assert len(errors) == 1
     assert errors[0].undispatched_intents == []  # type: ignore[attr-defined]
     assert (tick.stats.enqueued, tick.stats.failed) == (1, 1) and tick.pending == 1
@@ -784,12 +789,7 @@ def test_an_arrival_while_a_failed_frame_is_discarded_is_not_told_discarded() ->
             carried.append(contextvars.copy_context())
             raise RuntimeError("the frame fails")
 
-    thread = threading.Thread(target=telling.run_armed(frame))
-    thread.start()
-    assert telling.reached.wait(WAIT)
-    carried[0].run(airlock.enqueue, record, log, "late")
-    telling.resume.set()
-    thread.join(WAIT)
+    enqueue_while_paused(telling, frame, carried, record, log, "late")
     with tick:
         pass
     assert log == ["late"]
