@@ -196,6 +196,9 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
             buffer.rescan(taken)
             if stats.failures:
                 tick._inline = GENERAL  # the next frame releases them (see end_frame)
+            # what waits once the frame's ``taken`` are kept or removed below (as close_rich
+            # counts it; a plain frame's is read with its count: see _ledger)
+            stats.pending = tick.pending - taken
         # keep_or_drop(tick, taken), inlined; GENERAL: the flush (a policy change) says the
         # next frame is not plain
         if keep or not buffer.take_now(taken):
@@ -204,8 +207,6 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
                 tick._inline = KEPT
         elif tick._inline != GENERAL:
             tick._inline = IDLE
-        if stats is not None:  # (a plain frame's is read with its count: see _ledger)
-            stats.pending = tick.pending
         put_claim(True)  # the frame has completely ended: the next may open
 
     native = speedups()
