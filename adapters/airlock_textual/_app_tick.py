@@ -75,8 +75,7 @@ class AppTick(TickScope):
         and the scope is discarded (its observers see them ``discarded``)."""
         for intent in scope.intents:
             self._drop_after_close(intent.task)
-        scope.exit()
-        scope.discard()
+        self._discard_handler(scope)
 
     def drop_cancelled(self, scope: Scope) -> None:
         """A handler cancelled before it returned: its scope's effects are dropped, counted
@@ -92,6 +91,12 @@ class AppTick(TickScope):
                 "app.airlock_dropped_after_shutdown", scope, len(intents),
                 ", ".join(intent.name for intent in intents),
             )
+        self._discard_handler(scope)
+
+    @staticmethod
+    def _discard_handler(scope: Scope) -> None:
+        """End a handler's scope without handing its effects over (its observers see them
+        ``discarded``)."""
         scope.exit()
         scope.discard()
 

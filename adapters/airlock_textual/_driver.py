@@ -218,12 +218,12 @@ class TickDriver:
             return
         scope, token = handle
         try:
-            # a handler cancelled (its pump stopped at shutdown, which swallows the
-            # CancelledError) is a late handler: its effects are dropped and counted, not lost
             if self.closed and error is None:
                 self.tick.drop_late(scope)
-            elif isinstance(error, asyncio.CancelledError):  # its pump stopped (Textual
-                self.tick.drop_cancelled(scope)  # swallows the error): counted, logged
+            elif isinstance(error, asyncio.CancelledError):
+                # its pump stopped (the app shutting down, its widget removed; Textual
+                # swallows the error): its effects are dropped, counted and named, not lost
+                self.tick.drop_cancelled(scope)
             elif error is None:
                 scope.__exit__(None, None, None)
             else:
