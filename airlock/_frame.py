@@ -11,15 +11,12 @@ Rules:
 - The general frame: ``enter_claimed`` (once the claim is held, see ``_claim``) opens it
   (``start_frame``: the last frame's entries removed, the posts taken, the budget read);
   ``finish_frame`` flushes or discards it and ``end_frame`` settles its ledger.
-- ``close()`` (``close_tick``) runs a last frame; ``discard_leftovers`` then discards what
-  still waits, by whichever thread holds the claim once the tick is closed.
-  ``tick.discard()`` drops the open frame's entries (``discard_open_frame``).
+- ``tick.discard()`` drops the open frame's entries (``discard_open_frame``); a tick's end
+  (``close()``) is ``_closing``'s.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Callable
 from threading import get_ident
 from time import perf_counter_ns
@@ -34,9 +31,7 @@ from ._errors import ScopeStateError
 from ._held import count_held
 from ._ledger import current_stats
 from ._native import speedups
-from ._observe import tell_after_flush
 from ._plain import record_failure
-from ._record import to_intent
 from ._settle import drop_buffer
 from ._states import ACTIVE, DECIDING, FLUSHED, GENERAL, IDLE, KEPT, OPEN
 from ._stats import attach_undispatched
@@ -47,17 +42,12 @@ if TYPE_CHECKING:
     from ._tick import TickScope
 
 __all__ = [
-    "CLOSE_PATIENCE",
     "GENERAL",
     "IDLE",
     "KEPT",
     "OPEN",
     "TickType",
-    "close_tick",
-    "discard_leftovers",
-    "discard_once_closed",
     "discard_open_frame",
-    "end_closed",
     "end_frame",
     "enter_claimed",
     "finish_frame",
@@ -68,9 +58,6 @@ __all__ = [
     "update_inline",
 ]
 
-logger = logging.getLogger("airlock")
-#: how long ``close()`` waits (s) for a frame claim another thread holds as it ends
-CLOSE_PATIENCE = 2.0
 _get_target = current_target.get
 _set_target = current_target.set
 _reset_target = current_target.reset
@@ -453,95 +440,3 @@ def discard_open_frame(tick: TickScope) -> list[Intent]:
     tick._update_accepting()
     tick._inline = GENERAL
     return dropped
-
-
-def close_tick(tick: TickScope) -> None:
-    """``tick.close()``: refuse new posts, run one last frame (no budget), end closed whatever
-    happens, and discard what could not run."""
-    if tick._state is ACTIVE:
-        raise ScopeStateError(f"cannot close {tick!r} while frame {tick.frame} is open")
-    if tick._open_or_flushing_here():
-        raise ScopeStateError(
-            f"cannot close {tick!r} from an effect of its own frame; close it after the "
-            "`with tick:` block ends (an effect can set a flag that stops the loop)"
-        )
-    if tick._closed:
-        return
-    if not tick._claim:  # another thread's frame is open or still flushing
-        refuse_opener(tick)
-    tick._closing = True  # the last frame has no budget
-    tick._inbox.close()  # post() refuses from now on: the last frame drains them all
-    try:
-        with tick:
-            pass
-    except BaseException:
-        end_closed(tick, failing=True)  # (the last frame's error goes on)
-        raise
-    end_closed(tick, failing=False)
-
-
-def end_closed(tick: TickScope, failing: bool) -> None:
-    """The end of ``close()``, whatever its last frame did: closed, then the leftovers
-    discarded."""
-    with tick._lock:
-        tick._closed = True  # late enqueues refuse from now on
-    tick._inline = GENERAL
-    discard_once_closed(tick, failing)
-
-
-def discard_once_closed(tick: TickScope, failing: bool = False) -> None:
-    """After ``close()``'s last frame: discard what still waits, with the claim held, so that
-    no frame runs meanwhile. Another thread may hold it for a moment (an opener refused as
-    closed, a frame that opened before ``_closed`` was set): wait for it. A general frame's
-    end discards as it gives the claim back on a closed tick (``TickScope._release_claim``);
-    after ``CLOSE_PATIENCE`` the holder is left to do so."""
-    claim = tick._claim
-    deadline = time.monotonic() + CLOSE_PATIENCE
-    while True:
-        try:
-            claim.pop()
-            break
-        except IndexError:
-            if time.monotonic() > deadline:
-                return
-            time.sleep(0.0005)
-    try:
-        discard_leftovers(tick, failing)
-    finally:
-        claim.append(True)
-
-
-def discard_leftovers(tick: TickScope, failing: bool = False) -> None:
-    """After the last frame (``close()``): discard what still waits, into its stats.
-    ``failing``: an error goes on from here (the last frame's): an observer's interrupt is
-    logged with the rest, not raised in its place."""
-    buffer, carry = tick._buffer, tick._carry
-    carry.extend(tick._inbox.clear())  # none: the inbox closed before the last frame
-    carry.extend(tick._held.clear())  # not due yet: ``release()`` before close() runs them
-    late = len(buffer) - tick._spent
-    left = late + len(carry)
-    if not left:
-        return
-    stats: FlushStats = current_stats(tick)
-    stats.enqueued += late
-    stats.carried = stats.held = 0
-    stats.discarded += left
-    watching = tick._plan.watching
-    told = [*tick._materialize()[tick._spent : tick._spent + late], *carry] if watching else []
-    buffer.cut(tick._spent, late)
-    carry.clear()
-    stats.pending = 0
-    logger.warning(
-        "airlock: %s closed with %d intent(s) discarded (enqueued during its last frame, "
-        "left over, or held by debounce/throttle)", tick, left,
-    )
-    # told last, once they are gone, as after a flush (its report is over: each error is
-    # logged here); an observer's interrupt is raised once all have heard of all
-    interrupt: BaseException | None = None
-    for intent in told:
-        try:
-            tell_after_flush(tick, "discarded", to_intent(intent, tick))
-        except BaseException as exc:
-            interrupt = interrupt or exc
-    if interrupt is not None and not failing:
-        raise interrupt

@@ -45,21 +45,20 @@ from _thread import get_ident
 from collections import deque
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._arrivals import add_between_frames, post_to
 from ._batch import Batch
 from ._budget import NO_BUDGET, check_max_flush_ms, check_max_per_frame, dispatch_budgeted
 from ._cadence import ALL, Cadence, HeldEffects, check_clock
+from ._closing import close_tick, discard_leftovers
 from ._context import runs_inside
-from ._enqueue import _RESERVED_SET, check_task, options_from
-from ._entry import leave_hooked, make_entry, refusal
+from ._entry import make_entry, refusal
 from ._errors import ScopeStateError
 from ._flush import FlushContext
 from ._fork import track_for_fork
 from ._frame import (
     TickType,
-    close_tick,
-    discard_leftovers,
     discard_open_frame,
     enter_claimed,
     finish_frame,
@@ -68,16 +67,15 @@ from ._frame import (
     update_inline,
 )
 from ._held import hold_stage, request_release
-from ._inbox import CLOSED, Inbox, OnFull
+from ._inbox import Inbox, OnFull
 from ._intent import Intent, IntentOptions
 from ._observe import Observer
 from ._plan import FlushPlan
-from ._policies import Policy, any_judges
-from ._record import PLAIN, TASK, to_intent
+from ._policies import Policy
 from ._scope import ErrorMode, Executor, Scope
 from ._settle import new_flush_context, prepare
 from ._states import ACTIVE, GENERAL, NEW
-from ._stats import FlushStats, effect_label
+from ._stats import FlushStats
 
 __all__ = ["TickScope", "tick_scope"]
 
@@ -416,30 +414,7 @@ class TickScope(Scope, metaclass=TickType):
         signal handler; raises ``ScopeStateError`` once ``close()`` has begun. With
         ``max_pending``, a full inbox does what ``on_full`` says (see ``tick_scope``).
         """
-        options: IntentOptions | None = None
-        if kwargs and not _RESERVED_SET.isdisjoint(kwargs):
-            options = options_from(kwargs)
-        check_task(task, "tick.post()")
-        inbox = self._inbox
-        if inbox.closed:
-            self._refuse_post(task)
-        entry = make_entry(self, task, args, kwargs, options, ())
-        # the thread that runs the frames never waits for room: it would wait for itself
-        try:
-            shed = inbox.put(entry, may_wait=get_ident() != self._owner)
-        except BaseException:  # on_full="raise" (or an interrupt while it waited for room)
-            leave_hooked(self, entry)  # (its observers heard it enqueued: now its fate)
-            raise
-        if shed is not None:
-            if shed is CLOSED:  # close() began after the test above
-                leave_hooked(self, entry)
-                self._refuse_post(task)
-            if self._plan.watching:
-                self._tell("dropped", to_intent(shed, self))
-        self.on_waiting()
-
-    def _refuse_post(self, task: Any) -> NoReturn:
-        raise ScopeStateError(f"{self!r} is closed; nothing will run {effect_label(task)}")
+        post_to(self, task, args, kwargs)
 
     def on_waiting(self) -> None:
         """Called when something starts waiting for the next frame: a ``post()``, an enqueue
@@ -466,22 +441,7 @@ class TickScope(Scope, metaclass=TickType):
     ) -> None:
         """An entry made while no frame is open (or for a frame that ended meanwhile): the
         next frame's, unless the tick is closed."""
-        with self._lock:
-            added = not self._closed
-            if added:
-                if len(entry) == PLAIN:
-                    self._buffer.append(entry)
-                else:
-                    judged = bool(local_policies) and any_judges(local_policies)
-                    self._buffer.add(entry, judged)
-        if not added:
-            task = entry[TASK]
-            try:
-                self.enqueue_refused(task, refusal(self, task, options))
-            finally:
-                leave_hooked(self, entry)
-            return
-        self.on_waiting()
+        add_between_frames(self, entry, options, local_policies)
 
     def _captures_descendants(self) -> bool:
         return not self._closed

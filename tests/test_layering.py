@@ -1,4 +1,5 @@
-"""The core's import graph: no cycles, and nothing from ``integrations`` or the adapters.
+"""The core's import graph: no cycles, layers as DEVELOPERS.md lists them, nothing from
+``integrations`` or the adapters, and no module over 500 lines.
 
 Every import counts, at module level or inside a function, except those under
 ``if TYPE_CHECKING:`` (annotations only). DEVELOPERS.md states the layering these keep.
@@ -7,6 +8,7 @@ Every import counts, at module level or inside a function, except those under
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import airlock
@@ -125,3 +127,35 @@ def test_function_level_imports_count(tmp_path: Path) -> None:
     )
     found = imports_of(module)
     assert "inner" in found and "hidden" not in found
+
+
+def documented_layers() -> dict[str, int]:
+    """``{module: layer}`` as DEVELOPERS.md's "Layering rule" numbers them (a module is named
+    outside parentheses; what parentheses name is a note)."""
+    text = (PACKAGE.parent / "DEVELOPERS.md").read_text(encoding="utf-8")
+    section = text.split("## Layering rule", 1)[1].split("then the public feature modules")[0]
+    layers: dict[str, int] = {}
+    for number, item in re.findall(r"^(\d+)\. (.*?)(?=^\d+\. |\Z)", section, re.M | re.S):
+        while (bare := re.sub(r"\([^()]*\)", "", item)) != item:
+            item = bare
+        for name in re.findall(r"`(_\w+)`", item):
+            layers[name] = int(number)
+    return layers
+
+
+def test_every_core_module_imports_only_from_earlier_layers() -> None:
+    layers = documented_layers()
+    assert set(CORE) | {"__init__"} <= set(layers), (
+        f"not placed in DEVELOPERS.md's layers: {sorted(set(CORE) - set(layers))}"
+    )
+    for name, imported in core_graph().items():
+        later = sorted(other for other in imported if layers[other] >= layers[name])
+        assert not later, f"airlock/{name}.py (layer {layers[name]}) imports {later}"
+
+
+def test_no_core_module_is_over_500_lines() -> None:
+    long = {
+        name: lines for name in CORE
+        if (lines := len((PACKAGE / f"{name}.py").read_text(encoding="utf-8").splitlines())) > 500
+    }
+    assert not long, f"split these modules (one concept each): {long}"

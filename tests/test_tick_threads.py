@@ -226,7 +226,7 @@ def test_an_enqueue_racing_the_next_frames_opening_keeps_the_threads_order() -> 
         # stopped inside the inbox, holding its lock: close() waits, the last frame runs it
         (Inbox.put, "self.items.append(entry)", True),
         # stopped before handing it over: close() goes ahead, the post is refused, loudly
-        (TickScope.post, "inbox.put(", False),
+        (airlock._arrivals.post_to, "inbox.put(", False),
     ],
     ids=["inside the inbox", "before the inbox"],
 )
