@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import partial
 from operator import length_hint
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
-from ._executor import sync_executor
+from ._executor import refuse_coroutine, sync_executor
 from ._intent import NO_KWARGS, Intent
 from ._stats import attach_undispatched
 
@@ -43,7 +44,10 @@ def dispatch(entries: list[Any], ctx: FlushContext) -> None:
             try:
                 if direct:  # (the compiled kernel's ``call_each`` is this variant's twin:
                     for entry in remaining:  # keep the two in sync)
-                        entry[0](*entry[1], **entry[2])  # a record or an Intent alike
+                        # a record or an Intent alike
+                        if (result := entry[0](*entry[1], **entry[2])) is not None and \
+                                type(result) is CoroutineType:
+                            refuse_coroutine(entry[0], result)
                     return
                 for entry in remaining:
                     if type(entry) is not Intent:
@@ -54,7 +58,7 @@ def dispatch(entries: list[Any], ctx: FlushContext) -> None:
                             continue
                         entry = intent_of(entry)
                     if sync:
-                        entry[0](*entry[1], **entry[2])
+                        sync_executor(entry)
                     else:
                         execute(entry)
                     if watching:  # (the kernel's ``call_each`` runs this variant too, under

@@ -1,15 +1,23 @@
-"""The executor interface: *how* an intent that escaped its scope runs."""
+"""The executor interface: *how* an intent that escaped its scope runs.
+
+Rule: an executor that calls the task in the flushing thread (``sync_executor``, the plain
+loops) fails an effect that returns a coroutine (``refuse_coroutine``): nothing would ever
+await it, so the effect would be counted dispatched and never run.
+"""
 
 from __future__ import annotations
 
 import functools
 import inspect
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from types import CoroutineType
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, runtime_checkable
+
+from ._intent import task_name
 
 if TYPE_CHECKING:
     from ._intent import Intent
 
-__all__ = ["Executor", "check_executor", "runs_tasks", "sync_executor"]
+__all__ = ["Executor", "check_executor", "refuse_coroutine", "runs_tasks", "sync_executor"]
 
 
 @runtime_checkable
@@ -32,7 +40,23 @@ class Executor(Protocol):
 def sync_executor(intent: Intent) -> Any:
     """Call ``intent.task(*intent.args, **intent.kwargs)`` in the flushing thread (the default
     executor; also importable as ``airlock.integrations.executors.sync.sync_executor``)."""
-    return intent.task(*intent.args, **intent.kwargs)
+    task = intent.task
+    result = task(*intent.args, **intent.kwargs)
+    if type(result) is CoroutineType:
+        refuse_coroutine(task, result)
+    return result
+
+
+def refuse_coroutine(task: Any, coroutine: Any) -> NoReturn:
+    """``task`` returned ``coroutine`` to an executor that cannot await it: close it (it never
+    ran) and fail the effect."""
+    coroutine.close()
+    raise TypeError(
+        f"effect {task_name(task)!r} returned a coroutine (is it an async def?) and did not "
+        "run: the default executor calls effects and cannot await them. Dispatch async "
+        "effects with AsyncioExecutor (airlock.integrations.executors.asyncio), or enqueue a "
+        "plain function that schedules the coroutine on your event loop"
+    )
 
 
 def runs_tasks(executor: Any) -> bool:

@@ -16,7 +16,8 @@ Rules:
   and leaves it, with the rest, to the tick's next frame; a scope used once reports it as
   failed, with a ``ScopeStateError`` that says so (``racing_entry_error``).
 - A task that raises ends the flush: ``plain_failure`` records the ledger (failed,
-  dispatched, undispatched) and attaches the intents to the error.
+  dispatched, undispatched) and attaches the intents to the error. A task that returns a
+  coroutine fails so too (``_executor.refuse_coroutine``: nothing would await it).
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from collections import deque
 from itertools import islice
 from operator import length_hint
 from time import perf_counter_ns
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ScopeStateError
+from ._executor import refuse_coroutine
 from ._ledger import fresh_stats
 from ._ordering import describe
 from ._record import PLAIN, runs_plain
@@ -60,10 +63,12 @@ def run_plain(
         deque(islice(entries, start), maxlen=0)
     else:
         started = perf_counter_ns() if scope._timed else 0
+    coroutine = CoroutineType
     while True:  # leaves the inner loop only for a failure or an entry that is not plain
         try:
             for task, args, kwargs in entries:
-                task(*args, **kwargs)
+                if (result := task(*args, **kwargs)) is not None and type(result) is coroutine:
+                    refuse_coroutine(task, result)
             break
         except BaseException as exc:
             count = len(taken)
@@ -81,7 +86,8 @@ def run_plain(
                 taken = taken[:at]
                 break
         try:  # an entry that ``intents`` named
-            stopped[0](*stopped[1], **stopped[2])
+            if type(result := stopped[0](*stopped[1], **stopped[2])) is coroutine:
+                refuse_coroutine(stopped[0], result)
         except BaseException as exc:
             record_failure(scope, exc, len(taken), at, started)
             raise

@@ -85,6 +85,7 @@
     X(str_force_general)  /* "force_general" */ \
     X(ctx_type)  /* airlock._flush.FlushContext */ \
     X(sync_executor)  /* airlock._executor.sync_executor */ \
+    X(refuse_coroutine)  /* airlock._executor.refuse_coroutine */ \
     X(str_executor) \
     X(held_type)  /* airlock._cadence.HeldEffects */ \
     X(block_type)  /* airlock._context.PolicyBlock */ \
@@ -883,17 +884,30 @@ take_head(speedups_state *st, PyObject *buffer, Py_ssize_t count)
     return status;
 }
 
+/* ``task``'s ``result`` as the loops see it: a coroutine, which nothing would await, fails
+   the effect (``_executor.refuse_coroutine``, as the pure loops do). Steals ``result``. */
+static inline PyObject *
+checked_result(speedups_state *st, PyObject *task, PyObject *result)
+{
+    if (result == NULL || result == Py_None || !PyCoro_CheckExact(result)) {
+        return result;
+    }
+    PyObject *refused = PyObject_CallFunctionObjArgs(st->refuse_coroutine, task, result, NULL);
+    Py_DECREF(result);
+    return refused;  /* (NULL: it raises) */
+}
+
 /* ``task(*args, **kwargs)`` of a plain record whose args are a tuple and kwargs a dict (the
    plain loops check): the result, or NULL with an exception set. */
 static inline PyObject *
-call_plain_record(PyObject *entry)
+call_plain_record(speedups_state *st, PyObject *entry)
 {
     PyObject *task = PyTuple_GET_ITEM(entry, 0), *args = PyTuple_GET_ITEM(entry, 1);
     PyObject *kwargs = PyTuple_GET_ITEM(entry, 2);
-    return PyDict_GET_SIZE(kwargs)
+    return checked_result(st, task, PyDict_GET_SIZE(kwargs)
         ? PyObject_Call(task, args, kwargs)
         : PyObject_Vectorcall(task, &PyTuple_GET_ITEM(args, 0), (size_t)PyTuple_GET_SIZE(args),
-                              NULL);
+                              NULL));
 }
 
 /* A task raised ``exc`` (stolen) and ``done`` is what recording its failure returned (NULL: the
@@ -1038,7 +1052,7 @@ close_plain(InlineFrame *self, speedups_state *st)
     }
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *entry = PyList_GET_ITEM(taken, i);
-        PyObject *result = call_plain_record(entry);
+        PyObject *result = call_plain_record(st, entry);
         if (result == NULL) {
             PyObject *exc = take_exception();
             PyObject *done = PyObject_CallFunction(self->failed, "OOnnL", tick, exc, count, i,
@@ -2085,13 +2099,13 @@ add_dispatched(PyObject *ctx, speedups_state *st, Py_ssize_t count)
    Intent; one appended during the loop may be anything): the call's result, or NULL with an
    exception set. */
 static PyObject *
-call_entry(PyObject *entry)
+call_entry(speedups_state *st, PyObject *entry)
 {
     if (PyTuple_Check(entry) && PyTuple_GET_SIZE(entry) >= PLAIN_SIZE) {
         PyObject *task_args = PyTuple_GET_ITEM(entry, 1);
         PyObject *kwargs = PyTuple_GET_ITEM(entry, 2);
         if (PyTuple_CheckExact(task_args) && PyDict_CheckExact(kwargs)) {  /* always, here */
-            return call_plain_record(entry);  /* (its first three items are a plain record's) */
+            return call_plain_record(st, entry);  /* (its first three items: a plain record's) */
         }
     }
     PyObject *task = PySequence_GetItem(entry, 0);
@@ -2101,7 +2115,7 @@ call_entry(PyObject *entry)
     PyObject *dict = tuple == NULL ? NULL : PyDict_New();
     PyObject *result = NULL;
     if (dict != NULL && PyDict_Merge(dict, kwargs, 1) == 0) {  /* as ``f(*a, **k)`` */
-        result = PyObject_Call(task, tuple, dict);
+        result = checked_result(st, task, PyObject_Call(task, tuple, dict));
     }
     Py_XDECREF(task);
     Py_XDECREF(task_args);
@@ -2200,7 +2214,7 @@ call_each_loop(speedups_state *st, PyObject *entries, PyObject *ctx, PyObject *o
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(entries); i++) {
         PyObject *entry = PyList_GET_ITEM(entries, i);
         Py_INCREF(entry);
-        PyObject *result = call_entry(entry);
+        PyObject *result = call_entry(st, entry);
         if (result != NULL) {
             Py_DECREF(result);
             if (observing != NULL
@@ -2616,7 +2630,7 @@ release_plain(speedups_state *st, PyObject *self, PyObject *buffer)
             return done == NULL ? -1 : 1;
         }
         Py_INCREF(entry);  /* (the task may replace it in the buffer: ``intents``) */
-        PyObject *result = call_plain_record(entry);
+        PyObject *result = call_plain_record(st, entry);
         Py_DECREF(entry);
         if (result == NULL) {
             PyObject *exc = take_exception();
@@ -3234,6 +3248,7 @@ stages_exec(speedups_state *st)
         || (st->pure_merge_batches = import_attr("airlock._batch", "merge_batches")) == NULL
         || (st->pure_dispatch = import_attr("airlock._dispatch", "dispatch")) == NULL
         || (st->sync_executor = import_attr("airlock._executor", "sync_executor")) == NULL
+        || (st->refuse_coroutine = import_attr("airlock._executor", "refuse_coroutine")) == NULL
         || (st->no_kwargs = import_attr("airlock._intent", "NO_KWARGS")) == NULL
         || (st->fail_or_stop = import_attr("airlock._dispatch", "fail_or_stop")) == NULL
         || (st->shift_token = import_attr("airlock._buffer", "SHIFT_TOKEN")) == NULL

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -82,3 +84,93 @@ def test_sync_executor_calls_the_task(direct: bool) -> None:
         with airlock.scope(executor=sync_executor):
             airlock.enqueue(log.append, 1)
     assert log == [1]
+
+
+# -- an async def effect under an executor that cannot await it ---------------------------
+
+async def push(sent: list[str], text: str) -> None:
+    sent.append(text)
+
+
+class Heard(airlock.Observer):
+    def __init__(self) -> None:
+        self.fates: list[tuple[str, str]] = []
+
+    def dispatched(self, intent: Intent) -> None:
+        self.fates.append(("dispatched", intent.name))
+
+    def failed(self, intent: Intent, error: BaseException) -> None:
+        self.fates.append(("failed", intent.name))
+
+
+def run_refusing(make: Callable[[], Any], enqueue: Callable[[list[str]], None]) -> Any:
+    """Run one flush that enqueues through ``enqueue``; return (error, stats, sent, warnings)."""
+    sent: list[str] = []
+    scope = make()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        error: BaseException | None = None
+        try:
+            with scope:
+                enqueue(sent)
+        except TypeError as exc:
+            error = exc
+        gc.collect()  # a coroutine never closed warns "never awaited" when collected
+    never_awaited = [w for w in caught if "never awaited" in str(w.message)]
+    return error, scope.stats, sent, never_awaited
+
+
+PATHS = {
+    "scope, plain": (airlock.scope, lambda sent: airlock.enqueue(push, sent, "a")),
+    "tick, plain": (airlock.tick_scope, lambda sent: airlock.enqueue(push, sent, "a")),
+    "tick, keyed": (airlock.tick_scope, lambda sent: airlock.enqueue(push, sent, "a", _key=1)),
+    "scope, keyed": (airlock.scope, lambda sent: airlock.enqueue(push, sent, "a", _key=1)),
+    "tick, watched": (lambda: airlock.tick_scope(observers=[Heard()]),
+                      lambda sent: airlock.enqueue(push, sent, "a")),
+    "tick, ordered": (lambda: airlock.tick_scope(order_by=airlock.by_phase("x")),
+                      lambda sent: airlock.enqueue(push, sent, "a")),
+    "scope, sync_executor given": (lambda: airlock.scope(executor=sync_executor),
+                                   lambda sent: airlock.enqueue(push, sent, "a", _key=1)),
+}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_an_async_effect_under_the_default_executor_fails_loudly(path: str) -> None:
+    make, enqueue = PATHS[path]
+    error, stats, sent, never_awaited = run_refusing(make, enqueue)
+    assert sent == []
+    assert error is not None and "'push' returned a coroutine" in str(error)
+    assert "AsyncioExecutor" in str(error)
+    assert (stats.dispatched, stats.failed) == (0, 1)
+    assert stats.balance_error() is None
+    assert never_awaited == []  # the coroutine was closed, not left to the collector
+
+
+def test_an_async_effect_fails_alone_under_errors_continue(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    log: list[str] = []
+    heard = Heard()
+    tick = airlock.tick_scope(errors="continue", observers=[heard])
+    with tick:
+        airlock.enqueue(log.append, "before")
+        airlock.enqueue(push, log, "never")
+        airlock.enqueue(log.append, "after")
+    assert log == ["before", "after"]
+    assert (tick.stats.dispatched, tick.stats.failed) == (2, 1)
+    assert heard.fates == [("dispatched", "append"), ("failed", "push"), ("dispatched", "append")]
+    assert "returned a coroutine" in caplog.text
+
+
+def test_effects_that_return_values_other_than_coroutines_run_as_before() -> None:
+    log: list[object] = []
+
+    def returns(value: object) -> object:
+        log.append(value)
+        return value
+
+    with airlock.tick_scope() as tick:
+        airlock.enqueue(returns, [1])
+        airlock.enqueue(returns, None)
+        airlock.enqueue(returns, iter(()))  # an iterator, not a coroutine
+    assert tick.stats.dispatched == 3 and len(log) == 3
