@@ -72,7 +72,8 @@ def discard_once_closed(tick: TickScope, failing: bool = False) -> None:
     no frame runs meanwhile. Another thread may hold it for a moment (an opener refused as
     closed, a frame that opened before ``_closed`` was set): wait for it. A general frame's
     end discards as it gives the claim back on a closed tick (``TickScope._release_claim``);
-    after ``CLOSE_PATIENCE`` the holder is left to do so."""
+    after ``CLOSE_PATIENCE`` the holder is left to do so, with a warning that says how many
+    wait (a frame interrupted mid-way never gives the claim back)."""
     claim = tick._claim
     deadline = time.monotonic() + CLOSE_PATIENCE
     while True:
@@ -81,6 +82,12 @@ def discard_once_closed(tick: TickScope, failing: bool = False) -> None:
             break
         except IndexError:
             if time.monotonic() > deadline:
+                logger.warning(
+                    "airlock: %s closed while a frame still held it after %g s (another "
+                    "thread's, or one an exception interrupted as it ended); %d intent(s) "
+                    "still wait, left to that frame's end to discard", tick, CLOSE_PATIENCE,
+                    tick.pending,
+                )
                 return
             time.sleep(0.0005)
     try:

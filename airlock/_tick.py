@@ -267,7 +267,7 @@ class TickScope(Scope, metaclass=TickType):
     def _release_claim(self) -> None:
         """Put the claim back: the frame has completely ended (flushed, counted, context
         reset). Only the claim's holder calls it; on a closed tick it first discards what
-        still waits (see ``_frame.discard_once_closed``)."""
+        still waits (see ``_closing.discard_once_closed``)."""
         try:
             if self._closed:  # (maybe as an error goes on: an observer's interrupt is logged)
                 discard_leftovers(self, failing=True)

@@ -798,11 +798,16 @@ def test_an_arrival_while_a_failed_frame_is_discarded_is_not_told_discarded() ->
     assert tick.stats.balance_error() is None
 
 
-def test_close_discards_the_leftovers_even_while_a_refused_opener_holds_the_claim() -> None:
+@pytest.mark.parametrize("holds_for", [0.05, 0.5], ids=["briefly", "past close's patience"])
+def test_close_discards_the_leftovers_even_while_a_refused_opener_holds_the_claim(
+    holds_for: float, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
     """``close()`` runs a last frame, marks the tick closed, then discards what still waits.
     Another thread tries to open a frame right then: it holds the claim until it is refused
-    as closed. The leftovers are still discarded and counted (close() waits for the claim, or
-    the refused opener discards as it gives the claim back)."""
+    as closed. The leftovers are still discarded and counted: close() waits for the claim or,
+    past its patience, says so in a warning and the refused opener discards as it gives the
+    claim back."""
+    monkeypatch.setattr(airlock._closing, "CLOSE_PATIENCE", 0.2)
     log: list[object] = []
     tick = airlock.tick_scope()
     opening = Breakpoint(airlock._frame.start_frame)
@@ -829,7 +834,7 @@ def test_close_discards_the_leftovers_even_while_a_refused_opener_holds_the_clai
             if tick.is_closed and not opening.reached.is_set():
                 threading.Thread(target=opening.run_armed(opener)).start()
                 assert opening.reached.wait(WAIT)  # it holds the claim now
-                threading.Timer(0.05, opening.resume.set).start()
+                threading.Timer(holds_for, opening.resume.set).start()
             return done
 
     def effect() -> None:
@@ -847,6 +852,11 @@ def test_close_discards_the_leftovers_even_while_a_refused_opener_holds_the_clai
     assert len(refused) == 1 and "closed" in str(refused[0])
     assert log == ["last frame"] and tick.pending == 0
     assert tick.stats.discarded == 1 and tick.stats.balance_error() is None
+    waited_past = [r.getMessage() for r in caplog.records if "still held it" in r.getMessage()]
+    if holds_for > 0.2:
+        assert len(waited_past) == 1 and "1 intent(s) still wait" in waited_past[0]
+    else:
+        assert waited_past == []
 
 
 @pytest.mark.parametrize("rich", [False, True], ids=["plain frame", "rich frame"])
