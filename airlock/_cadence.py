@@ -15,6 +15,10 @@ Rules (time is the tick's clock, read once per frame, at its flush):
   coalescing). ``mark_due`` makes entries due at once (``tick.release()``).
 - An ordinary entry of the same function with the same key (or any ordinary entry with the
   same non-None ``_key``) supersedes a waiting one: they never both run.
+- A frame's entry whose ``_key`` raises when hashed or compared with a waiting one's (either
+  key may be the one at fault, as in the coalesce stage) is that entry's failure: the store is
+  left as it was before it, and the stage stops there and says so (``hold_effects``); the
+  tick fails its intent and goes on, or not, as its ``errors`` says (``_held``).
 
 This module holds the task type, the store and the stage (``hold_effects``); the tick owns a
 store and runs the stage in its flush (``TickScope._hold``); a scope that is not a tick
@@ -172,36 +176,41 @@ class HeldEffects:
 
     def supersede(self, task: Any, key: object) -> list[Any]:
         """An ordinary entry of ``task`` with ``key`` is about to run: remove the waiting
-        entries it supersedes (same function and key, or the same non-None key)."""
+        entries it supersedes (same function and key, or the same non-None key). A key that
+        raises when compared removes none."""
         if not self._waiting:
             return []
-        gone: list[Any] = []
+        matched: list[_Group] = []  # every comparison first: one that raises changes nothing
         for (cadence, group_key), group in self._groups.items():
-            if group.entry is not None and group_key == key and (
-                key is not None or cadence.func is task
+            if group.entry is not None and (
+                group_key == key if key is not None  # (no key: no __eq__ of a waiting key)
+                else group_key is None and cadence.func is task
             ):
-                gone.append(group.entry)
-                group.entry = None
+                matched.append(group)
+        if not matched:
+            return matched
+        gone = [group.entry for group in matched]
+        for group in matched:
+            group.entry = None
         self._waiting -= len(gone)
         return gone
 
     def take_due(self, now: float) -> list[tuple[Any, ...]]:
-        """Release every waiting entry due at ``now``, oldest due first, as records."""
+        """Release every waiting entry due at ``now``, oldest due first, as records (all
+        of them, or none when something raises)."""
+        self._forget_idle(now)
         if not self._waiting:
-            self._forget_idle(now)
             return []
         due = sorted(
             (group.due, index, cadence, group)
             for index, ((cadence, _), group) in enumerate(self._groups.items())
             if group.entry is not None and group.due <= now + SLACK
         )
-        released = []
-        for _, _, cadence, group in due:
-            released.append(cadence.released(group.entry))
+        released = [cadence.released(group.entry) for _, _, cadence, group in due]
+        for _, _, _, group in due:
             group.entry = None
             group.last_run = now
         self._waiting -= len(released)
-        self._forget_idle(now)
         return released
 
     def mark_due(self, now: float, task: Any = ALL, key: object = ALL) -> int:
@@ -240,40 +249,53 @@ class HeldEffects:
         return (group.entry for group in self._groups.values() if group.entry is not None)
 
     def _forget_idle(self, now: float) -> None:
-        """Drop groups with nothing waiting whose throttle interval is over (bounded memory)."""
+        """Drop groups with nothing waiting whose throttle interval is over (bounded memory;
+        a group whose key now raises when hashed or compared stays)."""
         idle = [
             group_key for group_key, group in self._groups.items()
             if group.entry is None and now - group.last_run >= group_key[0].seconds - SLACK
         ]
         for group_key in idle:
-            del self._groups[group_key]
+            try:
+                del self._groups[group_key]
+            except Exception:  # (nothing waits in it: keeping it loses nothing)
+                continue
+
+
+#: where ``hold_effects`` stopped: the index of the entry whose ``_key`` raised, and the error
+Stop = tuple[int, BaseException]
 
 
 def hold_effects(
-    entries: list[Any], held: HeldEffects, now: float
-) -> tuple[list[Any], list[Any]]:
+    entries: list[Any], held: HeldEffects, now: float, *, release_due: bool = True
+) -> tuple[list[Any], list[Any], Stop | None]:
     """The hold stage of a tick's flush at clock time ``now``: ``(entries to go on,
-    superseded waiting entries)``.
+    superseded waiting entries, where it stopped)``.
 
-    What ``held`` has due goes first (as records), then ``entries`` without those of held
-    tasks: each of those is held (or, a leading throttle run, goes on in its place). An
-    ordinary entry supersedes the waiting ones it matches (see the module rules)."""
-    released = held.take_due(now)
+    What ``held`` has due goes first (as records; none for ``release_due=False``), then
+    ``entries`` without those of held tasks: each of those is held (or, a leading throttle
+    run, goes on in its place). An ordinary entry supersedes the waiting ones it matches (see
+    the module rules). An entry whose ``_key`` raises stops it, the store as it was before
+    that entry: the third item is then its index and the error, else None. The entries after
+    it are not taken; the caller fails that one and may go on with them."""
+    go_on = held.take_due(now) if release_due else []
     superseded: list[Any] = []
-    kept: list[Any] = []
-    for entry in entries:
+    for index, entry in enumerate(entries):
         cadence = cadence_of(entry)
-        if cadence is None:
-            if len(held):
-                superseded += held.supersede(entry[0], key_of(entry))
-            kept.append(entry)
-            continue
-        run_now, gone = held.hold(entry, cadence, now)
+        try:
+            if cadence is None:
+                if len(held):
+                    superseded += held.supersede(entry[0], key_of(entry))
+                go_on.append(entry)
+                continue
+            run_now, gone = held.hold(entry, cadence, now)
+        except BaseException as error:  # its _key (an interrupt too: the caller accounts)
+            return go_on, superseded, (index, error)
         if gone is not None:
             superseded.append(gone)
         if run_now is not None:
-            kept.append(run_now)
-    return released + kept if released else kept, superseded
+            go_on.append(run_now)
+    return go_on, superseded, None
 
 
 def check_clock(clock: Any) -> Callable[[], float]:

@@ -3,7 +3,10 @@ clock (the tick that runs them: tests/test_tick_cadence.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from keys import EqRaises
 
 from airlock._cadence import ALL, Cadence, HeldEffects, cadence_of, debounce, hold_effects, throttle
 
@@ -130,15 +133,15 @@ def test_clear_returns_what_waited_and_idle_groups_are_forgotten() -> None:
 
 def test_the_stage_releases_what_is_due_first_then_holds_the_frames_own() -> None:
     held = HeldEffects()
-    entries, gone = hold_effects([record(SEARCH, "c"), (save, (), {})], held, 0.0)
+    entries, gone, _ = hold_effects([record(SEARCH, "c"), (save, (), {})], held, 0.0)
     assert entries == [(save, (), {})] and gone == [] and len(held) == 1
     # the next flush, 0.4 s later: "c" is due and goes first; "ca" starts a new wait
-    entries, gone = hold_effects([(lookup, ("plain",), {}), record(SEARCH, "ca")], held, 0.4)
+    entries, gone, _ = hold_effects([(lookup, ("plain",), {}), record(SEARCH, "ca")], held, 0.4)
     # the plain lookup() with no key supersedes nothing: "c" was released before it
     assert args_of(entries) == [("c",), ("plain",)] and gone == [] and len(held) == 1
-    entries, gone = hold_effects([record(SEARCH, "cat")], held, 0.5)
+    entries, gone, _ = hold_effects([record(SEARCH, "cat")], held, 0.5)
     assert entries == [] and args_of(gone) == [("ca",)]
-    entries, gone = hold_effects([record(lookup, "now", key=None)], held, 0.6)
+    entries, gone, _ = hold_effects([record(lookup, "now", key=None)], held, 0.6)
     assert args_of(entries) == [("now",)] and args_of(gone) == [("cat",)]  # the same function
     assert len(held) == 0
 
@@ -146,8 +149,113 @@ def test_the_stage_releases_what_is_due_first_then_holds_the_frames_own() -> Non
 def test_the_stage_runs_a_leading_throttle_in_its_place() -> None:
     held = HeldEffects()
     first = (lookup, ("a",), {})
-    entries, gone = hold_effects([first, record(SAVE, 1), record(SAVE, 2)], held, 0.0)
+    entries, gone, _ = hold_effects([first, record(SAVE, 1), record(SAVE, 2)], held, 0.0)
     assert entries[0] is first and entries[1][0] is save and args_of(entries) == [("a",), (1,)]
     assert gone == [] and len(held) == 1  # 2 trails
-    entries, _ = hold_effects([], held, 1.0)
+    entries, _, _ = hold_effects([], held, 1.0)
     assert args_of(entries) == [(2,)]
+
+
+# -- keys that raise: the entry that brought one fails, the store is as it was before it --
+
+
+class HashRaises:
+    def __hash__(self) -> int:
+        raise ValueError("HashRaises cannot be hashed")
+
+
+class EqualsOnly:
+    """A key equal to ``key`` that raises when compared with anything else."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        if other == self.key:
+            return True
+        raise RuntimeError("EqualsOnly cannot be compared")
+
+
+def test_a_key_that_raises_when_compared_supersedes_nothing() -> None:
+    held = HeldEffects()
+    held.hold(record(SEARCH, "a", key="k"), SEARCH, 0.0)
+    held.hold(record(SEARCH, "b", key="other"), SEARCH, 0.0)
+    with pytest.raises(RuntimeError, match="cannot be compared"):
+        held.supersede(save, EqualsOnly("k"))  # matches "a", then raises against "other"
+    assert len(held) == 2 and args_of(list(held.waiting())) == [("a",), ("b",)]
+
+
+def test_an_unkeyed_entry_never_compares_the_waiting_keys() -> None:
+    held = HeldEffects()
+    held.hold(record(SEARCH, "keyed", key=EqRaises()), SEARCH, 0.0)
+    held.hold(record(SEARCH, "unkeyed"), SEARCH, 0.0)
+    assert args_of(held.supersede(lookup, None)) == [("unkeyed",)]
+    assert args_of(list(held.waiting())) == [("keyed",)]
+
+
+def test_a_group_whose_key_can_no_longer_be_hashed_loses_nothing() -> None:
+    class HashRaisesLater:
+        armed = False
+
+        def __hash__(self) -> int:
+            if self.armed:
+                raise ValueError("HashRaisesLater cannot be hashed now")
+            return 5
+
+    key = HashRaisesLater()
+    held = HeldEffects()
+    held.hold(record(SAVE, 1, key=key), SAVE, 0.0)  # leads: its group only remembers the run
+    held.hold(record(SEARCH, "due"), SEARCH, 0.0)
+    key.armed = True
+    # the idle group cannot be forgotten (its key's hash raises): it stays, and what is due
+    # goes out all the same
+    assert args_of(held.take_due(5.0)) == [("due",)]
+    assert len(held) == 0 and held.take_due(6.0) == []
+
+
+def test_the_stage_stops_at_an_ordinary_key_that_cannot_be_compared() -> None:
+    held = HeldEffects()
+    held.hold(record(SEARCH, "due"), SEARCH, 0.0)
+    held.hold(record(SEARCH, "superseded", key="k"), SEARCH, 0.4)
+    held.hold(record(SEARCH, "waits", key="other"), SEARCH, 0.4)
+    entries = [
+        (save, ("first",), {}),
+        record(save, "k wins", key="k"),
+        record(save, "bad", key=EqRaises()),  # raises against "other"
+        record(SEARCH, "after"),
+    ]
+    go_on, gone, stop = hold_effects(entries, held, 0.5)
+    assert args_of(go_on) == [("due",), ("first",), ("k wins",)]
+    assert args_of(gone) == [("superseded",)]
+    assert stop is not None and stop[0] == 2 and isinstance(stop[1], RuntimeError)
+    assert args_of(list(held.waiting())) == [("waits",)]  # "after" is not taken
+    # the caller fails "bad" and goes on with the entries after it
+    go_on, gone, stop = hold_effects(entries[3:], held, 0.5, release_due=False)
+    assert (go_on, gone, stop) == ([], [], None)
+    assert sorted(args_of(list(held.waiting()))) == [("after",), ("waits",)]
+
+
+@pytest.mark.parametrize("task", [SEARCH, SAVE], ids=["debounce", "throttle"])
+@pytest.mark.parametrize(
+    "bad_key", [HashRaises, lambda: EqRaises(like=3)], ids=["hash raises", "eq raises"]
+)
+def test_the_stage_stops_at_a_held_tasks_key_that_raises(
+    task: Cadence, bad_key: Callable[[], object]
+) -> None:
+    held = HeldEffects()
+    for args in ("first", "waits"):  # (a throttle leads with the first)
+        held.hold(record(task, args, key=3), task, 0.0)
+    entries = [record(task, "bad", key=bad_key()), record(task, "next", key="n")]
+    go_on, gone, stop = hold_effects(entries, held, 0.1)
+    assert go_on == [] and gone == []
+    assert stop is not None and stop[0] == 0 and isinstance(stop[1], (ValueError, RuntimeError))
+    assert len(held) == 1 and args_of(list(held.waiting())) == [("waits",)]
+    go_on, gone, stop = hold_effects(entries[1:], held, 0.1, release_due=False)
+    assert stop is None and gone == []
+    if task.kind == "throttle":  # the first run for its key: at once
+        assert args_of(go_on) == [("next",)] and len(held) == 1
+    else:
+        assert go_on == [] and args_of(list(held.waiting())) == [("waits",), ("next",)]
