@@ -1,12 +1,15 @@
 """Frame history: one record per frame, read by the overlay and by end-of-run tables.
 
-Rule: a flushed frame records the tick's ``FlushStats`` as they are (the one ledger: every
-helper request is one intent of the tick, so ``loop.tick.stats`` and the frame's record agree),
-with the errors of its failed effects in ``failures``; a discarded frame (an exception in the
-frame) records zeros and the error, since none of its effects escaped. Either way ``pending``
-is the backlog when the frame ended: ``tick.pending`` (posted — helper requests made with no
-frame open included —, carried, enqueued between frames). ``flush_us`` is the only real-time
-figure.
+Rule: a frame that ended records the tick's ``FlushStats`` for it as they are (the one ledger:
+every helper request is one intent of the tick, so ``loop.tick.stats`` and the frame's record
+agree, and the record balances like them: ``FrameRecord.balance_error``). So a flush that an
+effect aborted (``errors="raise"``) counts what it never ran in ``undispatched``, and the
+effects a ``tick.discard()`` dropped count as ``discarded``. ``error`` is the exception that
+broke the frame (None when none did), ``failures`` the errors of its failed effects. A frame
+whose body raised records zeros and the error, since none of its effects escaped. Either way
+``pending`` is the backlog when the frame ended: ``tick.pending`` (posted — helper requests
+made with no frame open included —, carried, enqueued between frames). ``flush_us`` is the
+only real-time figure.
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ __all__ = ["COUNTS", "FrameHistory", "FrameRecord", "format_table"]
 COUNTS = ("enqueued", "dispatched", "dropped", "coalesced", "batched", "carried", "failed",
           "pending")
 
+#: where a frame's effects went: with ``enqueued + carried_in``, the ledger (``balance_error``)
+_LEFT = ("dispatched", "batched", "dropped", "coalesced", "captured", "discarded", "failed",
+         "undispatched", "carried")
+
 
 @dataclass(frozen=True)
 class FrameRecord:
@@ -37,16 +44,20 @@ class FrameRecord:
     carried: int = 0
     failed: int = 0
     flush_us: float = 0.0
-    error: str | None = None  #: the exception that discarded the frame (or broke its flush)
+    error: str | None = None  #: the exception that broke the frame or its flush; None: none
     failures: tuple[str, ...] = ()  #: errors of the frame's failed effects, one each
     pending: int = 0  #: the backlog when the frame ended: effects waiting for the next frame
+    discarded: int = 0  #: dropped unrun by ``tick.discard()`` (or a ``should_flush`` saying no)
+    undispatched: int = 0  #: never run: the flush was aborted (``errors="raise"``) before them
+    carried_in: int = 0  #: left over from the previous frame (a budget, debounce/throttle)
+    captured: int = 0  #: handed to an enclosing scope that captured them
 
     @classmethod
     def from_tick(cls, frame: int, tick: airlock.TickScope,
                   error: BaseException | None) -> FrameRecord:
         """The record of ``tick``'s last frame (see the module rule)."""
         pending = tick.pending
-        if tick.is_discarded or (error is not None and not tick.is_flushed):
+        if error is not None and not tick.is_flushed:  # the body raised: nothing escaped
             return cls(frame, error=repr(error), pending=pending)
         s = tick.stats
         failures = s.failures
@@ -58,9 +69,21 @@ class FrameRecord:
             "failed": s.failed, "flush_us": s.flush_ns / 1000,
             "error": None if error is None else repr(error),
             "failures": tuple(repr(exc) for _, exc in failures) if failures else (),
-            "pending": pending,
+            "pending": pending, "discarded": s.discarded, "undispatched": s.undispatched,
+            "carried_in": s.carried_in, "captured": s.captured,
         })
         return record
+
+    def balance_error(self) -> str | None:
+        """None when every effect that entered the frame left it one way (as ``FlushStats``
+        balances), else what is off."""
+        entered = self.enqueued + self.carried_in
+        left = sum(getattr(self, name) for name in _LEFT)
+        if entered == left:
+            return None
+        parts = ", ".join(f"{name}={getattr(self, name)}" for name in _LEFT)
+        return (f"frame {self.frame} out of balance: {entered} entered (enqueued="
+                f"{self.enqueued}, carried_in={self.carried_in}) but {left} left ({parts})")
 
     @property
     def note(self) -> str:

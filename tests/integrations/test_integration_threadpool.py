@@ -58,7 +58,7 @@ def test_full_pool_without_blocking_raises_and_reports_the_rest() -> None:
         airlock.enqueue(release.wait, 5)
         airlock.enqueue(release.wait, 5)
         airlock.enqueue(release.wait, 5)
-    assert len(info.value.undispatched_intents) == 1
+    assert len(info.value.undispatched_intents) == 1  # type: ignore[attr-defined]
     release.set()
     pool.shutdown()
 
@@ -92,6 +92,24 @@ def test_failures_are_reported_and_raised_by_join() -> None:
     pool.shutdown()
 
 
+def test_an_async_effect_fails_on_the_worker_and_is_raised_by_join() -> None:
+    """A worker calls the task and cannot await a coroutine: the effect fails, says so, and is
+    reported like any failure (it is not counted completed)."""
+    sent: list[str] = []
+
+    async def push(text: str) -> None:
+        sent.append(text)
+
+    pool = BoundedThreadPoolExecutor()
+    with airlock.scope(executor=pool):
+        airlock.enqueue(push, "hello")
+    with pytest.raises(EffectsFailed, match=r"push.*raised TypeError") as info:
+        pool.join(timeout=5)
+    assert sent == [] and pool.failures.total == 1
+    assert "returned a coroutine" in str(info.value.first_failure)
+    pool.shutdown()
+
+
 def test_shutdown_cancels_pending_and_refuses_new_work() -> None:
     release = threading.Event()
     ran: list[int] = []
@@ -110,3 +128,43 @@ def test_shutdown_cancels_pending_and_refuses_new_work() -> None:
 def test_bad_sizes_are_refused() -> None:
     with pytest.raises(ValueError, match="max_pending >= max_workers"):
         BoundedThreadPoolExecutor(max_workers=4, max_pending=2)
+
+
+def test_join_waits_for_the_report_of_each_outcome() -> None:
+    """A future is done before its done-callback reports it: ``join()`` waits for the report
+    (paused here in ``on_error``), so the failure is told to ``on_error`` and the observers
+    and raised by this join, once."""
+    dispatched, reporting, release = threading.Event(), threading.Event(), threading.Event()
+    reported: list[str] = []
+
+    def on_error(intent: airlock.Intent, exc: BaseException) -> None:
+        reporting.set()
+        assert release.wait(10)
+        reported.append(f"on_error: {exc}")
+
+    class Audit(airlock.Observer):
+        def failed(self, intent: airlock.Intent, error: BaseException) -> None:
+            reported.append(f"observer: {error}")
+
+    def explode() -> None:
+        assert dispatched.wait(10)  # so that its done-callback runs on the worker
+        raise ValueError("late report")
+
+    pool = BoundedThreadPoolExecutor(max_workers=1, max_pending=1, on_error=on_error)
+    try:
+        with airlock.scope(executor=pool, observers=[Audit()]):
+            airlock.enqueue(explode)
+        dispatched.set()
+        assert reporting.wait(10)  # the effect is done; its report waits in on_error
+        with pytest.raises(TimeoutError, match=r"^1 effect\(s\) still running or being reported"):
+            pool.join(timeout=0.05)
+        assert reported == []
+        release.set()
+        with pytest.raises(EffectsFailed, match="late report"):
+            pool.join(timeout=10)
+        assert reported == ["on_error: late report", "observer: late report"]
+        pool.join(timeout=10)  # raised once: nothing is left for a later join
+    finally:
+        dispatched.set()
+        release.set()
+        pool.shutdown()

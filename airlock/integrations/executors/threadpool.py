@@ -6,8 +6,10 @@ undispatched rest). ``outcomes`` counts what became of each effect handed to a w
 (``scheduled == completed + failed + cancelled + pending``). A failing effect, and one cancelled
 before it ran (``shutdown(cancel_pending=True)``, ``future.cancel()``), is reported to
 ``on_error`` (default: log) and to ``Observer.failed`` of its scope; ``join()`` raises the
-failures (not the cancellations). ``shutdown()`` stops accepting work; ``with pool:`` shuts down
-on exit.
+failures (not the cancellations). ``join()`` returns once the outcome of every effect dispatched
+before it was reported (its done-callback ran to the end: ``on_error`` and the observers
+included), so a failure is raised by the first ``join()`` after its dispatch, never a later
+one. ``shutdown()`` stops accepting work; ``with pool:`` shuts down on exit.
 
 Effects run without the flushing thread's context: an effect that enqueues must open its own
 scope or hand work back with ``tick.post()``.
@@ -21,6 +23,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ..._errors import AirlockError
+from ..._executor import sync_executor
 from ._reporting import (
     BackgroundLedger,
     EffectsFailed,
@@ -66,6 +69,10 @@ class BoundedThreadPoolExecutor:
         self._slots = threading.BoundedSemaphore(max_pending)
         self._ledger = BackgroundLedger(self.failures)
         self._closed = False
+        #: notified as each done-callback ends
+        self._reported = threading.Condition()
+        #: futures whose done-callback has not ended -> the thread running it (None: not yet)
+        self._reporting: dict[concurrent.futures.Future[Any], int | None] = {}
 
     @property
     def pending(self) -> int:
@@ -92,25 +99,48 @@ class BoundedThreadPoolExecutor:
                 "max_pending, dispatch fewer effects per flush, or use block=True without timeout"
             )
         try:
-            future = self._pool.submit(intent.task, *intent.args, **intent.kwargs)
+            future = self._pool.submit(sync_executor, intent)  # (an async def one fails)
         except BaseException:
             self._slots.release()
             raise
+        with self._reported:
+            self._reporting[future] = None
         self._ledger.add(future, intent)
         future.add_done_callback(self._finished)
         return future
 
     def _finished(self, future: concurrent.futures.Future[Any]) -> None:
-        self._slots.release()
-        self._ledger.end(future, outcome_of(future))
+        """The done-callback: free the slot, count and report the outcome, then tell
+        ``join()`` (a future is done before its callbacks run: ``join()`` waits for this)."""
+        with self._reported:
+            self._reporting[future] = threading.get_ident()
+        try:
+            self._slots.release()
+            self._ledger.end(future, outcome_of(future))
+        finally:
+            with self._reported:
+                del self._reporting[future]
+                self._reported.notify_all()
 
     def join(self, timeout: float | None = None) -> None:
-        """Wait for the effects dispatched so far; raise ``EffectsFailed`` if any failed
-        (cancellations were reported, and alone do not raise)."""
-        futures = [future for future, _ in self._ledger.unfinished()]
-        _, not_done = concurrent.futures.wait(futures, timeout)
-        if not_done:
-            raise TimeoutError(f"{len(not_done)} effect(s) still running after {timeout} s")
+        """Wait for the effects dispatched so far and the report of each outcome; raise
+        ``EffectsFailed`` if any failed (cancellations were reported, and alone do not raise).
+
+        From an ``on_error`` or an observer, the outcome being reported there is not waited
+        for (it is the caller's own)."""
+        here = threading.get_ident()
+        with self._reported:
+            waiting = {future for future, thread in self._reporting.items() if thread != here}
+
+            def all_reported() -> bool:
+                waiting.intersection_update(self._reporting)
+                return not waiting
+
+            if not self._reported.wait_for(all_reported, timeout):
+                raise TimeoutError(
+                    f"{len(waiting)} effect(s) still running or being reported after "
+                    f"{timeout} s"
+                )
         self.failures.raise_if_any()
 
     def shutdown(self, wait: bool = True, *, cancel_pending: bool = False) -> None:
