@@ -6,7 +6,7 @@ agree, and the record balances like them: ``FrameRecord.balance_error``). So a f
 effect aborted (``errors="raise"``) counts what it never ran in ``undispatched``, and the
 effects a ``tick.discard()`` dropped count as ``discarded``. ``error`` is the exception that
 broke the frame (None when none did), ``failures`` the errors of its failed effects. A frame
-whose body raised records zeros and the error, since none of its effects escaped. Either way
+whose body raised records the tick's count of them as ``discarded``. Either way
 ``pending`` is the backlog when the frame ended: ``tick.pending`` (posted — helper requests
 made with no frame open included —, carried, enqueued between frames). ``flush_us`` is the
 only real-time figure.
@@ -57,8 +57,6 @@ class FrameRecord:
                   error: BaseException | None) -> FrameRecord:
         """The record of ``tick``'s last frame (see the module rule)."""
         pending = tick.pending
-        if error is not None and not tick.is_flushed:  # the body raised: nothing escaped
-            return cls(frame, error=repr(error), pending=pending)
         s = tick.stats
         failures = s.failures
         record = object.__new__(cls)  # the generated __init__ of a frozen dataclass sets each

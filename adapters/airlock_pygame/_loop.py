@@ -293,8 +293,12 @@ class GameLoop:
                     raise  # (another thread's frame of this tick, say: not a frame's failure)
                 if self.on_error == "raise":
                     raise
-                logger.error("airlock.pygame: frame %d failed (%r); its effects were discarded",
-                             self.tick.frame - 1, exc)
+                failed = self.history[-1]
+                logger.error(
+                    "airlock.pygame: frame %d failed (%r): %d effect(s) dispatched, %d "
+                    "discarded, %d failed, %d not dispatched", failed.frame, exc,
+                    failed.dispatched, failed.discarded, failed.failed, failed.undispatched,
+                )
                 logger.debug("airlock.pygame: frame %d traceback", self.tick.frame - 1,
                              exc_info=exc)
             if after_frame is not None:

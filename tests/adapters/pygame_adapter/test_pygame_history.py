@@ -16,7 +16,7 @@ def ledger(counts: object) -> dict[str, int]:
     return {name: getattr(counts, name) for name in LEDGER}
 
 
-def test_records_come_from_the_tick_and_failed_frames_record_zeros() -> None:
+def test_records_come_from_the_tick_and_failed_frames_record_their_discards() -> None:
     tick = airlock.tick_scope()
     with tick:
         airlock.enqueue(list, _key="k")
@@ -29,8 +29,9 @@ def test_records_come_from_the_tick_and_failed_frames_record_zeros() -> None:
             airlock.enqueue(list)
             raise ValueError("bad frame")
     except ValueError as exc:
-        expected = FrameRecord(1, error="ValueError('bad frame')")
+        expected = FrameRecord(1, enqueued=1, discarded=1, error="ValueError('bad frame')")
         assert FrameRecord.from_tick(1, tick, exc) == expected
+        assert expected.balance_error() is None
 
 
 def test_a_flush_aborted_under_errors_raise_records_what_it_never_ran(

@@ -182,7 +182,9 @@ def test_an_exception_in_update_discards_the_frames_effects_and_is_reported(
     assert loop.run(frames=2) == 2
     first, second = loop.history
     assert first.error == "RuntimeError('boom in update')"
-    assert (first.enqueued, first.dispatched) == (0, 0)
+    # the one ledger: the record says what the tick's stats said of that frame
+    assert (first.enqueued, first.dispatched, first.discarded) == (2, 0, 2)
+    assert first.balance_error() is None
     assert second.error is None and second.dispatched == 2
     assert [(frame, str(exc)) for frame, exc in loop.errors] == [(0, "boom in update")]
     # frame 0: the event's effect and the sound were enqueued before the raise: discarded,
@@ -190,7 +192,8 @@ def test_an_exception_in_update_discards_the_frames_effects_and_is_reported(
     assert rec.log == ["event b", "update 0.25", "update 0.25", "draw",
                        "sound after 1 present(s)"]
     assert loop.redraw.presents == presents + 1
-    assert "frame 0 failed" in caplog.text
+    assert "frame 0 failed (RuntimeError('boom in update')): 0 effect(s) dispatched, 2 " \
+        "discarded" in caplog.text
 
 
 def test_on_error_raise_propagates_after_recording(screen: pygame.Surface) -> None:
