@@ -150,6 +150,7 @@ class BackgroundLedger:
         self._lock = threading.Lock()
         #: unfinished work: future -> (its intent, the event loop it runs on, if any)
         self._pending: dict[Hashable, tuple[Intent, Any]] = {}
+        self._ending: set[Hashable] = set()  # pending, their report under way
         self._scheduled = self._completed = self._failed = self._cancelled = 0
 
     def add(self, future: Hashable, intent: Intent, loop: Any = None) -> None:
@@ -159,20 +160,28 @@ class BackgroundLedger:
             self._scheduled += 1
 
     def end(self, future: Hashable, error: BaseException | None) -> None:
-        """Count how ``future`` ended and report its error; a second end of it is ignored
-        (a closed loop's sweep and a late done-callback may both see it)."""
+        """Report ``future``'s error, then count how it ended: it stays pending until its
+        report is over (a ``drain()``/``join()`` that sees nothing pending has every failure
+        to raise). A second end of it is ignored (a closed loop's sweep and a late
+        done-callback may both see it)."""
         with self._lock:
-            entry = self._pending.pop(future, None)
-            if entry is None:
+            entry = self._pending.get(future)
+            if entry is None or future in self._ending:
                 return
-            if error is None:
-                self._completed += 1
-            elif is_cancellation(error):
-                self._cancelled += 1
-            else:
-                self._failed += 1
-        if error is not None:
-            self.failures.report(entry[0], error)
+            self._ending.add(future)
+        try:
+            if error is not None:
+                self.failures.report(entry[0], error)
+        finally:
+            with self._lock:
+                self._ending.discard(future)
+                del self._pending[future]
+                if error is None:
+                    self._completed += 1
+                elif is_cancellation(error):
+                    self._cancelled += 1
+                else:
+                    self._failed += 1
 
     def unfinished(self) -> list[tuple[Any, Any]]:
         """``(future, loop)`` of the work not finished yet."""
