@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -56,6 +56,19 @@ def test_nested_atomic_savepoint_rollback(client, effect_log: Log) -> None:
 def test_a_library_scope_is_captured_and_follows_the_transaction(client, effect_log: Log) -> None:
     assert client.get("/nested-scope/").status_code == 200
     assert effect_log == [("library-kept", False)]
+
+
+@pytest.mark.parametrize("atomic", [False, True], ids=["autocommit", "atomic-requests"])
+def test_a_library_scope_ending_after_a_rollback_drops_the_rolled_back_effects(
+    client, effect_log: Log, request: pytest.FixtureRequest, atomic: bool
+) -> None:
+    """A library's own scope that ends outside the atomic block its effect was enqueued in
+    (the rollback's exception caught inside it; a savepoint under ATOMIC_REQUESTS): the
+    effect follows its block, committed or rolled back, nested savepoints included."""
+    if atomic:
+        request.getfixturevalue("atomic_requests")
+    assert client.get("/library-scopes/").status_code == 200
+    assert effect_log == [("receipt-paid", False), ("outer-block", False)]
 
 
 def test_atomic_requests_dispatch_after_commit(client, effect_log: Log, atomic_requests) -> None:
@@ -279,6 +292,69 @@ def test_rolled_back_intents_count_as_dropped(effect_log: Log) -> None:
     assert effect_log == [("kept", False)]
 
 
+def test_an_effect_enqueued_outside_a_block_runs_though_its_scope_ends_in_a_rolled_back_one(
+    effect_log: Log,
+) -> None:
+    """The block an effect was enqueued in decides, not the one its library scope ends in."""
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    with DjangoScope() as scope:
+        library = airlock.scope()
+        library.enter()
+        airlock.enqueue(record, "enqueued-outside")
+        with transaction.atomic():
+            library.exit()
+            library.flush()  # captured by the DjangoScope here, inside the block
+            transaction.set_rollback(True)
+    assert effect_log == [("enqueued-outside", False)] and scope.stats.dispatched == 1
+    assert airlock.get_current_scope() is None
+
+
+def test_an_effect_enqueued_in_a_rolled_back_block_of_another_database_is_dropped(
+    effect_log: Log,
+) -> None:
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    with DjangoScope() as scope:  # its dispatches wait for "default"
+        with pytest.raises(LookupError), transaction.atomic(using="other"):
+            airlock.enqueue(record, "other-rolled-back")
+            raise LookupError("rolled back")
+        with transaction.atomic(using="other"):
+            airlock.enqueue(record, "other-committed")
+        airlock.enqueue(record, "outside")
+    assert effect_log == [("other-committed", False), ("outside", False)]
+    assert (scope.stats.dispatched, scope.stats.dropped) == (2, 1)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limit: the core coalesces before any policy runs, so the rolled-back "
+    "intent wins the key and is then dropped; needs a stage that withdraws rolled-back "
+    "intents before coalescing",
+)
+def test_a_committed_keyed_effect_is_not_coalesced_into_a_rolled_back_one(
+    effect_log: Log,
+) -> None:
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    with DjangoScope():
+        with transaction.atomic():
+            airlock.enqueue(record, "committed", _key="reindex")
+        with pytest.raises(LookupError), transaction.atomic():
+            airlock.enqueue(record, "rolled-back", _key="reindex")
+            raise LookupError("rolled back")
+    assert effect_log == [("committed", False)]
+
+
 def test_scope_keeps_the_users_policy(effect_log: Log) -> None:
     from airlock_djangoapp.effects import record
 
@@ -472,6 +548,53 @@ def test_schedule_dispatch_can_be_overridden(effect_log: Log) -> None:
     assert effect_log == [] and scope.is_pending and scope.stats.dispatched == 1
     held[0]()  # type: ignore[operator]
     assert effect_log == [("later", False)] and not scope.is_pending
+
+
+def test_a_dispatch_deferred_another_way_is_not_taken_for_rolled_back(effect_log: Log) -> None:
+    """settle() (which the middleware calls) judges only dispatches handed to on_commit."""
+    from django.core.signals import request_finished
+    from django.test import Client, override_settings
+
+    from airlock.integrations.django import DjangoScope
+
+    class AfterTheResponse(DjangoScope):
+        def schedule_dispatch(self, callback: Callable[[], object]) -> None:
+            def run(**kwargs: object) -> None:
+                request_finished.disconnect(run)
+                callback()
+
+            request_finished.connect(run, weak=False)
+
+    with override_settings(AIRLOCK={"SCOPE": AfterTheResponse}):
+        response = Client().get("/ok/")
+    scope = response.wsgi_request.airlock_scope
+    assert [d.state for d in scope.deferred] == ["ran", "ran"]
+    assert (scope.stats.dispatched, scope.stats.dropped) == (2, 0)
+    assert effect_log == [("committed:ok", True), ("ok", False)]
+
+
+def test_settle_finds_a_dispatch_an_override_handed_to_another_databases_on_commit(
+    effect_log: Log,
+) -> None:
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    class OnOther(DjangoScope):
+        def schedule_dispatch(self, callback: Callable[[], object]) -> None:
+            transaction.on_commit(callback, using="other")
+
+    with transaction.atomic(using="other"):
+        with OnOther() as scope:
+            airlock.enqueue(record, "x")
+        scope.settle()
+        assert [d.state for d in scope.deferred] == ["waiting"]  # its transaction is open
+        assert scope.deferred[0].using == "other"
+        transaction.set_rollback(True, using="other")
+    scope.settle()
+    assert [d.state for d in scope.deferred] == ["rolled back"] and effect_log == []
+    assert (scope.stats.dispatched, scope.stats.dropped) == (0, 1)
 
 
 def test_the_scope_executor_is_the_chosen_one(effect_log: Log) -> None:
@@ -669,3 +792,4 @@ def test_a_dispatch_under_manual_transaction_management_fails_instead_of_running
     finally:
         transaction.set_autocommit(True)
     assert effect_log == [] and scope.stats.failed == 1
+    assert [d.state for d in scope.deferred] == ["failed"] and not scope.is_pending

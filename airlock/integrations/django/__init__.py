@@ -16,7 +16,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess
     raise missing_extra("airlock.integrations.django", "django", "django") from exc
 
 from ._middleware import AirlockMiddleware
-from ._scope import CommittedOnly, DeferredDispatch, DjangoScope
+from ._scope import CommittedOnly, DeferredDispatch, DjangoScope, RollbackWatch
 from ._settings import (
     AirlockSettings,
     get_executor,
@@ -33,6 +33,7 @@ __all__ = [
     "CommittedOnly",
     "DeferredDispatch",
     "DjangoScope",
+    "RollbackWatch",
     "get_executor",
     "get_policy",
     "get_scope_class",

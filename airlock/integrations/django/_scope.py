@@ -1,13 +1,21 @@
 """DjangoScope: effects escape only once the database transaction around them commits.
 
-Two rules, both through Django's ``transaction.on_commit``:
+Three rules, through Django's ``transaction.on_commit``:
 
+* An intent enqueued inside an atomic block escapes only if that block commits. A DjangoScope
+  watches every intent enqueued while it is open, in it or in a scope nested in it (a
+  library's own ``airlock.scope()``), from its enqueue, on every database whose atomic block
+  is open then (``CommittedOnly``); the intent is dropped (counted ``dropped``) by the flush
+  that finds one of those blocks rolled back: an exception, ``transaction.set_rollback``, a
+  rolled-back savepoint, ``ATOMIC_REQUESTS``. One enqueued outside them, or in a block that
+  committed, escapes, wherever its scope ends.
 * Each dispatch is deferred with ``schedule_dispatch(callback)``, by default
   ``transaction.on_commit(callback, using=..., robust=True)``: outside a transaction it runs
   at once; inside one it waits for the commit and vanishes with a rollback. ``deferred`` tells
   what became of each (``"waiting"``, ``"ran"``, ``"failed"``, ``"undispatched"``,
-  ``"rolled back"``, the last one found by ``settle()``, which the middleware calls at the end
-  of each request).
+  ``"rolled back"``). ``settle()``, which the middleware calls at the end of each request,
+  finds the rolled-back ones among those handed to a database's ``on_commit``; a dispatch
+  that ``schedule_dispatch`` deferred another way waits until it is called.
 * A failing effect is a failure of the scope, as in any scope: counted in ``stats.failed`` and
   told to ``Observer.failed``, ``errors=`` deciding the rest. One that runs during the flush
   (no transaction) fails it like any effect. One that runs at the commit, after the flush
@@ -16,20 +24,22 @@ Two rules, both through Django's ``transaction.on_commit``:
   to Django's robust ``on_commit``, which logs it; under ``"continue"`` it is logged and listed
   in ``stats.failures`` and the others run. A dispatch that a rollback dropped moves from
   ``dispatched`` to ``dropped`` when ``settle()`` finds it.
-* An intent enqueued inside an atomic block escapes only if that block committed, even when
-  the scope itself ends later, outside it (``ATOMIC_REQUESTS``, ``transaction.set_rollback``,
-  an ``atomic`` block whose exception the view caught). Those intents count as ``dropped``.
+
+Known limit: coalescing (``_key``) runs before any policy, so a committed intent coalesced
+into a later one with the same key that was rolled back does not run either (counted
+``coalesced``; the later one ``dropped``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable
-from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, transaction  # type: ignore[import-untyped]
+from django.db import DEFAULT_DB_ALIAS, connections, transaction  # type: ignore[import-untyped]
 
+from ... import policy as local_policy
 from ..._config import defaults
 from ..._executor import Executor
 from ..._intent import Intent
@@ -38,48 +48,95 @@ from ..._policies import Policy, check_policy
 from ..._scope import ErrorMode, Scope
 from ..._stats import attach_undispatched
 
-__all__ = ["CommittedOnly", "DeferredDispatch", "DjangoScope"]
+__all__ = ["CommittedOnly", "DeferredDispatch", "DjangoScope", "RollbackWatch"]
 
 logger = logging.getLogger("airlock")
 
+D = TypeVar("D", bound="DjangoScope")
+
+
+class _Commit:
+    """An ``on_commit`` callback that marks one intent's atomic block (on one database
+    ``connection``) as committed: it forgets itself, and the intent once every block it
+    waited for committed."""
+
+    __slots__ = ("connection", "key", "watched")
+
+    def __init__(
+        self, watched: dict[int, tuple[Intent, list[_Commit]]], key: int, connection: Any
+    ) -> None:
+        self.watched = watched
+        self.key = key
+        self.connection = connection
+
+    def __call__(self) -> None:
+        entry = self.watched.get(self.key)
+        if entry is not None:
+            waiting = entry[1]
+            waiting.remove(self)
+            if not waiting:
+                del self.watched[self.key]
+
+
+def _open_blocks() -> list[Any]:
+    """The connections of this thread (or async context) with an atomic block open now."""
+    return [c for c in connections.all(initialized_only=True) if c.in_atomic_block]
+
 
 class CommittedOnly(Policy):
-    """Wraps ``inner``: an intent enqueued inside a transaction that rolled back is dropped.
+    """Wraps ``inner``: an intent enqueued inside an atomic block that rolled back is dropped.
 
-    An intent enqueued inside an atomic block escapes once that block committed, or while it
-    is still open (its dispatch then waits for the commit through ``on_commit``); it is
-    dropped when the block rolled back, even if the scope ends outside it.
+    ``track(intent)`` (run at each enqueue) watches the intent on every database whose atomic
+    block is open then. It escapes once those blocks committed, or while they are still open
+    (a DjangoScope's dispatch then waits for the commit of its database ``using``); it is
+    dropped once one of them rolled back, even if the scope ends outside it.
     """
 
     def __init__(self, inner: Policy, using: str = DEFAULT_DB_ALIAS) -> None:
         self.inner = inner
         self.using = using
-        #: id(intent) -> the on_commit marker that forgets it once its block commits
-        self._uncommitted: dict[int, Callable[[], Any]] = {}
-        #: (Django's on_commit list, its length, ids of its callbacks): a rollback replaces
-        #: the list, an on_commit appends to it, so the ids are read again only after either
-        self._registered: tuple[list[Any], int, set[int]] | None = None
+        #: id(intent) -> (the intent, the commit markers it still waits for, one per database)
+        self._watched: dict[int, tuple[Intent, list[_Commit]]] = {}
+        #: id(connection) -> (Django's on_commit list, its length, ids of its callbacks): a
+        #: rollback replaces the list, an on_commit appends to it, so the ids are read again
+        #: only then
+        self._registered: dict[int, tuple[list[Any], int, set[int]]] = {}
+        #: the intent tracked last (a DjangoScope's own intent is tracked by its watch, then
+        #: by this policy's on_enqueue: the second call is skipped without a lookup)
+        self._last: Intent | None = None
 
     def track(self, intent: Intent) -> None:
-        """Watch ``intent`` until the transaction open right now commits (if one is open)."""
-        if transaction.get_connection(self.using).in_atomic_block:
-            key = id(intent)
-            marker = partial(self._uncommitted.pop, key, None)
-            self._uncommitted[key] = marker
-            transaction.on_commit(marker, using=self.using)
+        """Watch ``intent`` until the atomic blocks open right now commit (nothing to watch
+        outside a transaction). An intent already watched is not watched again."""
+        key = id(intent)
+        if intent is self._last or key in self._watched:
+            return
+        self._last = intent
+        waiting = []
+        for connection in _open_blocks():
+            marker = _Commit(self._watched, key, connection)
+            connection.on_commit(marker)
+            waiting.append(marker)
+        if waiting:
+            self._watched[key] = (intent, waiting)  # (holding the intent keeps its id its own)
 
     def rolled_back(self, intent: Intent) -> bool:
-        """True when ``intent`` was enqueued in an atomic block that has rolled back."""
-        marker = self._uncommitted.get(id(intent))
-        if marker is None:
-            return False  # enqueued outside a transaction, or its block committed
-        callbacks = transaction.get_connection(self.using).run_on_commit
-        cached = self._registered
+        """True when an atomic block ``intent`` was enqueued in has rolled back."""
+        entry = self._watched.get(id(intent))
+        if entry is None or entry[0] is not intent:
+            return False  # enqueued outside a transaction, or its blocks committed
+        # a rollback drops the marker from its connection's list
+        return any(id(marker) not in self._callbacks(marker.connection) for marker in entry[1])
+
+    def _callbacks(self, connection: Any) -> set[int]:
+        """The ids of the callbacks on ``connection``'s on_commit list now."""
+        callbacks = connection.run_on_commit
+        cached = self._registered.get(id(connection))  # (a marker holds the connection)
         if cached is None or cached[0] is not callbacks or cached[1] != len(callbacks):
-            cached = self._registered = (
+            cached = self._registered[id(connection)] = (
                 callbacks, len(callbacks), {id(entry[1]) for entry in callbacks}
             )
-        return id(marker) not in cached[2]  # a rollback drops the marker from the list
+        return cached[2]
 
     def on_enqueue(self, intent: Intent) -> None:
         self.inner.on_enqueue(intent)
@@ -92,16 +149,37 @@ class CommittedOnly(Policy):
         return f"CommittedOnly({self.inner!r}, using={self.using!r})"
 
 
+class RollbackWatch(Policy):
+    """The local policy a ``DjangoScope`` keeps open around its body (``airlock.policy``), so
+    that every intent enqueued inside, in nested scopes too, is tracked by ``guard`` at its
+    enqueue and dropped by the flush that finds its atomic block rolled back."""
+
+    def __init__(self, guard: CommittedOnly) -> None:
+        self.guard = guard
+
+    def on_enqueue(self, intent: Intent) -> None:
+        self.guard.track(intent)
+
+    def allows(self, intent: Intent) -> bool:
+        return not self.guard.rolled_back(intent)
+
+    def __repr__(self) -> str:
+        return f"RollbackWatch(using={self.guard.using!r})"
+
+
 class DeferredDispatch:
     """One intent's dispatch, handed to ``schedule_dispatch``; calling it runs the executor.
 
     ``state`` is ``"waiting"``, ``"ran"``, ``"failed"`` (``error`` says why),
     ``"undispatched"`` (an earlier dispatch of its scope failed at the commit under
     ``errors="raise"``) or ``"rolled back"`` (its transaction rolled back, so Django dropped
-    it). Each dispatch runs once.
+    it). ``using`` names the database whose ``on_commit`` holds it (None: it was not handed to
+    one). Each dispatch runs once.
     """
 
-    __slots__ = ("__qualname__", "error", "executor", "intent", "scope", "state")
+    __slots__ = (
+        "__qualname__", "_held_by", "error", "executor", "intent", "scope", "state", "using",
+    )
 
     def __init__(
         self, executor: Executor, intent: Intent, scope: DjangoScope | None = None
@@ -112,6 +190,9 @@ class DeferredDispatch:
         self.scope = scope
         self.state = "waiting"
         self.error: BaseException | None = None
+        self.using: str | None = None
+        #: the connection whose on_commit list holds it (read by ``DjangoScope.settle``)
+        self._held_by: Any = None
         #: Django's robust on_commit names the failing callback by its ``__qualname__``.
         self.__qualname__ = f"airlock dispatch of {intent}"
 
@@ -135,8 +216,24 @@ class DeferredDispatch:
         return f"<DeferredDispatch {self.intent} {self.state}>"
 
 
+def _commit_lists() -> list[tuple[Any, list[Any], int]]:
+    """Each connection with an atomic block open, its on_commit list and that list's length."""
+    return [(c, c.run_on_commit, len(c.run_on_commit)) for c in _open_blocks()]
+
+
+def _registered_on(callback: object, before: list[tuple[Any, list[Any], int]]) -> Any:
+    """The connection whose on_commit took ``callback`` since ``before`` was read, or None."""
+    for connection, callbacks, length in before:
+        now = connection.run_on_commit
+        added = now[length:] if now is callbacks else now
+        if any(entry[1] is callback for entry in added):
+            return connection
+    return None
+
+
 class DjangoScope(Scope):
-    """A scope whose effects wait for the surrounding transaction (database ``using``)."""
+    """A scope whose effects wait for the surrounding transaction (database ``using``), and
+    drop those enqueued in an atomic block that rolled back (on any database)."""
 
     def __init__(
         self,
@@ -156,10 +253,30 @@ class DjangoScope(Scope):
         #: the dispatch being handed to ``schedule_dispatch`` (one that runs then runs inside
         #: the flush, which accounts for its failure)
         self._scheduling: DeferredDispatch | None = None
+        #: the ``airlock.policy(RollbackWatch)`` block open while the scope is active
+        self._watch: Any = None
         super().__init__(
             self.guard, executor=executor, order_by=order_by, errors=errors, observers=observers
         )
         self.executor = self._executor  # wrap the chosen executor (see the property)
+
+    def enter(self: D) -> D:
+        """Enter, with a ``RollbackWatch`` open around the body: every intent enqueued inside,
+        in nested scopes too, is tracked from its enqueue."""
+        super().enter()
+        watch = local_policy(RollbackWatch(self.guard))
+        watch.__enter__()
+        self._watch = watch
+        return self
+
+    def exit(self) -> None:
+        """Close the watch, then exit."""
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            # in another context the scope's own exit() below says what to do
+            with contextlib.suppress(ValueError):
+                watch.__exit__(None, None, None)
+        super().exit()
 
     @property
     def executor(self) -> Executor:
@@ -176,20 +293,31 @@ class DjangoScope(Scope):
     def _defer(self, intent: Intent) -> None:
         dispatch = DeferredDispatch(self._inner_executor, intent, self)
         self.deferred.append(dispatch)
+        before = _commit_lists()
         self._scheduling = dispatch
         try:
             self.schedule_dispatch(dispatch)
+        except BaseException as exc:
+            if dispatch.state == "waiting":  # refused before it ran: it never will
+                dispatch.state, dispatch.error = "failed", exc
+            raise
         finally:
             self._scheduling = None
+        if dispatch.state == "waiting":  # settle() judges it only if a commit holds it
+            held_by = dispatch._held_by = _registered_on(dispatch, before)
+            if held_by is not None:
+                dispatch.using = held_by.alias
 
     def schedule_dispatch(self, callback: Callable[[], Any]) -> None:
         """Run ``callback`` (one intent's dispatch) once the transaction commits, through
         ``transaction.on_commit(callback, robust=True)``; at once outside a transaction (also
         in async code, where Django has none), where a failure fails the flush like any
-        effect's. Override to defer differently. Under manual transaction management
-        (autocommit off, no atomic block) there is no commit to wait for: refused as Django's
-        own ``on_commit`` refuses it (``TransactionManagementError``: the dispatch fails), not
-        run inside a transaction that may yet roll back."""
+        effect's. Override to defer differently: a callback handed to a database's
+        ``on_commit`` is marked ``"rolled back"`` by ``settle()`` once its transaction rolled
+        back; one deferred another way waits until it is called. Under manual transaction
+        management (autocommit off, no atomic block) there is no commit to wait for: refused
+        as Django's own ``on_commit`` refuses it (``TransactionManagementError``: the dispatch
+        fails), not run inside a transaction that may yet roll back."""
         connection = transaction.get_connection(self.using)
         if connection.in_atomic_block:
             transaction.on_commit(callback, using=self.using, robust=True)
@@ -226,29 +354,29 @@ class DjangoScope(Scope):
         report_background_failure(intent, exc, self)
         return goes_on
 
-    def before_descendant_flushes(
-        self, exiting_scope: Scope, intents: list[Intent]
-    ) -> list[Intent]:
-        """Capture everything (the default) and hold it to the transaction open right now."""
-        for intent in intents:
-            self.guard.track(intent)
-        return []
-
     @property
     def is_pending(self) -> bool:
-        """Some dispatch is waiting for a transaction to commit."""
+        """Some dispatch is waiting for a transaction to commit (or for ``schedule_dispatch``'s
+        own deferral to call it)."""
         return any(d.state == "waiting" for d in self.deferred)
 
     def settle(self) -> None:
-        """Mark the waiting dispatches whose transaction rolled back (Django dropped their
-        callbacks) as ``"rolled back"``, counted ``dropped`` instead of ``dispatched``; the ones
-        still registered keep waiting."""
-        waiting = [d for d in self.deferred if d.state == "waiting"]
-        if not waiting:
+        """Mark as ``"rolled back"`` each waiting dispatch that was handed to a database's
+        ``on_commit`` and that Django dropped since (its transaction rolled back): counted
+        ``dropped`` instead of ``dispatched``. Those still registered keep waiting, and so do
+        those ``schedule_dispatch`` deferred another way."""
+        held = [d for d in self.deferred if d.state == "waiting" and d._held_by is not None]
+        if not held:
             return
-        connection = transaction.get_connection(self.using)
-        registered = {id(entry[1]) for entry in connection.run_on_commit}
-        rolled_back = [d for d in waiting if id(d) not in registered]
+        registered: dict[int, set[int]] = {}
+        rolled_back = []
+        for dispatch in held:
+            connection = dispatch._held_by
+            ids = registered.get(id(connection))
+            if ids is None:
+                ids = registered[id(connection)] = {id(e[1]) for e in connection.run_on_commit}
+            if id(dispatch) not in ids:
+                rolled_back.append(dispatch)
         if not rolled_back:
             return
         stats = self._current_stats()

@@ -41,7 +41,14 @@ def make_settings(db_path: Path) -> dict[str, Any]:
         ],
         "TASKS": tasks,
         "MIDDLEWARE": ["airlock.integrations.django.AirlockMiddleware"],
-        "DATABASES": {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(db_path)}},
+        "DATABASES": {
+            "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(db_path)},
+            # a second database, for effects enqueued in its transactions (no tables)
+            "other": {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": str(db_path.with_name("other.sqlite3")),
+            },
+        },
         "Q_CLUSTER": {
             "name": "airlock-tests", "sync": True, "orm": "default", "timeout": 60, "retry": 120,
         },

@@ -11,6 +11,7 @@ urlpatterns = [
     path("nested/", views.nested),
     path("set-rollback/", views.set_rollback),
     path("nested-scope/", views.nested_scope),
+    path("library-scopes/", views.library_scopes),
     path("async-ok/", views.async_ok),
     path("async-boom/", views.async_boom),
     path("enqueue-tasks/", views.enqueue_tasks),

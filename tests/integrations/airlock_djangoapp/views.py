@@ -65,6 +65,39 @@ def nested_scope(request: HttpRequest) -> HttpResponse:
     return HttpResponse("OK")
 
 
+def charge(order: str, declined: bool) -> bool:
+    """Library code with a scope of its own around a payment in an atomic block (a savepoint
+    under ATOMIC_REQUESTS), whose failure it handles itself: its scope ends after the
+    rollback."""
+    with airlock.scope():
+        try:
+            with transaction.atomic():
+                Order.objects.create(name=order)
+                airlock.enqueue(record, f"receipt-{order}")
+                if declined:
+                    raise LookupError("card declined")
+        except LookupError:
+            return False
+    return True
+
+
+def library_scopes(request: HttpRequest) -> HttpResponse:
+    """Library scopes that end outside the atomic blocks their effects were enqueued in: a
+    declined payment (rolled back), a paid one (committed), and a committed block whose
+    nested savepoint rolled back."""
+    charge("declined", declined=True)
+    charge("paid", declined=False)
+    with airlock.scope(), transaction.atomic():
+        airlock.enqueue(record, "outer-block")
+        try:
+            with transaction.atomic():
+                airlock.enqueue(record, "savepoint")
+                raise LookupError("inner failure")
+        except LookupError:
+            pass
+    return HttpResponse("OK")
+
+
 async def async_ok(request: HttpRequest) -> HttpResponse:
     airlock.enqueue(record, "async")
     return HttpResponse("OK")
