@@ -341,9 +341,16 @@ def start_frame(tick: TickScope) -> None:
     buffer.take(tick._spent)  # the last frame's entries (the marks belong to it)
     tick._spent = 0
     # posts, oldest first: only those posted before now and, under a budget, about what one
-    # frame may dispatch; posts a bound shed count in this frame
+    # frame may dispatch, less the carry (posts wait in the inbox, where ``max_pending``
+    # bounds them, while the carry holds a frame's work); posts a bound shed count here
     inbox = tick._inbox
-    inbox.take_into(buffer.append, *tick._frame_budget)
+    limit, budget_ns = tick._frame_budget
+    if tick._carry:
+        if limit is not None:
+            limit = max(limit - len(tick._carry), 0)
+        elif budget_ns is not None:
+            limit = 0
+    inbox.take_into(buffer.append, limit, budget_ns)
     if inbox.shed:
         tick._shed_in = inbox.take_shed()
     tick._held_in = len(tick._held)

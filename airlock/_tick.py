@@ -11,8 +11,9 @@ Rules:
   thread's enqueues run in the order it made them.
 - ``post()`` hands an effect over from any thread (the inbox). A frame takes, when it opens,
   the posts that arrived before (a bounded drain: posting threads cannot keep it from
-  starting); under a budget, only about what one frame may dispatch. Posts and enqueues pass
-  the same hooks, once, on the calling thread.
+  starting); under a budget, only about what one frame may dispatch, less its carry (the
+  rest wait in the inbox, bounded by ``max_pending``). Posts and enqueues pass the same
+  hooks, once, on the calling thread.
 - After a frame, ``intents`` keeps its intents until the next frame opens (memory: the last
   frame's arguments stay referenced until then; ``keep_intents=False`` releases them at once).
 - A budget (``max_per_frame``, ``max_flush_ms``) bounds one flush; what does not fit has

@@ -211,6 +211,36 @@ def test_each_frame_reports_the_backlog() -> None:
     assert pending == [15, 5, 0, 0]
 
 
+@pytest.mark.parametrize("budget", [{"max_flush_ms": 1.0}, {"max_per_frame": 3}],
+                         ids=["time budget", "count budget"])
+def test_posts_wait_in_the_inbox_while_the_carry_holds_a_frames_work(
+    budget: dict[str, Any],
+) -> None:
+    """A budgeted frame takes posts only for the room its carry leaves: the rest wait in the
+    inbox, where ``max_pending`` bounds them (taking them all into the carry, which nothing
+    bounds, made the bound useless under a time budget)."""
+    ran: list[int] = []
+
+    def slow(n: int) -> None:
+        ran.append(n)
+        time.sleep(0.002)  # a 1 ms budget runs one of these a frame
+
+    tick = airlock.tick_scope(max_pending=10, on_full="raise", **budget)
+    with tick:
+        for n in range(10):
+            airlock.enqueue(slow, n)  # the frame's own: more than it may run, carried
+    assert tick.stats.carried > 3
+    for n in range(10, 20):
+        tick.post(slow, n)
+    with tick:  # the carry is a frame's work or more: no post is taken
+        pass
+    assert tick.stats.enqueued == 0
+    with pytest.raises(airlock.BacklogFullError):
+        tick.post(slow, 20)  # the bound holds
+    tick.close()
+    assert sorted(ran) == list(range(20)) and ran == sorted(ran)
+
+
 def test_a_bound_keeps_a_fast_producer_from_growing_the_backlog() -> None:
     tick = airlock.tick_scope(max_pending=1_000, on_full="drop_oldest", max_per_frame=100)
     stop = threading.Event()
