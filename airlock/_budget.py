@@ -2,7 +2,8 @@
 
 Rule: the options are checked when set; a frame takes its budget when it opens (``NO_BUDGET``:
 none), and ``dispatch_within`` dispatches carried intents first, then the frame's, in order,
-until the budget is spent; what is left stays in the carry for the next frame.
+until the budget is spent; what is left stays in the carry for the next frame. What leaves
+the carry is dispatched or, if an interrupt comes first, named undispatched on it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._dispatch import dispatch
 from ._inbox import check_count_limit
+from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
     from ._flush import FlushContext
@@ -69,14 +71,23 @@ def dispatch_within(
         return
     carry.extend(entries)
     take = carry.popleft
-    if budget_ns is None:
-        count = len(carry) if limit is None else min(limit, len(carry))
-        dispatch([take() for _ in range(count)], ctx)
-        return
-    deadline = perf_counter_ns() + budget_ns
-    dispatched = 0
-    while carry and (limit is None or dispatched < limit):
-        if dispatched and perf_counter_ns() >= deadline:
+    chunk: list[Any] = []  # out of the carry, not yet handed to ``dispatch``'s accounting
+    try:
+        if budget_ns is None:
+            count = len(carry) if limit is None else min(limit, len(carry))
+            chunk = [take() for _ in range(count)]
+            dispatch(chunk, ctx)
             return
-        dispatched += 1
-        dispatch([take()], ctx)
+        deadline = perf_counter_ns() + budget_ns
+        dispatched = 0
+        while carry and (limit is None or dispatched < limit):
+            if dispatched and perf_counter_ns() >= deadline:
+                return
+            dispatched += 1
+            chunk = [take()]
+            dispatch(chunk, ctx)
+            chunk = []
+    except BaseException as exc:  # an interrupt before ``dispatch`` counted them: name them
+        if getattr(exc, "undispatched_intents", None) is None:
+            attach_undispatched(exc, None, ctx.intents_for(chunk))
+        raise

@@ -104,37 +104,35 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
     keep = tick._keep
     claim = tick._claim
     take_claim, put_claim = claim.pop, claim.append
+    opens_inline = (IDLE, KEPT)  # the modes a frame opens inline from
 
     def open_frame() -> TickScope:
         try:  # TickScope._claim_frame(), inlined
             take_claim()
         except IndexError:
             refuse_opener(tick)
-        mode = tick._inline
-        if mode != IDLE:
-            if mode != KEPT or inbox or _get_target() is not NO_SCOPE:
-                return enter_claimed(tick)
-            try:
-                buffer.take(tick._spent)
-            except BaseException:  # (the token never came: see take_for_removal)
-                put_claim(True)
-                raise
-            tick._spent = 0
-        elif inbox or _get_target() is not NO_SCOPE:
-            return enter_claimed(tick)
-        tick._owner = None  # recorded inline only when the frame flushes (see _claim)
-        tick._token = _set_target(tick)
-        # Another thread may have changed the configuration since ``mode`` was read (it
-        # writes GENERAL, then the accepting flag: TickScope._configure_paths). Between this
-        # test and the writes nothing lets another thread run (no call; the taken path falls
-        # through): a change before it sends the frame the general way, one after it comes
-        # after the writes and holds
-        if tick._inline == mode:
-            tick._inline = OPEN
-            tick._state = ACTIVE
-            tick._accepting = True
-            return tick
-        _reset_target(tick._token)
+        try:  # (an interrupt, or no shift token, before the frame opens: the claim back)
+            mode = tick._inline
+            if mode in opens_inline and not inbox and _get_target() is NO_SCOPE:
+                if mode == KEPT:
+                    buffer.take(tick._spent)  # (the token never came: see take_for_removal)
+                    tick._spent = 0
+                tick._owner = None  # recorded inline only when the frame flushes (see _claim)
+                tick._token = _set_target(tick)
+                # Another thread may have changed the configuration since ``mode`` was read
+                # (it writes GENERAL, then the accepting flag: TickScope._configure_paths).
+                # Between this test and the writes nothing lets another thread run (no call;
+                # the taken path falls through): a change before it sends the frame the
+                # general way, one after it comes after the writes and holds
+                if tick._inline == mode:
+                    tick._inline = OPEN
+                    tick._state = ACTIVE
+                    tick._accepting = True
+                    return tick
+                _reset_target(tick._token)
+        except BaseException:
+            put_claim(True)
+            raise
         return enter_claimed(tick)
 
     def close_frame(
@@ -149,12 +147,14 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
         tick._accepting = False
         tick._state = FLUSHED  # the tick stays current: its effects' enqueues wait in order
         if not buffer:  # (``rich`` may be on for an empty buffer: ``intents`` was read)
-            _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
-            tick.frame += 1
-            tick._plain_count = 0
-            if tick._inline != GENERAL:  # (a configuration changed meanwhile: it stays)
-                tick._inline = IDLE
-            put_claim(True)
+            try:  # (``finally``: an interrupt here still gives the claim back)
+                _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
+                tick.frame += 1
+                tick._plain_count = 0
+                if tick._inline != GENERAL:  # (a configuration changed meanwhile: it stays)
+                    tick._inline = IDLE
+            finally:
+                put_claim(True)
             return
         tick._owner = get_ident()  # named to a second opener while this flush runs (see _claim)
         rich = buffer.rich or not tick._plan.plain_loop
@@ -177,24 +177,26 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
         except BaseException:
             abort_frame(tick, taken)
             raise
-        _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
-        tick.frame += 1
-        if stats is not None:  # rich: what arrived during the flush decides the next frame
-            buffer.rescan(taken)
-            if stats.failures:
-                tick._inline = GENERAL  # the next frame releases them (see end_frame)
-            # what waits once the frame's ``taken`` are kept or removed below (as close_rich
-            # counts it; a plain frame's is read with its count: see _ledger)
-            stats.pending = tick.pending - taken
-        # keep_or_drop(tick, taken), inlined; GENERAL: the flush (a policy change) says the
-        # next frame is not plain
-        if keep or not buffer.take_now(taken):
-            tick._spent = taken
-            if tick._inline != GENERAL:
-                tick._inline = KEPT
-        elif tick._inline != GENERAL:
-            tick._inline = IDLE
-        put_claim(True)  # the frame has completely ended: the next may open
+        try:  # (``finally``: an interrupt here still gives the claim back)
+            _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
+            tick.frame += 1
+            if stats is not None:  # rich: what arrived during the flush decides the next frame
+                buffer.rescan(taken)
+                if stats.failures:
+                    tick._inline = GENERAL  # the next frame releases them (see end_frame)
+                # what waits once the frame's ``taken`` are kept or removed below (as
+                # close_rich counts it; a plain frame's is read with its count: see _ledger)
+                stats.pending = tick.pending - taken
+            # keep_or_drop(tick, taken), inlined; GENERAL: the flush (a policy change) says
+            # the next frame is not plain
+            if keep or not buffer.take_now(taken):
+                tick._spent = taken
+                if tick._inline != GENERAL:
+                    tick._inline = KEPT
+            elif tick._inline != GENERAL:
+                tick._inline = IDLE
+        finally:
+            put_claim(True)  # the frame has completely ended: the next may open
 
     native = speedups()
     if native is None:
@@ -391,13 +393,16 @@ def end_frame(tick: TickScope, flushed: bool) -> None:
     """After a general frame: leave the context, settle the ledger, keep or drop what the
     frame took, and see what the next frame needs."""
     tick._close_context()
-    tick._parent = None
-    tick._ambient_policies = ()
-    tick.frame += 1
     stats = current_stats(tick)
     if not flushed:
         stats.enqueued = stats.discarded
     taken = stats.enqueued  # the entries at the buffer's head that this frame took
+    # first: an interrupt (KeyboardInterrupt) in what follows must not leave them for the
+    # next frame to run again
+    keep_or_drop(tick, taken)
+    tick._parent = None
+    tick._ambient_policies = ()
+    tick.frame += 1
     early = tick._discarded_early
     if early:
         tick._discarded_early = 0
@@ -415,7 +420,6 @@ def end_frame(tick: TickScope, flushed: bool) -> None:
         stats.dropped += shed
         stats.shed = shed
     buffer = tick._buffer
-    keep_or_drop(tick, taken)
     stats.pending = tick.pending
     buffer.rescan(tick._spent)
     if stats.failures:

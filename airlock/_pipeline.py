@@ -94,13 +94,13 @@ def run_pipeline(entries: list[Any], ctx: FlushContext) -> list[Any]:
                 entries = order(entries, ctx)
         if merge is not None:
             entries = merge(entries, ctx)
-    except BaseException as exc:
+        dispatch = ctx.dispatch
+        if dispatch is None:  # the default executor, nobody watching: the loop (compiled or
+            _dispatch.call_each(entries, ctx)  # pure)
+        else:
+            dispatch(entries, ctx)
+    except BaseException as exc:  # (a dispatcher names its own; an interrupt before it, none)
         if getattr(exc, "undispatched_intents", None) is None:
             attach_undispatched(exc, None, ctx.intents_for(entries))
         raise
-    dispatch = ctx.dispatch
-    if dispatch is None:  # the default executor, nothing watching: the loop (compiled or pure)
-        _dispatch.call_each(entries, ctx)
-    else:
-        dispatch(entries, ctx)
     return entries
