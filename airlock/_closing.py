@@ -6,7 +6,8 @@ Rules:
 - What still waits then (late enqueues, carried and held entries) is discarded into the
   last frame's stats (``discard_leftovers``), by whichever thread holds the frame claim once
   the tick is closed: ``close()`` waits for it (``CLOSE_PATIENCE``), and a general frame
-  that gives the claim back on a closed tick discards them itself.
+  that gives the claim back on a closed tick discards them itself. ``close()`` again on a
+  closed tick discards what an interrupted one left.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ def close_tick(tick: TickScope) -> None:
             f"cannot close {tick!r} from an effect of its own frame; close it after the "
             "`with tick:` block ends (an effect can set a flag that stops the loop)"
         )
-    if tick._closed:
+    if tick._closed:  # (again: what an interrupted close() left waiting is discarded now)
+        if tick.pending:
+            discard_once_closed(tick)
         return
     if not tick._claim:  # another thread's frame is open or still flushing
         refuse_opener(tick)
@@ -116,17 +119,18 @@ def discard_leftovers(tick: TickScope, failing: bool = False) -> None:
     buffer.cut(tick._spent, late)
     carry.clear()
     stats.pending = 0
-    logger.warning(
-        "airlock: %s closed with %d intent(s) discarded (enqueued during its last frame, "
-        "left over, or held by debounce/throttle)", tick, left,
-    )
-    # told last, once they are gone, as after a flush (its report is over: each error is
-    # logged here); an observer's interrupt is raised once all have heard of all
+    # told once they are gone, as after a flush (its report is over: each error is logged
+    # here), and before the warning, whose handlers may raise; an observer's interrupt is
+    # raised once all have heard of all
     interrupt: BaseException | None = None
     for intent in told:
         try:
             tell_after_flush(tick, "discarded", to_intent(intent, tick))
         except BaseException as exc:
             interrupt = interrupt or exc
+    logger.warning(
+        "airlock: %s closed with %d intent(s) discarded (enqueued during its last frame, "
+        "left over, or held by debounce/throttle)", tick, left,
+    )
     if interrupt is not None and not failing:
         raise interrupt

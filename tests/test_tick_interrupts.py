@@ -16,7 +16,7 @@ import pytest
 from interrupting import code_of_closure, interrupt_at
 
 import airlock
-from airlock import _dispatch, _frame
+from airlock import _closing, _dispatch, _frame
 
 pure_only = pytest.mark.skipif(
     airlock.compiled, reason="the compiled kernel opens and ends the common frame in C"
@@ -108,3 +108,39 @@ def test_an_interrupt_before_dispatch_names_what_it_never_ran(options: dict[str,
     assert never and stats.undispatched == len(never)
     tick.close()
     assert sorted(log + never) == list(range(6)) and len(log) >= ran
+
+
+class Fates(airlock.Observer):
+    def __init__(self) -> None:
+        self.heard: list[str] = []
+
+    def discarded(self, intent: airlock.Intent) -> None:
+        self.heard.append("discarded")
+
+
+@pytest.mark.parametrize(
+    ("where", "marker"),
+    [(_closing.end_closed, "tick._inline = GENERAL"),
+     (_closing.discard_leftovers, "logger.warning(")],
+    ids=["closed, before the discard", "at the discard's warning"],
+)
+def test_close_again_after_an_interrupted_close_discards_and_tells(
+    where: Any, marker: str,
+) -> None:
+    """An interrupt in ``close()`` after the tick is closed: the held effect it had not
+    discarded yet is discarded, counted and told by the next ``close()`` (which returned at
+    once and left it waiting for good), and observers hear every discard before the warning."""
+    fates = Fates()
+
+    @airlock.debounce(60.0)
+    def save() -> None: ...
+
+    tick = airlock.tick_scope(observers=[fates])
+    with tick:
+        airlock.enqueue(save)
+    with interrupt_at(where, marker) as fired, pytest.raises(KeyboardInterrupt):
+        tick.close()
+    assert fired and tick.is_closed
+    tick.close()
+    assert tick.pending == 0 and tick.stats.discarded == 1
+    assert fates.heard == ["discarded"]
