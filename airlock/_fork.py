@@ -29,14 +29,19 @@ if TYPE_CHECKING:
     from ._scope import Scope
     from ._tick import TickScope
 
-__all__ = ["track_for_fork"]
+__all__ = ["live_ticks", "track_for_fork"]
 
 _ticks: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def track_for_fork(tick: TickScope) -> None:
-    """Reset ``tick`` in forked children."""
+    """Reset ``tick`` in forked children (and see it in ``live_ticks``)."""
     _ticks.add(tick)
+
+
+def live_ticks() -> list[TickScope]:
+    """The ticks not yet collected."""
+    return list(_ticks)
 
 
 def _reset_tick(tick: TickScope) -> None:

@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import _shutdown  # noqa: F401  (registers the check at exit)
 from ._arrivals import add_between_frames, post_to
 from ._batch import Batch
 from ._budget import NO_BUDGET, check_max_flush_ms, check_max_per_frame, dispatch_budgeted

@@ -1,0 +1,50 @@
+"""At exit, a tick never closed that still has effects waiting says so (``_shutdown``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+
+def run(body: str) -> str:
+    """Run ``body`` in a fresh interpreter; return what it wrote to stderr."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(body)], capture_output=True, text=True,
+        timeout=60, check=True,
+    )
+    return done.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "waiting"),
+    [
+        ("tick.post(print, 'posted')", 1),
+        ("with tick:\n    airlock.enqueue(held, 1)\n    airlock.enqueue(held, 2, _key=2)", 2),
+        ("with tick:\n    airlock.enqueue(later)", 1),
+    ],
+    ids=["a post", "held by debounce", "enqueued by an effect between frames"],
+)
+def test_a_tick_left_open_with_effects_waiting_warns_at_exit(body: str, waiting: int) -> None:
+    stderr = run(f"""
+import airlock
+tick = airlock.tick_scope()
+@airlock.debounce(60)
+def held(n): ...
+def later():
+    airlock.enqueue(print, "never")
+{body}
+""")
+    assert "was never closed" in stderr and f"{waiting} intent(s) still waited" in stderr
+    assert "call tick.close()" in stderr
+
+
+@pytest.mark.parametrize("body", [
+    "tick.post(print, 'posted')\ntick.close()",  # closed: its last frame ran it
+    "with tick:\n    airlock.enqueue(print, 'ran')",  # nothing waits
+])
+def test_a_closed_or_idle_tick_says_nothing_at_exit(body: str) -> None:
+    stderr = run(f"import airlock\ntick = airlock.tick_scope()\n{body}\n")
+    assert "never closed" not in stderr
