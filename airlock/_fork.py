@@ -11,6 +11,9 @@ Rules (``os.register_at_fork``, registered when airlock is imported):
   exist there.
 - The buffers' shift token is free in the child: a thread that held it at the fork does not
   exist there (the forking thread holds it only for a few list operations of its own).
+- Not covered: an effect that forks. The flush running it already holds the frame's entries,
+  so a child that returns from the effect runs the rest of them: it must exec or
+  ``os._exit()`` first (docs/concepts/invariants.md, 11).
 """
 
 from __future__ import annotations
