@@ -1,4 +1,5 @@
-"""The flush pipeline: coalesce -> filter -> capture -> hold -> order -> batch -> dispatch.
+"""The flush pipeline: withdraw -> coalesce -> filter -> capture -> hold -> order -> batch ->
+dispatch.
 
 Each stage is a function ``(entries, ctx) -> entries`` of plain data (see ``_flush``): it takes
 the flush's entries (records or Intents, see ``_record``), returns those that go on, and counts
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from . import _batch, _coalesce, _dispatch, _ordering
 from ._filter import filter_by_policies
 from ._stats import attach_undispatched
+from ._withdraw import withdraw
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -78,9 +80,12 @@ def run_pipeline(entries: list[Any], ctx: FlushContext) -> list[Any]:
     it came from still held (a stage that knows better attaches its own first). (The compiled
     kernel's close_rich inlines it for a tick's frame: keep in sync.)"""
     try:
+        judged = ctx.filtering or ctx.judging
+        if judged:
+            entries = withdraw(entries, ctx)
         if ctx.keyed:
             entries = coalesce(entries, ctx)
-        if ctx.filtering or ctx.judging:
+        if judged:
             entries = filter_by_policies(entries, ctx)
         if ctx.capture is not None:
             entries = ctx.capture(entries, ctx)

@@ -30,7 +30,10 @@ class Policy(Protocol):
     ``isinstance(obj, airlock.Policy)``, subclass or not.
 
     ``on_enqueue(intent)`` runs when an intent is enqueued (it may raise to refuse loudly);
-    ``allows(intent)`` runs at flush and returns whether the intent escapes.
+    ``allows(intent)`` runs at flush and returns whether the intent escapes. A policy may also
+    define ``withdraws(intent) -> bool`` (optional, not part of the protocol): True when the
+    intent's enqueue was undone since (a rolled-back transaction): it is dropped before
+    coalescing, as if never enqueued, so it supersedes no other intent with its ``_key``.
     """
 
     def on_enqueue(self, intent: Intent) -> None:
@@ -65,8 +68,11 @@ def has_enqueue_hook(policy: Policy) -> bool:
 
 
 def is_allow_all(policy: Policy) -> bool:
-    """True when ``allows`` is the inherited always-yes, so flush can skip calling it."""
-    return getattr(type(policy), "allows", None) is Policy.allows
+    """True when ``allows`` is the inherited always-yes and there is no ``withdraws`` (see
+    ``_withdraw``), so flush can skip asking it."""
+    return getattr(type(policy), "allows", None) is Policy.allows and not callable(
+        getattr(policy, "withdraws", None)
+    )
 
 
 def any_judges(policies: tuple[Policy, ...]) -> bool:

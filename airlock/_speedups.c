@@ -104,7 +104,8 @@
     X(shift_token)  /* airlock._buffer.SHIFT_TOKEN, and its take_for_removal (take_head) */ \
     X(take_for_removal) \
     X(record_failure) \
-    X(str_allows)
+    X(str_allows) \
+    X(str_withdraws)  /* "withdraws": a policy method that makes it judge (``_withdraw``) */
 
 /* the most counters FlushStats may have for close_rich to zero them (``reset``) */
 #define MAX_COUNTERS 24
@@ -2912,8 +2913,8 @@ scope_lifecycle_exec(speedups_state *st)
    sync with ``_context.PolicyBlock`` and ``PolicyView.__init__``. */
 
 /* Whether ``policy`` has an ``on_enqueue`` hook and whether it may refuse (``allows`` not the
-   inherited yes): ``_policies.has_enqueue_hook`` and ``not is_allow_all``. 0, or -1 with an
-   exception set. */
+   inherited yes, or a ``withdraws`` method): ``_policies.has_enqueue_hook`` and ``not
+   is_allow_all``. 0, or -1 with an exception set. */
 static int
 policy_traits(speedups_state *st, PyObject *policy, int *hooked, int *judges)
 {
@@ -2938,6 +2939,17 @@ policy_traits(speedups_state *st, PyObject *policy, int *hooked, int *judges)
         }
         *differs[i] = found != inherited[i];
         Py_XDECREF(found);
+    }
+    if (!*judges) {  /* callable(getattr(policy, "withdraws", None)) */
+        PyObject *withdraws = PyObject_GetAttr(policy, st->str_withdraws);
+        if (withdraws == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                return -1;
+            }
+            PyErr_Clear();
+        }
+        *judges = withdraws != NULL && PyCallable_Check(withdraws);
+        Py_XDECREF(withdraws);
     }
     return 0;
 }
@@ -3131,6 +3143,7 @@ policy_block_exec(speedups_state *st)
     if (st->policy_on_enqueue == NULL || st->policy_allows == NULL
         || (st->str_on_enqueue = PyUnicode_InternFromString("on_enqueue")) == NULL
         || (st->str_allows = PyUnicode_InternFromString("allows")) == NULL
+        || (st->str_withdraws = PyUnicode_InternFromString("withdraws")) == NULL
         || (st->str_ambient_policies = PyUnicode_InternFromString("_ambient_policies")) == NULL
         || (st->block_token_at = slot_offset(st->block_type, st->block_type, "_token")) < 0
         || (st->block_policy_at = slot_offset(st->block_type, st->block_type, "policy")) < 0) {

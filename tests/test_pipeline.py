@@ -26,6 +26,7 @@ from airlock._intent import Intent
 from airlock._ordering import order
 from airlock._pipeline import order_by_phase_and_merge, run_pipeline
 from airlock._stats import FlushStats
+from airlock._withdraw import withdraw
 
 ran: list[Any] = []
 
@@ -113,6 +114,72 @@ def test_filter_under_continue_fails_the_intent_a_policy_raises_for() -> None:
     ctx, stats, _ = context(policy=Refuse(), errors="continue")
     kept = filter_by_policies([plain("boom"), plain(2)], ctx)
     assert [i.args for i in kept] == [(2,)] and stats.failed == 1
+
+
+class Withdraws(airlock.Policy):
+    """Withdraws the intents whose value is in ``undone`` (as a rollback undoes them)."""
+
+    def __init__(self, *undone: Any) -> None:
+        self.undone = undone
+
+    def withdraws(self, intent: Intent) -> bool:
+        if intent.args == ("boom",):
+            raise RuntimeError("withdraws failed")
+        return intent.args[0] in self.undone
+
+
+def test_withdraw_drops_what_a_policy_withdraws_and_tells() -> None:
+    ctx, stats, told = context(policy=Withdraws(2))
+    kept = withdraw([plain(1), plain(2), keyed(3, "k")], ctx)
+    assert [i.args for i in kept] == [(1,), (3,)]
+    assert stats.dropped == 1 and [(e, i.args) for e, i in told] == [("dropped", (2,))]
+
+
+def test_withdraw_with_no_policy_that_withdraws_returns_the_same_list() -> None:
+    ctx, stats, _ = context(policy=Refuse(1))  # it judges, but withdraws nothing
+    entries = [plain(1), keyed(2, "k")]
+    assert withdraw(entries, ctx) is entries and stats.dropped == 0
+
+
+def test_withdraw_asks_the_local_policies_of_the_scopes_own_entries_only() -> None:
+    ctx, stats, _ = context(owner="here")
+    ctx.filtering = True
+    mine = (task, (1,), {}, None, None, None, None, (Withdraws(1),), "here")
+    captured = (task, (2,), {}, None, None, None, None, (Withdraws(2),), "nested")
+    kept = withdraw([mine, captured], ctx)
+    assert [i[1] for i in kept] == [(2,)] and stats.dropped == 1  # (captured: asked there)
+
+
+@pytest.mark.parametrize("errors", ["raise", "continue"])
+def test_withdraw_fails_only_the_intent_a_policy_raises_for(errors: str) -> None:
+    ctx, stats, _ = context(policy=Withdraws(), errors=errors)
+    if errors == "raise":
+        with pytest.raises(RuntimeError) as info:
+            withdraw([plain("boom"), plain(2)], ctx)
+        assert [i.args for i in info.value.undispatched_intents] == [(2,)]  # type: ignore[attr-defined]
+    else:
+        assert [i.args for i in withdraw([plain("boom"), plain(2)], ctx)] == [(2,)]
+    assert stats.failed == 1
+
+
+def test_a_withdrawn_intent_supersedes_nothing_in_the_pipeline() -> None:
+    """Withdraw runs before coalesce: the key's last intent was withdrawn, so the one before
+    it goes on (``allows`` is asked only about what coalescing kept)."""
+    ctx, stats, _ = context(policy=Withdraws("undone"))
+    run_pipeline([keyed("kept", "k"), keyed("undone", "k")], ctx)
+    assert ran == ["kept"] and (stats.dropped, stats.coalesced) == (1, 0)
+
+
+def test_a_policy_with_only_withdraws_judges() -> None:
+    class OnlyWithdraws(airlock.Policy):
+        def withdraws(self, intent: Intent) -> bool:
+            return True
+
+    ctx, _, _ = context(policy=OnlyWithdraws())
+    assert ctx.judging
+    with airlock.scope(OnlyWithdraws()) as scope:
+        airlock.enqueue(task, "never")
+    assert ran == [] and scope.stats.dropped == 1
 
 
 @airlock.phase("draw")
@@ -358,7 +425,9 @@ def test_a_stage_error_carries_what_was_not_dispatched() -> None:
     assert [i.args for i in info.value.undispatched_intents] == [(1,), (2,)]  # type: ignore[attr-defined]
 
 
-STAGE_MODULES = ("_coalesce", "_filter", "_ordering", "_batch", "_dispatch", "_pipeline", "_flush")
+STAGE_MODULES = (
+    "_withdraw", "_coalesce", "_filter", "_ordering", "_batch", "_dispatch", "_pipeline", "_flush",
+)
 
 
 @pytest.mark.parametrize("module", STAGE_MODULES)

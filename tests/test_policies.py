@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
+from typing import Any
 
 import pytest
 
@@ -215,3 +216,33 @@ def test_a_hook_running_on_one_thread_does_not_refuse_another_threads_enqueue() 
             release.set()
             first.join()
     assert sorted(log) == ["first", "second"] and scope.stats.dispatched == 2
+
+
+class Undone(airlock.Policy):
+    """Withdraws every intent enqueued under it once ``undone`` is set (a rollback)."""
+
+    def __init__(self) -> None:
+        self.undone = False
+
+    def withdraws(self, intent: Intent) -> bool:
+        return self.undone
+
+
+@pytest.mark.parametrize("make", [airlock.scope, airlock.tick_scope], ids=["scope", "tick"])
+def test_an_intent_a_policy_block_withdraws_supersedes_no_earlier_one_with_its_key(
+    make: Any,
+) -> None:
+    """A policy with only ``withdraws`` judges (the block sets the filtering flag, in the
+    compiled kernel too): the withdrawn intent is dropped before coalescing, so the earlier
+    intent with its key goes on."""
+    log: list[str] = []
+    undo = Undone()
+    assert not is_allow_all(undo)
+    with make() as scope:
+        airlock.enqueue(log.append, "committed", _key="k")
+        with airlock.policy(undo):
+            airlock.enqueue(log.append, "rolled back", _key="k")
+        undo.undone = True
+    assert log == ["committed"]
+    assert (scope.stats.dropped, scope.stats.coalesced) == (1, 0)
+    assert scope.stats.balance_error() is None

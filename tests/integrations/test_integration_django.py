@@ -332,12 +332,6 @@ def test_an_effect_enqueued_in_a_rolled_back_block_of_another_database_is_droppe
     assert (scope.stats.dispatched, scope.stats.dropped) == (2, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit: the core coalesces before any policy runs, so the rolled-back "
-    "intent wins the key and is then dropped; needs a stage that withdraws rolled-back "
-    "intents before coalescing",
-)
 def test_a_committed_keyed_effect_is_not_coalesced_into_a_rolled_back_one(
     effect_log: Log,
 ) -> None:
@@ -352,7 +346,7 @@ def test_a_committed_keyed_effect_is_not_coalesced_into_a_rolled_back_one(
         with pytest.raises(LookupError), transaction.atomic():
             airlock.enqueue(record, "rolled-back", _key="reindex")
             raise LookupError("rolled back")
-    assert effect_log == [("committed", False)]
+    assert effect_log == [("committed", False)]  # (the rolled-back one is withdrawn first)
 
 
 def test_scope_keeps_the_users_policy(effect_log: Log) -> None:
@@ -765,9 +759,10 @@ def test_committed_only_sees_a_rollback_after_it_was_consulted(effect_log: Log) 
     with transaction.atomic():
         with transaction.atomic():
             guard.track(intent)
-            assert guard.allows(intent)  # its block is still open
+            assert guard.allows(intent) and not guard.withdraws(intent)  # still open
             transaction.set_rollback(True)
-        assert not guard.allows(intent)  # asked again after the rollback: dropped
+        assert guard.withdraws(intent)  # asked again after the rollback: withdrawn
+        assert not guard.allows(intent)
 
 
 def test_a_dispatch_under_manual_transaction_management_fails_instead_of_running_early(

@@ -5,8 +5,8 @@ Three rules, through Django's ``transaction.on_commit``:
 * An intent enqueued inside an atomic block escapes only if that block commits. A DjangoScope
   watches every intent enqueued while it is open, in it or in a scope nested in it (a
   library's own ``airlock.scope()``), from its enqueue, on every database whose atomic block
-  is open then (``CommittedOnly``); the intent is dropped (counted ``dropped``) by the flush
-  that finds one of those blocks rolled back: an exception, ``transaction.set_rollback``, a
+  is open then (``CommittedOnly``); the intent is withdrawn (counted ``dropped``) by the
+  flush that finds one of those blocks rolled back: an exception, ``transaction.set_rollback``, a
   rolled-back savepoint, ``ATOMIC_REQUESTS``. One enqueued outside them, or in a block that
   committed, escapes, wherever its scope ends.
 * Each dispatch is deferred with ``schedule_dispatch(callback)``, by default
@@ -25,9 +25,8 @@ Three rules, through Django's ``transaction.on_commit``:
   in ``stats.failures`` and the others run. A dispatch that a rollback dropped moves from
   ``dispatched`` to ``dropped`` when ``settle()`` finds it.
 
-Known limit: coalescing (``_key``) runs before any policy, so a committed intent coalesced
-into a later one with the same key that was rolled back does not run either (counted
-``coalesced``; the later one ``dropped``).
+A rolled-back intent is *withdrawn* (``Policy.withdraws``, stage 0 of the flush): it leaves
+before coalescing, so a committed intent with the same ``_key`` is not coalesced into it.
 """
 
 from __future__ import annotations
@@ -142,7 +141,13 @@ class CommittedOnly(Policy):
         self.inner.on_enqueue(intent)
         self.track(intent)
 
+    def withdraws(self, intent: Intent) -> bool:
+        """A rolled-back intent is withdrawn: dropped before coalescing, so it supersedes
+        no committed intent with its ``_key``."""
+        return self.rolled_back(intent)
+
     def allows(self, intent: Intent) -> bool:
+        """Not rolled back (a flush withdrew those first) and allowed by ``inner``."""
         return not self.rolled_back(intent) and self.inner.allows(intent)
 
     def __repr__(self) -> str:
@@ -160,8 +165,8 @@ class RollbackWatch(Policy):
     def on_enqueue(self, intent: Intent) -> None:
         self.guard.track(intent)
 
-    def allows(self, intent: Intent) -> bool:
-        return not self.guard.rolled_back(intent)
+    def withdraws(self, intent: Intent) -> bool:
+        return self.guard.rolled_back(intent)
 
     def __repr__(self) -> str:
         return f"RollbackWatch(using={self.guard.using!r})"

@@ -1,0 +1,74 @@
+"""Stage 0 of a flush: withdraw. An intent a policy withdraws leaves before coalescing, as if
+it had never been enqueued (so it supersedes nothing); it counts as ``dropped``.
+
+Rules:
+- ``withdraws(intent) -> bool`` is an optional policy method (the ``Policy`` protocol does not
+  require it): True when the intent's enqueue was undone since, as a rolled-back database
+  transaction undoes the work it was enqueued for. A policy that defines it judges
+  (``is_allow_all`` is False), so its flushes run the filter stages.
+- The policies asked are the scope's and an entry's local policies where it was enqueued (a
+  captured intent answered its own where it was flushed, as in the filter stage). Policies
+  run under the policy guard: they cannot enqueue. One that raises fails that intent (see
+  ``FlushContext.fail``).
+- Unlike ``allows`` (stage 2, asked about the intents that coalescing kept), ``withdraws`` is
+  asked about every intent, before the last one of a key is chosen.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._context import POLICY_GUARD, current_target
+from ._record import is_own, local_policies_of
+from ._stats import attach_undispatched
+
+if TYPE_CHECKING:
+    from ._flush import FlushContext
+
+__all__ = ["withdraw", "withdraws_of"]
+
+
+def withdraws_of(policy: Any) -> Any:
+    """The policy's ``withdraws`` method, or None when it has none."""
+    withdraws = getattr(policy, "withdraws", None)
+    return withdraws if callable(withdraws) else None
+
+
+def withdraw(entries: list[Any], ctx: FlushContext) -> list[Any]:
+    """``entries`` without the intents a policy withdraws (counted ``dropped``, told)."""
+    scope_withdraws = withdraws_of(ctx.policy)
+    if scope_withdraws is None and not ctx.filtering:
+        return entries  # no policy here withdraws anything
+    owner, stats, watching = ctx.owner, ctx.stats, ctx.watching
+    kept: list[Any] = []
+    keep = kept.append
+    remaining = iter(entries)
+    token = current_target.set(POLICY_GUARD)
+    try:
+        for entry in remaining:
+            asked = [
+                method for policy in local_policies_of(entry)
+                if (method := withdraws_of(policy)) is not None
+            ] if is_own(entry, owner) else []
+            if scope_withdraws is not None:
+                asked.append(scope_withdraws)
+            if not asked:
+                keep(entry)
+                continue
+            intent = ctx.intent_of(entry)
+            try:
+                gone = any(method(intent) for method in asked)
+            except BaseException as exc:
+                if ctx.fail(intent, exc):
+                    continue
+                attach_undispatched(exc, intent, ctx.intents_for([*kept, *remaining]))
+                raise
+            if gone:
+                stats.dropped += 1
+                if watching:
+                    ctx.tell("dropped", intent)
+            else:
+                keep(intent)
+    finally:
+        current_target.reset(token)
+    return kept
