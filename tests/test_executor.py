@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from blocks import blocks_grown
 
 import airlock
 from airlock import Intent
@@ -174,3 +176,22 @@ def test_effects_that_return_values_other_than_coroutines_run_as_before() -> Non
         airlock.enqueue(returns, None)
         airlock.enqueue(returns, iter(()))  # an iterator, not a coroutine
     assert tick.stats.dispatched == 3 and len(log) == 3
+
+
+def _refused_coroutines(frames: int) -> None:
+    """Frames whose async effect is refused on each path that calls tasks (plain loop, the
+    dispatch loop of a keyed frame, a scope used once)."""
+    sent: list[str] = []
+    tick = airlock.tick_scope()
+    for n in range(frames):
+        make = airlock.scope if n % 3 == 2 else lambda: tick
+        with contextlib.suppress(TypeError), make():
+            airlock.enqueue(push, sent, "x", _key=n % 2 or None)
+    tick.close()
+
+
+def test_refusing_coroutines_leaves_no_blocks_behind() -> None:
+    """The refusal closes each coroutine and frees it and the error (the compiled loops'
+    ``checked_result`` included)."""
+    grown = blocks_grown(_refused_coroutines, 200, 2_000)
+    assert grown < 200, f"{grown} blocks retained over 2,000 frames"
