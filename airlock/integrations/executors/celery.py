@@ -2,8 +2,10 @@
 
 Anything with ``apply_async`` (a task, a signature ``add.s(1)``, a chain, a group, a chord)
 goes through ``apply_async(args=..., kwargs=..., **dispatch_options)``; else anything with
-``delay`` through ``delay(*args, **kwargs)``; else it is called. ``intent.dispatch_options``
-become ``apply_async`` options (``countdown``, ``queue``, ``eta``...).
+``delay`` through ``delay(*args, **kwargs)``; else it is called (see ``_direct``: with
+dispatch options, it fails instead). ``intent.dispatch_options`` become ``apply_async`` options
+(``countdown``, ``queue``, ``eta``...). A task whose body is an ``async def`` fails: Celery
+would never await it.
 
 A publish to a broker that is down raises in the flush (counted ``failed``), after Celery's
 publish retries: about 0.6 s each with the defaults. ``retry_policy={"max_retries": 0}`` among
@@ -15,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._extras import missing_extra
-from .sync import sync_executor
+from ._direct import call_directly, refuse_async
 
 try:
     import celery  # type: ignore[import-untyped]  # noqa: F401 - fail early if missing
@@ -34,8 +36,9 @@ def celery_executor(intent: Intent) -> Any:
     task = intent.task
     apply_async = getattr(task, "apply_async", None)
     if callable(apply_async):
+        refuse_async(task, getattr(task, "run", None), "Celery")
         return apply_async(args=intent.args, kwargs=intent.kwargs, **intent.dispatch_options)
     delay = getattr(task, "delay", None)
-    if callable(delay):
+    if callable(delay) and not intent.dispatch_options:
         return delay(*intent.args, **intent.kwargs)
-    return sync_executor(intent)
+    return call_directly(intent, "Celery")

@@ -15,7 +15,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .._extras import missing_extra
-from .sync import sync_executor
+from ._direct import call_directly, refuse_async
 
 try:
     import django_q  # type: ignore[import-untyped]  # noqa: F401 - fail early if missing
@@ -52,7 +52,8 @@ def django_q_executor(intent: Intent) -> Any:
     are options; call non-importables. A task keyword django-q would take as its own option
     (``group``, ``timeout``...) fails the intent with ``TypeError``."""
     if not is_importable(intent.task):
-        return sync_executor(intent)
+        return call_directly(intent, "django-q")
+    refuse_async(intent.task, intent.task, "django-q")
     from django_q.tasks import async_task  # type: ignore[import-untyped]  # needs Django apps
 
     options = intent.dispatch_options

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..._intent import qualified_task_name
 from .._extras import missing_extra
-from .sync import sync_executor
+from ._direct import call_directly
 
 try:
     import django.tasks  # type: ignore[import-untyped,import-not-found,unused-ignore]  # noqa: F401
@@ -47,7 +47,7 @@ def django_tasks_executor(intent: Intent) -> Any:
     task: Any = intent.task
     enqueue = getattr(task, "enqueue", None)
     if not callable(enqueue):
-        return sync_executor(intent)
+        return call_directly(intent, "django-tasks")
     options = intent.dispatch_options
     if options:
         using = getattr(task, "using", None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._extras import missing_extra
-from .sync import sync_executor
+from ._direct import call_directly
 
 try:
     import huey  # type: ignore[import-untyped]  # noqa: F401 - fail early if missing
@@ -36,4 +36,4 @@ def huey_executor(intent: Intent) -> Any:
     enqueue = getattr(getattr(task, "huey", None), "enqueue", None)
     if callable(task_class) and callable(enqueue):
         return enqueue(task_class(intent.args, intent.kwargs, **options))
-    return sync_executor(intent)
+    return call_directly(intent, "Huey")
