@@ -32,17 +32,22 @@ def partial_rollback(request: HttpRequest) -> HttpResponse:
     return HttpResponse("OK")
 
 
+def enqueue_in_a_rolled_back_savepoint() -> None:
+    """Enqueue "savepoint" in a nested atomic block that rolls back (its exception caught)."""
+    try:
+        with transaction.atomic():
+            airlock.enqueue(record, "savepoint")
+            raise LookupError("inner failure")
+    except LookupError:
+        pass
+
+
 def nested(request: HttpRequest) -> HttpResponse:
     """Nested atomic: the savepoint rolls back (exception caught), the outer block commits."""
     with transaction.atomic():
         Order.objects.create(name="outer")
         airlock.enqueue(record, "outer-block")
-        try:
-            with transaction.atomic():
-                airlock.enqueue(record, "savepoint")
-                raise LookupError("inner failure")
-        except LookupError:
-            pass
+        enqueue_in_a_rolled_back_savepoint()
     return HttpResponse("OK")
 
 
@@ -89,12 +94,7 @@ def library_scopes(request: HttpRequest) -> HttpResponse:
     charge("paid", declined=False)
     with airlock.scope(), transaction.atomic():
         airlock.enqueue(record, "outer-block")
-        try:
-            with transaction.atomic():
-                airlock.enqueue(record, "savepoint")
-                raise LookupError("inner failure")
-        except LookupError:
-            pass
+        enqueue_in_a_rolled_back_savepoint()
     return HttpResponse("OK")
 
 
