@@ -48,7 +48,6 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _shutdown  # noqa: F401  (registers the check at exit)
 from ._arrivals import add_between_frames, post_to
 from ._batch import Batch
 from ._budget import NO_BUDGET, check_max_flush_ms, check_max_per_frame, dispatch_budgeted
@@ -76,6 +75,7 @@ from ._plan import FlushPlan
 from ._policies import Policy
 from ._scope import ErrorMode, Executor, Scope
 from ._settle import new_flush_context, prepare
+from ._shutdown import warn_collected
 from ._states import ACTIVE, GENERAL, NEW
 from ._stats import FlushStats
 
@@ -454,6 +454,9 @@ class TickScope(Scope, metaclass=TickType):
         if self._state is not ACTIVE:
             self.on_waiting()
         return True
+
+    def __del__(self) -> None:
+        warn_collected(self)  # (effects still waiting would go without a word)
 
     def __repr__(self) -> str:
         state = "open" if self._state is ACTIVE else ("new" if self._state is NEW else "idle")

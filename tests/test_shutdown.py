@@ -1,4 +1,5 @@
-"""At exit, a tick never closed that still has effects waiting says so (``_shutdown``)."""
+"""A tick never closed that still has effects waiting says so, when it is collected or at exit
+(``_shutdown``)."""
 
 from __future__ import annotations
 
@@ -48,3 +49,16 @@ def later():
 def test_a_closed_or_idle_tick_says_nothing_at_exit(body: str) -> None:
     stderr = run(f"import airlock\ntick = airlock.tick_scope()\n{body}\n")
     assert "never closed" not in stderr
+
+
+def test_a_tick_collected_with_effects_waiting_warns_once() -> None:
+    stderr = run("""
+import gc, airlock
+tick = airlock.tick_scope()
+tick.post(print, "posted")
+del tick
+gc.collect()
+print("collected")
+""")
+    assert stderr.count("was never closed") == 1
+    assert "1 intent(s) still waited for a frame when it was collected" in stderr

@@ -21,7 +21,9 @@ Rules:
 - A QUIT event (or ``stop()`` from ``on_event``) ends ``run()`` after this frame; ``on_event``
   still gets the QUIT (to save on quit). The rest of the frame runs (``on_quit="finish"``)
   or its update and draw are skipped (``on_quit="skip"``); either way the effects enqueued
-  so far are flushed.
+  so far are flushed (under a budget, what does not fit is carried). ``close()`` ends the
+  game's effects: a last unbudgeted frame runs what still waits (a tick dropped unclosed
+  with effects waiting logs a warning).
 - Effect helpers called before a frame is open post their request to the loop's tick: it
   joins the loop's next frame (``_waiting``; ``tick.pending`` counts it meanwhile).
 - Inside a frame, each helper request is one enqueue of the helper's batch effect into the
@@ -241,10 +243,28 @@ class GameLoop:
         if record.failed:
             self.errors.extend((frame, exc) for _, exc in self.tick.stats.failures)
 
+    def close(self) -> None:
+        """End the game's effects: one last frame, with no budget, runs everything still
+        waiting (posted, carried by a budget), recorded in ``history``; then no frame opens
+        again. Held ``debounce``/``throttle`` effects are discarded, counted and logged:
+        ``loop.tick.release()`` first runs them. Closing a closed loop does nothing."""
+        tick = self.tick
+        if tick.is_closed:
+            return
+        frame = tick.frame
+        self._apply_policies(tick)
+        try:
+            tick.close()
+        except Exception as error:
+            self._record(frame, error)
+            raise
+        self._record(frame, None)
+
     # -- the canonical loop ----------------------------------------------------------------
 
     def stop(self) -> None:
-        """End ``run()`` after the current frame."""
+        """End ``run()`` after the current frame (``run()`` again goes on; ``close()`` ends
+        the game's effects)."""
         self.running = False
 
     def run(self, frames: int | None = None, after_frame: AfterFrame | None = None) -> int:

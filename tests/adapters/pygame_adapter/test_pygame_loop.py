@@ -524,3 +524,40 @@ def test_the_effects_a_game_sees_in_observers_and_logs_have_public_names(
             sender.send({"x": 1})
         sender.close()
     assert names.seen == {"present", "start_sounds", "transmit"}  # public methods, callable too
+
+
+# -- the end of the game: close() -------------------------------------------------------------
+
+
+def test_close_runs_what_a_budget_carried_past_the_quit_frame(screen: pygame.Surface) -> None:
+    saved: list[int] = []
+
+    def on_event(event: pygame.event.Event) -> None:
+        if event.type == pygame.QUIT:
+            for n in range(4):
+                airlock.enqueue(saved.append, n)
+
+    loop = GameLoop(screen, on_event=on_event, fps=None, max_per_frame=2)
+    pygame.event.clear()
+    pygame.event.post(pygame.event.Event(pygame.QUIT))
+    assert loop.run() == 1
+    assert loop.tick.pending == 3  # the flip and one save ran; three saves carried
+    loop.close()
+    assert saved == [0, 1, 2, 3] and loop.tick.pending == 0 and loop.is_closed
+    last = loop.history[-1]
+    assert (last.carried_in, last.dispatched) == (3, 3) and last.balance_error() is None
+    loop.close()  # a closed loop: nothing more
+    assert loop.run(frames=3) == 0 and len(loop.history) == 2
+
+
+def test_close_discards_held_effects_it_was_not_asked_to_release(
+    screen: pygame.Surface, caplog: pytest.LogCaptureFixture,
+) -> None:
+    saves: list[int] = []
+    autosave = airlock.throttle(10.0)(saves.append)
+    loop = GameLoop(screen, fps=None, update=lambda dt: airlock.enqueue(autosave, 1))
+    loop.run(frames=3)  # the first runs at once; the rest wait for the interval
+    assert saves == [1] and loop.tick.held == 1
+    loop.close()
+    assert saves == [1] and loop.history[-1].discarded == 1
+    assert "discarded" in caplog.text
