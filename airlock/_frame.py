@@ -310,13 +310,13 @@ def refuse_opener(tick: TickScope) -> NoReturn:
     if runs_inside(tick):
         raise ScopeStateError(
             f"{tick!r} is open or flushing here; a tick cannot be nested in itself"
-        )
+        ) from None  # (not the claim's IndexError)
     where = holder_of(tick._owner)
     raise ScopeStateError(
         f"frame {tick.frame + 1} of {tick!r} is open or still flushing in {where}; a tick "
         "runs one frame at a time: give each thread its own tick_scope(), or hand effects "
         "to this one with tick.post()"
-    )
+    ) from None
 
 
 def enter_claimed(tick: TickScope) -> TickScope:

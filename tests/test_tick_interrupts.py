@@ -144,3 +144,10 @@ def test_close_again_after_an_interrupted_close_discards_and_tells(
     tick.close()
     assert tick.pending == 0 and tick.stats.discarded == 1
     assert fates.heard == ["discarded"]
+
+
+def test_a_refused_opening_shows_no_internal_error_in_its_traceback() -> None:
+    tick = airlock.tick_scope()
+    with tick, pytest.raises(airlock.ScopeStateError) as info, tick:
+        pass
+    assert info.value.__suppress_context__  # (the claim's IndexError is not chained)

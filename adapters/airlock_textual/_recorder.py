@@ -7,9 +7,10 @@ Rules:
   handler ``Button#save.on_button_pressed``).
 - A tick is recorded when it flushes; ticks in which nothing happened are not recorded.
 - Async failures reported after their tick count toward the tick that is open at the time.
-- An effect enqueued into the tick between its frames (by an effect of the flush, or a thread)
-  counts toward the next tick, where it runs (as in the tick's ``stats``); the tick that left
-  it shows it as ``waiting``.
+- A tick's ``enqueued`` is its ``stats.enqueued`` (own, posted and captured intents: an
+  effect enqueued or posted between its frames counts toward the next tick, where it runs;
+  the tick that left it shows it as ``waiting``), plus the intents a handler's scope settled
+  before they reached the tick (coalesced or dropped there, or discarded as it raised).
 """
 
 from __future__ import annotations
@@ -68,14 +69,11 @@ class EffectRecorder(Observer):
     def __init__(self, history: int = 200) -> None:
         self.ticks: deque[TickRecord] = deque(maxlen=history)
         self.listeners: list[Callable[[TickRecord], None]] = []
-        self._enqueued = 0
+        #: intents a handler's scope settled itself (coalesced, dropped, or discarded as its
+        #: handler raised): they never reached the tick, whose ``stats.enqueued`` counts the
+        #: rest
+        self._lost = 0
         self._pending: list[IntentRecord] = []
-
-    def enqueued(self, intent: Intent) -> None:
-        scope = intent.scope
-        # between frames: the next tick's ``stats.enqueued`` counts it
-        if not isinstance(scope, TickScope) or scope.is_active:
-            self._enqueued += 1
 
     def coalesced(self, intent: Intent) -> None:
         self._pending.append(IntentRecord.of("coalesced", intent))
@@ -93,15 +91,17 @@ class EffectRecorder(Observer):
         self._pending.append(IntentRecord.of("discarded", intent))
 
     def flushed(self, scope: Scope) -> None:
-        if not isinstance(scope, TickScope):
-            return
-        if not self._pending and not self._enqueued:
+        if not isinstance(scope, TickScope):  # a handler's scope: what it settled itself
+            stats = scope.stats  # (coalesced, dropped, discarded) never reached the tick
+            self._lost += stats.enqueued - stats.captured
             return
         stats = scope.stats
-        enqueued = max(self._enqueued, stats.enqueued)
+        if not self._pending and not stats.enqueued:
+            return
+        enqueued = stats.enqueued + self._lost
         record = TickRecord(scope.frame, enqueued, stats.batched, self._pending, stats.pending)
         self._pending = []
-        self._enqueued = 0
+        self._lost = 0
         self.ticks.append(record)
         for listener in list(self.listeners):
             listener(record)

@@ -68,6 +68,38 @@ class Saver(Button):
         airlock.enqueue(noop, "widget save", _key="save")
 
 
+def test_posts_that_arrive_while_a_tick_is_open_count_once_in_the_tick_that_runs_them() -> None:
+    """A post never joins the open tick: the next one takes it (and its ``stats`` count it).
+    The recorder counted it in the open tick too, then again in the next (3 posts showed as
+    3 + 2 + 1 under a budget of 2)."""
+    recorder = EffectRecorder()
+    tick = airlock.tick_scope(observers=[recorder], max_per_frame=2)
+    with tick:
+        for n in range(3):
+            tick.post(noop, n)  # (as enqueue_from_thread does, from a worker thread)
+    for _ in range(2):
+        with tick:
+            pass
+    # the open tick did nothing (not recorded); the next two take the posts, two, then one
+    assert [(r.frame, r.enqueued, r.released) for r in recorder.ticks] == [(2, 2, 2), (3, 1, 1)]
+
+
+def test_what_a_handlers_scope_settles_itself_counts_in_the_tick() -> None:
+    """A handler's scope that coalesces (or discards, as its handler raises) settles those
+    intents before the tick sees them: the tick's count includes them, once."""
+    recorder = EffectRecorder()
+    tick = airlock.tick_scope(observers=[recorder])
+    with tick:
+        with airlock.scope(observers=[recorder]):
+            airlock.enqueue(noop, "first", _key="k")
+            airlock.enqueue(noop, "second", _key="k")
+        with pytest.raises(KeyError), airlock.scope(observers=[recorder]):
+            airlock.enqueue(noop, "lost")
+            raise KeyError("the handler raised")
+    (record,) = recorder.ticks
+    assert tick_summary(record) == "tick 1: 3 enqueued → 1 released, 1 coalesced, 1 discarded"
+
+
 class InspectedApp(AirlockApp, App[None]):
     AIRLOCK_INSPECTOR = True
 
