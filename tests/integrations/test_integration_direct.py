@@ -76,3 +76,27 @@ def test_celery_refuses_a_task_whose_body_is_an_async_def(
             airlock.scope(executor=executor("celery")) as scope:
         airlock.enqueue(push, "hello")
     assert scope.stats.failed == 1
+
+
+@pytest.mark.parametrize("name", EXECUTORS)
+def test_airlocks_own_phase_option_is_not_the_backends(
+    name: str, effect_log: list[tuple[str, object]],
+) -> None:
+    """``phase`` is read by ``by_phase`` (and added by a held task's release): a direct call
+    with it runs, as before."""
+    ran: list[object] = []
+
+    @airlock.phase("net")
+    @airlock.debounce(0)
+    def save(n: int) -> None:
+        ran.append(("save", n))
+
+    tick = airlock.tick_scope(executor=executor(name), order_by=airlock.by_phase("ui", "net"))
+    with tick:
+        airlock.enqueue(ran.append, "drawn", _dispatch_options={"phase": "ui"})
+        airlock.enqueue(save, 1)
+    tick.release()
+    with tick:
+        pass
+    tick.close()
+    assert ran == ["drawn", ("save", 1)] and tick.stats.balance_error() is None

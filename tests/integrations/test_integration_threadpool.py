@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -168,3 +169,34 @@ def test_join_waits_for_the_report_of_each_outcome() -> None:
         dispatched.set()
         release.set()
         pool.shutdown()
+
+
+def test_joins_from_two_reports_at_once_do_not_wait_for_each_other() -> None:
+    """Two failures reported at the same time, each ``on_error`` calling ``join()``: a join
+    inside a report waits only for reports not begun yet, never for another report that may
+    itself be waiting in a join (they waited for each other for good)."""
+    both_reporting = threading.Barrier(2, timeout=5)
+    joined: list[str] = []
+
+    def on_error(intent: airlock.Intent, exc: BaseException) -> None:
+        both_reporting.wait()  # the two reports are under way together
+        try:
+            pool.join(timeout=5)
+            joined.append("returned")
+        except EffectsFailed:
+            joined.append("raised")
+
+    pool = BoundedThreadPoolExecutor(max_workers=2, on_error=on_error)
+    both_running = threading.Barrier(2, timeout=5)  # (one worker each)
+
+    def boom(n: int) -> None:
+        both_running.wait()
+        raise ValueError(n)
+
+    with airlock.scope(executor=pool):
+        airlock.enqueue(boom, 1)
+        airlock.enqueue(boom, 2)
+    with contextlib.suppress(EffectsFailed):  # (a report's join may have raised them first)
+        pool.join(timeout=5)  # (no TimeoutError: neither report waits for good)
+    assert len(joined) == 2 and "raised" in joined
+    pool.shutdown()

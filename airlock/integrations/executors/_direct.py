@@ -2,9 +2,10 @@
 
 Rules:
 - An effect that is not a task of the backend is called in the flushing thread
-  (``sync_executor``: an ``async def`` one fails there). Dispatch options cannot apply to a
-  direct call: an effect enqueued with ``_dispatch_options`` that would run directly fails
-  with ``TypeError`` (it would otherwise run at once, its ``countdown``/``queue`` unheard).
+  (``sync_executor``: an ``async def`` one fails there). The backend's dispatch options cannot
+  apply to a direct call: an effect enqueued with one that would run directly fails with
+  ``TypeError`` (it would otherwise run at once, its ``countdown``/``queue`` unheard).
+  Airlock's own (``phase``, read by ``by_phase``) are not the backend's.
 - An ``async def`` function handed to a backend that calls it without awaiting it (django-q,
   Celery) fails with ``TypeError`` before it is sent: its body would never run.
 """
@@ -20,12 +21,22 @@ from .sync import sync_executor
 if TYPE_CHECKING:
     from ..._intent import Intent
 
-__all__ = ["call_directly", "refuse_async"]
+__all__ = ["AIRLOCK_OPTIONS", "backend_options", "call_directly", "refuse_async"]
+
+
+#: dispatch options airlock reads itself (``by_phase``): never the backend's
+AIRLOCK_OPTIONS = frozenset({"phase"})
+
+
+def backend_options(intent: Intent) -> list[str]:
+    """The names of ``intent``'s dispatch options meant for the backend."""
+    options = intent.dispatch_options
+    return [name for name in options if name not in AIRLOCK_OPTIONS] if options else []
 
 
 def call_directly(intent: Intent, backend: str) -> Any:
     """Call ``intent``'s task in the flushing thread: it is not a ``backend`` task."""
-    options = intent.dispatch_options
+    options = backend_options(intent)
     if options:
         raise TypeError(
             f"{intent} has dispatch options {sorted(options)}, but {task_name(intent.task)!r} "

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._extras import missing_extra
-from ._direct import call_directly, refuse_async
+from ._direct import backend_options, call_directly, refuse_async
 
 try:
     import celery  # type: ignore[import-untyped]  # noqa: F401 - fail early if missing
@@ -39,6 +39,6 @@ def celery_executor(intent: Intent) -> Any:
         refuse_async(task, getattr(task, "run", None), "Celery")
         return apply_async(args=intent.args, kwargs=intent.kwargs, **intent.dispatch_options)
     delay = getattr(task, "delay", None)
-    if callable(delay) and not intent.dispatch_options:
+    if callable(delay) and not backend_options(intent):
         return delay(*intent.args, **intent.kwargs)
     return call_directly(intent, "Celery")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._extras import missing_extra
-from ._direct import call_directly
+from ._direct import backend_options, call_directly
 
 try:
     import dramatiq  # noqa: F401 - fail early if missing
@@ -33,6 +33,6 @@ def dramatiq_executor(intent: Intent) -> Any:
             args=intent.args, kwargs=intent.kwargs, **intent.dispatch_options
         )
     send = getattr(task, "send", None)
-    if callable(send) and not intent.dispatch_options:
+    if callable(send) and not backend_options(intent):
         return send(*intent.args, **intent.kwargs)
     return call_directly(intent, "Dramatiq")

@@ -126,11 +126,17 @@ class BoundedThreadPoolExecutor:
         """Wait for the effects dispatched so far and the report of each outcome; raise
         ``EffectsFailed`` if any failed (cancellations were reported, and alone do not raise).
 
-        From an ``on_error`` or an observer, the outcome being reported there is not waited
-        for (it is the caller's own)."""
+        From an ``on_error`` or an observer, only the outcomes whose report has not begun are
+        waited for: the caller's own, and those other threads are reporting (maybe waiting in
+        a ``join()`` of their own), are not."""
         here = threading.get_ident()
         with self._reported:
-            waiting = {future for future, thread in self._reporting.items() if thread != here}
+            reporting = self._reporting
+            inside_a_report = here in reporting.values()
+            waiting = {
+                future for future, thread in reporting.items()
+                if thread is None or not inside_a_report
+            }
 
             def all_reported() -> bool:
                 waiting.intersection_update(self._reporting)
