@@ -1,17 +1,23 @@
 """A tick that ends unclosed with effects still waiting says so: when it is collected, and,
 for the ticks still alive, at interpreter exit.
 
-Rule: ``close()`` is how a tick's last effects run, or are discarded, counted and logged. A
-tick dropped, or still open at exit, with effects waiting for a frame (posted, carried, held
-by debounce/throttle, enqueued between frames) would lose them without a word: a warning says
-how many, and what to do. It runs nothing: at exit, or in a collection, the program may be
-half torn down. Once the exit check ran, collections say nothing more (it named them all).
+Rules:
+- ``close()`` is how a tick's last effects run, or are discarded, counted and logged. A tick
+  dropped, or still open at exit, with effects waiting for a frame (posted, carried, held by
+  debounce/throttle, enqueued between frames) would lose them without a word: a warning says
+  how many, and what to do. Nothing runs: the program may be half torn down.
+- A collection may run anywhere, in any thread, with any lock held (a logging handler's
+  among them): ``TickScope.__del__`` only notes what waited, in a queue whose ``put`` is
+  safe there (``SimpleQueue``), and the warning is logged at a safe point: the next
+  ``tick_scope()``, and at exit. Once the exit check ran, collections say nothing more (it
+  named the live ones; the rest were reported).
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING
 
 from ._fork import live_ticks
@@ -19,40 +25,62 @@ from ._fork import live_ticks
 if TYPE_CHECKING:
     from ._tick import TickScope
 
-__all__ = ["warn_collected", "warn_if_waiting", "warn_unclosed"]
+__all__ = ["note_collected", "report_collected", "warn_unclosed"]
 
 logger = logging.getLogger("airlock")
 _exited = False
+#: (repr, how many waited) of ticks collected unclosed, not reported yet
+_collected: SimpleQueue[tuple[str, int]] = SimpleQueue()
 
 
-def warn_if_waiting(tick: TickScope, when: str) -> None:
-    """Warn if ``tick`` is not closed and has effects waiting (``when``: "when it was
-    collected", "at exit"); never raise."""
+def _waiting(tick: TickScope) -> int:
+    return 0 if tick.is_closed else tick.pending
+
+
+def _warn(name: str, waiting: int, when: str) -> None:
+    logger.warning(
+        "airlock: %s was never closed: %d intent(s) still waited for a frame %s, and never "
+        "ran (posted, carried, held or enqueued between frames); call tick.close() when the "
+        "loop ends: it runs them, or discards and counts them", name, waiting, when,
+    )
+
+
+def note_collected(tick: TickScope) -> None:
+    """``TickScope.__del__``: note a tick collected with effects waiting (no log, no lock
+    here; ``report_collected`` says it); never raise."""
+    if _exited:
+        return
     try:
-        waiting = 0 if tick.is_closed else tick.pending
+        waiting = _waiting(tick)
         if waiting:
-            logger.warning(
-                "airlock: %r was never closed: %d intent(s) still waited for a frame %s, and "
-                "never ran (posted, carried, held or enqueued between frames); "
-                "call tick.close() when the loop ends: it runs them, or discards and counts "
-                "them", tick, waiting, when,
-            )
+            _collected.put((repr(tick), waiting))
     except Exception:  # (a half torn-down interpreter)
         return
 
 
-def warn_collected(tick: TickScope) -> None:
-    """``TickScope.__del__``: warn as a tick is collected (quiet once the exit check ran)."""
-    if not _exited:
-        warn_if_waiting(tick, "when it was collected")
+def report_collected() -> None:
+    """Log the ticks noted as collected with effects waiting (at a safe point)."""
+    while True:
+        try:
+            name, waiting = _collected.get_nowait()
+        except Empty:
+            return
+        _warn(name, waiting, "when it was collected")
 
 
 def warn_unclosed() -> None:
-    """At exit: warn of each live tick that is not closed and has effects waiting."""
+    """At exit: report the collected ticks, then each live tick that is not closed and has
+    effects waiting."""
     global _exited
     _exited = True
+    report_collected()
     for tick in live_ticks():
-        warn_if_waiting(tick, "at exit")
+        try:
+            waiting = _waiting(tick)
+        except Exception:
+            continue
+        if waiting:
+            _warn(repr(tick), waiting, "at exit")
 
 
 atexit.register(warn_unclosed)

@@ -75,7 +75,7 @@ from ._plan import FlushPlan
 from ._policies import Policy
 from ._scope import ErrorMode, Executor, Scope
 from ._settle import new_flush_context, prepare
-from ._shutdown import warn_collected
+from ._shutdown import note_collected, report_collected
 from ._states import ACTIVE, GENERAL, NEW
 from ._stats import FlushStats
 
@@ -177,6 +177,7 @@ class TickScope(Scope, metaclass=TickType):
         _EXIT_SLOT.__set__(self, close_frame)
         update_inline(self)  # (no other thread knows the tick yet)
         track_for_fork(self)
+        report_collected()  # (ticks collected unclosed: a safe point to say so)
 
     def _configure_paths(self) -> None:
         """From any thread, frames running: the next frames take the general path until a
@@ -456,7 +457,7 @@ class TickScope(Scope, metaclass=TickType):
         return True
 
     def __del__(self) -> None:
-        warn_collected(self)  # (effects still waiting would go without a word)
+        note_collected(self)  # (effects still waiting would go without a word)
 
     def __repr__(self) -> str:
         state = "open" if self._state is ACTIVE else ("new" if self._state is NEW else "idle")

@@ -62,3 +62,26 @@ print("collected")
 """)
     assert stderr.count("was never closed") == 1
     assert "1 intent(s) still waited for a frame when it was collected" in stderr
+
+
+def test_a_collection_only_notes_the_tick_and_a_later_tick_scope_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A collection may run inside a logging handler holding its lock: the tick's finalizer
+    logs nothing there; the next ``tick_scope()`` reports it."""
+    import gc
+
+    import airlock
+    from airlock._shutdown import report_collected
+
+    gc.collect()
+    report_collected()  # (what earlier tests left)
+    caplog.clear()
+    tick = airlock.tick_scope()
+    tick.post(print, "posted")
+    del tick
+    gc.collect()
+    assert "never closed" not in caplog.text  # (noted, not logged, in the collection)
+    airlock.tick_scope().close()  # a safe point
+    assert "pending=1> was never closed: 1 intent(s) still waited for a frame when it was " \
+        "collected" in caplog.text
