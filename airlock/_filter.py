@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._context import POLICY_GUARD, current_target
 from ._policies import is_allow_all
-from ._record import is_own, local_policies_of
+from ._record import is_own, local_policies_of, named_once
 from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
@@ -29,13 +29,10 @@ def filter_by_policies(entries: list[Any], ctx: FlushContext) -> list[Any]:
     kept: list[Any] = []
     keep = kept.append
     owner, stats, watching = ctx.owner, ctx.stats, ctx.watching
-    # the records a policy will see, named in one pass over the buffer (one by one, each
-    # naming would read the whole buffer again)
-    judged = [
-        e for e in entries
-        if type(e) is tuple and (policy_allows is not None or _judged_here(e, owner))
-    ]
-    named = dict(zip(map(id, judged), ctx.intents_for(judged), strict=True)) if judged else {}
+    # the records a policy will see, named in one pass over the buffer
+    named = named_once(
+        entries, lambda e: policy_allows is not None or _judged_here(e, owner), ctx.intents_for
+    )
     remaining = iter(entries)
     token = current_target.set(POLICY_GUARD)
     try:

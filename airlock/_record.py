@@ -16,7 +16,7 @@ position, whatever the class; only naming asks whether an entry is an Intent yet
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ._intent import Intent
@@ -39,6 +39,7 @@ __all__ = [
     "is_own",
     "key_of",
     "local_policies_of",
+    "named_once",
     "phase_of",
     "runs_plain",
     "to_intent",
@@ -95,3 +96,14 @@ def is_own(entry: Any, scope: Scope) -> bool:
     """True when ``entry`` was enqueued into ``scope`` (a plain record in its buffer is,
     once origin marks are resolved)."""
     return len(entry) == PLAIN or entry[SCOPE] is scope
+
+
+def named_once(
+    entries: Iterable[Any], asked: Callable[[Any], bool],
+    intents_for: Callable[[list[Any]], list[Intent]],
+) -> dict[int, Intent]:
+    """``{id(record): its Intent}`` for the records among ``entries`` that ``asked`` picks,
+    named in one pass (naming them one by one reads the whole buffer again each time).
+    Entries that are Intents already are left out."""
+    records = [entry for entry in entries if type(entry) is tuple and asked(entry)]
+    return dict(zip(map(id, records), intents_for(records), strict=True)) if records else {}

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._context import POLICY_GUARD, current_target
-from ._record import is_own, local_policies_of
+from ._record import is_own, local_policies_of, named_once
 from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
@@ -40,22 +40,30 @@ def withdraw(entries: list[Any], ctx: FlushContext) -> list[Any]:
     if scope_withdraws is None and not ctx.filtering:
         return entries  # no policy here withdraws anything
     owner, stats, watching = ctx.owner, ctx.stats, ctx.watching
+
+    def asked_of(entry: Any) -> list[Any]:
+        """The ``withdraws`` methods that judge ``entry`` here."""
+        asked = [
+            method for policy in local_policies_of(entry)
+            if (method := withdraws_of(policy)) is not None
+        ] if is_own(entry, owner) else []
+        if scope_withdraws is not None:
+            asked.append(scope_withdraws)
+        return asked
+
+    # the records a policy will see, named in one pass over the buffer (as the filter does)
+    named = named_once(entries, lambda entry: bool(asked_of(entry)), ctx.intents_for)
     kept: list[Any] = []
     keep = kept.append
     remaining = iter(entries)
     token = current_target.set(POLICY_GUARD)
     try:
         for entry in remaining:
-            asked = [
-                method for policy in local_policies_of(entry)
-                if (method := withdraws_of(policy)) is not None
-            ] if is_own(entry, owner) else []
-            if scope_withdraws is not None:
-                asked.append(scope_withdraws)
+            asked = asked_of(entry)
             if not asked:
                 keep(entry)
                 continue
-            intent = ctx.intent_of(entry)
+            intent = named.get(id(entry), entry)  # (else an Intent already)
             try:
                 gone = any(method(intent) for method in asked)
             except BaseException as exc:
