@@ -6,10 +6,12 @@ Rules:
   require it): True when the intent's enqueue was undone since, as a rolled-back database
   transaction undoes the work it was enqueued for. A policy that defines it judges
   (``is_allow_all`` is False), so its flushes run the filter stages.
-- The policies asked are the scope's and an entry's local policies where it was enqueued (a
-  captured intent answered its own where it was flushed, as in the filter stage). Policies
-  run under the policy guard: they cannot enqueue. One that raises fails that intent (see
-  ``FlushContext.fail``).
+- The policies asked are the scope's and the entry's local policies (those open where it was
+  enqueued), at every flush it reaches: a captured intent too, unlike the filter stage, whose
+  local verdict was given where it was flushed. A withdrawal is a fact about the enqueue that
+  may come true later (a rollback after the inner scope ended), not that scope's decision.
+  Policies run under the policy guard: they cannot enqueue. One that raises fails that intent
+  (see ``FlushContext.fail``).
 - Unlike ``allows`` (stage 2, asked about the intents that coalescing kept), ``withdraws`` is
   asked about every intent, before the last one of a key is chosen.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._context import POLICY_GUARD, current_target
-from ._record import is_own, local_policies_of, named_once
+from ._record import local_policies_of, named_once
 from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
@@ -39,14 +41,14 @@ def withdraw(entries: list[Any], ctx: FlushContext) -> list[Any]:
     scope_withdraws = withdraws_of(ctx.policy)
     if scope_withdraws is None and not ctx.filtering:
         return entries  # no policy here withdraws anything
-    owner, stats, watching = ctx.owner, ctx.stats, ctx.watching
+    stats, watching = ctx.stats, ctx.watching
 
     def asked_of(entry: Any) -> list[Any]:
         """The ``withdraws`` methods that judge ``entry`` here."""
         asked = [
             method for policy in local_policies_of(entry)
             if (method := withdraws_of(policy)) is not None
-        ] if is_own(entry, owner) else []
+        ]
         if scope_withdraws is not None:
             asked.append(scope_withdraws)
         return asked

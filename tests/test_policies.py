@@ -246,3 +246,20 @@ def test_an_intent_a_policy_block_withdraws_supersedes_no_earlier_one_with_its_k
     assert log == ["committed"]
     assert (scope.stats.dropped, scope.stats.coalesced) == (1, 0)
     assert scope.stats.balance_error() is None
+
+
+@pytest.mark.parametrize("make", [airlock.scope, airlock.tick_scope], ids=["scope", "tick"])
+def test_an_intent_withdrawn_after_its_scope_handed_it_over_is_dropped_by_the_outer_flush(
+    make: Any,
+) -> None:
+    """The undoing (a rollback) comes after the inner scope ended and was captured: the outer
+    flush asks the intent's block again, and drops it."""
+    log: list[str] = []
+    undo = Undone()
+    with make() as outer:
+        with airlock.scope(), airlock.policy(undo):
+            airlock.enqueue(log.append, "undone later")
+        airlock.enqueue(log.append, "kept")
+        undo.undone = True
+    assert log == ["kept"] and outer.stats.dropped == 1
+    assert outer.stats.balance_error() is None

@@ -332,6 +332,60 @@ def test_an_effect_enqueued_in_a_rolled_back_block_of_another_database_is_droppe
     assert (scope.stats.dispatched, scope.stats.dropped) == (2, 1)
 
 
+def test_a_dispatch_that_would_not_wait_for_another_databases_open_block_fails(
+    effect_log: Log,
+) -> None:
+    """Enqueued in an ``other`` block still open when a ``default`` scope flushes: its dispatch
+    would run at once, before that block commits or rolls back. It fails, saying so."""
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    with pytest.raises(LookupError), transaction.atomic(using="other"):
+        with pytest.raises(transaction.TransactionManagementError, match="'other'"), \
+                DjangoScope() as scope:
+            airlock.enqueue(record, "in other's block")
+        raise LookupError("the block rolls back after the scope ended")
+    assert effect_log == [] and scope.stats.failed == 1
+
+
+@pytest.mark.parametrize("outer", ["scope", "tick"])
+def test_a_django_scope_inside_a_plain_scope_or_tick_still_withdraws_after_a_rollback(
+    effect_log: Log, outer: str,
+) -> None:
+    """A library's DjangoScope ends inside an atomic block, handing its effect to an enclosing
+    plain scope (a task's, say) or tick; the block then rolls back: the outer flush withdraws
+    it (the inner flush, before the rollback, could not)."""
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    with airlock.scope() if outer == "scope" else airlock.tick_scope() as holder:
+        with pytest.raises(LookupError), transaction.atomic():
+            with DjangoScope():
+                airlock.enqueue(record, "rolled back")
+            raise LookupError("rolled back after the DjangoScope ended")
+        airlock.enqueue(record, "kept")
+    assert effect_log == [("kept", False)]
+    assert holder.stats.dropped == 1 and holder.stats.balance_error() is None
+
+
+def test_a_long_lived_guard_forgets_what_a_flush_withdrew(effect_log: Log) -> None:
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import CommittedOnly
+
+    guard = CommittedOnly(airlock.AllowAll())
+    for n in range(20):
+        with airlock.scope(guard), pytest.raises(LookupError), transaction.atomic():
+            airlock.enqueue(record, n)
+            raise LookupError("rolled back")
+    assert effect_log == [] and guard._watched == {}
+
+
 def test_a_committed_keyed_effect_is_not_coalesced_into_a_rolled_back_one(
     effect_log: Log,
 ) -> None:
@@ -761,8 +815,9 @@ def test_committed_only_sees_a_rollback_after_it_was_consulted(effect_log: Log) 
             guard.track(intent)
             assert guard.allows(intent) and not guard.withdraws(intent)  # still open
             transaction.set_rollback(True)
-        assert guard.withdraws(intent)  # asked again after the rollback: withdrawn
-        assert not guard.allows(intent)
+        assert not guard.allows(intent)  # asked again after the rollback: refused
+        assert guard.withdraws(intent)  # and withdrawn (then forgotten: the flush decided)
+        assert guard._watched == {}
 
 
 def test_a_dispatch_under_manual_transaction_management_fails_instead_of_running_early(

@@ -8,7 +8,9 @@ Three rules, through Django's ``transaction.on_commit``:
   is open then (``CommittedOnly``); the intent is withdrawn (counted ``dropped``) by the
   flush that finds one of those blocks rolled back: an exception, ``transaction.set_rollback``, a
   rolled-back savepoint, ``ATOMIC_REQUESTS``. One enqueued outside them, or in a block that
-  committed, escapes, wherever its scope ends.
+  committed, escapes, wherever its scope ends: an enclosing plain scope or tick that captured
+  it asks again at its own flush. A dispatch deferred to ``using``'s commit while the intent's
+  block of another database is still open fails (``TransactionManagementError``).
 * Each dispatch is deferred with ``schedule_dispatch(callback)``, by default
   ``transaction.on_commit(callback, using=..., robust=True)``: outside a transaction it runs
   at once; inside one it waits for the commit and vanishes with a rollback. ``deferred`` tells
@@ -127,6 +129,17 @@ class CommittedOnly(Policy):
         # a rollback drops the marker from its connection's list
         return any(id(marker) not in self._callbacks(marker.connection) for marker in entry[1])
 
+    def open_elsewhere(self, intent: Intent, using: str) -> list[str]:
+        """The databases other than ``using`` whose atomic block ``intent`` was enqueued in is
+        still open (its dispatch, deferred to ``using``'s commit, would not wait for them)."""
+        entry = self._watched.get(id(intent))
+        if entry is None or entry[0] is not intent:
+            return []
+        return [
+            marker.connection.alias for marker in entry[1]
+            if marker.connection.alias != using and marker.connection.in_atomic_block
+        ]
+
     def _callbacks(self, connection: Any) -> set[int]:
         """The ids of the callbacks on ``connection``'s on_commit list now."""
         callbacks = connection.run_on_commit
@@ -143,8 +156,11 @@ class CommittedOnly(Policy):
 
     def withdraws(self, intent: Intent) -> bool:
         """A rolled-back intent is withdrawn: dropped before coalescing, so it supersedes
-        no committed intent with its ``_key``."""
-        return self.rolled_back(intent)
+        no committed intent with its ``_key`` (and forgotten: the decision is final)."""
+        if not self.rolled_back(intent):
+            return False
+        del self._watched[id(intent)]
+        return True
 
     def allows(self, intent: Intent) -> bool:
         """Not rolled back (a flush withdrew those first) and allowed by ``inner``."""
@@ -166,7 +182,7 @@ class RollbackWatch(Policy):
         self.guard.track(intent)
 
     def withdraws(self, intent: Intent) -> bool:
-        return self.guard.rolled_back(intent)
+        return self.guard.withdraws(intent)
 
     def __repr__(self) -> str:
         return f"RollbackWatch(using={self.guard.using!r})"
@@ -298,9 +314,23 @@ class DjangoScope(Scope):
     def _defer(self, intent: Intent) -> None:
         dispatch = DeferredDispatch(self._inner_executor, intent, self)
         self.deferred.append(dispatch)
-        before = _commit_lists()
+        # which commit takes it is looked for only where one may (the default deferral
+        # outside a transaction runs it at once)
+        default = type(self).schedule_dispatch is DjangoScope.schedule_dispatch
+        at_once = default and not transaction.get_connection(self.using).in_atomic_block
+        before = [] if at_once else _commit_lists()
         self._scheduling = dispatch
         try:
+            # (an override defers as it sees fit: on another database's commit, say)
+            elsewhere = self.guard.open_elsewhere(intent, self.using) if default else []
+            if elsewhere:  # the default deferral would not wait for those blocks to commit
+                raise transaction.TransactionManagementError(
+                    f"{intent} was enqueued in an atomic block of database(s) {elsewhere}, "
+                    f"still open when this DjangoScope(using={self.using!r}) flushed: it would "
+                    "run before that block commits (or rolls back). Use "
+                    "DjangoScope(using=...) for that database, or end its block before the "
+                    "scope ends"
+                )
             self.schedule_dispatch(dispatch)
         except BaseException as exc:
             if dispatch.state == "waiting":  # refused before it ran: it never will
