@@ -41,18 +41,25 @@ def withdraw(entries: list[Any], ctx: FlushContext) -> list[Any]:
     scope_withdraws = withdraws_of(ctx.policy)
     if scope_withdraws is None and not ctx.filtering:
         return entries  # no policy here withdraws anything
-    stats, watching = ctx.stats, ctx.watching
+    # each distinct tuple of local policies (a policy block's entries share one) -> the
+    # ``withdraws`` methods among them, looked up once per flush
+    local: dict[int, list[Any]] = {}
+    for entry in entries:
+        policies = local_policies_of(entry)
+        if policies and id(policies) not in local:
+            local[id(policies)] = [
+                method for policy in policies if (method := withdraws_of(policy)) is not None
+            ]
+    if scope_withdraws is None and not any(local.values()):
+        return entries  # the local policies here judge, but none withdraws
+    scope_asked = [] if scope_withdraws is None else [scope_withdraws]
 
     def asked_of(entry: Any) -> list[Any]:
         """The ``withdraws`` methods that judge ``entry`` here."""
-        asked = [
-            method for policy in local_policies_of(entry)
-            if (method := withdraws_of(policy)) is not None
-        ]
-        if scope_withdraws is not None:
-            asked.append(scope_withdraws)
-        return asked
+        policies = local_policies_of(entry)
+        return local[id(policies)] + scope_asked if policies else scope_asked
 
+    stats, watching = ctx.stats, ctx.watching
     # the records a policy will see, named in one pass over the buffer (as the filter does)
     named = named_once(entries, lambda entry: bool(asked_of(entry)), ctx.intents_for)
     kept: list[Any] = []

@@ -12,7 +12,7 @@ def test_profile_lists_airlock_functions(capsys: pytest.CaptureFixture[str]) -> 
     # a frame under a local policy that drops: its frame's end and pipeline are Python,
     # compiled kernel or not (a plain, keyed, batch or ordered frame runs in the kernel where
     # it is built, its frame's end included)
-    assert profiling.main(["local_drop", "100", "--frames", "50", "--top", "30"]) == 0
+    assert profiling.main(["local_drop", "100", "--frames", "50", "--top", "80"]) == 0
     out = capsys.readouterr().out
     assert "50 frames of local_drop 100 with airlock tick" in out
     assert "airlock/_frame.py" in out and "airlock/_pipeline.py" in out
