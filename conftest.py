@@ -76,6 +76,9 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "tests/integrations/test_integration_django_app.py": ("django",),
     "tests/integrations/test_integration_django_q.py": ("django", "django_q"),
     "tests/integrations/test_integration_django_tasks.py": ("django", "django_tasks_db"),
+    "tests/integrations/test_integration_direct.py": (
+        "celery", "django", "django_q", "django_tasks_db", "dramatiq", "huey",
+    ),
     "tests/integrations/test_integration_dramatiq.py": ("dramatiq",),
     "tests/integrations/test_integration_flake8.py": ("flake8",),
     "tests/integrations/test_integration_huey.py": ("huey",),
