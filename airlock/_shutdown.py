@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import threading
 from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,13 @@ def _waiting(tick: TickScope) -> int:
     return 0 if tick.is_closed else tick.pending
 
 
+def _name(tick: TickScope) -> str:
+    try:
+        return repr(tick)
+    except Exception:  # (a subclass's repr that raises)
+        return f"<{type(tick).__name__} at {id(tick):#x}>"
+
+
 def _warn(name: str, waiting: int, when: str) -> None:
     logger.warning(
         "airlock: %s was never closed: %d intent(s) still waited for a frame %s, and never "
@@ -53,19 +61,34 @@ def note_collected(tick: TickScope) -> None:
     try:
         waiting = _waiting(tick)
         if waiting:
-            _collected.put((repr(tick), waiting))
+            _collected.put((_name(tick), waiting))
     except Exception:  # (a half torn-down interpreter)
         return
 
 
+_reporting = threading.local()
+
+
 def report_collected() -> None:
-    """Log the ticks noted as collected with effects waiting (at a safe point)."""
-    while True:
-        try:
-            name, waiting = _collected.get_nowait()
-        except Empty:
-            return
-        _warn(name, waiting, "when it was collected")
+    """Log the ticks noted as collected with effects waiting (at a safe point); never raise.
+    Not again while it logs (a logging handler that makes a tick would recurse)."""
+    if getattr(_reporting, "on", False):
+        return
+    _reporting.on = True
+    try:
+        noted = []
+        while True:
+            try:
+                noted.append(_collected.get_nowait())
+            except Empty:
+                break
+        for name, waiting in noted:
+            try:
+                _warn(name, waiting, "when it was collected")
+            except Exception:  # (a logging filter or handler that raises)
+                continue
+    finally:
+        _reporting.on = False
 
 
 def warn_unclosed() -> None:
@@ -77,10 +100,10 @@ def warn_unclosed() -> None:
     for tick in live_ticks():
         try:
             waiting = _waiting(tick)
+            if waiting:
+                _warn(_name(tick), waiting, "at exit")
         except Exception:
             continue
-        if waiting:
-            _warn(repr(tick), waiting, "at exit")
 
 
 atexit.register(warn_unclosed)

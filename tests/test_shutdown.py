@@ -85,3 +85,28 @@ def test_a_collection_only_notes_the_tick_and_a_later_tick_scope_says_so(
     airlock.tick_scope().close()  # a safe point
     assert "pending=1> was never closed: 1 intent(s) still waited for a frame when it was " \
         "collected" in caplog.text
+
+
+def test_a_logging_handler_that_makes_a_tick_does_not_recurse() -> None:
+    """Reporting a collected tick logs; a handler that makes a tick (to ship the record) must
+    not start the report again inside it."""
+    stderr = run("""
+import gc, logging, airlock
+depth = [0, 0]
+class Shipping(logging.Handler):
+    def emit(self, record):
+        depth[0] += 1
+        depth[1] = max(depth[1], depth[0])
+        airlock.tick_scope().close()
+        depth[0] -= 1
+logging.getLogger("airlock").addHandler(Shipping())
+for _ in range(300):
+    tick = airlock.tick_scope()
+    tick.post(print, "posted")
+    del tick
+gc.collect()
+airlock.tick_scope().close()
+print("max nesting", depth[1])
+import sys; sys.stderr.write(f"nesting {depth[1]}\\n")
+""")
+    assert "nesting 1" in stderr and "RecursionError" not in stderr

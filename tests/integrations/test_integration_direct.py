@@ -100,3 +100,19 @@ def test_airlocks_own_phase_option_is_not_the_backends(
         pass
     tick.close()
     assert ran == ["drawn", ("save", 1)] and tick.stats.balance_error() is None
+
+
+def test_the_phase_option_is_not_handed_to_a_backend(
+    effect_log: list[tuple[str, object]],
+) -> None:
+    """Huey refuses a task option it does not know: ``phase`` is airlock's (``by_phase``)."""
+    from huey import MemoryHuey  # type: ignore[import-untyped]
+
+    huey = MemoryHuey(immediate=False)
+
+    @huey.task()  # type: ignore[misc]
+    def store(n: int) -> None: ...
+
+    with airlock.scope(executor=executor("huey"), order_by=airlock.by_phase("ui", "net")) as scope:
+        airlock.enqueue(store, 1, _dispatch_options={"phase": "net"})
+    assert (scope.stats.dispatched, scope.stats.failed) == (1, 0) and len(huey) == 1

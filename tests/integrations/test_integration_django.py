@@ -386,6 +386,51 @@ def test_a_long_lived_guard_forgets_what_a_flush_withdrew(effect_log: Log) -> No
     assert effect_log == [] and guard._watched == {}
 
 
+def test_a_withdrawn_intents_commit_marker_never_reaches_a_later_intent(
+    effect_log: Log,
+) -> None:
+    """An intent watched on two databases is withdrawn (its ``default`` block rolled back);
+    its marker on ``other`` stays until that block commits, and a later intent may reuse its
+    ``id()``. The marker must leave that intent alone: it raised inside Django's commit, which
+    then discarded the committed work's effects."""
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import CommittedOnly
+
+    guard = CommittedOnly(airlock.AllowAll())
+    withdrawn = airlock.Intent(record, ("rolled back",))
+    with transaction.atomic(using="other"):
+        with transaction.atomic():
+            guard.track(withdrawn)
+            transaction.set_rollback(True)
+        assert guard.withdraws(withdrawn)
+        later = airlock.Intent(record, ("later",))
+        guard._watched[id(withdrawn)] = (later, [])  # a later intent with the freed id
+    # (the commit of "other" ran the stale marker: no error, the later entry untouched)
+    assert guard._watched[id(withdrawn)] == (later, [])
+
+
+def test_a_schedule_dispatch_set_on_the_instance_is_an_override(effect_log: Log) -> None:
+    """An instance's own ``schedule_dispatch`` defers as it sees fit (here: to ``other``'s
+    commit): not refused as the default would be, and ``settle()`` finds its rollback."""
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    scope = DjangoScope()
+    scope.schedule_dispatch = (  # type: ignore[method-assign]
+        lambda callback: transaction.on_commit(callback, using="other")
+    )
+    with transaction.atomic(using="other"):
+        with scope:
+            airlock.enqueue(record, "x")
+        transaction.set_rollback(True, using="other")
+    scope.settle()
+    assert effect_log == [] and [d.state for d in scope.deferred] == ["rolled back"]
+
+
 def test_a_committed_keyed_effect_is_not_coalesced_into_a_rolled_back_one(
     effect_log: Log,
 ) -> None:

@@ -72,7 +72,7 @@ class _Commit:
 
     def __call__(self) -> None:
         entry = self.watched.get(self.key)
-        if entry is not None:
+        if entry is not None and self in entry[1]:  # (else: a later intent's, same id)
             waiting = entry[1]
             waiting.remove(self)
             if not waiting:
@@ -316,11 +316,13 @@ class DjangoScope(Scope):
         self.deferred.append(dispatch)
         # which commit takes it is looked for only where one may (the default deferral
         # outside a transaction runs it at once)
-        default = type(self).schedule_dispatch is DjangoScope.schedule_dispatch
-        at_once = default and not transaction.get_connection(self.using).in_atomic_block
-        before = [] if at_once else _commit_lists()
         self._scheduling = dispatch
         try:
+            default = getattr(self.schedule_dispatch, "__func__", None) is (
+                DjangoScope.schedule_dispatch  # (not overridden, on the class or instance)
+            )
+            at_once = default and not transaction.get_connection(self.using).in_atomic_block
+            before = [] if at_once else _commit_lists()
             # (an override defers as it sees fit: on another database's commit, say)
             elsewhere = self.guard.open_elsewhere(intent, self.using) if default else []
             if elsewhere:  # the default deferral would not wait for those blocks to commit

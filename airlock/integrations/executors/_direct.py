@@ -28,10 +28,12 @@ __all__ = ["AIRLOCK_OPTIONS", "backend_options", "call_directly", "refuse_async"
 AIRLOCK_OPTIONS = frozenset({"phase"})
 
 
-def backend_options(intent: Intent) -> list[str]:
-    """The names of ``intent``'s dispatch options meant for the backend."""
+def backend_options(intent: Intent) -> dict[str, Any]:
+    """``intent``'s dispatch options meant for the backend (airlock's own left out)."""
     options = intent.dispatch_options
-    return [name for name in options if name not in AIRLOCK_OPTIONS] if options else []
+    if not options or AIRLOCK_OPTIONS.isdisjoint(options):
+        return dict(options) if options else {}
+    return {name: value for name, value in options.items() if name not in AIRLOCK_OPTIONS}
 
 
 def call_directly(intent: Intent, backend: str) -> Any:

@@ -37,7 +37,7 @@ def celery_executor(intent: Intent) -> Any:
     apply_async = getattr(task, "apply_async", None)
     if callable(apply_async):
         refuse_async(task, getattr(task, "run", None), "Celery")
-        return apply_async(args=intent.args, kwargs=intent.kwargs, **intent.dispatch_options)
+        return apply_async(args=intent.args, kwargs=intent.kwargs, **backend_options(intent))
     delay = getattr(task, "delay", None)
     if callable(delay) and not backend_options(intent):
         return delay(*intent.args, **intent.kwargs)

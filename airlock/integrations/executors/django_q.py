@@ -15,7 +15,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .._extras import missing_extra
-from ._direct import call_directly, refuse_async
+from ._direct import backend_options, call_directly, refuse_async
 
 try:
     import django_q  # type: ignore[import-untyped]  # noqa: F401 - fail early if missing
@@ -56,7 +56,7 @@ def django_q_executor(intent: Intent) -> Any:
     refuse_async(intent.task, intent.task, "django-q")
     from django_q.tasks import async_task  # type: ignore[import-untyped]  # needs Django apps
 
-    options = intent.dispatch_options
+    options = backend_options(intent)
     taken = sorted(
         name for name in _Q_OPTION_NAMES.intersection(intent.kwargs)
         if name in ("q_options", "task_name") or name not in options

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..._intent import qualified_task_name
 from .._extras import missing_extra
-from ._direct import call_directly
+from ._direct import backend_options, call_directly
 
 try:
     import django.tasks  # type: ignore[import-untyped,import-not-found,unused-ignore]  # noqa: F401
@@ -48,7 +48,7 @@ def django_tasks_executor(intent: Intent) -> Any:
     enqueue = getattr(task, "enqueue", None)
     if not callable(enqueue):
         return call_directly(intent, "django-tasks")
-    options = intent.dispatch_options
+    options = backend_options(intent)
     if options:
         using = getattr(task, "using", None)
         if callable(using):

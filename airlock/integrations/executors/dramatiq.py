@@ -30,7 +30,7 @@ def dramatiq_executor(intent: Intent) -> Any:
     send_with_options = getattr(task, "send_with_options", None)
     if callable(send_with_options):
         return send_with_options(
-            args=intent.args, kwargs=intent.kwargs, **intent.dispatch_options
+            args=intent.args, kwargs=intent.kwargs, **backend_options(intent)
         )
     send = getattr(task, "send", None)
     if callable(send) and not backend_options(intent):

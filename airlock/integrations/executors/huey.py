@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._extras import missing_extra
-from ._direct import call_directly
+from ._direct import backend_options, call_directly
 
 try:
     import huey  # type: ignore[import-untyped]  # noqa: F401 - fail early if missing
@@ -28,7 +28,7 @@ __all__ = ["huey_executor"]
 def huey_executor(intent: Intent) -> Any:
     """Enqueue a Huey task (``schedule`` when timed) with the intent's options; else call it."""
     task = intent.task
-    options = intent.dispatch_options
+    options = backend_options(intent)
     schedule = getattr(task, "schedule", None)
     if ("eta" in options or "delay" in options) and callable(schedule):
         return schedule(args=intent.args, kwargs=intent.kwargs, **options)
