@@ -97,38 +97,33 @@ def test_flush_from_another_thread_uses_the_given_loop() -> None:
         loop.close()
 
 
-def test_drain_waits_for_the_report_of_a_failure_on_another_loop_to_end() -> None:
-    """A task on another thread's loop fails; its report (``on_error``, then the observers)
-    is still running when ``drain()`` looks: drain waits for the report to end, then raises
-    the failure (as ``BoundedThreadPoolExecutor.join()`` does)."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    reporting, hold, reported = threading.Event(), threading.Event(), threading.Event()
+def test_an_outcome_stays_pending_until_its_report_has_ended() -> None:
+    """The ledger ``drain()`` (and the thread pool's ``join()``) read: a failure reported on
+    another thread (a loop's, a worker's) counts as pending until its report (``on_error``,
+    then the observers) is over, so a drain that finds nothing pending has every failure to
+    raise (the old ledger stopped counting it as the report began)."""
+    from airlock.integrations.executors._reporting import BackgroundLedger, FailureLog
+
+    reporting, hold = threading.Event(), threading.Event()
 
     def on_error(intent: airlock.Intent, exc: BaseException) -> None:
         reporting.set()
-        hold.wait(5)
-        reported.set()
+        assert hold.wait(10)
 
-    async def fail() -> None:
-        raise ValueError("lost signal")
-
+    ledger = BackgroundLedger(FailureLog(on_error))
+    future = object()
+    ledger.add(future, airlock.Intent(print, ("x",)))
+    ending = threading.Thread(target=ledger.end, args=(future, ValueError("lost signal")))
+    ending.start()
     try:
-        executor = AsyncioExecutor(loop=loop, on_error=on_error)
-        with airlock.scope(executor=executor):
-            airlock.enqueue(fail)
-        assert reporting.wait(5)  # the task is done; its report is held in on_error
-        threading.Timer(0.1, hold.set).start()
-        with pytest.raises(EffectsFailed, match="lost signal"):
-            asyncio.run(executor.drain())
-        assert reported.is_set()  # (the old ledger let drain go on as the report began)
-        assert executor.outcomes.failed == 1 and executor.pending == 0
+        assert reporting.wait(10)  # the report is under way, held in on_error
+        assert ledger.pending == 1  # still pending: a drain would wait
     finally:
         hold.set()
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        loop.close()
+        ending.join(10)
+    assert ledger.pending == 0 and ledger.outcomes().failed == 1
+    with pytest.raises(EffectsFailed, match="lost signal"):
+        ledger.failures.raise_if_any()
 
 
 def test_no_loop_is_a_clear_error() -> None:
