@@ -24,6 +24,7 @@ def run_pytest(*args: str) -> str:
     return done.stdout
 
 
+@pytest.mark.ci_only("a plain pytest run of the benchmarks, in a subprocess")
 def test_a_plain_run_prints_no_verdicts_and_no_timings() -> None:
     out = run_pytest("-q")
     assert "passed" in out.splitlines()[-1]

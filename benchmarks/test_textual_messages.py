@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from textual.message_pump import MessagePump
 
 from benchmarks import textual_messages
@@ -49,6 +50,7 @@ def test_the_plain_app_runs_with_textual_as_shipped_and_the_hooks_come_back() ->
     assert MessagePump._process_messages is hooked
 
 
+@pytest.mark.ci_only("a short timed run of the Textual message benchmark, every app and target")
 def test_a_short_run_reports_every_app_and_judges_every_target() -> None:
     result = textual_messages.SECTION.run(RunOptions(quick=True, rounds=2), Results())
     for name in CONTENDERS:

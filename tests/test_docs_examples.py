@@ -236,6 +236,7 @@ print(double(21))
 '''
 
 
+@pytest.mark.ci_only("a docs page's pytest file blocks, run under pytest in a subprocess")
 def test_pytest_file_blocks_run_under_pytest_with_the_pages_files(tmp_path: Path) -> None:
     page = tmp_path / "pytest.md"
     page.write_text(PYTEST_PAGE, "utf-8")

@@ -35,6 +35,7 @@ def test_importing_without_pygame_names_the_extra(tmp_path: Path) -> None:
     assert 'pip install "airlock-tick[pygame]"' in result.stdout
 
 
+@pytest.mark.ci_only("the README's pygame example, run in a fresh interpreter with no display")
 def test_the_readme_example_runs_on_a_headless_machine_as_shown(tmp_path: Path,
                                                                readme_example: str) -> None:
     """No SDL driver set, no display: it runs, silent when there is no sound device, and the
