@@ -24,6 +24,11 @@ from textual.widgets import Input, Static
 import airlock
 from airlock_textual import AirlockApp
 
+# real typing pauses and real debounce/throttle timers: seconds of waiting in all
+pytestmark = pytest.mark.ci_only(
+    "the Textual app's debounce/throttle timing, typed with real pauses (seconds of waits)"
+)
+
 WORDS = {
     "debounce": "run once, after the input pauses",
     "throttle": "run at most once per interval",

@@ -194,7 +194,10 @@ async def check_fits(app: WideEffectsApp, width: int) -> None:
         assert content.region.width == width
 
 
-@pytest.mark.parametrize("width", [80, 100, 120, 160])
+@pytest.mark.parametrize("width", [
+    80, *(pytest.param(w, marks=pytest.mark.ci_only("the inspector at more terminal widths"))
+          for w in (100, 120, 160)),
+])
 async def test_the_inspector_fits_the_terminal(width: int) -> None:
     app = WideEffectsApp()
     async with app.run_test(size=(width, 30)) as pilot:
@@ -209,6 +212,7 @@ async def test_the_inspector_fits_the_terminal(width: int) -> None:
     assert TITLE in shot
 
 
+@pytest.mark.ci_only("the inspector re-laid out as the terminal is resized")
 async def test_the_inspector_follows_a_resize_of_the_terminal() -> None:
     app = WideEffectsApp()
     async with app.run_test(size=(160, 30)) as pilot:
