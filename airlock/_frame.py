@@ -91,9 +91,10 @@ def _exit_tick(tick: TickScope, *exc_info: Any) -> None:
 def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..., None]]:
     """The tick's ``__enter__`` and ``__exit__``: enter()/exit() inlined for the common frame.
 
-    The common frame has nothing posted, no outer scope, default policy/executor, no hooks
-    and nothing rich enqueued; every other frame goes through enter()/exit(), to which these
-    must stay equivalent. ``_inline`` says which applies (see update_inline): IDLE: no
+    The common frame has nothing posted, no outer scope, default policy/executor and no
+    policy hook or ``flushed`` listener (observers of each intent may watch: the close runs
+    the pipeline); every other frame goes through enter()/exit(), to which these must stay
+    equivalent. ``_inline`` says which applies (see update_inline): IDLE: no
     frame is open and the next may open inline; KEPT: the same, after removing the last
     frame's entries; OPEN: the open frame was opened inline and may close inline unless
     something rich was enqueued; GENERAL: neither (what a configuration change writes, from
@@ -127,7 +128,8 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
                 if tick._inline == mode:
                     tick._inline = OPEN
                     tick._state = ACTIVE
-                    tick._accepting = True
+                    # (False when observers watch each intent: enqueues take the hooked path)
+                    tick._accepting = not tick._plan.enqueue_hooked
                     return tick
                 _reset_target(tick._token)
         except BaseException:
@@ -161,9 +163,10 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
         taken = None if rich else len(buffer)  # what run_plain takes (a copy of as many)
         stats: FlushStats | None = None  # (rich: the flush's)
         try:
-            if rich:  # records with keys, batches, phases..., or a configuration that orders or
-                # continues past errors: the pipeline, on records (a frame opened inline has
-                # no hook, observer, budget, carry, parent or held effect: see update_inline).
+            if rich:  # records with keys, batches, phases..., or a configuration that orders,
+                # continues past errors or is watched: the pipeline, on records (or the
+                # watched Intents; a frame opened inline has no policy hook, ``flushed``
+                # listener, budget, carry, parent or held effect: see update_inline).
                 # The compiled kernel's close_rich runs this branch with _release, run_flush
                 # and run_pipeline inlined: keep them in sync
                 tick._release()
@@ -195,6 +198,8 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
                     tick._inline = KEPT
             elif tick._inline != GENERAL:
                 tick._inline = IDLE
+            if stats is not None and tick._plan.watching:
+                tick._notify_flushed(failing=False)  # (the observers' errors, reported)
         finally:
             put_claim(True)  # the frame has completely ended: the next may open
 
@@ -221,7 +226,11 @@ def abort_frame(tick: TickScope, taken: int | None = None) -> None:
     keep_or_drop(tick, stats.enqueued if taken is None else taken)
     stats.pending = tick.pending
     tick._inline = GENERAL  # the next frame re-reads the buffer (see enter())
-    tick._claim.append(True)
+    try:
+        if tick._plan.watching:  # (as finish_frame: the observers' errors, logged)
+            tick._notify_flushed(failing=True)
+    finally:
+        tick._claim.append(True)
 
 
 def plain_frame_failed(
@@ -293,9 +302,10 @@ def update_inline(tick: TickScope) -> None:
     if (
         tick._plain_lifecycle
         and plan.inline_frames
-        and not plan.enqueue_hooked
-        # the inline close calls no observer's ``flushed`` (nor anything else of theirs)
-        and not (tick.observers and tick._observing.hears_flushes)
+        and not plan.policy_hooked
+        # the inline close calls no observer's ``flushed`` (it reports the errors of those
+        # that watch each intent)
+        and not (tick.observers and tick._observing.listeners["flushed"])
         and not (tick._carry or tick._closed or tick._buffer.rich or len(tick._held))
     ):
         mode = KEPT if tick._spent else IDLE

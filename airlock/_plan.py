@@ -46,7 +46,8 @@ class FlushPlan:
     #: executes or orders Intents (``plain_loop`` implies it)
     on_records: bool
     #: a tick's frames may open and close inline (``_frame``): the plain loop, or the pipeline
-    #: on records with no budget, and no ``post()`` that may block
+    #: on records (or on the Intents observers watch) with no budget, and no ``post()`` that
+    #: may block
     inline_frames: bool
     #: the policy is not allow-all: the filter stage asks it about every intent
     judging: bool = False
@@ -75,12 +76,12 @@ def make_plan(
     """The plan of a configuration; ``tick``: a tick's (``budgeted``: it has a frame budget;
     ``blocking``: a full ``post()`` waits, so frames must record their thread)."""
     allow_all = is_allow_all(policy)
-    on_records = not (
-        watching
-        or not runs_tasks(executor)
+    wants_intents = (  # besides a watching observer: something that takes Intents
+        not runs_tasks(executor)
         or not allow_all
         or (order_by is not None and not sorts_records(order_by))
     )
+    on_records = not (watching or wants_intents)
     plain_loop = (
         allow_all
         and executor is sync_executor
@@ -100,7 +101,7 @@ def make_plan(
         watching=watching,
         plain_loop=plain_loop,
         on_records=on_records,
-        inline_frames=tick and (plain_loop or (on_records and not budgeted)) and not blocking,
+        inline_frames=tick and (plain_loop or not (wants_intents or budgeted)) and not blocking,
         judging=not allow_all,
         policy_hooked=policy_hooked,
         tick=tick,

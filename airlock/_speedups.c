@@ -68,6 +68,8 @@
     X(observer_set_type)  /* airlock._observe.ObserverSet (``enqueue_observed``) */ \
     X(observer_set_tell)  /* ObserverSet.tell: a watched flush's ``ctx.tell`` (``call_each``) */ \
     X(str_enqueued) \
+    X(str_flushed)  /* "flushed": the ObserverSet's listeners of a flush's end */ \
+    X(str_notify_flushed)  /* "_notify_flushed" (a watched inline frame's end) */ \
     X(str_hook_failed) \
     X(str_stats) \
     X(str_watching) \
@@ -145,7 +147,7 @@ typedef struct {
     Py_ssize_t plan_tick_at;                              /* FlushPlan's */
     Py_ssize_t plain_captured_at;                         /* Scope's */
     Py_ssize_t closed_at;                                 /* TickScope's */
-    Py_ssize_t observing_at, set_listeners_at;           /* Scope's, ObserverSet's */
+    Py_ssize_t observing_at, set_listeners_at, set_failure_at; /* Scope's, ObserverSet's */
     Py_ssize_t ctx_tell_at;                               /* FlushContext's */
 } speedups_state;
 
@@ -741,9 +743,10 @@ static PyObject *
 open_inline(InlineFrame *self, speedups_state *st)
 {
     PyObject *tick = self->tick;
-    PyObject *mode = SLOT(tick, st->inline_at);
+    PyObject *mode = SLOT(tick, st->inline_at), *plan = SLOT(tick, st->plan_at);
     Py_ssize_t claims = PyList_GET_SIZE(self->claim);
-    if (claims == 0 || (mode != st->mode_idle && mode != st->mode_kept)) {
+    if (claims == 0 || (mode != st->mode_idle && mode != st->mode_kept)
+        || plan == NULL || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)) {
         return NULL; /* refused, or the general frame: the closure */
     }
     Py_ssize_t posted = PyObject_Length(self->inbox);
@@ -796,7 +799,10 @@ open_inline(InlineFrame *self, speedups_state *st)
     }
     set_slot(tick, st->inline_at, st->mode_open);
     set_slot(tick, st->state_at, st->state_active);
-    set_slot(tick, st->accepting_at, Py_True);
+    plan = SLOT(tick, st->plan_at);  /* (False when observers watch each intent) */
+    set_slot(tick, st->accepting_at,
+             plan != NULL && Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
+             && SLOT(plan, st->enqueue_hooked_at) == Py_False ? Py_True : Py_False);
     set_slot(tick, st->token_at, token);
     Py_DECREF(token);
     Py_INCREF(tick);
@@ -976,10 +982,37 @@ reset_and_count(speedups_state *st, PyObject *tick)
     return 0;
 }
 
+/* The end of a watched frame (close_frame's ``tick._notify_flushed(failing=False)``): the
+   observers' errors reported, and their ``flushed`` told; nothing to do, and no call, when
+   no error waits and nobody listens to ``flushed`` (an inline frame's observers never do:
+   ``update_inline``). 0, or -1 with an exception set. */
+static int
+tell_flushed(speedups_state *st, PyObject *tick)
+{
+    PyObject *observing = SLOT(tick, st->observing_at);
+    if (observing != NULL && Py_IS_TYPE(observing, (PyTypeObject *)st->observer_set_type)
+        && SLOT(observing, st->set_failure_at) == Py_None) {
+        PyObject *by_hook = SLOT(observing, st->set_listeners_at);
+        PyObject *listeners = by_hook != NULL && PyDict_CheckExact(by_hook)
+                              ? PyDict_GetItemWithError(by_hook, st->str_flushed) : NULL;
+        if (listeners != NULL && PyTuple_CheckExact(listeners)
+            && PyTuple_GET_SIZE(listeners) == 0) {
+            return 0;
+        }
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+    }
+    PyObject *done = PyObject_CallMethodOneArg(tick, st->str_notify_flushed, Py_False);
+    Py_XDECREF(done);
+    return done == NULL ? -1 : 0;
+}
+
 /* The frame's end once it has flushed ``taken`` entries and left its context: keep them or
-   take them out, give the claim back (close_frame's ``keep_or_drop`` inlined). */
+   take them out, tell the observers (``watched``: see ``tell_flushed``), give the claim back
+   (close_frame's ``keep_or_drop`` inlined, and its end). */
 static PyObject *
-keep_or_drop(InlineFrame *self, speedups_state *st, Py_ssize_t taken)
+keep_or_drop(InlineFrame *self, speedups_state *st, Py_ssize_t taken, int watched)
 {
     PyObject *tick = self->tick;
     /* ``keep`` or ``not buffer.take_now(taken)``: the token taken now (maybe by this thread,
@@ -1002,7 +1035,9 @@ keep_or_drop(InlineFrame *self, speedups_state *st, Py_ssize_t taken)
             set_slot(tick, st->inline_at, st->mode_idle);
         }
     }
-    if (PyList_Append(self->claim, Py_True) < 0) { /* the frame has completely ended */
+    int told = watched ? tell_flushed(st, tick) : 0;
+    if (PyList_Append(self->claim, Py_True) < 0 || told < 0) { /* the frame has completely
+                                                                  ended */
         return (PyObject *)-1;
     }
     Py_RETURN_NONE;
@@ -1077,7 +1112,7 @@ close_plain(InlineFrame *self, speedups_state *st)
     if (reset_and_count(st, tick) < 0) {
         return (PyObject *)-1;
     }
-    return keep_or_drop(self, st, count);
+    return keep_or_drop(self, st, count, 0);
 }
 
 /* The per-intent stages and the dispatch loop, defined below. */
@@ -1139,8 +1174,8 @@ reset_stats(speedups_state *st, PyObject *stats)
 
 /* ``tick._flush_context(stats)``: for an exact TickScope whose context exists, what
    ``_settle.prepare`` and ``TickScope._flush_context`` write, in place (close_rich's
-   conditions hold: no watching, no parent, no hold, no carry; keep in sync with both);
-   otherwise the method. A new reference, or NULL with an exception set. */
+   conditions hold: no parent, no hold, no carry; keep in sync with both); otherwise the
+   method. A new reference, or NULL with an exception set. */
 static PyObject *
 prepared_context(speedups_state *st, PyObject *tick, PyObject *stats)
 {
@@ -1149,6 +1184,30 @@ prepared_context(speedups_state *st, PyObject *tick, PyObject *stats)
     if (!Py_IS_TYPE(tick, (PyTypeObject *)st->tick_type) || ctx == NULL
         || !Py_IS_TYPE(ctx, (PyTypeObject *)st->ctx_type)) {
         return PyObject_CallMethodOneArg(tick, st->str_flush_context, stats);
+    }
+    if (SLOT(plan, st->watching_at) == Py_True) {  /* ``ctx.tell = scope._observing.tell`` */
+        PyObject *observing = SLOT(tick, st->observing_at), *tell = SLOT(ctx, st->ctx_tell_at);
+        if (observing == NULL || !Py_IS_TYPE(observing, (PyTypeObject *)st->observer_set_type)) {
+            return PyObject_CallMethodOneArg(tick, st->str_flush_context, stats);
+        }
+        if (tell == NULL || !PyMethod_Check(tell) || PyMethod_GET_SELF(tell) != observing
+            || PyMethod_GET_FUNCTION(tell) != st->observer_set_tell) {  /* (else: the same) */
+            PyObject *bound = PyMethod_New(st->observer_set_tell, observing);
+            if (bound == NULL) {
+                return NULL;
+            }
+            Py_INCREF(ctx);  /* (the old value's finalizer may run Python code) */
+            set_slot(ctx, st->ctx_tell_at, bound);
+            Py_DECREF(bound);
+            Py_DECREF(ctx);
+            ctx = SLOT(tick, st->ctx_at);  /* read again, as everything below */
+            plan = SLOT(tick, st->plan_at);
+            buffer = SLOT(tick, st->buffer_at);
+            if (ctx == NULL || !Py_IS_TYPE(ctx, (PyTypeObject *)st->ctx_type) || plan == NULL
+                || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type) || buffer == NULL) {
+                return PyObject_CallMethodOneArg(tick, st->str_flush_context, stats);
+            }
+        }
     }
     PyObject *from[] = {
         stats, SLOT(tick, st->policy_at), SLOT(tick, st->executor_at),
@@ -1183,21 +1242,34 @@ prepared_context(speedups_state *st, PyObject *tick, PyObject *stats)
 }
 
 /* close_frame of an OPEN frame of records and Intents, rich (or under a plan with no plain
-   loop: an ``order_by``, errors="continue"), under a plan that runs the
+   loop: an ``order_by``, errors="continue", observers), under a plan that runs the
    pipeline on records with the default dispatch loop (no policy that judges, no executor,
-   nothing watching, no budget), with no carry, no parent, no origin marks, no held task and no
-   local policy that judges: ``Scope._release``, ``_settle.run_flush`` and
-   ``_pipeline.run_pipeline`` with the compiled stages, then close_frame's end. The first
-   rich frame (no stats or flush context yet) and every other one: the closure. Keep in sync
-   with close_frame's rich branch and those three (the order of the writes included). */
+   no budget) or on the Intents that observers watch (every entry one), with no carry, no
+   parent, no origin marks, no held task and no local policy that judges: ``Scope._release``,
+   ``_settle.run_flush`` and ``_pipeline.run_pipeline`` with the compiled stages, then
+   close_frame's end. The first rich frame (no stats or flush context yet) and every other
+   one: the closure. Keep in sync with close_frame's rich branch and those three (the order
+   of the writes included). */
 static PyObject *
 close_rich(InlineFrame *self, speedups_state *st)
 {
     PyObject *tick = self->tick, *buffer = self->buffer;
     PyObject *plan = SLOT(tick, st->plan_at), *stats = SLOT(tick, st->stats_at);
     PyObject *ctx = SLOT(tick, st->ctx_at), *carry = SLOT(tick, st->carry_at);
-    if (plan == NULL || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
-        || SLOT(plan, st->on_records_at) != Py_True || SLOT(plan, st->dispatcher_at) != Py_None
+    if (plan == NULL || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)) {
+        return NULL;
+    }
+    int watched = SLOT(plan, st->watching_at) == Py_True;
+    if (watched) {  /* ``_materialize()``: every entry is an Intent already, or the closure */
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(buffer); i++) {
+            if (!Py_IS_TYPE(PyList_GET_ITEM(buffer, i), (PyTypeObject *)st->intent_type)) {
+                return NULL;
+            }
+        }
+    }
+    if ((SLOT(plan, st->on_records_at) != Py_True
+         && !(watched && SLOT(plan, st->policy_hooked_at) == Py_False))
+        || SLOT(plan, st->dispatcher_at) != Py_None
         || SLOT(plan, st->judging_at) != Py_False
         || stats == NULL || !Py_IS_TYPE(stats, (PyTypeObject *)st->stats_type)
         || ctx == NULL || ctx == Py_None || SLOT(tick, st->parent_at) != Py_None
@@ -1354,7 +1426,7 @@ close_rich(InlineFrame *self, speedups_state *st)
                    PyList_GET_SIZE(buffer) - taken + posted + carried_now + waiting) < 0) {
         return (PyObject *)-1;
     }
-    return keep_or_drop(self, st, taken);
+    return keep_or_drop(self, st, taken, watched);
 
 fail_before:
     Py_DECREF(entries);
@@ -3456,7 +3528,11 @@ speedups_exec(PyObject *module)
         || (st->observing_at = slot_offset(st->scope_type, st->tick_type, "_observing")) < 0
         || (st->set_listeners_at = slot_offset(st->observer_set_type, st->observer_set_type,
                                                "listeners")) < 0
+        || (st->set_failure_at = slot_offset(st->observer_set_type, st->observer_set_type,
+                                             "_failure")) < 0
         || (st->str_enqueued = PyUnicode_InternFromString("enqueued")) == NULL
+        || (st->str_flushed = PyUnicode_InternFromString("flushed")) == NULL
+        || (st->str_notify_flushed = PyUnicode_InternFromString("_notify_flushed")) == NULL
         || (st->str_hook_failed = PyUnicode_InternFromString("hook_failed")) == NULL
         || (st->observer_set_tell = PyObject_GetAttrString(st->observer_set_type,
                                                            "tell")) == NULL) {

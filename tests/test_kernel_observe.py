@@ -12,6 +12,7 @@ path's outcome.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 from blocks import blocks_grown
 
 import airlock
+from airlock import _frame
 from airlock._observe import ObserverSet
 from benchmarks.cores import core, kernel
 
@@ -221,3 +223,200 @@ def test_observed_scopes_leave_no_blocks_behind() -> None:
                 enqueue(len, "x")
 
     assert blocks_grown(lives, 200, 5_000) < 100
+
+
+# -- a watched tick's frames: inline (the kernel's close_rich) as in general --------------------
+
+
+class GeneralTick(airlock.TickScope):
+    """Runs every frame the general way (an ``exit`` of its own): the reference."""
+
+    def exit(self, error: BaseException | None = None) -> None:
+        super().exit(error)
+
+
+class Recording(airlock.Observer):
+    """Hears every per-intent hook; ``breaks`` names the hooks that raise (``interrupt``: with
+    a KeyboardInterrupt)."""
+
+    def __init__(self, heard: list[object], breaks: str = "", interrupt: bool = False) -> None:
+        self.heard, self.breaks, self.interrupt = heard, breaks, interrupt
+
+    def _hear(self, hook: str, intent: airlock.Intent) -> None:
+        self.heard.append((hook, intent.args, intent.kwargs, intent.dispatch_options))
+        if hook in self.breaks:
+            raise KeyboardInterrupt(hook) if self.interrupt else ValueError(hook)
+
+    def enqueued(self, intent: airlock.Intent) -> None:
+        self._hear("enqueued", intent)
+
+    def dispatched(self, intent: airlock.Intent) -> None:
+        self._hear("dispatched", intent)
+
+    def coalesced(self, intent: airlock.Intent) -> None:
+        self._hear("coalesced", intent)
+
+    def failed(self, intent: airlock.Intent, error: BaseException) -> None:
+        self._hear("failed", intent)
+
+
+class Flushes(airlock.Observer):
+    """Listens to each flush's end (such a tick stays on general frames)."""
+
+    def __init__(self, heard: list[object]) -> None:
+        self.heard = heard
+
+    def flushed(self, scope: airlock.Scope) -> None:
+        self.heard.append("flushed")
+
+
+@airlock.phase("late")
+def late(*args: Any) -> None:
+    ran.append(("late", args))
+
+
+@airlock.phase("early")
+def early(*args: Any) -> None:
+    ran.append(("early", args))
+
+
+@airlock.batch
+def gathered(payloads: list[object]) -> None:
+    ran.append(("gathered", payloads))
+
+
+#: story -> (the tick's options, the observer's breaks and interrupt, the frames run inline)
+TICK_STORIES: dict[str, tuple[dict[str, Any], str, bool, bool]] = {
+    "plain": ({}, "", False, True),
+    "keywords and options": ({}, "", False, True),
+    "keyed": ({}, "", False, True),
+    "phased": ({"order_by": airlock.by_phase("early", "late")}, "", False, True),
+    "batched": ({}, "", False, True),
+    "enqueued raises": ({}, "enqueued", False, True),
+    "enqueued raises, continue": ({"errors": "continue"}, "enqueued", False, True),
+    "dispatched raises": ({}, "dispatched", False, True),
+    "dispatched raises, continue": ({"errors": "continue"}, "dispatched", False, True),
+    "enqueued interrupts": ({"errors": "continue"}, "enqueued", True, True),
+    "a failing effect": ({}, "", False, False),
+    "a failing effect, continue": ({"errors": "continue"}, "", False, False),
+    "a nested scope": ({}, "", False, True),
+    "a flushed listener too": ({}, "", False, False),
+    "keep_intents=False": ({"keep_intents": False}, "", False, True),
+}
+
+
+def _frames_of(story: str, cls: type[airlock.TickScope]) -> list[object]:
+    """Four frames of ``story`` on a tick of ``cls``: what each left, and whether the frames
+    after the first ran inline."""
+    options, breaks, interrupt, _ = TICK_STORIES[story]
+    ran.clear()
+    heard: list[object] = []
+    observers: list[airlock.Observer] = [Recording(heard, breaks, interrupt)]
+    if story == "a flushed listener too":
+        observers.append(Flushes(heard))
+    tick = cls(observers=observers, **options)
+    enqueue = airlock.enqueue
+    seen: list[object] = []
+    inline = []
+    for frame in range(4):
+        heard.clear()
+        ran.clear()
+        outcome: object = None
+        try:
+            with tick:
+                if story == "phased":
+                    enqueue(late, frame)
+                    enqueue(early, frame)
+                elif story == "batched":
+                    enqueue(gathered, frame)
+                    enqueue(gathered, frame + 10)
+                    enqueue(effect, frame)
+                elif story == "keyed":
+                    enqueue(effect, frame, _key="k")
+                    enqueue(effect, frame + 10, _key="k")
+                    enqueue(effect, frame + 20)
+                elif story == "keywords and options":
+                    enqueue(effect, frame, flag=True)
+                    enqueue(effect, frame + 1, _name="named", _dispatch_options={"q": 1})
+                elif story == "a nested scope":
+                    enqueue(effect, frame)
+                    with airlock.scope():
+                        enqueue(effect, frame + 10)
+                else:
+                    enqueue(effect, frame)
+                    if story.startswith("a failing effect") and frame % 2:
+                        enqueue(_fails, frame)
+                    enqueue(effect, frame, 3)
+        except BaseException as exc:  # the story's outcome, whatever it is
+            outcome = (type(exc), str(exc))
+        stats = tick.stats
+        seen.append((list(heard), list(ran), outcome, stats.enqueued, stats.dispatched,
+                     stats.failed, stats.coalesced, stats.batched, stats.undispatched,
+                     stats.hook_errors, stats.balance_error(), tick.pending))
+        if frame:
+            inline.append(tick._inline in (_frame.IDLE, _frame.KEPT))
+    tick.close()
+    return [seen, all(inline)]
+
+
+@pytest.mark.parametrize("story", list(TICK_STORIES))
+@pytest.mark.parametrize("compiled", sorted(set(CORES)))
+def test_a_watched_ticks_frames_run_inline_and_leave_what_general_frames_leave(
+    story: str, compiled: bool
+) -> None:
+    """Observers that watch each intent (and no ``flushed`` listener) leave a tick its inline
+    frames: the pipeline runs on the Intents in the frame's close (in C on the kernel), and
+    each frame leaves what a general frame leaves, hooks' errors and failures included."""
+    with core(compiled):
+        inline_seen, ran_inline = _frames_of(story, airlock.TickScope)
+        general_seen, ran_general = _frames_of(story, GeneralTick)
+    assert inline_seen == general_seen
+    assert not ran_general
+    assert ran_inline is TICK_STORIES[story][3]
+
+
+@pytest.mark.skipif(KERNEL is None, reason="airlock._speedups is not built here")
+def test_the_kernel_closes_a_watched_frame_without_the_pure_flush() -> None:
+    """After its first frame, a watched tick's frames open and close in C: no Python function
+    of the core's flush runs, only the effects and the observers' hooks."""
+    heard: list[object] = []
+    called: list[str] = []
+
+    def profile(frame: Any, event: str, arg: object) -> None:
+        if event == "call" and "/airlock/" in frame.f_code.co_filename:
+            called.append(frame.f_code.co_name)
+
+    with core(True):
+        tick = airlock.tick_scope(observers=[Recording(heard)])
+        for _ in range(2):
+            with tick:
+                airlock.enqueue(effect, 1)
+        sys.setprofile(profile)
+        try:
+            with tick:
+                airlock.enqueue(effect, 2)
+                airlock.enqueue(effect, 3)
+        finally:
+            sys.setprofile(None)
+        tick.close()
+    assert set(called) <= {"__len__"}  # (the held effects' store, counted for ``pending``)
+    assert [h[0] for h in heard[-4:]] == ["enqueued", "enqueued", "dispatched", "dispatched"]
+
+
+@pytest.mark.skipif(KERNEL is None, reason="airlock._speedups is not built here")
+def test_watched_inline_frames_leave_no_blocks_behind() -> None:
+    observers = [Recording([])]
+    with core(True):
+        tick = airlock.tick_scope(observers=observers)
+
+        def frames(n: int) -> None:
+            for i in range(n):
+                observers[0].heard.clear()
+                with tick:
+                    airlock.enqueue(len, (i,))
+                    airlock.enqueue(len, "x", _key=i % 2)
+
+        try:
+            assert blocks_grown(frames, 200, 5_000) < 100
+        finally:
+            tick.close()

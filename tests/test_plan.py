@@ -47,8 +47,10 @@ def test_what_takes_each_shortcut_away() -> None:
     assert not plan(order_by=lambda intent: 0).on_records
     continuing = plan(errors="continue", tick=True)
     assert not continuing.plain_loop and continuing.on_records and continuing.inline_frames
-    watched = plan(watching=True, tick=True)
-    assert watched.enqueue_hooked and not watched.on_records and not watched.inline_frames
+    watched = plan(watching=True, tick=True)  # Intents for the observers, frames inline
+    assert watched.enqueue_hooked and not watched.on_records and watched.inline_frames
+    assert not plan(Judges(), watching=True, tick=True).inline_frames
+    assert not plan(watching=True, tick=True, budgeted=True).inline_frames
     budgeted = plan(tick=True, budgeted=True)
     assert not budgeted.plain_loop and not budgeted.inline_frames
     assert not plan(tick=True, blocking=True).inline_frames
