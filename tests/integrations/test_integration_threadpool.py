@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -200,3 +201,145 @@ def test_joins_from_two_reports_at_once_do_not_wait_for_each_other() -> None:
         pool.join(timeout=5)  # (no TimeoutError: neither report waits for good)
     assert len(joined) == 2 and "raised" in joined
     pool.shutdown()
+
+
+# -- joins that could never end (audit: a report starving its own worker, two pools' reports
+# -- joining each other, an effect joining its own pool). Each join here has a timeout: on the
+# -- old code it raised TimeoutError where it now returns, raises EffectsFailed or UsageError.
+
+
+def outcome_of_join(pool: BoundedThreadPoolExecutor, timeout: float = 2) -> str:
+    try:
+        pool.join(timeout=timeout)
+    except Exception as error:  # (the test reads which one it was)
+        return type(error).__name__
+    return "returned"
+
+
+def test_a_report_joining_does_not_wait_for_work_queued_behind_it_on_its_worker() -> None:
+    """The only worker runs a failure's report; an ``on_error`` that joins waited for the
+    effect queued behind it, which that very worker would start after the report: never.
+    It now waits only for effects already running, and the queued one still runs after."""
+    dispatched = threading.Event()
+    joined: list[str] = []
+    ran: list[str] = []
+
+    def explode() -> None:
+        assert dispatched.wait(10)  # the second effect is queued before this one fails
+        raise ValueError("first")
+
+    pool = BoundedThreadPoolExecutor(
+        max_workers=1, max_pending=2, on_error=lambda i, e: joined.append(outcome_of_join(pool))
+    )
+    try:
+        with airlock.scope(executor=pool):
+            airlock.enqueue(explode)
+            airlock.enqueue(ran.append, "queued")
+        dispatched.set()
+        outer = outcome_of_join(pool, timeout=10)
+        assert (joined, outer) == (["EffectsFailed"], "returned")  # raised once, by the report
+        assert ran == ["queued"]
+        assert pool.outcomes == type(pool.outcomes)(scheduled=2, completed=1, failed=1)
+    finally:
+        dispatched.set()
+        pool.shutdown()
+
+
+def test_reports_of_two_pools_joining_each_other_do_not_wait_for_each_other() -> None:
+    """Pool A's report joins pool B while B's report joins A: each waited for the other's
+    report to end. A join inside any pool's report no longer waits for a report under way."""
+    both_reporting = threading.Barrier(2, timeout=5)
+    dispatched, both_joined = threading.Event(), threading.Event()
+    joined: dict[str, str] = {}
+
+    def report_joining(name: str, other: list[BoundedThreadPoolExecutor]) -> Any:
+        def on_error(intent: airlock.Intent, exc: BaseException) -> None:
+            both_reporting.wait()
+            joined[name] = outcome_of_join(other[0])
+            if len(joined) == 2:
+                both_joined.set()
+        return on_error
+
+    def explode(name: str) -> None:
+        assert dispatched.wait(10)  # (so that each report runs on its pool's worker)
+        raise ValueError(name)
+
+    to_a: list[BoundedThreadPoolExecutor] = []
+    to_b: list[BoundedThreadPoolExecutor] = []
+    a = BoundedThreadPoolExecutor(max_workers=1, on_error=report_joining("a", to_b))
+    b = BoundedThreadPoolExecutor(max_workers=1, on_error=report_joining("b", to_a))
+    to_a.append(a)
+    to_b.append(b)
+    try:
+        with airlock.scope(executor=a):
+            airlock.enqueue(explode, "a")
+        with airlock.scope(executor=b):
+            airlock.enqueue(explode, "b")
+        dispatched.set()
+        assert both_joined.wait(10)
+        # each report's join raised the other pool's failure, once: nothing is left to raise
+        assert joined == {"a": "EffectsFailed", "b": "EffectsFailed"}
+        assert outcome_of_join(a, timeout=10) == outcome_of_join(b, timeout=10) == "returned"
+        assert a.failures.total == b.failures.total == 1
+    finally:
+        dispatched.set()
+        a.shutdown()
+        b.shutdown()
+
+
+def test_a_report_joining_still_waits_for_effects_already_running() -> None:
+    """What a report's join still waits for: an effect running on another worker, and its
+    report (which may itself join: it does not wait for the report under way)."""
+    slow_started, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def on_error(intent: airlock.Intent, exc: BaseException) -> None:
+        if str(exc) == "fast":
+            assert slow_started.wait(10)
+            threading.Timer(0.05, release.set).start()
+            order.append("join: " + outcome_of_join(pool, timeout=10))
+        else:
+            order.append("slow reported: " + outcome_of_join(pool, timeout=10))
+
+    def slow() -> None:
+        slow_started.set()
+        assert release.wait(10)
+        raise ValueError("slow")
+
+    def fast() -> None:
+        assert slow_started.wait(10)
+        raise ValueError("fast")
+
+    pool = BoundedThreadPoolExecutor(max_workers=2, on_error=on_error)
+    try:
+        with airlock.scope(executor=pool):
+            airlock.enqueue(slow)
+            airlock.enqueue(fast)
+        with contextlib.suppress(EffectsFailed):
+            pool.join(timeout=10)
+        assert order[-1].startswith("join: ") and len(order) == 2
+        assert "TimeoutError" not in " ".join(order)
+    finally:
+        release.set()
+        pool.shutdown()
+
+
+def test_an_effect_joining_its_own_pool_is_refused() -> None:
+    """An effect's join would wait for that effect itself: ``UsageError`` at the call."""
+    dispatched = threading.Event()
+    joined: list[str] = []
+
+    def effect() -> None:
+        assert dispatched.wait(10)  # (its future is known to the pool by now)
+        joined.append(outcome_of_join(pool))
+
+    pool = BoundedThreadPoolExecutor(max_workers=2)
+    try:
+        with airlock.scope(executor=pool):
+            airlock.enqueue(effect)
+        dispatched.set()
+        pool.join(timeout=10)
+        assert joined == ["UsageError"]
+    finally:
+        dispatched.set()
+        pool.shutdown()

@@ -9,7 +9,9 @@ before it ran (``shutdown(cancel_pending=True)``, ``future.cancel()``), is repor
 failures (not the cancellations). ``join()`` returns once the outcome of every effect dispatched
 before it was reported (its done-callback ran to the end: ``on_error`` and the observers
 included), so a failure is raised by the first ``join()`` after its dispatch, never a later
-one. ``shutdown()`` stops accepting work; ``with pool:`` shuts down on exit.
+one — except a ``join()`` inside a report, which never waits for what could be waiting for it
+(see ``join()``), and one inside an effect of the pool, refused. ``shutdown()`` stops accepting
+work; ``with pool:`` shuts down on exit.
 
 Effects run without the flushing thread's context: an effect that enqueues must open its own
 scope or hand work back with ``tick.post()``.
@@ -22,7 +24,7 @@ import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from ..._errors import AirlockError
+from ..._errors import AirlockError, UsageError
 from ..._executor import sync_executor
 from ._reporting import (
     BackgroundLedger,
@@ -41,6 +43,18 @@ __all__ = ["BoundedThreadPoolExecutor", "EffectsFailed", "Outcomes", "PoolFull"]
 
 class PoolFull(AirlockError):
     """The pool had no free slot in time; the intent was not dispatched."""
+
+
+class _ThisThread(threading.local):
+    """What the current thread is doing for the pools (each thread sees its own values)."""
+
+    #: reports (done-callbacks) of any pool under way on this thread
+    reports = 0
+    #: the pool whose effect this thread is running, if any
+    effect_of: BoundedThreadPoolExecutor | None = None
+
+
+_THIS_THREAD = _ThisThread()
 
 
 class BoundedThreadPoolExecutor:
@@ -71,8 +85,8 @@ class BoundedThreadPoolExecutor:
         self._closed = False
         #: notified as each done-callback ends
         self._reported = threading.Condition()
-        #: futures whose done-callback has not ended -> the thread running it (None: not yet)
-        self._reporting: dict[concurrent.futures.Future[Any], int | None] = {}
+        #: futures whose done-callback has not ended -> whether it has begun
+        self._reporting: dict[concurrent.futures.Future[Any], bool] = {}
 
     @property
     def pending(self) -> int:
@@ -99,25 +113,35 @@ class BoundedThreadPoolExecutor:
                 "max_pending, dispatch fewer effects per flush, or use block=True without timeout"
             )
         try:
-            future = self._pool.submit(sync_executor, intent)  # (an async def one fails)
+            future = self._pool.submit(self._run, intent)
         except BaseException:
             self._slots.release()
             raise
         with self._reported:
-            self._reporting[future] = None
+            self._reporting[future] = False
         self._ledger.add(future, intent)
         future.add_done_callback(self._finished)
         return future
+
+    def _run(self, intent: Intent) -> Any:
+        """A worker runs an effect (an ``async def`` one fails), marked as this pool's."""
+        _THIS_THREAD.effect_of = self
+        try:
+            return sync_executor(intent)
+        finally:
+            _THIS_THREAD.effect_of = None
 
     def _finished(self, future: concurrent.futures.Future[Any]) -> None:
         """The done-callback: free the slot, count and report the outcome, then tell
         ``join()`` (a future is done before its callbacks run: ``join()`` waits for this)."""
         with self._reported:
-            self._reporting[future] = threading.get_ident()
+            self._reporting[future] = True
+        _THIS_THREAD.reports += 1
         try:
             self._slots.release()
             self._ledger.end(future, outcome_of(future))
         finally:
+            _THIS_THREAD.reports -= 1
             with self._reported:
                 del self._reporting[future]
                 self._reported.notify_all()
@@ -126,17 +150,26 @@ class BoundedThreadPoolExecutor:
         """Wait for the effects dispatched so far and the report of each outcome; raise
         ``EffectsFailed`` if any failed (cancellations were reported, and alone do not raise).
 
-        From an ``on_error`` or an observer, only the outcomes whose report has not begun are
-        waited for: the caller's own, and those other threads are reporting (maybe waiting in
-        a ``join()`` of their own), are not."""
-        here = threading.get_ident()
+        Inside a report (an ``on_error`` or an observer of any pool's failure) it waits only
+        for the effects already running and their reports: not for a report already begun (the
+        caller's own, or another that may be waiting in a ``join()`` of its own, of this pool or
+        another), nor for an effect still queued (it may need the very worker this report runs
+        on). Those are left waiting, and the next ``join()`` waits for them and raises their
+        failures. Inside an effect of this pool it raises ``UsageError``: it would wait for
+        that effect itself."""
+        if _THIS_THREAD.effect_of is self:
+            raise UsageError(
+                "join() was called from an effect running on this pool: it would wait for that "
+                "effect itself; call join() outside the pool's effects (where you flush)"
+            )
         with self._reported:
-            reporting = self._reporting
-            inside_a_report = here in reporting.values()
-            waiting = {
-                future for future, thread in reporting.items()
-                if thread is None or not inside_a_report
-            }
+            if _THIS_THREAD.reports:
+                waiting = {
+                    future for future, begun in self._reporting.items()
+                    if not begun and (future.running() or future.done())
+                }
+            else:
+                waiting = set(self._reporting)
 
             def all_reported() -> bool:
                 waiting.intersection_update(self._reporting)
