@@ -3012,16 +3012,14 @@ policy_traits(speedups_state *st, PyObject *policy, int *hooked, int *judges)
         *differs[i] = found != inherited[i];
         Py_XDECREF(found);
     }
-    if (!*judges) {  /* callable(getattr(policy, "withdraws", None)) */
-        PyObject *withdraws = PyObject_GetAttr(policy, st->str_withdraws);
+    if (!*judges) {  /* callable(getattr(policy, "withdraws", None)), with no AttributeError
+                        built when it has none (the common policy: most of a block's cost) */
+        PyObject *withdraws = attr_or_none(policy, st->str_withdraws);
         if (withdraws == NULL) {
-            if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
-                return -1;
-            }
-            PyErr_Clear();
+            return -1;
         }
-        *judges = withdraws != NULL && PyCallable_Check(withdraws);
-        Py_XDECREF(withdraws);
+        *judges = PyCallable_Check(withdraws);
+        Py_DECREF(withdraws);
     }
     return 0;
 }
