@@ -1913,8 +1913,23 @@ record_phase(speedups_state *st, PyObject *entry, PyObject **cached_task,
     return Py_NewRef(*cached_phase);
 }
 
-/* The distinct tasks ``order`` remembers the rank of. */
+/* The distinct tasks ``order`` remembers the rank of (and the distinct options dicts). */
 #define RANKED_TASKS 8
+
+/* Every key of ``dict`` (an exact dict) is an exact str: looking a str up in it runs no
+   Python code. */
+static int
+str_keys_only(PyObject *dict)
+{
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key)) {
+            return 0;
+        }
+    }
+    return 1;
+}
 
 /* Order by phase (``by_phase``): a stable counting sort by each record's phase rank. */
 static PyObject *
@@ -1957,11 +1972,19 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *ranked_tasks[RANKED_TASKS];
     Py_ssize_t ranked_as[RANKED_TASKS];
     int known = 0, replaced = 0;
+    /* the last options dicts whose own "phase" ranked their records, and their ranks: while
+       no Python code runs (each such dict and the ranks have str keys only, the phase is a
+       str; anything else forgets them), a dict compared by identity has the phase it had
+       (``str_ranks`` -1: whether the ranks' keys are all str is not known yet) */
+    PyObject *ranked_options[RANKED_TASKS];
+    Py_ssize_t options_as[RANKED_TASKS];
+    int known_options = 0, replaced_options = 0, str_ranks = -1;
     for (Py_ssize_t i = 0; i < n && PyList_GET_SIZE(entries) == n; i++) {
         PyObject *entry = PyList_GET_ITEM(entries, i);
         PyObject *task = PyTuple_GET_ITEM(entry, 0);
-        int by_task = PyTuple_GET_SIZE(entry) == PLAIN_SIZE
-                      || PyTuple_GET_ITEM(entry, DISPATCH_OPTIONS_AT) == Py_None;
+        PyObject *options = PyTuple_GET_SIZE(entry) == PLAIN_SIZE
+                            ? Py_None : PyTuple_GET_ITEM(entry, DISPATCH_OPTIONS_AT);
+        int by_task = options == Py_None;
         int k = 0;
         while (by_task && k < known && ranked_tasks[k] != task) {
             k++;
@@ -1971,10 +1994,29 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             starts[ranked_as[k] + 1]++;
             continue;
         }
+        while (!by_task && k < known_options && ranked_options[k] != options) {
+            k++;
+        }
+        if (!by_task && k < known_options) {
+            at[i] = options_as[k];
+            starts[options_as[k] + 1]++;
+            continue;
+        }
+        PyObject *task_before = cached_task;
         PyObject *name = record_phase(st, entry, &cached_task, &cached_phase);
         if (name == NULL) {
             goto user_error;
         }
+        /* no Python code ran (a task's airlock_phase, a key's or the phase's ==), or may run
+           in the rank's lookup: else the options ranked so far are forgotten */
+        int str_options = !by_task && PyDict_CheckExact(options) && str_keys_only(options);
+        if (cached_task != task_before || (name != Py_None && !PyUnicode_CheckExact(name))
+            || (!by_task && !str_options)) {
+            known_options = 0;
+        }
+        /* the record's own options named its phase (a str) */
+        int own_phase = str_options && cached_task == task_before && PyUnicode_CheckExact(name)
+                        && PyDict_GetItemWithError(options, st->str_phase) == name;
         Py_ssize_t r = no_phase;
         if (name != Py_None) {
             PyObject *found = PyDict_GetItemWithError(rank, name);
@@ -1992,6 +2034,17 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             k = known < RANKED_TASKS ? known++ : replaced++ % RANKED_TASKS;
             ranked_tasks[k] = task;
             ranked_as[k] = r;
+        }
+        else if (own_phase) {
+            if (str_ranks < 0) {
+                str_ranks = str_keys_only(rank);
+            }
+            if (str_ranks) {
+                k = known_options < RANKED_TASKS ? known_options++
+                                                 : replaced_options++ % RANKED_TASKS;
+                ranked_options[k] = options;
+                options_as[k] = r;
+            }
         }
         at[i] = r;
         starts[r + 1]++;

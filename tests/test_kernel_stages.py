@@ -242,6 +242,23 @@ def test_the_compiled_order_ranks_phase_names_built_at_run_time() -> None:
     assert [e[4]["phase"] for e in ordered] == [PHASES[0]] * 12 + [PHASES[-1]] * 12
 
 
+def test_the_compiled_order_ranks_a_shared_options_dict_by_its_own_phase_only() -> None:
+    """The options dicts a flush's records share are ranked once each (by identity, while
+    nothing can change them): one without a phase of its own ranks each record by its task,
+    one with keys that are not all str is looked up each time, and more distinct dicts than
+    it remembers still rank right."""
+    late, early, queue = {"phase": PHASES[-1]}, {"phase": PHASES[0]}, {"queue": 1}
+    odd = {1: "one", "phase": PHASES[-1]}  # a key that is not a str: no shortcut
+    many = [{"phase": PHASES[n % 2], "n": n} for n in range(20)]
+    shared = [late, early, queue, odd, late, queue, early, odd] * 3 + many + many[::-1]
+    tasks_ = [noop, beep, noop, beep, beep]
+    records = [(tasks_[n % 5], (n,), {}, None, options, None, None, (), OWNER)
+               for n, options in enumerate(shared)]
+    ctx = FlushContext.standalone(FlushStats(), order_by=airlock.by_phase(*PHASES), owner=OWNER)
+    ctx.watching = False
+    assert speedups.order(list(records), ctx) == _ordering.order(list(records), ctx)
+
+
 def test_the_compiled_stages_run_where_the_kernel_does() -> None:
     assert (_dispatch.call_each is speedups.call_each) == airlock.compiled
     assert (_pipeline.coalesce is speedups.coalesce) == airlock.compiled
