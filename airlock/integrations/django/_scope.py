@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+from asyncio.events import _get_running_loop
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -57,31 +59,97 @@ D = TypeVar("D", bound="DjangoScope")
 
 
 class _Commit:
-    """An ``on_commit`` callback that marks one intent's atomic block (on one database
-    ``connection``) as committed: it forgets itself, and the intent once every block it
-    waited for committed."""
+    """An ``on_commit`` callback that marks an atomic block (on one database ``connection``)
+    as committed for the intents enqueued in it (``keys``, their ids): each forgets it, and
+    is forgotten once every block it waited for committed. Intents enqueued while the block
+    stays in one state share one (see ``CommittedOnly._marker_on``)."""
 
-    __slots__ = ("connection", "key", "watched")
+    __slots__ = ("connection", "keys", "ran", "watched")
 
-    def __init__(
-        self, watched: dict[int, tuple[Intent, list[_Commit]]], key: int, connection: Any
-    ) -> None:
+    def __init__(self, watched: dict[int, tuple[Intent, list[_Commit]]], connection: Any) -> None:
         self.watched = watched
-        self.key = key
         self.connection = connection
+        self.keys: list[int] = []
+        #: called already (by the commit, or by a test's ``captureOnCommitCallbacks``): an
+        #: intent enqueued after that gets a marker of its own
+        self.ran = False
 
     def __call__(self) -> None:
-        entry = self.watched.get(self.key)
-        if entry is not None and self in entry[1]:  # (else: a later intent's, same id)
-            waiting = entry[1]
-            waiting.remove(self)
-            if not waiting:
-                del self.watched[self.key]
+        self.ran = True
+        watched = self.watched
+        for key in self.keys:
+            entry = watched.get(key)
+            if entry is not None and self in entry[1]:  # (else: a later intent's, same id)
+                waiting = entry[1]
+                waiting.remove(self)
+                if not waiting:
+                    del watched[key]
+
+
+#: (the connection handler's ``Local``, the ``threading.local`` it keeps a thread's connections
+#: in when no event loop runs there, or None): worked out once per ``Local``, in one assignment
+_storage_of: tuple[Any, threading.local | None] = (None, None)
+
+
+def _sync_storage(local: Any) -> threading.local | None:
+    """Where ``local`` (Django's connections, an asgiref ``Local(thread_critical=True)``) keeps
+    a thread's connections when no event loop runs in it: asgiref 3.8 and later keep them as
+    the attributes of a ``threading.local``, ``_storage`` (read there, and only there, when
+    ``asyncio.get_running_loop()`` finds no loop). None for any other layout."""
+    try:
+        storage = object.__getattribute__(local, "_storage")
+    except AttributeError:
+        return None
+    if not isinstance(storage, threading.local):
+        return None
+    if type(local).__name__ == "_ThreadCriticalLocal":  # asgiref 3.13 and later
+        return storage
+    try:  # asgiref 3.8 to 3.12: one Local class, thread-critical by a flag
+        critical = object.__getattribute__(local, "_thread_critical")
+    except AttributeError:
+        return None
+    return storage if critical is True else None
+
+
+def _this_threads() -> dict[str, Any] | None:
+    """This thread's initialised connections by alias, read from the storage Django's
+    ``connections`` reads them from (a look-up there costs about 1 µs an alias, a miss more;
+    this, one dict); None where that does not apply (an event loop runs in this thread, where
+    asgiref keeps them per async context, or a layout ``_sync_storage`` does not know): then
+    ask ``connections``."""
+    global _storage_of
+    local = connections._connections
+    known = _storage_of
+    if known[0] is not local:
+        known = _storage_of = (local, _sync_storage(local))
+    storage = known[1]
+    if storage is None or _get_running_loop() is not None:
+        return None
+    found: dict[str, Any] = vars(storage)
+    return found
 
 
 def _open_blocks() -> list[Any]:
-    """The connections of this thread (or async context) with an atomic block open now."""
-    return [c for c in connections.all(initialized_only=True) if c.in_atomic_block]
+    """The connections of this thread (or async context) with an atomic block open now:
+    ``connections.all(initialized_only=True)``'s, read without its look-ups where it can be."""
+    found = _this_threads()
+    if found is None:
+        return [c for c in connections.all(initialized_only=True) if c.in_atomic_block]
+    return [
+        c for alias in connections.settings
+        if (c := found.get(alias)) is not None and c.in_atomic_block
+    ]
+
+
+def _connection(alias: str) -> Any:
+    """``transaction.get_connection(alias)``, this thread's connection for ``alias``, read
+    without the handler's look-up when it is initialised already."""
+    found = _this_threads()
+    if found is not None:
+        connection = found.get(alias)
+        if connection is not None:
+            return connection
+    return transaction.get_connection(alias)
 
 
 class CommittedOnly(Policy):
@@ -105,6 +173,9 @@ class CommittedOnly(Policy):
         #: the intent tracked last (a DjangoScope's own intent is tracked by its watch, then
         #: by this policy's on_enqueue: the second call is skipped without a lookup)
         self._last: Intent | None = None
+        #: id(connection) -> (the marker registered last on it, the on_commit list it went
+        #: into, its index there, the savepoint ids then): see ``_marker_on``
+        self._shared: dict[int, tuple[_Commit, list[Any], int, list[Any]]] = {}
 
     def track(self, intent: Intent) -> None:
         """Watch ``intent`` until the atomic blocks open right now commit (nothing to watch
@@ -113,13 +184,46 @@ class CommittedOnly(Policy):
         if intent is self._last or key in self._watched:
             return
         self._last = intent
+        blocks = _open_blocks()
+        if not blocks:
+            return
         waiting = []
-        for connection in _open_blocks():
-            marker = _Commit(self._watched, key, connection)
-            connection.on_commit(marker)
+        for connection in blocks:
+            marker = self._marker_on(connection)
+            marker.keys.append(key)
             waiting.append(marker)
-        if waiting:
-            self._watched[key] = (intent, waiting)  # (holding the intent keeps its id its own)
+        self._watched[key] = (intent, waiting)  # (holding the intent keeps its id its own)
+
+    def _marker_on(self, connection: Any) -> _Commit:
+        """The commit marker for an intent enqueued now in ``connection``'s atomic block.
+
+        Django drops an ``on_commit`` callback with the savepoints open at its registration
+        (``savepoint_ids``): when one of them, or the transaction, rolls back, Django replaces
+        its list by one without it; a commit runs it. So while the marker registered last
+        still sits where it was put, in the list the connection still has, under the same
+        savepoint ids, and has not run, a new one would share its fate: the intent shares it
+        (one registration per state of the block, not one per intent). Else a new one."""
+        callbacks = connection.run_on_commit
+        shared = self._shared.get(id(connection))  # (the marker holds the connection)
+        if shared is not None:
+            last, registered_in, at, savepoints = shared
+            if (
+                registered_in is callbacks
+                and at < len(callbacks)
+                and callbacks[at][1] is last
+                and not last.ran
+                and savepoints == connection.savepoint_ids
+            ):
+                return shared[0]
+        marker = _Commit(self._watched, connection)
+        connection.on_commit(marker)
+        callbacks = connection.run_on_commit
+        at = len(callbacks) - 1
+        if at >= 0 and callbacks[at][1] is marker:
+            self._shared[id(connection)] = (marker, callbacks, at, list(connection.savepoint_ids))
+        else:  # (not where Django's on_commit puts it: not shared)
+            self._shared.pop(id(connection), None)
+        return marker
 
     def rolled_back(self, intent: Intent) -> bool:
         """True when an atomic block ``intent`` was enqueued in has rolled back."""
@@ -214,8 +318,15 @@ class DeferredDispatch:
         self.using: str | None = None
         #: the connection whose on_commit list holds it (read by ``DjangoScope.settle``)
         self._held_by: Any = None
-        #: Django's robust on_commit names the failing callback by its ``__qualname__``.
-        self.__qualname__ = f"airlock dispatch of {intent}"
+
+    def __getattr__(self, name: str) -> Any:
+        """``__qualname__``, by which Django's robust ``on_commit`` names a failing callback:
+        ``"airlock dispatch of <intent>"``, made when first asked (formatting the intent's
+        arguments costs about as much as the rest of a dispatch's bookkeeping)."""
+        if name != "__qualname__":
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        qualname = self.__qualname__ = f"airlock dispatch of {self.intent}"
+        return qualname
 
     def __call__(self) -> Any:
         if self.state != "waiting":
@@ -321,7 +432,7 @@ class DjangoScope(Scope):
             default = getattr(self.schedule_dispatch, "__func__", None) is (
                 DjangoScope.schedule_dispatch  # (not overridden, on the class or instance)
             )
-            at_once = default and not transaction.get_connection(self.using).in_atomic_block
+            at_once = default and not _connection(self.using).in_atomic_block
             before = [] if at_once else _commit_lists()
             # (an override defers as it sees fit: on another database's commit, say)
             elsewhere = self.guard.open_elsewhere(intent, self.using) if default else []
@@ -355,7 +466,7 @@ class DjangoScope(Scope):
         management (autocommit off, no atomic block) there is no commit to wait for: refused
         as Django's own ``on_commit`` refuses it (``TransactionManagementError``: the dispatch
         fails), not run inside a transaction that may yet roll back."""
-        connection = transaction.get_connection(self.using)
+        connection = _connection(self.using)
         if connection.in_atomic_block:
             transaction.on_commit(callback, using=self.using, robust=True)
             return
