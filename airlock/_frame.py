@@ -155,6 +155,8 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
                 tick._plain_count = 0
                 if tick._inline != GENERAL:  # (a configuration changed meanwhile: it stays)
                     tick._inline = IDLE
+                if tick._plan.watching:  # (a post's hook may have failed in the frame)
+                    tick._notify_flushed(failing=False)
             finally:
                 put_claim(True)
             return
@@ -198,7 +200,7 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
                     tick._inline = KEPT
             elif tick._inline != GENERAL:
                 tick._inline = IDLE
-            if stats is not None and tick._plan.watching:
+            if tick._plan.watching:
                 tick._notify_flushed(failing=False)  # (the observers' errors, reported)
         finally:
             put_claim(True)  # the frame has completely ended: the next may open

@@ -1467,7 +1467,11 @@ close_inline(InlineFrame *self, speedups_state *st, PyObject *const *args, Py_ss
     if (SLOT(tick, st->inline_at) != st->mode_general) {  /* (a configuration change stays) */
         set_slot(tick, st->inline_at, st->mode_idle);
     }
-    if (PyList_Append(self->claim, Py_True) < 0) { /* the frame has completely ended */
+    PyObject *plan = SLOT(tick, st->plan_at);  /* (a post's hook may have failed in the frame) */
+    int told = plan != NULL && Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
+               && SLOT(plan, st->watching_at) == Py_True ? tell_flushed(st, tick) : 0;
+    if (PyList_Append(self->claim, Py_True) < 0 || told < 0) { /* the frame has completely
+                                                                  ended */
         return (PyObject *)-1;
     }
     Py_RETURN_NONE;

@@ -256,6 +256,9 @@ class Recording(airlock.Observer):
     def coalesced(self, intent: airlock.Intent) -> None:
         self._hear("coalesced", intent)
 
+    def dropped(self, intent: airlock.Intent) -> None:
+        self._hear("dropped", intent)
+
     def failed(self, intent: airlock.Intent, error: BaseException) -> None:
         self._hear("failed", intent)
 
@@ -302,6 +305,11 @@ TICK_STORIES: dict[str, tuple[dict[str, Any], str, bool, bool]] = {
     "a nested scope": ({}, "", False, True),
     "a flushed listener too": ({}, "", False, False),
     "keep_intents=False": ({"keep_intents": False}, "", False, True),
+    # a frame that only posts: its own buffer stays empty, the next frame takes the post
+    # (and opens the general way: the frames left the mode inline, a post waits)
+    "a post, its hook raising": ({}, "enqueued", False, True),
+    "a shed post, its hook raising": (
+        {"max_pending": 1, "on_full": "drop_newest"}, "dropped", False, True),
 }
 
 
@@ -338,6 +346,10 @@ def _frames_of(story: str, cls: type[airlock.TickScope]) -> list[object]:
                 elif story == "keywords and options":
                     enqueue(effect, frame, flag=True)
                     enqueue(effect, frame + 1, _name="named", _dispatch_options={"q": 1})
+                elif "post" in story:
+                    tick.post(effect, frame)
+                    if "shed" in story:
+                        tick.post(effect, frame + 10)
                 elif story == "a nested scope":
                     enqueue(effect, frame)
                     with airlock.scope():
