@@ -218,21 +218,22 @@ class TickDriver:
             return
         scope, token = handle
         try:
-            if self.closed and error is None:
-                self.tick.drop_late(scope)
+            if error is None:
+                if self.closed:
+                    self.tick.drop_late(scope)
+                else:
+                    scope.__exit__(None, None, None)
             elif isinstance(error, asyncio.CancelledError):
                 # its pump stopped (the app shutting down, its widget removed; Textual
                 # swallows the error): its effects are dropped, counted and named, not lost
                 self.tick.drop_cancelled(scope)
-            elif error is None:
-                scope.__exit__(None, None, None)
             else:
                 scope.__exit__(type(error), error, error.__traceback__)
         finally:
             if token is not None:
                 reset_current_scope(token)
-            self.busy -= 1
-            if self.busy == 0 and not self._settling:  # (one chain: _schedule_settle's test)
+            busy = self.busy = self.busy - 1
+            if busy == 0 and not self._settling:  # (one chain: _schedule_settle's test)
                 self._schedule_settle()
         if scope.pump is self.app and scope.handler_name == "on_unmount":
             self.close()

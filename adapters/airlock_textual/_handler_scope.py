@@ -62,6 +62,10 @@ def scope_factory(
     (``airlock.scope(_cls=HandlerScope)``, a C call with the kernel: the driver asks for it
     only while no ``scope_kwargs`` are configured); else a scope with these."""
     if policy is None and executor is None and not observers:
-        return cast("Callable[[], HandlerScope]", functools.partial(airlock.scope,
-                                                                    _cls=HandlerScope))
+        scope = airlock.scope
+
+        def new_scope() -> HandlerScope:  # (a partial with a keyword: +80 ns a message)
+            return cast("HandlerScope", scope(_cls=HandlerScope))
+
+        return new_scope
     return functools.partial(HandlerScope, policy, executor=executor, observers=observers)
