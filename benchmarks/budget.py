@@ -127,12 +127,14 @@ def measure(backlog: int = BACKLOG, rounds: int = 21) -> list[BudgetRatio]:
                 loaded_ns = _frame(loaded, case.effect)
                 fresh = airlock.tick_scope(**case.budget)  # type: ignore[arg-type]
                 fresh_ns = _frame(fresh, case.effect)
+                fresh.close()  # (what its budget carried runs: nothing is left unclosed)
                 if round_ >= 2:
                     with_ns.append(loaded_ns)
                     without_ns.append(fresh_ns)
             assert loaded.pending >= backlog, "the backlog drained: the frames were not budgeted"
         finally:
             gc.unfreeze()
+            loaded.close()  # the backlog runs, untimed (a tick is never left unclosed)
             del loaded
             gc.collect()
         results.append(BudgetRatio(
