@@ -137,6 +137,7 @@ typedef struct {
     Py_ssize_t ctx_at, held_at, carry_at;                 /* TickScope's, for close_rich */
     Py_ssize_t on_records_at, dispatcher_at, judging_at;  /* FlushPlan's */
     Py_ssize_t enqueued_at, flush_ns_at, failures_at, pending_at; /* FlushStats' */
+    Py_ssize_t dispatched_at, coalesced_at, batched_at;           /* FlushStats' */
     Py_ssize_t counters_at[MAX_COUNTERS], counters;       /* FlushStats' but failures */
     Py_ssize_t frame_budget_at, watching_at, waiting_at;  /* tick's, plan's, HeldEffects' */
     /* FlushContext's, written as _settle.prepare writes them */
@@ -1241,6 +1242,18 @@ prepared_context(speedups_state *st, PyObject *tick, PyObject *stats)
     return Py_NewRef(ctx);
 }
 
+/* ``len(store)`` of a tick's held effects (``HeldEffects.__len__`` inlined for the exact
+   class: its count): >= 0, or -1 with an exception set. */
+static Py_ssize_t
+held_count(speedups_state *st, PyObject *store)
+{
+    if (store != NULL && Py_IS_TYPE(store, (PyTypeObject *)st->held_type)
+        && SLOT(store, st->waiting_at) != NULL && PyLong_CheckExact(SLOT(store, st->waiting_at))) {
+        return PyLong_AsSsize_t(SLOT(store, st->waiting_at));
+    }
+    return store == NULL ? 0 : PyObject_Length(store);
+}
+
 /* close_frame of an OPEN frame of records and Intents, rich (or under a plan with no plain
    loop: an ``order_by``, errors="continue", observers), under a plan that runs the
    pipeline on records with the default dispatch loop (no policy that judges, no executor,
@@ -1374,12 +1387,7 @@ close_rich(InlineFrame *self, speedups_state *st)
         }
         return rich_failed(self, stats == NULL ? Py_None : stats, -1, NULL, -1);
     }
-    PyObject *store = SLOT(tick, st->held_at);
-    Py_ssize_t held = store != NULL && Py_IS_TYPE(store, (PyTypeObject *)st->held_type)
-                      && SLOT(store, st->waiting_at) != NULL
-                      && PyLong_CheckExact(SLOT(store, st->waiting_at))
-                          ? PyLong_AsSsize_t(SLOT(store, st->waiting_at))  /* len(), inlined */
-                          : PyObject_Length(store);
+    Py_ssize_t held = held_count(st, SLOT(tick, st->held_at));
     if (held != 0) {
         done = held < 0 ? NULL : PyObject_CallFunctionObjArgs(self->rich_held, tick, stats, NULL);
         if (done == NULL) {
@@ -1420,7 +1428,7 @@ close_rich(InlineFrame *self, speedups_state *st)
        arrived meanwhile (kept or not, the frame's ``taken`` go), posted, carried and held */
     Py_ssize_t posted = PyObject_Length(self->inbox);
     Py_ssize_t carried_now = PyObject_Length(SLOT(tick, st->carry_at));
-    Py_ssize_t waiting = PyObject_Length(SLOT(tick, st->held_at));
+    Py_ssize_t waiting = held_count(st, SLOT(tick, st->held_at));
     if (posted < 0 || carried_now < 0 || waiting < 0
         || SET_INT(stats, st->pending_at,
                    PyList_GET_SIZE(buffer) - taken + posted + carried_now + waiting) < 0) {
@@ -1692,10 +1700,15 @@ attr_or_none(PyObject *obj, PyObject *name)
     return value;
 }
 
-/* ``ctx.<name>`` is true: 1, 0, or -1 with an exception set. */
+/* ``ctx.<name>`` is true: 1, 0, or -1 with an exception set (``at``: the slot of ``name``,
+   read in place in an exact FlushContext). */
 static int
-ctx_flag(PyObject *ctx, PyObject *name)
+ctx_flag(speedups_state *st, PyObject *ctx, PyObject *name, Py_ssize_t at)
 {
+    if (Py_IS_TYPE(ctx, (PyTypeObject *)st->ctx_type) && SLOT(ctx, at) != NULL
+        && PyBool_Check(SLOT(ctx, at))) {
+        return SLOT(ctx, at) == Py_True;
+    }
     PyObject *value = PyObject_GetAttr(ctx, name);
     if (value == NULL) {
         return -1;
@@ -1705,10 +1718,28 @@ ctx_flag(PyObject *ctx, PyObject *name)
     return flag;
 }
 
-/* ``ctx.stats.<field> = value``: 0, or -1 with an exception set. */
-static int
-count_into_stats(PyObject *ctx, speedups_state *st, PyObject *field, Py_ssize_t value)
+/* The FlushStats of an exact FlushContext ``ctx`` whose slots may be written in place
+   (borrowed), else NULL (the attributes, by name). */
+static inline PyObject *
+stats_in_place(speedups_state *st, PyObject *ctx)
 {
+    if (!Py_IS_TYPE(ctx, (PyTypeObject *)st->ctx_type)) {
+        return NULL;
+    }
+    PyObject *stats = SLOT(ctx, st->ctx_stats_at);
+    return stats != NULL && Py_IS_TYPE(stats, (PyTypeObject *)st->stats_type) ? stats : NULL;
+}
+
+/* ``ctx.stats.<field> = value`` (``at``: the field's slot, written in place when it may be):
+   0, or -1 with an exception set. */
+static int
+count_into_stats(PyObject *ctx, speedups_state *st, PyObject *field, Py_ssize_t at,
+                 Py_ssize_t value)
+{
+    PyObject *in_place = stats_in_place(st, ctx);
+    if (in_place != NULL) {
+        return set_int_slot(in_place, at, value);
+    }
     PyObject *stats = PyObject_GetAttr(ctx, st->str_stats);
     if (stats == NULL) {
         return -1;
@@ -1789,7 +1820,7 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return pure_stage(st->pure_coalesce, args, nargs);
     }
     PyObject *entries = args[0], *ctx = args[1];
-    int watching = ctx_flag(ctx, st->str_watching);
+    int watching = ctx_flag(st, ctx, st->str_watching, st->ctx_watching_at);
     if (watching != 0) {  /* observers hear of each coalesced intent: the pure stage tells */
         return watching < 0 ? NULL : pure_stage(st->pure_coalesce, args, nargs);
     }
@@ -1867,7 +1898,7 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         result = Py_NewRef(entries);
     }
     else if ((result = kept_entries(entries, drop, n - dropped)) != NULL
-             && count_into_stats(ctx, st, st->str_coalesced, dropped) < 0) {
+             && count_into_stats(ctx, st, st->str_coalesced, st->coalesced_at, dropped) < 0) {
         Py_CLEAR(result);
     }
 done:
@@ -1944,7 +1975,10 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return pure_stage(st->pure_order, args, nargs);
     }
     PyObject *entries = args[0], *ctx = args[1];
-    PyObject *order_by = PyObject_GetAttr(ctx, st->str_order_by);
+    PyObject *order_by = Py_IS_TYPE(ctx, (PyTypeObject *)st->ctx_type)
+                         && SLOT(ctx, st->ctx_order_by_at) != NULL
+                         ? Py_NewRef(SLOT(ctx, st->ctx_order_by_at))  /* (in place) */
+                         : PyObject_GetAttr(ctx, st->str_order_by);
     if (order_by == NULL) {
         return NULL;
     }
@@ -2194,7 +2228,7 @@ merge_batches(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         result = pure_stage(st->pure_merge_batches, args, nargs);
         goto done;
     }
-    if (count_into_stats(ctx, st, st->str_batched, n - at) == 0) {
+    if (count_into_stats(ctx, st, st->str_batched, st->batched_at, n - at) == 0) {
         result = Py_NewRef(merged);
     }
 done:
@@ -2210,6 +2244,15 @@ done:
 static int
 add_dispatched(PyObject *ctx, speedups_state *st, Py_ssize_t count)
 {
+    PyObject *in_place = stats_in_place(st, ctx);
+    PyObject *current = in_place == NULL ? NULL : SLOT(in_place, st->dispatched_at);
+    if (current != NULL && PyLong_CheckExact(current)) {
+        Py_ssize_t dispatched = PyLong_AsSsize_t(current);
+        if (dispatched >= 0 && dispatched <= PY_SSIZE_T_MAX - count) {
+            return set_int_slot(in_place, st->dispatched_at, dispatched + count);
+        }
+        PyErr_Clear();  /* (past a C integer: Python's addition) */
+    }
     PyObject *stats = PyObject_GetAttr(ctx, st->str_stats);
     if (stats == NULL) {
         return -1;
@@ -2264,7 +2307,7 @@ dispatches_directly(speedups_state *st, PyObject *ctx)
         return SLOT(ctx, st->ctx_watching_at) == Py_False
                && SLOT(ctx, st->ctx_executor_at) == st->sync_executor;
     }
-    int watching = ctx_flag(ctx, st->str_watching);
+    int watching = ctx_flag(st, ctx, st->str_watching, st->ctx_watching_at);
     if (watching != 0) {
         return watching < 0 ? -1 : 0;
     }
@@ -3520,6 +3563,9 @@ speedups_exec(PyObject *module)
         {&st->filtering_at, buffer, buffer, "filtering"},
         {&st->enqueued_at, stats, stats, "enqueued"}, {&st->flush_ns_at, stats, stats, "flush_ns"},
         {&st->failures_at, stats, stats, "failures"}, {&st->pending_at, stats, stats, "pending"},
+        {&st->dispatched_at, stats, stats, "dispatched"},
+        {&st->coalesced_at, stats, stats, "coalesced"},
+        {&st->batched_at, stats, stats, "batched"},
         {&st->waiting_at, st->held_type, st->held_type, "_waiting"},
         {&st->ctx_stats_at, ctx, ctx, "stats"}, {&st->ctx_policy_at, ctx, ctx, "policy"},
         {&st->ctx_executor_at, ctx, ctx, "executor"}, {&st->ctx_order_by_at, ctx, ctx, "order_by"},

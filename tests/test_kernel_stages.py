@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -257,6 +258,52 @@ def test_the_compiled_order_ranks_a_shared_options_dict_by_its_own_phase_only() 
     ctx = FlushContext.standalone(FlushStats(), order_by=airlock.by_phase(*PHASES), owner=OWNER)
     ctx.watching = False
     assert speedups.order(list(records), ctx) == _ordering.order(list(records), ctx)
+
+
+#: the pure twins of the compiled stages, by the compiled ones' names
+PURE_STAGES = SimpleNamespace(coalesce=_coalesce.coalesce, order=_ordering.order,
+                              merge_batches=_batch.merge_batches, call_each=_dispatch.dispatch)
+
+
+class CountingStats(FlushStats):
+    """Stats that note each counter set by name (a subclass: the stages set them by name,
+    not in place)."""
+
+    __slots__ = ("set_",)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        noted = getattr(self, "set_", None)  # (none yet while __init__ sets the counters)
+        if noted is not None:
+            noted.append(name)
+        super().__setattr__(name, value)
+
+
+@pytest.mark.parametrize("stats_type", [FlushStats, CountingStats])
+def test_the_compiled_stages_count_into_the_stats_in_place_or_by_name(
+    stats_type: type[FlushStats],
+) -> None:
+    """The counts the compiled stages leave are the pure stages', whether they write an exact
+    FlushStats's slots in place or a subclass's attributes by name (which then sees each)."""
+    records = [(noop, (n,), {}, None, None, None, "k" if n % 2 else None, (), OWNER)
+               for n in range(6)] + [(send, (n,), {}, None, None, None, None, (), OWNER)
+                                     for n in range(3)]
+    counts = []
+    for stage in (speedups, PURE_STAGES):
+        stats = stats_type()
+        if isinstance(stats, CountingStats):
+            object.__setattr__(stats, "set_", [])
+        ctx = FlushContext.standalone(stats, order_by=airlock.by_phase(*PHASES), owner=OWNER)
+        ctx.watching = False
+        entries = stage.coalesce(list(records), ctx)
+        entries = stage.order(entries, ctx)
+        entries = stage.merge_batches(entries, ctx)
+        stage.call_each(entries, ctx)
+        counts.append((stats.coalesced, stats.batched, stats.dispatched,
+                       getattr(stats, "set_", None)))
+    assert counts[0] == counts[1]
+    assert counts[0][:3] == (2, 2, 5)
+    if stats_type is CountingStats:
+        assert set(counts[0][3] or ()) == {"coalesced", "batched", "dispatched"}
 
 
 def test_the_compiled_stages_run_where_the_kernel_does() -> None:
