@@ -1158,7 +1158,9 @@ static int
 reset_stats(speedups_state *st, PyObject *stats)
 {
     for (Py_ssize_t i = 0; i < st->counters; i++) {
-        set_slot(stats, st->counters_at[i], st->zero);
+        if (SLOT(stats, st->counters_at[i]) != st->zero) {  /* (most stay 0 frame to frame) */
+            set_slot(stats, st->counters_at[i], st->zero);
+        }
     }
     PyObject *failures = SLOT(stats, st->failures_at);
     int any = failures == NULL ? 1 : PyObject_IsTrue(failures);
