@@ -21,12 +21,12 @@ _FRAME = (
 )
 #: feature (as ``benchmarks.features`` titles it) -> (what its intents cost beyond a plain one,
 #: what a K=10 frame adds); instruction counts: callgrind, per K=100 frame with the compiled
-#: kernel (``python -m benchmarks.instructions --features``), plain ~166k
+#: kernel (``python -m benchmarks.instructions --features``), plain ~170k
 _FEATURES = {
     "`_key` coalescing, distinct keys": (
         "each enqueue builds a full 9-field record (the kernel reads `_key` from the keyword "
         "names, no dict) that is freed at frame end, and the coalesce stage (C) hashes every "
-        "key into a table of its own: ~211k instructions a frame against plain's ~166k (with "
+        "key into a table of its own: ~218k instructions a frame against plain's ~170k (with "
         "a dict, ~241k); ~10k of the rest is the body's own `_key=keys[i]`", _FRAME,
     ),
     "`_key` coalescing, one key": (
@@ -39,19 +39,19 @@ _FEATURES = {
     ),
     "`order_by=by_phase(...)`, `@airlock.phase` tasks": (
         "the order stage is a counting sort in C on each task's phase rank, read once per "
-        "task and flush: ~196k instructions a frame against plain's ~166k", _FRAME,
+        "task and flush: ~200k instructions a frame against plain's ~170k", _FRAME,
     ),
     "phase in `_dispatch_options`, `by_phase`": (
         "each enqueue parses its options from the keyword names (no dict) into a full "
-        "9-field record, and the order stage (C) looks up each record's \"phase\" in its "
-        "options and that phase's rank, two dict lookups a record: ~238k instructions a frame "
-        "against plain's ~166k, of which the body's own `_dispatch_options=options[i]` is ~10k",
+        "9-field record, and the order stage (C) ranks each options dict once a flush (two "
+        "dict lookups): ~217k instructions a frame against plain's ~170k (~241k before "
+        "session 22), of which the body's own `_dispatch_options=options[i]` is ~10k",
         _FRAME,
     ),
     "inside `airlock.policy(AllowAll())`": (
         "each enqueue inside the block builds a full record holding the block's policies "
         "(they stay readable on the intent), and the block itself (made, opened and closed "
-        "in C: the policy check, a policy view, the ContextVar's set and reset) costs ~5.9k "
+        "in C: the policy check, a policy view, the ContextVar's set and reset) costs ~5k "
         "instructions, about two empty frames",
         _FRAME,
     ),
@@ -69,7 +69,7 @@ _FEATURES = {
     ),
     "`_dispatch_options={...}`": (
         "each enqueue reads its options from the keyword names (no dict) into a full "
-        "9-field record: ~195k instructions a frame against plain's ~166k", _FRAME,
+        "9-field record: ~200k instructions a frame against plain's ~170k", _FRAME,
     ),
 }
 
