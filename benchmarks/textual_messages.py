@@ -287,14 +287,14 @@ NAMES = [(_extra_name(workload), f"<= {_us(limit)}") for workload, limit in LIMI
 WHY = {
     NO_EFFECT: "each handler runs in its own airlock Scope (made, entered and left in C: "
                "the ContextVar's set and reset are half of that) inside the adapter's wrapper "
-               "of Textual's dispatch (Python: a coroutine, begin, end): about 12k "
+               "of Textual's dispatch (Python: a coroutine, begin, end): about 11k "
                "instructions per message (callgrind: --instructions); under +1 µs needs a "
                "scope the core creates on the first enqueue",
     ONE_EFFECT: "besides the handler's Scope, the effect is handed to the tick (in C: the "
                 "hand-over and its origin mark), the handler's scope, buffer, record and mark "
                 "live until the frame ends, and the tick's frame names the handler's records "
                 "and runs them through the app's executor (Python: run_task per record) "
-                "instead of the plain loop: about 29k instructions per message over the "
+                "instead of the plain loop: about 32k instructions per message over the "
                 "no-effect case (callgrind: --instructions), half of them the cyclic garbage "
                 "collector walking what lives",
 }
