@@ -220,18 +220,20 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
 def abort_frame(tick: TickScope, taken: int | None = None) -> None:
     """The end of an inline frame whose flush raised: counted, the claim back (close_frame's
     ``except`` branch). ``taken``: the entries a plain loop took (they leave the buffer even
-    when recording the failure failed too); None: the pipeline's, as its stats say."""
-    _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
-    tick.frame += 1
-    stats = current_stats(tick)
-    count_held(tick, stats)
-    keep_or_drop(tick, stats.enqueued if taken is None else taken)
-    stats.pending = tick.pending
-    tick._inline = GENERAL  # the next frame re-reads the buffer (see enter())
+    when recording the failure failed too); None: the pipeline's, as its stats say. Whatever
+    raises here (the frame's error goes on, in its context), the tick is not left stuck: the
+    entries taken go first, and the claim comes back."""
     try:
+        _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
+        tick.frame += 1
+        stats = current_stats(tick)
+        keep_or_drop(tick, stats.enqueued if taken is None else taken)
+        count_held(tick, stats)
+        stats.pending = tick.pending
         if tick._plan.watching:  # (as finish_frame: the observers' errors, logged)
             tick._notify_flushed(failing=True)
     finally:
+        tick._inline = GENERAL  # the next frame re-reads the buffer (see enter())
         tick._claim.append(True)
 
 

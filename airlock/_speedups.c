@@ -1009,6 +1009,26 @@ tell_flushed(speedups_state *st, PyObject *tick)
     return done == NULL ? -1 : 0;
 }
 
+/* The last step of a frame that has completely ended: the claim back (``told`` < 0: with the
+   error telling the observers raised, which goes on). None, or -1 with an exception set. */
+static PyObject *
+give_claim_back(InlineFrame *self, int told)
+{
+    PyObject *error = told < 0 ? take_exception() : NULL;
+    int back = PyList_Append(self->claim, Py_True);
+    if (error != NULL) {
+        if (back < 0) {  /* (a MemoryError: the observers' error goes on) */
+            PyErr_Clear();
+        }
+        raise_exception(error);
+        return (PyObject *)-1;
+    }
+    if (back < 0) {
+        return (PyObject *)-1;
+    }
+    Py_RETURN_NONE;
+}
+
 /* The frame's end once it has flushed ``taken`` entries and left its context: keep them or
    take them out, tell the observers (``watched``: see ``tell_flushed``), give the claim back
    (close_frame's ``keep_or_drop`` inlined, and its end). */
@@ -1037,11 +1057,7 @@ keep_or_drop(InlineFrame *self, speedups_state *st, Py_ssize_t taken, int watche
         }
     }
     int told = watched ? tell_flushed(st, tick) : 0;
-    if (PyList_Append(self->claim, Py_True) < 0 || told < 0) { /* the frame has completely
-                                                                  ended */
-        return (PyObject *)-1;
-    }
-    Py_RETURN_NONE;
+    return give_claim_back(self, told);
 }
 
 /* close_frame of an OPEN frame of plain records under the plain loop: ``run_plain`` (a copy
@@ -1195,21 +1211,27 @@ prepared_context(speedups_state *st, PyObject *tick, PyObject *stats)
         }
         if (tell == NULL || !PyMethod_Check(tell) || PyMethod_GET_SELF(tell) != observing
             || PyMethod_GET_FUNCTION(tell) != st->observer_set_tell) {  /* (else: the same) */
+            /* held: the allocation may collect, and the old value's finalizer run Python code
+               that rebinds the tick's context */
+            Py_INCREF(ctx);
+            Py_INCREF(observing);
             PyObject *bound = PyMethod_New(st->observer_set_tell, observing);
+            Py_DECREF(observing);  /* (the bound method holds it) */
             if (bound == NULL) {
+                Py_DECREF(ctx);
                 return NULL;
             }
-            Py_INCREF(ctx);  /* (the old value's finalizer may run Python code) */
             set_slot(ctx, st->ctx_tell_at, bound);
             Py_DECREF(bound);
+            int same = SLOT(tick, st->ctx_at) == ctx;
             Py_DECREF(ctx);
-            ctx = SLOT(tick, st->ctx_at);  /* read again, as everything below */
-            plan = SLOT(tick, st->plan_at);
+            plan = SLOT(tick, st->plan_at);  /* read again, as everything below */
             buffer = SLOT(tick, st->buffer_at);
-            if (ctx == NULL || !Py_IS_TYPE(ctx, (PyTypeObject *)st->ctx_type) || plan == NULL
-                || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type) || buffer == NULL) {
+            if (!same || plan == NULL || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
+                || buffer == NULL) {  /* (rebound meanwhile: the method does it all) */
                 return PyObject_CallMethodOneArg(tick, st->str_flush_context, stats);
             }
+            ctx = SLOT(tick, st->ctx_at);
         }
     }
     PyObject *from[] = {
@@ -1251,7 +1273,11 @@ held_count(speedups_state *st, PyObject *store)
 {
     if (store != NULL && Py_IS_TYPE(store, (PyTypeObject *)st->held_type)
         && SLOT(store, st->waiting_at) != NULL && PyLong_CheckExact(SLOT(store, st->waiting_at))) {
-        return PyLong_AsSsize_t(SLOT(store, st->waiting_at));
+        Py_ssize_t count = PyLong_AsSsize_t(SLOT(store, st->waiting_at));
+        if (count < 0 && !PyErr_Occurred()) {  /* (as len() says of a negative __len__) */
+            PyErr_SetString(PyExc_ValueError, "__len__() should return >= 0");
+        }
+        return count;
     }
     return store == NULL ? 0 : PyObject_Length(store);
 }
@@ -1265,8 +1291,21 @@ held_count(speedups_state *st, PyObject *store)
    close_frame's end. The first rich frame (no stats or flush context yet) and every other
    one: the closure. Keep in sync with close_frame's rich branch and those three (the order
    of the writes included). */
+static PyObject *close_rich_holding(InlineFrame *self, speedups_state *st,
+                                    PyObject **stats_held);
+
 static PyObject *
 close_rich(InlineFrame *self, speedups_state *st)
+{
+    PyObject *stats_held = NULL;  /* the stats in use: an effect may rebind the tick's */
+    PyObject *result = close_rich_holding(self, st, &stats_held);
+    Py_XDECREF(stats_held);
+    return result;
+}
+
+/* close_rich, the stats it uses held in ``*stats_held`` (released by the caller). */
+static PyObject *
+close_rich_holding(InlineFrame *self, speedups_state *st, PyObject **stats_held)
 {
     PyObject *tick = self->tick, *buffer = self->buffer;
     PyObject *plan = SLOT(tick, st->plan_at), *stats = SLOT(tick, st->stats_at);
@@ -1301,6 +1340,7 @@ close_rich(InlineFrame *self, speedups_state *st)
         }
         return NULL;
     }
+    *stats_held = Py_NewRef(stats);
     /* close_frame */
     set_slot(tick, st->accepting_at, Py_False);
     set_slot(tick, st->state_at, st->state_flushed); /* the tick stays current meanwhile */
@@ -1381,6 +1421,7 @@ close_rich(InlineFrame *self, speedups_state *st)
     /* close_frame: ``current_stats(tick)`` (the same stats: _plain_count is None), what the
        flush took, what it held */
     stats = SLOT(tick, st->stats_at);
+    Py_XSETREF(*stats_held, Py_XNewRef(stats));
     PyObject *enqueued = stats == NULL ? NULL : SLOT(stats, st->enqueued_at);
     Py_ssize_t taken = enqueued == NULL ? -1 : PyLong_AsSsize_t(enqueued);
     if (taken < 0 || !Py_IS_TYPE(stats, (PyTypeObject *)st->stats_type)) {
@@ -1480,11 +1521,7 @@ close_inline(InlineFrame *self, speedups_state *st, PyObject *const *args, Py_ss
     PyObject *plan = SLOT(tick, st->plan_at);  /* (a post's hook may have failed in the frame) */
     int told = plan != NULL && Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
                && SLOT(plan, st->watching_at) == Py_True ? tell_flushed(st, tick) : 0;
-    if (PyList_Append(self->claim, Py_True) < 0 || told < 0) { /* the frame has completely
-                                                                  ended */
-        return (PyObject *)-1;
-    }
-    Py_RETURN_NONE;
+    return give_claim_back(self, told);
 }
 
 static PyObject *
@@ -1990,6 +2027,7 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return cleared_for_pure() ? pure_stage(st->pure_order, args, nargs) : NULL;
     }
     PyObject *rank = NULL, *result = NULL, *cached_phase = NULL, *cached_task = NULL;
+    PyObject *copy = NULL, *list = entries;  /* (read from the copy once there is one) */
     Py_ssize_t no_phase = -1, n = PyList_GET_SIZE(entries);
     Py_ssize_t *at = NULL, *starts = NULL;
     if (!PyTuple_CheckExact(ranks) || PyTuple_GET_SIZE(ranks) != 2
@@ -2007,20 +2045,19 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_NoMemory();
         goto done;
     }
-    /* the last tasks ranked by their own phase, and their ranks: a task's ``airlock_phase``
-       is read once per flush while it stays among them (compared by identity only) */
-    PyObject *ranked_tasks[RANKED_TASKS];
-    Py_ssize_t ranked_as[RANKED_TASKS];
-    int known = 0, replaced = 0;
-    /* the last options dicts whose own "phase" ranked their records, and their ranks: while
-       no Python code runs (each such dict and the ranks have str keys only, the phase is a
-       str; anything else forgets them), a dict compared by identity has the phase it had
-       (``str_ranks`` -1: whether the ranks' keys are all str is not known yet) */
-    PyObject *ranked_options[RANKED_TASKS];
-    Py_ssize_t options_as[RANKED_TASKS];
-    int known_options = 0, replaced_options = 0, str_ranks = -1;
-    for (Py_ssize_t i = 0; i < n && PyList_GET_SIZE(entries) == n; i++) {
-        PyObject *entry = PyList_GET_ITEM(entries, i);
+    /* Ranks remembered by identity within this call: the last tasks ranked by their own
+       ``airlock_phase`` (a function, method, builtin or Batch: reading it runs no Python
+       code), and the last options dicts ranked by their own "phase" (str keys only, a str
+       phase). They hold while no Python code runs. A lookup that may run some (a task of
+       another kind, a dict with other keys, a phase that is not a str, ranks with other keys)
+       first takes a copy of the entries, as the pure stage's ``sorted`` reads them (the ranks
+       and the result then come from the copy), and afterwards forgets every rank remembered
+       (``str_ranks`` -1: whether the ranks' keys are all str is not known yet). */
+    PyObject *ranked_tasks[RANKED_TASKS], *ranked_options[RANKED_TASKS];
+    Py_ssize_t ranked_as[RANKED_TASKS], options_as[RANKED_TASKS];
+    int known = 0, replaced = 0, known_options = 0, replaced_options = 0, str_ranks = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *entry = PyList_GET_ITEM(list, i);
         PyObject *task = PyTuple_GET_ITEM(entry, 0);
         PyObject *options = PyTuple_GET_SIZE(entry) == PLAIN_SIZE
                             ? Py_None : PyTuple_GET_ITEM(entry, DISPATCH_OPTIONS_AT);
@@ -2042,21 +2079,49 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             starts[options_as[k] + 1]++;
             continue;
         }
-        PyObject *task_before = cached_task;
-        PyObject *name = record_phase(st, entry, &cached_task, &cached_phase);
+        PyObject *name = NULL;
+        int own_phase = 0;  /* the options' own phase, read with no Python code run */
+        if (!by_task && PyDict_CheckExact(options) && str_keys_only(options)) {
+            PyObject *found = PyDict_GetItemWithError(options, st->str_phase);
+            if (found != NULL && PyUnicode_CheckExact(found)) {
+                name = Py_NewRef(found);
+                own_phase = 1;
+            }
+        }
+        int plain_task = PyFunction_Check(task) || PyMethod_Check(task)
+                         || PyCFunction_Check(task)
+                         || Py_IS_TYPE(task, (PyTypeObject *)st->batch_type);
+        int may_run = !own_phase
+                      && (!by_task ? !(PyDict_CheckExact(options) && str_keys_only(options))
+                                     || (task != cached_task && !plain_task)
+                                   : task != cached_task && !plain_task);
         if (name == NULL) {
-            goto user_error;
+            if (may_run && copy == NULL) {
+                if ((copy = PyList_GetSlice(entries, 0, n)) == NULL) {
+                    goto done;
+                }
+                list = copy;
+            }
+            name = record_phase(st, entry, &cached_task, &cached_phase);
+            if (name == NULL) {
+                goto user_error;
+            }
         }
-        /* no Python code ran (a task's airlock_phase, a key's or the phase's ==), or may run
-           in the rank's lookup: else the options ranked so far are forgotten */
-        int str_options = !by_task && PyDict_CheckExact(options) && str_keys_only(options);
-        if (cached_task != task_before || (name != Py_None && !PyUnicode_CheckExact(name))
-            || (!by_task && !str_options)) {
-            known_options = 0;
+        if (name != Py_None) {  /* the rank's lookup runs Python code unless both are str */
+            if (str_ranks < 0 && PyUnicode_CheckExact(name)) {
+                str_ranks = str_keys_only(rank);
+            }
+            if (!PyUnicode_CheckExact(name) || !str_ranks) {
+                may_run = 1;
+                if (copy == NULL) {
+                    if ((copy = PyList_GetSlice(entries, 0, n)) == NULL) {
+                        Py_DECREF(name);
+                        goto done;
+                    }
+                    list = copy;
+                }
+            }
         }
-        /* the record's own options named its phase (a str) */
-        int own_phase = str_options && cached_task == task_before && PyUnicode_CheckExact(name)
-                        && PyDict_GetItemWithError(options, st->str_phase) == name;
         Py_ssize_t r = no_phase;
         if (name != Py_None) {
             PyObject *found = PyDict_GetItemWithError(rank, name);
@@ -2070,28 +2135,25 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             result = pure_stage(st->pure_order, args, nargs);
             goto done;
         }
-        if (by_task) {
+        if (may_run) {  /* Python code may have run: every rank remembered is forgotten */
+            known = known_options = 0;
+            str_ranks = -1;
+            cached_task = NULL;
+            Py_CLEAR(cached_phase);
+        }
+        else if (by_task) {
             k = known < RANKED_TASKS ? known++ : replaced++ % RANKED_TASKS;
             ranked_tasks[k] = task;
             ranked_as[k] = r;
         }
         else if (own_phase) {
-            if (str_ranks < 0) {
-                str_ranks = str_keys_only(rank);
-            }
-            if (str_ranks) {
-                k = known_options < RANKED_TASKS ? known_options++
-                                                 : replaced_options++ % RANKED_TASKS;
-                ranked_options[k] = options;
-                options_as[k] = r;
-            }
+            k = known_options < RANKED_TASKS ? known_options++
+                                             : replaced_options++ % RANKED_TASKS;
+            ranked_options[k] = options;
+            options_as[k] = r;
         }
         at[i] = r;
         starts[r + 1]++;
-    }
-    if (PyList_GET_SIZE(entries) != n) {  /* changed by a task's airlock_phase: pure */
-        result = pure_stage(st->pure_order, args, nargs);
-        goto done;
     }
     for (Py_ssize_t b = 1; b <= buckets; b++) {
         starts[b] += starts[b - 1];
@@ -2100,7 +2162,7 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         goto done;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *entry = PyList_GET_ITEM(entries, i);
+        PyObject *entry = PyList_GET_ITEM(list, i);
         Py_INCREF(entry);
         PyList_SET_ITEM(result, starts[at[i]]++, entry);
     }
@@ -2110,6 +2172,7 @@ user_error:
         result = pure_stage(st->pure_order, args, nargs);
     }
 done:
+    Py_XDECREF(copy);
     Py_XDECREF(cached_phase);
     Py_DECREF(ranks);
     PyMem_Free(at);
@@ -2250,7 +2313,7 @@ add_dispatched(PyObject *ctx, speedups_state *st, Py_ssize_t count)
     PyObject *current = in_place == NULL ? NULL : SLOT(in_place, st->dispatched_at);
     if (current != NULL && PyLong_CheckExact(current)) {
         Py_ssize_t dispatched = PyLong_AsSsize_t(current);
-        if (dispatched >= 0 && dispatched <= PY_SSIZE_T_MAX - count) {
+        if (dispatched >= 0 && count >= 0 && dispatched <= PY_SSIZE_T_MAX - count) {
             return set_int_slot(in_place, st->dispatched_at, dispatched + count);
         }
         PyErr_Clear();  /* (past a C integer: Python's addition) */

@@ -28,6 +28,8 @@ from airlock import _enqueue, _kernel
 from airlock._context import current_target
 from airlock._intent import NO_KWARGS
 from airlock._record import DISPATCH_OPTIONS, KEY
+from airlock._stats import FlushStats
+from benchmarks.cores import core
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILT = importlib.util.find_spec("airlock._speedups") is not None
@@ -814,3 +816,43 @@ def test_a_flush_the_kernel_starts_and_python_ends_measures_its_own_time() -> No
     elapsed = time.perf_counter_ns() - before
     assert scope.stats.dispatched == 2
     assert 2_000_000 <= scope.stats.flush_ns <= elapsed
+
+
+def test_a_frame_whose_effect_replaces_the_ticks_stats_ends_as_the_pure_one() -> None:
+    """An effect that rebinds the tick's stats (private attributes) in the middle of a
+    pipeline frame: the compiled close holds the stats it counts into, so the frame ends as
+    on the pure core, with nothing freed read (found by review, under valgrind)."""
+    outcomes = []
+    for compiled in [True, False] if BUILT else [False]:
+        with core(compiled):
+            tick = airlock.tick_scope(order_by=airlock.by_phase("a", "b"))
+
+            def replace_stats(tick: airlock.TickScope = tick) -> None:
+                tick._stats = FlushStats()
+                assert tick._ctx is not None
+                tick._ctx.stats = FlushStats()
+
+            for _ in range(2):  # the first pipeline frame makes the context
+                with tick:
+                    airlock.enqueue(noop)
+            with tick:
+                airlock.enqueue(replace_stats)
+            outcomes.append((tick._stats.enqueued, tick._stats.dispatched, tick.frame))
+            tick.close()
+    assert len(set(outcomes)) == 1
+
+
+def test_a_held_store_that_counts_below_zero_is_refused_as_len_refuses_it() -> None:
+    """A negative count of held effects (private state, set by hand) fails the frame with
+    the ``ValueError`` that ``len()`` raises, on both cores (the kernel crashed: review)."""
+    for compiled in [True, False] if BUILT else [False]:
+        with core(compiled):
+            tick = airlock.tick_scope(order_by=airlock.by_phase("a"))
+            for _ in range(2):
+                with tick:
+                    airlock.enqueue(noop)
+            tick._held._waiting = -1
+            with pytest.raises(ValueError, match="should return >= 0"), tick:
+                airlock.enqueue(noop)
+            tick._held._waiting = 0
+            tick.close()

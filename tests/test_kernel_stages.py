@@ -260,6 +260,108 @@ def test_the_compiled_order_ranks_a_shared_options_dict_by_its_own_phase_only() 
     assert speedups.order(list(records), ctx) == _ordering.order(list(records), ctx)
 
 
+class _PhaseRunsCode:
+    """A task whose ``airlock_phase`` runs ``then`` (Python code in the middle of the order
+    stage), then answers ``phase``."""
+
+    def __init__(self, phase: str, then: Callable[[], None]) -> None:
+        self.phase, self.then = phase, then
+
+    def __call__(self, *args: Any) -> None:
+        pass
+
+    @property
+    def airlock_phase(self) -> str:
+        self.then()
+        return self.phase
+
+
+def _both_orders(make: Callable[[], list[Any]], order_by: Any) -> tuple[list[Any], list[Any]]:
+    """The compiled and the pure order stage's outcome on fresh ``make()`` entries."""
+    outcomes = []
+    for stage in (speedups.order, _ordering.order):
+        ctx = FlushContext.standalone(FlushStats(), order_by=order_by, owner=OWNER)
+        ctx.watching = False
+        outcomes.append([e[1] for e in stage(make(), ctx)])
+    return outcomes[0], outcomes[1]
+
+
+def test_python_code_in_the_compiled_order_stage_leaves_what_the_pure_stage_leaves() -> None:
+    """What an ``airlock_phase`` property or a key's ``__eq__`` does in the middle of the stage
+    (replace an entry, change a dict the stage ranked already, add a key to the ranks) can
+    neither crash the compiled stage nor make it rank differently: it reads a copy of the
+    entries from the first lookup that may run Python code, as ``sorted`` does, and forgets
+    every rank it remembered after it (found by review: a freed options dict was read)."""
+    order_by = airlock.by_phase(*PHASES)
+
+    def replacing() -> list[Any]:  # the property replaces the entry it is read for
+        entries: list[Any] = []
+
+        def replace() -> None:
+            entries[0] = (noop, (9,), {}, None, None, None, None, (), OWNER)
+
+        entries.append((_PhaseRunsCode("sound", replace), (0,), {}, None, {"queue": 1}, None,
+                        None, (), OWNER))
+        return entries
+
+    assert _both_orders(replacing, order_by) == ([(0,)], [(0,)])
+
+    cached = {"phase": PHASES[-1]}
+    armed = [False]
+
+    class Collides:  # a key of another dict, compared when "phase" is looked up there
+        def __hash__(self) -> int:
+            return hash("phase")
+
+        def __eq__(self, other: object) -> bool:
+            if armed[0]:  # a dict the stage ranked already changes its phase
+                armed[0], cached["phase"] = False, PHASES[0]
+            return NotImplemented
+
+    def self_changing() -> list[Any]:
+        cached["phase"], armed[0] = PHASES[-1], False
+        odd: dict[Any, Any] = {Collides(): 0, "phase": PHASES[1]}
+        armed[0] = True
+        return [(noop, (n,), {}, None, options, None, None, (), OWNER)
+                for n, options in enumerate([cached, odd, cached])]
+
+    compiled, pure = _both_orders(self_changing, order_by)
+    assert compiled == pure == [(2,), (1,), (0,)]  # the last record ranked by its new phase
+
+    ranks = order_by.phase_ranks[0]  # type: ignore[attr-defined]
+    later = {"phase": PHASES[1]}
+
+    class InRanks:  # a key the ranks get meanwhile: compared in the next rank's lookup
+        def __hash__(self) -> int:
+            return hash(PHASES[1])
+
+        def __eq__(self, other: object) -> bool:
+            later["phase"] = PHASES[0]
+            return NotImplemented
+
+    def add_to_ranks() -> None:
+        phase = ranks.pop(PHASES[1])
+        ranks[InRanks()] = -1
+        ranks[PHASES[1]] = phase
+
+    def ranks_changing() -> list[Any]:
+        later["phase"] = PHASES[1]
+        for key in [k for k in ranks if not isinstance(k, str)]:
+            del ranks[key]
+        return [(noop, (0,), {}, None, {"phase": PHASES[0]}, None, None, (), OWNER),
+                (_PhaseRunsCode(PHASES[0], add_to_ranks), (1,), {}, None, {"q": 1}, None,
+                 None, (), OWNER),
+                (noop, (2,), {}, None, later, None, None, (), OWNER),
+                (noop, (3,), {}, None, later, None, None, (), OWNER)]
+
+    try:
+        compiled, pure = _both_orders(ranks_changing, order_by)
+    finally:
+        for key in [k for k in ranks if not isinstance(k, str)]:
+            del ranks[key]
+    assert compiled == pure
+
+
 #: the pure twins of the compiled stages, by the compiled ones' names
 PURE_STAGES = SimpleNamespace(coalesce=_coalesce.coalesce, order=_ordering.order,
                               merge_batches=_batch.merge_batches, call_each=_dispatch.dispatch)
