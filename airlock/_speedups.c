@@ -1990,6 +1990,24 @@ record_phase(speedups_state *st, PyObject *entry, PyObject **cached_task,
 /* The distinct tasks ``order`` remembers the rank of (and the distinct options dicts). */
 #define RANKED_TASKS 8
 
+/* Reading ``task.airlock_phase`` runs no Python code: a function, method, builtin or Batch,
+   or an object read the generic way (a ``functools.partial``, most instances) whose class
+   has no such attribute, or has one that is not a descriptor. 1 or 0. */
+static int
+reads_phase_plainly(speedups_state *st, PyObject *task)
+{
+    if (PyFunction_Check(task) || PyMethod_Check(task) || PyCFunction_Check(task)
+        || Py_IS_TYPE(task, (PyTypeObject *)st->batch_type)) {
+        return 1;
+    }
+    PyTypeObject *type = Py_TYPE(task);
+    if (type->tp_getattro != PyObject_GenericGetAttr) {
+        return 0;
+    }
+    PyObject *found = _PyType_Lookup(type, st->str_airlock_phase);  /* (no Python code) */
+    return found == NULL || Py_TYPE(found)->tp_descr_get == NULL;
+}
+
 /* Every key of ``dict`` (an exact dict) is an exact str: looking a str up in it runs no
    Python code. */
 static int
@@ -2088,9 +2106,7 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 own_phase = 1;
             }
         }
-        int plain_task = PyFunction_Check(task) || PyMethod_Check(task)
-                         || PyCFunction_Check(task)
-                         || Py_IS_TYPE(task, (PyTypeObject *)st->batch_type);
+        int plain_task = reads_phase_plainly(st, task);
         int may_run = !own_phase
                       && (!by_task ? !(PyDict_CheckExact(options) && str_keys_only(options))
                                      || (task != cached_task && !plain_task)
