@@ -1118,3 +1118,4 @@ def test_a_frames_stats_say_what_waits_for_the_next_frame(frame: str) -> None:
             airlock.enqueue(held, [], 2, _key="b")
     expected = 2 if frame == "holding" else 1
     assert tick.pending == expected and tick.stats.pending == expected
+    tick.close()  # (what waits runs, or is discarded and counted: nothing left unclosed)
