@@ -183,23 +183,28 @@ def frame_methods(tick: TickScope) -> tuple[Callable[[], TickScope], Callable[..
             abort_frame(tick, taken)
             raise
         try:  # (``finally``: an interrupt here still gives the claim back)
-            _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
-            tick.frame += 1
-            if stats is not None:  # rich: what arrived during the flush decides the next frame
-                buffer.rescan(taken)
-                if stats.failures:
-                    tick._inline = GENERAL  # the next frame releases them (see end_frame)
-                # what waits once the frame's ``taken`` are kept or removed below (as
-                # close_rich counts it; a plain frame's is read with its count: see _ledger)
-                stats.pending = tick.pending - taken
-            # keep_or_drop(tick, taken), inlined; GENERAL: the flush (a policy change) says
-            # the next frame is not plain
-            if keep or not buffer.take_now(taken):
-                tick._spent = taken
-                if tick._inline != GENERAL:
-                    tick._inline = KEPT
-            elif tick._inline != GENERAL:
-                tick._inline = IDLE
+            try:
+                # keep_or_drop(tick, taken), inlined, first: whatever fails after, they never
+                # run again; GENERAL: the flush (a policy change) says the next frame is not
+                # plain
+                try:
+                    if keep or not buffer.take_now(taken):
+                        tick._spent = taken
+                        if tick._inline != GENERAL:
+                            tick._inline = KEPT
+                    elif tick._inline != GENERAL:
+                        tick._inline = IDLE
+                finally:
+                    _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
+                tick.frame += 1
+                if stats is not None:  # rich: what arrived during the flush decides the next
+                    buffer.rescan(tick._spent)  # frame
+                    if stats.failures:
+                        tick._inline = GENERAL  # the next frame releases them (see end_frame)
+                    stats.pending = tick.pending  # (a plain frame's is read with its count)
+            except BaseException:
+                tick._inline = GENERAL  # (the next frame re-reads the buffer: see enter())
+                raise
             if tick._plan.watching:
                 tick._notify_flushed(failing=False)  # (the observers' errors, reported)
         finally:
@@ -224,10 +229,12 @@ def abort_frame(tick: TickScope, taken: int | None = None) -> None:
     raises here (the frame's error goes on, in its context), the tick is not left stuck: the
     entries taken go first, and the claim comes back."""
     try:
-        _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
-        tick.frame += 1
         stats = current_stats(tick)
-        keep_or_drop(tick, stats.enqueued if taken is None else taken)
+        try:
+            keep_or_drop(tick, stats.enqueued if taken is None else taken)
+        finally:
+            _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame
+        tick.frame += 1
         count_held(tick, stats)
         stats.pending = tick.pending
         if tick._plan.watching:  # (as finish_frame: the observers' errors, logged)

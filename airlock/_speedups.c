@@ -24,6 +24,7 @@
     X(scope_type)  /* airlock.Scope */ \
     X(tick_type)  /* airlock.TickScope */ \
     X(batch_type)  /* airlock.Batch: a batch's payload is a full record */ \
+    X(partial_type)  /* functools.partial (a task whose phase ``order`` reads plainly) */ \
     X(view_type)  /* airlock._context.PolicyView, and its slots */ \
     X(str_key)  /* the options' names: "_key", "_name", "_origin", "_dispatch_options" */ \
     X(str_name) \
@@ -956,6 +957,8 @@ now_ns(void)
 #endif
 }
 
+static int count_frame(speedups_state *st, PyObject *tick);
+
 /* close_frame's ``_reset_target(tick._token)`` and ``tick.frame += 1``: 0, or -1 with an
    exception set. */
 static int
@@ -964,6 +967,13 @@ reset_and_count(speedups_state *st, PyObject *tick)
     if (PyContextVar_Reset(st->current_target, SLOT(tick, st->token_at)) < 0) {
         return -1;
     }
+    return count_frame(st, tick);
+}
+
+/* ``tick.frame += 1``: 0, or -1 with an exception set. */
+static int
+count_frame(speedups_state *st, PyObject *tick)
+{
     PyObject *frame = SLOT(tick, st->frame_at);  /* an int (checked by the callers) */
     Py_ssize_t count = PyLong_AsSsize_t(frame);
     if (count >= 0 && count < PY_SSIZE_T_MAX) {
@@ -1029,11 +1039,11 @@ give_claim_back(InlineFrame *self, int told)
     Py_RETURN_NONE;
 }
 
-/* The frame's end once it has flushed ``taken`` entries and left its context: keep them or
-   take them out, tell the observers (``watched``: see ``tell_flushed``), give the claim back
-   (close_frame's ``keep_or_drop`` inlined, and its end). */
-static PyObject *
-keep_or_drop(InlineFrame *self, speedups_state *st, Py_ssize_t taken, int watched)
+/* close_frame's ``keep_or_drop`` inlined: the ``taken`` entries a frame flushed kept (for
+   ``intents``) or taken out; ``*spent``: how many stay at the buffer's head. 0, or -1 with an
+   exception set. */
+static int
+keep_or_drop_entries(InlineFrame *self, speedups_state *st, Py_ssize_t taken, Py_ssize_t *spent)
 {
     PyObject *tick = self->tick;
     /* ``keep`` or ``not buffer.take_now(taken)``: the token taken now (maybe by this thread,
@@ -1042,23 +1052,30 @@ keep_or_drop(InlineFrame *self, speedups_state *st, Py_ssize_t taken, int watche
        whose finalizers may let another thread run */
     if (SLOT(tick, st->keep_at) == Py_True || PyList_GET_SIZE(st->shift_token) == 0) {
         if (set_int_slot(tick, st->spent_at, taken) < 0) {
-            return (PyObject *)-1;
+            return -1;
         }
         if (SLOT(tick, st->inline_at) != st->mode_general) {
             set_slot(tick, st->inline_at, st->mode_kept);
         }
+        *spent = taken;
     }
     else {
         if (take_head(st, self->buffer, taken) < 0) { /* buffer.take(taken) */
-            return (PyObject *)-1;
+            return -1;
         }
         if (SLOT(tick, st->inline_at) != st->mode_general) {
             set_slot(tick, st->inline_at, st->mode_idle);
         }
+        *spent = 0;
     }
-    int told = watched ? tell_flushed(st, tick) : 0;
-    return give_claim_back(self, told);
+    return 0;
 }
+
+/* defined below, with what they use */
+static PyObject *end_inline_frame(InlineFrame *self, speedups_state *st, Py_ssize_t taken,
+                                  PyObject *stats, int watched);
+static PyObject *rich_failed(InlineFrame *self, PyObject *stats, long long started,
+                             PyObject *stage_input, Py_ssize_t taken);
 
 /* close_frame of an OPEN frame of plain records under the plain loop: ``run_plain`` (a copy
    of the entries present now, each called in order) and the frame's end. A task that raises
@@ -1120,16 +1137,13 @@ close_plain(InlineFrame *self, speedups_state *st)
     if (started) {
         long long ended = now_ns();
         if (ended < 0 || set_int_slot(tick, st->plain_ns_at, ended - started) < 0) {
-            return (PyObject *)-1;
+            return rich_failed(self, Py_None, -1, NULL, count);  /* (close_frame's ``except``) */
         }
     }
     if (set_int_slot(tick, st->plain_count_at, count) < 0) {
-        return (PyObject *)-1;
+        return rich_failed(self, Py_None, -1, NULL, count);  /* (close_frame's ``except``) */
     }
-    if (reset_and_count(st, tick) < 0) {
-        return (PyObject *)-1;
-    }
-    return keep_or_drop(self, st, count, 0);
+    return end_inline_frame(self, st, count, NULL, 0);
 }
 
 /* The per-intent stages and the dispatch loop, defined below. */
@@ -1228,7 +1242,8 @@ prepared_context(speedups_state *st, PyObject *tick, PyObject *stats)
             plan = SLOT(tick, st->plan_at);  /* read again, as everything below */
             buffer = SLOT(tick, st->buffer_at);
             if (!same || plan == NULL || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
-                || buffer == NULL) {  /* (rebound meanwhile: the method does it all) */
+                || buffer == NULL || !Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)) {
+                /* (rebound meanwhile: the method does it all) */
                 return PyObject_CallMethodOneArg(tick, st->str_flush_context, stats);
             }
             ctx = SLOT(tick, st->ctx_at);
@@ -1252,18 +1267,20 @@ prepared_context(speedups_state *st, PyObject *tick, PyObject *stats)
             return PyObject_CallMethodOneArg(tick, st->str_flush_context, stats);
         }
     }
-    /* held while written: each write releases the context's last value, whose finalizer may
-       run Python code that rebinds (and frees) one not written yet */
+    /* held while written, the context too: each write releases the context's last value,
+       whose finalizer may run Python code that rebinds (and frees) one not written yet, or
+       the tick's context */
     for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
         Py_INCREF(from[i]);
     }
+    Py_INCREF(ctx);
     for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
         set_slot(ctx, to[i], from[i]);
     }
     for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
         Py_DECREF(from[i]);
     }
-    return Py_NewRef(ctx);
+    return ctx;
 }
 
 /* ``len(store)`` of a tick's held effects (``HeldEffects.__len__`` inlined for the exact
@@ -1280,6 +1297,71 @@ held_count(speedups_state *st, PyObject *store)
         return count;
     }
     return store == NULL ? 0 : PyObject_Length(store);
+}
+
+/* The end of an inline frame that flushed ``taken`` entries (close_frame's last ``try``):
+   first the entries kept or taken out (whatever fails after, they never run again), then
+   the frame's context reset and its count; for a pipeline frame (``stats``): what arrived
+   meanwhile rescanned, failures sending the next frame the general way, ``stats.pending``;
+   the observers told (``watched``: see ``tell_flushed``); the claim back on every path (an
+   error: the next frame the general way). Keep in sync with close_frame. */
+static PyObject *
+end_inline_frame(InlineFrame *self, speedups_state *st, Py_ssize_t taken, PyObject *stats,
+                 int watched)
+{
+    PyObject *tick = self->tick, *buffer = self->buffer;
+    Py_ssize_t spent = 0;
+    int status = keep_or_drop_entries(self, st, taken, &spent);
+    PyObject *error = status < 0 ? take_exception() : NULL;
+    /* the context back whatever happened (close_frame's ``finally``), then the count */
+    int reset = PyContextVar_Reset(st->current_target, SLOT(tick, st->token_at));
+    if (error != NULL) {
+        if (reset < 0) {
+            PyErr_Clear();  /* (the first error goes on) */
+        }
+        raise_exception(error);
+    }
+    else if (reset < 0) {
+        status = -1;
+    }
+    if (status == 0) {
+        status = count_frame(st, tick);
+    }
+    if (status == 0 && stats != NULL) {
+        if (PyList_GET_SIZE(buffer) > spent) {  /* ``buffer.rescan(tick._spent)`` */
+            PyObject *start = PyLong_FromSsize_t(spent);
+            PyObject *done = start == NULL ? NULL
+                             : PyObject_CallMethodOneArg(buffer, st->str_rescan, start);
+            Py_XDECREF(start);
+            status = done == NULL ? -1 : 0;
+            Py_XDECREF(done);
+        }
+        else {
+            set_slot(buffer, st->rich_at, Py_False);  /* (rescan of nothing) */
+        }
+    }
+    if (status == 0 && stats != NULL) {
+        PyObject *failures = SLOT(stats, st->failures_at);
+        int failed = failures == NULL ? -1 : PyObject_IsTrue(failures);
+        if (failed < 0 && !PyErr_Occurred()) {
+            PyErr_SetString(PyExc_AttributeError, "failures");
+        }
+        if (failed > 0) {
+            set_slot(tick, st->inline_at, st->mode_general); /* the next frame releases them */
+        }
+        /* ``stats.pending = tick.pending``: what arrived meanwhile, posted, carried, held */
+        Py_ssize_t posted = failed < 0 ? -1 : PyObject_Length(self->inbox);
+        Py_ssize_t carried = posted < 0 ? -1 : PyObject_Length(SLOT(tick, st->carry_at));
+        Py_ssize_t waiting = carried < 0 ? -1 : held_count(st, SLOT(tick, st->held_at));
+        status = waiting < 0 ? -1 : SET_INT(stats, st->pending_at,
+                                            PyList_GET_SIZE(buffer) - spent + posted + carried
+                                            + waiting);
+    }
+    if (status < 0) {
+        set_slot(tick, st->inline_at, st->mode_general);
+        return give_claim_back(self, -1);
+    }
+    return give_claim_back(self, watched ? tell_flushed(st, tick) : 0);
 }
 
 /* close_frame of an OPEN frame of records and Intents, rich (or under a plan with no plain
@@ -1438,46 +1520,7 @@ close_rich_holding(InlineFrame *self, speedups_state *st, PyObject **stats_held)
         }
         Py_DECREF(done);
     }
-    /* the frame's end: its context, its count, what arrived meanwhile, its entries, the
-       claim */
-    if (reset_and_count(st, tick) < 0) {
-        return (PyObject *)-1;
-    }
-    if (PyList_GET_SIZE(buffer) > taken) {  /* ``buffer.rescan(taken)`` */
-        PyObject *start = PyLong_FromSsize_t(taken);
-        done = start == NULL ? NULL
-               : PyObject_CallMethodOneArg(buffer, st->str_rescan, start);
-        Py_XDECREF(start);
-        if (done == NULL) {
-            return (PyObject *)-1;
-        }
-        Py_DECREF(done);
-    }
-    else {
-        set_slot(buffer, st->rich_at, Py_False);  /* (rescan of nothing) */
-    }
-    failures = SLOT(stats, st->failures_at);
-    int failed = failures == NULL ? -1 : PyObject_IsTrue(failures);
-    if (failed < 0) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_AttributeError, "failures");
-        }
-        return (PyObject *)-1;
-    }
-    if (failed) {
-        set_slot(tick, st->inline_at, st->mode_general); /* the next frame releases them */
-    }
-    /* close_frame's ``stats.pending = tick.pending`` after keep_or_drop, as it will be: what
-       arrived meanwhile (kept or not, the frame's ``taken`` go), posted, carried and held */
-    Py_ssize_t posted = PyObject_Length(self->inbox);
-    Py_ssize_t carried_now = PyObject_Length(SLOT(tick, st->carry_at));
-    Py_ssize_t waiting = held_count(st, SLOT(tick, st->held_at));
-    if (posted < 0 || carried_now < 0 || waiting < 0
-        || SET_INT(stats, st->pending_at,
-                   PyList_GET_SIZE(buffer) - taken + posted + carried_now + waiting) < 0) {
-        return (PyObject *)-1;
-    }
-    return keep_or_drop(self, st, taken, watched);
+    return end_inline_frame(self, st, taken, stats, watched);
 
 fail_before:
     Py_DECREF(entries);
@@ -1821,13 +1864,19 @@ takes_records(speedups_state *st, PyObject *const *args, Py_ssize_t nargs)
 
 /* The entries of ``entries`` whose ``drop[i]`` is 0, in order (a new list). */
 static PyObject *
-kept_entries(PyObject *entries, const char *drop, Py_ssize_t kept)
+kept_entries(PyObject *entries, Py_ssize_t n, const char *drop, Py_ssize_t kept)
 {
     PyObject *survivors = PyList_New(kept);
     if (survivors == NULL) {
         return NULL;
     }
-    Py_ssize_t n = PyList_GET_SIZE(entries), at = 0;
+    if (PyList_GET_SIZE(entries) != n) {  /* (a finalizer the allocation ran changed them) */
+        Py_DECREF(survivors);
+        PyErr_SetString(PyExc_RuntimeError,
+                        "airlock: a flush's entries changed while a stage ran on them");
+        return NULL;
+    }
+    Py_ssize_t at = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         if (!drop[i]) {
             PyObject *entry = PyList_GET_ITEM(entries, i);
@@ -1936,7 +1985,7 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (dropped == 0) {
         result = Py_NewRef(entries);
     }
-    else if ((result = kept_entries(entries, drop, n - dropped)) != NULL
+    else if ((result = kept_entries(entries, n, drop, n - dropped)) != NULL
              && count_into_stats(ctx, st, st->str_coalesced, st->coalesced_at, dropped) < 0) {
         Py_CLEAR(result);
     }
@@ -1990,24 +2039,6 @@ record_phase(speedups_state *st, PyObject *entry, PyObject **cached_task,
 /* The distinct tasks ``order`` remembers the rank of (and the distinct options dicts). */
 #define RANKED_TASKS 8
 
-/* Reading ``task.airlock_phase`` runs no Python code: a function, method, builtin or Batch,
-   or an object read the generic way (a ``functools.partial``, most instances) whose class
-   has no such attribute, or has one that is not a descriptor. 1 or 0. */
-static int
-reads_phase_plainly(speedups_state *st, PyObject *task)
-{
-    if (PyFunction_Check(task) || PyMethod_Check(task) || PyCFunction_Check(task)
-        || Py_IS_TYPE(task, (PyTypeObject *)st->batch_type)) {
-        return 1;
-    }
-    PyTypeObject *type = Py_TYPE(task);
-    if (type->tp_getattro != PyObject_GenericGetAttr) {
-        return 0;
-    }
-    PyObject *found = _PyType_Lookup(type, st->str_airlock_phase);  /* (no Python code) */
-    return found == NULL || Py_TYPE(found)->tp_descr_get == NULL;
-}
-
 /* Every key of ``dict`` (an exact dict) is an exact str: looking a str up in it runs no
    Python code. */
 static int
@@ -2021,6 +2052,32 @@ str_keys_only(PyObject *dict)
         }
     }
     return 1;
+}
+
+/* Reading ``task.airlock_phase`` runs no Python code: a builtin, a Batch, or a function,
+   a method of a function or a ``functools.partial`` whose own attributes have str keys only
+   (their types are the interpreter's, whose attributes are str). 1 or 0. */
+static int
+reads_phase_plainly(speedups_state *st, PyObject *task)
+{
+    if (PyCFunction_Check(task) || Py_IS_TYPE(task, (PyTypeObject *)st->batch_type)) {
+        return 1;
+    }
+    if (PyMethod_Check(task)) {
+        task = PyMethod_GET_FUNCTION(task);
+    }
+    PyObject *attributes;
+    if (PyFunction_Check(task)) {
+        attributes = ((PyFunctionObject *)task)->func_dict;
+    }
+    else if (Py_IS_TYPE(task, (PyTypeObject *)st->partial_type)) {
+        PyObject **where = _PyObject_GetDictPtr(task);
+        attributes = where == NULL ? NULL : *where;
+    }
+    else {
+        return 0;
+    }
+    return attributes == NULL || (PyDict_CheckExact(attributes) && str_keys_only(attributes));
 }
 
 /* Order by phase (``by_phase``): a stable counting sort by each record's phase rank. */
@@ -2057,6 +2114,9 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     rank = PyTuple_GET_ITEM(ranks, 0);
     Py_ssize_t buckets = PyDict_GET_SIZE(rank) + 1;  /* the phases' ranks, and no phase */
     no_phase = PyLong_AsSsize_t(PyTuple_GET_ITEM(ranks, 1));
+    if (no_phase == -1 && PyErr_Occurred()) {  /* (past a C integer: the pure stage) */
+        goto user_error;
+    }
     at = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(Py_ssize_t));
     starts = PyMem_Calloc((size_t)buckets + 1, sizeof(Py_ssize_t));
     if (at == NULL || starts == NULL) {
@@ -2099,24 +2159,31 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         PyObject *name = NULL;
         int own_phase = 0;  /* the options' own phase, read with no Python code run */
-        if (!by_task && PyDict_CheckExact(options) && str_keys_only(options)) {
+        int str_options = !by_task && PyDict_CheckExact(options) && str_keys_only(options);
+        if (str_options) {
             PyObject *found = PyDict_GetItemWithError(options, st->str_phase);
             if (found != NULL && PyUnicode_CheckExact(found)) {
                 name = Py_NewRef(found);
                 own_phase = 1;
             }
         }
-        int plain_task = reads_phase_plainly(st, task);
         int may_run = !own_phase
-                      && (!by_task ? !(PyDict_CheckExact(options) && str_keys_only(options))
-                                     || (task != cached_task && !plain_task)
-                                   : task != cached_task && !plain_task);
+                      && ((!by_task && !str_options)
+                          || (task != cached_task && !reads_phase_plainly(st, task)));
         if (name == NULL) {
             if (may_run && copy == NULL) {
                 if ((copy = PyList_GetSlice(entries, 0, n)) == NULL) {
                     goto done;
                 }
                 list = copy;
+                if (PyList_GET_SIZE(copy) != n) {  /* (a finalizer of the allocation's) */
+                    result = pure_stage(st->pure_order, args, nargs);
+                    goto done;
+                }
+            }
+            if (!by_task && !str_options) {  /* its lookup may run Python code first */
+                cached_task = NULL;
+                Py_CLEAR(cached_phase);
             }
             name = record_phase(st, entry, &cached_task, &cached_phase);
             if (name == NULL) {
@@ -2135,6 +2202,11 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                         goto done;
                     }
                     list = copy;
+                    if (PyList_GET_SIZE(copy) != n) {  /* (a finalizer of the allocation's) */
+                        Py_DECREF(name);
+                        result = pure_stage(st->pure_order, args, nargs);
+                        goto done;
+                    }
                 }
             }
         }
@@ -2175,6 +2247,10 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         starts[b] += starts[b - 1];
     }
     if ((result = PyList_New(n)) == NULL) {
+        goto done;
+    }
+    if (PyList_GET_SIZE(list) != n) {  /* (a finalizer the allocation ran changed them) */
+        Py_SETREF(result, pure_stage(st->pure_order, args, nargs));
         goto done;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -3586,7 +3662,8 @@ speedups_exec(PyObject *module)
         return -1;
     }
     st->batch_type = import_class("airlock._batch", "Batch", NULL);
-    if (st->batch_type == NULL) {
+    st->partial_type = import_class("functools", "partial", NULL);
+    if (st->batch_type == NULL || st->partial_type == NULL) {
         return -1;
     }
     if ((st->rich_at = slot_offset(st->buffer_type, st->buffer_type, "rich")) < 0

@@ -13,6 +13,7 @@ where it is absent (the stages then are the pure ones: ``_pipeline.use_stages``)
 from __future__ import annotations
 
 import os
+import types
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -359,6 +360,82 @@ def test_python_code_in_the_compiled_order_stage_leaves_what_the_pure_stage_leav
     finally:
         for key in [k for k in ranks if not isinstance(k, str)]:
             del ranks[key]
+    assert compiled == pure
+
+
+def test_the_compiled_order_stage_reads_a_phase_plainly_only_where_no_code_can_run() -> None:
+    """A method whose function is a callable object with an ``airlock_phase`` property, a
+    function whose attributes hold a key that is compared when the phase is looked up, an
+    options dict whose key's ``==`` changes the task's phase, a default rank past a C
+    integer: each ranks as the pure stage ranks it (second review; some crashed)."""
+    order_by = airlock.by_phase(*PHASES)
+    toggled = [0]
+
+    class Phased:  # a callable object: its phase is a property with a side effect
+        def __call__(self, *args: Any) -> None:
+            pass
+
+        @property
+        def airlock_phase(self) -> str:
+            toggled[0] += 1
+            return PHASES[toggled[0] % 2]
+
+    class Owner:
+        pass
+
+    def by_method() -> list[Any]:
+        toggled[0] = 0
+        method = types.MethodType(Phased(), Owner())
+        return [(method, (n,), {}) for n in range(3)]
+
+    compiled, pure = _both_orders(by_method, order_by)
+    assert compiled == pure
+
+    class Collides:  # a key in a function's attributes: compared when its phase is read
+        def __hash__(self) -> int:
+            return hash("airlock_phase")
+
+        def __eq__(self, other: object) -> bool:
+            toggled[0] += 1
+            return NotImplemented
+
+    def flaky(*args: Any) -> None:
+        pass
+
+    def by_attributes() -> list[Any]:
+        flaky.__dict__.clear()
+        flaky.__dict__[Collides()] = 0  # type: ignore[index]
+        flaky.airlock_phase = PHASES[1]  # type: ignore[attr-defined]
+        return [(flaky, (n,), {}) for n in range(3)]
+
+    try:
+        compiled, pure = _both_orders(by_attributes, order_by)
+    finally:
+        flaky.__dict__.clear()
+    assert compiled == pure == [(0,), (1,), (2,)]
+
+    def task_phase(*args: Any) -> None:
+        pass
+
+    class Retags:  # an options key compared when "phase" is looked up: it retags the task
+        def __hash__(self) -> int:
+            return hash("phase")
+
+        def __eq__(self, other: object) -> bool:
+            task_phase.airlock_phase = PHASES[0]  # type: ignore[attr-defined]
+            return NotImplemented
+
+    def by_options() -> list[Any]:
+        task_phase.airlock_phase = PHASES[-1]  # type: ignore[attr-defined]
+        return [(task_phase, (0,), {}),
+                (task_phase, (1,), {}, None, {Retags(): 0}, None, None, (), OWNER)]
+
+    compiled, pure = _both_orders(by_options, order_by)
+    assert compiled == pure == [(1,), (0,)]
+
+    huge = airlock.by_phase(*PHASES)
+    huge.phase_ranks = (huge.phase_ranks[0], 2**70)  # type: ignore[attr-defined]
+    compiled, pure = _both_orders(lambda: [(noop, (0,), {})], huge)
     assert compiled == pure
 
 
