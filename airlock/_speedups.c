@@ -1737,7 +1737,10 @@ inline_frame(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
  * to its pure twin: ``_coalesce.coalesce``, ``_ordering.order``, ``_batch.merge_batches``.
  * Keep each in sync with its twin. The entries list is the flush's own (user code that runs
  * here, a key's hash or a task's ``airlock_phase``, cannot reach it; should it change, the
- * pure stage runs). An error in user code (a key's ``__hash__``/``__eq__``,
+ * order stage reads the copy it took first, and the others raise or hand over to the pure
+ * stage). Where ``order`` hands a call over after running user code (an unknown phase),
+ * that code runs again in the pure stage: a phase that changes each time it is read may rank
+ * otherwise than the pure stage alone would. An error in user code (a key's ``__hash__``/``__eq__``,
  * a task's ``airlock_phase``) that is an ``Exception`` is cleared and the pure stage runs
  * instead, so that the error it reports is the pure core's; any other exception (an
  * interrupt) propagates as it would from the pure stage.
