@@ -229,8 +229,8 @@ def abort_frame(tick: TickScope, taken: int | None = None) -> None:
     raises here (the frame's error goes on, in its context), the tick is not left stuck: the
     entries taken go first, and the claim comes back."""
     try:
-        stats = current_stats(tick)
         try:
+            stats = current_stats(tick)
             keep_or_drop(tick, stats.enqueued if taken is None else taken)
         finally:
             _reset_target(tick._token)  # type: ignore[arg-type]  # set by open_frame

@@ -865,46 +865,8 @@ def test_committed_only_sees_a_rollback_after_it_was_consulted(effect_log: Log) 
         assert guard._watched == {}
 
 
-def test_intents_enqueued_in_one_state_of_a_block_share_its_commit_marker(
-    effect_log: Log,
-) -> None:
-    """Intents enqueued one after another in one state of a block (the same on_commit list,
-    the same savepoint ids) share one ``on_commit`` registration, not one each; each intent
-    still follows its own block."""
-    from airlock_djangoapp.effects import record
-    from django.db import transaction
-
-    from airlock.integrations.django import CommittedOnly
-
-    guard = CommittedOnly(airlock.AllowAll())
-    a, b, c, d, e, f, g = (airlock.Intent(record, (n,)) for n in "abcdefg")
-
-    def marker(intent: airlock.Intent) -> object:
-        (only,) = guard._watched[id(intent)][1]
-        return only
-
-    with transaction.atomic():
-        guard.track(a)
-        guard.track(b)
-        assert marker(b) is marker(a)
-        with transaction.atomic():  # a savepoint: its own marker
-            guard.track(c)
-            assert marker(c) is not marker(a)
-        guard.track(d)  # the savepoint was released: a new marker
-        guard.track(g)
-        assert marker(d) is not marker(c) and marker(g) is marker(d)
-        with pytest.raises(LookupError), transaction.atomic():
-            guard.track(e)
-            raise LookupError("the savepoint rolls back")
-        guard.track(f)  # (after the rollback, which replaced Django's on_commit list)
-        assert guard.rolled_back(e)
-        assert not any(guard.rolled_back(x) for x in (a, b, c, d, f, g))
-    # the commit ran the shared markers: every committed intent is forgotten
-    assert list(guard._watched) == [id(e)]
-
-
 @pytest.mark.parametrize("seed", range(6))
-def test_shared_markers_give_each_intent_the_verdict_of_its_own_blocks(
+def test_each_intent_gets_the_verdict_of_its_own_blocks(
     effect_log: Log, seed: int
 ) -> None:
     """Random nestings of atomic blocks on both databases, each committed or rolled back,
@@ -951,9 +913,11 @@ def test_shared_markers_give_each_intent_the_verdict_of_its_own_blocks(
     )
 
 
-def test_a_marker_that_ran_before_the_commit_is_not_shared(effect_log: Log) -> None:
-    """``captureOnCommitCallbacks(execute=True)`` runs the callbacks before any commit: an
-    intent enqueued after that gets a marker of its own, which the rollback drops."""
+def test_an_intent_tracked_inside_a_commit_capture_is_captured(effect_log: Log) -> None:
+    """``captureOnCommitCallbacks(execute=True)`` (Django's way to test on_commit) captures
+    and runs the marker of an intent tracked inside it, whatever the guard tracked before in
+    the same block: each intent registers its own (a marker shared with an intent tracked
+    before the capture escaped it: review)."""
     from airlock_djangoapp.effects import record
     from django.db import transaction
     from django.test import TestCase
@@ -961,15 +925,15 @@ def test_a_marker_that_ran_before_the_commit_is_not_shared(effect_log: Log) -> N
     from airlock.integrations.django import CommittedOnly
 
     guard = CommittedOnly(airlock.AllowAll())
-    first, later = airlock.Intent(record, ("first",)), airlock.Intent(record, ("later",))
+    before, inside = airlock.Intent(record, ("before",)), airlock.Intent(record, ("inside",))
     with transaction.atomic():
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            guard.track(first)
-        assert id(first) not in guard._watched  # its marker ran
-        guard.track(later)
-        assert not guard._watched[id(later)][1][0].ran
+        guard.track(before)
+        with TestCase.captureOnCommitCallbacks(execute=True) as callbacks:
+            guard.track(inside)
+        assert len(callbacks) == 1
+        assert id(inside) not in guard._watched  # its marker ran: committed
         transaction.set_rollback(True)
-    assert guard.withdraws(later) and not guard.withdraws(first)
+    assert guard.withdraws(before) and not guard.withdraws(inside)
 
 
 @pytest.mark.parametrize("read", ["storage", "connections.all"])

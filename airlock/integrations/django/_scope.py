@@ -59,31 +59,27 @@ D = TypeVar("D", bound="DjangoScope")
 
 
 class _Commit:
-    """An ``on_commit`` callback that marks an atomic block (on one database ``connection``)
-    as committed for the intents enqueued in it (``keys``, their ids): each forgets it, and
-    is forgotten once every block it waited for committed. Intents enqueued while the block
-    stays in one state share one (see ``CommittedOnly._marker_on``)."""
+    """An ``on_commit`` callback that marks one intent's atomic block (on one database
+    ``connection``) as committed: it forgets itself, and the intent once every block it
+    waited for committed. One per intent: a marker shared by intents enqueued before and
+    after a test's ``captureOnCommitCallbacks`` began would escape the capture."""
 
-    __slots__ = ("connection", "keys", "ran", "watched")
+    __slots__ = ("connection", "key", "watched")
 
-    def __init__(self, watched: dict[int, tuple[Intent, list[_Commit]]], connection: Any) -> None:
+    def __init__(
+        self, watched: dict[int, tuple[Intent, list[_Commit]]], key: int, connection: Any
+    ) -> None:
         self.watched = watched
+        self.key = key
         self.connection = connection
-        self.keys: list[int] = []
-        #: called already (by the commit, or by a test's ``captureOnCommitCallbacks``): an
-        #: intent enqueued after that gets a marker of its own
-        self.ran = False
 
     def __call__(self) -> None:
-        self.ran = True
-        watched = self.watched
-        for key in self.keys:
-            entry = watched.get(key)
-            if entry is not None and self in entry[1]:  # (else: a later intent's, same id)
-                waiting = entry[1]
-                waiting.remove(self)
-                if not waiting:
-                    del watched[key]
+        entry = self.watched.get(self.key)
+        if entry is not None and self in entry[1]:  # (else: a later intent's, same id)
+            waiting = entry[1]
+            waiting.remove(self)
+            if not waiting:
+                del self.watched[self.key]
 
 
 #: (the connection handler's ``Local``, the ``threading.local`` it keeps a thread's connections
@@ -173,9 +169,6 @@ class CommittedOnly(Policy):
         #: the intent tracked last (a DjangoScope's own intent is tracked by its watch, then
         #: by this policy's on_enqueue: the second call is skipped without a lookup)
         self._last: Intent | None = None
-        #: id(connection) -> (the marker registered last on it, the on_commit list it went
-        #: into, its index there, the savepoint ids then): see ``_marker_on``
-        self._shared: dict[int, tuple[_Commit, list[Any], int, list[Any]]] = {}
 
     def track(self, intent: Intent) -> None:
         """Watch ``intent`` until the atomic blocks open right now commit (nothing to watch
@@ -189,41 +182,10 @@ class CommittedOnly(Policy):
             return
         waiting = []
         for connection in blocks:
-            marker = self._marker_on(connection)
-            marker.keys.append(key)
+            marker = _Commit(self._watched, key, connection)
+            connection.on_commit(marker)
             waiting.append(marker)
         self._watched[key] = (intent, waiting)  # (holding the intent keeps its id its own)
-
-    def _marker_on(self, connection: Any) -> _Commit:
-        """The commit marker for an intent enqueued now in ``connection``'s atomic block.
-
-        Django drops an ``on_commit`` callback with the savepoints open at its registration
-        (``savepoint_ids``): when one of them, or the transaction, rolls back, Django replaces
-        its list by one without it; a commit runs it. So while the marker registered last
-        still sits where it was put, in the list the connection still has, under the same
-        savepoint ids, and has not run, a new one would share its fate: the intent shares it
-        (one registration per state of the block, not one per intent). Else a new one."""
-        callbacks = connection.run_on_commit
-        shared = self._shared.get(id(connection))  # (the marker holds the connection)
-        if shared is not None:
-            last, registered_in, at, savepoints = shared
-            if (
-                registered_in is callbacks
-                and at < len(callbacks)
-                and callbacks[at][1] is last
-                and not last.ran
-                and savepoints == connection.savepoint_ids
-            ):
-                return shared[0]
-        marker = _Commit(self._watched, connection)
-        connection.on_commit(marker)
-        callbacks = connection.run_on_commit
-        at = len(callbacks) - 1
-        if at >= 0 and callbacks[at][1] is marker:
-            self._shared[id(connection)] = (marker, callbacks, at, list(connection.savepoint_ids))
-        else:  # (not where Django's on_commit puts it: not shared)
-            self._shared.pop(id(connection), None)
-        return marker
 
     def rolled_back(self, intent: Intent) -> bool:
         """True when an atomic block ``intent`` was enqueued in has rolled back."""
