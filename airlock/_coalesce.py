@@ -8,10 +8,10 @@ error escapes naming the key, the other entries recorded as undispatched.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ._record import KEY, PLAIN
-from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
     from ._flush import FlushContext
@@ -72,13 +72,16 @@ def _last_positions_failing_bad_keys(
             keys[index] = _FAILED
             failed += 1
             intent = ctx.intent_of(entries[index])
-            if not ctx.fail(intent, exc):
+            if ctx.fail_or_stop(intent, exc, partial(_all_but, entries, index)) >= 0:
                 if hasattr(exc, "add_note"):  # Python 3.11+
                     exc.add_note(f"airlock: the _key {_describe(key)} of {intent} raised")
-                rest = [entry for position, entry in enumerate(entries) if position != index]
-                attach_undispatched(exc, intent, ctx.intents_for(rest))
                 raise
     return last, failed
+
+
+def _all_but(entries: list[Any], index: int) -> list[Any]:
+    """``entries`` without the one at ``index`` (the rest of a flush a key's failure stops)."""
+    return [entry for position, entry in enumerate(entries) if position != index]
 
 
 def _describe(key: object) -> str:

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from ._executor import refuse_coroutine, sync_executor
 from ._intent import NO_KWARGS, Intent
-from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -84,12 +83,7 @@ def fail_or_stop(entry: Any, exc: BaseException, remaining: Iterable[Any],
     """A dispatch loop's failure: ``entry`` raised ``exc``; counted and told (``ctx.fail``).
     -1: the loop goes on; else the loop stops and re-raises ``exc``, which now carries the
     ``remaining`` entries as undispatched (their number is returned)."""
-    intent = ctx.intent_of(entry)
-    if ctx.fail(intent, exc):
-        return -1
-    rest = list(remaining)
-    attach_undispatched(exc, intent, ctx.intents_for(rest))
-    return len(rest)
+    return ctx.fail_or_stop(ctx.intent_of(entry), exc, lambda: list(remaining))
 
 
 #: the loop the pipeline runs when its plan names no dispatcher (the default executor):

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from ._context import POLICY_GUARD, current_target
 from ._policies import is_allow_all
 from ._record import is_own, local_policies_of, named_once
-from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
     from ._flush import FlushContext
@@ -28,7 +27,7 @@ def filter_by_policies(entries: list[Any], ctx: FlushContext) -> list[Any]:
         return entries  # no policy here can refuse anything
     kept: list[Any] = []
     keep = kept.append
-    owner, stats, watching = ctx.owner, ctx.stats, ctx.watching
+    owner = ctx.owner
     # the records a policy will see, named in one pass over the buffer
     named = named_once(
         entries, lambda e: policy_allows is not None or _judged_here(e, owner), ctx.intents_for
@@ -50,16 +49,13 @@ def filter_by_policies(entries: list[Any], ctx: FlushContext) -> list[Any]:
                     policy_allows is None or policy_allows(intent)
                 )
             except BaseException as exc:
-                if ctx.fail(intent, exc):
+                if ctx.fail_or_stop(intent, exc, lambda: [*kept, *remaining]) < 0:
                     continue
-                attach_undispatched(exc, intent, ctx.intents_for([*kept, *remaining]))
                 raise
             if allowed:
                 keep(intent)
             else:
-                stats.dropped += 1
-                if watching:
-                    ctx.tell("dropped", intent)
+                ctx.drop(intent)
     finally:
         current_target.reset(token)
     return kept

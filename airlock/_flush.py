@@ -19,7 +19,7 @@ from ._dispatch import dispatch
 from ._executor import sync_executor
 from ._policies import AllowAll, Policy, is_allow_all
 from ._record import to_intent
-from ._stats import FlushStats
+from ._stats import FlushStats, attach_undispatched
 
 if TYPE_CHECKING:
     from ._intent import Intent
@@ -120,6 +120,24 @@ class FlushContext:
             logger.error("airlock: %s failed", intent, exc_info=exc)
             return True
         return False
+
+    def drop(self, intent: Intent) -> None:
+        """Count ``intent`` as dropped by a policy and tell the observers."""
+        self.stats.dropped += 1
+        if self.watching:
+            self.tell("dropped", intent)
+
+    def fail_or_stop(
+        self, intent: Intent, exc: BaseException, rest: Callable[[], list[Any]]
+    ) -> int:
+        """``fail(intent, exc)``: -1 when the flush goes on; else the flush stops there: ``exc``
+        carries what ``rest()`` returns as its undispatched intents (the caller raises it), and
+        their number is returned. (The stages' and the dispatch loops' one failure path.)"""
+        if self.fail(intent, exc):
+            return -1
+        left = self.intents_for(rest())
+        attach_undispatched(exc, intent, left)
+        return len(left)
 
 
 def _tell_nobody(*event: Any) -> None:

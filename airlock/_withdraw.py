@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from ._context import POLICY_GUARD, current_target
 from ._record import local_policies_of, named_once
-from ._stats import attach_undispatched
 
 if TYPE_CHECKING:
     from ._flush import FlushContext
@@ -59,7 +58,6 @@ def withdraw(entries: list[Any], ctx: FlushContext) -> list[Any]:
         policies = local_policies_of(entry)
         return local[id(policies)] + scope_asked if policies else scope_asked
 
-    stats, watching = ctx.stats, ctx.watching
     # the records a policy will see, named in one pass over the buffer (as the filter does)
     named = named_once(entries, lambda entry: bool(asked_of(entry)), ctx.intents_for)
     kept: list[Any] = []
@@ -76,14 +74,11 @@ def withdraw(entries: list[Any], ctx: FlushContext) -> list[Any]:
             try:
                 gone = any(method(intent) for method in asked)
             except BaseException as exc:
-                if ctx.fail(intent, exc):
+                if ctx.fail_or_stop(intent, exc, lambda: [*kept, *remaining]) < 0:
                     continue
-                attach_undispatched(exc, intent, ctx.intents_for([*kept, *remaining]))
                 raise
             if gone:
-                stats.dropped += 1
-                if watching:
-                    ctx.tell("dropped", intent)
+                ctx.drop(intent)
             else:
                 keep(intent)
     finally:
