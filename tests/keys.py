@@ -17,3 +17,15 @@ class EqRaises:
         if other is self:
             return True
         raise RuntimeError("EqRaises cannot be compared")
+
+
+class HashRaisesLater:
+    """A key whose hash works at the enqueue and raises once armed (``armed = True`` on the
+    class, for every such key, or on one key)."""
+
+    armed = False
+
+    def __hash__(self) -> int:
+        if self.armed:
+            raise ValueError("HashRaisesLater cannot be hashed now")
+        return 2

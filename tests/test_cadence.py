@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from keys import EqRaises
+from keys import EqRaises, HashRaisesLater
 
 from airlock._cadence import ALL, Cadence, HeldEffects, cadence_of, debounce, hold_effects, throttle
 
@@ -197,14 +197,6 @@ def test_an_unkeyed_entry_never_compares_the_waiting_keys() -> None:
 
 
 def test_a_group_whose_key_can_no_longer_be_hashed_loses_nothing() -> None:
-    class HashRaisesLater:
-        armed = False
-
-        def __hash__(self) -> int:
-            if self.armed:
-                raise ValueError("HashRaisesLater cannot be hashed now")
-            return 5
-
     key = HashRaisesLater()
     held = HeldEffects()
     held.hold(record(SAVE, 1, key=key), SAVE, 0.0)  # leads: its group only remembers the run

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 import pytest
+from keys import HashRaisesLater
 
 import airlock
 
@@ -19,17 +20,6 @@ class EqRaises:
 
     def __eq__(self, other: object) -> bool:
         raise RuntimeError("EqRaises cannot be compared")
-
-
-class HashRaisesLater:
-    """A key whose hash works at the enqueue and raises at the flush."""
-
-    armed = False
-
-    def __hash__(self) -> int:
-        if HashRaisesLater.armed:
-            raise ValueError("HashRaisesLater cannot be hashed now")
-        return 2
 
 
 class FailureLog(airlock.Observer):
