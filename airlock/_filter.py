@@ -27,7 +27,7 @@ def filter_by_policies(entries: list[Any], ctx: FlushContext) -> list[Any]:
         return entries  # no policy here can refuse anything
     kept: list[Any] = []
     keep = kept.append
-    owner = ctx.owner
+    owner, stats, watching = ctx.owner, ctx.stats, ctx.watching
     # the records a policy will see, named in one pass over the buffer
     named = named_once(
         entries, lambda e: policy_allows is not None or _judged_here(e, owner), ctx.intents_for
@@ -54,8 +54,10 @@ def filter_by_policies(entries: list[Any], ctx: FlushContext) -> list[Any]:
                 raise
             if allowed:
                 keep(intent)
-            else:
-                ctx.drop(intent)
+            else:  # (inline: a judging policy may drop every intent of a flush)
+                stats.dropped += 1
+                if watching:
+                    ctx.tell("dropped", intent)
     finally:
         current_target.reset(token)
     return kept

@@ -121,12 +121,6 @@ class FlushContext:
             return True
         return False
 
-    def drop(self, intent: Intent) -> None:
-        """Count ``intent`` as dropped by a policy and tell the observers."""
-        self.stats.dropped += 1
-        if self.watching:
-            self.tell("dropped", intent)
-
     def fail_or_stop(
         self, intent: Intent, exc: BaseException, rest: Callable[[], list[Any]]
     ) -> int:

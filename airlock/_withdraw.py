@@ -58,6 +58,7 @@ def withdraw(entries: list[Any], ctx: FlushContext) -> list[Any]:
         policies = local_policies_of(entry)
         return local[id(policies)] + scope_asked if policies else scope_asked
 
+    stats, watching = ctx.stats, ctx.watching
     # the records a policy will see, named in one pass over the buffer (as the filter does)
     named = named_once(entries, lambda entry: bool(asked_of(entry)), ctx.intents_for)
     kept: list[Any] = []
@@ -78,7 +79,9 @@ def withdraw(entries: list[Any], ctx: FlushContext) -> list[Any]:
                     continue
                 raise
             if gone:
-                ctx.drop(intent)
+                stats.dropped += 1
+                if watching:
+                    ctx.tell("dropped", intent)
             else:
                 keep(intent)
     finally:
