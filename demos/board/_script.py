@@ -34,11 +34,11 @@ async def play_script(app: BoardApp, pilot: object) -> None:
     await pilot.press("a", "m")
     await pilot.press("o", "a")
     await pilot.pause()
-    for _ in range(100):  # the UDP datagrams arrive asynchronously; wait (bounded) for them
+    for _ in range(1000):  # the UDP datagrams arrive asynchronously; wait (bounded) for them
         if app.server.datagrams >= 3:
             break
         await asyncio.sleep(0.01)
-    await app.airlock_drain(timeout=1)
+    await app.airlock_drain(timeout=10)
     await pilot.pause()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,25 @@ async def test_scripted_session_shows_board_status_and_inspector(
     assert app.server.datagrams == 3  # one datagram per tick that sent events (batched)
 
 
+async def test_a_starved_machine_makes_the_same_ticks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rule: the board's ticks end when the app goes idle, never on the clock. A handler that
+    gets no CPU for longer than AirlockApp's default max_tick_ms (500 ms) once split the
+    scripted "move all" tick, and the session saved five times instead of four."""
+    moved = BoardApp.on_card_moved
+
+    def starved(app: BoardApp, message: Card.Moved) -> None:
+        if message.card.title == "Ship demo":  # the first card that "move all" moves
+            time.sleep(0.6)
+        moved(app, message)
+
+    monkeypatch.setattr(BoardApp, "on_card_moved", starved)
+    app = BoardApp(tmp_path)
+    await scripted_screenshot(app)
+    assert (app.store.saves, app.server.datagrams) == (4, 3)
+
+
 @pytest.mark.parametrize("path", list(DOCS_SCREENSHOTS), ids=lambda path: path.name)
 async def test_the_committed_screenshots_match_the_demo(
     tmp_path: Path, path: Path, sessions: dict[tuple[int, int], Session],
@@ -100,7 +120,7 @@ async def test_going_offline_saves_nothing_and_counts_read_right(tmp_path: Path)
         await pilot.pause()
         assert status_text(app) == "0 saves · server got 0 events in 0 datagrams · online"
         await pilot.press("a")
-        for _ in range(100):
+        for _ in range(1000):  # the datagram arrives asynchronously (bounded wait)
             if app.server.datagrams:
                 break
             await pilot.pause(0.01)
