@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from ._app import BoardApp
@@ -25,19 +26,41 @@ DOCS_SCREENSHOTS = {
 
 
 async def play_script(app: BoardApp, pilot: object) -> None:
-    """Open the inspector, move a card by click, add one, move all, go offline, add one."""
+    """Open the inspector, move a card by click, add one, move all, go offline, add one.
+
+    Each input waits until its tick has flushed before the next is sent: the pilot's own wait
+    (``wait_for_idle``) takes a starved process for an idle one, and two inputs then shared a
+    tick (one save for both), so the screenshot changed with the machine's load.
+    """
     from textual.pilot import Pilot
 
     assert isinstance(pilot, Pilot)
+    status = app.query_one("#status")
+
+    async def until(done: Callable[[], bool], what: str) -> None:
+        for _ in range(1000):  # bounded: 10 s, for a very slow machine
+            if done() and not app.airlock_tick.is_active:
+                return
+            await asyncio.sleep(0.01)
+        raise TimeoutError(f"the scripted session never saw {what}")
+
+    def saved(count: int) -> Callable[[], bool]:
+        return lambda: app.store.saves == count
+
     await pilot.press("f12")
+    await until(lambda: bool(app.query("EffectInspector")), "the inspector open")
     await pilot.click("#todo .card")
-    await pilot.press("a", "m")
-    await pilot.press("o", "a")
-    await pilot.pause()
-    for _ in range(1000):  # the UDP datagrams arrive asynchronously; wait (bounded) for them
-        if app.server.datagrams >= 3:
-            break
-        await asyncio.sleep(0.01)
+    await until(saved(1), "the click's save")
+    await pilot.press("a")
+    await until(saved(2), "the added card's save")
+    await pilot.press("m")
+    await until(saved(3), "the moved cards' save")
+    await pilot.press("o")
+    await until(lambda: "OFFLINE" in str(status.render()), "the status go offline")
+    await pilot.press("a")
+    await until(saved(4), "the second added card's save")
+    # the UDP datagrams arrive asynchronously
+    await until(lambda: app.server.datagrams >= 3, "the three datagrams")
     await app.airlock_drain(timeout=10)
     await pilot.pause()
 

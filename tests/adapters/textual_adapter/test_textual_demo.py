@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
 from pathlib import Path
 
 import pytest
+import textual.app
+import textual.pilot
 
 from demos import board
 from demos.board._app import BoardApp, Card, plural
@@ -67,7 +70,7 @@ async def test_scripted_session_shows_board_status_and_inspector(
     assert app.server.datagrams == 3  # one datagram per tick that sent events (batched)
 
 
-async def test_a_starved_machine_makes_the_same_ticks(
+async def test_a_starved_handler_does_not_split_a_tick(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Rule: the board's ticks end when the app goes idle, never on the clock. A handler that
@@ -83,7 +86,24 @@ async def test_a_starved_machine_makes_the_same_ticks(
     monkeypatch.setattr(BoardApp, "on_card_moved", starved)
     app = BoardApp(tmp_path)
     await scripted_screenshot(app)
-    assert (app.store.saves, app.server.datagrams) == (4, 3)
+    assert (app.store.saves, app.server.datagrams, app.server.events) == (4, 3, 5)
+
+
+async def test_inputs_do_not_share_a_tick_when_the_pilot_misjudges_idle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rule: the script sends an input only once the last one's tick has flushed. The pilot's
+    own wait compares CPU time with wall time: on a starved machine it returns at once, and
+    two keys shared a tick (one save for both: three saves, two datagrams)."""
+
+    async def looks_idle(*args: object, **kwargs: object) -> None:
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(textual.app, "wait_for_idle", looks_idle)
+    monkeypatch.setattr(textual.pilot, "wait_for_idle", looks_idle)
+    app = BoardApp(tmp_path)
+    await scripted_screenshot(app)
+    assert (app.store.saves, app.server.datagrams, app.server.events) == (4, 3, 5)
 
 
 @pytest.mark.parametrize("path", list(DOCS_SCREENSHOTS), ids=lambda path: path.name)
