@@ -160,7 +160,11 @@ async def test_enter_or_a_click_moves_a_card_and_the_footer_says_so(tmp_path: Pa
         await pilot.pause()
         focused = app.focused
         assert isinstance(focused, Card) and focused.title == "Write spec"
-        footer = "\n".join(screen_lines(app.export_screenshot()))
+        for _ in range(100):  # the footer follows the focus on a later refresh (bounded)
+            footer = "\n".join(screen_lines(app.export_screenshot()))
+            if "Move card (or click it)" in footer:
+                break
+            await pilot.pause(0.01)
         assert "Move card (or click it)" in footer
         await pilot.press("enter")
         await pilot.pause()
