@@ -1051,3 +1051,51 @@ def test_a_dispatch_under_manual_transaction_management_fails_instead_of_running
         transaction.set_autocommit(True)
     assert effect_log == [] and scope.stats.failed == 1
     assert [d.state for d in scope.deferred] == ["failed"] and not scope.is_pending
+
+
+def test_settle_inside_a_commit_hook_leaves_the_dispatches_django_still_runs(
+    effect_log: Log,
+) -> None:
+    """Rule: a dispatch whose transaction committed is not judged rolled back while Django runs
+    the commit hooks (it takes them off the connection's list before running them): one of
+    them calling ``settle()`` used to mark the later ones rolled back, and they never ran."""
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    def settle_then_record(text: str) -> None:
+        scope.settle()
+        record(text)
+
+    with transaction.atomic(), DjangoScope() as scope:
+        airlock.enqueue(settle_then_record, "first")
+        airlock.enqueue(record, "second")
+    assert [d.state for d in scope.deferred] == ["ran", "ran"]
+    assert [text for text, _ in effect_log] == ["first", "second"]
+    assert (scope.stats.dispatched, scope.stats.dropped) == (2, 0)
+
+
+def test_settle_inside_a_commit_hook_still_finds_a_savepoints_rolled_back_dispatch(
+    effect_log: Log,
+) -> None:
+    from airlock_djangoapp.effects import record
+    from django.db import transaction
+
+    from airlock.integrations.django import DjangoScope
+
+    def settle_then_record(text: str) -> None:
+        rolled.settle()
+        record(text)
+
+    with transaction.atomic():
+        with transaction.atomic():
+            with DjangoScope() as rolled:
+                airlock.enqueue(record, "rolled")
+            transaction.set_rollback(True)
+        with DjangoScope() as scope:
+            airlock.enqueue(settle_then_record, "first")
+            airlock.enqueue(record, "second")
+    assert [d.state for d in rolled.deferred] == ["rolled back"]
+    assert [d.state for d in scope.deferred] == ["ran", "ran"]
+    assert [text for text, _ in effect_log] == ["first", "second"]

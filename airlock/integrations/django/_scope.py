@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import threading
 from asyncio.events import _get_running_loop
 from collections.abc import Callable, Iterable
@@ -310,6 +311,24 @@ class DeferredDispatch:
         return f"<DeferredDispatch {self.intent} {self.state}>"
 
 
+def _commit_hooks_running(connection: Any) -> list[Any]:
+    """The ``on_commit`` entries that ``connection`` is running now, after its commit, on any
+    thread: the one being called and those after it. Django takes them off ``run_on_commit``
+    first (``run_and_clear_commit_hooks`` holds them in locals), so a ``settle()`` called from
+    one of them must not count itself or the others rolled back. Read from the threads'
+    frames, only when some dispatch is missing from ``run_on_commit``."""
+    running: list[Any] = []
+    for frame in sys._current_frames().values():
+        while frame is not None:
+            if frame.f_code.co_name == "run_and_clear_commit_hooks":
+                local = frame.f_locals
+                if local.get("self") is connection:
+                    running.append((None, local.get("func"), None))
+                    running += local.get("current_run_on_commit") or ()
+            frame = frame.f_back  # type: ignore[assignment]
+    return running
+
+
 def _commit_lists() -> list[tuple[Any, list[Any], int]]:
     """Each connection with an atomic block open, its on_commit list and that list's length."""
     return [(c, c.run_on_commit, len(c.run_on_commit)) for c in _open_blocks()]
@@ -484,7 +503,8 @@ class DjangoScope(Scope):
             connection = dispatch._held_by
             ids = registered.get(id(connection))
             if ids is None:
-                ids = registered[id(connection)] = {id(e[1]) for e in connection.run_on_commit}
+                entries = [*connection.run_on_commit, *_commit_hooks_running(connection)]
+                ids = registered[id(connection)] = {id(e[1]) for e in entries}
             if id(dispatch) not in ids:
                 rolled_back.append(dispatch)
         if not rolled_back:
