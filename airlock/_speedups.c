@@ -1900,6 +1900,14 @@ typedef struct {
 /* Index slots on the stack (a frame's keys, up to 128 of them); more are allocated. */
 #define STACK_SLOTS 256
 
+/* Whether the stage's ``entries`` changed while Python code ran: not ``n`` long, or not
+   ``entry`` at ``i`` (a stage then hands the whole call to its pure twin). */
+static inline int
+entries_changed(PyObject *entries, Py_ssize_t n, Py_ssize_t i, PyObject *entry)
+{
+    return PyList_GET_SIZE(entries) != n || PyList_GET_ITEM(entries, i) != entry;
+}
+
 /* Coalesce: of the records sharing a ``_key`` only the last goes on; ``stats.coalesced``.
    The keys are found as a dict finds them (identity, then hash and ``==``) in a table of
    their own: open addressing over indices into ``seen`` (no dict, no int objects). */
@@ -1939,9 +1947,15 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (key == Py_None) {
             continue;
         }
+        /* A key's __hash__ or __eq__ is Python code that may reach the list (through its
+           caller's frame) and change it: the entry is held while they run, and a list that
+           changed under them goes to the pure stage */
+        Py_INCREF(entry);
         Py_hash_t hash = PyObject_Hash(key);
-        if (hash == -1) {  /* the key's __hash__ raised */
-            if (cleared_for_pure()) {
+        int changed = hash != -1 && entries_changed(entries, n, i, entry);
+        if (hash == -1 || changed) {  /* the key's __hash__ raised, or changed the list */
+            Py_DECREF(entry);
+            if (changed || cleared_for_pure()) {
                 result = pure_stage(st->pure_coalesce, args, nargs);
             }
             goto done;
@@ -1957,14 +1971,12 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             }
             if (other->hash == hash) {
                 int same = PyObject_RichCompareBool(other->key, key, Py_EQ);
-                if (same < 0) {  /* the key's __eq__ raised */
-                    if (cleared_for_pure()) {
+                changed = same >= 0 && entries_changed(entries, n, i, entry);
+                if (same < 0 || changed) {  /* the key's __eq__ raised, or changed the list */
+                    Py_DECREF(entry);
+                    if (changed || cleared_for_pure()) {
                         result = pure_stage(st->pure_coalesce, args, nargs);
                     }
-                    goto done;
-                }
-                if (PyList_GET_SIZE(entries) != n) {  /* changed by a key's __eq__: pure */
-                    result = pure_stage(st->pure_coalesce, args, nargs);
                     goto done;
                 }
                 if (same) {
@@ -1984,6 +1996,7 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             dropped++;
         }
         found->last = i;
+        Py_DECREF(entry);  /* (the list holds it, as checked) */
     }
     if (dropped == 0) {
         result = Py_NewRef(entries);
@@ -2538,6 +2551,22 @@ call_each(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 /* ``call_each``'s loop over ``entries`` in ``ctx`` (``observing``: the watched variant's
    ObserverSet, else NULL). */
+/* ``fail_or_stop(entry, exc, rest, ctx)`` as the pure loop calls it: in its ``except``
+   block, ``exc`` being handled (``sys.exc_info()`` in a ``failed`` hook, ``logger.exception``),
+   the handled exception as it was afterwards. A new reference, or NULL with an error set. */
+static PyObject *
+fail_or_stop_handling(speedups_state *st, PyObject *entry, PyObject *exc, PyObject *rest,
+                      PyObject *ctx)
+{
+    PyObject *type, *value, *traceback;
+    PyErr_GetExcInfo(&type, &value, &traceback);
+    PyErr_SetExcInfo(Py_NewRef((PyObject *)Py_TYPE(exc)), Py_NewRef(exc),
+                     PyException_GetTraceback(exc));
+    PyObject *left = PyObject_CallFunctionObjArgs(st->fail_or_stop, entry, exc, rest, ctx, NULL);
+    PyErr_SetExcInfo(type, value, traceback);  /* (steals the three) */
+    return left;
+}
+
 static PyObject *
 call_each_loop(speedups_state *st, PyObject *entries, PyObject *ctx, PyObject *observing)
 {
@@ -2562,8 +2591,7 @@ call_each_loop(speedups_state *st, PyObject *entries, PyObject *ctx, PyObject *o
         failed++;
         PyObject *exc = take_exception();
         PyObject *rest = PyList_GetSlice(entries, i + 1, PyList_GET_SIZE(entries));
-        PyObject *left = rest == NULL ? NULL : PyObject_CallFunctionObjArgs(
-            st->fail_or_stop, entry, exc, rest, ctx, NULL);
+        PyObject *left = rest == NULL ? NULL : fail_or_stop_handling(st, entry, exc, rest, ctx);
         Py_DECREF(entry);
         Py_XDECREF(rest);
         if (left == NULL) {  /* the failure's bookkeeping raised: that error, in exc's context;
@@ -3314,30 +3342,39 @@ view_over(speedups_state *st, PyObject *target, PyObject *policy)
     else {  /* NO_SCOPE, POLICY_GUARD: the pure method raises */
         return NULL;
     }
+    /* held: policy_traits runs the policy's Python code (a ``withdraws`` lookup, a
+       metaclass's attribute), which may rebind the slots they were read from */
+    Py_INCREF(scope);
+    Py_INCREF(outer);
+    Py_INCREF(policy);
+    PyObject *policies = NULL, *view = NULL;
     int own_hooked, own_judges;
     if (policy_traits(st, policy, &own_hooked, &own_judges) < 0) {
-        return NULL;
+        goto done;
     }
     Py_ssize_t count = PyTuple_GET_SIZE(outer);
-    PyObject *policies = PyTuple_New(count + 1);  /* innermost first */
+    policies = PyTuple_New(count + 1);  /* innermost first */
     if (policies == NULL) {
-        return NULL;
+        goto done;
     }
     PyTuple_SET_ITEM(policies, 0, Py_NewRef(policy));
     for (Py_ssize_t i = 0; i < count; i++) {
         PyTuple_SET_ITEM(policies, i + 1, Py_NewRef(PyTuple_GET_ITEM(outer, i)));
     }
     PyTypeObject *view_type = (PyTypeObject *)st->view_type;
-    PyObject *view = view_type->tp_alloc(view_type, 0);
+    view = view_type->tp_alloc(view_type, 0);
     if (view == NULL) {
-        Py_DECREF(policies);
-        return NULL;
+        goto done;
     }
     set_slot(view, st->view_scope_at, scope);
     set_slot(view, st->view_policies_at, policies);
-    Py_DECREF(policies);
     set_slot(view, st->view_hooked_at, (hooked || own_hooked) ? Py_True : Py_False);
     set_slot(view, st->view_filtering_at, (judges || own_judges) ? Py_True : Py_False);
+done:
+    Py_XDECREF(policies);
+    Py_DECREF(policy);
+    Py_DECREF(outer);
+    Py_DECREF(scope);
     return view;
 }
 

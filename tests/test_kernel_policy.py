@@ -261,3 +261,29 @@ def test_blocks_leave_no_blocks_behind() -> None:
                     airlock.enqueue(noop, i)
 
     assert blocks_grown(blocks, 200, 5_000) < 100
+
+
+class RebindsOuterView(airlock.Policy):
+    """A policy whose ``withdraws`` lookup (Python code, run while the block opens) gives the
+    enclosing view a new ``policies`` tuple: the one the opening block was copying from."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "withdraws":
+            view = current_target.get()
+            if type(view) is PolicyView:
+                view.policies = (*view.policies, airlock.AllowAll())
+        raise AttributeError(name)
+
+
+def test_a_blocks_policy_that_rebinds_the_outer_view_leaves_the_new_view_whole() -> None:
+    """Review: the compiled block read the outer view's scope and policies borrowed, and a
+    policy's own lookup freed them before they were copied (a crash)."""
+
+    def run(which: str) -> list[object]:
+        outer, inner = Refuses(), RebindsOuterView()
+        with airlock.scope() as scope, blocks_of(which) as make, make(outer), make(inner):
+            view = _view()
+        assert view is not None
+        return [_named(view[:2], scope, inner, outer)]
+
+    assert run("compiled") == run("pure") == [("known 0", ("known 1", "known 2"))]

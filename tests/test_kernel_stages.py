@@ -12,7 +12,9 @@ where it is absent (the stages then are the pure ones: ``_pipeline.use_stages``)
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import types
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -528,3 +530,65 @@ def test_when_the_failure_bookkeeping_raises_the_loop_stops_with_that_error(
     assert isinstance(raised.value.__context__, ValueError)  # the task's error, as context
     assert CALLS == [("noop", (1,)), ("boom", (2,))]  # nothing after it ran
     assert stats.dispatched == 1 and stats.failed == 0  # the third never ran; fail() broke
+
+
+class FailingWithExcInfo(FlushContext):
+    """A context whose failure bookkeeping records the exception being handled meanwhile."""
+
+    __slots__ = ()
+    handled: list[BaseException | None] = []  # noqa: RUF012 (one list for the test)
+
+    def fail(self, intent: Intent, exc: BaseException) -> bool:
+        self.handled.append(sys.exc_info()[1])
+        return super().fail(intent, exc)
+
+
+@pytest.mark.parametrize("loop", [speedups.call_each, _dispatch.dispatch],
+                         ids=["compiled", "pure"])
+@pytest.mark.parametrize("errors", ["raise", "continue"])
+def test_the_failure_bookkeeping_runs_while_the_tasks_error_is_handled(
+    loop: Stage, errors: str,
+) -> None:
+    """Rule: a failure is told (``ctx.fail``, an observer's ``failed``) in the loop's
+    ``except`` block, so ``sys.exc_info()`` and ``logger.exception`` there see the task's
+    error; what was handled before comes back after (review: the kernel told it with
+    nothing handled)."""
+    FailingWithExcInfo.handled.clear()
+    ctx = FailingWithExcInfo.standalone(FlushStats(), owner=OWNER, errors=errors)
+    records: list[Any] = [(boom, (1,), {}), (noop, (2,), {})]
+    try:
+        raise LookupError("handled by the caller")
+    except LookupError as outer:
+        with contextlib.suppress(ValueError):  # (under "raise": the task's error)
+            loop(records, ctx)
+        assert sys.exc_info()[1] is outer
+    (handled,) = FailingWithExcInfo.handled
+    assert isinstance(handled, ValueError) and str(handled) == "boom(1,)"
+
+
+def test_a_keys_hash_that_changes_the_entries_leaves_the_compiled_coalesce_safe() -> None:
+    """A key's ``__hash__`` or ``__eq__`` that reaches the flush's entries and changes them
+    (review: a cleared list crashed the compiled stage) sends the call to the pure stage."""
+
+    class Clearing:
+        def __init__(self, entries: list[Any], on: str) -> None:
+            self.entries, self.on = entries, on
+
+        def __hash__(self) -> int:
+            if self.on == "hash":
+                self.entries.clear()
+            return 1
+
+        def __eq__(self, other: object) -> bool:
+            if self.on == "eq":
+                self.entries[:] = [(noop, (9,), {})] * len(self.entries)  # same size
+            return isinstance(other, Clearing)
+
+    for on in ("hash", "eq"):
+        entries: list[Any] = []
+        entries += [(noop, (n,), {}, None, None, None, Clearing(entries, on), (), OWNER)
+                    for n in range(3)]
+        ctx = FlushContext.standalone(FlushStats(), owner=OWNER)
+        ctx.watching = False
+        result = speedups.coalesce(entries, ctx)  # the pure stage ran on what was left
+        assert all(isinstance(entry, tuple) for entry in result)
