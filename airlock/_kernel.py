@@ -20,8 +20,8 @@ from ._scope import Scope
 from ._tick import TickScope
 
 __all__ = [
-    "PURE_BLOCK_LIFECYCLE", "PURE_LIFECYCLE", "captures_plainly", "compiled", "enqueue",
-    "inlines_lifecycle", "policy", "scope",
+    "PURE_BLOCK_LIFECYCLE", "PURE_LIFECYCLE", "builds_like_scope", "captures_plainly", "compiled",
+    "enqueue", "inlines_lifecycle", "policy", "scope",
 ]
 
 _native = speedups()
@@ -66,6 +66,21 @@ def inlines_lifecycle(cls: type[Scope]) -> bool:
     return bool(cls._plain_lifecycle) and all(
         getattr(cls, name, None) is getattr(Scope, name, None) for name in _LIFECYCLE_SLOTS
     )
+
+
+#: the slots ``Scope.__init__`` writes for the common scope, which the kernel's
+#: ``airlock.scope()`` writes in place (``fresh_scope_of``: keep in sync)
+_INIT_SLOTS = ("_accepting", "_ambient_policies", "_buffer", "_executor", "_parent",
+               "_plain_captured", "_plain_count", "_plain_ns", "_plan", "_policy", "_state",
+               "_stats", "_timed", "_token", "errors", "observers", "order_by")
+
+
+def builds_like_scope(cls: type[Scope]) -> bool:
+    """Whether the kernel may build ``airlock.scope(_cls=cls)`` itself (``cls`` keeps Scope's
+    ``__init__``): the class hides none of the slots ``Scope.__init__`` writes (a class
+    attribute ``errors = "continue"`` would win over the slot written in place). Asked once
+    per class, by the kernel."""
+    return all(getattr(cls, name, None) is getattr(Scope, name, None) for name in _INIT_SLOTS)
 
 
 #: what the kernel's hand-over (``_release``'s for a plain scope nested in an open one:

@@ -62,10 +62,15 @@
     X(flush_now) \
     X(state_pending) \
     X(str_release) \
-    X(lifecycle_types) \
-    X(inlines_lifecycle)  /* {Scope subclass: bool}, its judge */ \
+    X(lifecycle_types)  /* {weakref to a Scope subclass: bool} (see ``judged_once``) */ \
+    X(lifecycle_forget)  /* removes a dead class's answer */ \
+    X(inlines_lifecycle)  /* its judge */ \
     X(capture_types) \
-    X(captures_plainly)  /* {Scope subclass: bool}, its judge (``hand_over_plain``) */ \
+    X(capture_forget) \
+    X(captures_plainly)  /* its judge (``hand_over_plain``) */ \
+    X(built_types) \
+    X(built_forget) \
+    X(builds_like_scope)  /* its judge (``airlock.scope(_cls=...)``) */ \
     X(observer_set_type)  /* airlock._observe.ObserverSet (``enqueue_observed``) */ \
     X(observer_set_tell)  /* ObserverSet.tell: a watched flush's ``ctx.tell`` (``call_each``) */ \
     X(str_enqueued) \
@@ -421,8 +426,11 @@ parse_options(speedups_state *st, PyObject *const *values, PyObject *kwnames, op
         return 0;
     }
     if (opt->key != Py_None && PyObject_Hash(opt->key) == -1) {
+        if (!PyErr_ExceptionMatches(PyExc_TypeError)) {
+            return -1;  /* the key's own error, as the pure path's ``hash(key)`` raises it */
+        }
         PyErr_Clear();
-        return 0;
+        return 0;  /* unhashable: the pure path raises the clear error */
     }
     return 1;
 }
@@ -450,20 +458,8 @@ static int
 enqueue_viewed(speedups_state *st, PyObject *view, PyObject *const *args, Py_ssize_t nargs,
                PyObject *kwnames)
 {
-    PyObject *scope = SLOT(view, st->view_scope_at);
-    PyObject *policies = SLOT(view, st->view_policies_at);
-    if (scope == NULL || policies == NULL || SLOT(view, st->view_hooked_at) != Py_False
-        || !(Py_IS_TYPE(scope, (PyTypeObject *)st->tick_type)
-             || Py_IS_TYPE(scope, (PyTypeObject *)st->scope_type))
-        || SLOT(scope, st->state_at) != st->state_active || !PyCallable_Check(args[0])) {
-        return 1;
-    }
-    PyObject *plan = SLOT(scope, st->plan_at), *buffer = SLOT(scope, st->buffer_at);
-    if (plan == NULL || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
-        || SLOT(plan, st->enqueue_hooked_at) != Py_False || buffer == NULL
-        || !Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)) {
-        return 1;
-    }
+    /* the options first, as the pure path pops them: a key's __hash__ may run Python code
+       that rebinds the slots read below */
     options opt = NO_OPTIONS;
     PyObject *kwargs = NULL;
     if (kwnames != NULL && PyTuple_GET_SIZE(kwnames)) {
@@ -473,10 +469,35 @@ enqueue_viewed(speedups_state *st, PyObject *view, PyObject *const *args, Py_ssi
             return valid < 0 ? -1 : 1;
         }
     }
+    PyObject *scope = SLOT(view, st->view_scope_at);
+    PyObject *policies = SLOT(view, st->view_policies_at);
+    if (scope == NULL || policies == NULL || SLOT(view, st->view_hooked_at) != Py_False
+        || !(Py_IS_TYPE(scope, (PyTypeObject *)st->tick_type)
+             || Py_IS_TYPE(scope, (PyTypeObject *)st->scope_type))
+        || SLOT(scope, st->state_at) != st->state_active || !PyCallable_Check(args[0])) {
+        Py_XDECREF(kwargs);
+        return 1;
+    }
+    PyObject *plan = SLOT(scope, st->plan_at), *buffer = SLOT(scope, st->buffer_at);
+    if (plan == NULL || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
+        || SLOT(plan, st->enqueue_hooked_at) != Py_False || buffer == NULL
+        || !Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)) {
+        Py_XDECREF(kwargs);
+        return 1;
+    }
     if (SLOT(view, st->view_filtering_at) == Py_True) {
         set_slot(buffer, st->filtering_at, Py_True);
     }
-    return append_full_record(st, view, buffer, args, nargs, kwargs, &opt, policies, scope);
+    /* held: the record's allocations may collect, and a finalizer may rebind the slots */
+    Py_INCREF(scope);
+    Py_INCREF(policies);
+    Py_INCREF(buffer);
+    int status = append_full_record(st, view, buffer, args, nargs, kwargs, &opt, policies,
+                                    scope);
+    Py_DECREF(buffer);
+    Py_DECREF(policies);
+    Py_DECREF(scope);
+    return status;
 }
 
 /* Whether a keyword name is ``_key``: by identity, as a call site's names are interned (an
@@ -2657,10 +2678,14 @@ PyDoc_STRVAR(merge_batches_doc,
    unset. Every other call goes to the pure ``airlock._enqueue.scope``. Keep in sync with
    those three. */
 
+static int judged_once(PyObject *answers, PyObject *forget, PyObject **judge,
+                       const char *module, const char *name, PyTypeObject *type);
+
 /* Whether ``airlock.scope(_cls=cls)`` builds what ``Scope()`` builds, as a ``cls``: None, or a
    subclass of Scope (its metaclass ``type``) that keeps Scope's ``__new__``, ``__init__`` and
-   paths (``_plain_paths``); the slots the subclass adds are left unset, as ``Scope.__init__``
-   leaves them. 1, 0, or -1 with an exception set. */
+   paths (``_plain_paths``) and hides none of the slots ``Scope.__init__`` writes
+   (``_kernel.builds_like_scope``); the slots the subclass adds are left unset, as
+   ``Scope.__init__`` leaves them. 1, 0, or -1 with an exception set. */
 static int
 builds_like_scope(speedups_state *st, PyObject *cls)
 {
@@ -2681,7 +2706,12 @@ builds_like_scope(speedups_state *st, PyObject *cls)
     if (paths == NULL) {
         PyErr_Clear();  /* (the pure call says what is wrong) */
     }
-    return same;
+    if (!same) {
+        return 0;
+    }
+    /* the slots Scope.__init__ writes, none hidden by the class (asked once per class) */
+    return judged_once(st->built_types, st->built_forget, &st->builds_like_scope,
+                       "airlock._kernel", "builds_like_scope", (PyTypeObject *)cls);
 }
 
 static PyObject *fresh_scope_of(speedups_state *st, PyTypeObject *scope_type, PyObject *policy,
@@ -2837,28 +2867,65 @@ PyDoc_STRVAR(fresh_scope_doc,
    ``Scope.__enter__`` and ``Scope.__exit__``. */
 
 /* Whether the class ``type`` passes a judge asked once per class: ``answers`` keeps what it
-   said, ``*judge`` is the Python function (``module.name``, imported at the first question).
-   1 or 0, or -1 with an exception set. */
+   said by a weak reference to the class, which ``forget`` (made by ``forgetting``) removes
+   when the class dies, as a ``WeakKeyDictionary`` does: a class made at run time is not kept
+   alive. It is looked up by the class's own plain weak reference (the one its base's
+   ``__subclasses__`` holds: no allocation). ``*judge`` is the Python function
+   (``module.name``, imported at the first question). 1 or 0, or -1 with an exception set. */
 static int
-judged_once(PyObject *answers, PyObject **judge, const char *module, const char *name,
-            PyTypeObject *type)
+judged_once(PyObject *answers, PyObject *forget, PyObject **judge, const char *module,
+            const char *name, PyTypeObject *type)
 {
-    PyObject *known = PyDict_GetItemWithError(answers, (PyObject *)type);
-    if (known == NULL) {
-        if (PyErr_Occurred()) {
-            return -1;
-        }
-        if (*judge == NULL && (*judge = import_attr(module, name)) == NULL) {
-            return -1;
-        }
-        known = PyObject_CallOneArg(*judge, (PyObject *)type);
-        if (known == NULL || PyDict_SetItem(answers, (PyObject *)type, known) < 0) {
-            Py_XDECREF(known);
-            return -1;
-        }
-        Py_DECREF(known);  /* the dict holds it */
+    PyObject *ref = PyWeakref_NewRef((PyObject *)type, NULL);
+    if (ref == NULL) {
+        return -1;
     }
-    return known == Py_True;
+    PyObject *known = PyDict_GetItemWithError(answers, ref);  /* (refs of one live class are
+                                                                 equal) */
+    Py_DECREF(ref);
+    if (known != NULL) {
+        return known == Py_True;
+    }
+    if (PyErr_Occurred()) {
+        return -1;
+    }
+    if (*judge == NULL && (*judge = import_attr(module, name)) == NULL) {
+        return -1;
+    }
+    known = PyObject_CallOneArg(*judge, (PyObject *)type);
+    if (known == NULL) {
+        return -1;
+    }
+    PyObject *key = PyWeakref_NewRef((PyObject *)type, forget);
+    int stored = key == NULL ? -1 : PyDict_SetItem(answers, key, known);
+    Py_XDECREF(key);
+    int passes = known == Py_True;
+    Py_DECREF(known);
+    return stored < 0 ? -1 : passes;
+}
+
+/* A weak reference's callback: the dead class's answer leaves ``answers`` (bound as self). */
+static PyObject *
+forget_class(PyObject *answers, PyObject *ref)
+{
+    if (PyDict_DelItem(answers, ref) < 0) {
+        PyErr_Clear();  /* (gone already: the module's state was cleared) */
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef forget_class_def = {"forget_class", forget_class, METH_O, NULL};
+
+/* A new answers dict for ``judged_once`` (``*answers``) and its ``forget`` callback: 0, or -1
+   with an exception set. */
+static int
+forgetting(PyObject **answers, PyObject **forget)
+{
+    if ((*answers = PyDict_New()) == NULL
+        || (*forget = PyCFunction_New(&forget_class_def, *answers)) == NULL) {
+        return -1;
+    }
+    return 0;
 }
 
 /* 1 when ``self``'s ``with`` may run here: an exact Scope, or a subclass that
@@ -2874,8 +2941,8 @@ inlines_lifecycle(speedups_state *st, PyObject *self)
     if (!PyType_IsSubtype(type, (PyTypeObject *)st->scope_type)) {
         return 0;
     }
-    return judged_once(st->lifecycle_types, &st->inlines_lifecycle, "airlock._kernel",
-                       "inlines_lifecycle", type);
+    return judged_once(st->lifecycle_types, st->lifecycle_forget, &st->inlines_lifecycle,
+                       "airlock._kernel", "inlines_lifecycle", type);
 }
 
 static PyObject *
@@ -3025,8 +3092,8 @@ may_hand_over(speedups_state *st, PyObject *self, PyObject *buffer, PyObject **t
         || !PyObject_TypeCheck(parent, (PyTypeObject *)st->scope_type)) {
         return 0;
     }
-    int plainly = judged_once(st->capture_types, &st->captures_plainly, "airlock._kernel",
-                              "captures_plainly", Py_TYPE(parent));
+    int plainly = judged_once(st->capture_types, st->capture_forget, &st->captures_plainly,
+                              "airlock._kernel", "captures_plainly", Py_TYPE(parent));
     if (plainly <= 0) {
         return plainly;
     }
@@ -3258,8 +3325,9 @@ scope_lifecycle_exec(speedups_state *st)
         || (st->record_failure = import_attr("airlock._plain", "record_failure")) == NULL
         || (st->state_pending = import_attr("airlock._states", "PENDING")) == NULL
         || (st->str_release = PyUnicode_InternFromString("_release")) == NULL
-        || (st->lifecycle_types = PyDict_New()) == NULL
-        || (st->capture_types = PyDict_New()) == NULL) {
+        || forgetting(&st->lifecycle_types, &st->lifecycle_forget) < 0
+        || forgetting(&st->capture_types, &st->capture_forget) < 0
+        || forgetting(&st->built_types, &st->built_forget) < 0) {
         return -1;
     }
     return 0;

@@ -16,6 +16,7 @@ import logging
 import os
 import subprocess
 import sys
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -630,6 +631,58 @@ def test_the_kernel_builds_a_subclass_that_keeps_scopes_constructor(
     assert type(own) is OwnInit and own.label == "own" and "__init__" in calls
 
 
+def fails_after(ran: list[str]) -> None:
+    ran.append("boom")
+    raise ValueError("boom")
+
+
+class ContinuesByDefault(airlock.Scope):
+    errors = "continue"  # a class attribute: Scope.__init__'s ``self.errors`` hides it
+
+
+class SlotsHideAttributes(airlock.Scope):
+    __slots__ = ()
+    observers = ()  # read-only for instances: Scope.__init__ cannot write it
+
+
+@pytest.mark.parametrize("make", ["compiled", "pure"])
+def test_a_subclass_hiding_a_slot_scope_init_writes_is_built_by_its_init(
+    make: str, c_scope: Callable[..., airlock.Scope],
+) -> None:
+    """Review: the kernel wrote the slots in place, so a class attribute of the same name
+    won over them (``errors = "continue"`` made a scope that should raise go on)."""
+    scope = c_scope if make == "compiled" else _enqueue.scope
+    ran: list[str] = []
+    with pytest.raises(ValueError, match="boom"), scope(_cls=ContinuesByDefault) as built:
+        airlock.enqueue(fails_after, ran, _key="a")
+        airlock.enqueue(ran.append, "ok", _key="b")
+    assert built.errors == "raise" and ran == ["boom"]
+    with pytest.raises(AttributeError, match="read-only"):
+        scope(_cls=SlotsHideAttributes)
+    assert not _kernel.builds_like_scope(ContinuesByDefault)
+    assert _kernel.builds_like_scope(Custom)
+
+
+def test_the_kernel_keeps_no_class_it_judged_alive() -> None:
+    """Review: the kernel's per-class answers held the classes, so a Scope subclass made at
+    run time (a factory, a test) was never freed; they are weakly held now."""
+    refs = []
+    for _ in range(3):
+        class Sub(airlock.Scope):
+            pass
+
+        class Parent(airlock.Scope):
+            pass
+
+        with Parent(), Sub():  # (its with, and its hand-over to a parent: both judged)
+            airlock.enqueue(noop)
+        airlock.scope(_cls=Sub)
+        refs += [weakref.ref(Sub), weakref.ref(Parent)]
+        del Sub, Parent
+    gc.collect()
+    assert [ref() for ref in refs] == [None] * 6
+
+
 def test_airlock_scope_is_the_kernels_where_it_runs() -> None:
     assert airlock.scope is _kernel.scope
     assert (airlock.scope is not _enqueue.scope) == airlock.compiled
@@ -899,3 +952,34 @@ def test_a_frame_interrupted_after_its_flush_leaves_the_tick_working_as_the_pure
                 for compiled in ([True, False] if BUILT else [False])]
     assert outcomes[0] == outcomes[-1]
     assert outcomes[0][0] == ["effect", "later"]  # each ran once
+
+
+class KeyInterrupted:
+    """A ``_key`` whose ``__hash__`` is interrupted (a Ctrl-C landing in it) the first time."""
+
+    def __init__(self) -> None:
+        self.hashed = 0
+
+    def __hash__(self) -> int:
+        self.hashed += 1
+        if self.hashed == 1:
+            raise KeyboardInterrupt
+        return 1
+
+
+@pytest.mark.parametrize("make", ["compiled", "pure"])
+def test_a_keys_own_error_propagates_from_the_enqueue_once(
+    make: str, c_enqueue: Callable[..., None],
+) -> None:
+    """Review: the kernel cleared any error of a key's ``__hash__`` and asked the pure path,
+    which hashed again: an interrupt was lost and the enqueue went through."""
+    enqueue = c_enqueue if make == "compiled" else _enqueue.enqueue
+    for options in ({}, {"_name": "named"}):  # the keyed fast path, and the options path
+        key = KeyInterrupted()
+        with airlock.scope() as scope:
+            with pytest.raises(KeyboardInterrupt):
+                enqueue(noop, _key=key, **options)
+            with airlock.policy(airlock.AllowAll()), pytest.raises(KeyboardInterrupt):
+                key.hashed = 0
+                enqueue(noop, _key=key, **options)  # (in a policy block: the viewed path)
+        assert key.hashed == 1 and scope.stats.enqueued == 0
