@@ -62,15 +62,13 @@
     X(flush_now) \
     X(state_pending) \
     X(str_release) \
-    X(lifecycle_types)  /* {weakref to a Scope subclass: bool} (see ``judged_once``) */ \
-    X(lifecycle_forget)  /* removes a dead class's answer */ \
-    X(inlines_lifecycle)  /* its judge */ \
+    X(lifecycle_types)  /* {weakref to a Scope subclass: (bool, that weakref)}, see */ \
+    X(inlines_lifecycle)  /* ``judged_once``; its judge */ \
     X(capture_types) \
-    X(capture_forget) \
     X(captures_plainly)  /* its judge (``hand_over_plain``) */ \
     X(built_types) \
-    X(built_forget) \
     X(builds_like_scope)  /* its judge (``airlock.scope(_cls=...)``) */ \
+    X(forget_class)  /* the weakrefs' callback: a dead class's answers go (bound: module) */ \
     X(observer_set_type)  /* airlock._observe.ObserverSet (``enqueue_observed``) */ \
     X(observer_set_tell)  /* ObserverSet.tell: a watched flush's ``ctx.tell`` (``call_each``) */ \
     X(str_enqueued) \
@@ -118,6 +116,16 @@
 /* the most counters FlushStats may have for close_rich to zero them (``reset``) */
 #define MAX_COUNTERS 24
 
+/* The class a per-class judge answered for last, and its answer (``judged_once``): ``key``
+   is that class's weak reference in the answers dict (borrowed: the dict holds it), and
+   ``type`` is alive while it is there; ``forget_class`` clears both when the class dies, so a
+   new class at the same address is never taken for it. */
+typedef struct {
+    PyObject *key;  /* NULL: none yet */
+    PyTypeObject *type;
+    int passes;
+} last_answer;
+
 typedef struct {
 #define DECLARE_OBJECT(name) PyObject *name;
     STATE_OBJECTS(DECLARE_OBJECT)
@@ -156,6 +164,8 @@ typedef struct {
     Py_ssize_t closed_at;                                 /* TickScope's */
     Py_ssize_t observing_at, set_listeners_at, set_failure_at; /* Scope's, ObserverSet's */
     Py_ssize_t ctx_tell_at;                               /* FlushContext's */
+    /* the last answer of each judge asked once per class (see ``judged_once``) */
+    last_answer lifecycle_last, capture_last, built_last;
 } speedups_state;
 
 /* A record's layout (``airlock._record``, checked when the module loads): a plain record is
@@ -2678,8 +2688,9 @@ PyDoc_STRVAR(merge_batches_doc,
    unset. Every other call goes to the pure ``airlock._enqueue.scope``. Keep in sync with
    those three. */
 
-static int judged_once(PyObject *answers, PyObject *forget, PyObject **judge,
-                       const char *module, const char *name, PyTypeObject *type);
+static int judged_once(speedups_state *st, PyObject *answers, last_answer *last,
+                       PyObject **judge, const char *module, const char *name,
+                       PyTypeObject *type);
 
 /* Whether ``airlock.scope(_cls=cls)`` builds what ``Scope()`` builds, as a ``cls``: None, or a
    subclass of Scope (its metaclass ``type``) that keeps Scope's ``__new__``, ``__init__`` and
@@ -2710,7 +2721,7 @@ builds_like_scope(speedups_state *st, PyObject *cls)
         return 0;
     }
     /* the slots Scope.__init__ writes, none hidden by the class (asked once per class) */
-    return judged_once(st->built_types, st->built_forget, &st->builds_like_scope,
+    return judged_once(st, st->built_types, &st->built_last, &st->builds_like_scope,
                        "airlock._kernel", "builds_like_scope", (PyTypeObject *)cls);
 }
 
@@ -2866,16 +2877,20 @@ PyDoc_STRVAR(fresh_scope_doc,
    gives ``_kernel`` the two as method descriptors of ``Scope``. Keep in sync with
    ``Scope.__enter__`` and ``Scope.__exit__``. */
 
-/* Whether the class ``type`` passes a judge asked once per class: ``answers`` keeps what it
-   said by a weak reference to the class, which ``forget`` (made by ``forgetting``) removes
-   when the class dies, as a ``WeakKeyDictionary`` does: a class made at run time is not kept
-   alive. It is looked up by the class's own plain weak reference (the one its base's
-   ``__subclasses__`` holds: no allocation). ``*judge`` is the Python function
-   (``module.name``, imported at the first question). 1 or 0, or -1 with an exception set. */
+/* Whether the class ``type`` passes a judge asked once per class. ``answers`` keeps what it
+   said as ``(bool, key)`` under ``key``, a weak reference to the class whose callback
+   (``forget_class``) removes it when the class dies, as a ``WeakKeyDictionary`` does: a class
+   made at run time is not kept alive. It is looked up by the class's own plain weak
+   reference (the one its base's ``__subclasses__`` holds: no allocation), after ``last``, the
+   answer given last. ``*judge`` is the Python function (``module.name``, imported at the
+   first question). 1 or 0, or -1 with an exception set. */
 static int
-judged_once(PyObject *answers, PyObject *forget, PyObject **judge, const char *module,
-            const char *name, PyTypeObject *type)
+judged_once(speedups_state *st, PyObject *answers, last_answer *last, PyObject **judge,
+            const char *module, const char *name, PyTypeObject *type)
 {
+    if (last->key != NULL && last->type == type) {
+        return last->passes;
+    }
     PyObject *ref = PyWeakref_NewRef((PyObject *)type, NULL);
     if (ref == NULL) {
         return -1;
@@ -2883,50 +2898,52 @@ judged_once(PyObject *answers, PyObject *forget, PyObject **judge, const char *m
     PyObject *known = PyDict_GetItemWithError(answers, ref);  /* (refs of one live class are
                                                                  equal) */
     Py_DECREF(ref);
-    if (known != NULL) {
-        return known == Py_True;
-    }
-    if (PyErr_Occurred()) {
-        return -1;
-    }
-    if (*judge == NULL && (*judge = import_attr(module, name)) == NULL) {
-        return -1;
-    }
-    known = PyObject_CallOneArg(*judge, (PyObject *)type);
     if (known == NULL) {
-        return -1;
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        if (*judge == NULL && (*judge = import_attr(module, name)) == NULL) {
+            return -1;
+        }
+        PyObject *verdict = PyObject_CallOneArg(*judge, (PyObject *)type);
+        PyObject *key = verdict == NULL
+            ? NULL : PyWeakref_NewRef((PyObject *)type, st->forget_class);
+        known = key == NULL ? NULL : PyTuple_Pack(2, verdict == Py_True ? Py_True : Py_False,
+                                                  key);
+        int stored = known == NULL ? -1 : PyDict_SetItem(answers, key, known);
+        Py_XDECREF(verdict);
+        Py_XDECREF(key);
+        Py_XDECREF(known);  /* (the dict holds it) */
+        if (stored < 0) {
+            return -1;
+        }
     }
-    PyObject *key = PyWeakref_NewRef((PyObject *)type, forget);
-    int stored = key == NULL ? -1 : PyDict_SetItem(answers, key, known);
-    Py_XDECREF(key);
-    int passes = known == Py_True;
-    Py_DECREF(known);
-    return stored < 0 ? -1 : passes;
+    last->key = PyTuple_GET_ITEM(known, 1);
+    last->type = type;
+    last->passes = PyTuple_GET_ITEM(known, 0) == Py_True;
+    return last->passes;
 }
 
-/* A weak reference's callback: the dead class's answer leaves ``answers`` (bound as self). */
+/* A class's weak reference died: its answers go, and so does a last answer for it. */
 static PyObject *
-forget_class(PyObject *answers, PyObject *ref)
+forget_class(PyObject *module, PyObject *ref)
 {
-    if (PyDict_DelItem(answers, ref) < 0) {
-        PyErr_Clear();  /* (gone already: the module's state was cleared) */
+    speedups_state *st = get_state(module);
+    PyObject *answers[3] = {st->lifecycle_types, st->capture_types, st->built_types};
+    last_answer *lasts[3] = {&st->lifecycle_last, &st->capture_last, &st->built_last};
+    for (int i = 0; i < 3; i++) {
+        if (lasts[i]->key == ref) {
+            lasts[i]->key = NULL;
+            lasts[i]->type = NULL;
+        }
+        if (answers[i] != NULL && PyDict_DelItem(answers[i], ref) < 0) {
+            PyErr_Clear();  /* (another judge's answer) */
+        }
     }
     Py_RETURN_NONE;
 }
 
 static PyMethodDef forget_class_def = {"forget_class", forget_class, METH_O, NULL};
-
-/* A new answers dict for ``judged_once`` (``*answers``) and its ``forget`` callback: 0, or -1
-   with an exception set. */
-static int
-forgetting(PyObject **answers, PyObject **forget)
-{
-    if ((*answers = PyDict_New()) == NULL
-        || (*forget = PyCFunction_New(&forget_class_def, *answers)) == NULL) {
-        return -1;
-    }
-    return 0;
-}
 
 /* 1 when ``self``'s ``with`` may run here: an exact Scope, or a subclass that
    ``_kernel.inlines_lifecycle`` allows (Scope's lifecycle and slots; asked once per class);
@@ -2941,7 +2958,7 @@ inlines_lifecycle(speedups_state *st, PyObject *self)
     if (!PyType_IsSubtype(type, (PyTypeObject *)st->scope_type)) {
         return 0;
     }
-    return judged_once(st->lifecycle_types, st->lifecycle_forget, &st->inlines_lifecycle,
+    return judged_once(st, st->lifecycle_types, &st->lifecycle_last, &st->inlines_lifecycle,
                        "airlock._kernel", "inlines_lifecycle", type);
 }
 
@@ -3092,7 +3109,7 @@ may_hand_over(speedups_state *st, PyObject *self, PyObject *buffer, PyObject **t
         || !PyObject_TypeCheck(parent, (PyTypeObject *)st->scope_type)) {
         return 0;
     }
-    int plainly = judged_once(st->capture_types, st->capture_forget, &st->captures_plainly,
+    int plainly = judged_once(st, st->capture_types, &st->capture_last, &st->captures_plainly,
                               "airlock._kernel", "captures_plainly", Py_TYPE(parent));
     if (plainly <= 0) {
         return plainly;
@@ -3325,9 +3342,9 @@ scope_lifecycle_exec(speedups_state *st)
         || (st->record_failure = import_attr("airlock._plain", "record_failure")) == NULL
         || (st->state_pending = import_attr("airlock._states", "PENDING")) == NULL
         || (st->str_release = PyUnicode_InternFromString("_release")) == NULL
-        || forgetting(&st->lifecycle_types, &st->lifecycle_forget) < 0
-        || forgetting(&st->capture_types, &st->capture_forget) < 0
-        || forgetting(&st->built_types, &st->built_forget) < 0) {
+        || (st->lifecycle_types = PyDict_New()) == NULL
+        || (st->capture_types = PyDict_New()) == NULL
+        || (st->built_types = PyDict_New()) == NULL) {
         return -1;
     }
     return 0;
@@ -3920,6 +3937,10 @@ speedups_exec(PyObject *module)
         return -1;
     }
     if (stages_exec(st) < 0 || fresh_scope_exec(st) < 0 || policy_block_exec(st) < 0) {
+        return -1;
+    }
+    /* (bound to the module: a reference cycle through the state, which the GC visits) */
+    if ((st->forget_class = PyCFunction_New(&forget_class_def, module)) == NULL) {
         return -1;
     }
     return scope_lifecycle_exec(st);

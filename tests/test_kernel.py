@@ -683,6 +683,26 @@ def test_the_kernel_keeps_no_class_it_judged_alive() -> None:
     assert [ref() for ref in refs] == [None] * 6
 
 
+def test_a_class_made_where_a_dead_one_was_is_judged_anew() -> None:
+    """The kernel remembers the last class each judge answered for; a class that dies is
+    forgotten, so one made later (maybe at the same address) is asked again."""
+    exits: list[str] = []
+    for round_ in range(10):
+        if round_ % 2:
+            class Judged(airlock.Scope):
+                def exit(self) -> None:  # its own lifecycle: the Python methods run its with
+                    exits.append("own")
+                    super().exit()
+        else:
+            class Judged(airlock.Scope):  # type: ignore[no-redef]
+                pass
+        with Judged():
+            airlock.enqueue(noop)
+        del Judged
+        gc.collect()
+    assert exits == ["own"] * 5
+
+
 def test_airlock_scope_is_the_kernels_where_it_runs() -> None:
     assert airlock.scope is _kernel.scope
     assert (airlock.scope is not _enqueue.scope) == airlock.compiled
