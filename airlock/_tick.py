@@ -196,9 +196,12 @@ class TickScope(Scope, metaclass=TickType):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        # (the compiled inline frame does _run_plain's and _release's work itself: a subclass
+        # with its own takes the general frame, which calls them, on both cores)
         cls._plain_lifecycle = (
             cls.exit is TickScope.exit and cls.should_flush is Scope.should_flush
-            and cls.enter is TickScope.enter
+            and cls.enter is TickScope.enter and cls._run_plain is TickScope._run_plain
+            and cls._release is TickScope._release
         )
         if cls.exit is not TickScope.exit:
             try:  # a frame ends with exit(error): refuse Scope's exit(self) here, not mid-loop

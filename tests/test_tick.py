@@ -1119,3 +1119,29 @@ def test_a_frames_stats_say_what_waits_for_the_next_frame(frame: str) -> None:
     expected = 2 if frame == "holding" else 1
     assert tick.pending == expected and tick.stats.pending == expected
     tick.close()  # (what waits runs, or is discarded and counted: nothing left unclosed)
+
+
+def test_a_tick_subclass_with_its_own_flush_methods_has_them_called() -> None:
+    """A subclass overriding ``_run_plain`` or ``_release`` takes the general frame, which
+    calls them, on both cores (review: the compiled inline frame did their work itself)."""
+    calls: list[str] = []
+
+    class OwnPlain(airlock.TickScope):
+        def _run_plain(self, *args: Any) -> Any:
+            calls.append("_run_plain")
+            return super()._run_plain(*args)
+
+    class OwnRelease(airlock.TickScope):
+        def _release(self) -> None:
+            calls.append("_release")
+            super()._release()
+
+    ran: list[int] = []
+    for cls in (OwnPlain, OwnRelease):
+        tick = cls()
+        for frame in range(2):
+            with tick:
+                airlock.enqueue(ran.append, frame)
+        tick.close()
+    assert ran == [0, 1, 0, 1]
+    assert calls.count("_run_plain") >= 2 and calls.count("_release") >= 2
