@@ -281,11 +281,6 @@ class TickScope(Scope, metaclass=TickType):
             if not self._claim:
                 self._claim.append(True)
 
-    def _open_or_flushing_here(self) -> bool:
-        """True while a frame is open, or this context runs inside the tick's frame or flush
-        (an effect of the frame, however deep in nested scopes)."""
-        return self._state is ACTIVE or runs_inside(self)
-
     def exit(self, error: BaseException | None = None) -> None:
         """Close the frame: flush it (or discard it on an error), then count it."""
         if self._state is not ACTIVE:

@@ -1145,3 +1145,27 @@ def test_a_tick_subclass_with_its_own_flush_methods_has_them_called() -> None:
         tick.close()
     assert ran == [0, 1, 0, 1]
     assert calls.count("_run_plain") >= 2 and calls.count("_release") >= 2
+
+
+def test_a_context_that_inherited_the_tick_may_close_it_between_frames() -> None:
+    """An effect's context, copied into a task that runs later (the asyncio executor's), has
+    the tick as its current scope; between frames it may close the tick (review: it was
+    refused "from an effect of its own frame"). An effect itself is still refused."""
+    tick = airlock.TickScope()
+    kept: list[contextvars.Context] = []
+    refused: list[str] = []
+
+    def effect() -> None:
+        kept.append(contextvars.copy_context())
+        try:
+            tick.close()
+        except airlock.ScopeStateError as error:
+            refused.append(str(error))
+
+    with tick:
+        airlock.enqueue(effect)
+    assert "from an effect of its own frame" in refused[0] and not tick.is_closed
+    ran: list[int] = []
+    tick.post(ran.append, 1)
+    kept[0].run(tick.close)  # later, between frames: the last frame runs what waits
+    assert tick.is_closed and ran == [1]

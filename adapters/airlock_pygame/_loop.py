@@ -101,6 +101,9 @@ class GameLoop:
     the tick.
     """
 
+    #: the record of the last frame that ended (set by its end; ``history`` may keep none)
+    _last_record: FrameRecord
+
     def __init__(
         self,
         surface: pygame.Surface | None = None,
@@ -218,7 +221,7 @@ class GameLoop:
         self._apply_policies(tick)
         try:
             tick.__exit__(exc_type, exc, tb)
-        except Exception as flush_error:
+        except BaseException as flush_error:  # (an effect's KeyboardInterrupt too)
             self._record(frame, flush_error)
             raise
         self._record(frame, exc)
@@ -236,7 +239,7 @@ class GameLoop:
             tick.policy = self._tick_policy = wanted
 
     def _record(self, frame: int, error: BaseException | None) -> None:
-        record = FrameRecord.from_tick(frame, self.tick, error)
+        record = self._last_record = FrameRecord.from_tick(frame, self.tick, error)
         self.history.append(record)
         if error is not None:
             self.errors.append((frame, error))
@@ -255,8 +258,9 @@ class GameLoop:
         self._apply_policies(tick)
         try:
             tick.close()
-        except Exception as error:
-            self._record(frame, error)
+        except BaseException as error:
+            if tick.is_closed:  # the last frame failed (a refused close() ran no frame)
+                self._record(frame, error)
             raise
         self._record(frame, None)
 
@@ -270,9 +274,13 @@ class GameLoop:
     def run(self, frames: int | None = None, after_frame: AfterFrame | None = None) -> int:
         """Run frames until ``stop()``, a QUIT event, or ``frames`` frames; return frames run."""
         done = 0
-        for _ in self._frames(frames, after_frame):
-            done += 1
-            self._wait()
+        try:
+            for _ in self._frames(frames, after_frame):
+                done += 1
+                self._wait()
+        except BaseException:  # (as run_async: an interrupt, or a frame's error re-raised)
+            self.running = False
+            raise
         return done
 
     async def run_async(self, frames: int | None = None,
@@ -313,7 +321,7 @@ class GameLoop:
                     raise  # (another thread's frame of this tick, say: not a frame's failure)
                 if self.on_error == "raise":
                     raise
-                failed = self.history[-1]
+                failed = self._last_record  # (history may keep none: history=0)
                 logger.error(
                     "airlock.pygame: frame %d failed (%r): %d effect(s) dispatched, %d "
                     "discarded, %d failed, %d not dispatched", failed.frame, exc,
@@ -322,7 +330,7 @@ class GameLoop:
                 logger.debug("airlock.pygame: frame %d traceback", self.tick.frame - 1,
                              exc_info=exc)
             if after_frame is not None:
-                after_frame(self.history[-1])
+                after_frame(self._last_record)
             done += 1
             yield
 

@@ -39,6 +39,10 @@ from ._waiting import post_to_latest
 
 __all__ = ["MAX_DATAGRAM", "MIN_DATAGRAM", "LoopbackReceiver", "NetReport", "NetSender"]
 
+#: what ``json.dumps`` raises for a payload it cannot encode (a nesting too deep for it:
+#: RecursionError): that payload is left out, the others go
+_UNENCODABLE = (TypeError, ValueError, RecursionError)
+
 #: the largest UDP payload over IPv4 (65,535 - 8 byte UDP header - 20 byte IP header)
 MAX_DATAGRAM = 65_507
 #: the smallest ``max_datagram`` that still fits the envelope and a small payload
@@ -115,12 +119,12 @@ class NetSender:
         left_out: list[tuple[int, Any, Exception]] = []
         try:
             encoded = self._encode(payloads)  # the common frame: encoded once, sent at once
-        except (TypeError, ValueError):
+        except _UNENCODABLE:
             good = []
             for index, payload in enumerate(payloads):
                 try:
                     json.dumps(payload)
-                except (TypeError, ValueError) as exc:
+                except _UNENCODABLE as exc:
                     left_out.append((index, payload, exc))
                 else:
                     good.append((index, payload))

@@ -12,6 +12,7 @@ import airlock
 from airlock.integrations.executors.asyncio import (
     AsyncioExecutor,
     EffectsFailed,
+    Outcomes,
     asyncio_executor,
 )
 
@@ -200,3 +201,64 @@ def test_a_task_that_fails_in_its_loops_last_iteration_is_reported_once() -> Non
     assert (outcomes.scheduled, outcomes.failed, outcomes.cancelled) == (1, 1, 0)
     assert reported == [("on_error", "ConnectionError('gateway down')"),
                         ("observer", "ConnectionError('gateway down')")]
+
+
+async def test_effects_returning_one_shared_task_are_each_counted_once() -> None:
+    """Review: two effects returning the same task ("ensure connected") were one ledger
+    entry counted scheduled twice, so ``outcomes`` never balanced."""
+    executor = AsyncioExecutor()
+    connected = asyncio.Event()
+
+    async def connect() -> None:
+        await connected.wait()
+
+    shared = asyncio.ensure_future(connect())
+    tick = airlock.tick_scope(executor=executor)
+    for _ in range(2):
+        with tick:
+            airlock.enqueue(lambda: shared)
+    assert executor.outcomes == Outcomes(2, 0, 0, 0, 2)
+    connected.set()
+    await executor.drain()
+    assert executor.outcomes == Outcomes(2, 2, 0, 0, 0)
+    tick.close()
+
+
+async def test_a_drain_cancelled_by_its_timeout_leaves_the_effects_running() -> None:
+    """Review: ``wait_for(executor.drain(), timeout)`` cancelled the effects it waited for
+    (``gather`` cancels its children)."""
+    executor = AsyncioExecutor()
+    release, uploaded = asyncio.Event(), []
+
+    async def upload(n: int) -> None:
+        await release.wait()
+        uploaded.append(n)
+
+    with airlock.scope(executor=executor):
+        airlock.enqueue(upload, 1)
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(executor.drain(), timeout=0.01)
+    release.set()
+    await executor.drain()
+    assert uploaded == [1] and executor.outcomes == Outcomes(1, 1, 0, 0, 0)
+
+
+def test_a_coroutine_for_a_closed_loop_is_closed_not_left_unawaited() -> None:
+    """Review: scheduling on a closed loop failed the effect but left its coroutine
+    unawaited (Python warned "never awaited" at collection)."""
+    closed = asyncio.new_event_loop()
+    closed.close()
+    executor = AsyncioExecutor(loop=closed)
+    made: list[object] = []
+
+    async def job() -> None:
+        pass
+
+    def effect() -> object:
+        made.append(coro := job())
+        return coro
+
+    with pytest.raises(RuntimeError, match="closed"), airlock.scope(executor=executor):
+        airlock.enqueue(effect)
+    (coro,) = made
+    assert coro.cr_frame is None  # type: ignore[attr-defined]  # closed

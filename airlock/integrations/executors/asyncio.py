@@ -8,8 +8,11 @@ reference to every task until it finishes, so none is garbage-collected mid-flig
 pending``). A task that fails, or is cancelled (``task.cancel()``, ``asyncio.run()`` cancelling
 what is left when its main coroutine returns, or its loop closed with the task unfinished), is
 reported to ``on_error`` (default: log) and to ``Observer.failed`` of its scope;
-``await executor.drain()`` raises the failures (not the cancellations). Plain callables are
-called directly, and counted by the flush, not here.
+``await executor.drain()`` raises the failures (not the cancellations); a drain cancelled (a
+``wait_for`` timeout) leaves the tasks running. An effect that returns a future or a task
+(one that other effects may return too: "ensure connected") gets a task of its own that
+awaits it, so that each effect is counted once. Plain callables are called directly, and
+counted by the flush, not here.
 """
 
 from __future__ import annotations
@@ -113,12 +116,16 @@ class AsyncioExecutor:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             running = None
+        if not isinstance(awaitable, Coroutine):  # a future or task (maybe one that another
+            awaitable = _await(awaitable)  # effect returned too): each effect its own task
         if running is loop:
             task: asyncio.Future[Any] = asyncio.ensure_future(awaitable)
             return task
-        if not isinstance(awaitable, Coroutine):
-            awaitable = _await(awaitable)
-        return asyncio.run_coroutine_threadsafe(awaitable, loop)
+        try:
+            return asyncio.run_coroutine_threadsafe(awaitable, loop)
+        except BaseException:  # (a closed loop): the coroutine never runs, unawaited
+            awaitable.close()
+            raise
 
     def _finished(self, future: asyncio.Future[Any] | concurrent.futures.Future[Any]) -> None:
         self._ledger.end(future, outcome_of(future))
@@ -144,7 +151,8 @@ class AsyncioExecutor:
                 f if isinstance(f, asyncio.Future) else asyncio.wrap_future(f)
                 for f, _ in self._ledger.unfinished()
             ]
-            await asyncio.gather(*futures, return_exceptions=True)
+            if futures:  # (``wait``, not ``gather``: a cancelled drain leaves them running)
+                await asyncio.wait(futures)
             await asyncio.sleep(0)  # let done-callbacks run
         self.failures.raise_if_any()
 

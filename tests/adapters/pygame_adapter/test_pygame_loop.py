@@ -561,3 +561,62 @@ def test_close_discards_held_effects_it_was_not_asked_to_release(
     loop.close()
     assert saves == [1] and loop.history[-1].discarded == 1
     assert "discarded" in caplog.text
+
+
+def test_an_interrupt_from_an_effect_is_recorded_and_stops_the_loop(
+    screen: pygame.Surface,
+) -> None:
+    """Review: a KeyboardInterrupt raised by an effect skipped the frame's record (the effect
+    after it, undispatched, was then in no record) and left ``running`` on."""
+    ran: list[str] = []
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    def update(dt: float) -> None:
+        airlock.enqueue(ran.append, "a")
+        airlock.enqueue(interrupted)
+        airlock.enqueue(ran.append, "b")
+
+    loop = GameLoop(screen, fps=None, update=update)
+    with pytest.raises(KeyboardInterrupt):
+        loop.run(frames=1)
+    (record,) = loop.history
+    assert ran == ["a"] and (record.failed, record.undispatched) == (1, 1)  # "b" never ran
+    assert [type(error) for _, error in loop.errors] == [KeyboardInterrupt]
+    assert not loop.running
+
+
+def test_a_close_refused_inside_a_frame_leaves_one_record_of_that_frame(
+    screen: pygame.Surface,
+) -> None:
+    """Review: ``loop.close()`` refused (it was called inside the frame) recorded the frame a
+    second time, half done, with the error twice in ``loop.errors``."""
+
+    def on_event(event: pygame.event.Event) -> None:
+        if event.type == pygame.QUIT:
+            loop.close()  # (wrong: inside the frame; close after run() returns)
+
+    loop = GameLoop(screen, fps=None, on_event=on_event)
+    pygame.event.post(pygame.event.Event(pygame.QUIT))
+    assert loop.run() == 1
+    assert [record.frame for record in loop.history] == [0]
+    assert [type(error) for _, error in loop.errors] == [airlock.ScopeStateError]
+    assert not loop.is_closed
+
+
+def test_a_loop_that_keeps_no_history_still_reports_a_failed_frame(
+    screen: pygame.Surface, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Review: with ``history=0`` the report read the history's last record (an IndexError
+    replaced the frame's error)."""
+    seen: list[int] = []
+
+    def update(dt: float) -> None:
+        raise RuntimeError("update boom")
+
+    loop = GameLoop(screen, fps=None, history=0, update=update)
+    assert loop.run(frames=2, after_frame=lambda record: seen.append(record.frame)) == 2
+    assert seen == [0, 1] and len(loop.history) == 0
+    assert [str(error) for _, error in loop.errors] == ["update boom"] * 2
+    assert "frame 1 failed" in caplog.text

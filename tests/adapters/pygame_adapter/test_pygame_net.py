@@ -120,6 +120,27 @@ def test_one_unserialisable_payload_is_left_out_and_the_rest_still_go(
     assert "Vector2" in str(error) and "_" not in intent.name.replace("NetSender.", "")
 
 
+def test_a_payload_nested_too_deep_for_json_is_left_out_and_the_rest_still_go(
+    peer: tuple[LoopbackReceiver, NetSender],
+) -> None:
+    """Review: ``json.dumps`` raises RecursionError for it, which stopped the whole frame."""
+    receiver, sender = peer
+    deep: list[Any] = []
+    inner = deep
+    for _ in range(100_000):
+        inner.append([])
+        inner = inner[0]
+    tick = airlock.tick_scope(errors="continue")
+    with tick:
+        sender.send({"id": 1})
+        sender.send(deep)
+        sender.send({"id": 2})
+    receiver.drain(timeout=2.0)
+    assert receiver.payloads == [{"id": 1}, {"id": 2}]
+    (_, error), = tick.stats.failures
+    assert isinstance(error, RecursionError) and "left 1 of 3 payload(s) out" in str(error)
+
+
 def test_an_oversized_payload_in_the_middle_does_not_stop_the_ones_after_it(
     peer: tuple[LoopbackReceiver, NetSender],
 ) -> None:
