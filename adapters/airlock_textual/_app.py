@@ -39,7 +39,7 @@ import concurrent.futures
 import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from textual.app import App
@@ -54,6 +54,8 @@ from ._recorder import EffectRecorder
 from ._threads import call_with_target
 
 if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
     _AppBase = App[Any]
 else:
     _AppBase = object
@@ -169,7 +171,26 @@ class AirlockApp(_AppBase):
         try:
             return await super().run_async(*args, **kwargs)
         finally:
+            self._airlock_close()
             await self._airlock_let_effects_finish()
+
+    @contextlib.asynccontextmanager
+    async def run_test(self, *args: Any, **kwargs: Any) -> AsyncIterator[Pilot[Any]]:
+        """Textual's ``run_test``; when it ends, the app's tick is closed too (as at the end of
+        ``run_async``), whether or not shutdown reached the App's own Unmount handler."""
+        try:
+            async with super().run_test(*args, **kwargs) as pilot:
+                yield pilot
+        finally:
+            self._airlock_close()
+
+    def _airlock_close(self) -> None:
+        """Close the app's tick if its shutdown did not (Textual ends a shutdown early when a
+        widget's Unmount handler raises: the App's own never runs): the last tick is flushed,
+        and what arrives later is dropped and counted."""
+        driver = self._airlock_driver
+        if not driver.closed:
+            driver.close()
 
     async def _airlock_let_effects_finish(self) -> None:
         grace = self.AIRLOCK_EXIT_GRACE
@@ -200,6 +221,8 @@ class AirlockApp(_AppBase):
         found = await asyncio.wait_for(asyncio.shield(task), timeout)
         if self._airlock_draining is task:
             self._airlock_draining = None
+        else:  # another caller of this drain returned first, with what it found
+            found = []
         failures, self._airlock_unreturned = self._airlock_unreturned + found, []
         return failures
 

@@ -235,8 +235,8 @@ class TickDriver:
             busy = self.busy = self.busy - 1
             if busy == 0 and not self._settling:  # (one chain: _schedule_settle's test)
                 self._schedule_settle()
-        if scope.pump is self.app and scope.handler_name == "on_unmount":
-            self.close()
+            if scope.pump is self.app and scope.handler_name == "on_unmount":
+                self.close()  # (even when the handler's end raised: an observer's error)
 
     def loop_started(self) -> Token[Any] | None:
         """A pump's message loop starts: code it runs between messages enqueues to the tick."""
@@ -281,10 +281,13 @@ class TickDriver:
         if loop is None or self._wake_pending or self.closed:
             return
         self._wake_pending = True
-        if threading.get_ident() == self._loop_thread:
-            loop.call_soon(self._on_wake)
-        else:
-            loop.call_soon_threadsafe(self._on_wake)
+        try:
+            if threading.get_ident() == self._loop_thread:
+                loop.call_soon(self._on_wake)
+            else:
+                loop.call_soon_threadsafe(self._on_wake)
+        except RuntimeError:  # its loop closed (the app exited): the caller gets no error;
+            self._wake_pending = False  # what waits goes with close() (the app's run ends it)
 
     def _on_wake(self) -> None:
         self._wake_pending = False

@@ -230,3 +230,18 @@ async def test_a_failure_found_after_a_drain_timed_out_is_returned_by_the_next_o
         failures = await app.airlock_drain()
         assert [type(error) for _, error in failures] == [ConnectionError]
         assert await app.airlock_drain() == []
+
+
+async def test_two_callers_of_one_drain_get_each_failure_once() -> None:
+    """Review: two ``airlock_drain()`` awaiting one drain both returned its failure (the
+    rule: failures since the last drain that returned)."""
+    app = GatedApp(fail=True)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        first = asyncio.ensure_future(app.airlock_drain())
+        second = asyncio.ensure_future(app.airlock_drain())
+        await asyncio.sleep(0)
+        app.gate.set()
+        found = [await first, await second]
+        assert sorted(len(failures) for failures in found) == [0, 1]
+        assert await app.airlock_drain() == []

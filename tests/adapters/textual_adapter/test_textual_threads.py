@@ -8,6 +8,7 @@ is dropped, counted and logged once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import threading
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from textual import work
 from textual.app import App
+from textual.widgets import Static
 
 import airlock
 from airlock_textual import AirlockApp
@@ -327,3 +329,71 @@ async def test_thread_workers_racing_the_ticks_lose_nothing_and_keep_their_order
         assert app.seen[source].count(-1) == BusyApp.PER_WORKER // 500
     assert app.threads == {threading.get_ident()}
     assert app.airlock_tick.frame > 2  # the workers' effects spread over several ticks
+
+
+class BrokenUnmount(Static):
+    def on_unmount(self) -> None:
+        raise RuntimeError("widget unmount bug")
+
+
+class SavesOnUnmount(Static):
+    def on_unmount(self) -> None:
+        airlock.enqueue(RAN.append, "save on unmount")
+
+
+RAN: list[str] = []
+
+
+class ShutdownCutShort(AirlockApp, App[None]):
+    """A widget's Unmount handler raises: Textual ends the shutdown there, and the App's own
+    Unmount handler (which closes the tick) never runs."""
+
+    AIRLOCK_EXIT_GRACE = 0
+
+    def compose(self) -> Any:
+        yield SavesOnUnmount("saver")
+        yield BrokenUnmount("broken")
+
+    def on_key(self, event: Any) -> None:
+        airlock.enqueue(RAN.append, f"key {event.key}")
+
+
+async def test_a_shutdown_cut_short_still_closes_the_tick_when_run_test_ends() -> None:
+    """Review: the tick stayed open, and an effect posted after the app exited ran."""
+    RAN.clear()
+    app = ShutdownCutShort()
+    with pytest.raises(RuntimeError, match="widget unmount bug"):
+        async with app.run_test() as pilot:
+            await pilot.press("x")
+            await pilot.pause()
+    assert app.airlock_tick.is_closed and RAN == ["key x", "save on unmount"]
+    app.enqueue_from_thread(RAN.append, "after exit")
+    await asyncio.sleep(0.01)
+    assert RAN == ["key x", "save on unmount"] and app.airlock_dropped_after_shutdown == 1
+
+
+def test_after_run_a_thread_that_enqueues_gets_no_error_and_the_effect_is_counted() -> None:
+    """Review: under ``app.run()``, with the shutdown cut short, ``enqueue_from_thread``
+    after the loop closed raised ``RuntimeError('Event loop is closed')`` in the caller."""
+    RAN.clear()
+
+    class Exits(ShutdownCutShort):
+        def on_mount(self) -> None:
+            self.set_timer(0.05, self.exit)
+
+    app = Exits()
+    with contextlib.suppress(RuntimeError):  # (Textual reports the widget's error)
+        app.run(headless=True)
+    assert app.airlock_tick.is_closed and RAN == ["save on unmount"]
+    errors: list[BaseException] = []
+
+    def late() -> None:
+        try:
+            app.enqueue_from_thread(RAN.append, "posted by a thread after exit")
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=late)
+    thread.start()
+    thread.join()
+    assert errors == [] and app.airlock_dropped_after_shutdown == 1
