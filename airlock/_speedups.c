@@ -2580,8 +2580,6 @@ call_each(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return done;
 }
 
-/* ``call_each``'s loop over ``entries`` in ``ctx`` (``observing``: the watched variant's
-   ObserverSet, else NULL). */
 /* ``fail_or_stop(entry, exc, rest, ctx)`` as the pure loop calls it: in its ``except``
    block, ``exc`` being handled (``sys.exc_info()`` in a ``failed`` hook, ``logger.exception``),
    the handled exception as it was afterwards. A new reference, or NULL with an error set. */
@@ -2598,6 +2596,8 @@ fail_or_stop_handling(speedups_state *st, PyObject *entry, PyObject *exc, PyObje
     return left;
 }
 
+/* ``call_each``'s loop over ``entries`` in ``ctx`` (``observing``: the watched variant's
+   ObserverSet, else NULL). */
 static PyObject *
 call_each_loop(speedups_state *st, PyObject *entries, PyObject *ctx, PyObject *observing)
 {
