@@ -468,42 +468,43 @@ static int
 enqueue_viewed(speedups_state *st, PyObject *view, PyObject *const *args, Py_ssize_t nargs,
                PyObject *kwnames)
 {
-    /* the options first, as the pure path pops them: a key's __hash__ may run Python code
-       that rebinds the slots read below */
-    options opt = NO_OPTIONS;
-    PyObject *kwargs = NULL;
-    if (kwnames != NULL && PyTuple_GET_SIZE(kwnames)) {
-        int valid = parse_options(st, args + nargs, kwnames, &opt, &kwargs);
-        if (valid <= 0) {
-            Py_XDECREF(kwargs);
-            return valid < 0 ? -1 : 1;
-        }
-    }
     PyObject *scope = SLOT(view, st->view_scope_at);
     PyObject *policies = SLOT(view, st->view_policies_at);
     if (scope == NULL || policies == NULL || SLOT(view, st->view_hooked_at) != Py_False
         || !(Py_IS_TYPE(scope, (PyTypeObject *)st->tick_type)
              || Py_IS_TYPE(scope, (PyTypeObject *)st->scope_type))
         || SLOT(scope, st->state_at) != st->state_active || !PyCallable_Check(args[0])) {
-        Py_XDECREF(kwargs);
         return 1;
     }
     PyObject *plan = SLOT(scope, st->plan_at), *buffer = SLOT(scope, st->buffer_at);
     if (plan == NULL || !Py_IS_TYPE(plan, (PyTypeObject *)st->plan_type)
         || SLOT(plan, st->enqueue_hooked_at) != Py_False || buffer == NULL
         || !Py_IS_TYPE(buffer, (PyTypeObject *)st->buffer_type)) {
-        Py_XDECREF(kwargs);
         return 1;
     }
-    if (SLOT(view, st->view_filtering_at) == Py_True) {
-        set_slot(buffer, st->filtering_at, Py_True);
-    }
-    /* held: the record's allocations may collect, and a finalizer may rebind the slots */
+    /* held from here: a key's __hash__ (parsing the options) and the record's allocations
+       may run Python code that rebinds the slots they were read from (the record appends
+       only if its scope still accepts, read last) */
     Py_INCREF(scope);
     Py_INCREF(policies);
     Py_INCREF(buffer);
-    int status = append_full_record(st, view, buffer, args, nargs, kwargs, &opt, policies,
+    options opt = NO_OPTIONS;
+    PyObject *kwargs = NULL;
+    int status = 0;
+    if (kwnames != NULL && PyTuple_GET_SIZE(kwnames)) {
+        int valid = parse_options(st, args + nargs, kwnames, &opt, &kwargs);
+        if (valid <= 0) {
+            Py_XDECREF(kwargs);
+            status = valid < 0 ? -1 : 1;
+        }
+    }
+    if (status == 0) {
+        if (SLOT(view, st->view_filtering_at) == Py_True) {
+            set_slot(buffer, st->filtering_at, Py_True);
+        }
+        status = append_full_record(st, view, buffer, args, nargs, kwargs, &opt, policies,
                                     scope);
+    }
     Py_DECREF(buffer);
     Py_DECREF(policies);
     Py_DECREF(scope);
@@ -1931,12 +1932,24 @@ typedef struct {
 /* Index slots on the stack (a frame's keys, up to 128 of them); more are allocated. */
 #define STACK_SLOTS 256
 
-/* Whether the stage's ``entries`` changed while Python code ran: not ``n`` long, or not
-   ``entry`` at ``i`` (a stage then hands the whole call to its pure twin). */
-static inline int
-entries_changed(PyObject *entries, Py_ssize_t n, Py_ssize_t i, PyObject *entry)
+/* Whether hashing ``key`` and comparing it with another such key runs no Python code: an
+   exact str or int, or an exact tuple of them. */
+static int
+plain_key(PyObject *key)
 {
-    return PyList_GET_SIZE(entries) != n || PyList_GET_ITEM(entries, i) != entry;
+    if (PyUnicode_CheckExact(key) || PyLong_CheckExact(key)) {
+        return 1;
+    }
+    if (!PyTuple_CheckExact(key)) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(key); i++) {
+        PyObject *item = PyTuple_GET_ITEM(key, i);
+        if (!PyUnicode_CheckExact(item) && !PyLong_CheckExact(item)) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 /* Coalesce: of the records sharing a ``_key`` only the last goes on; ``stats.coalesced``.
@@ -1964,13 +1977,17 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     seen_key *seen = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(seen_key));
     char *drop = PyMem_Calloc((size_t)(n > 0 ? n : 1), 1);
     PyObject *result = NULL;
+    /* ``source``: the entries read. A key whose __hash__ or __eq__ is Python code may reach
+       the list (through its caller's frame) and change it: from the first such key on, the
+       stage reads a copy taken before that code ran (as ``sorted`` reads the pure stage's) */
+    PyObject *source = entries;
     if (slots == NULL || seen == NULL || drop == NULL || n > INT32_MAX) {
         PyErr_NoMemory();
         goto done;
     }
     memset(slots, 0xff, size * sizeof(int32_t));
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *entry = PyList_GET_ITEM(entries, i);
+        PyObject *entry = PyList_GET_ITEM(source, i);
         if (PyTuple_GET_SIZE(entry) == PLAIN_SIZE) {
             continue;
         }
@@ -1978,15 +1995,15 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (key == Py_None) {
             continue;
         }
-        /* A key's __hash__ or __eq__ is Python code that may reach the list (through its
-           caller's frame) and change it: the entry is held while they run, and a list that
-           changed under them goes to the pure stage */
-        Py_INCREF(entry);
+        if (source == entries && !plain_key(key)) {
+            if ((source = PyList_GetSlice(entries, 0, n)) == NULL) {
+                source = entries;
+                goto done;
+            }
+        }
         Py_hash_t hash = PyObject_Hash(key);
-        int changed = hash != -1 && entries_changed(entries, n, i, entry);
-        if (hash == -1 || changed) {  /* the key's __hash__ raised, or changed the list */
-            Py_DECREF(entry);
-            if (changed || cleared_for_pure()) {
+        if (hash == -1) {  /* the key's __hash__ raised */
+            if (cleared_for_pure()) {
                 result = pure_stage(st->pure_coalesce, args, nargs);
             }
             goto done;
@@ -2002,10 +2019,8 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             }
             if (other->hash == hash) {
                 int same = PyObject_RichCompareBool(other->key, key, Py_EQ);
-                changed = same >= 0 && entries_changed(entries, n, i, entry);
-                if (same < 0 || changed) {  /* the key's __eq__ raised, or changed the list */
-                    Py_DECREF(entry);
-                    if (changed || cleared_for_pure()) {
+                if (same < 0) {  /* the key's __eq__ raised */
+                    if (cleared_for_pure()) {
                         result = pure_stage(st->pure_coalesce, args, nargs);
                     }
                     goto done;
@@ -2027,16 +2042,18 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             dropped++;
         }
         found->last = i;
-        Py_DECREF(entry);  /* (the list holds it, as checked) */
     }
     if (dropped == 0) {
-        result = Py_NewRef(entries);
+        result = Py_NewRef(source);
     }
-    else if ((result = kept_entries(entries, n, drop, n - dropped)) != NULL
+    else if ((result = kept_entries(source, n, drop, n - dropped)) != NULL
              && count_into_stats(ctx, st, st->str_coalesced, st->coalesced_at, dropped) < 0) {
         Py_CLEAR(result);
     }
 done:
+    if (source != entries) {
+        Py_DECREF(source);
+    }
     for (Py_ssize_t k = 0; k < distinct; k++) {
         Py_DECREF(seen[k].key);
     }
@@ -2928,6 +2945,9 @@ judged_once(speedups_state *st, PyObject *answers, last_answer *last, PyObject *
 static PyObject *
 forget_class(PyObject *module, PyObject *ref)
 {
+    /* held: CPython may call the callback of a class's last weak reference without holding
+       it, and the first dict that lets it go would free it */
+    Py_INCREF(ref);
     speedups_state *st = get_state(module);
     PyObject *answers[3] = {st->lifecycle_types, st->capture_types, st->built_types};
     last_answer *lasts[3] = {&st->lifecycle_last, &st->capture_last, &st->built_last};
@@ -2940,6 +2960,7 @@ forget_class(PyObject *module, PyObject *ref)
             PyErr_Clear();  /* (another judge's answer) */
         }
     }
+    Py_DECREF(ref);
     Py_RETURN_NONE;
 }
 

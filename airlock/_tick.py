@@ -81,6 +81,10 @@ from ._stats import FlushStats
 
 __all__ = ["TickScope", "tick_scope"]
 
+#: the methods whose work a frame opened inline does itself (``_frame.frame_methods`` and the
+#: compiled kernel's ``close_rich``)
+_INLINED = ("_materialize", "_notify_flushed", "_release", "_run_plain")
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 class TickScope(Scope, metaclass=TickType):
@@ -196,12 +200,12 @@ class TickScope(Scope, metaclass=TickType):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # (the compiled inline frame does _run_plain's and _release's work itself: a subclass
-        # with its own takes the general frame, which calls them, on both cores)
+        # (the compiled inline frame does the work of these methods itself: a subclass with
+        # its own takes the general frame, which calls them, on both cores)
         cls._plain_lifecycle = (
             cls.exit is TickScope.exit and cls.should_flush is Scope.should_flush
-            and cls.enter is TickScope.enter and cls._run_plain is TickScope._run_plain
-            and cls._release is TickScope._release
+            and cls.enter is TickScope.enter
+            and all(getattr(cls, name) is getattr(TickScope, name) for name in _INLINED)
         )
         if cls.exit is not TickScope.exit:
             try:  # a frame ends with exit(error): refuse Scope's exit(self) here, not mid-loop

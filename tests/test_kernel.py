@@ -1003,3 +1003,62 @@ def test_a_keys_own_error_propagates_from_the_enqueue_once(
                 key.hashed = 0
                 enqueue(noop, _key=key, **options)  # (in a policy block: the viewed path)
         assert key.hashed == 1 and scope.stats.enqueued == 0
+
+
+def test_a_class_judged_again_by_its_own_finalizer_is_forgotten_safely() -> None:
+    """Review: a class judged from a finalizer while the collector frees it dies with one
+    weak reference left, whose callback CPython calls without holding it; the kernel's
+    callback freed it at its first dict and read it at the next (a crash)."""
+    armed: list[type[airlock.Scope]] = []
+
+    def make() -> None:
+        class Sub(airlock.Scope):
+            done = True  # armed once the class is garbage
+
+            def __del__(self) -> None:
+                cls = type(self)
+                if not cls.done:
+                    cls.done = True
+                    with cls():  # judged again, by a finalizer, in the garbage
+                        pass
+
+        Sub.me = Sub()  # type: ignore[attr-defined]  # a class <-> instance cycle
+        armed.append(Sub)
+        with Sub():
+            pass
+
+    for _ in range(3):
+        make()
+        armed.pop().done = False  # type: ignore[attr-defined]
+        gc.collect()
+
+
+class HashCounted:
+    """A key that counts how often it is hashed."""
+
+    hashed = 0
+
+    def __hash__(self) -> int:
+        HashCounted.hashed += 1
+        return 1
+
+
+class WatchesEnqueues(airlock.Observer):
+    def enqueued(self, intent: airlock.Intent) -> None:
+        pass
+
+
+@pytest.mark.parametrize("make", ["compiled", "pure"])
+@pytest.mark.parametrize("observed", [False, True])
+def test_an_enqueue_in_a_policy_block_hashes_its_key_as_often_on_both_cores(
+    make: str, observed: bool, c_enqueue: Callable[..., None],
+) -> None:
+    """Review: the compiled enqueue in a block hashed the key, then handed a watched scope's
+    enqueue to the pure path, which hashed it again."""
+    enqueue = c_enqueue if make == "compiled" else _enqueue.enqueue
+    HashCounted.hashed = 0
+    with airlock.scope(observers=[WatchesEnqueues()] if observed else ()):
+        with airlock.policy(airlock.AllowAll()):
+            enqueue(noop, _key=HashCounted(), _name="x")
+        hashed = HashCounted.hashed
+    assert hashed == 1

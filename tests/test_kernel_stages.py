@@ -568,7 +568,8 @@ def test_the_failure_bookkeeping_runs_while_the_tasks_error_is_handled(
 
 def test_a_keys_hash_that_changes_the_entries_leaves_the_compiled_coalesce_safe() -> None:
     """A key's ``__hash__`` or ``__eq__`` that reaches the flush's entries and changes them
-    (review: a cleared list crashed the compiled stage) sends the call to the pure stage."""
+    (review: a cleared list crashed the compiled stage): from the first key that may run
+    Python code on, the stage reads a copy taken before it ran."""
 
     class Clearing:
         def __init__(self, entries: list[Any], on: str) -> None:
@@ -590,5 +591,21 @@ def test_a_keys_hash_that_changes_the_entries_leaves_the_compiled_coalesce_safe(
                     for n in range(3)]
         ctx = FlushContext.standalone(FlushStats(), owner=OWNER)
         ctx.watching = False
-        result = speedups.coalesce(entries, ctx)  # the pure stage ran on what was left
+        result = speedups.coalesce(entries, ctx)  # the stage read a copy of them
         assert all(isinstance(entry, tuple) for entry in result)
+
+    class ReplacesALaterOne:  # (second review: a later entry, same length, crashed)
+        def __init__(self, entries: list[Any], by: object) -> None:
+            self.entries, self.by = entries, by
+
+        def __hash__(self) -> int:
+            self.entries[1] = self.by
+            return 1
+
+    for by in [(noop, (), {}, None), "x" * 40, 10**20]:
+        entries = []
+        entries += [(noop, (0,), {}, None, None, None, ReplacesALaterOne(entries, by), (), OWNER),
+                    (noop, (1,), {}, None, None, None, "k1", (), OWNER)]
+        ctx = FlushContext.standalone(FlushStats(), owner=OWNER)
+        ctx.watching = False
+        assert [entry[1] for entry in speedups.coalesce(entries, ctx)] == [(0,), (1,)]

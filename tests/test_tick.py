@@ -1132,19 +1132,29 @@ def test_a_tick_subclass_with_its_own_flush_methods_has_them_called() -> None:
             return super()._run_plain(*args)
 
     class OwnRelease(airlock.TickScope):
-        def _release(self) -> None:
+        def _release(self, want_intents: bool = False) -> Any:
             calls.append("_release")
-            super()._release()
+            return super()._release(want_intents)
+
+    class OwnMaterialize(airlock.TickScope):  # (second review: skipped on a watched tick)
+        def _materialize(self) -> Any:
+            calls.append("_materialize")
+            return super()._materialize()
+
+    class Watches(airlock.Observer):
+        def dispatched(self, intent: airlock.Intent) -> None:
+            pass
 
     ran: list[int] = []
-    for cls in (OwnPlain, OwnRelease):
-        tick = cls()
+    for cls in (OwnPlain, OwnRelease, OwnMaterialize):
+        tick = cls(observers=[Watches()]) if cls is OwnMaterialize else cls()
         for frame in range(2):
-            with tick:
-                airlock.enqueue(ran.append, frame)
+            with tick:  # (keyed: a frame that runs the pipeline on Intents)
+                airlock.enqueue(ran.append, frame, _key="k" if cls is OwnMaterialize else None)
         tick.close()
-    assert ran == [0, 1, 0, 1]
-    assert calls.count("_run_plain") >= 2 and calls.count("_release") >= 2
+    assert ran == [0, 1] * 3
+    assert [calls.count(name) >= 2 for name in ("_run_plain", "_release", "_materialize")] == [
+        True, True, True]
 
 
 def test_a_context_that_inherited_the_tick_may_close_it_between_frames() -> None:
