@@ -1932,6 +1932,32 @@ typedef struct {
 /* Index slots on the stack (a frame's keys, up to 128 of them); more are allocated. */
 #define STACK_SLOTS 256
 
+/* A copy of ``entries`` (``n`` records) for a stage to read while Python code runs, or NULL:
+   with an exception set, or without one when they changed while the copy was allocated (a
+   collection's finalizer: the pure stage then). */
+static PyObject *
+copy_of_records(speedups_state *st, PyObject *entries, Py_ssize_t n)
+{
+    PyObject *copy = PyList_New(n);  /* (may collect) */
+    if (copy == NULL) {
+        return NULL;
+    }
+    if (PyList_GET_SIZE(entries) != n) {
+        Py_DECREF(copy);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {  /* (nothing here runs Python code) */
+        PyObject *entry = PyList_GET_ITEM(entries, i);
+        Py_INCREF(entry);
+        PyList_SET_ITEM(copy, i, entry);
+    }
+    if (!all_records(st, copy)) {
+        Py_DECREF(copy);
+        return NULL;
+    }
+    return copy;
+}
+
 /* Whether hashing ``key`` and comparing it with another such key runs no Python code: an
    exact str or int, or an exact tuple of them. */
 static int
@@ -1967,6 +1993,9 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (watching != 0) {  /* observers hear of each coalesced intent: the pure stage tells */
         return watching < 0 ? NULL : pure_stage(st->pure_coalesce, args, nargs);
     }
+    if (!all_records(st, entries)) {  /* (the flag's read may have run Python code) */
+        return pure_stage(st->pure_coalesce, args, nargs);
+    }
     Py_ssize_t n = PyList_GET_SIZE(entries), dropped = 0, distinct = 0;
     size_t size = 16;  /* a power of 2, at least twice the records: a probe ends soon */
     while (size < 2 * (size_t)n) {
@@ -1995,11 +2024,22 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (key == Py_None) {
             continue;
         }
-        if (source == entries && !plain_key(key)) {
-            if ((source = PyList_GetSlice(entries, 0, n)) == NULL) {
+        if (source == entries && !plain_key(key)) {  /* the stage starts again on a copy */
+            if ((source = copy_of_records(st, entries, n)) == NULL) {
                 source = entries;
+                if (!PyErr_Occurred()) {  /* (changed while the copy was allocated) */
+                    result = pure_stage(st->pure_coalesce, args, nargs);
+                }
                 goto done;
             }
+            for (Py_ssize_t k = 0; k < distinct; k++) {
+                Py_DECREF(seen[k].key);
+            }
+            distinct = dropped = 0;
+            memset(slots, 0xff, size * sizeof(int32_t));
+            memset(drop, 0, (size_t)n);
+            i = -1;
+            continue;
         }
         Py_hash_t hash = PyObject_Hash(key);
         if (hash == -1) {  /* the key's __hash__ raised */
@@ -2164,6 +2204,10 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_DECREF(order_by);
     if (ranks == NULL) {
         return cleared_for_pure() ? pure_stage(st->pure_order, args, nargs) : NULL;
+    }
+    if (!all_records(st, entries)) {  /* (the lookups may have run Python code) */
+        Py_DECREF(ranks);
+        return pure_stage(st->pure_order, args, nargs);
     }
     PyObject *rank = NULL, *result = NULL, *cached_phase = NULL, *cached_task = NULL;
     PyObject *copy = NULL, *list = entries;  /* (read from the copy once there is one) */
@@ -2590,6 +2634,9 @@ call_each(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     if (direct < 0 || (direct == 0 && observing == NULL)) {
         return direct < 0 ? NULL : pure_stage(st->pure_dispatch, args, nargs);
+    }
+    if (!all_records(st, args[0])) {  /* (the lookups may have run Python code) */
+        return pure_stage(st->pure_dispatch, args, nargs);
     }
     Py_XINCREF(observing);  /* (held: a task may change the context's tell meanwhile) */
     PyObject *done = call_each_loop(st, args[0], args[1], observing);

@@ -13,6 +13,7 @@ where it is absent (the stages then are the pure ones: ``_pipeline.use_stages``)
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 import types
@@ -609,3 +610,54 @@ def test_a_keys_hash_that_changes_the_entries_leaves_the_compiled_coalesce_safe(
         ctx = FlushContext.standalone(FlushStats(), owner=OWNER)
         ctx.watching = False
         assert [entry[1] for entry in speedups.coalesce(entries, ctx)] == [(0,), (1,)]
+
+
+class NotPlainKey:
+    """A key whose hash and ``==`` are Python code: the compiled coalesce copies the entries."""
+
+    def __hash__(self) -> int:
+        return 1
+
+
+def test_python_code_before_the_coalesce_loop_or_its_copy_leaves_it_safe() -> None:
+    """Third review: a context whose ``watching`` is a property ran Python code after the
+    entries were checked, and a collection during the copy's allocation could shrink them
+    (both crashed); the stage checks the entries after such code and copies them by hand."""
+    swapped: list[Any] = []
+
+    class Swapping(FlushContext):
+        __slots__ = ()
+
+        @property  # type: ignore[override]
+        def watching(self) -> bool:
+            swapped[:] = [(object(),)] * len(swapped)  # the entries: no records any more
+            return False
+
+    swapped += [(noop, (n,), {}, None, None, None, f"k{n}", (), OWNER) for n in range(4)]
+    ctx = FlushContext.standalone(FlushStats(), owner=OWNER)
+    ctx.__class__ = Swapping  # (its flag set: now read through the property)
+    result = speedups.coalesce(swapped, ctx)  # the pure stage's (no records: as they are)
+    assert result == swapped and len(result) == 4
+
+    entries = [(noop, (n,), {}, None, None, None, NotPlainKey() if n == 0 else (n, "x"), (),
+                OWNER) for n in range(2000)]
+    armed = [True]
+
+    def shrink(phase: str, info: dict[str, Any]) -> None:
+        if armed[0] and phase == "start":
+            armed[0] = False
+            del entries[1:]
+
+    plain = FlushContext.standalone(FlushStats(), owner=OWNER)
+    plain.watching = False
+    gc.callbacks.append(shrink)
+    held = [[] for _ in range(200)]  # (no free lists: the copy allocates, and may collect)
+    threshold = gc.get_threshold()
+    gc.set_threshold(1)
+    try:
+        result = speedups.coalesce(entries, plain)
+    finally:
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(shrink)
+    del held
+    assert len(result) == len(entries) == 1
