@@ -1989,11 +1989,14 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return pure_stage(st->pure_coalesce, args, nargs);
     }
     PyObject *entries = args[0], *ctx = args[1];
+    int in_place = Py_IS_TYPE(ctx, (PyTypeObject *)st->ctx_type)  /* (ctx_flag's own test) */
+                   && SLOT(ctx, st->ctx_watching_at) != NULL
+                   && PyBool_Check(SLOT(ctx, st->ctx_watching_at));
     int watching = ctx_flag(st, ctx, st->str_watching, st->ctx_watching_at);
     if (watching != 0) {  /* observers hear of each coalesced intent: the pure stage tells */
         return watching < 0 ? NULL : pure_stage(st->pure_coalesce, args, nargs);
     }
-    if (!all_records(st, entries)) {  /* (the flag's read may have run Python code) */
+    if (!in_place && !all_records(st, entries)) {  /* (the read may have run Python code) */
         return pure_stage(st->pure_coalesce, args, nargs);
     }
     Py_ssize_t n = PyList_GET_SIZE(entries), dropped = 0, distinct = 0;
@@ -2635,7 +2638,9 @@ call_each(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (direct < 0 || (direct == 0 && observing == NULL)) {
         return direct < 0 ? NULL : pure_stage(st->pure_dispatch, args, nargs);
     }
-    if (!all_records(st, args[0])) {  /* (the lookups may have run Python code) */
+    if (!Py_IS_TYPE(args[1], (PyTypeObject *)st->ctx_type)  /* (an exact one's slots are read
+                                                              in place: no Python code ran) */
+        && !all_records(st, args[0])) {  /* (the lookups may have run Python code) */
         return pure_stage(st->pure_dispatch, args, nargs);
     }
     Py_XINCREF(observing);  /* (held: a task may change the context's tell meanwhile) */
