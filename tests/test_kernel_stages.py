@@ -660,4 +660,8 @@ def test_python_code_before_the_coalesce_loop_or_its_copy_leaves_it_safe() -> No
         gc.set_threshold(*threshold)
         gc.callbacks.remove(shrink)
     del held
-    assert len(result) == len(entries) == 1
+    # 3.11 collects inside the copy's allocation (the stage then hands the call to the pure
+    # one, on what is left); 3.12+ at the next check of the eval loop (a key's __hash__:
+    # the stage reads its copy)
+    assert len(entries) == 1 and len(result) in (1, 2000)
+    assert all(len(entry) == 9 for entry in result)
