@@ -57,6 +57,7 @@ from airlock.integrations.executors.sync import sync_executor
 from ._app_tick import AppTick
 from ._handler_scope import HandlerScope, scope_factory
 from ._hook import APP_HOOK, PumpHooks, set_pump_hooks
+from ._recorder import EffectRecorder
 from ._threads import carry_target
 
 __all__ = ["TickDriver"]
@@ -391,6 +392,10 @@ class TickDriver:
                 self._frame_context.run(self.tick.close)
             except Exception as error:
                 self._report(error)
+            finally:
+                for observer in self.tick.observers:  # (the inspector's: what the close
+                    if isinstance(observer, EffectRecorder):  # discarded joins its record)
+                        observer.tick_closed(self.tick)
 
 
 def _context_without_airlock() -> contextvars.Context:

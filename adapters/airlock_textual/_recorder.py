@@ -6,6 +6,8 @@ Rules:
   tick itself, else ``captured`` with the scope it came from (``intent.scope``, e.g. the
   handler ``Button#save.on_button_pressed``).
 - A tick is recorded when it flushes; ticks in which nothing happened are not recorded.
+  What the tick's close discards after its last frame (held or late effects) joins the
+  last frame's record (``tick_closed``).
 - Async failures reported after their tick count toward the tick that is open at the time.
 - A tick's ``enqueued`` is its ``stats.enqueued`` (own, posted and captured intents: an
   effect enqueued or posted between its frames counts toward the next tick, where it runs;
@@ -105,3 +107,19 @@ class EffectRecorder(Observer):
         self.ticks.append(record)
         for listener in list(self.listeners):
             listener(record)
+
+    def tick_closed(self, tick: TickScope) -> None:
+        """``tick`` closed: what its close discarded after its last frame (held effects, late
+        enqueues; its observers were told ``discarded``) joins that frame's record, which
+        is made now if the frame itself left none (its stats count them)."""
+        if not self._pending:
+            return
+        last = self.ticks[-1] if self.ticks else None
+        if last is not None and last.frame == tick.frame:
+            last.intents += self._pending
+            last.enqueued = tick.stats.enqueued + self._lost
+            last.pending = 0
+            self._pending = []
+            self._lost = 0
+            return
+        self.flushed(tick)

@@ -279,3 +279,45 @@ async def test_the_inspector_of_a_running_app_shows_the_backlog_each_tick_left()
         "tick 3: 2 enqueued → 2 released · 2 waiting",
         "tick 4: 2 enqueued → 2 released",
     ]
+
+
+class HeldAtExit(AirlockApp, App[None]):
+    AIRLOCK_INSPECTOR = True
+    AIRLOCK_EXIT_GRACE = 0
+
+    def on_key(self, event: Any) -> None:
+        airlock.enqueue(look_up_later, event.key)
+
+
+@airlock.debounce(5)
+def look_up_later(word: str) -> None:
+    pass
+
+
+async def test_what_the_close_discards_is_recorded_in_the_last_tick() -> None:
+    """Review: a debounced lookup still held at exit was discarded by the tick's close, its
+    observers told, but the recorder kept it out of every record."""
+    app = HeldAtExit()
+    async with app.run_test() as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+    recorder = app.airlock_recorder
+    assert recorder is not None and app.airlock_tick.stats.discarded == 1
+    last = recorder.ticks[-1]
+    assert [(intent.outcome, intent.text) for intent in last.intents] == [
+        ("discarded", "look_up_later('a')")]
+    assert not recorder._pending
+
+
+def test_what_the_close_discards_joins_the_last_frames_record() -> None:
+    recorder = EffectRecorder()
+    tick = airlock.tick_scope(observers=[recorder])
+    with tick:
+        airlock.enqueue(look_up_later, "held")
+    tick.post(noop, "posted")  # the last frame runs it: that frame has a record
+    tick.close()
+    recorder.tick_closed(tick)  # (the app's driver calls it as the tick closes)
+    last = recorder.ticks[-1]
+    assert [(i.outcome, i.text) for i in last.intents] == [
+        ("released", "noop('posted')"), ("discarded", "look_up_later('held')")]
+    assert last.pending == 0 and len(recorder.ticks) == 2
