@@ -1103,6 +1103,35 @@ keep_or_drop_entries(InlineFrame *self, speedups_state *st, Py_ssize_t taken, Py
     return 0;
 }
 
+/* A new list of ``list``'s items from ``start`` on (none when it is shorter), read once
+   the list is allocated: ``PyList_GetSlice`` reads the bounds first, and its allocation may
+   collect (a finalizer that shortens ``list`` would have it read past the end). NULL with
+   an exception set. */
+static PyObject *
+snapshot_of(PyObject *list, Py_ssize_t start)
+{
+    for (int tries = 0; tries < 8; tries++) {
+        Py_ssize_t size = PyList_GET_SIZE(list), n = size > start ? size - start : 0;
+        PyObject *copy = PyList_New(n);  /* (may collect) */
+        if (copy == NULL) {
+            return NULL;
+        }
+        if (PyList_GET_SIZE(list) == size) {
+            for (Py_ssize_t i = 0; i < n; i++) {  /* (nothing here runs Python code) */
+                PyObject *item = PyList_GET_ITEM(list, start + i);
+                Py_INCREF(item);
+                PyList_SET_ITEM(copy, i, item);
+            }
+            return copy;
+        }
+        Py_DECREF(copy);  /* (changed meanwhile: again) */
+    }
+    PyErr_SetString(PyExc_RuntimeError,
+                    "airlock: a buffer kept changing while a frame copied it (finalizers that "
+                    "enqueue or discard)");
+    return NULL;
+}
+
 /* defined below, with what they use */
 static PyObject *end_inline_frame(InlineFrame *self, speedups_state *st, Py_ssize_t taken,
                                   PyObject *stats, int watched);
@@ -1124,7 +1153,7 @@ close_plain(InlineFrame *self, speedups_state *st)
         || SLOT(tick, st->frame_at) == NULL || !PyLong_CheckExact(SLOT(tick, st->frame_at))) {
         return NULL;
     }
-    PyObject *taken = PyList_GetSlice(buffer, 0, PyList_GET_SIZE(buffer)); /* the copy */
+    PyObject *taken = snapshot_of(buffer, 0); /* the copy */
     if (taken == NULL) {
         return (PyObject *)-1;
     }
@@ -1474,7 +1503,7 @@ close_rich_holding(InlineFrame *self, speedups_state *st, PyObject **stats_held)
     if (started < 0) {
         return rich_failed(self, stats, -1, NULL, -1);
     }
-    PyObject *entries = PyList_GetSlice(buffer, 0, PyList_GET_SIZE(buffer));
+    PyObject *entries = snapshot_of(buffer, 0);
     if (entries == NULL) {
         return rich_failed(self, stats, -1, NULL, -1);
     }
@@ -1934,24 +1963,18 @@ typedef struct {
 
 /* A copy of ``entries`` (``n`` records) for a stage to read while Python code runs, or NULL:
    with an exception set, or without one when they changed while the copy was allocated (a
-   collection's finalizer: the pure stage then). */
+   collection's finalizer: the pure stage then). The collector does not track it, so no
+   Python code can find it (``gc.get_referrers``) and change it; ``PyObject_GC_Track`` it
+   before it leaves the stage. */
 static PyObject *
 copy_of_records(speedups_state *st, PyObject *entries, Py_ssize_t n)
 {
-    PyObject *copy = PyList_New(n);  /* (may collect) */
+    PyObject *copy = snapshot_of(entries, 0);
     if (copy == NULL) {
         return NULL;
     }
-    if (PyList_GET_SIZE(entries) != n) {
-        Py_DECREF(copy);
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {  /* (nothing here runs Python code) */
-        PyObject *entry = PyList_GET_ITEM(entries, i);
-        Py_INCREF(entry);
-        PyList_SET_ITEM(copy, i, entry);
-    }
-    if (!all_records(st, copy)) {
+    PyObject_GC_UnTrack(copy);
+    if (PyList_GET_SIZE(copy) != n || !all_records(st, copy)) {
         Py_DECREF(copy);
         return NULL;
     }
@@ -2087,6 +2110,9 @@ coalesce(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         found->last = i;
     }
     if (dropped == 0) {
+        if (source != entries) {  /* (the copy: untracked until now) */
+            PyObject_GC_Track(source);
+        }
         result = Py_NewRef(source);
     }
     else if ((result = kept_entries(source, n, drop, n - dropped)) != NULL
@@ -2283,14 +2309,13 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                           || (task != cached_task && !reads_phase_plainly(st, task)));
         if (name == NULL) {
             if (may_run && copy == NULL) {
-                if ((copy = PyList_GetSlice(entries, 0, n)) == NULL) {
+                if ((copy = copy_of_records(st, entries, n)) == NULL) {
+                    if (!PyErr_Occurred()) {  /* (a finalizer of the allocation's) */
+                        result = pure_stage(st->pure_order, args, nargs);
+                    }
                     goto done;
                 }
                 list = copy;
-                if (PyList_GET_SIZE(copy) != n) {  /* (a finalizer of the allocation's) */
-                    result = pure_stage(st->pure_order, args, nargs);
-                    goto done;
-                }
             }
             if (!by_task && !str_options) {  /* its lookup may run Python code first */
                 cached_task = NULL;
@@ -2308,16 +2333,14 @@ order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             if (!PyUnicode_CheckExact(name) || !str_ranks) {
                 may_run = 1;
                 if (copy == NULL) {
-                    if ((copy = PyList_GetSlice(entries, 0, n)) == NULL) {
+                    if ((copy = copy_of_records(st, entries, n)) == NULL) {
                         Py_DECREF(name);
+                        if (!PyErr_Occurred()) {  /* (a finalizer of the allocation's) */
+                            result = pure_stage(st->pure_order, args, nargs);
+                        }
                         goto done;
                     }
                     list = copy;
-                    if (PyList_GET_SIZE(copy) != n) {  /* (a finalizer of the allocation's) */
-                        Py_DECREF(name);
-                        result = pure_stage(st->pure_order, args, nargs);
-                        goto done;
-                    }
                 }
             }
         }
@@ -2690,7 +2713,7 @@ call_each_loop(speedups_state *st, PyObject *entries, PyObject *ctx, PyObject *o
         }
         failed++;
         PyObject *exc = take_exception();
-        PyObject *rest = PyList_GetSlice(entries, i + 1, PyList_GET_SIZE(entries));
+        PyObject *rest = snapshot_of(entries, i + 1);
         PyObject *left = rest == NULL ? NULL : fail_or_stop_handling(st, entry, exc, rest, ctx);
         Py_DECREF(entry);
         Py_XDECREF(rest);
@@ -3222,7 +3245,7 @@ hand_over_plain(speedups_state *st, PyObject *self, PyObject *buffer)
         return may;
     }
     int unmarked = SLOT(theirs, st->origins_at) == Py_None;  /* the marks list to make too */
-    PyObject *records = PyList_GetSlice(buffer, 0, PyList_GET_SIZE(buffer));  /* a list */
+    PyObject *records = snapshot_of(buffer, 0);  /* a list */
     PyObject *first = records == NULL ? NULL : PyTuple_New(2);
     PyObject *last = first == NULL ? NULL : PyTuple_New(2);
     PyObject *fresh = last == NULL || !unmarked ? NULL : PyList_New(0);

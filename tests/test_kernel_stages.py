@@ -665,3 +665,23 @@ def test_python_code_before_the_coalesce_loop_or_its_copy_leaves_it_safe() -> No
     # the stage reads its copy)
     assert len(entries) == 1 and len(result) in (1, 2000)
     assert all(len(entry) == 9 for entry in result)
+
+
+def test_the_compiled_stages_copy_cannot_be_found_and_changed_by_python_code() -> None:
+    """Last review: a key's ``__hash__`` found the coalesce stage's copy of the entries
+    through the collector (``gc.get_referrers``) and cleared it (a crash); the copy is not
+    tracked by the collector while the stage reads it."""
+    entries: list[Any] = []
+
+    class Sneaky:
+        def __hash__(self) -> int:
+            for holder in gc.get_referrers(entries[0]):
+                if type(holder) is list and holder is not entries:
+                    holder.clear()
+            return 1
+
+    entries += [(noop, (n,), {}, None, None, None, Sneaky() if n == 0 else f"k{n}", (), OWNER)
+                for n in range(50)]
+    ctx = FlushContext.standalone(FlushStats(), owner=OWNER)
+    ctx.watching = False
+    assert len(speedups.coalesce(entries, ctx)) == 50
