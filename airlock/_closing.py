@@ -16,7 +16,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from ._context import NO_SCOPE, current_target, runs_inside
+from ._context import runs_inside
 from ._errors import ScopeStateError
 from ._frame import refuse_opener
 from ._ledger import current_stats
@@ -54,19 +54,12 @@ def close_tick(tick: TickScope) -> None:
         refuse_opener(tick)
     tick._closing = True  # the last frame has no budget
     tick._inbox.close()  # post() refuses from now on: the last frame drains them all
-    # between frames, in a context that inherited the tick (a task an effect started): the
-    # last frame runs as the loop's own, not nested in the tick (which would capture its
-    # intents into itself, then discard them as it closes)
-    token = current_target.set(NO_SCOPE) if inherited else None
     try:
-        with tick:
+        with tick:  # (in a context that inherited the tick too: see ``start_frame``)
             pass
     except BaseException:
         end_closed(tick, failing=True)  # (the last frame's error goes on)
         raise
-    finally:
-        if token is not None:
-            current_target.reset(token)
     end_closed(tick, failing=False)
 
 

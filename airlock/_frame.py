@@ -383,6 +383,13 @@ def start_frame(tick: TickScope) -> None:
     tick._carried_in = len(tick._carry)
     tick._inline = GENERAL
     tick._open()
+    ancestor = tick._parent
+    while ancestor is not None:  # a context that inherited the tick (a task one of its
+        if ancestor is tick:  # effects started): the frame is the tick's own, not nested
+            tick._parent, tick._ambient_policies = None, ()  # in itself (it would capture
+            tick._update_accepting()  # its own intents)
+            break
+        ancestor = ancestor._parent
 
 
 def finish_frame(tick: TickScope, error: BaseException | None) -> None:

@@ -1179,3 +1179,21 @@ def test_a_context_that_inherited_the_tick_may_close_it_between_frames() -> None
     tick.post(ran.append, 1)
     kept[0].run(tick.close)  # later, between frames: the last frame runs what waits
     assert tick.is_closed and ran == [1]
+
+
+def test_a_frame_opened_in_a_context_that_inherited_the_tick_runs_its_own_effects() -> None:
+    """The frame does not nest in its own tick (it captured its intents into itself: they
+    ran a frame late, or were discarded by a close)."""
+    tick = airlock.TickScope()
+    kept: list[contextvars.Context] = []
+    with tick:
+        airlock.enqueue(lambda: kept.append(contextvars.copy_context()))
+    ran: list[int] = []
+
+    def frame() -> None:
+        with tick:
+            airlock.enqueue(ran.append, 1)
+        assert ran == [1] and tick.stats.captured == 0
+
+    kept[0].run(frame)
+    tick.close()
