@@ -397,3 +397,26 @@ def test_after_run_a_thread_that_enqueues_gets_no_error_and_the_effect_is_counte
     thread.start()
     thread.join()
     assert errors == [] and app.airlock_dropped_after_shutdown == 1
+
+
+class RaisesAtUnmountsEnd(airlock.Observer):
+    def flushed(self, scope: Any) -> None:
+        if getattr(scope, "handler_name", None) == "on_unmount" and isinstance(scope.pump, App):
+            raise RuntimeError("observer bug")
+
+
+class SavesAtUnmount(AirlockApp, App[None]):
+    def on_unmount(self) -> None:
+        airlock.enqueue(RAN.append, "unmount save")
+
+
+async def test_an_observer_raising_at_the_apps_unmount_still_closes_the_tick() -> None:
+    """Review: the App's Unmount handler closes the tick as it ends; an observer that raised
+    at that end skipped the close (its effect ran later, outside any shutdown). Textual's own
+    ``run_test`` here: AirlockApp's closes the tick at its end anyway."""
+    RAN.clear()
+    app = SavesAtUnmount(airlock_observers=[RaisesAtUnmountsEnd()])
+    with contextlib.suppress(RuntimeError):
+        async with App.run_test(app) as pilot:
+            await pilot.pause()
+    assert app.airlock_tick.is_closed and RAN == ["unmount save"]
